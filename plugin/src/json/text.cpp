@@ -1,0 +1,172 @@
+#include "json/text.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace rdwh::json {
+
+void append_java_double(double d, std::string &out) {
+  if (std::isnan(d)) { out += "NaN"; return; }
+  if (std::isinf(d)) { out += d < 0 ? "-Infinity" : "Infinity"; return; }
+  if (d == 0) { out += std::signbit(d) ? "-0.0" : "0.0"; return; }
+  // Shortest round-trip digits, then laid out as Java does: plain for 1e-3 <= |d| < 1e7,
+  // otherwise d.dddE±n; always at least one digit after the point.
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+  std::string_view sci(buf, static_cast<std::size_t>(res.ptr - buf)); // e.g. -1.2345e+07
+  bool negative = sci.front() == '-';
+  if (negative) sci.remove_prefix(1);
+  std::size_t e = sci.find('e');
+  std::string digits;
+  for (char c : sci.substr(0, e))
+    if (c != '.') digits += c;
+  int exponent = std::stoi(std::string(sci.substr(e + 1)));
+  if (negative) out += '-';
+  if (exponent >= -3 && exponent < 7) {
+    if (exponent < 0) {
+      out += "0.";
+      out.append(static_cast<std::size_t>(-exponent - 1), '0');
+      out += digits;
+    } else {
+      std::size_t int_len = static_cast<std::size_t>(exponent) + 1;
+      if (digits.size() <= int_len) {
+        out += digits;
+        out.append(int_len - digits.size(), '0');
+        out += ".0";
+      } else {
+        out.append(digits, 0, int_len);
+        out += '.';
+        out.append(digits, int_len);
+      }
+    }
+  } else {
+    out += digits[0];
+    out += '.';
+    out += digits.size() > 1 ? digits.substr(1) : "0";
+    out += 'E';
+    out += std::to_string(exponent);
+  }
+}
+
+void append_json(const Value &value, std::string &out) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buf);
+  value.Accept(writer);
+  out.append(buf.GetString(), buf.GetSize());
+}
+
+void append_text(const Value &value, std::string &out) {
+  switch (value.GetType()) {
+  case rapidjson::kNullType: return;
+  case rapidjson::kFalseType: out += "false"; return;
+  case rapidjson::kTrueType: out += "true"; return;
+  case rapidjson::kStringType: out.append(value.GetString(), value.GetStringLength()); return;
+  case rapidjson::kNumberType:
+    if (value.IsInt64()) fmt::format_to(std::back_inserter(out), "{}", value.GetInt64());
+    else if (value.IsUint64()) fmt::format_to(std::back_inserter(out), "{}", value.GetUint64());
+    else append_java_double(value.GetDouble(), out);
+    return;
+  case rapidjson::kObjectType:
+  case rapidjson::kArrayType: append_json(value, out); return;
+  }
+}
+
+std::string to_text(const Value &value) {
+  std::string out;
+  append_text(value, out);
+  return out;
+}
+
+const char *type_name(const Value &value) {
+  switch (value.GetType()) {
+  case rapidjson::kNullType: return "null";
+  case rapidjson::kFalseType:
+  case rapidjson::kTrueType: return "boolean";
+  case rapidjson::kStringType: return "string";
+  case rapidjson::kNumberType: return "number";
+  case rapidjson::kObjectType: return "map";
+  case rapidjson::kArrayType: return "list";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Forwards SAX events to the document while counting depth; stops the parse past the limit.
+class DepthLimitedHandler {
+public:
+  DepthLimitedHandler(Document &doc, std::size_t max_depth) : doc_(doc), max_depth_(max_depth) {}
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
+  bool Int(int i) { return doc_.Int(i); }
+  bool Uint(unsigned u) { return doc_.Uint(u); }
+  bool Int64(int64_t i) { return doc_.Int64(i); }
+  bool Uint64(uint64_t u) { return doc_.Uint64(u); }
+  bool Double(double d) { return doc_.Double(d); }
+  bool RawNumber(const char *s, rapidjson::SizeType n, bool copy) { return doc_.RawNumber(s, n, copy); }
+  bool String(const char *s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
+  bool StartObject() { return enter() && doc_.StartObject(); }
+  bool Key(const char *s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+  bool EndObject(rapidjson::SizeType n) { --depth_; return doc_.EndObject(n); }
+  bool StartArray() { return enter() && doc_.StartArray(); }
+  bool EndArray(rapidjson::SizeType n) { --depth_; return doc_.EndArray(n); }
+  bool too_deep() const { return too_deep_; }
+
+private:
+  bool enter() {
+    if (++depth_ > max_depth_) {
+      too_deep_ = true;
+      return false;
+    }
+    return true;
+  }
+  Document &doc_;
+  std::size_t max_depth_;
+  std::size_t depth_ = 0;
+  bool too_deep_ = false;
+};
+
+} // namespace
+
+ParseFailure parse(std::string_view text, Document &doc, const ParseLimits &limits) {
+  ParseFailure failure;
+  // Full-precision doubles, strict UTF-8 validation, no trailing garbage; iterative so that
+  // nesting costs heap, not stack.
+  constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
+                             rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseFullPrecisionFlag;
+  DepthLimitedHandler handler(doc, limits.max_depth);
+  rapidjson::MemoryStream ms(text.data(), text.size());
+  rapidjson::Reader reader;
+  rapidjson::ParseResult result;
+  auto generator = [&](Document &) {
+    result = reader.Parse<flags>(ms, handler);
+    return !result.IsError();
+  };
+  doc.Populate(generator);
+  if (result.IsError()) {
+    failure.failed = true;
+    failure.offset = result.Offset();
+    failure.too_deep = handler.too_deep();
+    failure.message = failure.too_deep
+                          ? fmt::format("JSON nested deeper than {} levels", limits.max_depth)
+                          : fmt::format("{} at byte {}", rapidjson::GetParseError_En(result.Code()),
+                                        result.Offset());
+    return failure;
+  }
+  // kParseStopWhenDoneFlag stops after the value: only white space may follow.
+  for (std::size_t i = static_cast<std::size_t>(ms.Tell()); i < text.size(); ++i) {
+    char c = text[i];
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+      failure.failed = true;
+      failure.offset = i;
+      failure.message = fmt::format("unexpected data after the JSON value at byte {}", i);
+      return failure;
+    }
+  }
+  return failure;
+}
+
+} // namespace rdwh::json

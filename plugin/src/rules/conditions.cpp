@@ -1,0 +1,208 @@
+#include "rules/conditions.hpp"
+
+#include "core/error.hpp"
+#include "json/text.hpp"
+#include "rules/datetime.hpp"
+#include "rules/value_expr.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace rdwh::rules {
+namespace {
+
+using Kind = json::Selection::Kind;
+
+// The field as text, the way Rundeck stringifies it for equals; nullopt when nothing is there.
+std::optional<std::string> field_text(const json::Selection &field) {
+  if (field.kind == Kind::missing) return std::nullopt;
+  if (field.kind == Kind::single && field.single->IsNull()) return std::nullopt;
+  std::string text;
+  append_selection(field, text);
+  return text;
+}
+
+// equals (and its old name, matches): the field, stringified, is exactly the value.
+class Equals final : public Matcher {
+public:
+  explicit Equals(std::string_view value) : value_(value) {}
+  MatchOutcome test(const json::Selection &field, const EventContext &) const override {
+    auto text = field_text(field);
+    return {text && *text == value_, {}};
+  }
+
+private:
+  std::string value_;
+};
+
+// contains: a list holds an element equal to the value; anything else, stringified, contains the
+// value as a substring.
+class Contains final : public Matcher {
+public:
+  explicit Contains(std::string_view value) : value_(value) {}
+  MatchOutcome test(const json::Selection &field, const EventContext &) const override {
+    const json::Value *list = nullptr;
+    if (field.kind == Kind::single && field.single->IsArray()) list = field.single;
+    if (list || field.kind == Kind::list) {
+      std::string element;
+      auto equal = [&](const json::Value &v) {
+        element.clear();
+        json::append_text(v, element);
+        return !v.IsNull() && element == value_;
+      };
+      if (list) {
+        for (const auto &v : list->GetArray())
+          if (equal(v)) return {true, {}};
+      } else {
+        for (const json::Value *v : field.list)
+          if (equal(*v)) return {true, {}};
+      }
+      return {false, {}};
+    }
+    auto text = field_text(field);
+    return {text && text->find(value_) != std::string::npos, {}};
+  }
+
+private:
+  std::string value_;
+};
+
+// exists: the field is there and not null. Rundeck requires a value but ignores it.
+class Exists final : public Matcher {
+public:
+  MatchOutcome test(const json::Selection &field, const EventContext &) const override {
+    if (field.kind == Kind::missing) return {false, {}};
+    if (field.kind == Kind::single) return {!field.single->IsNull(), {}};
+    return {!field.list.empty(), {}};
+  }
+};
+
+// isA: the field's type is one of the listed names (string, number, map, list, null); a missing
+// field reads as null, as Jayway's DEFAULT_PATH_LEAF_TO_NULL gives it.
+class IsA final : public Matcher {
+public:
+  explicit IsA(std::string_view value) {
+    std::size_t start = 0;
+    while (start <= value.size()) {
+      std::size_t end = value.find(',', start);
+      if (end == std::string_view::npos) end = value.size();
+      std::string_view name = value.substr(start, end - start);
+      while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+      while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+      static const std::string_view known[] = {"string", "number", "map", "list", "null"};
+      if (std::find(std::begin(known), std::end(known), name) == std::end(known))
+        throw SyntaxError("isA value must be in [string, number, map, list, null]");
+      types_.emplace_back(name);
+      start = end + 1;
+    }
+  }
+  MatchOutcome test(const json::Selection &field, const EventContext &) const override {
+    std::string_view type = field.kind == Kind::missing ? "null"
+                            : field.kind == Kind::list  ? "list"
+                                                        : json::type_name(*field.single);
+    return {std::find(types_.begin(), types_.end(), type) != types_.end(), {}};
+  }
+
+private:
+  std::vector<std::string> types_;
+};
+
+// The comparison point of dateTimeAfter/Before: a fixed date-time, or (an rdwh extension) the
+// host clock at delivery, `now`, optionally shifted: `now-15m`, `now+2h`, `now-1d`, `now-30s`.
+struct TimePoint {
+  bool relative = false;
+  int64_t ms = 0; // absolute time, or offset from now
+
+  static TimePoint parse(std::string_view text) {
+    TimePoint p;
+    if (text.substr(0, 3) == "now") {
+      p.relative = true;
+      std::string_view rest = text.substr(3);
+      if (rest.empty()) return p;
+      int sign = rest[0] == '-' ? -1 : rest[0] == '+' ? 1 : 0;
+      std::size_t i = 1;
+      int64_t n = 0;
+      while (sign && i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i])) && n < 1000000000)
+        n = n * 10 + (rest[i++] - '0');
+      static const std::pair<char, int64_t> units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000}};
+      if (sign && i > 1 && i + 1 == rest.size())
+        for (auto [unit, scale] : units)
+          if (rest[i] == unit) {
+            p.ms = sign * n * scale;
+            return p;
+          }
+      throw SyntaxError(fmt::format("'{}' is not a date-time (expected ISO-8601 such as "
+                                    "2024-05-01T12:00:00Z, epoch milliseconds, or now-<N><s|m|h|d>)", text));
+    }
+    auto ms = parse_datetime(text);
+    if (!ms)
+      throw SyntaxError(fmt::format("'{}' is not a date-time (expected ISO-8601 such as "
+                                    "2024-05-01T12:00:00Z, epoch milliseconds, or now-<N><s|m|h|d>)", text));
+    p.ms = *ms;
+    return p;
+  }
+  int64_t at(const EventContext &ctx) const { return relative ? ctx.delivery.now_unix_ms + ms : ms; }
+};
+
+class DateTimeCompare final : public Matcher {
+public:
+  DateTimeCompare(std::string_view value, bool after) : point_(TimePoint::parse(value)), after_(after) {}
+  MatchOutcome test(const json::Selection &field, const EventContext &ctx) const override {
+    if (field.kind != Kind::single || field.single->IsNull()) return {false, {}};
+    std::optional<int64_t> when;
+    if (field.single->IsNumber()) {
+      when = epoch_number_to_ms(field.single->GetDouble());
+    } else if (field.single->IsString()) {
+      when = parse_datetime({field.single->GetString(), field.single->GetStringLength()});
+    }
+    if (!when) return {false, "the field is not a date-time"};
+    int64_t reference = point_.at(ctx);
+    return {after_ ? *when > reference : *when < reference, {}};
+  }
+
+private:
+  TimePoint point_;
+  bool after_;
+};
+
+template <class M> std::unique_ptr<Matcher> make_with_value(std::string_view value) {
+  return std::make_unique<M>(value);
+}
+std::unique_ptr<Matcher> make_exists(std::string_view) { return std::make_unique<Exists>(); }
+std::unique_ptr<Matcher> make_after(std::string_view v) { return std::make_unique<DateTimeCompare>(v, true); }
+std::unique_ptr<Matcher> make_before(std::string_view v) { return std::make_unique<DateTimeCompare>(v, false); }
+
+} // namespace
+
+const std::vector<ConditionType> &condition_types() {
+  static const std::vector<ConditionType> types = {
+      {"equals", "equals", &make_with_value<Equals>, "the field, as text, equals the value"},
+      {"contains", "contains", &make_with_value<Contains>,
+       "a list field has an element equal to the value; any other field contains it as a substring"},
+      {"exists", "exists", &make_exists, "the field is present and not null (the value is ignored)"},
+      {"isA", "isA", &make_with_value<IsA>, "the field's type is the value: string, number, map, list or null"},
+      {"dateTimeAfter", "dateTimeAfter", &make_after, "the field, read as a date-time, is after the value"},
+      {"dateTimeBefore", "dateTimeBefore", &make_before, "the field, read as a date-time, is before the value"},
+      {"matches", "equals", &make_with_value<Equals>, "old name of equals (Rundeck before 3.2)"},
+  };
+  return types;
+}
+
+const ConditionType *find_condition_type(std::string_view name) {
+  for (const ConditionType &t : condition_types())
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+std::string condition_type_names() {
+  std::string out;
+  for (const ConditionType &t : condition_types()) {
+    if (!out.empty()) out += ", ";
+    out += t.name;
+  }
+  return out;
+}
+
+} // namespace rdwh::rules

@@ -1,0 +1,89 @@
+// The compiled form of a Rundeck "Advanced Run Job" config:
+//   {rules, batchKey, eventIdKey, returnProcessingInfo, keyStoragePath}
+// plus rdwh's optional `limits`. Compiled once at create(), immutable afterwards, so any number of
+// threads evaluate it without locks.
+#pragma once
+
+#include "json/jsonpath.hpp"
+#include "rules/conditions.hpp"
+#include "rules/value_expr.hpp"
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rdwh::rules {
+
+struct Limits {
+  std::size_t max_body_bytes = 1024 * 1024; // PagerDuty sends at most 256 KB
+  std::size_t max_depth = 128;              // JSON nesting of a body
+  std::size_t max_batch_items = 1000;       // events in one delivery
+  std::size_t max_rules = 10000;
+  std::size_t max_conditions = 1000;        // per rule, nested groups included
+  std::size_t max_value_bytes = 1024 * 1024; // one rendered option, filter, user or job id
+};
+
+enum class Policy { all, any };
+
+// A node of a rule's condition tree: a condition, or a group of nodes under a policy. Rundeck's
+// rules are one group; rdwh also reads nested groups and `negate`.
+struct Node {
+  bool negate = false;
+  // condition (when `group` is empty and type != nullptr)
+  std::string path_text;                  // as written ("" = always satisfied, as Rundeck's)
+  std::optional<json::JsonPath> path;
+  const ConditionType *type = nullptr;
+  std::string value;
+  std::unique_ptr<Matcher> matcher;
+  // group
+  Policy policy = Policy::all;
+  std::vector<Node> children;
+
+  bool is_group() const noexcept { return type == nullptr; }
+};
+
+struct JobOption {
+  std::string name;
+  ValueExpr value;
+};
+
+struct Rule {
+  std::size_t index = 0;
+  std::string name;
+  bool enabled = true;
+  bool debug = false;
+  std::optional<ValueExpr> job_id;
+  std::vector<JobOption> options;
+  std::optional<ValueExpr> node_filter;
+  std::optional<ValueExpr> user;
+  Node root; // a group with the rule's policy
+};
+
+struct Config {
+  std::vector<Rule> rules;
+  std::optional<json::JsonPath> batch_key;
+  std::optional<json::JsonPath> event_id_key;
+  bool return_processing_info = false;
+  std::string key_storage_path;
+  Limits limits;
+  std::vector<std::string> warnings; // for the host log: unknown keys, ignored fields
+};
+
+// Looks a `${KS:path}` reference up; nullopt when the key does not exist. The returned text is a
+// secret: it is never quoted in an error.
+using SecretLookup = std::function<std::optional<std::string>(std::string_view path)>;
+
+struct CompileOptions {
+  std::optional<std::string> default_batch_key; // a provider's implied batch key
+  SecretLookup lookup_secret;                   // may be empty: ${KS:...} is then an error
+};
+
+// Parses and compiles; throws rdwh::ConfigError naming the field ("rules[1].conditions[0].value").
+// `text` is a JSON object, or a JSON string holding one (Rundeck's export form); empty means {}.
+Config compile_config(std::string_view text, const CompileOptions &options);
+
+} // namespace rdwh::rules

@@ -1,0 +1,168 @@
+#include "rules/datetime.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace rdwh::rules {
+namespace {
+
+// Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+void civil_from_days(int64_t z, int64_t &y, unsigned &m, unsigned &d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
+
+bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+unsigned days_in_month(int64_t y, unsigned m) {
+  static const unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+// A small cursor over the text for fixed-width fields.
+struct Cursor {
+  std::string_view s;
+  std::size_t i = 0;
+  bool done() const { return i >= s.size(); }
+  bool peek(char c) const { return i < s.size() && s[i] == c; }
+  bool eat(char c) {
+    if (!peek(c)) return false;
+    ++i;
+    return true;
+  }
+  bool digits(std::size_t n, int &out) {
+    if (i + n > s.size()) return false;
+    int v = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      char c = s[i + k];
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + (c - '0');
+    }
+    i += n;
+    out = v;
+    return true;
+  }
+};
+
+std::optional<int64_t> parse_iso(std::string_view text) {
+  Cursor c{text};
+  int year, month, day, hour, minute, second = 0;
+  // Java allows a sign and more than 4 year digits only with a sign; accept the common form.
+  if (!c.digits(4, year) || !c.eat('-') || !c.digits(2, month) || !c.eat('-') || !c.digits(2, day))
+    return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || static_cast<unsigned>(day) > days_in_month(year, static_cast<unsigned>(month)))
+    return std::nullopt;
+  // "Must be a Date with Time": ISO_DATE_TIME needs the time part.
+  if (!(c.eat('T') || c.eat('t')) || !c.digits(2, hour) || !c.eat(':') || !c.digits(2, minute))
+    return std::nullopt;
+  if (hour > 23 || minute > 59) return std::nullopt;
+  int64_t nanos_ms = 0;
+  if (c.eat(':')) {
+    if (!c.digits(2, second) || second > 59) return std::nullopt;
+    if (c.eat('.') || c.eat(',')) {
+      std::size_t start = c.i;
+      int64_t frac_ms = 0;
+      std::size_t n = 0;
+      while (!c.done() && std::isdigit(static_cast<unsigned char>(c.s[c.i]))) {
+        if (n < 3) frac_ms = frac_ms * 10 + (c.s[c.i] - '0');
+        ++n;
+        ++c.i;
+      }
+      if (c.i == start || n > 9) return std::nullopt;
+      for (std::size_t k = n; k < 3; ++k) frac_ms *= 10;
+      nanos_ms = frac_ms;
+    }
+  }
+  int64_t offset_minutes = 0;
+  if (c.eat('Z') || c.eat('z')) {
+  } else if (c.peek('+') || c.peek('-')) {
+    int sign = c.s[c.i] == '-' ? -1 : 1;
+    ++c.i;
+    int oh, om = 0;
+    if (!c.digits(2, oh)) return std::nullopt;
+    if (c.eat(':')) {
+      if (!c.digits(2, om)) return std::nullopt;
+    } else if (!c.done() && !c.peek('[')) {
+      if (!c.digits(2, om)) return std::nullopt;
+    }
+    if (oh > 18 || om > 59) return std::nullopt;
+    offset_minutes = sign * (oh * 60 + om);
+  }
+  // ISO_DATE_TIME: an optional [Region/Zone] after the offset; the offset already fixes the
+  // instant, so the region name is accepted and not needed.
+  if (c.eat('[')) {
+    std::size_t close = text.find(']', c.i);
+    if (close == std::string_view::npos || close != text.size() - 1) return std::nullopt;
+    c.i = text.size();
+  }
+  if (!c.done()) return std::nullopt;
+  int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+  return seconds * 1000 + nanos_ms;
+}
+
+} // namespace
+
+int64_t epoch_number_to_ms(double number) {
+  // 2970-01-01T00:00:00Z in seconds: a "seconds" reading this large means it was milliseconds.
+  static const double year_2970_s = static_cast<double>(days_from_civil(2970, 1, 1)) * 86400.0;
+  if (std::fabs(number) >= year_2970_s) return static_cast<int64_t>(std::llround(number));
+  return static_cast<int64_t>(std::llround(number * 1000.0));
+}
+
+std::optional<int64_t> parse_datetime(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  if (text.empty()) return std::nullopt;
+  bool numeric = true;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char ch = text[i];
+    if (!(std::isdigit(static_cast<unsigned char>(ch)) || (i == 0 && ch == '-') || ch == '.')) {
+      numeric = false;
+      break;
+    }
+  }
+  if (numeric) {
+    double number = 0;
+    auto res = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (res.ec != std::errc() || res.ptr != text.data() + text.size() || !std::isfinite(number))
+      return std::nullopt;
+    if (std::fabs(number) > 9.0e15) return std::nullopt; // beyond any sane epoch-ms
+    return epoch_number_to_ms(number);
+  }
+  return parse_iso(text);
+}
+
+std::string_view format_iso8601(int64_t unix_ms, char (&buf)[32]) {
+  int64_t days = unix_ms >= 0 ? unix_ms / 86400000 : -((-unix_ms + 86399999) / 86400000);
+  int64_t rem = unix_ms - days * 86400000;
+  int64_t y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
+                        static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600000),
+                        static_cast<long long>(rem / 60000 % 60),
+                        static_cast<long long>(rem / 1000 % 60), static_cast<long long>(rem % 1000));
+  return std::string_view(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+}
+
+} // namespace rdwh::rules

@@ -1,0 +1,285 @@
+#include "rules/engine.hpp"
+
+#include "json/text.hpp"
+
+#include <fmt/format.h>
+
+namespace rdwh::rules {
+namespace {
+
+using json::Selection;
+using json::Value;
+
+// Lists found by the batch key are flattened recursively into events, as Rundeck does.
+bool flatten(const Value &v, std::vector<const Value *> &out, std::size_t max) {
+  if (v.IsArray()) {
+    for (const auto &e : v.GetArray())
+      if (!flatten(e, out, max)) return false;
+    return true;
+  }
+  if (out.size() >= max) return false;
+  out.push_back(&v);
+  return true;
+}
+
+// Evaluates a node; with `trace`, every child is evaluated (no short cut) and recorded.
+bool evaluate_node(const Node &node, const EventContext &ctx, NodeTrace *trace, Selection &scratch) {
+  bool satisfied;
+  if (node.is_group()) {
+    satisfied = node.policy == Policy::all || node.children.empty();
+    if (trace) trace->children.resize(node.children.size());
+    for (std::size_t i = 0; i < node.children.size(); ++i) {
+      NodeTrace *child_trace = trace ? &trace->children[i] : nullptr;
+      bool held = evaluate_node(node.children[i], ctx, child_trace, scratch);
+      if (node.policy == Policy::all && !held) satisfied = false;
+      if (node.policy == Policy::any && held) satisfied = true;
+      // Without a trace, stop as soon as the outcome is settled.
+      if (!trace && (node.policy == Policy::all ? !held : held)) break;
+    }
+  } else if (!node.path) {
+    satisfied = true; // Rundeck: a condition with no path holds
+  } else {
+    Selection &field = trace ? trace->field : scratch;
+    node.path->select(ctx.event, field);
+    MatchOutcome outcome = node.matcher->test(field, ctx);
+    satisfied = outcome.satisfied;
+    if (trace) trace->error = std::move(outcome.error);
+  }
+  if (node.negate) satisfied = !satisfied;
+  if (trace) {
+    trace->node = &node;
+    trace->satisfied = satisfied;
+  }
+  return satisfied;
+}
+
+std::string event_id_for(const Config &config, const Value &event, const Delivery &delivery,
+                         const json::JsonPath *own_event_id, Selection &scratch) {
+  std::string id;
+  if (config.event_id_key) {
+    config.event_id_key->select(event, scratch);
+    append_selection(scratch, id);
+    if (!id.empty()) return id;
+  }
+  if (std::string_view header = delivery.header("X-Webhook-Id"); !header.empty()) return std::string(header);
+  if (own_event_id) {
+    own_event_id->select(event, scratch);
+    append_selection(scratch, id);
+    if (!id.empty()) return id;
+  }
+  return std::string(delivery.delivery_id);
+}
+
+void describe_node(const NodeTrace &t, std::string &out) {
+  const Node &n = *t.node;
+  if (n.is_group()) {
+    out += fmt::format("{}{}(", n.negate ? "not " : "", n.policy == Policy::all ? "all" : "any");
+    for (std::size_t i = 0; i < t.children.size(); ++i) {
+      if (i) out += "; ";
+      describe_node(t.children[i], out);
+    }
+    out += ")";
+    return;
+  }
+  std::string seen;
+  append_selection(t.field, seen);
+  if (seen.size() > 200) seen = seen.substr(0, 197) + "...";
+  out += fmt::format("{}{} {} '{}': received {} -> {}", n.negate ? "not " : "", n.path_text, n.type->name, n.value,
+                     t.field.kind == Selection::Kind::missing ? "nothing" : "'" + seen + "'",
+                     t.satisfied ? "true" : "false");
+}
+
+} // namespace
+
+Evaluation evaluate(const Config &config, const Value &payload, const Delivery &delivery,
+                    const json::JsonPath *own_event_id, bool explain,
+                    const std::function<void(const std::string &)> &log_debug_rule) {
+  Evaluation result;
+  std::vector<const Value *> events;
+  if (config.batch_key) {
+    Selection batch = config.batch_key->select(payload);
+    bool within_limit = true;
+    if (batch.kind == Selection::Kind::missing) {
+      result.error = fmt::format("Batch Key Path Missing: No results for path: {}", config.batch_key->text());
+    } else if (batch.kind == Selection::Kind::single) {
+      within_limit = flatten(*batch.single, events, config.limits.max_batch_items);
+    } else {
+      for (const Value *v : batch.list)
+        if (!(within_limit = flatten(*v, events, config.limits.max_batch_items))) break;
+    }
+    if (!within_limit) {
+      result.limit_exceeded = true;
+      result.error = fmt::format("the batch has more than {} items (limits.maxBatchItems)", config.limits.max_batch_items);
+      return result;
+    }
+  } else {
+    events.push_back(&payload);
+  }
+
+  Selection scratch;
+  if (explain) result.events.reserve(events.size());
+  for (std::size_t e = 0; e < events.size(); ++e) {
+    const EventContext ctx{*events[e], delivery};
+    std::string event_id = event_id_for(config, *events[e], delivery, own_event_id, scratch);
+    EventTrace *event_trace = nullptr;
+    if (explain) {
+      event_trace = &result.events.emplace_back();
+      event_trace->index = static_cast<uint32_t>(e);
+      event_trace->event_id = event_id;
+      event_trace->rules.reserve(config.rules.size());
+    }
+    for (const Rule &rule : config.rules) {
+      RuleTrace local;
+      RuleTrace *trace = event_trace ? &event_trace->rules.emplace_back() : (rule.debug ? &local : nullptr);
+      if (trace) trace->rule = &rule;
+      if (!rule.enabled) continue;
+      bool satisfied = evaluate_node(rule.root, ctx, trace ? &trace->root : nullptr, scratch);
+      if (trace) trace->satisfied = satisfied;
+      if (satisfied) {
+        Job job;
+        const std::size_t max = config.limits.max_value_bytes;
+        bool fits = true;
+        if (rule.job_id) fits &= rule.job_id->render(ctx, job.job_id, max);
+        if (fits && job.job_id.empty()) {
+          // Rundeck reports NOT_FOUND for such a rule; nothing can be run.
+          if (trace) trace->error = "the rule has no job (jobId is empty)";
+        } else {
+          job.options.reserve(rule.options.size());
+          for (const JobOption &option : rule.options) {
+            auto &[name, value] = job.options.emplace_back(option.name, std::string());
+            fits &= option.value.render(ctx, value, max);
+          }
+          if (rule.node_filter) fits &= rule.node_filter->render(ctx, job.filter, max);
+          if (rule.user) fits &= rule.user->render(ctx, job.as_user, max);
+          if (!fits) {
+            result.limit_exceeded = true;
+            result.error = fmt::format("rule '{}' renders a value over {} bytes (limits.maxValueBytes)", rule.name, max);
+            result.jobs.clear();
+            return result;
+          }
+          job.rule = rule.name;
+          job.rule_index = static_cast<uint32_t>(rule.index);
+          job.event_index = static_cast<uint32_t>(e);
+          job.event_id = event_id;
+          result.jobs.push_back(std::move(job));
+        }
+      }
+      if (rule.debug && log_debug_rule) {
+        std::string line = fmt::format("rule '{}' on event {} (id {}): {}; ", rule.name, e, event_id,
+                                       satisfied ? "fired" : "not satisfied");
+        describe_node(trace->root, line);
+        log_debug_rule(line);
+      }
+    }
+  }
+  return result;
+}
+
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void write_string(Writer &w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+
+void write_selection(Writer &w, const Selection &s) {
+  switch (s.kind) {
+  case Selection::Kind::missing: w.Null(); break;
+  case Selection::Kind::single: s.single->Accept(w); break;
+  case Selection::Kind::list:
+    w.StartArray();
+    for (const Value *v : s.list) v->Accept(w);
+    w.EndArray();
+    break;
+  }
+}
+
+void write_node(Writer &w, const NodeTrace &t) {
+  const Node &n = *t.node;
+  w.StartObject();
+  if (n.is_group()) {
+    w.Key("policy");
+    w.String(n.policy == Policy::all ? "all" : "any");
+  } else {
+    w.Key("path");
+    write_string(w, n.path_text);
+    w.Key("condition");
+    write_string(w, n.type->name);
+    w.Key("value");
+    write_string(w, n.value);
+  }
+  if (n.negate) {
+    w.Key("negate");
+    w.Bool(true);
+  }
+  w.Key("satisfied");
+  w.Bool(t.satisfied);
+  if (n.is_group()) {
+    w.Key("conditions");
+    w.StartArray();
+    for (const NodeTrace &c : t.children) write_node(w, c);
+    w.EndArray();
+  } else if (n.path) {
+    w.Key("found");
+    w.Bool(t.field.kind != Selection::Kind::missing);
+    w.Key("received");
+    write_selection(w, t.field);
+  }
+  if (!t.error.empty()) {
+    w.Key("error");
+    write_string(w, t.error);
+  }
+  w.EndObject();
+}
+
+} // namespace
+
+std::string explanation_json(const Evaluation &evaluation) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartArray();
+  if (!evaluation.error.empty()) {
+    w.StartObject();
+    w.Key("error");
+    write_string(w, evaluation.error);
+    w.EndObject();
+  }
+  for (const EventTrace &event : evaluation.events) {
+    w.StartObject();
+    w.Key("event");
+    w.Uint(event.index);
+    w.Key("eventId");
+    write_string(w, event.event_id);
+    w.Key("rules");
+    w.StartArray();
+    for (const RuleTrace &rule : event.rules) {
+      w.StartObject();
+      w.Key("rule");
+      write_string(w, rule.rule->name);
+      w.Key("index");
+      w.Uint64(rule.rule->index);
+      w.Key("enabled");
+      w.Bool(rule.rule->enabled);
+      w.Key("satisfied");
+      w.Bool(rule.satisfied);
+      if (rule.rule->enabled) {
+        w.Key("policy");
+        w.String(rule.rule->root.policy == Policy::all ? "all" : "any");
+        w.Key("conditions");
+        w.StartArray();
+        for (const NodeTrace &c : rule.root.children) write_node(w, c);
+        w.EndArray();
+      }
+      if (!rule.error.empty()) {
+        w.Key("error");
+        write_string(w, rule.error);
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+} // namespace rdwh::rules

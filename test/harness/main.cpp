@@ -1,0 +1,302 @@
+// rdwh-host: a tiny host that loads rdwh plugins through the C ABI and drives them from the
+// command line. Its output is relied on by tests and tools: keep it stable.
+#include "hostkit.hpp"
+#include "sign.hpp"
+#ifdef RDWH_HARNESS_HAS_SEND
+#include "send.hpp"
+#endif
+
+#include "rules/datetime.hpp"
+
+#define RAPIDJSON_HAS_STDSTRING 1
+#include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace rdwh::host;
+
+constexpr const char *usage_text = R"(usage: rdwh-host [--plugin-dir DIR] COMMAND [ARGS]
+
+Loads every rdwh plugin (*.so with the rdwh_plugin_get_entry symbol) from the plugin directories
+and drives it through the C ABI.
+
+Plugin directories: --plugin-dir DIR (repeatable), else $RDWH_PLUGIN_PATH (colon-separated),
+else the build's plugin directory.
+
+Commands:
+  plugins                       list plugins and their providers as JSON
+  describe PROVIDER             print a provider's config properties as JSON (Rundeck plugin
+                                detail shape: name, title, description, props[])
+  handle --provider NAME --config FILE --body FILE
+         [--header 'Name: value']... [--key PATH=VALUE]... [--now ISO8601|EPOCH_MS]
+         [--repeat N] [--delivery-id ID] [--webhook-name NAME] [--project NAME] [--sender ADDR]
+                                hand one delivery to the plugin and print the result as JSON:
+                                status, verdict, response, jobs, evaluations.
+                                FILE may be '-' for standard input. --config takes a Rundeck
+                                webhook config ({"rules":[...]}), a JSON string holding one, or a
+                                whole webhook as Rundeck's API exports it ({"eventPlugin",
+                                "config", ...}); then --provider defaults to its eventPlugin.
+                                --key fills the in-memory key storage (keys/pd/secret=VALUE).
+                                --repeat handles the same request N times, printing the last.
+  sign --key SECRET [--key SECRET]... --body FILE
+                                print the X-PagerDuty-Signature value PagerDuty would send
+  send URL --body FILE [--key SECRET] [--header 'Name: value']...
+                                POST a delivery the way PagerDuty does (signature included)
+
+Exit status: 0 when the plugin returned a result (whatever its HTTP status), 1 when the plugin
+rejected the config or could not be loaded, 2 for usage errors.
+)";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string read_file(const std::string &path) {
+  if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError("cannot read " + path + ": " + std::strerror(errno));
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<std::string> plugin_dirs(const std::vector<std::string> &given) {
+  if (!given.empty()) return given;
+  if (const char *env = std::getenv("RDWH_PLUGIN_PATH"); env && *env) return PluginSet::split_path_list(env);
+  return {RDWH_DEFAULT_PLUGIN_DIR};
+}
+
+PluginSet load_plugins(const std::vector<std::string> &dirs) {
+  PluginSet set = PluginSet::scan(dirs);
+  for (const std::string &why : set.skipped()) std::cerr << "rdwh-host: skipped " << why << "\n";
+  return set;
+}
+
+template <class Doc> std::string to_pretty(const Doc &doc) {
+  rapidjson::StringBuffer buf;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+  w.SetIndent(' ', 2);
+  doc.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+// Takes the value of an option at argv[i] ("--name value"), advancing i.
+std::string take_value(int argc, char **argv, int &i) {
+  if (i + 1 >= argc) throw UsageError(std::string(argv[i]) + " needs a value");
+  return argv[++i];
+}
+
+int cmd_plugins(const std::vector<std::string> &dirs) {
+  PluginSet set = load_plugins(dirs);
+  rapidjson::Document doc(rapidjson::kObjectType);
+  auto &a = doc.GetAllocator();
+  rapidjson::Value plugins(rapidjson::kArrayType);
+  for (const auto &plugin : set.plugins()) {
+    rapidjson::Value p(rapidjson::kObjectType), providers(rapidjson::kArrayType);
+    p.AddMember("file", rapidjson::Value(plugin->path(), a), a);
+    for (const rdwh_provider_info_t *info : plugin->providers()) {
+      rapidjson::Value v(rapidjson::kObjectType);
+      v.AddMember("name", rapidjson::Value(info->name, a), a);
+      v.AddMember("title", rapidjson::Value(info->title, a), a);
+      v.AddMember("description", rapidjson::Value(info->description, a), a);
+      providers.PushBack(v, a);
+    }
+    p.AddMember("providers", providers, a);
+    plugins.PushBack(p, a);
+  }
+  doc.AddMember("plugins", plugins, a);
+  std::cout << to_pretty(doc) << "\n";
+  return 0;
+}
+
+int cmd_describe(const std::vector<std::string> &dirs, int argc, char **argv) {
+  if (argc != 2) throw UsageError("describe takes one provider name");
+  PluginSet set = load_plugins(dirs);
+  const rdwh_provider_info_t *info = nullptr;
+  if (!set.find(argv[1], &info)) {
+    std::cerr << "rdwh-host: no plugin offers provider '" << argv[1] << "'\n";
+    return 1;
+  }
+  rapidjson::Document doc(rapidjson::kObjectType);
+  auto &a = doc.GetAllocator();
+  doc.AddMember("name", rapidjson::Value(info->name, a), a);
+  doc.AddMember("title", rapidjson::Value(info->title, a), a);
+  doc.AddMember("description", rapidjson::Value(info->description, a), a);
+  doc.AddMember("service", "WebhookEvent", a);
+  rapidjson::Value props(rapidjson::kArrayType);
+  for (size_t i = 0; i < info->property_count; ++i) {
+    const rdwh_property_t &p = *info->properties[i];
+    rapidjson::Value v(rapidjson::kObjectType);
+    v.AddMember("name", rapidjson::Value(p.name, a), a);
+    v.AddMember("title", rapidjson::Value(p.title, a), a);
+    v.AddMember("desc", rapidjson::Value(p.description, a), a);
+    v.AddMember("type", rapidjson::Value(p.type, a), a);
+    v.AddMember("required", p.required != 0, a);
+    if (p.default_value) v.AddMember("defaultValue", rapidjson::Value(p.default_value, a), a);
+    else v.AddMember("defaultValue", rapidjson::Value(), a);
+    rapidjson::Value allowed(rapidjson::kArrayType);
+    for (const char *const *x = p.allowed; x && *x; ++x) allowed.PushBack(rapidjson::Value(*x, a), a);
+    v.AddMember("allowed", allowed, a);
+    rapidjson::Value options(rapidjson::kObjectType);
+    for (const char *const *x = p.rendering_options; x && x[0] && x[1]; x += 2)
+      options.AddMember(rapidjson::Value(x[0], a), rapidjson::Value(x[1], a), a);
+    v.AddMember("options", options, a);
+    props.PushBack(v, a);
+  }
+  doc.AddMember("props", props, a);
+  std::cout << to_pretty(doc) << "\n";
+  return 0;
+}
+
+std::pair<std::string, std::string> split_header(const std::string &text) {
+  auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0) throw UsageError("--header takes 'Name: value', got '" + text + "'");
+  std::string value = text.substr(colon + 1);
+  value.erase(0, value.find_first_not_of(" \t"));
+  return {text.substr(0, colon), value};
+}
+
+// A whole Rundeck webhook ({"eventPlugin", "config", ...}) is unwrapped to its config.
+std::string unwrap_webhook(const std::string &text, std::string &provider) {
+  rapidjson::Document doc;
+  if (doc.Parse(text.data(), text.size()).HasParseError() || !doc.IsObject()) return text;
+  auto plugin = doc.FindMember("eventPlugin");
+  auto config = doc.FindMember("config");
+  if (plugin == doc.MemberEnd() || config == doc.MemberEnd() || !plugin->value.IsString()) return text;
+  if (provider.empty()) provider = plugin->value.GetString();
+  if (config->value.IsString()) return config->value.GetString();
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  config->value.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+int cmd_handle(const std::vector<std::string> &dirs, int argc, char **argv) {
+  std::string provider, config_file, body_file;
+  Handler::Request request;
+  request.explain = true;
+  MemoryKeyStorage keys;
+  std::optional<int64_t> now;
+  long repeat = 1;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--provider") provider = take_value(argc, argv, i);
+    else if (arg == "--config") config_file = take_value(argc, argv, i);
+    else if (arg == "--body") body_file = take_value(argc, argv, i);
+    else if (arg == "--header") request.headers.push_back(split_header(take_value(argc, argv, i)));
+    else if (arg == "--key") {
+      std::string kv = take_value(argc, argv, i);
+      auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) throw UsageError("--key takes PATH=VALUE");
+      keys.keys[kv.substr(0, eq)] = kv.substr(eq + 1);
+    } else if (arg == "--now") {
+      std::string text = take_value(argc, argv, i);
+      now = rdwh::rules::parse_datetime(text);
+      if (!now) throw UsageError("--now takes an ISO-8601 date-time or epoch milliseconds, got '" + text + "'");
+    } else if (arg == "--repeat") {
+      std::string text = take_value(argc, argv, i);
+      char *end = nullptr;
+      repeat = std::strtol(text.c_str(), &end, 10);
+      if (!end || *end || repeat < 1) throw UsageError("--repeat takes a positive number");
+    } else if (arg == "--delivery-id") request.delivery_id = take_value(argc, argv, i);
+    else if (arg == "--webhook-name") request.webhook_name = take_value(argc, argv, i);
+    else if (arg == "--project") request.project = take_value(argc, argv, i);
+    else if (arg == "--sender") request.sender = take_value(argc, argv, i);
+    else throw UsageError("handle: unknown option " + arg);
+  }
+  if (config_file.empty() || body_file.empty()) throw UsageError("handle needs --config FILE and --body FILE");
+  std::string config = unwrap_webhook(read_file(config_file), provider);
+  if (provider.empty()) throw UsageError("handle needs --provider NAME");
+  request.body = read_file(body_file);
+
+  PluginSet set = load_plugins(dirs);
+  const Plugin *plugin = set.find(provider);
+  if (!plugin) {
+    std::cerr << "rdwh-host: no plugin offers provider '" << provider << "'\n";
+    return 1;
+  }
+  Services services;
+  services.log = [](int level, std::string_view message) {
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    std::cerr << "rdwh-host: plugin " << (level >= 0 && level < 4 ? names[level] : "log") << ": " << message << "\n";
+  };
+  services.get_secret = [&keys](std::string_view path) { return keys.get(path); };
+  if (now) services.now_unix_ms = [t = *now] { return t; };
+  Handler handler(*plugin, provider, config, services);
+  for (long n = 1; n < repeat; ++n) (void)handler.handle(request);
+  Result result = handler.handle(request);
+  std::cout << result_to_json(*result, true) << "\n";
+  return 0;
+}
+
+int cmd_sign(int argc, char **argv) {
+  std::vector<std::string> secrets;
+  std::string body_file;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--key") secrets.push_back(take_value(argc, argv, i));
+    else if (arg == "--body") body_file = take_value(argc, argv, i);
+    else throw UsageError("sign: unknown option " + arg);
+  }
+  if (secrets.empty() || body_file.empty()) throw UsageError("sign needs --key SECRET and --body FILE");
+  std::string body = read_file(body_file);
+  std::string header;
+  for (const std::string &secret : secrets) {
+    if (!header.empty()) header += ',';
+    header += rdwh::harness::pagerduty_signature(secret, body);
+  }
+  std::cout << header << "\n";
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::vector<std::string> dirs;
+  int i = 1;
+  try {
+    for (; i < argc; ++i) {
+      std::string arg = argv[i];
+      if (arg == "--plugin-dir") dirs.push_back(take_value(argc, argv, i));
+      else if (arg == "-h" || arg == "--help") {
+        std::cout << usage_text;
+        return 0;
+      } else break;
+    }
+    if (i >= argc) throw UsageError("missing command");
+    std::string command = argv[i];
+    int sub_argc = argc - i;
+    char **sub_argv = argv + i;
+    for (int k = 1; k < sub_argc; ++k)
+      if (std::strcmp(sub_argv[k], "--help") == 0 || std::strcmp(sub_argv[k], "-h") == 0) {
+        std::cout << usage_text;
+        return 0;
+      }
+    if (command == "plugins") return cmd_plugins(plugin_dirs(dirs));
+    if (command == "describe") return cmd_describe(plugin_dirs(dirs), sub_argc, sub_argv);
+    if (command == "handle") return cmd_handle(plugin_dirs(dirs), sub_argc, sub_argv);
+    if (command == "sign") return cmd_sign(sub_argc, sub_argv);
+#ifdef RDWH_HARNESS_HAS_SEND
+    if (command == "send") return run_send(sub_argc, sub_argv);
+#endif
+    throw UsageError("unknown command '" + command + "'");
+  } catch (const UsageError &e) {
+    std::cerr << "rdwh-host: " << e.what() << "\n(see rdwh-host --help)\n";
+    return 2;
+  } catch (const HostError &e) {
+    std::cerr << "rdwh-host: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception &e) {
+    std::cerr << "rdwh-host: " << e.what() << "\n";
+    return 1;
+  }
+}
