@@ -26,6 +26,16 @@ namespace {
 constexpr std::size_t kMaxQuoted = 80;          // path text quoted in error messages
 constexpr std::size_t kMaxRegexSubject = 8192;  // longer strings never match `=~` (bounds cost)
 
+// libstdc++'s default regex executor backtracks recursively, one stack frame chain per subject
+// character: an 8192-byte subject needs several MB of stack (a crash on a host thread) and some
+// patterns take exponential time. Its `__polynomial` extension selects the Thompson-NFA executor
+// instead: stack bounded by the pattern, time polynomial; the price is no back-references.
+#if defined(__GLIBCXX__)
+constexpr auto kRegexSyntax = std::regex::ECMAScript | std::regex_constants::__polynomial;
+#else
+constexpr auto kRegexSyntax = std::regex::ECMAScript;
+#endif
+
 enum class StepKind : std::uint8_t { name, names, index, indices, slice, wildcard, filter };
 
 struct Step {
@@ -645,7 +655,7 @@ private:
         pattern.push_back(s_[pos_++]);
       }
     }
-    auto flags = std::regex::ECMAScript;
+    auto flags = kRegexSyntax;
     while (isAlpha(peek())) {
       if (peek() != 'i') fail(std::string("unsupported regex flag '") + peek() + "'", pos_);
       flags |= std::regex::icase;
@@ -654,6 +664,9 @@ private:
     try {
       return std::regex(pattern, flags);
     } catch (const std::regex_error &e) {
+      if (e.code() == std::regex_constants::error_complexity) {
+        fail("regex back-references are not supported", start);
+      }
       fail(std::string("invalid regex (") + e.what() + ")", start);
     }
   }

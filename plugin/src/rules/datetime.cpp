@@ -3,7 +3,6 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 
 namespace rdwh::rules {
 namespace {
@@ -16,19 +15,6 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-void civil_from_days(int64_t z, int64_t &y, unsigned &m, unsigned &d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
 }
 
 bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
@@ -150,19 +136,6 @@ std::optional<int64_t> parse_datetime(std::string_view text) {
     return epoch_number_to_ms(number);
   }
   return parse_iso(text);
-}
-
-std::string_view format_iso8601(int64_t unix_ms, char (&buf)[32]) {
-  int64_t days = unix_ms >= 0 ? unix_ms / 86400000 : -((-unix_ms + 86399999) / 86400000);
-  int64_t rem = unix_ms - days * 86400000;
-  int64_t y;
-  unsigned m, d;
-  civil_from_days(days, y, m, d);
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
-                        static_cast<long long>(y), m, d, static_cast<long long>(rem / 3600000),
-                        static_cast<long long>(rem / 60000 % 60),
-                        static_cast<long long>(rem / 1000 % 60), static_cast<long long>(rem % 1000));
-  return std::string_view(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
 }
 
 } // namespace rdwh::rules

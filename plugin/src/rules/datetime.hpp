@@ -16,7 +16,4 @@ std::optional<int64_t> parse_datetime(std::string_view text);
 // An epoch number, seconds or milliseconds by Rundeck's year-2970 rule.
 int64_t epoch_number_to_ms(double number);
 
-// ISO-8601 text (UTC, millisecond precision) of an epoch time in milliseconds.
-std::string_view format_iso8601(int64_t unix_ms, char (&buf)[32]);
-
 } // namespace rdwh::rules

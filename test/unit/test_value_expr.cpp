@@ -1,0 +1,95 @@
+#include "rules/value_expr.hpp"
+
+#include "core/error.hpp"
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+
+using rdwh::rules::Delivery;
+using rdwh::rules::EventContext;
+using rdwh::rules::ValueExpr;
+
+namespace {
+
+struct Fixture {
+  rapidjson::Document event = rdwh::test::parse_json(
+      R"({"event":{"id":"E1","event_type":"incident.triggered","data":{"id":"PGR0VU2","number":2,"urgency":"high",)"
+      R"("title":"Disk full","priority":null,"teams":[{"id":"T1"},{"id":"T2"}],"conference_bridge":{"conference_number":1000}}},)"
+      R"("list":[1,2,3],"weird key":"w","price":1.50})");
+  Delivery delivery;
+  Fixture() {
+    delivery.body = "{raw body}";
+    delivery.delivery_id = "d-123";
+    delivery.webhook_name = "PagerDuty";
+    delivery.project = "ops";
+    delivery.sender = "203.0.113.9";
+    delivery.received_unix_ms = 1700000000000;
+    delivery.headers = {{"X-Custom", "custom value"}, {"x-webhook-id", "wh-1"}};
+  }
+  std::string render(const char *text, std::size_t max = 1 << 20) {
+    ValueExpr expr = ValueExpr::compile(text);
+    std::string out;
+    CHECK(expr.render(EventContext{event, delivery}, out, max));
+    return out;
+  }
+};
+
+} // namespace
+
+TEST_CASE_METHOD(Fixture, "a leading $ makes the whole value a JsonPath", "[template]") {
+  CHECK(render("$.event.data.id") == "PGR0VU2");
+  CHECK(render("$.event.data.number") == "2");
+  CHECK(render("$.price") == "1.5");
+  CHECK(render("$.event.data.teams[*].id") == R"(["T1","T2"])");
+  CHECK(render("$.event.data.conference_bridge") == R"({"conference_number":1000})");
+  CHECK(render("$.event.data.missing.deeper").empty());
+  CHECK(render("$.event.data.priority").empty());
+  CHECK(render("$").substr(0, 10) == R"({"event":{)");
+}
+
+TEST_CASE_METHOD(Fixture, "templates reference data, paths, the body and the webhook", "[template]") {
+  CHECK(render("Incident ${data.event.data.id}: ${data.event.data.title}") == "Incident PGR0VU2: Disk full");
+  CHECK(render("${data.event.data.teams[1].id}") == "T2");
+  CHECK(render("${data['weird key']}") == "w");
+  CHECK(render("${data.event?.data?.urgency}") == "high");
+  CHECK(render("short $data.event.data.urgency form") == "short high form");
+  CHECK(render("${path('$.event.data.teams[0].id')}") == "T1");
+  CHECK(render("${path(\"$.list\")}") == "[1,2,3]");
+  CHECK(render("body=${raw}") == "body={raw body}");
+  CHECK(render("${webhook.id} ${webhook.name} ${webhook.project} ${webhook.sender} ${webhook.timestamp}") ==
+        "d-123 PagerDuty ops 203.0.113.9 1700000000000");
+  CHECK(render("${webhook['X-Custom']}|${webhook['X-WEBHOOK-ID']}|${webhook['absent']}") == "custom value|wh-1|");
+}
+
+TEST_CASE_METHOD(Fixture, "missing data renders as nothing, never a crash", "[template]") {
+  CHECK(render("[${data.nope.deeper.still}]") == "[]");
+  CHECK(render("[${data.list[10]}]") == "[]");
+  CHECK(render("[${data.event.data.priority}]") == "[]");
+}
+
+TEST_CASE_METHOD(Fixture, "escapes and plain text", "[template]") {
+  CHECK(render("\\$.event.data.id") == "$.event.data.id");
+  CHECK(render("costs \\${data.x} and $5") == "costs ${data.x} and $5");
+  CHECK(render("plain text") == "plain text");
+  CHECK(render("").empty());
+  CHECK(ValueExpr::compile("plain").is_literal());
+  CHECK_FALSE(ValueExpr::compile("${raw}").is_literal());
+}
+
+TEST_CASE_METHOD(Fixture, "rendering stops at the output limit", "[template]") {
+  ValueExpr expr = ValueExpr::compile("${raw}${raw}${raw}");
+  std::string out;
+  CHECK_FALSE(expr.render(EventContext{event, delivery}, out, 15));
+  CHECK(out.size() == 15);
+}
+
+TEST_CASE("bad templates fail at compile time with a reason", "[template]") {
+  using Catch::Contains;
+  CHECK_THROWS_WITH(ValueExpr::compile("${data.x"), Contains("unterminated"));
+  CHECK_THROWS_WITH(ValueExpr::compile("${foo.bar}"), Contains("unsupported template expression 'foo.bar'"));
+  CHECK_THROWS_WITH(ValueExpr::compile("${webhook.secret}"), Contains("unknown webhook field"));
+  CHECK_THROWS_WITH(ValueExpr::compile("${data.}"), Contains("expected a name"));
+  CHECK_THROWS_WITH(ValueExpr::compile("${data[x]}"), Contains("expected an index"));
+  CHECK_THROWS_WITH(ValueExpr::compile("${path($.a)}"), Contains("path('<JsonPath>')"));
+  CHECK_THROWS_AS(ValueExpr::compile("$.a[?(@.b ==]"), rdwh::SyntaxError);
+}
