@@ -1,0 +1,411 @@
+// The plugin through its real C ABI: dlopen the built module and call the entry table as a host
+// would, including the ways a host can get it wrong.
+#include <rdwh/rdwh.h>
+
+#include <catch2/catch.hpp>
+
+#include <dlfcn.h>
+
+#include <atomic>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+const std::string secret = "lDQHScfUeXUKaQRNF+8XIiDKZ7XX3itBAYzwU0TARw8lJqRnkKl2iB1anSb0Z+IK";
+const std::string good_signature = "v1=0c0b9495b893a39e70d1fea2fe11fbe0a825f88b9f67846f6cc07dd2bc5476cd";
+
+std::string read(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+const std::string &signed_body() {
+  static const std::string body = read(RDWH_SOURCE_DIR "/examples/deliveries/v3-incident.priority_updated-gopagerduty.json");
+  return body;
+}
+
+const char *const v3_config = R"({"keyStoragePath":"keys/pd","rules":[{"name":"p1","jobId":"job-1",
+  "jobOptions":[{"name":"id","value":"$.event.data.id"},{"name":"sig","value":"${webhook['X-PagerDuty-Signature']}"}],
+  "conditions":[{"path":"$.event.data.priority.summary","condition":"equals","value":"P1"}]}]})";
+
+rdwh_str_t str(const std::string &s) { return {s.data(), s.size()}; }
+std::string text(rdwh_str_t s) { return std::string(s.data ? s.data : "", s.size); }
+
+// A loaded module, closed at scope exit.
+struct Module {
+  void *dl = nullptr;
+  const rdwh_plugin_entry_t *entry = nullptr;
+  rdwh_plugin_get_entry_fn get_entry = nullptr;
+  Module() {
+    dl = dlopen(RDWH_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
+    REQUIRE(dl);
+    get_entry = reinterpret_cast<rdwh_plugin_get_entry_fn>(dlsym(dl, RDWH_PLUGIN_ENTRY_SYMBOL));
+    REQUIRE(get_entry);
+    entry = get_entry(RDWH_ABI_VERSION_MAJOR);
+    REQUIRE(entry);
+  }
+  ~Module() { dlclose(dl); }
+};
+
+// A host whose services record what the plugin does with them.
+struct TestHost {
+  rdwh_host_t host{};
+  std::string stored_secret = secret;
+  rdwh_status secret_status = RDWH_STATUS_OK;
+  std::mutex mutex;
+  std::vector<std::string> log_lines;
+  int secret_calls = 0;
+
+  TestHost() {
+    host.struct_size = sizeof host;
+    host.abi_version = RDWH_ABI_VERSION_INIT;
+    host.host_data = this;
+    host.log = [](const rdwh_host_t *h, rdwh_log_level, rdwh_str_t msg) {
+      auto *self = static_cast<TestHost *>(h->host_data);
+      std::lock_guard lock(self->mutex);
+      self->log_lines.push_back(text(msg));
+    };
+    host.get_secret = [](const rdwh_host_t *h, rdwh_str_t path, uint8_t *out, size_t cap, size_t *len) -> rdwh_status {
+      auto *self = static_cast<TestHost *>(h->host_data);
+      ++self->secret_calls;
+      if (self->secret_status != RDWH_STATUS_OK) return self->secret_status;
+      if (text(path) != "keys/pd") return RDWH_STATUS_NOT_FOUND;
+      *len = self->stored_secret.size();
+      if (cap < *len) return RDWH_STATUS_BUFFER_TOO_SMALL;
+      std::memcpy(out, self->stored_secret.data(), *len);
+      return RDWH_STATUS_OK;
+    };
+    host.now_unix_ms = [](const rdwh_host_t *) -> int64_t { return 1700000000000; };
+  }
+  std::string logs() {
+    std::string all;
+    for (auto &l : log_lines) all += l + "\n";
+    return all;
+  }
+};
+
+rdwh_error_t new_error() {
+  rdwh_error_t e{};
+  e.struct_size = sizeof e;
+  return e;
+}
+
+rdwh_handler_t *create_ok(const Module &m, const char *provider, const std::string &config, const rdwh_host_t *host) {
+  rdwh_handler_t *h = nullptr;
+  rdwh_error_t err = new_error();
+  rdwh_status st = m.entry->create(provider, str(config), host, &h, &err);
+  INFO(err.message);
+  REQUIRE(st == RDWH_STATUS_OK);
+  REQUIRE(h);
+  return h;
+}
+
+struct Delivery {
+  std::vector<rdwh_header_t> headers;
+  std::string body;
+  rdwh_request_t request{};
+  explicit Delivery(const std::string &b, const std::string *signature = nullptr) : body(b) {
+    static const std::string name = "X-PagerDuty-Signature";
+    if (signature) headers.push_back({str(name), str(*signature)});
+    request.struct_size = sizeof request;
+    request.headers = headers.data();
+    request.header_count = headers.size();
+    request.body = str(body);
+  }
+};
+
+} // namespace
+
+TEST_CASE("version negotiation: only the plugin's major is served", "[abi]") {
+  Module m;
+  CHECK(m.get_entry(RDWH_ABI_VERSION_MAJOR + 1) == nullptr);
+  CHECK(m.get_entry(0) == nullptr);
+  CHECK(m.get_entry(RDWH_ABI_VERSION_MAJOR) == m.entry); // idempotent, static
+  CHECK(m.entry->struct_size == sizeof(rdwh_plugin_entry_t));
+  CHECK(m.entry->abi_version.major == RDWH_ABI_VERSION_MAJOR);
+  CHECK(std::string(m.entry->plugin_name) == "rdwh-pagerduty");
+}
+
+TEST_CASE("providers carry Rundeck's names and property descriptions", "[abi]") {
+  Module m;
+  REQUIRE(m.entry->provider_count() == 3);
+  std::vector<std::string> names;
+  for (size_t i = 0; i < 3; ++i) {
+    const rdwh_provider_info_t *info = m.entry->provider_info(i);
+    REQUIRE(info);
+    CHECK(info->struct_size == sizeof(rdwh_provider_info_t));
+    names.emplace_back(info->name);
+    REQUIRE(info->property_count == 5);
+    CHECK(std::string(info->properties[0]->name) == "rules");
+    CHECK(std::string(info->properties[3]->type) == "Boolean");
+  }
+  CHECK(names == std::vector<std::string>{"pagerduty-V3-run-job", "pagerduty-run-job", "advanced-run-job"});
+  CHECK(std::string(m.entry->provider_info(0)->title) == "PagerDuty: Generic V3 Webhook");
+  CHECK(m.entry->provider_info(3) == nullptr);
+  CHECK(m.entry->provider_info(SIZE_MAX) == nullptr);
+}
+
+TEST_CASE("a signed delivery through the ABI gives its job; results release cleanly", "[abi]") {
+  Module m;
+  TestHost host;
+  rdwh_handler_t *h = create_ok(m, "pagerduty-V3-run-job", v3_config, &host.host);
+  Delivery d(signed_body(), &good_signature);
+  d.request.flags = RDWH_REQUEST_EXPLAIN;
+  const rdwh_result_t *r = nullptr;
+  rdwh_error_t err = new_error();
+  REQUIRE(m.entry->handle(h, &d.request, &r, &err) == RDWH_STATUS_OK);
+  REQUIRE(r);
+  CHECK(r->struct_size == sizeof(rdwh_result_t));
+  CHECK(r->verdict == RDWH_VERDICT_ACCEPTED);
+  CHECK(r->http_status == 200);
+  CHECK(text(r->body) == R"({"msg":"ok"})");
+  CHECK(text(r->content_type) == "application/json");
+  REQUIRE(r->job_count == 1);
+  const rdwh_job_t &job = *r->jobs[0];
+  CHECK(job.struct_size == sizeof(rdwh_job_t));
+  CHECK(text(job.job_id) == "job-1");
+  CHECK(text(job.rule) == "p1");
+  CHECK(text(job.event_id) == "01BWDWL3NYY7LUFPZCC28QUCMK");
+  REQUIRE(job.option_count == 2);
+  CHECK(text(job.options[0].name) == "id");
+  CHECK(text(job.options[0].value) == "PGR0VU2");
+  CHECK(r->evaluation.size > 0);
+  m.entry->release_result(h, r);
+  m.entry->release_result(h, nullptr); // no-op
+  m.entry->destroy(h);
+  m.entry->destroy(nullptr); // no-op
+}
+
+TEST_CASE("rejected deliveries are results, not failed calls", "[abi]") {
+  Module m;
+  TestHost host;
+  rdwh_handler_t *h = create_ok(m, "pagerduty-V3-run-job", v3_config, &host.host);
+  const std::string bad = "v1=7020c8a7ec668a9b7012bc3dd82e483394b038f4230acc6785efbf2a7d8bcaf5";
+  struct Case {
+    Delivery delivery;
+    int status;
+    rdwh_verdict verdict;
+  } cases[] = {{Delivery(signed_body(), &bad), 403, RDWH_VERDICT_SIGNATURE_INVALID},
+               {Delivery(signed_body()), 400, RDWH_VERDICT_SIGNATURE_MISSING},
+               {Delivery(signed_body() + "x", &good_signature), 403, RDWH_VERDICT_SIGNATURE_INVALID}};
+  for (auto &c : cases) {
+    const rdwh_result_t *r = nullptr;
+    REQUIRE(m.entry->handle(h, &c.delivery.request, &r, nullptr) == RDWH_STATUS_OK);
+    CHECK(r->http_status == c.status);
+    CHECK(r->verdict == c.verdict);
+    CHECK(r->job_count == 0);
+    CHECK(text(r->body).find(secret) == std::string::npos);
+    m.entry->release_result(h, r);
+  }
+  m.entry->destroy(h);
+}
+
+TEST_CASE("create refuses bad arguments with a status and a message", "[abi][misuse]") {
+  Module m;
+  TestHost host;
+  rdwh_handler_t *h = reinterpret_cast<rdwh_handler_t *>(0x1);
+  rdwh_error_t err = new_error();
+  const std::string cfg = "{}";
+
+  CHECK(m.entry->create(nullptr, str(cfg), &host.host, &h, &err) == RDWH_STATUS_INVALID_ARGUMENT);
+  CHECK(h == nullptr);
+  CHECK(err.code == RDWH_STATUS_INVALID_ARGUMENT);
+  CHECK(std::string(err.message).find("must not be NULL") != std::string::npos);
+  CHECK(m.entry->create("advanced-run-job", str(cfg), nullptr, &h, &err) == RDWH_STATUS_INVALID_ARGUMENT);
+  CHECK(m.entry->create("advanced-run-job", str(cfg), &host.host, nullptr, &err) == RDWH_STATUS_INVALID_ARGUMENT);
+  CHECK(m.entry->create("advanced-run-job", rdwh_str_t{nullptr, 5}, &host.host, &h, &err) == RDWH_STATUS_INVALID_ARGUMENT);
+
+  CHECK(m.entry->create("no-such-provider", str(cfg), &host.host, &h, &err) == RDWH_STATUS_NOT_FOUND);
+  CHECK(std::string(err.message).find("no-such-provider") != std::string::npos);
+
+  rdwh_host_t wrong_major = host.host;
+  wrong_major.abi_version.major = RDWH_ABI_VERSION_MAJOR + 1;
+  CHECK(m.entry->create("advanced-run-job", str(cfg), &wrong_major, &h, &err) == RDWH_STATUS_VERSION_MISMATCH);
+
+  rdwh_host_t tiny = host.host;
+  tiny.struct_size = 8;
+  CHECK(m.entry->create("advanced-run-job", str(cfg), &tiny, &h, &err) == RDWH_STATUS_INVALID_ARGUMENT);
+
+  const std::string bad = R"({"rules":[{"conditions":[{"path":"$.a","condition":"nope"}]}]})";
+  CHECK(m.entry->create("advanced-run-job", str(bad), &host.host, &h, &err) == RDWH_STATUS_INVALID_CONFIG);
+  CHECK(std::string(err.message).find("rules[0].conditions[0].condition") != std::string::npos);
+
+  // No error struct at all, and one too small to hold the message: both are fine.
+  CHECK(m.entry->create("advanced-run-job", str(bad), &host.host, &h, nullptr) == RDWH_STATUS_INVALID_CONFIG);
+  struct {
+    rdwh_error_t e;
+    char guard[8];
+  } small{};
+  small.e.struct_size = offsetof(rdwh_error_t, message) + 10;
+  std::memset(small.e.message + 10, 'G', sizeof small.e.message - 10);
+  CHECK(m.entry->create("advanced-run-job", str(bad), &host.host, &h, &small.e) == RDWH_STATUS_INVALID_CONFIG);
+  CHECK(small.e.code == RDWH_STATUS_INVALID_CONFIG);
+  CHECK(std::strlen(small.e.message) == 9);
+  CHECK(small.e.message[10] == 'G'); // nothing written past struct_size
+}
+
+TEST_CASE("an older host: smaller struct_size, missing services", "[abi][misuse]") {
+  Module m;
+  TestHost host;
+  rdwh_host_t old = host.host;
+  old.struct_size = offsetof(rdwh_host_t, log); // knows nothing past host_data
+  rdwh_handler_t *h = create_ok(m, "advanced-run-job", R"({"rules":[{"name":"r","jobId":"j"}]})", &old);
+  Delivery d(R"({"a":1})");
+  d.request.struct_size = offsetof(rdwh_request_t, delivery_id); // an old request, too
+  const rdwh_result_t *r = nullptr;
+  REQUIRE(m.entry->handle(h, &d.request, &r, nullptr) == RDWH_STATUS_OK);
+  CHECK(r->job_count == 1);
+  m.entry->release_result(h, r);
+  m.entry->destroy(h);
+
+  rdwh_error_t err = new_error();
+  rdwh_handler_t *h2 = nullptr;
+  CHECK(m.entry->create("pagerduty-V3-run-job", str(std::string(v3_config)), &old, &h2, &err) == RDWH_STATUS_HOST_FAILURE);
+  CHECK(std::string(err.message).find("no key storage") != std::string::npos);
+
+  rdwh_host_t nulls = host.host;
+  nulls.log = nullptr;
+  nulls.now_unix_ms = nullptr;
+  rdwh_handler_t *h3 = create_ok(m, "pagerduty-V3-run-job", v3_config, &nulls);
+  m.entry->destroy(h3);
+}
+
+TEST_CASE("key storage: large secrets, failures, rotation", "[abi]") {
+  Module m;
+  TestHost host;
+  host.stored_secret = std::string(1000, 'k') + "\n" + secret; // over the first 256-byte buffer
+  rdwh_handler_t *h = create_ok(m, "pagerduty-V3-run-job", v3_config, &host.host);
+  Delivery d(signed_body(), &good_signature);
+  const rdwh_result_t *r = nullptr;
+  REQUIRE(m.entry->handle(h, &d.request, &r, nullptr) == RDWH_STATUS_OK);
+  CHECK(r->http_status == 200);
+  m.entry->release_result(h, r);
+  m.entry->destroy(h);
+
+  host.secret_status = RDWH_STATUS_HOST_FAILURE;
+  rdwh_handler_t *h2 = nullptr;
+  rdwh_error_t err = new_error();
+  CHECK(m.entry->create("pagerduty-V3-run-job", str(std::string(v3_config)), &host.host, &h2, &err) == RDWH_STATUS_HOST_FAILURE);
+  CHECK(h2 == nullptr);
+}
+
+TEST_CASE("handle refuses bad arguments and leaves *out NULL", "[abi][misuse]") {
+  Module m;
+  TestHost host;
+  rdwh_handler_t *h = create_ok(m, "advanced-run-job", "{}", &host.host);
+  Delivery d("{}");
+  const rdwh_result_t *r = reinterpret_cast<const rdwh_result_t *>(0x1);
+  rdwh_error_t err = new_error();
+  CHECK(m.entry->handle(nullptr, &d.request, &r, &err) == RDWH_STATUS_INVALID_ARGUMENT);
+  CHECK(r == nullptr);
+  CHECK(m.entry->handle(h, nullptr, &r, &err) == RDWH_STATUS_INVALID_ARGUMENT);
+  CHECK(m.entry->handle(h, &d.request, nullptr, &err) == RDWH_STATUS_INVALID_ARGUMENT);
+
+  rdwh_request_t small = d.request;
+  small.struct_size = 8;
+  CHECK(m.entry->handle(h, &small, &r, &err) == RDWH_STATUS_INVALID_ARGUMENT);
+  CHECK(std::string(err.message).find("struct_size") != std::string::npos);
+
+  rdwh_request_t no_headers = d.request;
+  no_headers.header_count = 3;
+  no_headers.headers = nullptr;
+  CHECK(m.entry->handle(h, &no_headers, &r, &err) == RDWH_STATUS_INVALID_ARGUMENT);
+
+  rdwh_request_t no_body = d.request;
+  no_body.body = rdwh_str_t{nullptr, 10};
+  CHECK(m.entry->handle(h, &no_body, &r, &err) == RDWH_STATUS_INVALID_ARGUMENT);
+
+  rdwh_header_t broken{rdwh_str_t{nullptr, 4}, rdwh_str_t{"v", 1}};
+  rdwh_request_t bad_header = d.request;
+  bad_header.headers = &broken;
+  bad_header.header_count = 1;
+  CHECK(m.entry->handle(h, &bad_header, &r, &err) == RDWH_STATUS_INVALID_ARGUMENT);
+  CHECK(r == nullptr);
+
+  rdwh_request_t empty_body = d.request;
+  empty_body.body = rdwh_str_t{nullptr, 0}; // empty is fine with a NULL pointer
+  REQUIRE(m.entry->handle(h, &empty_body, &r, &err) == RDWH_STATUS_OK);
+  CHECK(r->http_status == 200);
+  m.entry->release_result(h, r);
+  m.entry->destroy(h);
+}
+
+TEST_CASE("many threads share one handler", "[abi][threads]") {
+  Module m;
+  TestHost host;
+  rdwh_handler_t *h = create_ok(m, "pagerduty-V3-run-job", v3_config, &host.host);
+  const std::string bad = "v1=7020c8a7ec668a9b7012bc3dd82e483394b038f4230acc6785efbf2a7d8bcaf5";
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i) {
+        const bool valid = (i + t) % 3 != 0;
+        Delivery d(signed_body(), valid ? &good_signature : &bad);
+        if (i % 7 == 0) d.request.flags = RDWH_REQUEST_EXPLAIN;
+        const rdwh_result_t *r = nullptr;
+        if (m.entry->handle(h, &d.request, &r, nullptr) != RDWH_STATUS_OK) {
+          ++wrong;
+          continue;
+        }
+        if (r->http_status != (valid ? 200 : 403) || r->job_count != (valid ? 1u : 0u) ||
+            (valid && text(r->jobs[0]->options[0].value) != "PGR0VU2"))
+          ++wrong;
+        m.entry->release_result(h, r);
+      }
+    });
+  for (auto &t : threads) t.join();
+  CHECK(wrong == 0);
+  m.entry->destroy(h);
+}
+
+TEST_CASE("the secret appears in no log line, error or result", "[abi][secrets]") {
+  Module m;
+  TestHost host;
+  const std::string config = R"({"keyStoragePath":"keys/pd","rules":[{"name":"r","jobId":"j","debug":true,
+     "jobOptions":[{"name":"a","value":"$.event.id"}],"conditions":[]}],"unknownKey":1})";
+  rdwh_handler_t *h = create_ok(m, "pagerduty-V3-run-job", config, &host.host);
+  std::string outputs;
+  const std::string bad = "v1=7020c8a7ec668a9b7012bc3dd82e483394b038f4230acc6785efbf2a7d8bcaf5";
+  for (const std::string *sig : {&good_signature, &bad, static_cast<const std::string *>(nullptr)}) {
+    Delivery d(signed_body(), sig);
+    d.request.flags = RDWH_REQUEST_EXPLAIN;
+    const rdwh_result_t *r = nullptr;
+    REQUIRE(m.entry->handle(h, &d.request, &r, nullptr) == RDWH_STATUS_OK);
+    outputs += text(r->body) + text(r->evaluation);
+    for (size_t i = 0; i < r->job_count; ++i)
+      for (size_t k = 0; k < r->jobs[i]->option_count; ++k) outputs += text(r->jobs[i]->options[k].value);
+    m.entry->release_result(h, r);
+  }
+  m.entry->destroy(h);
+  rdwh_error_t err = new_error();
+  rdwh_handler_t *h2 = nullptr;
+  const std::string ks_policy = R"({"rules":[{"policy":"${KS:keys/pd}"}]})";
+  CHECK(m.entry->create("advanced-run-job", str(ks_policy), &host.host, &h2, &err) == RDWH_STATUS_INVALID_CONFIG);
+  outputs += err.message;
+  outputs += host.logs();
+  CHECK_FALSE(host.log_lines.empty()); // the debug rule and the unknown key were logged
+  CHECK(outputs.find(secret) == std::string::npos);
+  CHECK(outputs.find(secret.substr(0, 12)) == std::string::npos);
+}
+
+TEST_CASE("load, use and unload repeatedly", "[abi]") {
+  for (int i = 0; i < 20; ++i) {
+    Module m;
+    TestHost host;
+    rdwh_handler_t *h = create_ok(m, "pagerduty-run-job", R"({"rules":[{"name":"r","jobId":"j"}]})", &host.host);
+    Delivery d(R"({"messages":[{"id":"1","event":"incident.trigger"},{"id":"2","event":"incident.resolve"}]})");
+    const rdwh_result_t *r = nullptr;
+    REQUIRE(m.entry->handle(h, &d.request, &r, nullptr) == RDWH_STATUS_OK);
+    CHECK(r->job_count == 2);
+    m.entry->release_result(h, r);
+    m.entry->destroy(h);
+  }
+}
