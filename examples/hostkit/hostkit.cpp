@@ -220,7 +220,7 @@ template <class Writer> void write_str(Writer &w, rdwh_str_t s) {
   w.String(s.data ? s.data : "", static_cast<rapidjson::SizeType>(s.size));
 }
 
-template <class Writer> void write_result(Writer &w, const rdwh_result_t &r) {
+template <class Writer> void write_result(Writer &w, const rdwh_result_t &r, bool evaluations) {
   w.StartObject();
   w.Key("status");
   w.Int(r.http_status);
@@ -267,6 +267,10 @@ template <class Writer> void write_result(Writer &w, const rdwh_result_t &r) {
     w.EndObject();
   }
   w.EndArray();
+  if (!evaluations) {
+    w.EndObject();
+    return;
+  }
   w.Key("evaluations");
   rapidjson::Document evaluation;
   if (r.evaluation.size &&
@@ -278,15 +282,15 @@ template <class Writer> void write_result(Writer &w, const rdwh_result_t &r) {
 }
 } // namespace
 
-std::string result_to_json(const rdwh_result_t &result, bool pretty) {
+std::string result_to_json(const rdwh_result_t &result, bool pretty, bool evaluations) {
   rapidjson::StringBuffer buf;
   if (pretty) {
     rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
     w.SetIndent(' ', 2);
-    write_result(w, result);
+    write_result(w, result, evaluations);
   } else {
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    write_result(w, result);
+    write_result(w, result, evaluations);
   }
   return std::string(buf.GetString(), buf.GetSize());
 }

@@ -138,7 +138,8 @@ private:
 inline std::string_view view(rdwh_str_t s) { return s.size ? std::string_view(s.data, s.size) : std::string_view(); }
 
 // The result as one JSON object: {"status", "verdict", "response": {"contentType","body"},
-// "jobs": [{"rule","jobId","options":{},"filter"?,"asUser"?,"eventId"?}], "evaluations": [...]}.
-std::string result_to_json(const rdwh_result_t &result, bool pretty);
+// "jobs": [{"rule","jobId","options":{},"filter"?,"asUser"?,"eventId"?}], "evaluations": [...]}
+// (without "evaluations" when `evaluations` is false).
+std::string result_to_json(const rdwh_result_t &result, bool pretty, bool evaluations = true);
 
 } // namespace rdwh::host

@@ -41,6 +41,7 @@ Commands:
   handle --provider NAME --config FILE --body FILE
          [--header 'Name: value']... [--key PATH=VALUE]... [--now ISO8601|EPOCH_MS]
          [--repeat N] [--delivery-id ID] [--webhook-name NAME] [--project NAME] [--sender ADDR]
+         [--brief]
                                 hand one delivery to the plugin and print the result as JSON:
                                 status, verdict, response, jobs, evaluations.
                                 FILE may be '-' for standard input. --config takes a Rundeck
@@ -49,6 +50,7 @@ Commands:
                                 "config", ...}); then --provider defaults to its eventPlugin.
                                 --key fills the in-memory key storage (keys/pd/secret=VALUE).
                                 --repeat handles the same request N times, printing the last.
+                                --brief leaves out the evaluations.
   sign --key SECRET [--key SECRET]... --body FILE
                                 print the X-PagerDuty-Signature value PagerDuty would send
   send URL --body FILE [--key SECRET] [--header 'Name: value']...
@@ -187,6 +189,7 @@ int cmd_handle(const std::vector<std::string> &dirs, int argc, char **argv) {
   MemoryKeyStorage keys;
   std::optional<int64_t> now;
   long repeat = 1;
+  bool brief = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--provider") provider = take_value(argc, argv, i);
@@ -211,6 +214,7 @@ int cmd_handle(const std::vector<std::string> &dirs, int argc, char **argv) {
     else if (arg == "--webhook-name") request.webhook_name = take_value(argc, argv, i);
     else if (arg == "--project") request.project = take_value(argc, argv, i);
     else if (arg == "--sender") request.sender = take_value(argc, argv, i);
+    else if (arg == "--brief") brief = true;
     else throw UsageError("handle: unknown option " + arg);
   }
   if (config_file.empty() || body_file.empty()) throw UsageError("handle needs --config FILE and --body FILE");
@@ -234,7 +238,7 @@ int cmd_handle(const std::vector<std::string> &dirs, int argc, char **argv) {
   Handler handler(*plugin, provider, config, services);
   for (long n = 1; n < repeat; ++n) (void)handler.handle(request);
   Result result = handler.handle(request);
-  std::cout << result_to_json(*result, true) << "\n";
+  std::cout << result_to_json(*result, true, !brief) << "\n";
   return 0;
 }
 
