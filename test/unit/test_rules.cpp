@@ -155,6 +155,15 @@ TEST_CASE("jobs carry rendered options, filter, user and the event id", "[rules]
   CHECK_THAT(config.warnings[0], Contains("option 'id' given twice"));
 }
 
+TEST_CASE("job options may also be a map of name to value", "[rules]") {
+  auto config = compile(R"({"rules":[{"name":"r","jobId":"j","jobOptions":{"id":"$.event.data.id","n":3}}]})");
+  auto doc = parse_json(incident);
+  auto evaluation = evaluate(config, doc, Delivery{}, nullptr, false, {});
+  REQUIRE(evaluation.jobs.size() == 1);
+  CHECK(evaluation.jobs[0].options == std::vector<std::pair<std::string, std::string>>{{"id", "P1"}, {"n", "3"}});
+  CHECK_THROWS_WITH(compile(R"({"rules":[{"jobOptions":{"x":[1]}}]})"), Contains("rules[0].jobOptions.x: must be a string"));
+}
+
 TEST_CASE("a rule without a job fires nothing and says why", "[rules]") {
   auto config = compile(R"({"rules":[{"name":"PagerDuty Example Action","jobId":"","conditions":[]}]})");
   auto doc = parse_json(incident);

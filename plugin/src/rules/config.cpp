@@ -209,22 +209,34 @@ public:
     r.job_id = optional_expr(v, "jobId", field);
     if (auto args = string_field(v, "jobArgString", field); args && !args->empty())
       config_.warnings.push_back(field + ".jobArgString is not supported and is ignored: use jobOptions");
-    if (const Value *options = array_field(v, "jobOptions", field)) {
+    // A later option of the same name replaces the earlier one, as in a map.
+    auto add_option = [&](std::string name, ValueExpr value, const std::string &ofield) {
+      auto same = std::find_if(r.options.begin(), r.options.end(), [&](const JobOption &x) { return x.name == name; });
+      if (same != r.options.end()) {
+        config_.warnings.push_back(fmt::format("{}: option '{}' given twice; the last one is used", ofield, name));
+        same->value = std::move(value);
+      } else {
+        r.options.push_back({std::move(name), std::move(value)});
+      }
+    };
+    const Value *options = member(v, "jobOptions");
+    if (options && options->IsObject()) {
+      // Also accepted: a map of option name to value, the shape Rundeck's job run API takes.
+      for (const auto &m : options->GetObject()) {
+        std::string name(m.name.GetString(), m.name.GetStringLength());
+        const std::string ofield = field_name(field + ".jobOptions", name);
+        if (!m.value.IsString() && !m.value.IsNumber() && !m.value.IsBool())
+          throw ConfigError(ofield, fmt::format("must be a string, not a {}", json::type_name(m.value)));
+        add_option(name, value_expr(json::to_text(m.value), ofield), ofield);
+      }
+    } else if ((options = array_field(v, "jobOptions", field))) {
       rapidjson::SizeType i = 0;
       for (const auto &o : options->GetArray()) {
         const std::string ofield = fmt::format("{}.jobOptions[{}]", field, i++);
         if (!o.IsObject()) throw ConfigError(ofield, fmt::format("must be a map, not a {}", json::type_name(o)));
         auto name = string_field(o, "name", ofield);
         if (!name || name->empty()) throw ConfigError(ofield + ".name", "is required");
-        ValueExpr value = value_expr(string_field(o, "value", ofield).value_or(""), ofield + ".value");
-        // A later option of the same name replaces the earlier one, as in a map.
-        auto same = std::find_if(r.options.begin(), r.options.end(), [&](const JobOption &x) { return x.name == *name; });
-        if (same != r.options.end()) {
-          config_.warnings.push_back(fmt::format("{}: option '{}' given twice; the last one is used", ofield, *name));
-          same->value = std::move(value);
-        } else {
-          r.options.push_back({std::move(*name), std::move(value)});
-        }
+        add_option(std::move(*name), value_expr(string_field(o, "value", ofield).value_or(""), ofield + ".value"), ofield);
       }
     }
     r.node_filter = optional_expr(v, "nodeFilter", field);
