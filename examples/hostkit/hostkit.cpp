@@ -8,9 +8,12 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 namespace rdwh::host {
@@ -66,6 +69,20 @@ std::vector<std::string> PluginSet::split_path_list(std::string_view list) {
     start = end + 1;
   }
   return dirs;
+}
+
+std::vector<std::string> PluginSet::default_dirs(const std::string &installed_rel, const std::string &fallback) {
+  if (const char *env = std::getenv("RDWH_PLUGIN_PATH"); env && *env) return split_path_list(env);
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    std::string path(exe, static_cast<size_t>(n));
+    std::string bin_dir = path.substr(0, path.rfind('/'));
+    std::string installed = bin_dir + "/../" + installed_rel;
+    struct stat st {};
+    if (stat(installed.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return {installed};
+  }
+  return {fallback};
 }
 
 PluginSet PluginSet::scan(const std::vector<std::string> &dirs) {

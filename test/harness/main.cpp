@@ -32,7 +32,7 @@ Loads every rdwh plugin (*.so with the rdwh_plugin_get_entry symbol) from the pl
 and drives it through the C ABI.
 
 Plugin directories: --plugin-dir DIR (repeatable), else $RDWH_PLUGIN_PATH (colon-separated),
-else the build's plugin directory.
+else the installed plugin directory beside this program, else the build's plugin directory.
 
 Commands:
   plugins                       list plugins and their providers as JSON
@@ -73,8 +73,7 @@ std::string read_file(const std::string &path) {
 
 std::vector<std::string> plugin_dirs(const std::vector<std::string> &given) {
   if (!given.empty()) return given;
-  if (const char *env = std::getenv("RDWH_PLUGIN_PATH"); env && *env) return PluginSet::split_path_list(env);
-  return {RDWH_DEFAULT_PLUGIN_DIR};
+  return PluginSet::default_dirs(RDWH_INSTALLED_PLUGIN_DIR, RDWH_DEFAULT_PLUGIN_DIR);
 }
 
 PluginSet load_plugins(const std::vector<std::string> &dirs) {

@@ -1,0 +1,29 @@
+# What `cmake --install` puts where:
+#   include/rdwh/*.h                         the C ABI headers
+#   lib/cmake/rdwh-abi/                      find_package(rdwh-abi) -> rdwh::abi
+#   lib/pkgconfig/rdwh-abi.pc                pkg-config --cflags rdwh-abi
+#   lib/rdwh/plugins/rdwh-pagerduty.so       the plugin (a module, not a link target)
+#   bin/rdwh-host                            the harness
+include(CMakePackageConfigHelpers)
+
+set(RDWH_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/rdwh-abi CACHE STRING "Where the CMake package is installed")
+
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/abi/include/rdwh DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT dev)
+install(TARGETS rdwh_abi EXPORT rdwh-abi-targets)
+install(EXPORT rdwh-abi-targets NAMESPACE rdwh:: DESTINATION ${RDWH_INSTALL_CMAKEDIR} COMPONENT dev)
+
+configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/rdwh-abi-config.cmake.in
+  ${PROJECT_BINARY_DIR}/rdwh-abi-config.cmake INSTALL_DESTINATION ${RDWH_INSTALL_CMAKEDIR}
+  PATH_VARS RDWH_INSTALL_PLUGIN_DIR)
+# The package's version is the ABI version: hosts need the same major.
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/rdwh-abi-config-version.cmake
+  VERSION ${RDWH_ABI_VERSION} COMPATIBILITY SameMajorVersion ARCH_INDEPENDENT)
+install(FILES ${PROJECT_BINARY_DIR}/rdwh-abi-config.cmake ${PROJECT_BINARY_DIR}/rdwh-abi-config-version.cmake
+  DESTINATION ${RDWH_INSTALL_CMAKEDIR} COMPONENT dev)
+
+file(RELATIVE_PATH RDWH_PC_PREFIX_FROM_PCDIR /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+configure_file(${CMAKE_CURRENT_LIST_DIR}/rdwh-abi.pc.in ${PROJECT_BINARY_DIR}/rdwh-abi.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/rdwh-abi.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
+
+install(TARGETS rdwh_plugin LIBRARY DESTINATION ${RDWH_INSTALL_PLUGIN_DIR} COMPONENT runtime)
+install(TARGETS rdwh-host RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the build into a scratch prefix, builds examples/minimal_host.c out of tree against it
+# twice (CMake package, then pkg-config) and runs both on a signed delivery with the installed plugin.
+set -euo pipefail
+build_dir=$1 source_dir=$2 work=$3
+rm -rf "$work" && mkdir -p "$work"
+prefix=$work/prefix
+cmake --install "$build_dir" --prefix "$prefix" >/dev/null
+
+secret=lDQHScfUeXUKaQRNF+8XIiDKZ7XX3itBAYzwU0TARw8lJqRnkKl2iB1anSb0Z+IK
+signature=v1=0c0b9495b893a39e70d1fea2fe11fbe0a825f88b9f67846f6cc07dd2bc5476cd
+config=$source_dir/examples/rundeck/pagerduty-v3.json
+body=$source_dir/examples/deliveries/v3-incident.priority_updated-gopagerduty.json
+
+run_host() { # host binary, plugin dir
+  out=$("$1" "$2/rdwh-pagerduty.so" pagerduty-V3-run-job "$config" "$body" "$secret" "$signature")
+  echo "$out"
+  grep -q "^status 200" <<<"$out"
+  grep -q "run job 9b1c5a52-0d6f-4d39-8bb3-5f0c2b7e1a02" <<<"$out"
+}
+
+echo "-- CMake package"
+cmake -S "$source_dir/test/packaging/consumer" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DMINIMAL_HOST_SOURCE="$source_dir/examples/minimal_host.c" >/dev/null
+cmake --build "$work/cmake-build" >/dev/null
+run_host "$work/cmake-build/consumer_host" "$(cat "$work/cmake-build/plugin_dir.txt")"
+
+echo "-- pkg-config"
+export PKG_CONFIG_PATH=$(dirname "$(find "$prefix" -name rdwh-abi.pc)")
+plugin_dir=$(pkg-config --variable=plugindir rdwh-abi)
+# shellcheck disable=SC2046
+cc -std=c99 -D_POSIX_C_SOURCE=200809L $(pkg-config --cflags rdwh-abi) "$source_dir/examples/minimal_host.c" \
+  -o "$work/pc_host" $(pkg-config --libs rdwh-abi)
+run_host "$work/pc_host" "$plugin_dir"
+
+echo "-- installed rdwh-host finds the installed plugin"
+"$prefix/bin/rdwh-host" plugins | grep -q '"pagerduty-V3-run-job"'
+echo "consumer test passed"
