@@ -43,7 +43,7 @@ TEST_CASE_METHOD(Fixture, "a leading $ makes the whole value a JsonPath", "[temp
   CHECK(render("$.event.data.teams[*].id") == R"(["T1","T2"])");
   CHECK(render("$.event.data.conference_bridge") == R"({"conference_number":1000})");
   CHECK(render("$.event.data.missing.deeper").empty());
-  CHECK(render("$.event.data.priority").empty());
+  CHECK(render("$.event.data.priority") == "null"); // an explicit null is Java's null.toString()
   CHECK(render("$").substr(0, 10) == R"({"event":{)");
 }
 
@@ -54,7 +54,7 @@ TEST_CASE_METHOD(Fixture, "templates reference data, paths, the body and the web
   CHECK(render("${data.event?.data?.urgency}") == "high");
   CHECK(render("short $data.event.data.urgency form") == "short high form");
   CHECK(render("${path('$.event.data.teams[0].id')}") == "T1");
-  CHECK(render("${path(\"$.list\")}") == "[1,2,3]");
+  CHECK(render("${path(\"$.list\")}") == "[1, 2, 3]"); // Groovy renders lists in templates
   CHECK(render("body=${raw}") == "body={raw body}");
   CHECK(render("${webhook.id} ${webhook.name} ${webhook.project} ${webhook.sender} ${webhook.timestamp}") ==
         "d-123 PagerDuty ops 203.0.113.9 1700000000000");
@@ -64,10 +64,18 @@ TEST_CASE_METHOD(Fixture, "templates reference data, paths, the body and the web
 TEST_CASE_METHOD(Fixture, "missing data renders as nothing, never a crash", "[template]") {
   CHECK(render("[${data.nope.deeper.still}]") == "[]");
   CHECK(render("[${data.list[10]}]") == "[]");
-  CHECK(render("[${data.event.data.priority}]") == "[]");
+  CHECK(render("[${data.event.data.priority}]") == "[null]");
+}
+
+TEST_CASE_METHOD(Fixture, "templates render lists and maps as Groovy does; JsonPath values as JSON", "[template]") {
+  CHECK(render("${data.event.data.teams}") == "[[id:T1], [id:T2]]");
+  CHECK(render("${data.event.data.conference_bridge}") == "[conference_number:1000]");
+  CHECK(render("${path('$.event.data.teams[*].id')}") == "[T1, T2]");
+  CHECK(render("$.event.data.teams") == R"([{"id":"T1"},{"id":"T2"}])");
 }
 
 TEST_CASE_METHOD(Fixture, "escapes and plain text", "[template]") {
+  CHECK(render("\\${data.event.data.id} leads") == "PGR0VU2 leads"); // a leading \$ only means "template"
   CHECK(render("\\$.event.data.id") == "$.event.data.id");
   CHECK(render("costs \\${data.x} and $5") == "costs ${data.x} and $5");
   CHECK(render("plain text") == "plain text");

@@ -35,6 +35,13 @@ public:
       : Error(Status::invalid_config, field.empty() ? message : field + ": " + message) {}
 };
 
+// A hostile document made evaluation exceed a limit (JsonPath results or work). The handler
+// answers the delivery with 400 (limit_exceeded) instead of failing the call.
+class LimitError : public Error {
+public:
+  explicit LimitError(const std::string &message) : Error(Status::invalid_argument, message) {}
+};
+
 // A malformed JsonPath or template, reported without a field; the config reader adds the field.
 class SyntaxError : public std::runtime_error {
 public:

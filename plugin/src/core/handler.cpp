@@ -123,6 +123,16 @@ Outcome Handler::reject(Verdict verdict, int status, std::string_view message) c
 
 Outcome Handler::handle(const rules::Delivery &delivery, bool explain) const {
   const rules::Limits &limits = config_.limits;
+  // Headers feed the signature check and templates (${webhook['Name']}): bound them first.
+  if (delivery.headers.size() > limits.max_headers)
+    return reject(Verdict::limit_exceeded, 431, fmt::format("{} headers exceed the limit of {} (limits.maxHeaders)",
+                                                            delivery.headers.size(), limits.max_headers));
+  std::size_t header_bytes = 0;
+  for (const auto &[name, value] : delivery.headers) header_bytes += name.size() + value.size();
+  if (header_bytes > limits.max_header_bytes)
+    return reject(Verdict::limit_exceeded, 431,
+                  fmt::format("headers of {} bytes exceed the limit of {} bytes (limits.maxHeaderBytes)", header_bytes,
+                              limits.max_header_bytes));
   std::string_view body = delivery.body;
   if (body.size() > limits.max_body_bytes)
     return reject(Verdict::too_large, 413, fmt::format("request body of {} bytes exceeds the limit of {} bytes",
@@ -164,8 +174,15 @@ Outcome Handler::handle(const rules::Delivery &delivery, bool explain) const {
 
   const bool want_evaluation = explain || config_.return_processing_info;
   auto log_debug_rule = [this](const std::string &line) { services_.log(LogLevel::info, line); };
-  rules::Evaluation evaluation = rules::evaluate(config_, doc, delivery, own_event_id_ ? &*own_event_id_ : nullptr,
-                                                 want_evaluation, log_debug_rule);
+  rules::Evaluation evaluation;
+  try {
+    evaluation = rules::evaluate(config_, doc, delivery, own_event_id_ ? &*own_event_id_ : nullptr, want_evaluation,
+                                 log_debug_rule);
+  } catch (const LimitError &e) {
+    // A path selected too much or worked too long on this document: the sender's doing, so an
+    // answer (400), not a failed call.
+    return reject(Verdict::limit_exceeded, 400, fmt::format("{} (limits.maxPathResults, limits.maxPathWork)", e.what()));
+  }
   if (evaluation.limit_exceeded) return reject(Verdict::limit_exceeded, 400, evaluation.error);
 
   Outcome out;

@@ -700,19 +700,39 @@ template <class T> Order order3(T a, T b) {
 Order compareNumbers(const Value &a, const Value &b) {
   if (a.IsInt64() && b.IsInt64()) return order3(a.GetInt64(), b.GetInt64());
   if (a.IsUint64() && b.IsUint64()) return order3(a.GetUint64(), b.GetUint64());
-  // Left only: one integer above INT64_MAX, the other negative.
+  // The remaining integer pairs: one is above INT64_MAX, the other negative.
   if (a.IsUint64() && b.IsInt64()) return Order::greater;
   if (a.IsInt64() && b.IsUint64()) return Order::less;
   return order3(a.GetDouble(), b.GetDouble());
 }
 
+// The work one evaluation has done, against PathLimits::max_work (see there).
+class Budget {
+public:
+  Budget(const JsonPath::Impl &impl) : impl_(impl) {}
+  void charge(std::size_t units) {
+    used_ += units;
+    if (used_ > impl_.limits.max_work) {
+      throw LimitError("JsonPath '" + excerpt(impl_.text, 0) + "' needs more than " +
+                       std::to_string(impl_.limits.max_work) + " steps of work on this document");
+    }
+  }
+
+private:
+  const JsonPath::Impl &impl_;
+  std::size_t used_ = 0;
+};
+
+bool deepEqual(const Value &a, const Value &b, Budget &budget);
+
 // Numbers numerically, strings by bytes; bools and nulls only (in)equal; objects and arrays
 // equal when deeply equal. Mixed types are unordered: `==` and orderings false, `!=` true.
-Order compare(const Value &a, const Value &b) {
+Order compare(const Value &a, const Value &b, Budget &budget) {
   if (a.IsNumber() && b.IsNumber()) return compareNumbers(a, b);
   if (a.IsString() && b.IsString()) {
     const std::size_t la = a.GetStringLength();
     const std::size_t lb = b.GetStringLength();
+    budget.charge(1 + std::min(la, lb) / 64);
     const int c = std::memcmp(a.GetString(), b.GetString(), std::min(la, lb));
     if (c != 0) return c < 0 ? Order::less : Order::greater;
     return order3(la, lb);
@@ -720,9 +740,32 @@ Order compare(const Value &a, const Value &b) {
   if (a.IsBool() && b.IsBool()) return a.GetBool() == b.GetBool() ? Order::equal : Order::unordered;
   if (a.IsNull() && b.IsNull()) return Order::equal;
   if ((a.IsObject() && b.IsObject()) || (a.IsArray() && b.IsArray())) {
-    return a == b ? Order::equal : Order::unordered;
+    return deepEqual(a, b, budget) ? Order::equal : Order::unordered;
   }
   return Order::unordered;
+}
+
+// RapidJSON's operator== looks each member of one map up in the other, so two maps of n members
+// cost n * n unchecked: this one charges every lookup to the budget as it goes.
+bool deepEqual(const Value &a, const Value &b, Budget &budget) {
+  budget.charge(1);
+  if (a.IsObject()) {
+    if (!b.IsObject() || a.MemberCount() != b.MemberCount()) return false;
+    for (const auto &m : a.GetObject()) {
+      budget.charge(b.MemberCount());
+      const auto other = b.FindMember(m.name);
+      if (other == b.MemberEnd() || !deepEqual(m.value, other->value, budget)) return false;
+    }
+    return true;
+  }
+  if (a.IsArray()) {
+    if (!b.IsArray() || a.Size() != b.Size()) return false;
+    for (rapidjson::SizeType i = 0; i < a.Size(); ++i) {
+      if (!deepEqual(a[i], b[i], budget)) return false;
+    }
+    return true;
+  }
+  return compare(a, b, budget) == Order::equal;
 }
 
 bool holds(Op op, Order o) {
@@ -738,17 +781,18 @@ bool holds(Op op, Order o) {
 
 // `in`: the right side is a list (literal or an array found by a path); a scalar found by an
 // indefinite right path counts as one candidate.
-bool contains(const Value &haystack, const Value &needle) {
-  if (!haystack.IsArray()) return compare(needle, haystack) == Order::equal;
+bool contains(const Value &haystack, const Value &needle, Budget &budget) {
+  if (!haystack.IsArray()) return compare(needle, haystack, budget) == Order::equal;
   for (const Value &candidate : haystack.GetArray()) {
-    if (compare(needle, candidate) == Order::equal) return true;
+    if (compare(needle, candidate, budget) == Order::equal) return true;
   }
   return false;
 }
 
 // Jayway matches the whole string (Matcher.matches()). Only strings match.
-bool matches(const Value &subject, const std::regex &re) {
+bool matches(const Value &subject, const std::regex &re, Budget &budget) {
   if (!subject.IsString() || subject.GetStringLength() > kMaxRegexSubject) return false;
+  budget.charge(1 + subject.GetStringLength());
   const char *begin = subject.GetString();
   try {
     return std::regex_match(begin, begin + subject.GetStringLength(), re);
@@ -760,10 +804,11 @@ bool matches(const Value &subject, const std::regex &re) {
 // All evaluation state is on the stack; the compiled Impl is only read.
 class Evaluator {
 public:
-  Evaluator(const JsonPath::Impl &impl, const Value &root) : impl_(impl), root_(root) {}
+  Evaluator(const JsonPath::Impl &impl, const Value &root) : impl_(impl), root_(root), budget_(impl) {}
 
   // A definite path: no allocation, nullptr when any step does not resolve.
   const Value *resolve(const PathSpec &path, const Value &start) const {
+    budget_.charge(1 + path.steps.size());
     const Value *node = &start;
     for (const Step &step : path.steps) {
       node = step.kind == StepKind::name ? member(*node, step.names.front())
@@ -776,6 +821,7 @@ public:
   // Calls f(value) for each value `path` selects from `node`, in document order, starting at
   // step `i`. f returns false to stop early; visit then returns false too.
   template <class F> bool visit(const PathSpec &path, std::size_t i, const Value &node, F &f) const {
+    budget_.charge(1);
     if (i == path.steps.size()) return f(node);
     auto next = [&](const Value &v) { return visit(path, i + 1, v, f); };
     const Step &step = path.steps[i];
@@ -785,6 +831,7 @@ public:
 private:
   const JsonPath::Impl &impl_;
   const Value &root_;
+  mutable Budget budget_;  // one evaluation's work; the Evaluator lives for one select()
 
   // One step on one node; values that do not fit the step (wrong type, out of range, missing
   // member) are skipped, as Jayway does inside indefinite paths.
@@ -849,6 +896,7 @@ private:
   // Deep scan, pre-order: the step applied to this node first, then to every descendant.
   // Recursion is by document depth (bounded where documents are parsed).
   template <class F> bool scan(const Step &step, const Value &node, F &f) const {
+    budget_.charge(1);
     if (step.kind == StepKind::filter) {
       // Jayway's scan tests the predicate on each object it walks (array elements are reached
       // as nodes themselves, so they are not selected twice).
@@ -903,6 +951,7 @@ private:
   }
 
   bool test(std::size_t index, const Value &current) const {
+    budget_.charge(1);
     const Expr &expr = impl_.exprs[index];
     switch (expr.kind) {
     case Expr::Kind::any_of:
@@ -919,24 +968,28 @@ private:
     case Expr::Kind::compare:
       break;
     }
-    const auto equal = [](const Value &l, const Value &r) { return compare(l, r) == Order::equal; };
+    Budget &budget = budget_;
+    const auto equal = [&budget](const Value &l, const Value &r) {
+      return compare(l, r, budget) == Order::equal;
+    };
     switch (expr.op) {
     case Op::match: {
       const std::regex &re = *expr.regex;
       bool hit = false;
       each(expr.left, current, [&](const Value &l) {
-        hit = matches(l, re);
+        hit = matches(l, re, budget);
         return !hit;
       });
       return hit;
     }
     case Op::in:
-      return anyPair(expr, current, [](const Value &l, const Value &r) { return contains(r, l); })
+      return anyPair(expr, current,
+                     [&budget](const Value &l, const Value &r) { return contains(r, l, budget); })
           .hit;
     case Op::nin: {
       // A missing operand makes `nin` false too (Jayway: comparisons with a missing path fail).
-      const Pairs p =
-          anyPair(expr, current, [](const Value &l, const Value &r) { return contains(r, l); });
+      const Pairs p = anyPair(
+          expr, current, [&budget](const Value &l, const Value &r) { return contains(r, l, budget); });
       return p.seen && !p.hit;
     }
     case Op::ne: {
@@ -947,7 +1000,9 @@ private:
     default: {
       const Op op = expr.op;
       return anyPair(expr, current,
-                     [op](const Value &l, const Value &r) { return holds(op, compare(l, r)); })
+                     [op, &budget](const Value &l, const Value &r) {
+                       return holds(op, compare(l, r, budget));
+                     })
           .hit;
     }
     }
@@ -1012,9 +1067,8 @@ void JsonPath::select(const Value &root, Selection &out) const {
   auto collect = [&](const Value &v) {
     if (out.list.size() >= max) {
       out.list.clear();
-      throw Error(Status::invalid_argument, "JsonPath '" + excerpt(impl_->text, 0) +
-                                                "' selected more than " + std::to_string(max) +
-                                                " values");
+      throw LimitError("JsonPath '" + excerpt(impl_->text, 0) + "' selected more than " +
+                       std::to_string(max) + " values");
     }
     out.list.push_back(&v);
     return true;

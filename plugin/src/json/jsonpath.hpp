@@ -33,6 +33,11 @@ struct PathLimits {
   std::size_t max_path_length = 4096;  // characters of path text (compile time)
   std::size_t max_steps = 256;         // steps in one path, filters included (compile time)
   std::size_t max_results = 100000;    // values one evaluation may collect; more throws
+  // Work one evaluation may do: nodes visited (deep scans count each node they walk), filter
+  // tests, and values compared (deep equality and regex subjects count their size). Only
+  // bounding results would leave `$..*..*..*[?(@.x)]` or `[?(@ == $)]` over a large document free
+  // to run for minutes while collecting nothing. More throws.
+  std::size_t max_work = 4000000;
 };
 
 class JsonPath {
@@ -52,8 +57,8 @@ public:
 
   // Evaluates against `root` (which is also `$` inside filters). Never throws for a missing
   // member, wrong type or index out of range: a definite path then gives Kind::missing, an
-  // indefinite one an empty list. Throws rdwh::Error(Status::invalid_argument) only when
-  // PathLimits::max_results is exceeded.
+  // indefinite one an empty list. Throws rdwh::LimitError (an rdwh::Error with
+  // Status::invalid_argument) only when PathLimits::max_results or max_work is exceeded.
   Selection select(const Value &root) const;
   // Same, reusing `out` (cleared first) so hot paths avoid allocating.
   void select(const Value &root, Selection &out) const;

@@ -74,6 +74,38 @@ void append_text(const Value &value, std::string &out) {
   }
 }
 
+void append_groovy(const Value &value, std::string &out) {
+  if (value.IsNull()) {
+    out += "null";
+  } else if (value.IsArray()) {
+    out += '[';
+    bool first = true;
+    for (const auto &e : value.GetArray()) {
+      if (!first) out += ", ";
+      first = false;
+      append_groovy(e, out);
+    }
+    out += ']';
+  } else if (value.IsObject()) {
+    if (value.MemberCount() == 0) {
+      out += "[:]";
+      return;
+    }
+    out += '[';
+    bool first = true;
+    for (const auto &m : value.GetObject()) {
+      if (!first) out += ", ";
+      first = false;
+      out.append(m.name.GetString(), m.name.GetStringLength());
+      out += ':';
+      append_groovy(m.value, out);
+    }
+    out += ']';
+  } else {
+    append_text(value, out);
+  }
+}
+
 std::string to_text(const Value &value) {
   std::string out;
   append_text(value, out);

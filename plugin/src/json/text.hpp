@@ -15,6 +15,10 @@ namespace rdwh::json {
 void append_text(const Value &value, std::string &out);
 std::string to_text(const Value &value);
 
+// Appends the value as a Groovy GString renders the Java object Jackson made of it, which is what
+// Rundeck's templates produce: strings bare, null as "null", a list as [a, b], a map as [k:v, n:1].
+void append_groovy(const Value &value, std::string &out);
+
 // Appends compact JSON text of the value.
 void append_json(const Value &value, std::string &out);
 

@@ -16,11 +16,14 @@ namespace {
 using Kind = json::Selection::Kind;
 
 // The field as text, the way Rundeck stringifies it for equals; nullopt when nothing is there.
-std::optional<std::string> field_text(const json::Selection &field) {
+// A list stops once longer than `max_bytes`: it then cannot equal a value that long, and rendering
+// every value of `$..*` whole could take far more memory than the body.
+std::optional<std::string> field_text(const json::Selection &field,
+                                      std::size_t max_bytes = static_cast<std::size_t>(-1)) {
   if (field.kind == Kind::missing) return std::nullopt;
   if (field.kind == Kind::single && field.single->IsNull()) return std::nullopt;
   std::string text;
-  append_selection(field, text);
+  append_selection(field, text, max_bytes);
   return text;
 }
 
@@ -29,7 +32,7 @@ class Equals final : public Matcher {
 public:
   explicit Equals(std::string_view value) : value_(value) {}
   MatchOutcome test(const json::Selection &field, const EventContext &) const override {
-    auto text = field_text(field);
+    auto text = field_text(field, value_.size());
     return {text && *text == value_, {}};
   }
 

@@ -52,6 +52,7 @@ public:
       v.SetString(out.data(), static_cast<rapidjson::SizeType>(out.size()), alloc);
       std::fill(out.begin(), out.end(), '\0');
       from_key_storage_.insert(&v);
+      key_storage_fields_.insert(field);
     }
   }
 
@@ -117,21 +118,31 @@ public:
     }
   }
 
+  // Syntax errors quote the text; when the text came from key storage, they must not.
+  [[noreturn]] void syntax_error(const std::string &field, const SyntaxError &e, const char *what) const {
+    if (key_storage_fields_.count(field))
+      throw ConfigError(field, fmt::format("(a value from key storage) is not a valid {}", what));
+    throw ConfigError(field, e.what());
+  }
+
   json::JsonPath path(std::string_view text, const std::string &field) const {
     try {
-      return json::JsonPath::compile(text);
+      return json::JsonPath::compile(text, config_.limits.path_limits());
     } catch (const SyntaxError &e) {
-      throw ConfigError(field, e.what());
+      syntax_error(field, e, "JsonPath");
     }
   }
 
   ValueExpr value_expr(std::string_view text, const std::string &field) const {
     try {
-      return ValueExpr::compile(text);
+      return ValueExpr::compile(text, config_.limits.path_limits());
     } catch (const SyntaxError &e) {
-      throw ConfigError(field, e.what());
+      syntax_error(field, e, "value");
     }
   }
+
+  // Whether the string at `v` holds a key-storage value (its text is then never shown).
+  bool from_key_storage(const Value *v) const { return v && from_key_storage_.count(v); }
 
   Policy policy(const Value &obj, const std::string &field) const {
     auto text = string_field(obj, "policy", field);
@@ -169,6 +180,7 @@ public:
     n.path_text = string_field(v, "path", field).value_or("");
     if (!n.path_text.empty()) n.path = path(n.path_text, field_name(field, "path"));
     n.value = string_field(v, "value", field).value_or("");
+    n.value_is_secret = from_key_storage(member(v, "value"));
     try {
       n.matcher = n.type->make(n.value);
     } catch (const SyntaxError &e) {
@@ -257,6 +269,7 @@ private:
   const CompileOptions &options_;
   Config &config_;
   std::unordered_set<const Value *> from_key_storage_;
+  std::unordered_set<std::string> key_storage_fields_; // field names, as in errors
 };
 
 void read_limits(const Reader &reader, const Value &root, Config &config) {
@@ -270,6 +283,10 @@ void read_limits(const Reader &reader, const Value &root, Config &config) {
   l.max_rules = reader.size_field(*limits, "maxRules", "limits", l.max_rules);
   l.max_conditions = reader.size_field(*limits, "maxConditions", "limits", l.max_conditions);
   l.max_value_bytes = reader.size_field(*limits, "maxValueBytes", "limits", l.max_value_bytes);
+  l.max_headers = reader.size_field(*limits, "maxHeaders", "limits", l.max_headers);
+  l.max_header_bytes = reader.size_field(*limits, "maxHeaderBytes", "limits", l.max_header_bytes);
+  l.max_path_results = reader.size_field(*limits, "maxPathResults", "limits", l.max_path_results);
+  l.max_path_work = reader.size_field(*limits, "maxPathWork", "limits", l.max_path_work);
 }
 
 } // namespace

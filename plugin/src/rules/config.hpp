@@ -25,6 +25,17 @@ struct Limits {
   std::size_t max_rules = 10000;
   std::size_t max_conditions = 1000;        // per rule, nested groups included
   std::size_t max_value_bytes = 1024 * 1024; // one rendered option, filter, user or job id
+  std::size_t max_headers = 100;            // header lines of one delivery
+  std::size_t max_header_bytes = 64 * 1024; // their names and values, all together
+  std::size_t max_path_results = 100000;    // values one JsonPath evaluation may select
+  std::size_t max_path_work = 4000000;      // work of one JsonPath evaluation (PathLimits::max_work)
+
+  json::PathLimits path_limits() const {
+    json::PathLimits limits;
+    limits.max_results = max_path_results;
+    limits.max_work = max_path_work;
+    return limits;
+  }
 };
 
 enum class Policy { all, any };
@@ -38,6 +49,7 @@ struct Node {
   std::optional<json::JsonPath> path;
   const ConditionType *type = nullptr;
   std::string value;
+  bool value_is_secret = false;           // from ${KS:...}: never shown in explanations or logs
   std::unique_ptr<Matcher> matcher;
   // group
   Policy policy = Policy::all;

@@ -10,6 +10,9 @@ namespace {
 using json::Selection;
 using json::Value;
 
+// Shown instead of a condition value that came from key storage (explanations, debug logs).
+constexpr std::string_view kSecretValue = "(a value from key storage)";
+
 // Lists found by the batch key are flattened recursively into events, as Rundeck does.
 bool flatten(const Value &v, std::vector<const Value *> &out, std::size_t max) {
   if (v.IsArray()) {
@@ -58,13 +61,13 @@ std::string event_id_for(const Config &config, const Value &event, const Deliver
   std::string id;
   if (config.event_id_key) {
     config.event_id_key->select(event, scratch);
-    append_selection(scratch, id);
+    append_selection(scratch, id, config.limits.max_value_bytes);
     if (!id.empty()) return id;
   }
   if (std::string_view header = delivery.header("X-Webhook-Id"); !header.empty()) return std::string(header);
   if (own_event_id) {
     own_event_id->select(event, scratch);
-    append_selection(scratch, id);
+    append_selection(scratch, id, config.limits.max_value_bytes);
     if (!id.empty()) return id;
   }
   return std::string(delivery.delivery_id);
@@ -84,7 +87,8 @@ void describe_node(const NodeTrace &t, std::string &out) {
   std::string seen;
   append_selection(t.field, seen);
   if (seen.size() > 200) seen = seen.substr(0, 197) + "...";
-  out += fmt::format("{}{} {} '{}': received {} -> {}", n.negate ? "not " : "", n.path_text, n.type->name, n.value,
+  out += fmt::format("{}{} {} '{}': received {} -> {}", n.negate ? "not " : "", n.path_text, n.type->name,
+                     n.value_is_secret ? kSecretValue : std::string_view(n.value),
                      t.field.kind == Selection::Kind::missing ? "nothing" : "'" + seen + "'",
                      t.satisfied ? "true" : "false");
 }
@@ -181,19 +185,31 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 void write_string(Writer &w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
 
-void write_selection(Writer &w, const Selection &s) {
+// A list received by one condition is shown up to about this many bytes: each value of `$..*`
+// may repeat much of the document, so showing them all could take far more memory than the body.
+constexpr std::size_t kMaxReceivedListBytes = 64 * 1024;
+
+void write_selection(Writer &w, const rapidjson::StringBuffer &buf, const Selection &s) {
   switch (s.kind) {
   case Selection::Kind::missing: w.Null(); break;
   case Selection::Kind::single: s.single->Accept(w); break;
-  case Selection::Kind::list:
+  case Selection::Kind::list: {
+    const std::size_t start = buf.GetSize();
     w.StartArray();
-    for (const Value *v : s.list) v->Accept(w);
+    for (std::size_t i = 0; i < s.list.size(); ++i) {
+      if (buf.GetSize() - start > kMaxReceivedListBytes) {
+        write_string(w, fmt::format("({} more values not shown)", s.list.size() - i));
+        break;
+      }
+      s.list[i]->Accept(w);
+    }
     w.EndArray();
     break;
   }
+  }
 }
 
-void write_node(Writer &w, const NodeTrace &t) {
+void write_node(Writer &w, const rapidjson::StringBuffer &buf, const NodeTrace &t) {
   const Node &n = *t.node;
   w.StartObject();
   if (n.is_group()) {
@@ -205,7 +221,7 @@ void write_node(Writer &w, const NodeTrace &t) {
     w.Key("condition");
     write_string(w, n.type->name);
     w.Key("value");
-    write_string(w, n.value);
+    write_string(w, n.value_is_secret ? kSecretValue : std::string_view(n.value));
   }
   if (n.negate) {
     w.Key("negate");
@@ -216,13 +232,13 @@ void write_node(Writer &w, const NodeTrace &t) {
   if (n.is_group()) {
     w.Key("conditions");
     w.StartArray();
-    for (const NodeTrace &c : t.children) write_node(w, c);
+    for (const NodeTrace &c : t.children) write_node(w, buf, c);
     w.EndArray();
   } else if (n.path) {
     w.Key("found");
     w.Bool(t.field.kind != Selection::Kind::missing);
     w.Key("received");
-    write_selection(w, t.field);
+    write_selection(w, buf, t.field);
   }
   if (!t.error.empty()) {
     w.Key("error");
@@ -266,7 +282,7 @@ std::string explanation_json(const Evaluation &evaluation) {
         w.String(rule.rule->root.policy == Policy::all ? "all" : "any");
         w.Key("conditions");
         w.StartArray();
-        for (const NodeTrace &c : rule.root.children) write_node(w, c);
+        for (const NodeTrace &c : rule.root.children) write_node(w, buf, c);
         w.EndArray();
       }
       if (!rule.error.empty()) {

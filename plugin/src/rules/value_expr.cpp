@@ -16,13 +16,14 @@ struct ValueExpr::Segment {
   Kind kind = Kind::literal;
   std::string text;               // literal text, or the header name
   std::optional<json::JsonPath> path;
+  bool groovy = true;             // a template expression (not a whole-value JsonPath)
 };
 
 ValueExpr::ValueExpr(ValueExpr &&) noexcept = default;
 ValueExpr &ValueExpr::operator=(ValueExpr &&) noexcept = default;
 ValueExpr::~ValueExpr() = default;
 
-void append_selection(const json::Selection &selection, std::string &out) {
+void append_selection(const json::Selection &selection, std::string &out, std::size_t max_bytes) {
   switch (selection.kind) {
   case json::Selection::Kind::missing: return;
   case json::Selection::Kind::single: json::append_text(*selection.single, out); return;
@@ -31,6 +32,7 @@ void append_selection(const json::Selection &selection, std::string &out) {
     out += '[';
     bool first = true;
     for (const json::Value *v : selection.list) {
+      if (out.size() > max_bytes) return;
       if (!first) out += ',';
       first = false;
       json::append_json(*v, out);
@@ -44,6 +46,32 @@ void append_selection(const json::Selection &selection, std::string &out) {
 namespace {
 
 using Segment = ValueExpr::Segment;
+
+// What a value renders: a whole-value JsonPath as Rundeck's JsonPath values (JSON for lists and
+// maps), a template expression as a Groovy GString would. Explicit nulls render as "null" both
+// ways (Java's null.toString()); a path that finds nothing renders as nothing.
+// A list stops once `out` is longer than `max_bytes` (see append_selection).
+void render_selection(const json::Selection &selection, bool groovy, std::string &out, std::size_t max_bytes) {
+  using Kind = json::Selection::Kind;
+  if (selection.kind == Kind::missing) return;
+  if (selection.kind == Kind::single) {
+    if (selection.single->IsNull()) out += "null";
+    else if (groovy) json::append_groovy(*selection.single, out);
+    else json::append_text(*selection.single, out);
+    return;
+  }
+  if (!groovy) {
+    append_selection(selection, out, max_bytes);
+    return;
+  }
+  out += '[';
+  for (std::size_t i = 0; i < selection.list.size(); ++i) {
+    if (out.size() > max_bytes) return;
+    if (i) out += ", ";
+    json::append_groovy(*selection.list[i], out);
+  }
+  out += ']';
+}
 
 bool is_ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 bool is_ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
@@ -73,7 +101,7 @@ std::string parse_quoted(std::string_view s, std::size_t &i, std::string_view wh
 }
 
 // `data` followed by accessors (.name, ?.name, ['name'], [0]) becomes a JsonPath over the event.
-json::JsonPath compile_data_accessors(std::string_view rest, std::string_view whole) {
+json::JsonPath compile_data_accessors(std::string_view rest, std::string_view whole, const json::PathLimits &limits) {
   std::string path = "$";
   std::size_t i = 0;
   while (i < rest.size()) {
@@ -107,7 +135,7 @@ json::JsonPath compile_data_accessors(std::string_view rest, std::string_view wh
       throw SyntaxError(fmt::format("unexpected '{}' in template expression '{}'", rest[i], whole));
     }
   }
-  return json::JsonPath::compile(path);
+  return json::JsonPath::compile(path, limits);
 }
 
 std::string_view trim(std::string_view s) {
@@ -116,7 +144,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-Segment compile_expression(std::string_view expr) {
+Segment compile_expression(std::string_view expr, const json::PathLimits &limits) {
   const std::string_view whole = expr;
   expr = trim(expr);
   Segment seg;
@@ -130,7 +158,7 @@ Segment compile_expression(std::string_view expr) {
   std::string_view rest = expr.substr(n);
   if (head == "data") {
     seg.kind = Segment::Kind::path;
-    seg.path = compile_data_accessors(rest, whole);
+    seg.path = compile_data_accessors(rest, whole, limits);
     return seg;
   }
   if (head == "path") {
@@ -144,7 +172,7 @@ Segment compile_expression(std::string_view expr) {
     if (trim(rest.substr(i)) != ")")
       throw SyntaxError(fmt::format("expected ')' after the path in template expression '{}'", whole));
     seg.kind = Segment::Kind::path;
-    seg.path = json::JsonPath::compile(p);
+    seg.path = json::JsonPath::compile(p, limits);
     return seg;
   }
   if (head == "raw" && trim(rest).empty()) {
@@ -183,7 +211,7 @@ Segment compile_expression(std::string_view expr) {
 
 } // namespace
 
-ValueExpr ValueExpr::compile(std::string_view text) {
+ValueExpr ValueExpr::compile(std::string_view text, const json::PathLimits &limits) {
   ValueExpr expr;
   expr.text_ = std::string(text);
   // A leading `$` means JsonPath, except `${`, which no JsonPath can start with: that is a
@@ -191,10 +219,14 @@ ValueExpr ValueExpr::compile(std::string_view text) {
   if (!text.empty() && text[0] == '$' && !(text.size() > 1 && text[1] == '{')) {
     Segment seg;
     seg.kind = Segment::Kind::path;
-    seg.path = json::JsonPath::compile(text);
+    seg.path = json::JsonPath::compile(text, limits);
+    seg.groovy = false;
     expr.segments_.push_back(std::move(seg));
     return expr;
   }
+  // A leading `\$` only says "template, not JsonPath": Rundeck drops that backslash, so
+  // `\${data.a}` expands. (Elsewhere `\$` is a literal dollar.)
+  if (text.size() > 1 && text[0] == '\\' && text[1] == '$') text.remove_prefix(1);
   std::string literal;
   auto flush = [&] {
     if (literal.empty()) return;
@@ -226,7 +258,7 @@ ValueExpr ValueExpr::compile(std::string_view text) {
       if (j >= text.size())
         throw SyntaxError(fmt::format("unterminated '${{' at {} in template", i));
       flush();
-      expr.segments_.push_back(compile_expression(text.substr(i + 2, j - i - 2)));
+      expr.segments_.push_back(compile_expression(text.substr(i + 2, j - i - 2), limits));
       i = j + 1;
     } else if (c == '$' && i + 1 < text.size() && is_ident_start(text[i + 1])) {
       // GString short form: $data.a.b (identifiers and dots only).
@@ -235,7 +267,7 @@ ValueExpr ValueExpr::compile(std::string_view text) {
                                  (text[j] == '.' && j + 1 < text.size() && is_ident_start(text[j + 1]))))
         ++j;
       flush();
-      expr.segments_.push_back(compile_expression(text.substr(i + 1, j - i - 1)));
+      expr.segments_.push_back(compile_expression(text.substr(i + 1, j - i - 1), limits));
       i = j;
     } else {
       literal += c;
@@ -259,7 +291,7 @@ bool ValueExpr::render(const EventContext &ctx, std::string &out, std::size_t ma
     case Segment::Kind::literal: out += seg.text; break;
     case Segment::Kind::path:
       seg.path->select(ctx.event, selection);
-      append_selection(selection, out);
+      render_selection(selection, seg.groovy, out, max_bytes);
       break;
     case Segment::Kind::raw: out.append(ctx.delivery.body); break;
     case Segment::Kind::delivery_id: out.append(ctx.delivery.delivery_id); break;

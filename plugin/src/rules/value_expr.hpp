@@ -21,8 +21,8 @@ namespace rdwh::rules {
 
 class ValueExpr {
 public:
-  // Throws rdwh::SyntaxError naming the problem.
-  static ValueExpr compile(std::string_view text);
+  // Throws rdwh::SyntaxError naming the problem. `limits` apply to the JsonPaths in the value.
+  static ValueExpr compile(std::string_view text, const json::PathLimits &limits = {});
 
   ValueExpr(ValueExpr &&) noexcept;
   ValueExpr &operator=(ValueExpr &&) noexcept;
@@ -44,7 +44,10 @@ private:
 };
 
 // Appends what a selection renders as: one value as text, a list as a JSON array, missing as
-// nothing. Shared by templates, event ids and explanations.
-void append_selection(const json::Selection &selection, std::string &out);
+// nothing. Shared by templates, event ids and explanations. A list stops (unterminated) as soon as
+// `out` is longer than `max_bytes`: each of its values may repeat much of the document
+// (`$..*`), so rendering it whole could take far more memory than the body.
+void append_selection(const json::Selection &selection, std::string &out,
+                      std::size_t max_bytes = static_cast<std::size_t>(-1));
 
 } // namespace rdwh::rules
