@@ -1,0 +1,18 @@
+// The few cryptographic helpers the gateway needs (OpenSSL).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace rdwh::gateway {
+
+// Lowercase hex SHA-256 of `data` (Rundeck stores the Authorization header secret this way).
+std::string sha256_hex(std::string_view data);
+// Compares without an early exit, so timing does not reveal how much of a secret matched.
+bool constant_time_equal(std::string_view a, std::string_view b);
+// A random (version 4) UUID, e.g. for a delivery without X-Webhook-Id.
+std::string random_uuid();
+// Overwrites the string's bytes before it is freed.
+void wipe(std::string &s);
+
+} // namespace rdwh::gateway

@@ -1,0 +1,78 @@
+// The HTTP server: libmicrohttpd with an internal thread pool. It only does HTTP: reads requests
+// (bounded body), hands each complete one to a handler function, sends the answer, and stops
+// gracefully. Routing and meaning live in the handler (service.cpp).
+#pragma once
+
+#include "config.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+struct MHD_Daemon;
+struct MHD_Connection;
+
+namespace rdwh::gateway {
+
+struct HttpRequest {
+  std::string method;
+  std::string path; // percent-decoded, without the query string
+  std::vector<std::pair<std::string, std::string>> headers; // in arrival order
+  std::string body;
+  bool body_too_large = false; // the body went over the limit: `body` is then empty
+  std::string sender;          // the peer's IP address
+  int64_t received_unix_ms = 0;
+
+  // The first header named `name` (case-insensitive).
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+// HTTP header names compare case-insensitively (ASCII).
+bool header_name_equals(std::string_view a, std::string_view b);
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type;
+  std::string body;
+};
+
+class HttpServer {
+public:
+  using Handler = std::function<HttpResponse(const HttpRequest &)>;
+
+  // Listens and serves. Throws std::runtime_error when the daemon cannot start.
+  HttpServer(const HttpSettings &settings, Handler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer &) = delete;
+  HttpServer &operator=(const HttpServer &) = delete;
+
+  uint16_t port() const { return port_; }
+  void set_max_body(size_t bytes) { max_body_.store(bytes); }
+
+  // Stops accepting connections, waits up to `grace` for the requests in flight to be answered,
+  // then closes every connection. Idempotent.
+  void stop(std::chrono::milliseconds grace);
+
+private:
+  struct Pending;
+  friend struct MhdCallbacks; // the libmicrohttpd callbacks (http_server.cpp)
+  HttpResponse dispatch(const HttpRequest &req) const;
+
+  Handler handler_;
+  std::atomic<size_t> max_body_;
+  MHD_Daemon *daemon_ = nullptr;
+  uint16_t port_ = 0;
+  std::mutex mu_;
+  std::condition_variable idle_;
+  int in_flight_ = 0;
+};
+
+} // namespace rdwh::gateway

@@ -1,0 +1,232 @@
+// rdwh-gateway: an HTTP server PagerDuty calls, which runs Rundeck jobs through Rundeck's API and
+// loses none. See README.md.
+//
+//   rdwh-gateway --config FILE            serve (SIGHUP reloads FILE, SIGTERM/SIGINT stop)
+//   rdwh-gateway --config FILE --check    validate FILE (plugins, handlers, secrets); exit 0/1
+//   rdwh-gateway --config FILE --jobs [--status S]   list the outbox's jobs as JSON lines
+#include "config.hpp"
+#include "dispatcher.hpp"
+#include "http_server.hpp"
+#include "log.hpp"
+#include "metrics.hpp"
+#include "outbox.hpp"
+#include "runtime.hpp"
+#include "service.hpp"
+
+#define RAPIDJSON_HAS_STDSTRING 1
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <curl/curl.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+using namespace rdwh::gateway;
+
+namespace {
+
+constexpr const char *kUsage =
+    "usage: rdwh-gateway --config FILE [--check | --jobs [--status queued|running|done|refused]]\n";
+
+struct Args {
+  std::string config;
+  bool check = false, jobs = false;
+  std::string status;
+};
+
+bool parse_args(int argc, char **argv, Args &a) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](std::string &out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    if (arg == "--config") {
+      if (!value(a.config)) return false;
+    } else if (arg == "--check") {
+      a.check = true;
+    } else if (arg == "--jobs") {
+      a.jobs = true;
+    } else if (arg == "--status") {
+      if (!value(a.status)) return false;
+    } else {
+      return false;
+    }
+  }
+  return !a.config.empty() && !(a.check && a.jobs) && (a.status.empty() || a.jobs);
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string outbox_path(const Config &c) { return c.state_dir + "/outbox.sqlite3"; }
+
+// Loads the config and builds its runtime; ConfigError on any problem. The log level changes
+// only once the whole config is good (a failed reload changes nothing).
+std::shared_ptr<const Runtime> load(const std::string &path) {
+  std::shared_ptr<const Runtime> rt = Runtime::build(load_config(path));
+  log::Level level = log::Level::info;
+  log::parse_level(rt->config().log_level, level);
+  log::set_min_level(level);
+  return rt;
+}
+
+int check(const std::string &path) {
+  try {
+    auto rt = load(path);
+    std::printf("%s: OK (%zu webhooks)\n", path.c_str(), rt->config().webhooks.size());
+    return 0;
+  } catch (const ConfigError &e) {
+    std::fprintf(stderr, "%s: invalid config\n%s\n", path.c_str(), e.what());
+    return 1;
+  }
+}
+
+int list_jobs(const std::string &path, const std::string &status) {
+  try {
+    const Config c = load_config(path);
+    Outbox outbox(outbox_path(c));
+    for (const OutboxJob &j : outbox.list(status)) {
+      rapidjson::StringBuffer buf;
+      rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+      w.StartObject();
+      w.Key("id"), w.Int64(j.id);
+      w.Key("webhook"), w.String(j.webhook_name);
+      w.Key("project"), w.String(j.project);
+      w.Key("deliveryKey"), w.String(j.delivery_key);
+      w.Key("eventIndex"), w.Int64(j.event_index);
+      w.Key("ruleIndex"), w.Int64(j.rule_index);
+      w.Key("rule"), w.String(j.rule);
+      w.Key("eventId"), w.String(j.event_id);
+      w.Key("jobId"), w.String(j.job_id);
+      w.Key("request"), w.RawValue(j.request_json.data(), j.request_json.size(), rapidjson::kObjectType);
+      w.Key("status"), w.String(j.status);
+      w.Key("attempts"), w.Int64(j.attempts);
+      w.Key("executionId"), w.String(j.execution_id);
+      w.Key("httpStatus"), w.Int64(j.http_status);
+      w.Key("reason"), w.String(j.reason);
+      w.Key("createdMs"), w.Int64(j.created_ms);
+      w.Key("updatedMs"), w.Int64(j.updated_ms);
+      w.EndObject();
+      std::printf("%s\n", buf.GetString());
+    }
+    return 0;
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "rdwh-gateway: %s\n", e.what());
+    return 1;
+  }
+}
+
+void reload(const std::string &path, CurrentRuntime &current, HttpServer &server, Dispatcher &dispatcher,
+            Metrics &metrics) {
+  std::shared_ptr<const Runtime> next;
+  try {
+    next = load(path);
+  } catch (const ConfigError &e) {
+    metrics.config_reload(false);
+    log::error("config reload failed; keeping the running config", {{"config", path}, {"error", e.what()}});
+    return;
+  }
+  const Config &old_cfg = current.get()->config();
+  const Config &new_cfg = next->config();
+  const auto &a = old_cfg.http, &b = new_cfg.http;
+  if (a.listen.host != b.listen.host || a.listen.port != b.listen.port || a.threads != b.threads ||
+      a.connection_timeout_s != b.connection_timeout_s || a.max_connections != b.max_connections ||
+      old_cfg.state_dir != new_cfg.state_dir)
+    log::warn("listen, http threads/timeouts/connections and stateDir changes take effect at the next restart");
+  server.set_max_body(b.max_body_bytes);
+  current.set(std::move(next));
+  dispatcher.notify();
+  metrics.config_reload(true);
+  log::info("config reloaded", {{"config", path}, {"webhooks", new_cfg.webhooks.size()}});
+}
+
+int serve(const std::string &path) {
+  // Signals are taken synchronously by this thread (sigwait): block them before any thread
+  // starts so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::shared_ptr<const Runtime> first;
+  try {
+    first = load(path);
+  } catch (const ConfigError &e) {
+    log::error("invalid config; not starting", {{"config", path}, {"error", e.what()}});
+    return 1;
+  }
+  const Config cfg = first->config(); // the parts that only a restart changes
+  CurrentRuntime current(std::move(first));
+  Metrics metrics;
+
+  std::unique_ptr<Outbox> outbox;
+  try {
+    // The outbox holds incident data: a state directory made here is for its owner only.
+    if (std::filesystem::create_directories(cfg.state_dir))
+      std::filesystem::permissions(cfg.state_dir, std::filesystem::perms::owner_all);
+    outbox = std::make_unique<Outbox>(outbox_path(cfg));
+    if (const int64_t n = outbox->requeue_running(now_ms()))
+      log::warn("jobs left running by the previous process are queued again (they may run twice)", {{"jobs", n}});
+  } catch (const std::exception &e) {
+    log::error("cannot open the outbox; not starting", {{"stateDir", cfg.state_dir}, {"error", e.what()}});
+    return 1;
+  }
+
+  Dispatcher dispatcher(*outbox, metrics, current);
+  Service service(current, *outbox, metrics, [&dispatcher] { dispatcher.notify(); });
+  std::unique_ptr<HttpServer> server;
+  try {
+    server = std::make_unique<HttpServer>(cfg.http, [&service](const HttpRequest &r) { return service.handle(r); });
+  } catch (const std::exception &e) {
+    log::error("cannot start the HTTP server", {{"error", e.what()}});
+    return 1;
+  }
+  dispatcher.start();
+  log::info("listening", {{"host", cfg.http.listen.host}, {"port", server->port()}, {"webhooks", cfg.webhooks.size()},
+                          {"outbox", outbox_path(cfg)}});
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      reload(path, current, *server, dispatcher, metrics);
+      continue;
+    }
+    log::info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    break;
+  }
+  // Stop taking deliveries first (answering those in flight), then the dispatcher after its
+  // current call: queued jobs stay queued in the outbox for the next start.
+  server->stop(std::chrono::seconds(cfg.http.shutdown_grace_s));
+  dispatcher.stop();
+  log::info("stopped");
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Args args;
+  if (!parse_args(argc, argv, args)) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  if (args.check) return check(args.config);
+  if (args.jobs) return list_jobs(args.config, args.status);
+  curl_global_init(CURL_GLOBAL_DEFAULT); // before any thread starts
+  const int rc = serve(args.config);
+  curl_global_cleanup();
+  return rc;
+}

@@ -1,0 +1,130 @@
+#include "metrics.hpp"
+
+#include <cstdio>
+
+namespace rdwh::gateway {
+
+namespace {
+void bump(std::map<std::string, uint64_t, std::less<>> &m, std::string_view key, uint64_t n) {
+  auto it = m.find(key);
+  if (it == m.end()) it = m.emplace(std::string(key), 0).first;
+  it->second += n;
+}
+
+// Label values escape backslash, double quote and newline (Prometheus text format 0.0.4).
+std::string label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+void header(std::string &out, const char *name, const char *type, const char *help) {
+  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+
+void per_webhook(std::string &out, const char *name, const char *help,
+                 const std::map<std::string, uint64_t, std::less<>> &m) {
+  header(out, name, "counter", help);
+  for (const auto &[hook, n] : m) out += std::string(name) + "{webhook=\"" + label(hook) + "\"} " + std::to_string(n) + "\n";
+}
+} // namespace
+
+void Metrics::delivery(std::string_view webhook, int http_status) {
+  std::lock_guard lock(mu_);
+  ++deliveries_[{std::string(webhook), http_status}];
+}
+void Metrics::signature_failure(std::string_view webhook) {
+  std::lock_guard lock(mu_);
+  bump(sig_failures_, webhook, 1);
+}
+void Metrics::jobs_queued(std::string_view webhook, uint64_t n) {
+  std::lock_guard lock(mu_);
+  bump(queued_, webhook, n);
+}
+void Metrics::jobs_duplicate(std::string_view webhook, uint64_t n) {
+  std::lock_guard lock(mu_);
+  bump(duplicates_, webhook, n);
+}
+void Metrics::job_run(std::string_view webhook, double seconds) {
+  std::lock_guard lock(mu_);
+  bump(run_, webhook, 1);
+  observe(seconds);
+}
+void Metrics::job_retried(std::string_view webhook, double seconds) {
+  std::lock_guard lock(mu_);
+  bump(retried_, webhook, 1);
+  observe(seconds);
+}
+void Metrics::job_refused(std::string_view webhook, double seconds) {
+  std::lock_guard lock(mu_);
+  bump(refused_, webhook, 1);
+  observe(seconds);
+}
+void Metrics::config_reload(bool ok) {
+  std::lock_guard lock(mu_);
+  bump(reloads_, ok ? "ok" : "error", 1);
+}
+
+void Metrics::observe(double seconds) {
+  for (size_t i = 0; i < kBuckets.size(); ++i)
+    if (seconds <= kBuckets[i]) ++bucket_counts_[i];
+  ++latency_count_;
+  latency_sum_ += seconds;
+}
+
+std::string Metrics::render(const Gauges &gauges) const {
+  const OutboxGauges &outbox = gauges.outbox;
+  std::lock_guard lock(mu_);
+  std::string out;
+  header(out, "rdwh_gateway_deliveries_total", "counter", "Webhook deliveries answered, by webhook and HTTP status.");
+  for (const auto &[key, n] : deliveries_)
+    out += "rdwh_gateway_deliveries_total{webhook=\"" + label(key.first) + "\",code=\"" + std::to_string(key.second) +
+           "\"} " + std::to_string(n) + "\n";
+  per_webhook(out, "rdwh_gateway_signature_failures_total", "Deliveries refused for a missing or invalid signature.",
+              sig_failures_);
+  per_webhook(out, "rdwh_gateway_jobs_queued_total", "Job requests committed to the outbox.", queued_);
+  per_webhook(out, "rdwh_gateway_jobs_duplicate_total", "Job requests ignored because a redelivery had queued them before.",
+              duplicates_);
+  per_webhook(out, "rdwh_gateway_jobs_run_total", "Jobs Rundeck accepted to run.", run_);
+  per_webhook(out, "rdwh_gateway_jobs_retried_total", "Job run attempts that failed and will be retried.", retried_);
+  per_webhook(out, "rdwh_gateway_jobs_refused_total", "Jobs Rundeck refused for good (kept as 'refused').", refused_);
+
+  header(out, "rdwh_gateway_dispatch_duration_seconds", "histogram", "Duration of one job run call to Rundeck.");
+  for (size_t i = 0; i < kBuckets.size(); ++i)
+    out += "rdwh_gateway_dispatch_duration_seconds_bucket{le=\"" + number(kBuckets[i]) + "\"} " +
+           std::to_string(bucket_counts_[i]) + "\n";
+  out += "rdwh_gateway_dispatch_duration_seconds_bucket{le=\"+Inf\"} " + std::to_string(latency_count_) + "\n";
+  out += "rdwh_gateway_dispatch_duration_seconds_sum " + number(latency_sum_) + "\n";
+  out += "rdwh_gateway_dispatch_duration_seconds_count " + std::to_string(latency_count_) + "\n";
+
+  header(out, "rdwh_gateway_config_reloads_total", "counter", "Config reloads (SIGHUP), by result.");
+  for (const auto &[result, n] : reloads_)
+    out += "rdwh_gateway_config_reloads_total{result=\"" + result + "\"} " + std::to_string(n) + "\n";
+
+  header(out, "rdwh_gateway_http_requests_in_flight", "gauge", "HTTP requests being handled (body received, not yet answered), this scrape included.");
+  out += "rdwh_gateway_http_requests_in_flight " + std::to_string(gauges.http_in_flight) + "\n";
+
+  if (outbox.ok) {
+    header(out, "rdwh_gateway_outbox_depth", "gauge", "Jobs waiting to run on Rundeck (queued or running).");
+    out += "rdwh_gateway_outbox_depth " + std::to_string(outbox.queued + outbox.running) + "\n";
+    header(out, "rdwh_gateway_outbox_jobs", "gauge", "Jobs in the outbox, by status.");
+    out += "rdwh_gateway_outbox_jobs{status=\"queued\"} " + std::to_string(outbox.queued) + "\n";
+    out += "rdwh_gateway_outbox_jobs{status=\"running\"} " + std::to_string(outbox.running) + "\n";
+    out += "rdwh_gateway_outbox_jobs{status=\"refused\"} " + std::to_string(outbox.refused) + "\n";
+    out += "rdwh_gateway_outbox_jobs{status=\"done\"} " + std::to_string(outbox.done) + "\n";
+  }
+  return out;
+}
+
+} // namespace rdwh::gateway

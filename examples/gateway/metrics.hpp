@@ -1,0 +1,54 @@
+// Counters and a latency histogram, rendered in the Prometheus text format (GET /metrics).
+// All methods are thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace rdwh::gateway {
+
+// Point-in-time gauges read from the outbox when /metrics is scraped.
+struct OutboxGauges {
+  bool ok = false; // false: the outbox could not be read (gauges omitted)
+  int64_t queued = 0, running = 0, refused = 0, done = 0;
+};
+
+// Gauges read when /metrics is scraped.
+struct Gauges {
+  OutboxGauges outbox;
+  int64_t http_in_flight = 0; // requests being handled (body received), the scrape included
+};
+
+class Metrics {
+public:
+  // webhook: the webhook's name; "" when the token matched none.
+  void delivery(std::string_view webhook, int http_status);
+  void signature_failure(std::string_view webhook);
+  void jobs_queued(std::string_view webhook, uint64_t n);
+  void jobs_duplicate(std::string_view webhook, uint64_t n);
+  void job_run(std::string_view webhook, double seconds);
+  void job_retried(std::string_view webhook, double seconds);
+  void job_refused(std::string_view webhook, double seconds);
+  void config_reload(bool ok);
+
+  std::string render(const Gauges &gauges) const;
+
+private:
+  static constexpr std::array<double, 12> kBuckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                   0.5,   1,    2.5,   5,    10,  30};
+  void observe(double seconds); // caller holds mu_
+
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, int>, uint64_t, std::less<>> deliveries_;
+  std::map<std::string, uint64_t, std::less<>> sig_failures_, queued_, duplicates_, run_, retried_, refused_;
+  std::map<std::string, uint64_t, std::less<>> reloads_;
+  std::array<uint64_t, kBuckets.size()> bucket_counts_{};
+  uint64_t latency_count_ = 0;
+  double latency_sum_ = 0;
+};
+
+} // namespace rdwh::gateway

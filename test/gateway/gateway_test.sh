@@ -1,0 +1,565 @@
+#!/usr/bin/env bash
+# End-to-end tests of rdwh-gateway, one scenario per run (see CMakeLists.txt):
+#
+#   gateway_test.sh SCENARIO GATEWAY HOST STANDIN GET LOCKDB PLUGIN_DIR DATA_DIR
+#
+# Everything listens on 127.0.0.1 on free ports chosen by the kernel. Waits poll with a deadline
+# (no fixed sleeps). Each run works in its own temporary directory, removed on success and kept
+# (with the logs printed) on failure.
+set -euo pipefail
+
+if (($# != 8)); then
+  echo "usage: $0 SCENARIO GATEWAY HOST STANDIN GET LOCKDB PLUGIN_DIR DATA_DIR" >&2
+  exit 2
+fi
+SCENARIO=$1 GATEWAY=$2 HOST=$3 STANDIN=$4 GET=$5 LOCKDB=$6 PLUGIN_DIR=$7 DATA=$8
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/rdwh-gateway-$SCENARIO.XXXXXX")
+GW_PID='' RD_PID='' GW_PORT='' RD_PORT='' LOCK_PID=''
+SECRET=$(cat "$DATA/pd-secret.txt")
+RUNDECK_TOKEN='rdtoken-0123456789'
+PRIORITY_BODY="$DATA/v3-incident.priority_updated-gopagerduty.json"
+TRIGGERED_BODY="$DATA/v3-incident.triggered-nudgebee.json"
+
+cleanup() {
+  local rc=$? pid
+  set +e # a cleanup step that fails must not skip the others
+  for pid in $GW_PID $RD_PID $LOCK_PID; do kill -KILL "$pid" 2>/dev/null; done
+  wait 2>/dev/null
+  if ((rc != 0)); then
+    echo "---- gateway log (last 40 lines) ----" >&2
+    tail -n 40 "$T/gateway.log" >&2 2>/dev/null || true
+    echo "---- Rundeck stand-in record ----" >&2
+    cat "$T/runs.jsonl" >&2 2>/dev/null || true
+    echo "work directory kept: $T" >&2
+  else
+    rm -rf "$T"
+  fi
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL [$SCENARIO]: $*" >&2
+  exit 1
+}
+step() { echo "-- $*"; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# wait_for SECONDS WHAT COMMAND...: polls COMMAND until it succeeds, fails the test at the deadline.
+wait_for() {
+  local timeout=$1 what=$2
+  shift 2
+  local end=$(($(now_ms) + timeout * 1000))
+  until "$@"; do
+    (($(now_ms) < end)) || fail "timed out after ${timeout}s waiting for: $what"
+    sleep 0.05
+  done
+}
+
+# ---------------------------------------------------------------------------------- processes
+
+start_standin() { # [PORT]
+  rm -f "$T/standin.port"
+  "$STANDIN" --record "$T/runs.jsonl" --port "${1:-0}" --port-file "$T/standin.port" >>"$T/standin.log" 2>&1 &
+  RD_PID=$!
+  wait_for 10 "the Rundeck stand-in to listen" test -s "$T/standin.port"
+  RD_PORT=$(cat "$T/standin.port")
+}
+stop_standin() {
+  kill -TERM "$RD_PID"
+  wait "$RD_PID" || true
+  RD_PID=''
+}
+standin_control() { # fail?count=N&status=S | delay?ms=D
+  "$HOST" send "http://127.0.0.1:$RD_PORT/_control/$1" --body /dev/null >/dev/null || fail "stand-in control $1"
+}
+
+listening_count() {
+  local n
+  n=$(grep -c '"msg":"listening"' "$T/gateway.log" 2>/dev/null) || true
+  echo "${n:-0}"
+}
+gateway_listening_after() { # N: more than N "listening" lines, and the process still alive
+  kill -0 "$GW_PID" 2>/dev/null || fail "the gateway exited: $(tail -n 3 "$T/gateway.log")"
+  (($(listening_count) > $1))
+}
+start_gateway() { # [env assignments...]
+  local before
+  before=$(listening_count)
+  env "$@" "$GATEWAY" --config "$T/gateway.json" >>"$T/gateway.log" 2>&1 &
+  GW_PID=$!
+  wait_for 10 "the gateway to listen" gateway_listening_after "$before"
+  GW_PORT=$(grep '"msg":"listening"' "$T/gateway.log" | tail -n 1 | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
+  [[ -n $GW_PORT ]] || fail "no port in the gateway's listening line"
+}
+stop_gateway() { # SIGTERM: must exit 0
+  local rc=0
+  kill -TERM "$GW_PID"
+  wait "$GW_PID" || rc=$?
+  GW_PID=''
+  ((rc == 0)) || fail "the gateway exited with $rc on SIGTERM"
+  grep -q '"msg":"stopped"' "$T/gateway.log" || fail "no 'stopped' line after SIGTERM"
+}
+kill_gateway() { # SIGKILL: a crash
+  kill -KILL "$GW_PID"
+  { wait "$GW_PID" || true; } 2>/dev/null # no "Killed" job notice
+  GW_PID=''
+}
+
+# ------------------------------------------------------------------------------------- config
+
+# webhook NAME TOKEN [ENABLED] [PRIORITY_JOB] [KEY_PATH] [EXTRA_JSON_MEMBERS]: a PagerDuty V3
+# webhook with two rules: priority changes run PRIORITY_JOB, triggered incidents run job-triggered.
+webhook() {
+  local name=$1 token=$2 enabled=${3:-true} job=${4:-job-priority} key=${5:-keys/pd/secret} extra=${6:-}
+  cat <<EOF
+{"name": "$name", "project": "ops", "eventPlugin": "pagerduty-V3-run-job", "authToken": "$token",
+ "enabled": $enabled, "user": "admin", $extra
+ "config": {"keyStoragePath": "$key", "rules": [
+   {"name": "on priority change", "jobId": "$job",
+    "jobOptions": [{"name": "pd_incident_id", "value": "\$.event.data.id"},
+                   {"name": "event_type", "value": "\$.event.event_type"}],
+    "nodeFilter": "tags: web", "user": "oncall",
+    "conditions": [{"path": "\$.event.event_type", "condition": "equals", "value": "incident.priority_updated"}]},
+   {"name": "on trigger", "jobId": "job-triggered",
+    "jobOptions": [{"name": "pd_incident_id", "value": "\$.event.data.id"},
+                   {"name": "urgency", "value": "\$.event.data.urgency"}],
+    "conditions": [{"path": "\$.event.event_type", "condition": "equals", "value": "incident.triggered"}]}]}}
+EOF
+}
+
+# write_config WEBHOOKS_JSON [HTTP_JSON]
+write_config() {
+  mkdir -p "$T/keys/pd"
+  printf '%s' "$SECRET" >"$T/keys/pd/secret"
+  printf '%s\n' "$RUNDECK_TOKEN" >"$T/rundeck.token"
+  cat >"$T/gateway.json.tmp" <<EOF
+{
+  "listen": "127.0.0.1:0",
+  "pluginDir": "$PLUGIN_DIR",
+  "stateDir": "state",
+  "keyStorageDir": "keys",
+  "http": ${2:-{\}},
+  "rundeck": {"url": "http://127.0.0.1:$RD_PORT", "apiVersion": 41, "authTokenFile": "rundeck.token",
+              "connectTimeoutSeconds": 2, "timeoutSeconds": 10,
+              "retry": {"initialDelayMs": 50, "maxDelayMs": 400}},
+  "webhooks": [$1]
+}
+EOF
+  mv "$T/gateway.json.tmp" "$T/gateway.json" # a reload never reads a half-written file
+}
+
+# ------------------------------------------------------------------------------- deliveries
+
+# body N [FIXTURE]: a copy of FIXTURE (default: priority_updated) with incident id PGR0VU2-N (or
+# Q2X369CTEOAGYM-N) and a distinct event id, so every delivery's job is recognisable.
+body() {
+  local n=$1 fixture=${2:-$PRIORITY_BODY} out="$T/bodies/$(basename "${2:-priority}" .json)-$1.json"
+  mkdir -p "$T/bodies"
+  sed -e "s/PGR0VU2/PGR0VU2-$n/g; s/Q2X369CTEOAGYM/Q2X369CTEOAGYM-$n/g" \
+    -e "s/01BWDWL3NYY7LUFPZCC28QUCMK/01BWDWL3NYY7LUFPZCC28QUCMK-$n/; s/01FVRJDBZPAFCIQO0U5B2ZJ2GQ/01FVRJDBZPAFCIQO0U5B2ZJ2GQ-$n/" \
+    "$fixture" >"$out"
+  echo "$out"
+}
+
+# deliver TOKEN BODY [send args...]: prints the HTTP status; the whole answer is in $T/send.out.
+deliver() {
+  local token=$1 file=$2
+  shift 2
+  "$HOST" send "http://127.0.0.1:$GW_PORT/api/41/webhook/$token" --body "$file" --key "$SECRET" "$@" >"$T/send.out" ||
+    fail "no answer from the gateway"
+  sed -n 's/^{"status":\([0-9]*\),.*/\1/p' "$T/send.out"
+}
+# expect STATUS TOKEN BODY [send args...]
+expect() {
+  local want=$1 got
+  shift
+  got=$(deliver "$@")
+  [[ $got == "$want" ]] || fail "expected HTTP $want, got: $(cat "$T/send.out")"
+}
+expect_body() { # FIXED_STRING: the last answer's JSON holds it
+  grep -qF -- "$1" "$T/send.out" || fail "answer lacks $1: $(cat "$T/send.out")"
+}
+
+# --------------------------------------------------------------------------------- checks
+
+# count FIXED_STRING FILE: lines of FILE holding it (0 when FILE does not exist).
+count() {
+  local n
+  n=$(grep -cF -- "$1" "$2" 2>/dev/null) || true
+  echo "${n:-0}"
+}
+# runs PATTERN: how many run requests the stand-in answered 200 whose record holds PATTERN.
+runs() {
+  local n
+  n=$(grep -F '"status":200' "$T/runs.jsonl" 2>/dev/null | grep -cF -- "$1") || true
+  echo "${n:-0}"
+}
+# requests PATTERN: how many run requests (any answer) hold PATTERN.
+requests() { count "$1" "$T/runs.jsonl"; }
+runs_are() { (($(runs "$1") == $2)); }
+runs_at_least() { (($(runs "$1") >= $2)); }
+requests_at_least() { (($(requests "$1") >= $2)); }
+expect_runs() { # PATTERN N
+  local n
+  n=$(runs "$1")
+  ((n == $2)) || fail "expected $2 run(s) holding $1, saw $n"
+}
+
+http_get() { "$GET" "http://127.0.0.1:$GW_PORT$1"; }
+# metric SERIES: its value on /metrics (0 when absent), e.g. metric 'rdwh_gateway_outbox_depth'.
+metric() {
+  local v
+  v=$(http_get /metrics | awk -v k="$1" '$1 == k { print $2 }')
+  echo "${v:-0}"
+}
+metric_at_least() { (($(metric "$1") >= $2)); }
+metric_is() { (($(metric "$1") == $2)); }
+outbox_empty() { metric_is rdwh_gateway_outbox_depth 0; }
+jobs_listing() { "$GATEWAY" --config "$T/gateway.json" --jobs "$@"; }
+
+# ------------------------------------------------------------------------------- scenarios
+
+scenario_deliver() {
+  start_standin
+  write_config "$(webhook PagerDuty tok-pd)"
+  start_gateway
+  step "a signed priority_updated delivery runs the priority job with its options"
+  expect 200 tok-pd "$PRIORITY_BODY"
+  expect_body '{\"msg\":\"ok\"}'
+  wait_for 10 "the priority job to run" runs_are '/job/job-priority/run' 1
+  grep -qF '"path":"/api/41/job/job-priority/run","jobId":"job-priority","token":"'"$RUNDECK_TOKEN"'","contentType":"application/json","body":{"options":{"pd_incident_id":"PGR0VU2","event_type":"incident.priority_updated"},"filter":"tags: web","asUser":"oncall"}' \
+    "$T/runs.jsonl" || fail "run request not as expected: $(cat "$T/runs.jsonl")"
+  step "a triggered delivery runs the trigger job (no filter, no user)"
+  expect 200 tok-pd "$TRIGGERED_BODY"
+  wait_for 10 "the trigger job to run" runs_are '/job/job-triggered/run' 1
+  grep -qF '"body":{"options":{"pd_incident_id":"Q2X369CTEOAGYM","urgency":"high"}}' "$T/runs.jsonl" ||
+    fail "trigger run request not as expected"
+  step "the execution id is recorded, metrics and health are right"
+  wait_for 10 "an empty outbox" outbox_empty
+  jobs_listing --status done | grep -qF '"jobId":"job-priority","request":{"options":{"pd_incident_id":"PGR0VU2","event_type":"incident.priority_updated"},"filter":"tags: web","asUser":"oncall"},"status":"done","attempts":1,"executionId":"1000"' ||
+    fail "outbox row not as expected: $(jobs_listing)"
+  metric_is 'rdwh_gateway_deliveries_total{webhook="PagerDuty",code="200"}' 2 || fail "deliveries metric"
+  metric_is 'rdwh_gateway_jobs_queued_total{webhook="PagerDuty"}' 2 || fail "queued metric"
+  metric_is 'rdwh_gateway_jobs_run_total{webhook="PagerDuty"}' 2 || fail "run metric"
+  metric_is 'rdwh_gateway_dispatch_duration_seconds_count' 2 || fail "latency histogram"
+  [[ $(http_get /healthz) == $'200\nok' ]] || fail "healthz"
+  step "SIGTERM: clean exit"
+  stop_gateway
+}
+
+scenario_signature() {
+  start_standin
+  write_config "$(webhook PagerDuty tok-pd), $(webhook FromEnv tok-env true job-env env/RDWH_TEST_PD_SECRET)"
+  start_gateway RDWH_TEST_PD_SECRET="$SECRET"
+  step "a wrong signature is refused (403) and runs nothing"
+  expect 403 tok-pd "$(body 1)" --key 'not-the-secret'
+  step "a missing signature is refused (400) and runs nothing"
+  expect 400 tok-pd "$(body 2)" --header 'X-PagerDuty-Signature:'
+  step "a good one runs"
+  expect 200 tok-pd "$(body 3)"
+  wait_for 10 "the good delivery's job" runs_are '"PGR0VU2-3"' 1
+  wait_for 10 "an empty outbox" outbox_empty
+  expect_runs '"PGR0VU2-1"' 0
+  expect_runs '"PGR0VU2-2"' 0
+  metric_is 'rdwh_gateway_signature_failures_total{webhook="PagerDuty"}' 2 || fail "signature failure metric"
+  step "a secret from the environment (env/NAME) verifies too"
+  expect 200 tok-env "$(body 4)"
+  expect 403 tok-env "$(body 5)" --key 'not-the-secret'
+  wait_for 10 "the env webhook's job" runs_are '/job/job-env/run' 1
+  stop_gateway
+}
+
+scenario_redelivery() {
+  start_standin
+  write_config "$(webhook PagerDuty tok-pd)"
+  start_gateway
+  step "the same X-Webhook-Id three times: one run"
+  local b1 b2 b3
+  b1=$(body 1) b2=$(body 2) b3=$(body 3)
+  for _ in 1 2 3; do expect 200 tok-pd "$b1" --header 'X-Webhook-Id: wid-1'; done
+  step "no X-Webhook-Id: the event id identifies a redelivery"
+  for _ in 1 2; do expect 200 tok-pd "$b2" --header 'X-Webhook-Id:'; done
+  wait_for 10 "both jobs" runs_at_least '"PGR0VU2-2"' 1
+  wait_for 10 "an empty outbox" outbox_empty
+  metric_is 'rdwh_gateway_jobs_duplicate_total{webhook="PagerDuty"}' 3 || fail "duplicate metric"
+  step "after a restart, redeliveries still run nothing"
+  stop_gateway
+  start_gateway
+  expect 200 tok-pd "$b1" --header 'X-Webhook-Id: wid-1'
+  expect 200 tok-pd "$b2" --header 'X-Webhook-Id:'
+  expect 200 tok-pd "$b3" --header 'X-Webhook-Id: wid-3'
+  wait_for 10 "a fresh delivery's job (queued after the redeliveries)" runs_are '"PGR0VU2-3"' 1
+  wait_for 10 "an empty outbox" outbox_empty
+  expect_runs '"PGR0VU2-1"' 1
+  expect_runs '"PGR0VU2-2"' 1
+  stop_gateway
+}
+
+scenario_rundeck_down() {
+  start_standin
+  local port=$RD_PORT
+  stop_standin # Rundeck is down; its port is known
+  write_config "$(webhook PagerDuty tok-pd)"
+  start_gateway
+  step "deliveries are acknowledged while Rundeck is down"
+  local i
+  for i in 1 2 3 4 5; do expect 200 tok-pd "$(body "$i")"; done
+  wait_for 10 "failed attempts to be retried" metric_at_least 'rdwh_gateway_jobs_retried_total{webhook="PagerDuty"}' 5
+  step "Rundeck is back: every job runs exactly once"
+  start_standin "$port"
+  wait_for 20 "all five jobs" runs_at_least '"PGR0VU2-5"' 1
+  wait_for 20 "an empty outbox" outbox_empty
+  for i in 1 2 3 4 5; do wait_for 10 "job $i" runs_are "\"PGR0VU2-$i\"" 1; done
+  step "503 three times, then 409 (job already running): retried, run once each"
+  standin_control 'fail?count=3&status=503'
+  expect 200 tok-pd "$(body 6)"
+  expect 200 tok-pd "$(body 7)"
+  wait_for 20 "jobs 6 and 7" runs_at_least '"PGR0VU2-6"' 1
+  wait_for 20 "job 7" runs_at_least '"PGR0VU2-7"' 1
+  standin_control 'fail?count=1&status=409'
+  expect 200 tok-pd "$(body 8)"
+  wait_for 20 "job 8" runs_at_least '"PGR0VU2-8"' 1
+  wait_for 20 "an empty outbox" outbox_empty
+  for i in 6 7 8; do expect_runs "\"PGR0VU2-$i\"" 1; done
+  (($(requests '"status":503') == 3)) || fail "expected three 503 answers"
+  (($(requests '"status":409') == 1)) || fail "expected one 409 answer"
+  stop_gateway
+}
+
+scenario_crash() {
+  start_standin
+  local port=$RD_PORT n=30
+  stop_standin # Rundeck stays down while the gateway crashes, so no run is ever in flight
+  write_config "$(webhook PagerDuty tok-pd)"
+  start_gateway
+  local i
+  for i in $(seq 1 "$n"); do body "$i" >/dev/null; done
+  step "a stream of $n deliveries; SIGKILL after 10 are acknowledged"
+  (
+    for i in $(seq 1 "$n"); do
+      if out=$("$HOST" send "http://127.0.0.1:$GW_PORT/api/41/webhook/tok-pd" --body "$T/bodies/priority-$i.json" \
+        --key "$SECRET" --header "X-Webhook-Id: wid-$i" 2>/dev/null); then
+        echo "$i ${out:10:3}" >>"$T/acks"
+      else
+        echo "$i none" >>"$T/acks"
+      fi
+    done
+  ) >/dev/null 2>&1 &
+  local stream=$!
+  acked() { (($(count ' 200' "$T/acks") >= 10)); }
+  wait_for 20 "10 acknowledged deliveries" acked
+  kill_gateway
+  wait "$stream"
+  local acked_before
+  acked_before=$(count ' 200' "$T/acks")
+  step "$acked_before acknowledged before the crash; restart, PagerDuty redelivers everything"
+  start_gateway
+  for i in $(seq 1 "$n"); do expect 200 tok-pd "$T/bodies/priority-$i.json" --header "X-Webhook-Id: wid-$i"; done
+  step "Rundeck comes back: each of the $n jobs runs exactly once"
+  start_standin "$port"
+  wait_for 30 "an empty outbox" outbox_empty
+  for i in $(seq 1 "$n"); do expect_runs "\"PGR0VU2-$i\"" 1; done
+  (($(runs '/job/job-priority/run') == n)) || fail "expected $n runs in all"
+  stop_gateway
+}
+
+scenario_crash_during_run() {
+  start_standin
+  write_config "$(webhook PagerDuty tok-pd)"
+  start_gateway
+  step "Rundeck holds its answer; the gateway is killed while waiting for it"
+  standin_control 'delay?ms=3000'
+  expect 200 tok-pd "$(body 1)"
+  wait_for 10 "Rundeck to receive the run" requests_at_least '"PGR0VU2-1"' 1
+  kill_gateway
+  standin_control 'delay?ms=0'
+  step "after the restart the job is sent again (the documented at-least-once window)"
+  start_gateway
+  grep -qF 'jobs left running by the previous process are queued again' "$T/gateway.log" ||
+    fail "no requeue line in the log"
+  wait_for 10 "the second run" runs_are '"PGR0VU2-1"' 2
+  wait_for 10 "an empty outbox" outbox_empty
+  jobs_listing --status done | grep -qF '"attempts":2' || fail "the job should be done after 2 attempts"
+  stop_gateway
+}
+
+scenario_outbox_locked() {
+  start_standin
+  write_config "$(webhook PagerDuty tok-pd)"
+  start_gateway
+  step "another process holds the outbox's write lock: /healthz says 503"
+  "$LOCKDB" "$T/state/outbox.sqlite3" >"$T/lock.out" 2>&1 </dev/null &
+  LOCK_PID=$!
+  wait_for 5 "the lock" grep -q locked "$T/lock.out"
+  [[ $(http_get /healthz | head -n 1) == 503 ]] || fail "healthz should be 503 while the outbox is locked"
+  step "a delivery cannot be committed: 503 (PagerDuty will retry), even across a SIGTERM"
+  local b
+  b=$(body 1)
+  "$HOST" send "http://127.0.0.1:$GW_PORT/api/41/webhook/tok-pd" --body "$b" --key "$SECRET" \
+    --header 'X-Webhook-Id: wid-1' >"$T/inflight.out" &
+  local sender=$!
+  wait_for 5 "the delivery to be handled" metric_at_least rdwh_gateway_http_requests_in_flight 2
+  stop_gateway # SIGTERM while the delivery waits for the lock: it is answered before the exit
+  wait "$sender" || fail "the delivery in flight at SIGTERM got no answer"
+  grep -qF '{"status":503,' "$T/inflight.out" || fail "expected 503, got: $(cat "$T/inflight.out")"
+  grep -qF '"msg":"outbox commit failed"' "$T/gateway.log" || fail "no commit failure logged"
+  kill -TERM "$LOCK_PID"
+  wait "$LOCK_PID"
+  LOCK_PID=''
+  step "the lock is released: PagerDuty's redelivery is accepted and runs once"
+  start_gateway
+  [[ $(http_get /healthz) == $'200\nok' ]] || fail "healthz after the lock"
+  expect 200 tok-pd "$b" --header 'X-Webhook-Id: wid-1'
+  wait_for 10 "the job" runs_are '"PGR0VU2-1"' 1
+  wait_for 10 "an empty outbox" outbox_empty
+  expect_runs '"PGR0VU2-1"' 1
+  stop_gateway
+}
+
+scenario_reload() {
+  start_standin
+  write_config "$(webhook First tok-a)"
+  start_gateway
+  expect 200 tok-a "$(body 1)"
+  wait_for 10 "the first config's job" runs_are '/job/job-priority/run' 1
+  step "SIGHUP with a good new config: new token and job apply"
+  write_config "$(webhook Second tok-b true job-b)"
+  kill -HUP "$GW_PID"
+  wait_for 10 "the reload" metric_is 'rdwh_gateway_config_reloads_total{result="ok"}' 1
+  expect 400 tok-a "$(body 2)"
+  expect_body '{\"err\":\"Webhook not found\"}'
+  expect 200 tok-b "$(body 3)"
+  wait_for 10 "the new job" runs_are '/job/job-b/run' 1
+  step "SIGHUP with a bad config: error logged, old config kept"
+  write_config "$(webhook Second tok-b true job-b | sed 's/pagerduty-V3-run-job/no-such-provider/')"
+  kill -HUP "$GW_PID"
+  wait_for 10 "the failed reload" metric_is 'rdwh_gateway_config_reloads_total{result="error"}' 1
+  grep -qF "webhooks[0].eventPlugin: no plugin offers provider 'no-such-provider'" "$T/gateway.log" ||
+    fail "the reload error does not name the field"
+  expect 200 tok-b "$(body 4)"
+  wait_for 10 "the kept config's job" runs_are '/job/job-b/run' 2
+  step "SIGHUP with bad rules: also refused"
+  write_config "$(webhook Second tok-b true job-b | sed 's/"condition": "equals"/"condition": "bogus"/')"
+  kill -HUP "$GW_PID"
+  wait_for 10 "the second failed reload" metric_is 'rdwh_gateway_config_reloads_total{result="error"}' 2
+  expect 200 tok-b "$(body 5)"
+  wait_for 10 "the kept config's job" runs_are '/job/job-b/run' 3
+  stop_gateway
+}
+
+scenario_config() {
+  RD_PORT=9 # never contacted
+  step "--check accepts a good config (config as an object, and as Rundeck's exported JSON string)"
+  write_config "$(webhook PagerDuty tok-pd)"
+  "$GATEWAY" --config "$T/gateway.json" --check >"$T/check.out" || fail "--check refused a good config"
+  # Rundeck's project export writes the config as a JSON string.
+  write_config '{"name": "Exported", "project": "ops", "eventPlugin": "pagerduty-V3-run-job", "authToken": "tok-x",
+    "enabled": true, "user": "admin", "roles": "admin,user", "uuid": "0b9e0c7e-5d1f-4a51-9d3a-2c7e4f1b8a10",
+    "config": "{\"keyStoragePath\":\"keys/pd/secret\",\"rules\":[{\"name\":\"r\",\"jobId\":\"j\",\"conditions\":[]}]}"}'
+  "$GATEWAY" --config "$T/gateway.json" --check >"$T/check.out" 2>&1 || fail "--check refused a string config: $(cat "$T/check.out")"
+  step "--check names the bad field"
+  write_config "$(webhook PagerDuty tok-pd | sed 's/pagerduty-V3-run-job/no-such-provider/')"
+  local rc=0
+  "$GATEWAY" --config "$T/gateway.json" --check 2>"$T/check.err" || rc=$?
+  ((rc == 1)) || fail "--check should exit 1, not $rc"
+  grep -qF "webhooks[0].eventPlugin: no plugin offers provider 'no-such-provider'" "$T/check.err" ||
+    fail "unexpected --check message: $(cat "$T/check.err")"
+  write_config "$(webhook PagerDuty tok-pd | sed 's/"condition": "equals"/"condition": "bogus"/')"
+  rc=0
+  "$GATEWAY" --config "$T/gateway.json" --check 2>"$T/check.err" || rc=$?
+  ((rc == 1)) && grep -qF 'webhooks[0].config: ' "$T/check.err" || fail "bad rules: $(cat "$T/check.err")"
+  write_config "$(webhook A tok-same), $(webhook B tok-same)" '{"maxBodyBytes": "big"}'
+  sed -i 's/"listen": "127.0.0.1:0"/"listen": "localhost"/; s/"apiVersion": 41/"apiVersion": 12/' "$T/gateway.json"
+  rc=0
+  "$GATEWAY" --config "$T/gateway.json" --check 2>"$T/check.err" || rc=$?
+  ((rc == 1)) || fail "--check should exit 1"
+  for want in 'listen: ' 'http.maxBodyBytes: must be an integer' 'rundeck.apiVersion: must be an integer' \
+    'webhooks[1].authToken: same token as an earlier webhook'; do
+    grep -qF "$want" "$T/check.err" || fail "--check output lacks '$want': $(cat "$T/check.err")"
+  done
+  step "the server does not start with a bad config"
+  rc=0
+  "$GATEWAY" --config "$T/gateway.json" 2>>"$T/gateway.log" || rc=$?
+  ((rc == 1)) || fail "the gateway should exit 1 on a bad config, not $rc"
+  grep -qF '"msg":"invalid config; not starting"' "$T/gateway.log" || fail "no startup error logged"
+  step "usage errors exit 2"
+  rc=0
+  "$GATEWAY" --bogus 2>/dev/null || rc=$?
+  ((rc == 2)) || fail "usage error should exit 2"
+}
+
+scenario_http() {
+  start_standin
+  mkdir -p "$T/keys/webhooks"
+  printf 'Sesame-0123456789\n' >"$T/keys/webhooks/auth"
+  local hash
+  hash=$(printf '%s' 'Other-secret' | sha256sum | cut -d' ' -f1)
+  write_config "$(webhook PagerDuty tok-pd), $(webhook Off tok-off false), \
+    $(webhook Guarded tok-auth true job-guarded keys/pd/secret '"useAuth": true, "authorization": "keys/webhooks/auth",'), \
+    $(webhook Hashed tok-hash true job-hashed keys/pd/secret "\"useAuth\": true, \"authorizationSha256\": \"$hash\",")" \
+    '{"maxBodyBytes": 16384, "threads": 2, "connectionTimeoutSeconds": 5}'
+  start_gateway
+  step "unknown token: 400; disabled: 404"
+  expect 400 tok-nope "$PRIORITY_BODY"
+  expect_body '{\"err\":\"Webhook not found\"}'
+  expect 404 tok-off "$PRIORITY_BODY"
+  expect_body '{\"err\":\"Webhook not enabled\"}'
+  step "over maxBodyBytes: 413"
+  head -c 20000 /dev/zero | tr '\0' ' ' >"$T/big.json"
+  expect 413 tok-pd "$T/big.json"
+  step "a '#name' suffix on the token is ignored, as in Rundeck"
+  expect 200 'tok-pd%23PagerDuty' "$(body 1)"
+  step "Authorization header: missing or wrong 400, right 200 (key file or stored sha256)"
+  expect 400 tok-auth "$(body 2)"
+  expect_body '{\"err\":\"Failed webhook authorization\"}'
+  expect 400 tok-auth "$(body 2)" --header 'Authorization: wrong'
+  expect 200 tok-auth "$(body 2)" --header 'Authorization: Sesame-0123456789'
+  expect 400 tok-hash "$(body 3)" --header 'Authorization: Sesame-0123456789'
+  expect 200 tok-hash "$(body 3)" --header 'Authorization: Other-secret'
+  wait_for 10 "the three accepted deliveries' jobs" runs_are '"PGR0VU2-' 3
+  step "other routes"
+  [[ $(http_get /healthz) == $'200\nok' ]] || fail "healthz"
+  [[ $(http_get /nope | head -n 1) == 404 ]] || fail "unknown path should be 404"
+  [[ $(http_get /api/41/webhook/tok-pd | head -n 1) == 405 ]] || fail "GET on a webhook should be 405"
+  metric_is 'rdwh_gateway_deliveries_total{webhook="",code="400"}' 1 || fail "unknown-token metric"
+  metric_is 'rdwh_gateway_deliveries_total{webhook="PagerDuty",code="413"}' 1 || fail "413 metric"
+  metric_is 'rdwh_gateway_deliveries_total{webhook="Guarded",code="400"}' 2 || fail "auth failure metric"
+  stop_gateway
+  step "no secret in the logs"
+  local secret
+  for secret in "$SECRET" "$RUNDECK_TOKEN" tok-pd tok-auth Sesame-0123456789 Other-secret; do
+    ! grep -qF -- "$secret" "$T/gateway.log" || fail "the log holds a secret ($secret)"
+  done
+}
+
+scenario_refused() {
+  start_standin
+  write_config "$(webhook PagerDuty tok-pd true missing-job)"
+  start_gateway
+  step "Rundeck answers 404: the job is kept as refused, with Rundeck's reason"
+  expect 200 tok-pd "$(body 1)"
+  wait_for 10 "the refusal" metric_is 'rdwh_gateway_jobs_refused_total{webhook="PagerDuty"}' 1
+  jobs_listing --status refused >"$T/refused.out"
+  grep -qF '"status":"refused"' "$T/refused.out" && grep -qF '"httpStatus":404' "$T/refused.out" &&
+    grep -qF '"reason":"Job ID does not exist: missing-job (HTTP 404)"' "$T/refused.out" ||
+    fail "refused job not kept as expected: $(cat "$T/refused.out")"
+  step "other jobs still run; after a restart the refused job is not retried"
+  expect 200 tok-pd "$(body 2 "$TRIGGERED_BODY")"
+  wait_for 10 "the trigger job" runs_are '/job/job-triggered/run' 1
+  stop_gateway
+  start_gateway
+  expect 200 tok-pd "$(body 3 "$TRIGGERED_BODY")"
+  wait_for 10 "the second trigger job" runs_are '/job/job-triggered/run' 2
+  (($(requests '/job/missing-job/run') == 1)) || fail "the refused job was sent again"
+  metric_is 'rdwh_gateway_outbox_jobs{status="refused"}' 1 || fail "refused gauge"
+  stop_gateway
+}
+
+case $SCENARIO in
+deliver | signature | redelivery | rundeck_down | crash | crash_during_run | outbox_locked | reload | config | http | refused)
+  "scenario_$SCENARIO"
+  echo "PASS [$SCENARIO]"
+  ;;
+*) fail "unknown scenario $SCENARIO" ;;
+esac
