@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Sets up, builds, and runs the bundled PagerDuty deliveries through the plugin with the example
-# Rundeck configs, printing the job requests each one turns into.
+# The main job: sets up and builds, shows the bundled PagerDuty deliveries turning into Rundeck
+# job requests, then serves rdwh-gateway on an embedded default config and proves the path end to
+# end with one signed delivery.
+#
+#   scripts/demo.sh                 # RUNDECK_URL/RUNDECK_TOKEN_FILE: your Rundeck; default: a
+#                                   # local stand-in that records the run requests it receives
+#   RDWH_DEMO_SERVE=0 scripts/demo.sh   # stop after the self-test instead of serving
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-debian.sh
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target rdwh-host rdwh_plugin >/dev/null
+cmake --build --preset release -j "$(nproc)" --target rdwh-host rdwh_plugin rdwh-gateway rdwh-rundeck-standin >/dev/null
 
-host=build/release/bin/rdwh-host
+bin=$PWD/build/release/bin
+host=$bin/rdwh-host
 secret=$(head -n 1 examples/rundeck/example-secret.txt)
 
+echo "### 1. Bundled deliveries through the plugin (rdwh-host handle)"
 for body in examples/deliveries/v3-*.json; do
   signature=$("$host" sign --key "$secret" --body "$body")
   echo "== $(basename "$body") (signed, pagerduty-V3-run-job, examples/rundeck/pagerduty-v3.json)"
@@ -25,3 +32,61 @@ echo "== $(basename "$body") with a forged signature"
 "$host" handle --brief --provider pagerduty-V3-run-job --config examples/rundeck/pagerduty-v3.json \
   --body "$body" --key "keys/pagerduty/v3-secret=$secret" \
   --header "X-PagerDuty-Signature: v1=7020c8a7ec668a9b7012bc3dd82e483394b038f4230acc6785efbf2a7d8bcaf5"
+
+echo
+echo "### 2. rdwh-gateway"
+demo=$PWD/build/demo
+mkdir -p "$demo/keys/pagerduty" "$demo/state"
+printf '%s\n' "$secret" >"$demo/keys/pagerduty/v3-secret"
+port=${RDWH_DEMO_PORT:-4440}
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+rundeck_url=${RUNDECK_URL:-}
+token_file=${RUNDECK_TOKEN_FILE:-$demo/rundeck.token}
+if [ -z "$rundeck_url" ]; then
+  # No Rundeck given: a stand-in for its job run API records every run request.
+  : >"$demo/rundeck-runs.jsonl"
+  "$bin/rdwh-rundeck-standin" --record "$demo/rundeck-runs.jsonl" --port-file "$demo/standin.port" &
+  pids+=($!)
+  for _ in $(seq 50); do [ -s "$demo/standin.port" ] && break; sleep 0.1; done
+  rundeck_url=http://127.0.0.1:$(cat "$demo/standin.port")
+  [ -f "$token_file" ] || echo "demo-rundeck-api-token" >"$token_file"
+fi
+
+cat >"$demo/gateway.json" <<JSON
+{
+  "listen": "127.0.0.1:$port",
+  "pluginDir": "$PWD/build/release/plugins",
+  "stateDir": "$demo/state",
+  "keyStorageDir": "$demo/keys",
+  "rundeck": {"url": "$rundeck_url", "apiVersion": 41, "authTokenFile": "$token_file"},
+  "webhooks": [{"name": "PagerDuty", "project": "ops", "eventPlugin": "pagerduty-V3-run-job",
+                "authToken": "demo-token", "enabled": true, "user": "admin",
+                "config": $(cat examples/rundeck/pagerduty-v3.json)}]
+}
+JSON
+"$bin/rdwh-gateway" --config "$demo/gateway.json" --check
+"$bin/rdwh-gateway" --config "$demo/gateway.json" 2>>"$demo/gateway.log" &
+gateway=$!
+pids+=($gateway)
+for _ in $(seq 50); do "$host" send "http://127.0.0.1:$port/healthz" --body /dev/null >/dev/null 2>&1 && break; sleep 0.1; done
+
+url=http://127.0.0.1:$port/api/41/webhook/demo-token
+send="$host send $url --body examples/deliveries/v3-incident.triggered-nudgebee.json --key $secret"
+echo "gateway: $url (config $demo/gateway.json, outbox $demo/state, log $demo/gateway.log)"
+echo "self-test: $send"
+$send
+if [ -z "${RUNDECK_URL:-}" ]; then
+  for _ in $(seq 50); do [ -s "$demo/rundeck-runs.jsonl" ] && break; sleep 0.1; done
+  echo "run requests received by the Rundeck stand-in ($demo/rundeck-runs.jsonl):"
+  cat "$demo/rundeck-runs.jsonl"
+fi
+
+[ "${RDWH_DEMO_SERVE:-1}" = 1 ] || exit 0
+echo
+echo "Serving. Send a test delivery from another terminal with:"
+echo "  $send"
+echo "Stop with Ctrl-C."
+wait "$gateway"
