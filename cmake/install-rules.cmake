@@ -27,3 +27,21 @@ install(FILES ${PROJECT_BINARY_DIR}/rdwh-abi.pc DESTINATION ${CMAKE_INSTALL_LIBD
 
 install(TARGETS rdwh_plugin LIBRARY DESTINATION ${RDWH_INSTALL_PLUGIN_DIR} COMPONENT runtime)
 install(TARGETS rdwh-host RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
+
+if(TARGET rdwh-gateway)
+  install(TARGETS rdwh-gateway RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
+  # The service: installed, not enabled; its config under /etc/rdwh (absolute: a system path).
+  set(RDWH_SYSTEMD_UNIT_DIR lib/systemd/system CACHE STRING "Where the systemd unit is installed")
+  install(FILES ${PROJECT_SOURCE_DIR}/examples/gateway/debian/rdwh-gateway.service
+          DESTINATION ${RDWH_SYSTEMD_UNIT_DIR} COMPONENT runtime)
+  # A system install (prefix /usr, as the .deb) puts the config in /etc; any other prefix keeps it
+  # inside the prefix, so a scratch install never writes outside it.
+  if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+    set(rdwh_etc ${CMAKE_INSTALL_FULL_SYSCONFDIR})
+  else()
+    set(rdwh_etc ${CMAKE_INSTALL_SYSCONFDIR})
+  endif()
+  install(FILES ${PROJECT_SOURCE_DIR}/examples/gateway/debian/gateway.json DESTINATION ${rdwh_etc}/rdwh COMPONENT runtime)
+endif()
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/compatibility.md
+        DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)

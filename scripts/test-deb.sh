@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the .deb and proves it on a clean Debian 12: debootstrap a minimal bookworm into a
+# scratch directory, `apt-get install ./rdwh_*.deb` there (Depends resolved from Debian), and run
+# the installed rdwh-host on a signed delivery and rdwh-gateway --check on its /etc config.
+#   scripts/test-deb.sh [CHROOT_DIR]      (root; downloads a minimal Debian, ~2 minutes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=${1:-$PWD/build/deb-chroot}
+scripts/setup-debian.sh
+command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+cmake --preset deb >/dev/null
+cmake --build --preset deb -j "$(nproc)" >/dev/null
+(cd build/deb && cpack -G DEB >/dev/null)
+deb=$(ls build/deb/rdwh_*.deb)
+
+if [ ! -x "$root/usr/bin/apt-get" ]; then
+  rm -rf "$root"
+  debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >/dev/null
+fi
+cp "$deb" "$root/tmp/"
+cp examples/deliveries/v3-incident.priority_updated-gopagerduty.json examples/rundeck/pagerduty-v3.json "$root/tmp/"
+mount --bind /proc "$root/proc" 2>/dev/null || true
+trap 'umount "$root/proc" 2>/dev/null || true' EXIT
+chroot "$root" /bin/sh -ec "
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq /tmp/$(basename "$deb") >/dev/null
+  rdwh-host plugins
+  rdwh-host handle --brief --provider pagerduty-V3-run-job --config /tmp/pagerduty-v3.json \
+    --body /tmp/v3-incident.priority_updated-gopagerduty.json \
+    --key keys/pagerduty/v3-secret=lDQHScfUeXUKaQRNF+8XIiDKZ7XX3itBAYzwU0TARw8lJqRnkKl2iB1anSb0Z+IK \
+    --header 'X-PagerDuty-Signature: v1=0c0b9495b893a39e70d1fea2fe11fbe0a825f88b9f67846f6cc07dd2bc5476cd' | grep -q '\"status\": 200'
+  printf 'lDQHScfUeXUKaQRNF+8XIiDKZ7XX3itBAYzwU0TARw8lJqRnkKl2iB1anSb0Z+IK\n' > /etc/rdwh/keys/pagerduty/v3-secret
+  echo token > /etc/rdwh/rundeck.token
+  rdwh-gateway --config /etc/rdwh/gateway.json --check
+  id rdwh
+  test -f /usr/lib/systemd/system/rdwh-gateway.service
+  pkg-config --modversion rdwh-abi 2>/dev/null || true
+"
+echo "deb test passed: $(basename "$deb") installs and runs on a clean Debian 12"
