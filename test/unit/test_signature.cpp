@@ -19,8 +19,8 @@ std::string vector_body() {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-std::vector<rdwh::SecretBytes> secrets(std::initializer_list<std::string> list) {
-  std::vector<rdwh::SecretBytes> out;
+std::vector<HmacKey> secrets(std::initializer_list<std::string> list) {
+  std::vector<HmacKey> out;
   for (const auto &s : list) out.emplace_back(s);
   return out;
 }
@@ -31,6 +31,10 @@ TEST_CASE("HMAC-SHA256 matches PagerDuty's published test vector", "[crypto]") {
   std::string body = vector_body();
   REQUIRE(body.size() == 1655);
   CHECK("v1=" + to_hex(hmac_sha256(secret, body)) == good);
+  HmacKey key(secret);
+  CHECK("v1=" + to_hex(key.sign(body)) == good);
+  CHECK(key.sign(body) == key.sign(body)); // the keyed context is reusable
+  CHECK(to_hex(HmacKey("k").sign("")) == to_hex(hmac_sha256("k", "")));
 }
 
 TEST_CASE("signature headers: v1 entries only, several allowed", "[crypto]") {

@@ -109,3 +109,24 @@ TEST_CASE("huge numbers parse as doubles and print like Java", "[json]") {
   REQUIRE_FALSE(rdwh::json::parse(R"({"n":123456789012345678901234567890})", doc, {}).failed);
   CHECK(to_text(doc["n"]) == "1.2345678901234568E29");
 }
+
+TEST_CASE("UTF-8 is checked strictly over the whole body", "[json]") {
+  using rdwh::json::find_invalid_utf8;
+  constexpr auto ok = std::string_view::npos;
+  CHECK(find_invalid_utf8("") == ok);
+  CHECK(find_invalid_utf8("plain ascii text that is longer than eight bytes") == ok);
+  CHECK(find_invalid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\xa8 \xf4\x8f\xbf\xbf") == ok); // é € 🚨 U+10FFFF
+  CHECK(find_invalid_utf8("abc\xff") == 3);
+  CHECK(find_invalid_utf8("0123456789\xc0\xaf") == 10);            // overlong '/'
+  CHECK(find_invalid_utf8("\xe0\x80\xaf") == 0);                   // overlong, 3 bytes
+  CHECK(find_invalid_utf8("\xed\xa0\x80") == 0);                   // a UTF-16 surrogate
+  CHECK(find_invalid_utf8("\xf4\x90\x80\x80") == 0);               // past U+10FFFF
+  CHECK(find_invalid_utf8("\xf5\x80\x80\x80") == 0);
+  CHECK(find_invalid_utf8("ok \xe2\x82") == 3);                    // truncated at the end
+  CHECK(find_invalid_utf8("\xe2\x28\xa1") == 0);                   // bad continuation
+  CHECK(find_invalid_utf8("\x80") == 0);                           // a lone continuation byte
+  rapidjson::Document doc;
+  auto failure = rdwh::json::parse("{\"a\":\"x\xed\xa0\x80\"}", doc, {});
+  CHECK(failure.failed);
+  CHECK_THAT(failure.message, Catch::Contains("invalid UTF-8 at byte 7"));
+}

@@ -103,8 +103,8 @@ Handler::Handler(const providers::ProviderSpec &provider, std::string_view confi
       auto stored = services_.secret(config_.key_storage_path);
       if (!stored)
         throw ConfigError("keyStoragePath", fmt::format("key storage has no key '{}'", config_.key_storage_path));
-      secrets_ = crypto::split_secrets(stored->view());
-      if (secrets_.empty())
+      for (const SecretBytes &secret : crypto::split_secrets(stored->view())) signing_keys_.emplace_back(secret.view());
+      if (signing_keys_.empty())
         throw ConfigError("keyStoragePath", fmt::format("the key '{}' is empty", config_.key_storage_path));
     }
   } else if (!config_.key_storage_path.empty()) {
@@ -139,12 +139,12 @@ Outcome Handler::handle(const rules::Delivery &delivery, bool explain) const {
                                                        body.size(), limits.max_body_bytes));
 
   // The signature covers the raw bytes: check it before reading anything else of the body.
-  if (!secrets_.empty()) {
+  if (!signing_keys_.empty()) {
     std::vector<std::string_view> signatures;
     for (const auto &[name, value] : delivery.headers)
       if (name.size() == 21 && strncasecmp(name.data(), "X-PagerDuty-Signature", 21) == 0) signatures.push_back(value);
     if (body.empty()) return reject(Verdict::malformed, 400, "empty request body");
-    switch (crypto::verify_pagerduty_signature(signatures, body, secrets_)) {
+    switch (crypto::verify_pagerduty_signature(signatures, body, signing_keys_)) {
     case crypto::SignatureCheck::valid: break;
     case crypto::SignatureCheck::missing:
       return reject(Verdict::signature_missing, 400, "missing X-PagerDuty-Signature header");

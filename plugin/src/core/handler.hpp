@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/services.hpp"
+#include "crypto/signature.hpp"
 #include "json/jsonpath.hpp"
 #include "providers/providers.hpp"
 #include "rules/config.hpp"
@@ -52,7 +53,7 @@ private:
   const providers::ProviderSpec &provider_;
   const Services &services_;
   rules::Config config_;
-  std::vector<SecretBytes> secrets_;
+  std::vector<crypto::HmacKey> signing_keys_; // one per shared secret
   std::optional<json::JsonPath> own_event_id_;
 };
 

@@ -6,6 +6,10 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
+
+#include <memory>
+#include <utility>
 
 namespace rdwh::crypto {
 
@@ -19,6 +23,48 @@ Digest hmac_sha256(std::string_view key, std::string_view data) {
     ERR_clear_error(); // leave the host's OpenSSL error queue as we found it
     throw Error(Status::internal, "HMAC-SHA256 failed");
   }
+  return out;
+}
+
+namespace {
+[[noreturn]] void openssl_failed(const char *what) {
+  ERR_clear_error(); // leave the host's OpenSSL error queue as we found it
+  throw Error(Status::internal, what);
+}
+} // namespace
+
+HmacKey::HmacKey(std::string_view key) {
+  EVP_MAC *mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (!mac) openssl_failed("OpenSSL has no HMAC");
+  ctx_ = EVP_MAC_CTX_new(mac);
+  EVP_MAC_free(mac); // the context holds its own reference
+  if (!ctx_) openssl_failed("cannot allocate an HMAC context");
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end()};
+  if (!EVP_MAC_init(ctx_, reinterpret_cast<const unsigned char *>(key.data()), key.size(), params)) {
+    EVP_MAC_CTX_free(ctx_);
+    ctx_ = nullptr;
+    openssl_failed("cannot key HMAC-SHA256");
+  }
+}
+
+HmacKey::HmacKey(HmacKey &&other) noexcept : ctx_(other.ctx_) { other.ctx_ = nullptr; }
+
+HmacKey &HmacKey::operator=(HmacKey &&other) noexcept {
+  std::swap(ctx_, other.ctx_);
+  return *this;
+}
+
+HmacKey::~HmacKey() { EVP_MAC_CTX_free(ctx_); }
+
+Digest HmacKey::sign(std::string_view data) const {
+  // The keyed context is never changed: each call works on a copy of it.
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(EVP_MAC_CTX_dup(ctx_), &EVP_MAC_CTX_free);
+  Digest out{};
+  size_t len = 0;
+  if (!ctx || !EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char *>(data.data()), data.size()) ||
+      !EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) || len != out.size())
+    openssl_failed("HMAC-SHA256 failed");
   return out;
 }
 
@@ -75,7 +121,7 @@ std::vector<Digest> parse_signature_header(std::string_view header, std::size_t 
 }
 
 SignatureCheck verify_pagerduty_signature(const std::vector<std::string_view> &headers, std::string_view body,
-                                          const std::vector<SecretBytes> &secrets) {
+                                          const std::vector<HmacKey> &keys) {
   if (headers.empty()) return SignatureCheck::missing;
   std::vector<Digest> given;
   for (std::string_view h : headers) {
@@ -85,8 +131,8 @@ SignatureCheck verify_pagerduty_signature(const std::vector<std::string_view> &h
   if (given.empty()) return SignatureCheck::malformed;
   // Every comparison is made, so the time taken does not tell which entry or secret matched.
   unsigned char matched = 0;
-  for (const SecretBytes &secret : secrets) {
-    Digest expected = hmac_sha256(secret.view(), body);
+  for (const HmacKey &key : keys) {
+    Digest expected = key.sign(body);
     for (const Digest &d : given) matched |= static_cast<unsigned char>(CRYPTO_memcmp(expected.data(), d.data(), d.size()) == 0);
     OPENSSL_cleanse(expected.data(), expected.size());
   }

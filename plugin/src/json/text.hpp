@@ -40,6 +40,10 @@ struct ParseFailure {
   std::string message;
 };
 
+// The offset of the first byte that is not strict UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF), or npos when all of `text` is valid.
+std::size_t find_invalid_utf8(std::string_view text) noexcept;
+
 // Parses `text` into `doc` (whose allocator is the per-call arena) with an iterative parser and a
 // nesting limit, so deep nesting can neither blow the stack nor make later walks unbounded.
 // Rejects invalid UTF-8 and anything after the value but white space.
