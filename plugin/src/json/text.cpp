@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -140,7 +141,32 @@ public:
   bool Int64(int64_t i) { return doc_.Int64(i); }
   bool Uint64(uint64_t u) { return doc_.Uint64(u); }
   bool Double(double d) { return doc_.Double(d); }
-  bool RawNumber(const char *s, rapidjson::SizeType n, bool copy) { return doc_.RawNumber(s, n, copy); }
+  // Every number arrives as its text (kParseNumbersAsStringsFlag, syntax already checked) and is
+  // converted here: RapidJSON 1.1.0's own full-precision conversion reads undefined state for a
+  // zero significand (`0e99` parsed as 6.5e296, `0e308` as a negative number, differently per
+  // build). std::from_chars is exact and locale-independent.
+  bool RawNumber(const char *s, rapidjson::SizeType n, bool) {
+    const char *end = s + n;
+    if (std::find_if(s, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == end) {
+      std::int64_t i = 0;
+      if (auto r = std::from_chars(s, end, i); r.ec == std::errc() && r.ptr == end) return doc_.Int64(i);
+      std::uint64_t u = 0;
+      if (auto r = std::from_chars(s, end, u); r.ec == std::errc() && r.ptr == end) return doc_.Uint64(u);
+    }
+    double d = 0;
+    auto r = std::from_chars(s, end, d);
+    if (r.ptr != end) return false;
+    if (r.ec == std::errc::result_out_of_range) {
+      if (overflows(s, end)) {
+        too_big_ = true;
+        return false;
+      }
+      d = *s == '-' ? -0.0 : 0.0; // underflow
+    } else if (r.ec != std::errc()) {
+      return false;
+    }
+    return doc_.Double(d);
+  }
   bool String(const char *s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
   bool StartObject() { return enter() && doc_.StartObject(); }
   bool Key(const char *s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
@@ -148,8 +174,38 @@ public:
   bool StartArray() { return enter() && doc_.StartArray(); }
   bool EndArray(rapidjson::SizeType n) { --depth_; return doc_.EndArray(n); }
   bool too_deep() const { return too_deep_; }
+  bool too_big() const { return too_big_; }
 
 private:
+  // For a number out of a double's range: whether it is too large rather than too small. It is
+  // about 0.d x 10^(magnitude + exponent), where magnitude counts the integer digits from the first
+  // non-zero one, or minus the zeros right after the point.
+  static bool overflows(const char *s, const char *end) {
+    const char *p = *s == '-' ? s + 1 : s;
+    long magnitude = 0;
+    bool nonzero = false;
+    for (; p != end && *p >= '0' && *p <= '9'; ++p) {
+      if (*p != '0') nonzero = true;
+      if (nonzero) ++magnitude;
+    }
+    if (p != end && *p == '.') {
+      for (++p; p != end && *p >= '0' && *p <= '9'; ++p) {
+        if (nonzero) continue;
+        if (*p == '0') --magnitude;
+        else nonzero = true;
+      }
+    }
+    long exponent = 0;
+    if (p != end && (*p == 'e' || *p == 'E')) {
+      ++p;
+      const bool negative = p != end && *p == '-';
+      if (p != end && (*p == '-' || *p == '+')) ++p;
+      for (; p != end && exponent < 100000; ++p) exponent = exponent * 10 + (*p - '0');
+      if (negative) exponent = -exponent;
+    }
+    return magnitude + exponent > 0;
+  }
+
   bool enter() {
     if (++depth_ > max_depth_) {
       too_deep_ = true;
@@ -161,6 +217,7 @@ private:
   std::size_t max_depth_;
   std::size_t depth_ = 0;
   bool too_deep_ = false;
+  bool too_big_ = false;
 };
 
 } // namespace
@@ -215,9 +272,10 @@ ParseFailure parse(std::string_view text, Document &doc, const ParseLimits &limi
     failure.message = fmt::format("invalid UTF-8 at byte {}", bad);
     return failure;
   }
-  // Full-precision doubles, no trailing garbage; iterative so that nesting costs heap, not stack.
+  // Numbers as text (converted exactly by the handler), no trailing garbage; iterative so that
+  // nesting costs heap, not stack.
   constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseStopWhenDoneFlag |
-                             rapidjson::kParseFullPrecisionFlag;
+                             rapidjson::kParseNumbersAsStringsFlag;
   DepthLimitedHandler handler(doc, limits.max_depth);
   rapidjson::MemoryStream ms(text.data(), text.size());
   rapidjson::Reader reader;
@@ -233,6 +291,9 @@ ParseFailure parse(std::string_view text, Document &doc, const ParseLimits &limi
     failure.too_deep = handler.too_deep();
     failure.message = failure.too_deep
                           ? fmt::format("JSON nested deeper than {} levels", limits.max_depth)
+                      : handler.too_big()
+                          ? fmt::format("{} at byte {}", rapidjson::GetParseError_En(rapidjson::kParseErrorNumberTooBig),
+                                        result.Offset())
                           : fmt::format("{} at byte {}", rapidjson::GetParseError_En(result.Code()),
                                         result.Offset());
     return failure;

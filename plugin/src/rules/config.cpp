@@ -4,7 +4,9 @@
 #include "json/text.hpp"
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 
+#include <algorithm>
 #include <unordered_set>
 
 namespace rdwh::rules {
@@ -13,6 +15,19 @@ namespace {
 using json::Value;
 
 constexpr std::string_view ks_prefix = "${KS:";
+
+// Appends to a string that holds secret bytes: when it must grow, the old buffer is wiped before
+// it is given back (a plain append would free it with the secret still in it).
+void append_wiping(std::string &out, std::string_view piece) {
+  if (out.size() + piece.size() > out.capacity()) {
+    std::string bigger;
+    bigger.reserve(std::max(out.capacity() * 2, out.size() + piece.size()));
+    bigger.append(out);
+    OPENSSL_cleanse(out.data(), out.size());
+    out.swap(bigger);
+  }
+  out.append(piece);
+}
 
 // Reads the config DOM, naming fields in errors and never quoting a value that came from key
 // storage.
@@ -43,14 +58,14 @@ public:
           throw ConfigError(field, "refers to key storage but the host provides none");
         auto secret = options_.lookup_secret(path);
         if (!secret) throw ConfigError(field, fmt::format("key storage has no key '{}'", path));
-        out.append(s.substr(pos, start - pos));
-        out += *secret;
-        std::fill(secret->begin(), secret->end(), '\0');
+        append_wiping(out, s.substr(pos, start - pos));
+        append_wiping(out, *secret);
+        OPENSSL_cleanse(secret->data(), secret->size());
         pos = end + 1;
       }
-      out.append(s.substr(pos));
+      append_wiping(out, s.substr(pos));
       v.SetString(out.data(), static_cast<rapidjson::SizeType>(out.size()), alloc);
-      std::fill(out.begin(), out.end(), '\0');
+      OPENSSL_cleanse(out.data(), out.size());
       from_key_storage_.insert(&v);
       key_storage_fields_.insert(field);
     }

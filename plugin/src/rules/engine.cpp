@@ -85,8 +85,10 @@ void describe_node(const NodeTrace &t, std::string &out) {
     return;
   }
   std::string seen;
-  append_selection(t.field, seen);
+  append_selection(t.field, seen, 200);
   if (seen.size() > 200) seen = seen.substr(0, 197) + "...";
+  // Compared with a key-storage value, what was received may be that value: show neither.
+  if (n.value_is_secret) seen = kSecretValue;
   out += fmt::format("{}{} {} '{}': received {} -> {}", n.negate ? "not " : "", n.path_text, n.type->name,
                      n.value_is_secret ? kSecretValue : std::string_view(n.value),
                      t.field.kind == Selection::Kind::missing ? "nothing" : "'" + seen + "'",
@@ -238,7 +240,8 @@ void write_node(Writer &w, const rapidjson::StringBuffer &buf, const NodeTrace &
     w.Key("found");
     w.Bool(t.field.kind != Selection::Kind::missing);
     w.Key("received");
-    write_selection(w, buf, t.field);
+    if (n.value_is_secret && t.field.kind != Selection::Kind::missing) write_string(w, kSecretValue);
+    else write_selection(w, buf, t.field);
   }
   if (!t.error.empty()) {
     w.Key("error");
