@@ -4,6 +4,7 @@
 #include "core/services.hpp"
 #include "json/rapidjson.hpp"
 #include "rules/context.hpp"
+#include "rules/engine.hpp"
 
 #include <map>
 #include <mutex>
@@ -36,6 +37,26 @@ public:
     return out;
   }
 };
+
+// A fired job with its strings copied out of the evaluation, for comparisons in tests.
+struct JobText {
+  std::string rule;
+  uint32_t event_index = 0;
+  std::string event_id, job_id, filter, as_user;
+  std::vector<std::pair<std::string, std::string>> options;
+};
+
+inline std::vector<JobText> jobs_of(const rules::Evaluation &e) {
+  std::vector<JobText> out;
+  for (const rules::Job &job : e.jobs) {
+    JobText t{job.rule->name, job.event_index, std::string(e.str(job.event_id)), std::string(e.str(job.job_id)),
+              std::string(e.str(job.filter)), std::string(e.str(job.as_user)), {}};
+    for (std::size_t i = 0; i < job.rule->options.size(); ++i)
+      t.options.emplace_back(job.rule->options[i].name, e.option_value(job, i));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
 
 inline rapidjson::Document parse_json(const std::string &text) {
   rapidjson::Document doc;

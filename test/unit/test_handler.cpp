@@ -51,14 +51,14 @@ TEST_CASE("V3: a signed delivery runs its job; bad signatures run nothing", "[ha
   CHECK(ok.http_status == 200);
   CHECK(ok.verdict == Verdict::accepted);
   CHECK(ok.body == R"({"msg":"ok"})");
-  REQUIRE(ok.jobs.size() == 1);
-  CHECK(ok.jobs[0].options[0].second == "PGR0VU2");
-  CHECK(ok.evaluation.empty());
+  REQUIRE(ok.jobs().size() == 1);
+  CHECK(test::jobs_of(ok.evaluation)[0].options[0].second == "PGR0VU2");
+  CHECK(ok.explanation.empty());
 
   Outcome tampered = handler.handle(delivery(body + " ", {{"X-PagerDuty-Signature", good}}), false);
   CHECK(tampered.http_status == 403);
   CHECK(tampered.verdict == Verdict::signature_invalid);
-  CHECK(tampered.jobs.empty());
+  CHECK(tampered.jobs().empty());
   CHECK_THAT(tampered.body, Contains("\"err\":\"invalid signature"));
 
   Outcome missing = handler.handle(delivery(body), false);
@@ -106,7 +106,7 @@ TEST_CASE("bodies that are not what the provider expects get 400 with a reason",
 
   auto empty = any.handle(delivery(" "), false); // Rundeck reads an empty body as {}
   CHECK(empty.http_status == 200);
-  CHECK(empty.jobs.size() == 1);
+  CHECK(empty.jobs().size() == 1);
   CHECK(any.handle(delivery("42"), false).http_status == 200);
 }
 
@@ -120,7 +120,7 @@ TEST_CASE("pings and unknown event types are acknowledged", "[handler]") {
                              false);
   CHECK(ping.http_status == 200);
   CHECK(ping.body == R"({"msg":"ok"})");
-  CHECK(ping.jobs.empty());
+  CHECK(ping.jobs().empty());
   auto future = handler.handle(delivery(R"({"event":{"event_type":"incident.something_new","data":{}}})"), false);
   CHECK(future.http_status == 200);
 }
@@ -153,7 +153,7 @@ TEST_CASE("returnProcessingInfo answers with the jobs and the evaluation", "[han
   CHECK(std::string(body["jobs"][0]["options"]["id"].GetString()) == "PRORDTY");
   CHECK(std::string(body["jobs"][0]["eventId"].GetString()) == "82a33960-a2cd-11e7-8f69-22000affca53");
   CHECK(body["evaluations"][0]["rules"][0]["satisfied"].GetBool());
-  CHECK_FALSE(out.evaluation.empty());
+  CHECK_FALSE(out.explanation.empty());
 }
 
 TEST_CASE("config problems surface at construction", "[handler]") {

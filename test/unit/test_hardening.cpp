@@ -61,12 +61,12 @@ TEST_CASE("hardening: header count and size over the limits answer 431", "[harde
                   R"({"limits":{"maxHeaders":3,"maxHeaderBytes":40},"rules":[{"name":"r","jobId":"j"}]})", services);
   auto ok = handler.handle(delivery("{}", {{"A", "1"}, {"B", "2"}, {"C", std::string_view("0123456789012345678901234567890123")}}), false);
   CHECK(ok.http_status == 200); // 3 headers, 1+1+1+1+1+34 = 39 bytes: within both limits
-  CHECK(ok.jobs.size() == 1);
+  CHECK(ok.jobs().size() == 1);
 
   auto many = handler.handle(delivery("{}", {{"A", "1"}, {"B", "2"}, {"C", "3"}, {"D", "4"}}), false);
   CHECK(many.http_status == 431);
   CHECK(many.verdict == Verdict::limit_exceeded);
-  CHECK(many.jobs.empty());
+  CHECK(many.jobs().empty());
   CHECK_THAT(many.body, Contains("4 headers exceed the limit of 3 (limits.maxHeaders)"));
 
   const std::string long_value(40, 'v');
@@ -173,13 +173,13 @@ TEST_CASE("hardening: a path limit hit while handling answers 400, not a failed 
                   services);
   auto fine = handler.handle(delivery(R"({"list":[1,2,3]})"), false);
   CHECK(fine.http_status == 200);
-  CHECK(fine.jobs.size() == 1);
+  CHECK(fine.jobs().size() == 1);
 
   std::string eleven = R"({"list":[0,1,2,3,4,5,6,7,8,9,10]})";
   auto results = handler.handle(delivery(eleven), false);
   CHECK(results.http_status == 400);
   CHECK(results.verdict == Verdict::limit_exceeded);
-  CHECK(results.jobs.empty());
+  CHECK(results.jobs().empty());
   CHECK_THAT(results.body, Contains("selected more than 10 values"));
 
   std::string deep;
@@ -239,8 +239,9 @@ TEST_CASE("hardening: awkward bodies get their documented outcomes", "[hardening
       {"name":"a","value":"$.a"},{"name":"all","value":"$.*"},{"name":"s","value":"$.s"},{"name":"n","value":"$.n"}]}]})",
                   services);
   auto option = [](const Outcome &o, std::string_view name) -> std::string {
-    REQUIRE(o.jobs.size() == 1);
-    for (const auto &[n, v] : o.jobs[0].options)
+    REQUIRE(o.jobs().size() == 1);
+    const auto jobs = test::jobs_of(o.evaluation);
+    for (const auto &[n, v] : jobs[0].options)
       if (n == name) return v;
     FAIL("no option " << name);
     return {};
@@ -348,12 +349,12 @@ TEST_CASE("hardening: a condition value from key storage is hidden in explanatio
       "conditions":[{"path":"$.token","condition":"equals","value":"${KS:keys/token}"}]}]})", services);
   auto wrong = handler.handle(delivery(R"({"token":"guess"})"), true);
   CHECK(wrong.http_status == 200);
-  CHECK(wrong.jobs.empty());
+  CHECK(wrong.jobs().empty());
   auto right = handler.handle(delivery(R"({"token":"T0KEN-s3cr3t"})"), true);
-  CHECK(right.jobs.size() == 1);
+  CHECK(right.jobs().size() == 1);
   // Neither the value nor what was received (which, when it matches, is the value) is shown.
-  CHECK_THAT(wrong.body + wrong.evaluation + right.body + right.evaluation, !Contains("T0KEN"));
-  CHECK_THAT(wrong.evaluation, Contains("(a value from key storage)"));
+  CHECK_THAT(wrong.body + wrong.explanation + right.body + right.explanation, !Contains("T0KEN"));
+  CHECK_THAT(wrong.explanation, Contains("(a value from key storage)"));
   CHECK_THAT(services.all_lines(), !Contains("T0KEN"));
   CHECK_THAT(services.all_lines(), Contains("(a value from key storage)"));
 }

@@ -19,7 +19,7 @@ std::vector<std::string> fired(const Config &config, const std::string &payload,
   auto doc = parse_json(payload);
   auto evaluation = evaluate(config, doc, delivery, nullptr, false, {});
   std::vector<std::string> names;
-  for (const Job &job : evaluation.jobs) names.push_back(job.rule);
+  for (const Job &job : evaluation.jobs) names.push_back(job.rule->name);
   return names;
 }
 
@@ -145,7 +145,7 @@ TEST_CASE("jobs carry rendered options, filter, user and the event id", "[rules]
   delivery.headers = {{"X-Webhook-Id", "wh-9"}};
   auto evaluation = evaluate(config, doc, delivery, nullptr, false, {});
   REQUIRE(evaluation.jobs.size() == 1);
-  const Job &job = evaluation.jobs[0];
+  const auto job = rdwh::test::jobs_of(evaluation)[0];
   CHECK(job.job_id == "P1-job");
   CHECK(job.options == std::vector<std::pair<std::string, std::string>>{{"id", "second wins"}, {"title", "T: Database down"}, {"num", "7"}});
   CHECK(job.filter == "tags: high");
@@ -160,7 +160,7 @@ TEST_CASE("job options may also be a map of name to value", "[rules]") {
   auto doc = parse_json(incident);
   auto evaluation = evaluate(config, doc, Delivery{}, nullptr, false, {});
   REQUIRE(evaluation.jobs.size() == 1);
-  CHECK(evaluation.jobs[0].options == std::vector<std::pair<std::string, std::string>>{{"id", "P1"}, {"n", "3"}});
+  CHECK(rdwh::test::jobs_of(evaluation)[0].options == std::vector<std::pair<std::string, std::string>>{{"id", "P1"}, {"n", "3"}});
   CHECK_THROWS_WITH(compile(R"({"rules":[{"jobOptions":{"x":[1]}}]})"), Contains("rules[0].jobOptions.x: must be a string"));
 }
 
@@ -181,25 +181,25 @@ TEST_CASE("batch keys split and flatten; event ids come from eventIdKey, header,
   auto v2 = compile(R"({"batchKey":"messages","rules":[{"name":"t","jobId":"j","conditions":[{"path":"$.event","condition":"equals","value":"incident.trigger"}]}]})");
   auto e1 = evaluate(v2, doc, Delivery{}, &own_id, false, {});
   REQUIRE(e1.jobs.size() == 2);
-  CHECK(e1.jobs[0].event_id == "m1");
-  CHECK(e1.jobs[0].event_index == 0);
-  CHECK(e1.jobs[1].event_id == "m3");
-  CHECK(e1.jobs[1].event_index == 2);
+  CHECK(rdwh::test::jobs_of(e1)[0].event_id == "m1");
+  CHECK(rdwh::test::jobs_of(e1)[0].event_index == 0);
+  CHECK(rdwh::test::jobs_of(e1)[1].event_id == "m3");
+  CHECK(rdwh::test::jobs_of(e1)[1].event_index == 2);
 
   Delivery with_header;
   with_header.headers = {{"x-webhook-id", "delivery-7"}};
   auto e2 = evaluate(v2, doc, with_header, &own_id, false, {});
-  CHECK(e2.jobs[0].event_id == "delivery-7");
+  CHECK(rdwh::test::jobs_of(e2)[0].event_id == "delivery-7");
 
   auto keyed = compile(R"({"batchKey":"$.messages","eventIdKey":"$.event","rules":[{"name":"all","jobId":"j"}]})");
   auto e3 = evaluate(keyed, doc, with_header, &own_id, false, {});
   REQUIRE(e3.jobs.size() == 3);
-  CHECK(e3.jobs[1].event_id == "incident.resolve");
+  CHECK(rdwh::test::jobs_of(e3)[1].event_id == "incident.resolve");
 
   auto deep = compile(R"({"batchKey":"$.nested.items[*].alerts","rules":[{"name":"r","jobId":"j","jobOptions":[{"name":"a","value":"$.a"}]}]})");
   auto e4 = evaluate(deep, doc, Delivery{}, nullptr, false, {});
   REQUIRE(e4.jobs.size() == 3);
-  CHECK(e4.jobs[2].options[0].second == "3");
+  CHECK(rdwh::test::jobs_of(e4)[2].options[0].second == "3");
 
   auto missing = compile(R"({"batchKey":"$.nothing","rules":[{"name":"r","jobId":"j"}]})");
   auto e5 = evaluate(missing, doc, Delivery{}, nullptr, true, {});
@@ -292,7 +292,7 @@ TEST_CASE("${KS:...} references are replaced from key storage and never quoted",
   auto config = compile(R"({"rules":[{"name":"r","jobId":"j","jobOptions":[{"name":"token","value":"Bearer ${KS:keys/token}"}]}]})", options);
   auto doc = parse_json("{}");
   auto e = evaluate(config, doc, Delivery{}, nullptr, false, {});
-  CHECK(e.jobs[0].options[0].second == "Bearer s3cr3t-value");
+  CHECK(e.option_value(e.jobs[0], 0) == "Bearer s3cr3t-value");
 
   try {
     compile(R"({"rules":[{"policy":"${KS:keys/policy}"}]})", options);

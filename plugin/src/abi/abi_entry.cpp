@@ -163,26 +163,31 @@ struct ResultBox {
   rdwh::Outcome outcome;
   std::vector<rdwh_job_t> jobs;
   std::vector<const rdwh_job_t *> job_ptrs;
-  std::vector<std::vector<rdwh_option_t>> options;
+  std::vector<rdwh_option_t> options; // every job's, one after the other
 
   explicit ResultBox(rdwh::Outcome &&o) : outcome(std::move(o)) {
-    const auto &src = outcome.jobs;
-    jobs.resize(src.size());
-    options.resize(src.size());
-    for (std::size_t i = 0; i < src.size(); ++i) {
-      const rdwh::rules::Job &j = src[i];
-      for (const auto &[name, value] : j.options) options[i].push_back({str(name), str(value)});
+    const rdwh::rules::Evaluation &e = outcome.evaluation;
+    std::size_t option_count = 0;
+    for (const auto &j : e.jobs) option_count += j.rule->options.size();
+    options.reserve(option_count); // pointers into it are handed out below
+    jobs.resize(e.jobs.size());
+    job_ptrs.reserve(e.jobs.size());
+    for (std::size_t i = 0; i < e.jobs.size(); ++i) {
+      const rdwh::rules::Job &j = e.jobs[i];
+      const std::size_t first = options.size();
+      for (std::size_t k = 0; k < j.rule->options.size(); ++k)
+        options.push_back({str(j.rule->options[k].name), str(e.option_value(j, k))});
       rdwh_job_t &cj = jobs[i];
       cj.struct_size = sizeof cj;
-      cj.rule = str(j.rule);
-      cj.rule_index = j.rule_index;
+      cj.rule = str(j.rule->name);
+      cj.rule_index = static_cast<uint32_t>(j.rule->index);
       cj.event_index = j.event_index;
-      cj.event_id = str(j.event_id);
-      cj.job_id = str(j.job_id);
-      cj.options = options[i].data();
-      cj.option_count = options[i].size();
-      cj.filter = str(j.filter);
-      cj.as_user = str(j.as_user);
+      cj.event_id = str(e.str(j.event_id));
+      cj.job_id = str(e.str(j.job_id));
+      cj.options = j.rule->options.empty() ? nullptr : options.data() + first;
+      cj.option_count = j.rule->options.size();
+      cj.filter = str(e.str(j.filter));
+      cj.as_user = str(e.str(j.as_user));
       job_ptrs.push_back(&cj);
     }
     c.struct_size = sizeof c;
@@ -192,7 +197,7 @@ struct ResultBox {
     c.body = str(outcome.body);
     c.job_count = jobs.size();
     c.jobs = job_ptrs.empty() ? nullptr : job_ptrs.data();
-    c.evaluation = str(outcome.evaluation);
+    c.evaluation = str(outcome.explanation);
   }
 };
 static_assert(offsetof(ResultBox, c) == 0);

@@ -55,26 +55,26 @@ bool has_shape(Shape shape, const json::Value &doc, std::string &why) {
   return false;
 }
 
-void write_jobs(rapidjson::Writer<rapidjson::StringBuffer> &w, const std::vector<rules::Job> &jobs) {
-  auto str = [&](const std::string &s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
+void write_jobs(rapidjson::Writer<rapidjson::StringBuffer> &w, const rules::Evaluation &evaluation) {
+  auto str = [&](std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
   w.StartArray();
-  for (const rules::Job &job : jobs) {
+  for (const rules::Job &job : evaluation.jobs) {
     w.StartObject();
     w.Key("rule");
-    str(job.rule);
+    str(job.rule->name);
     w.Key("jobId");
-    str(job.job_id);
+    str(evaluation.str(job.job_id));
     w.Key("options");
     w.StartObject();
-    for (const auto &[name, value] : job.options) {
-      str(name);
-      str(value);
+    for (std::size_t i = 0; i < job.rule->options.size(); ++i) {
+      str(job.rule->options[i].name);
+      str(evaluation.option_value(job, i));
     }
     w.EndObject();
-    if (!job.filter.empty()) { w.Key("filter"); str(job.filter); }
-    if (!job.as_user.empty()) { w.Key("asUser"); str(job.as_user); }
+    if (job.filter.size) { w.Key("filter"); str(evaluation.str(job.filter)); }
+    if (job.as_user.size) { w.Key("asUser"); str(evaluation.str(job.as_user)); }
     w.Key("eventId");
-    str(job.event_id);
+    str(evaluation.str(job.event_id));
     w.EndObject();
   }
   w.EndArray();
@@ -186,7 +186,7 @@ Outcome Handler::handle(const rules::Delivery &delivery, bool explain) const {
   if (evaluation.limit_exceeded) return reject(Verdict::limit_exceeded, 400, evaluation.error);
 
   Outcome out;
-  if (want_evaluation) out.evaluation = rules::explanation_json(evaluation);
+  if (want_evaluation) out.explanation = rules::explanation_json(evaluation);
   if (config_.return_processing_info) {
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -194,15 +194,15 @@ Outcome Handler::handle(const rules::Delivery &delivery, bool explain) const {
     w.Key("msg");
     w.String("ok");
     w.Key("jobs");
-    write_jobs(w, evaluation.jobs);
+    write_jobs(w, evaluation);
     w.Key("evaluations");
-    w.RawValue(out.evaluation.data(), out.evaluation.size(), rapidjson::kArrayType);
+    w.RawValue(out.explanation.data(), out.explanation.size(), rapidjson::kArrayType);
     w.EndObject();
     out.body.assign(buf.GetString(), buf.GetSize());
   } else {
     out.body = R"({"msg":"ok"})";
   }
-  out.jobs = std::move(evaluation.jobs);
+  out.evaluation = std::move(evaluation);
   return out;
 }
 

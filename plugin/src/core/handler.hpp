@@ -30,10 +30,12 @@ enum class Verdict : int {
 struct Outcome {
   Verdict verdict = Verdict::accepted;
   int http_status = 200;
-  std::string content_type = "application/json";
+  std::string_view content_type = "application/json"; // always a literal
   std::string body;
-  std::vector<rules::Job> jobs;
-  std::string evaluation; // JSON array, when explained
+  rules::Evaluation evaluation; // the jobs to run, and what they refer to
+  std::string explanation;      // JSON array, when explained
+
+  const std::vector<rules::Job> &jobs() const noexcept { return evaluation.jobs; }
 };
 
 class Handler {

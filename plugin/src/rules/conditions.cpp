@@ -27,11 +27,22 @@ std::optional<std::string> field_text(const json::Selection &field,
   return text;
 }
 
+// The field when it is one string, read in place (the common case: no copy).
+std::optional<std::string_view> string_in_place(const json::Value &v) {
+  if (!v.IsString()) return std::nullopt;
+  return std::string_view(v.GetString(), v.GetStringLength());
+}
+std::optional<std::string_view> string_in_place(const json::Selection &field) {
+  if (field.kind != Kind::single) return std::nullopt;
+  return string_in_place(*field.single);
+}
+
 // equals (and its old name, matches): the field, stringified, is exactly the value.
 class Equals final : public Matcher {
 public:
   explicit Equals(std::string_view value) : value_(value) {}
   MatchOutcome test(const json::Selection &field, const EventContext &) const override {
+    if (auto s = string_in_place(field)) return {*s == value_, {}};
     auto text = field_text(field, value_.size());
     return {text && *text == value_, {}};
   }
@@ -51,6 +62,7 @@ public:
     if (list || field.kind == Kind::list) {
       std::string element;
       auto equal = [&](const json::Value &v) {
+        if (auto s = string_in_place(v)) return *s == value_;
         element.clear();
         json::append_text(v, element);
         return !v.IsNull() && element == value_;
@@ -64,6 +76,7 @@ public:
       }
       return {false, {}};
     }
+    if (auto s = string_in_place(field)) return {s->find(value_) != std::string_view::npos, {}};
     auto text = field_text(field);
     return {text && text->find(value_) != std::string::npos, {}};
   }

@@ -56,21 +56,26 @@ bool evaluate_node(const Node &node, const EventContext &ctx, NodeTrace *trace, 
   return satisfied;
 }
 
-std::string event_id_for(const Config &config, const Value &event, const Delivery &delivery,
-                         const json::JsonPath *own_event_id, Selection &scratch) {
-  std::string id;
+// Renders the event's id into `out`: eventIdKey, else the X-Webhook-Id header, else the event's
+// own id, else the host's delivery id.
+void render_event_id(const Config &config, const Value &event, const Delivery &delivery,
+                     const json::JsonPath *own_event_id, Selection &scratch, std::string &out) {
+  const std::size_t start = out.size();
   if (config.event_id_key) {
     config.event_id_key->select(event, scratch);
-    append_selection(scratch, id, config.limits.max_value_bytes);
-    if (!id.empty()) return id;
+    append_selection(scratch, out, start + config.limits.max_value_bytes);
+    if (out.size() > start) return;
   }
-  if (std::string_view header = delivery.header("X-Webhook-Id"); !header.empty()) return std::string(header);
+  if (std::string_view header = delivery.header("X-Webhook-Id"); !header.empty()) {
+    out.append(header);
+    return;
+  }
   if (own_event_id) {
     own_event_id->select(event, scratch);
-    append_selection(scratch, id, config.limits.max_value_bytes);
-    if (!id.empty()) return id;
+    append_selection(scratch, out, start + config.limits.max_value_bytes);
+    if (out.size() > start) return;
   }
-  return std::string(delivery.delivery_id);
+  out.append(delivery.delivery_id);
 }
 
 void describe_node(const NodeTrace &t, std::string &out) {
@@ -121,17 +126,30 @@ Evaluation evaluate(const Config &config, const Value &payload, const Delivery &
   } else {
     events.push_back(&payload);
   }
+  result.jobs.reserve(std::min<std::size_t>(events.size() * config.rules.size(), 64));
 
   Selection scratch;
+  std::string &text = result.text;
+  text.reserve(1024);
+  // Renders into `text`; false when the value is over the limit.
+  const std::size_t max_value = config.limits.max_value_bytes;
+  auto render = [&](const ValueExpr &expr, const EventContext &ctx, Text &slice) {
+    const std::size_t start = text.size();
+    const bool fits = expr.render(ctx, text, start + max_value);
+    slice = Text{static_cast<uint32_t>(start), static_cast<uint32_t>(text.size() - start)};
+    return fits;
+  };
   if (explain) result.events.reserve(events.size());
   for (std::size_t e = 0; e < events.size(); ++e) {
     const EventContext ctx{*events[e], delivery};
-    std::string event_id = event_id_for(config, *events[e], delivery, own_event_id, scratch);
+    const std::size_t id_start = text.size();
+    render_event_id(config, *events[e], delivery, own_event_id, scratch, text);
+    const Text event_id{static_cast<uint32_t>(id_start), static_cast<uint32_t>(text.size() - id_start)};
     EventTrace *event_trace = nullptr;
     if (explain) {
       event_trace = &result.events.emplace_back();
       event_trace->index = static_cast<uint32_t>(e);
-      event_trace->event_id = event_id;
+      event_trace->event_id = result.str(event_id);
       event_trace->rules.reserve(config.rules.size());
     }
     for (const Rule &rule : config.rules) {
@@ -142,36 +160,32 @@ Evaluation evaluate(const Config &config, const Value &payload, const Delivery &
       bool satisfied = evaluate_node(rule.root, ctx, trace ? &trace->root : nullptr, scratch);
       if (trace) trace->satisfied = satisfied;
       if (satisfied) {
+        const std::size_t job_start = text.size();
         Job job;
-        const std::size_t max = config.limits.max_value_bytes;
-        bool fits = true;
-        if (rule.job_id) fits &= rule.job_id->render(ctx, job.job_id, max);
-        if (fits && job.job_id.empty()) {
+        bool fits = !rule.job_id || render(*rule.job_id, ctx, job.job_id);
+        if (fits && job.job_id.size == 0) {
           // Rundeck reports NOT_FOUND for such a rule; nothing can be run.
           if (trace) trace->error = "the rule has no job (jobId is empty)";
+          text.resize(job_start);
         } else {
-          job.options.reserve(rule.options.size());
-          for (const JobOption &option : rule.options) {
-            auto &[name, value] = job.options.emplace_back(option.name, std::string());
-            fits &= option.value.render(ctx, value, max);
-          }
-          if (rule.node_filter) fits &= rule.node_filter->render(ctx, job.filter, max);
-          if (rule.user) fits &= rule.user->render(ctx, job.as_user, max);
-          if (!fits) {
+          job.first_option = static_cast<uint32_t>(result.option_values.size());
+          for (const JobOption &option : rule.options) fits &= render(option.value, ctx, result.option_values.emplace_back());
+          if (rule.node_filter) fits &= render(*rule.node_filter, ctx, job.filter);
+          if (rule.user) fits &= render(*rule.user, ctx, job.as_user);
+          if (!fits || text.size() > UINT32_MAX / 2) {
             result.limit_exceeded = true;
-            result.error = fmt::format("rule '{}' renders a value over {} bytes (limits.maxValueBytes)", rule.name, max);
+            result.error = fmt::format("rule '{}' renders a value over {} bytes (limits.maxValueBytes)", rule.name, max_value);
             result.jobs.clear();
             return result;
           }
-          job.rule = rule.name;
-          job.rule_index = static_cast<uint32_t>(rule.index);
+          job.rule = &rule;
           job.event_index = static_cast<uint32_t>(e);
           job.event_id = event_id;
-          result.jobs.push_back(std::move(job));
+          result.jobs.push_back(job);
         }
       }
       if (rule.debug && log_debug_rule) {
-        std::string line = fmt::format("rule '{}' on event {} (id {}): {}; ", rule.name, e, event_id,
+        std::string line = fmt::format("rule '{}' on event {} (id {}): {}; ", rule.name, e, result.str(event_id),
                                        satisfied ? "fired" : "not satisfied");
         describe_node(trace->root, line);
         log_debug_rule(line);

@@ -13,15 +13,21 @@
 
 namespace rdwh::rules {
 
+// A slice of Evaluation::text. All the strings one delivery renders share that one buffer, so a
+// fired job costs no allocation of its own.
+struct Text {
+  uint32_t offset = 0;
+  uint32_t size = 0;
+};
+
 struct Job {
-  std::string rule;
-  uint32_t rule_index = 0;
+  const Rule *rule = nullptr; // name, index and option names: the compiled config's
   uint32_t event_index = 0;
-  std::string event_id;
-  std::string job_id;
-  std::vector<std::pair<std::string, std::string>> options;
-  std::string filter;
-  std::string as_user;
+  Text event_id;
+  Text job_id;
+  uint32_t first_option = 0; // rule->options.size() values from Evaluation::option_values
+  Text filter;
+  Text as_user;
 };
 
 // How one condition tree node came out, kept only when explaining.
@@ -47,10 +53,17 @@ struct EventTrace {
 };
 
 struct Evaluation {
+  std::string text;               // every string the jobs refer to
+  std::vector<Text> option_values;
   std::vector<Job> jobs;
   std::vector<EventTrace> events; // filled when explaining
   std::string error;              // a delivery-level problem (batch key found nothing)
   bool limit_exceeded = false;    // too many batch items, or a value over max_value_bytes
+
+  std::string_view str(Text t) const noexcept { return std::string_view(text).substr(t.offset, t.size); }
+  std::string_view option_value(const Job &job, std::size_t i) const noexcept {
+    return str(option_values[job.first_option + i]);
+  }
 };
 
 // Splits `payload` into events (batch key, flattened) and evaluates every rule on each.
