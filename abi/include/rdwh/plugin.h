@@ -93,7 +93,7 @@ enum {
   RDWH_VERDICT_SIGNATURE_MISSING = 2, /* signature header missing or unparseable (400) */
   RDWH_VERDICT_SIGNATURE_INVALID = 3, /* no signature matched any secret (403) */
   RDWH_VERDICT_TOO_LARGE = 4,         /* body over the size limit (413) */
-  RDWH_VERDICT_LIMIT_EXCEEDED = 5     /* another limit (nesting, batch size...) exceeded (400) */
+  RDWH_VERDICT_LIMIT_EXCEEDED = 5     /* another limit exceeded: nesting, batch size... (400), headers (431) */
 };
 
 /* One job option: name and rendered value. OWNERSHIP/LIFETIME: as the rdwh_job_t holding it. */
