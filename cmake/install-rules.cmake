@@ -43,5 +43,7 @@ if(TARGET rdwh-gateway)
   endif()
   install(FILES ${PROJECT_SOURCE_DIR}/examples/gateway/debian/gateway.json DESTINATION ${rdwh_etc}/rdwh COMPONENT runtime)
 endif()
-install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/compatibility.md
-        DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)
+file(GLOB rdwh_docs ${PROJECT_SOURCE_DIR}/docs/*.md)
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${rdwh_docs} DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)
+install(FILES ${PROJECT_SOURCE_DIR}/examples/gateway/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR}
+        RENAME gateway.md COMPONENT runtime)

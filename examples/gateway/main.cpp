@@ -21,6 +21,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -33,6 +34,29 @@ namespace {
 constexpr const char *kUsage =
     "usage: rdwh-gateway --config FILE [--check | --jobs [--status queued|running|done|refused]]\n";
 
+constexpr const char *kHelp = R"(usage: rdwh-gateway --config FILE [--check | --jobs [--status S]]
+
+An HTTP server PagerDuty calls: POST /api/{version}/webhook/{authToken}, as Rundeck's webhook
+URL. Each delivery goes to the rdwh plugin (signature, rules); the job requests it returns are
+committed to a SQLite outbox before the answer, then run on Rundeck (POST /api/{v}/job/{id}/run)
+with retries. Redeliveries never run a job twice.
+
+  --config FILE     the gateway config (JSON): listen, pluginDir, stateDir, keyStorageDir,
+                    rundeck {url, apiVersion, authTokenFile}, webhooks [...] in the shape of
+                    Rundeck's webhook export (name, project, eventPlugin, config, enabled,
+                    user, authToken). Relative paths resolve against FILE's directory.
+  --check           load and validate everything (plugins, rules, secrets), print OK or every
+                    problem with its field named; exit 0 or 1
+  --jobs            list the outbox's jobs as JSON lines (safe while the server runs)
+  --status S        with --jobs: only queued, running, done or refused jobs
+  -h, --help        this text
+
+Routes: POST /api/{v}/webhook/{token}, GET /healthz, GET /metrics (Prometheus).
+Signals: SIGHUP reloads FILE (a bad config keeps the running one), SIGTERM/SIGINT drain and exit.
+Exit status: 0 on a clean stop or a valid --check, 1 for a bad config or a failure, 2 for usage.
+Reference: examples/gateway/README.md (installed: /usr/share/doc/rdwh/gateway.md).
+)";
+
 struct Args {
   std::string config;
   bool check = false, jobs = false;
@@ -42,6 +66,10 @@ struct Args {
 bool parse_args(int argc, char **argv, Args &a) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kHelp, stdout);
+      std::exit(0);
+    }
     auto value = [&](std::string &out) {
       if (i + 1 >= argc) return false;
       out = argv[++i];
