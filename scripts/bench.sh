@@ -14,18 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup-debian.sh
-if ! dpkg-query -W -f='${Status}' libbenchmark-dev 2>/dev/null | grep -q "install ok installed"; then
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { echo "bench: need root or sudo to install libbenchmark-dev" >&2; exit 1; }
-    sudo="sudo"
-  fi
-  echo "bench: installing libbenchmark-dev" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends libbenchmark-dev >/dev/null
-fi
+scripts/setup-debian.sh libbenchmark-dev
 
 jobs="${RDWH_BENCH_JOBS:-2}"
 cmake --preset bench >/dev/null

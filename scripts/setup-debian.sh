@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs what rdwh needs to build, test and run on Debian 12. Idempotent: skips the package
+# Installs what rdwh needs to build, test and run on Debian 12, plus any extra packages named on
+# the command line (e.g. scripts/setup-debian.sh clang valgrind). Idempotent: skips the package
 # manager when everything is already there.
 set -euo pipefail
 
-packages=(
+packages=("$@"
   build-essential cmake ninja-build pkg-config binutils ca-certificates
   rapidjson-dev libssl-dev libfmt-dev catch2 libcurl4-openssl-dev
   libmicrohttpd-dev libsqlite3-dev python3 openjdk-17-jdk-headless libjna-java

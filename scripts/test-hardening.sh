@@ -12,26 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup-debian.sh
-
-# Extra Debian packages: clang 14 and its sanitizer/libFuzzer runtimes, llvm-symbolizer for
+# Beyond the base set: clang 14 and its sanitizer/libFuzzer runtimes, llvm-symbolizer for
 # readable reports, valgrind.
-extra=(clang libclang-rt-14-dev llvm valgrind)
-missing=()
-for p in "${extra[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { echo "test-hardening: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
-    sudo="sudo"
-  fi
-  echo "test-hardening: installing ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+scripts/setup-debian.sh clang libclang-rt-14-dev llvm valgrind
 
 jobs=$(nproc)
 fuzz_seconds=${RDWH_FUZZ_SECONDS:-20}

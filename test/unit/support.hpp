@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/services.hpp"
+#include "providers/providers.hpp"
 #include "json/rapidjson.hpp"
 #include "rules/context.hpp"
 #include "rules/engine.hpp"
@@ -56,6 +57,23 @@ inline std::vector<JobText> jobs_of(const rules::Evaluation &e) {
     out.push_back(std::move(t));
   }
   return out;
+}
+
+// A provider by name (the test fails when there is none).
+inline const providers::ProviderSpec &spec(const char *name) {
+  const auto *p = providers::find(name);
+  if (!p) throw std::runtime_error(std::string("no provider ") + name);
+  return *p;
+}
+
+// A delivery with a frozen clock.
+inline rules::Delivery delivery(std::string_view body,
+                                std::vector<std::pair<std::string_view, std::string_view>> headers = {}) {
+  rules::Delivery d;
+  d.body = body;
+  d.headers = std::move(headers);
+  d.now_unix_ms = 1700000000000;
+  return d;
 }
 
 inline rapidjson::Document parse_json(const std::string &text) {

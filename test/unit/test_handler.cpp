@@ -9,6 +9,8 @@
 #include <iterator>
 
 using namespace rdwh;
+using test::delivery;
+using test::spec;
 using Catch::Contains;
 
 namespace {
@@ -21,19 +23,7 @@ std::string read(const std::string &name) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-const providers::ProviderSpec &spec(const char *name) {
-  const auto *p = providers::find(name);
-  REQUIRE(p);
-  return *p;
-}
 
-rules::Delivery delivery(std::string_view body, std::vector<std::pair<std::string_view, std::string_view>> headers = {}) {
-  rules::Delivery d;
-  d.body = body;
-  d.headers = std::move(headers);
-  d.now_unix_ms = 1700000000000;
-  return d;
-}
 
 const std::string v3_config = R"({"keyStoragePath":"keys/pd","rules":[{"name":"p1","jobId":"job-1",
   "jobOptions":[{"name":"id","value":"$.event.data.id"}],

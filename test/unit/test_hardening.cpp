@@ -17,23 +17,13 @@
 #include <vector>
 
 using namespace rdwh;
+using test::delivery;
+using test::spec;
 using Catch::Contains;
 
 namespace {
 
-const providers::ProviderSpec &spec(const char *name) {
-  const auto *p = providers::find(name);
-  REQUIRE(p);
-  return *p;
-}
 
-rules::Delivery delivery(std::string_view body, std::vector<std::pair<std::string_view, std::string_view>> headers = {}) {
-  rules::Delivery d;
-  d.body = body;
-  d.headers = std::move(headers);
-  d.now_unix_ms = 1700000000000;
-  return d;
-}
 
 // [[[ ... ["<string of n bytes>"] ... ]]] nested `depth` deep.
 std::string nested_with_string(std::size_t depth, std::size_t n) {
