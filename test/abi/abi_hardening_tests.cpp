@@ -1,6 +1,6 @@
 // The ABI under misuse and hostile deliveries, through dlopen and the raw entry table: what
 // abi_tests.cpp does not already cover. docs/hardening.md lists these tests by name.
-#include <rdwh/rdwh.h>
+#include "abi_support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -14,101 +14,9 @@
 #include <thread>
 #include <vector>
 
+using namespace rdwh_test;
+
 namespace {
-
-const std::string secret = "lDQHScfUeXUKaQRNF+8XIiDKZ7XX3itBAYzwU0TARw8lJqRnkKl2iB1anSb0Z+IK";
-
-rdwh_str_t str(const std::string &s) { return {s.data(), s.size()}; }
-std::string text(rdwh_str_t s) { return std::string(s.data ? s.data : "", s.size); }
-
-struct Module {
-  void *dl = nullptr;
-  const rdwh_plugin_entry_t *entry = nullptr;
-  Module() {
-    dl = dlopen(RDWH_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
-    REQUIRE(dl);
-    auto get_entry = reinterpret_cast<rdwh_plugin_get_entry_fn>(dlsym(dl, RDWH_PLUGIN_ENTRY_SYMBOL));
-    REQUIRE(get_entry);
-    entry = get_entry(RDWH_ABI_VERSION_MAJOR);
-    REQUIRE(entry);
-  }
-  ~Module() { dlclose(dl); }
-};
-
-struct TestHost {
-  rdwh_host_t host{};
-  std::mutex mutex;
-  std::vector<std::string> log_lines;
-  std::map<std::string, std::string> keys{{"keys/pd", secret}, {"keys/token", "T0KEN-s3cr3t"}};
-  // get_secret misbehaviour: 0 none, 1 claims OK with a length past cap, 2 always too small
-  int secret_mode = 0;
-
-  TestHost() {
-    host.struct_size = sizeof host;
-    host.abi_version = RDWH_ABI_VERSION_INIT;
-    host.host_data = this;
-    host.log = [](const rdwh_host_t *h, rdwh_log_level, rdwh_str_t msg) {
-      auto *self = static_cast<TestHost *>(h->host_data);
-      std::lock_guard lock(self->mutex);
-      self->log_lines.push_back(text(msg));
-    };
-    host.get_secret = [](const rdwh_host_t *h, rdwh_str_t path, uint8_t *out, size_t cap, size_t *len) -> rdwh_status {
-      auto *self = static_cast<TestHost *>(h->host_data);
-      if (self->secret_mode == 1) {
-        *len = cap + 1; // a host bug: OK, but longer than the buffer
-        return RDWH_STATUS_OK;
-      }
-      if (self->secret_mode == 2) {
-        *len = cap * 2; // never satisfied
-        return RDWH_STATUS_BUFFER_TOO_SMALL;
-      }
-      auto it = self->keys.find(text(path));
-      if (it == self->keys.end()) return RDWH_STATUS_NOT_FOUND;
-      *len = it->second.size();
-      if (cap < *len) return RDWH_STATUS_BUFFER_TOO_SMALL;
-      std::memcpy(out, it->second.data(), *len);
-      return RDWH_STATUS_OK;
-    };
-    host.now_unix_ms = [](const rdwh_host_t *) -> int64_t { return 1700000000000; };
-  }
-  std::string logs() {
-    std::lock_guard lock(mutex);
-    std::string all;
-    for (auto &l : log_lines) all += l + "\n";
-    return all;
-  }
-};
-
-rdwh_error_t new_error() {
-  rdwh_error_t e{};
-  e.struct_size = sizeof e;
-  return e;
-}
-
-rdwh_handler_t *create_ok(const Module &m, const char *provider, const std::string &config, const rdwh_host_t *host) {
-  rdwh_handler_t *h = nullptr;
-  rdwh_error_t err = new_error();
-  rdwh_status st = m.entry->create(provider, str(config), host, &h, &err);
-  INFO(err.message);
-  REQUIRE(st == RDWH_STATUS_OK);
-  REQUIRE(h);
-  return h;
-}
-
-struct Delivery {
-  std::vector<std::pair<std::string, std::string>> owned;
-  std::vector<rdwh_header_t> headers;
-  std::string body;
-  rdwh_request_t request{};
-  explicit Delivery(std::string b, std::vector<std::pair<std::string, std::string>> hs = {})
-      : owned(std::move(hs)), body(std::move(b)) {
-    for (const auto &[n, v] : owned) headers.push_back({str(n), str(v)});
-    request.struct_size = sizeof request;
-    request.headers = headers.empty() ? nullptr : headers.data();
-    request.header_count = headers.size();
-    request.body = str(body);
-  }
-};
 
 // handle() that must succeed; returns (status, verdict, body) and releases the result.
 struct Answer {

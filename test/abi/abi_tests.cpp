@@ -1,6 +1,6 @@
 // The plugin through its real C ABI: dlopen the built module and call the entry table as a host
 // would, including the ways a host can get it wrong.
-#include <rdwh/rdwh.h>
+#include "abi_support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -15,9 +15,10 @@
 #include <thread>
 #include <vector>
 
+using namespace rdwh_test;
+
 namespace {
 
-const std::string secret = "lDQHScfUeXUKaQRNF+8XIiDKZ7XX3itBAYzwU0TARw8lJqRnkKl2iB1anSb0Z+IK";
 const std::string good_signature = "v1=0c0b9495b893a39e70d1fea2fe11fbe0a825f88b9f67846f6cc07dd2bc5476cd";
 
 std::string read(const std::string &path) {
@@ -34,92 +35,6 @@ const std::string &signed_body() {
 const char *const v3_config = R"({"keyStoragePath":"keys/pd","rules":[{"name":"p1","jobId":"job-1",
   "jobOptions":[{"name":"id","value":"$.event.data.id"},{"name":"sig","value":"${webhook['X-PagerDuty-Signature']}"}],
   "conditions":[{"path":"$.event.data.priority.summary","condition":"equals","value":"P1"}]}]})";
-
-rdwh_str_t str(const std::string &s) { return {s.data(), s.size()}; }
-std::string text(rdwh_str_t s) { return std::string(s.data ? s.data : "", s.size); }
-
-// A loaded module, closed at scope exit.
-struct Module {
-  void *dl = nullptr;
-  const rdwh_plugin_entry_t *entry = nullptr;
-  rdwh_plugin_get_entry_fn get_entry = nullptr;
-  Module() {
-    dl = dlopen(RDWH_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
-    REQUIRE(dl);
-    get_entry = reinterpret_cast<rdwh_plugin_get_entry_fn>(dlsym(dl, RDWH_PLUGIN_ENTRY_SYMBOL));
-    REQUIRE(get_entry);
-    entry = get_entry(RDWH_ABI_VERSION_MAJOR);
-    REQUIRE(entry);
-  }
-  ~Module() { dlclose(dl); }
-};
-
-// A host whose services record what the plugin does with them.
-struct TestHost {
-  rdwh_host_t host{};
-  std::string stored_secret = secret;
-  rdwh_status secret_status = RDWH_STATUS_OK;
-  std::mutex mutex;
-  std::vector<std::string> log_lines;
-  int secret_calls = 0;
-
-  TestHost() {
-    host.struct_size = sizeof host;
-    host.abi_version = RDWH_ABI_VERSION_INIT;
-    host.host_data = this;
-    host.log = [](const rdwh_host_t *h, rdwh_log_level, rdwh_str_t msg) {
-      auto *self = static_cast<TestHost *>(h->host_data);
-      std::lock_guard lock(self->mutex);
-      self->log_lines.push_back(text(msg));
-    };
-    host.get_secret = [](const rdwh_host_t *h, rdwh_str_t path, uint8_t *out, size_t cap, size_t *len) -> rdwh_status {
-      auto *self = static_cast<TestHost *>(h->host_data);
-      ++self->secret_calls;
-      if (self->secret_status != RDWH_STATUS_OK) return self->secret_status;
-      if (text(path) != "keys/pd") return RDWH_STATUS_NOT_FOUND;
-      *len = self->stored_secret.size();
-      if (cap < *len) return RDWH_STATUS_BUFFER_TOO_SMALL;
-      std::memcpy(out, self->stored_secret.data(), *len);
-      return RDWH_STATUS_OK;
-    };
-    host.now_unix_ms = [](const rdwh_host_t *) -> int64_t { return 1700000000000; };
-  }
-  std::string logs() {
-    std::string all;
-    for (auto &l : log_lines) all += l + "\n";
-    return all;
-  }
-};
-
-rdwh_error_t new_error() {
-  rdwh_error_t e{};
-  e.struct_size = sizeof e;
-  return e;
-}
-
-rdwh_handler_t *create_ok(const Module &m, const char *provider, const std::string &config, const rdwh_host_t *host) {
-  rdwh_handler_t *h = nullptr;
-  rdwh_error_t err = new_error();
-  rdwh_status st = m.entry->create(provider, str(config), host, &h, &err);
-  INFO(err.message);
-  REQUIRE(st == RDWH_STATUS_OK);
-  REQUIRE(h);
-  return h;
-}
-
-struct Delivery {
-  std::vector<rdwh_header_t> headers;
-  std::string body;
-  rdwh_request_t request{};
-  explicit Delivery(const std::string &b, const std::string *signature = nullptr) : body(b) {
-    static const std::string name = "X-PagerDuty-Signature";
-    if (signature) headers.push_back({str(name), str(*signature)});
-    request.struct_size = sizeof request;
-    request.headers = headers.data();
-    request.header_count = headers.size();
-    request.body = str(body);
-  }
-};
 
 } // namespace
 
@@ -280,7 +195,7 @@ TEST_CASE("an older host: smaller struct_size, missing services", "[abi][misuse]
 TEST_CASE("key storage: large secrets, failures, rotation", "[abi]") {
   Module m;
   TestHost host;
-  host.stored_secret = std::string(1000, 'k') + "\n" + secret; // over the first 256-byte buffer
+  host.keys["keys/pd"] = std::string(1000, 'k') + "\n" + secret; // over the first 256-byte buffer
   rdwh_handler_t *h = create_ok(m, "pagerduty-V3-run-job", v3_config, &host.host);
   Delivery d(signed_body(), &good_signature);
   const rdwh_result_t *r = nullptr;
