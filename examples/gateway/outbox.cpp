@@ -179,27 +179,62 @@ Outbox::~Outbox() {
 }
 
 EnqueueResult Outbox::enqueue(const std::vector<NewJob> &jobs, int64_t now_ms) {
-  EnqueueResult r;
-  if (jobs.empty()) return r;
-  std::lock_guard lock(mu_);
-  Transaction tx(db_);
-  // ON CONFLICT ... DO NOTHING is INSERT OR IGNORE restricted to the identity key: a redelivered
-  // job is skipped, while any other constraint failure still fails the delivery.
-  Stmt ins(db_, "INSERT INTO jobs (webhook_key, webhook_name, project, delivery_key, event_index, rule_index, rule, "
-                "event_id, job_id, request_json, status, next_attempt_ms, created_ms, updated_ms) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'queued', ?11, ?11, ?11) "
-                "ON CONFLICT (webhook_key, delivery_key, event_index, rule_index) DO NOTHING");
-  for (const NewJob &j : jobs) {
-    ins.bind(1, j.webhook_key).bind(2, j.webhook_name).bind(3, j.project).bind(4, j.delivery_key);
-    ins.bind(5, static_cast<int64_t>(j.event_index)).bind(6, static_cast<int64_t>(j.rule_index));
-    ins.bind(7, j.rule).bind(8, j.event_id).bind(9, j.job_id).bind(10, j.request_json).bind(11, now_ms);
-    ins.step();
-    if (sqlite3_changes(db_) > 0) ++r.inserted;
-    else ++r.duplicates;
-    ins.reset();
+  if (jobs.empty()) return {};
+  std::unique_lock lock(batch_mu_);
+  if (!open_batch_) open_batch_ = std::make_shared<Batch>();
+  std::shared_ptr<Batch> batch = open_batch_;
+  const std::size_t index = batch->deliveries.size();
+  batch->deliveries.emplace_back(&jobs, now_ms);
+  // The first delivery to find no commit under way commits its whole batch (those that joined
+  // it meanwhile included); the others wait for that commit. Each is answered only after it.
+  while (!batch->done) {
+    if (!committing_ && open_batch_ == batch) {
+      committing_ = true;
+      open_batch_.reset(); // later arrivals start the next batch
+      lock.unlock();
+      commit_batch(*batch);
+      lock.lock();
+      committing_ = false;
+      batch->done = true;
+      batch_done_.notify_all();
+      break;
+    }
+    batch_done_.wait(lock);
   }
-  tx.commit();
-  return r;
+  if (batch->error) std::rethrow_exception(batch->error);
+  return batch->results[index];
+}
+
+// One transaction for every delivery of the batch. A failure fails them all (each gets 503 and
+// PagerDuty delivers it again); nothing of a failed batch is stored.
+void Outbox::commit_batch(Batch &batch) {
+  try {
+    std::lock_guard lock(mu_);
+    Transaction tx(db_);
+    // ON CONFLICT ... DO NOTHING is INSERT OR IGNORE restricted to the identity key: a redelivered
+    // job is skipped, while any other constraint failure still fails the delivery.
+    Stmt ins(db_, "INSERT INTO jobs (webhook_key, webhook_name, project, delivery_key, event_index, rule_index, rule, "
+                  "event_id, job_id, request_json, status, next_attempt_ms, created_ms, updated_ms) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'queued', ?11, ?11, ?11) "
+                  "ON CONFLICT (webhook_key, delivery_key, event_index, rule_index) DO NOTHING");
+    std::vector<EnqueueResult> results(batch.deliveries.size());
+    for (std::size_t d = 0; d < batch.deliveries.size(); ++d) {
+      const auto &[jobs, now_ms] = batch.deliveries[d];
+      for (const NewJob &j : *jobs) {
+        ins.bind(1, j.webhook_key).bind(2, j.webhook_name).bind(3, j.project).bind(4, j.delivery_key);
+        ins.bind(5, static_cast<int64_t>(j.event_index)).bind(6, static_cast<int64_t>(j.rule_index));
+        ins.bind(7, j.rule).bind(8, j.event_id).bind(9, j.job_id).bind(10, j.request_json).bind(11, now_ms);
+        ins.step();
+        if (sqlite3_changes(db_) > 0) ++results[d].inserted;
+        else ++results[d].duplicates;
+        ins.reset();
+      }
+    }
+    tx.commit();
+    batch.results = std::move(results);
+  } catch (...) {
+    batch.error = std::current_exception();
+  }
 }
 
 int64_t Outbox::requeue_running(int64_t now_ms) {

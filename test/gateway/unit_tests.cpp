@@ -2,6 +2,9 @@
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <thread>
+
 #include "config.hpp"
 #include "dispatcher.hpp"
 #include "keystore.hpp"
@@ -168,6 +171,28 @@ TEST_CASE("outbox: a redelivered job is stored once, also after reopening") {
   Outbox o(db); // a restart
   CHECK(o.enqueue({job("id:w1", 1), job("id:w2", 1)}, 3000).inserted == 1);
   CHECK(o.gauges().queued == 3);
+}
+
+TEST_CASE("outbox: concurrent deliveries share commits, each stored exactly once") {
+  TempDir dir;
+  Outbox o((dir.path / "outbox.sqlite3").string());
+  // 8 threads deliver 50 deliveries each; every delivery is sent twice (a redelivery racing the
+  // first), so half of all inserts must come back as duplicates, whichever batch they land in.
+  std::atomic<uint64_t> inserted{0}, duplicates{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        const std::string key = "id:" + std::to_string((t / 2) * 50 + i); // threads 2k and 2k+1 collide
+        const EnqueueResult r = o.enqueue({job(key, 0), job(key, 1)}, 1000);
+        inserted += r.inserted;
+        duplicates += r.duplicates;
+      }
+    });
+  for (auto &th : threads) th.join();
+  CHECK(inserted == 400);
+  CHECK(duplicates == 400);
+  CHECK(o.gauges().queued == 400);
 }
 
 TEST_CASE("outbox: queued -> running -> done/refused, retries wait, crashes requeue") {
