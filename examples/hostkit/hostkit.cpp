@@ -109,9 +109,11 @@ PluginSet PluginSet::scan(const std::vector<std::string> &dirs) {
         set.skipped_.push_back(e.what());
         continue;
       }
+      // A provider name must mean one thing: a plugin offering one already offered is refused.
       std::string clash;
       for (const rdwh_provider_info_t *info : plugin->providers())
-        if (const Plugin *other = set.find(info->name)) clash = std::string(info->name) + " (already offered by " + other->path() + ")";
+        if (const Plugin *other = set.find(info->name))
+          clash += (clash.empty() ? "" : ", ") + std::string(info->name) + " (already offered by " + other->path() + ")";
       if (!clash.empty()) {
         set.skipped_.push_back(path + ": refused: duplicate provider " + clash);
         continue;
