@@ -19,7 +19,7 @@ const std::string secret = "lDQHScfUeXUKaQRNF+8XIiDKZ7XX3itBAYzwU0TARw8lJqRnkKl2
 const std::string good = "v1=0c0b9495b893a39e70d1fea2fe11fbe0a825f88b9f67846f6cc07dd2bc5476cd";
 
 std::string read(const std::string &name) {
-  std::ifstream in(RDWH_TEST_DATA_DIR "/../../examples/deliveries/" + name, std::ios::binary);
+  std::ifstream in(RDWH_SOURCE_DIR "/examples/deliveries/" + name, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 

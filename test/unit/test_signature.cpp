@@ -14,7 +14,7 @@ const std::string good = "v1=0c0b9495b893a39e70d1fea2fe11fbe0a825f88b9f67846f6cc
 const std::string bad = "v1=7020c8a7ec668a9b7012bc3dd82e483394b038f4230acc6785efbf2a7d8bcaf5";
 
 std::string vector_body() {
-  std::ifstream in(RDWH_TEST_DATA_DIR "/../../examples/deliveries/v3-incident.priority_updated-gopagerduty.json",
+  std::ifstream in(RDWH_SOURCE_DIR "/examples/deliveries/v3-incident.priority_updated-gopagerduty.json",
                    std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
