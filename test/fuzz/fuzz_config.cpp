@@ -66,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     rapidjson::Document check;
     check.Parse(explanation.data(), explanation.size());
     FUZZ_CHECK(!check.HasParseError());
-    for (const rules::Job &job : evaluation.jobs) FUZZ_CHECK(!job.job_id.empty());
+    for (const rules::Job &job : evaluation.jobs) FUZZ_CHECK(job.job_id.size != 0);
     if (evaluation.limit_exceeded) FUZZ_CHECK(evaluation.jobs.empty());
   } catch (const LimitError &) {
     return 0;
