@@ -301,6 +301,14 @@ TEST_CASE("${KS:...} references are replaced from key storage and never quoted",
     CHECK_THAT(error.what(), Contains("rules[0].policy"));
     CHECK_THAT(error.what(), !Contains("s3cr3t"));
   }
+  // A list holding a key-storage value, where a boolean belongs: named by its type, not quoted.
+  try {
+    compile(R"({"rules":[{"debug":[{"value":"${KS:keys/token}"}]}]})", options);
+    FAIL("expected a config error");
+  } catch (const rdwh::ConfigError &error) {
+    CHECK_THAT(error.what(), Contains("rules[0].debug: must be true or false, not a list"));
+    CHECK_THAT(error.what(), !Contains("s3cr3t"));
+  }
   CHECK_THROWS_WITH(compile(R"({"rules":[{"user":"${KS:keys/absent}"}]})", options),
                     Contains("rules[0].user: key storage has no key 'keys/absent'"));
   CHECK_THROWS_WITH(compile(R"({"rules":[{"user":"${KS:keys/x}"}]})"), Contains("host provides none"));

@@ -78,6 +78,8 @@ public:
   // A value for an error message: quoted, shortened, or hidden when it is a secret.
   std::string shown(const Value &v) const {
     if (from_key_storage_.count(&v)) return "(a value from key storage)";
+    // A list or map is named by its type, never quoted: it may hold a key-storage value.
+    if (v.IsObject() || v.IsArray()) return std::string("a ") + json::type_name(v);
     std::string text = json::to_text(v);
     if (text.size() > 80) text = text.substr(0, 77) + "...";
     return "'" + text + "'";
