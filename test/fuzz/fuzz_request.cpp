@@ -227,7 +227,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   case RDWH_VERDICT_SIGNATURE_INVALID: FUZZ_CHECK(http == 403); break;
   case RDWH_VERDICT_TOO_LARGE: FUZZ_CHECK(http == 413); break;
   case RDWH_VERDICT_LIMIT_EXCEEDED: FUZZ_CHECK(http == 400 || http == 431); break;
-  default: FUZZ_CHECK(!"unknown verdict");
+  default: FUZZ_CHECK(false); // an unknown verdict
   }
   if (result->verdict != RDWH_VERDICT_ACCEPTED) FUZZ_CHECK(result->job_count == 0);
   if (kHandlers[which].signed_ && result->verdict == RDWH_VERDICT_ACCEPTED)
