@@ -26,7 +26,7 @@ struct ListenAddress {
 struct HttpSettings {
   ListenAddress listen;
   size_t max_body_bytes = 1024 * 1024; // PagerDuty never sends more than 256 KB
-  unsigned threads = 4;
+  unsigned threads = 16; // a delivery mostly waits for its commit: more threads, bigger group commits
   unsigned connection_timeout_s = 10;  // idle or slow connections are closed after this
   unsigned max_connections = 256;
   unsigned shutdown_grace_s = 10;      // how long SIGTERM waits for in-flight requests

@@ -112,6 +112,18 @@ private:
   bool done_ = false;
 };
 
+// PRAGMA synchronous=FULL for the scope (transactions opened in it), NORMAL again after.
+class SynchronousFull {
+public:
+  explicit SynchronousFull(sqlite3 *db) : db_(db) {
+    if (sqlite3_exec(db, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr) != SQLITE_OK) fail(db, "synchronous");
+  }
+  ~SynchronousFull() { sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr); }
+
+private:
+  sqlite3 *db_;
+};
+
 OutboxJob read_job(const Stmt &s) {
   OutboxJob j;
   j.id = s.i64(0);
@@ -158,9 +170,10 @@ Outbox::Outbox(const std::string &path) {
       Stmt wal(db_, "PRAGMA journal_mode=WAL");
       if (!wal.step() || wal.text(0) != "wal") throw OutboxError(path + ": cannot switch to WAL mode");
     }
-    // FULL: a commit is on disk (fsync'd) before the delivery is answered 2xx, so even a power
-    // loss cannot lose an acknowledged job.
-    if (sqlite3_exec(db_, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr) != SQLITE_OK ||
+    // NORMAL for the dispatcher's bookkeeping (WAL: durable across a process crash, and a power
+    // loss can at worst forget a recent `done`, which re-runs that job: the same at-least-once
+    // window as a crash before `done`). Deliveries commit with FULL (commit_batch).
+    if (sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr) != SQLITE_OK ||
         sqlite3_exec(db_, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK)
       fail(db_, path + ": schema");
     reader_ = open_connection(path);
@@ -210,6 +223,9 @@ EnqueueResult Outbox::enqueue(const std::vector<NewJob> &jobs, int64_t now_ms) {
 void Outbox::commit_batch(Batch &batch) {
   try {
     std::lock_guard lock(mu_);
+    // FULL: the commit is on disk (fsync'd) before any of these deliveries is answered 2xx, so
+    // even a power loss cannot lose an acknowledged job.
+    SynchronousFull durable(db_);
     Transaction tx(db_);
     // ON CONFLICT ... DO NOTHING is INSERT OR IGNORE restricted to the identity key: a redelivered
     // job is skipped, while any other constraint failure still fails the delivery.

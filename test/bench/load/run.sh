@@ -140,7 +140,7 @@ standin_runs() { local n; n=$(grep -c '"status":200' "$STANDIN_RECORD" 2>/dev/nu
 standin_has_runs() { (($(standin_runs) >= $1)); }
 
 # gateway_config DIR RUNDECK_TIMEOUT_S: one webhook whose one rule matches the delivery (one job
-# per delivery), one whose rule does not. Defaults otherwise (http.threads 4, logLevel info).
+# per delivery), one whose rule does not. Defaults otherwise (http.threads 16, logLevel info).
 gateway_config() {
   local d=$1 timeout=$2
   mkdir -p "$d/keys/pd"
