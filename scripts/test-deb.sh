@@ -10,7 +10,7 @@ scripts/setup-debian.sh
 command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 cmake --preset deb >/dev/null
 cmake --build --preset deb -j "$(nproc)" >/dev/null
-(cd build/deb && cpack -G DEB >/dev/null)
+cpack --preset deb >/dev/null
 deb=$(ls build/deb/rdwh_*.deb)
 
 if [ ! -x "$root/usr/bin/apt-get" ]; then
