@@ -365,8 +365,9 @@ Config load_config(const std::string &path) {
   const Value *outbox = nullptr;
   if (root.object("outbox", outbox)) {
     Obj o(*outbox, "outbox", p);
-    o.allow_only({"retainDoneHours"});
+    o.allow_only({"retainDoneHours", "busyTimeoutMs"});
     o.integer("retainDoneHours", c.outbox.retain_done_hours, 1, 24 * 3650);
+    o.integer("busyTimeoutMs", c.outbox.busy_timeout_ms, 100, 60000);
   }
   if (root.str("logLevel", c.log_level, false) && c.log_level != "debug" && c.log_level != "info" &&
       c.log_level != "warn" && c.log_level != "error")

@@ -50,6 +50,9 @@ struct OutboxSettings {
   // Finished ("done") jobs are deleted after this many hours; they are the memory that makes a
   // redelivery a no-op, so keep it well above PagerDuty's 48 h retry period. Refused jobs stay.
   int64_t retain_done_hours = 7 * 24;
+  // How long a commit waits for another holder of the database's write lock before the delivery
+  // is answered 503 (PagerDuty then retries it).
+  int64_t busy_timeout_ms = 2000;
 };
 
 // One webhook, in the shape of Rundeck's webhook API/export.

@@ -121,7 +121,7 @@ int check(const std::string &path) {
 int list_jobs(const std::string &path, const std::string &status) {
   try {
     const Config c = load_config(path);
-    Outbox outbox(outbox_path(c));
+    Outbox outbox(outbox_path(c), static_cast<int>(c.outbox.busy_timeout_ms));
     for (const OutboxJob &j : outbox.list(status)) {
       rapidjson::StringBuffer buf;
       rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -204,7 +204,7 @@ int serve(const std::string &path) {
     // The outbox holds incident data: a state directory made here is for its owner only.
     if (std::filesystem::create_directories(cfg.state_dir))
       std::filesystem::permissions(cfg.state_dir, std::filesystem::perms::owner_all);
-    outbox = std::make_unique<Outbox>(outbox_path(cfg));
+    outbox = std::make_unique<Outbox>(outbox_path(cfg), static_cast<int>(cfg.outbox.busy_timeout_ms));
     if (const int64_t n = outbox->requeue_running(now_ms()))
       log::warn("jobs left running by the previous process are queued again (they may run twice)", {{"jobs", n}});
   } catch (const std::exception &e) {

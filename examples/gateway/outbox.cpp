@@ -10,7 +10,6 @@ namespace {
 
 // How long a statement waits for a lock held by another connection (an operator's sqlite3, a
 // --jobs listing) before failing: a delivery then gets 503 and PagerDuty retries it later.
-constexpr int kBusyTimeoutMs = 2000;
 
 const char *const kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS jobs (
@@ -150,7 +149,7 @@ OutboxJob read_job(const Stmt &s) {
 
 } // namespace
 
-sqlite3 *Outbox::open_connection(const std::string &path) {
+sqlite3 *Outbox::open_connection(const std::string &path, int busy_timeout_ms) {
   sqlite3 *db = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -159,13 +158,13 @@ sqlite3 *Outbox::open_connection(const std::string &path) {
     sqlite3_close(db);
     throw OutboxError(path + ": cannot open: " + why);
   }
-  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  sqlite3_busy_timeout(db, busy_timeout_ms);
   return db;
 }
 
-Outbox::Outbox(const std::string &path) {
+Outbox::Outbox(const std::string &path, int busy_timeout_ms) {
   try {
-    db_ = open_connection(path);
+    db_ = open_connection(path, busy_timeout_ms);
     {
       Stmt wal(db_, "PRAGMA journal_mode=WAL");
       if (!wal.step() || wal.text(0) != "wal") throw OutboxError(path + ": cannot switch to WAL mode");
@@ -176,7 +175,7 @@ Outbox::Outbox(const std::string &path) {
     if (sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr) != SQLITE_OK ||
         sqlite3_exec(db_, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK)
       fail(db_, path + ": schema");
-    reader_ = open_connection(path);
+    reader_ = open_connection(path, busy_timeout_ms);
     if (sqlite3_exec(reader_, "PRAGMA query_only=1", nullptr, nullptr, nullptr) != SQLITE_OK)
       fail(reader_, path + ": reader");
   } catch (...) {

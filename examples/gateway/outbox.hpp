@@ -58,8 +58,9 @@ struct OutboxJob {
 
 class Outbox {
 public:
-  // Opens (creating if needed) the database file. Throws OutboxError.
-  explicit Outbox(const std::string &path);
+  // Opens (creating if needed) the database file. A write waits up to busy_timeout_ms for a lock
+  // another process holds, then fails. Throws OutboxError.
+  explicit Outbox(const std::string &path, int busy_timeout_ms = 2000);
   ~Outbox();
   Outbox(const Outbox &) = delete;
   Outbox &operator=(const Outbox &) = delete;
@@ -100,7 +101,7 @@ private:
   };
   void commit_batch(Batch &batch);
 
-  static sqlite3 *open_connection(const std::string &path);
+  static sqlite3 *open_connection(const std::string &path, int busy_timeout_ms);
   void finish_attempt(int64_t id, const char *status, int64_t next_attempt_ms, std::string_view execution_id,
                       int64_t http_status, std::string_view reason, int64_t now_ms);
 

@@ -140,6 +140,7 @@ write_config() {
   "stateDir": "state",
   "keyStorageDir": "keys",
   "http": ${2:-{\}},
+  "outbox": ${3:-{\}},
   "rundeck": {"url": "http://127.0.0.1:$RD_PORT", "apiVersion": 41, "authTokenFile": "rundeck.token",
               "connectTimeoutSeconds": 2, "timeoutSeconds": 10,
               "retry": {"initialDelayMs": 50, "maxDelayMs": 400}},
@@ -386,7 +387,8 @@ scenario_crash_during_run() {
 
 scenario_outbox_locked() {
   start_standin
-  write_config "$(webhook PagerDuty tok-pd)"
+  # A long lock wait keeps the delivery in flight long enough to be seen, even on a loaded machine.
+  write_config "$(webhook PagerDuty tok-pd)" '{}' '{"busyTimeoutMs": 8000}'
   start_gateway
   step "another process holds the outbox's write lock: /healthz says 503"
   "$LOCKDB" "$T/state/outbox.sqlite3" >"$T/lock.out" 2>&1 </dev/null &
