@@ -48,6 +48,7 @@ token_file=${RUNDECK_TOKEN_FILE:-$demo/rundeck.token}
 if [ -z "$rundeck_url" ]; then
   # No Rundeck given: a stand-in for its job run API records every run request.
   : >"$demo/rundeck-runs.jsonl"
+  rm -f "$demo/standin.port" # a previous run's port must not be read for this one's
   "$bin/rdwh-rundeck-standin" --record "$demo/rundeck-runs.jsonl" --port-file "$demo/standin.port" &
   pids+=($!)
   for _ in $(seq 50); do [ -s "$demo/standin.port" ] && break; sleep 0.1; done
