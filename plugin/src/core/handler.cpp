@@ -6,7 +6,6 @@
 
 #include <fmt/format.h>
 
-#include <strings.h>
 
 namespace rdwh {
 namespace {
@@ -140,9 +139,7 @@ Outcome Handler::handle(const rules::Delivery &delivery, bool explain) const {
 
   // The signature covers the raw bytes: check it before reading anything else of the body.
   if (!signing_keys_.empty()) {
-    std::vector<std::string_view> signatures;
-    for (const auto &[name, value] : delivery.headers)
-      if (name.size() == 21 && strncasecmp(name.data(), "X-PagerDuty-Signature", 21) == 0) signatures.push_back(value);
+    const std::vector<std::string_view> signatures = delivery.header_values("X-PagerDuty-Signature");
     if (body.empty()) return reject(Verdict::malformed, 400, "empty request body");
     switch (crypto::verify_pagerduty_signature(signatures, body, signing_keys_)) {
     case crypto::SignatureCheck::valid: break;

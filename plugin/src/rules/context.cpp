@@ -15,10 +15,11 @@ std::string_view Delivery::header(std::string_view name) const {
   return {};
 }
 
-bool Delivery::has_header(std::string_view name) const {
-  for (const auto &h : headers)
-    if (iequals(h.first, name)) return true;
-  return false;
+std::vector<std::string_view> Delivery::header_values(std::string_view name) const {
+  std::vector<std::string_view> values;
+  for (const auto &[n, v] : headers)
+    if (iequals(n, name)) values.push_back(v);
+  return values;
 }
 
 } // namespace rdwh::rules

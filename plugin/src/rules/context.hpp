@@ -23,7 +23,8 @@ struct Delivery {
 
   // The first header of that name (case-insensitive), or an empty view.
   std::string_view header(std::string_view name) const;
-  bool has_header(std::string_view name) const;
+  // Every value of the headers of that name (case-insensitive), in order.
+  std::vector<std::string_view> header_values(std::string_view name) const;
 };
 
 // One event: a batch item (or the whole payload), which is `$` and `data` for the rules.
