@@ -734,3 +734,13 @@ TEST_CASE("jsonpath: one compiled path evaluated from many threads", "[jsonpath]
   for (std::thread &t : threads) t.join();
   CHECK(good.load() == 800);
 }
+
+TEST_CASE("regex repetition counts and escaped numbers are bounded", "[jsonpath]") {
+  using rdwh::json::JsonPath;
+  CHECK_THROWS_AS(JsonPath::compile("$.a[?(@.b =~ /x{18446744073709551616}/)]"), rdwh::SyntaxError);
+  CHECK_THROWS_AS(JsonPath::compile("$.a[?(@.b =~ /x{1,99999}/)]"), rdwh::SyntaxError);
+  CHECK_THROWS_AS(JsonPath::compile("$.a[?(@.b =~ /\\123456/)]"), rdwh::SyntaxError);
+  CHECK_NOTHROW(JsonPath::compile("$.a[?(@.b =~ /x{2,9999}/)]"));
+  CHECK_NOTHROW(JsonPath::compile("$.a[?(@.b =~ /555123456789/)]")); // literal digits are fine
+  CHECK_NOTHROW(JsonPath::compile("$.a[?(@.b =~ /\\{123456/)]"));  // an escaped brace opens no count
+}

@@ -638,6 +638,32 @@ private:
     return Value(d);
   }
 
+  // Repetition counts (`{n,m}`) and escaped numbers (`\12`) over 4 digits are refused: libstdc++'s
+  // regex compiler overflows a signed integer on huge ones (undefined behaviour), and a count in
+  // the thousands already builds an automaton as large as the count.
+  void checkRegexCounts(const std::string &pattern, std::size_t start) {
+    bool in_braces = false, after_escape = false;
+    std::size_t digits = 0;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+      const char c = pattern[i];
+      const bool counted = in_braces || after_escape;
+      if (c >= '0' && c <= '9' && counted) {
+        if (++digits > 4) fail("regex repetition counts and escaped numbers are limited to 4 digits", start);
+        continue;
+      }
+      digits = 0;
+      after_escape = false;
+      if (c == '\\' && i + 1 < pattern.size()) {
+        if (pattern[i + 1] >= '0' && pattern[i + 1] <= '9') after_escape = true;
+        else ++i; // an escaped character: never a brace or a count
+      } else if (c == '{') {
+        in_braces = true;
+      } else if (c == '}') {
+        in_braces = false;
+      }
+    }
+  }
+
   // `/pattern/flags` after `=~`. The pattern is passed to std::regex as written (`\/` is an
   // ECMAScript identity escape for `/`). Only the `i` flag is supported.
   std::regex parseRegex() {
@@ -655,6 +681,7 @@ private:
         pattern.push_back(s_[pos_++]);
       }
     }
+    checkRegexCounts(pattern, start);
     auto flags = kRegexSyntax;
     while (isAlpha(peek())) {
       if (peek() != 'i') fail(std::string("unsupported regex flag '") + peek() + "'", pos_);
