@@ -283,6 +283,24 @@ template <class Writer> void write_result(Writer &w, const rdwh_result_t &r, boo
       w.Key("eventId");
       write_str(w, job.event_id);
     }
+    if (RDWH_HAS_FIELD(&job, rdwh_job_t, event_time_unix_ms)) { // ABI 1.1
+      if (job.event_key.size) {
+        w.Key("eventKey");
+        write_str(w, job.event_key);
+      }
+      w.Key("ruleKey");
+      write_str(w, job.rule_key);
+      if (job.resource_id.size) {
+        w.Key("resourceId");
+        write_str(w, job.resource_id);
+      }
+      if (job.event_time_unix_ms) {
+        w.Key("eventTimeMs");
+        w.Int64(job.event_time_unix_ms);
+      }
+      w.Key("signed");
+      w.Bool((job.flags & RDWH_JOB_SIGNED) != 0);
+    }
     w.EndObject();
   }
   w.EndArray();

@@ -98,6 +98,63 @@ TEST_CASE("a signed delivery through the ABI gives its job; results release clea
   m.entry->destroy(nullptr); // no-op
 }
 
+TEST_CASE("ABI 1.1 job identities: signed event key, stable rule key, resource and time", "[abi]") {
+  Module m;
+  TestHost host;
+  const std::string config = R"({"keyStoragePath":"keys/pd","eventIdKey":"$.event.data.number","rules":[
+    {"name":"same","jobId":"j1"},{"name":"same","jobId":"j2"},{"uuid":"72fbadce-1","name":"u","jobId":"j3"}]})";
+  rdwh_handler_t *h = create_ok(m, "pagerduty-V3-run-job", config, &host.host);
+  // An unsigned header never outranks the id inside the signed body.
+  Delivery d(signed_body(), {{"X-PagerDuty-Signature", good_signature}, {"X-Webhook-Id", "replayed-id"}});
+  const rdwh_result_t *r = nullptr;
+  rdwh_error_t err = new_error();
+  REQUIRE(m.entry->handle(h, &d.request, &r, &err) == RDWH_STATUS_OK);
+  REQUIRE(r->job_count == 3);
+  std::vector<std::string> rule_keys;
+  for (size_t i = 0; i < 3; ++i) {
+    const rdwh_job_t &job = *r->jobs[i];
+    REQUIRE(RDWH_HAS_FIELD(&job, rdwh_job_t, event_time_unix_ms));
+    CHECK((job.flags & RDWH_JOB_SIGNED) != 0);
+    CHECK(text(job.event_id) == "2"); // eventIdKey names the event for Rundeck
+    CHECK(text(job.event_key) == "01BWDWL3NYY7LUFPZCC28QUCMK");
+    CHECK(text(job.resource_id) == "PGR0VU2");
+    CHECK(job.event_time_unix_ms == 1619458587458); // 2021-04-26T17:36:27.458Z
+    rule_keys.push_back(text(job.rule_key));
+  }
+  CHECK(rule_keys == std::vector<std::string>{"same", "same#2", "72fbadce-1"});
+  m.entry->release_result(h, r);
+  m.entry->destroy(h);
+
+  // V2: each message is its own event, keyed by its id, about its incident; unsigned.
+  rdwh_handler_t *v2 = create_ok(m, "pagerduty-run-job", R"({"rules":[{"name":"all","jobId":"j"}]})", &host.host);
+  Delivery batch(R"({"messages":[{"id":"m1","created_on":"2024-05-01T12:00:00Z","incident":{"id":"PI1"}},)"
+                 R"({"id":"m2","incident":{"id":"PI2"}}]})",
+                 {{"X-Webhook-Id", "hdr"}});
+  REQUIRE(m.entry->handle(v2, &batch.request, &r, &err) == RDWH_STATUS_OK);
+  REQUIRE(r->job_count == 2);
+  CHECK((r->jobs[0]->flags & RDWH_JOB_SIGNED) == 0);
+  CHECK(text(r->jobs[0]->event_key) == "m1");
+  CHECK(text(r->jobs[1]->event_key) == "m2");
+  CHECK(text(r->jobs[0]->resource_id) == "PI1");
+  CHECK(r->jobs[0]->event_time_unix_ms == 1714564800000);
+  CHECK(r->jobs[1]->event_time_unix_ms == 0);
+  m.entry->release_result(v2, r);
+  m.entry->destroy(v2);
+
+  // Nothing in the body identifies the event: the header, else nothing (the host decides).
+  rdwh_handler_t *adv = create_ok(m, "advanced-run-job", R"({"rules":[{"name":"all","jobId":"j"}]})", &host.host);
+  Delivery with_header("{}", {{"X-Webhook-Id", "hdr-1"}});
+  REQUIRE(m.entry->handle(adv, &with_header.request, &r, &err) == RDWH_STATUS_OK);
+  CHECK(text(r->jobs[0]->event_key) == "hdr-1");
+  CHECK(r->jobs[0]->resource_id.size == 0);
+  m.entry->release_result(adv, r);
+  Delivery bare("{}");
+  REQUIRE(m.entry->handle(adv, &bare.request, &r, &err) == RDWH_STATUS_OK);
+  CHECK(r->jobs[0]->event_key.size == 0);
+  m.entry->release_result(adv, r);
+  m.entry->destroy(adv);
+}
+
 TEST_CASE("rejected deliveries are results, not failed calls", "[abi]") {
   Module m;
   TestHost host;

@@ -36,7 +36,12 @@ static_assert(offsetof(rdwh_job_t, options) == 64);
 static_assert(offsetof(rdwh_job_t, option_count) == 72);
 static_assert(offsetof(rdwh_job_t, filter) == 80);
 static_assert(offsetof(rdwh_job_t, as_user) == 96);
-static_assert(sizeof(rdwh_job_t) == 112);
+static_assert(offsetof(rdwh_job_t, flags) == 112);
+static_assert(offsetof(rdwh_job_t, event_key) == 120);
+static_assert(offsetof(rdwh_job_t, rule_key) == 136);
+static_assert(offsetof(rdwh_job_t, resource_id) == 152);
+static_assert(offsetof(rdwh_job_t, event_time_unix_ms) == 168);
+static_assert(sizeof(rdwh_job_t) == 176);
 
 static_assert(offsetof(rdwh_result_t, verdict) == 4);
 static_assert(offsetof(rdwh_result_t, http_status) == 8);
@@ -64,5 +69,6 @@ static_assert(sizeof(rdwh_plugin_entry_t) == 80);
 static_assert(RDWH_STATUS_OK == 0 && RDWH_STATUS_INVALID_CONFIG == 8);
 static_assert(RDWH_VERDICT_ACCEPTED == 0 && RDWH_VERDICT_LIMIT_EXCEEDED == 5);
 static_assert(RDWH_REQUEST_EXPLAIN == 1);
+static_assert(RDWH_JOB_SIGNED == 1);
 
 int main() { return 0; }

@@ -61,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::string logged;
   auto log = [&](const std::string &line) { logged += line; };
   try {
-    rules::Evaluation evaluation = rules::evaluate(*config, doc, delivery, nullptr, true, log);
+    rules::Evaluation evaluation = rules::evaluate(*config, doc, delivery, {}, true, log);
     const std::string explanation = rules::explanation_json(evaluation);
     rapidjson::Document check;
     check.Parse(explanation.data(), explanation.size());

@@ -214,7 +214,7 @@ TEST_CASE("hardening: explanations cut long received lists", "[hardening][limits
   auto config = rules::compile_config(R"({"rules":[{"name":"r","jobId":"j","conditions":[
       {"path":"$..*","condition":"exists","value":"."}]}]})", {});
   rules::Delivery d = delivery(body);
-  auto evaluation = rules::evaluate(config, doc, d, nullptr, true, {});
+  auto evaluation = rules::evaluate(config, doc, d, {}, true, {});
   const std::string json = rules::explanation_json(evaluation);
   CHECK(json.size() < 400000); // not 51 copies of 100 KB
   CHECK_THAT(json, Contains("more values not shown)"));

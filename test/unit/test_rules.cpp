@@ -17,7 +17,7 @@ Config compile(const std::string &text, CompileOptions options = {}) { return co
 // Evaluates `config` against `payload` and returns the fired rules' names, in order.
 std::vector<std::string> fired(const Config &config, const std::string &payload, Delivery delivery = {}) {
   auto doc = parse_json(payload);
-  auto evaluation = evaluate(config, doc, delivery, nullptr, false, {});
+  auto evaluation = evaluate(config, doc, delivery, {}, false, {});
   std::vector<std::string> names;
   for (const Job &job : evaluation.jobs) names.push_back(job.rule->name);
   return names;
@@ -143,7 +143,7 @@ TEST_CASE("jobs carry rendered options, filter, user and the event id", "[rules]
   auto doc = parse_json(incident);
   Delivery delivery;
   delivery.headers = {{"X-Webhook-Id", "wh-9"}};
-  auto evaluation = evaluate(config, doc, delivery, nullptr, false, {});
+  auto evaluation = evaluate(config, doc, delivery, {}, false, {});
   REQUIRE(evaluation.jobs.size() == 1);
   const auto job = rdwh::test::jobs_of(evaluation)[0];
   CHECK(job.job_id == "P1-job");
@@ -158,7 +158,7 @@ TEST_CASE("jobs carry rendered options, filter, user and the event id", "[rules]
 TEST_CASE("job options may also be a map of name to value", "[rules]") {
   auto config = compile(R"({"rules":[{"name":"r","jobId":"j","jobOptions":{"id":"$.event.data.id","n":3}}]})");
   auto doc = parse_json(incident);
-  auto evaluation = evaluate(config, doc, Delivery{}, nullptr, false, {});
+  auto evaluation = evaluate(config, doc, Delivery{}, {}, false, {});
   REQUIRE(evaluation.jobs.size() == 1);
   CHECK(rdwh::test::jobs_of(evaluation)[0].options == std::vector<std::pair<std::string, std::string>>{{"id", "P1"}, {"n", "3"}});
   CHECK_THROWS_WITH(compile(R"({"rules":[{"jobOptions":{"x":[1]}}]})"), Contains("rules[0].jobOptions.x: must be a string"));
@@ -167,7 +167,7 @@ TEST_CASE("job options may also be a map of name to value", "[rules]") {
 TEST_CASE("a rule without a job fires nothing and says why", "[rules]") {
   auto config = compile(R"({"rules":[{"name":"PagerDuty Example Action","jobId":"","conditions":[]}]})");
   auto doc = parse_json(incident);
-  auto evaluation = evaluate(config, doc, Delivery{}, nullptr, true, {});
+  auto evaluation = evaluate(config, doc, Delivery{}, {}, true, {});
   CHECK(evaluation.jobs.empty());
   CHECK_THAT(explanation_json(evaluation), Contains("the rule has no job"));
 }
@@ -179,7 +179,7 @@ TEST_CASE("batch keys split and flatten; event ids come from eventIdKey, header,
   auto own_id = rdwh::json::JsonPath::compile("$.id");
 
   auto v2 = compile(R"({"batchKey":"messages","rules":[{"name":"t","jobId":"j","conditions":[{"path":"$.event","condition":"equals","value":"incident.trigger"}]}]})");
-  auto e1 = evaluate(v2, doc, Delivery{}, &own_id, false, {});
+  auto e1 = evaluate(v2, doc, Delivery{}, {&own_id}, false, {});
   REQUIRE(e1.jobs.size() == 2);
   CHECK(rdwh::test::jobs_of(e1)[0].event_id == "m1");
   CHECK(rdwh::test::jobs_of(e1)[0].event_index == 0);
@@ -188,21 +188,21 @@ TEST_CASE("batch keys split and flatten; event ids come from eventIdKey, header,
 
   Delivery with_header;
   with_header.headers = {{"x-webhook-id", "delivery-7"}};
-  auto e2 = evaluate(v2, doc, with_header, &own_id, false, {});
+  auto e2 = evaluate(v2, doc, with_header, {&own_id}, false, {});
   CHECK(rdwh::test::jobs_of(e2)[0].event_id == "delivery-7");
 
   auto keyed = compile(R"({"batchKey":"$.messages","eventIdKey":"$.event","rules":[{"name":"all","jobId":"j"}]})");
-  auto e3 = evaluate(keyed, doc, with_header, &own_id, false, {});
+  auto e3 = evaluate(keyed, doc, with_header, {&own_id}, false, {});
   REQUIRE(e3.jobs.size() == 3);
   CHECK(rdwh::test::jobs_of(e3)[1].event_id == "incident.resolve");
 
   auto deep = compile(R"({"batchKey":"$.nested.items[*].alerts","rules":[{"name":"r","jobId":"j","jobOptions":[{"name":"a","value":"$.a"}]}]})");
-  auto e4 = evaluate(deep, doc, Delivery{}, nullptr, false, {});
+  auto e4 = evaluate(deep, doc, Delivery{}, {}, false, {});
   REQUIRE(e4.jobs.size() == 3);
   CHECK(rdwh::test::jobs_of(e4)[2].options[0].second == "3");
 
   auto missing = compile(R"({"batchKey":"$.nothing","rules":[{"name":"r","jobId":"j"}]})");
-  auto e5 = evaluate(missing, doc, Delivery{}, nullptr, true, {});
+  auto e5 = evaluate(missing, doc, Delivery{}, {}, true, {});
   CHECK(e5.jobs.empty());
   CHECK_THAT(e5.error, Contains("Batch Key Path Missing"));
 }
@@ -210,13 +210,13 @@ TEST_CASE("batch keys split and flatten; event ids come from eventIdKey, header,
 TEST_CASE("limits: batch items and rendered value size", "[rules][limits]") {
   auto doc = parse_json(R"({"items":[1,2,3,4,5],"text":"0123456789"})");
   auto config = compile(R"({"batchKey":"$.items","limits":{"maxBatchItems":4},"rules":[{"name":"r","jobId":"j"}]})");
-  auto e = evaluate(config, doc, Delivery{}, nullptr, false, {});
+  auto e = evaluate(config, doc, Delivery{}, {}, false, {});
   CHECK(e.limit_exceeded);
   CHECK(e.jobs.empty());
   CHECK_THAT(e.error, Contains("more than 4 items"));
 
   auto values = compile(R"({"limits":{"maxValueBytes":5},"rules":[{"name":"r","jobId":"j","jobOptions":[{"name":"t","value":"$.text"}]}]})");
-  auto e2 = evaluate(values, doc, Delivery{}, nullptr, false, {});
+  auto e2 = evaluate(values, doc, Delivery{}, {}, false, {});
   CHECK(e2.limit_exceeded);
   CHECK_THAT(e2.error, Contains("over 5 bytes"));
 
@@ -230,7 +230,7 @@ TEST_CASE("the explanation shows every condition with the value received", "[rul
       {"path":"$.event.data.urgency","condition":"equals","value":"low"},
       {"path":"$.event.data.nope","condition":"exists","value":"."}]},{"name":"off","enabled":false}]})");
   auto doc = parse_json(incident);
-  auto evaluation = evaluate(config, doc, Delivery{}, nullptr, true, {});
+  auto evaluation = evaluate(config, doc, Delivery{}, {}, true, {});
   auto explained = parse_json(explanation_json(evaluation));
   REQUIRE(explained.IsArray());
   const auto &rules = explained[0]["rules"];
@@ -250,7 +250,7 @@ TEST_CASE("debug rules log their evaluation", "[rules]") {
   auto config = compile(R"({"rules":[{"name":"dbg","debug":true,"jobId":"j","conditions":[{"path":"$.event.data.urgency","condition":"equals","value":"low"}]}]})");
   auto doc = parse_json(incident);
   std::vector<std::string> lines;
-  evaluate(config, doc, Delivery{}, nullptr, false, [&](const std::string &l) { lines.push_back(l); });
+  evaluate(config, doc, Delivery{}, {}, false, [&](const std::string &l) { lines.push_back(l); });
   REQUIRE(lines.size() == 1);
   CHECK_THAT(lines[0], Contains("rule 'dbg' on event 0") && Contains("not satisfied") && Contains("received 'high'"));
 }
@@ -291,7 +291,7 @@ TEST_CASE("${KS:...} references are replaced from key storage and never quoted",
   };
   auto config = compile(R"({"rules":[{"name":"r","jobId":"j","jobOptions":[{"name":"token","value":"Bearer ${KS:keys/token}"}]}]})", options);
   auto doc = parse_json("{}");
-  auto e = evaluate(config, doc, Delivery{}, nullptr, false, {});
+  auto e = evaluate(config, doc, Delivery{}, {}, false, {});
   CHECK(e.option_value(e.jobs[0], 0) == "Bearer s3cr3t-value");
 
   try {

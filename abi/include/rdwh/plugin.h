@@ -96,6 +96,13 @@ enum {
   RDWH_VERDICT_LIMIT_EXCEEDED = 5     /* another limit exceeded: nesting, batch size... (400), headers (431) */
 };
 
+/* Flags of rdwh_job_t.flags (ABI 1.1). */
+enum {
+  /* The delivery's signature was verified: event_key, resource_id and event_time_unix_ms were read
+   * from bytes the sender signed. */
+  RDWH_JOB_SIGNED = 1u << 0
+};
+
 /* One job option: name and rendered value. OWNERSHIP/LIFETIME: as the rdwh_job_t holding it. */
 typedef struct rdwh_option {
   rdwh_str_t name;
@@ -115,6 +122,18 @@ typedef struct rdwh_job {
   size_t option_count;
   rdwh_str_t filter;             /* node filter override; size 0 = none */
   rdwh_str_t as_user;            /* user to run as; size 0 = none */
+  /* ABI 1.1 (read behind RDWH_HAS_FIELD): what a host needs to run each job exactly once, in order. */
+  uint32_t flags;                /* RDWH_JOB_* */
+  rdwh_str_t event_key;          /* what identifies the event across redeliveries, for de-duplication:
+                                    the event's own id in the body (V3 event.id, V2 message id), else
+                                    the eventIdKey value, else the X-Webhook-Id header; size 0 = nothing
+                                    identifies it */
+  rdwh_str_t rule_key;           /* the rule's identity, stable when rules are reordered: its uuid, else
+                                    its name (a repeated name gets "#2", "#3"... in config order) */
+  rdwh_str_t resource_id;        /* the PagerDuty resource (incident) the event is about (V3
+                                    event.data.id, V2 incident.id); a host starts the jobs of one
+                                    resource in event order; size 0 = none */
+  int64_t event_time_unix_ms;    /* when the event happened (V3 occurred_at, V2 created_on); 0 = unknown */
 } rdwh_job_t;
 
 /* The outcome of one handle() call.

@@ -188,6 +188,11 @@ struct ResultBox {
       cj.option_count = j.rule->options.size();
       cj.filter = str(e.str(j.filter));
       cj.as_user = str(e.str(j.as_user));
+      cj.flags = outcome.signature_verified ? uint32_t{RDWH_JOB_SIGNED} : 0u;
+      cj.event_key = str(e.str(j.event_key));
+      cj.rule_key = str(j.rule->key);
+      cj.resource_id = str(e.str(j.resource_id));
+      cj.event_time_unix_ms = j.event_time_unix_ms;
       job_ptrs.push_back(&cj);
     }
     c.struct_size = sizeof c;

@@ -93,6 +93,8 @@ Handler::Handler(const providers::ProviderSpec &provider, std::string_view confi
   config_ = rules::compile_config(config, options);
   for (const std::string &warning : config_.warnings) services_.log(LogLevel::warn, warning);
   if (provider.own_event_id) own_event_id_ = json::JsonPath::compile(provider.own_event_id);
+  if (provider.resource_id) resource_id_ = json::JsonPath::compile(provider.resource_id);
+  if (provider.event_time) event_time_ = json::JsonPath::compile(provider.event_time);
 
   if (provider.signature == providers::SignatureScheme::pagerduty_v3) {
     if (config_.key_storage_path.empty()) {
@@ -110,6 +112,11 @@ Handler::Handler(const providers::ProviderSpec &provider, std::string_view confi
     services_.log(LogLevel::warn, fmt::format("{}: keyStoragePath is ignored: this provider's deliveries are not "
                                               "signed", provider.name));
   }
+}
+
+rules::EventPaths Handler::event_paths() const noexcept {
+  auto ptr = [](const std::optional<json::JsonPath> &p) { return p ? &*p : nullptr; };
+  return {ptr(own_event_id_), ptr(resource_id_), ptr(event_time_)};
 }
 
 Outcome Handler::reject(Verdict verdict, int status, std::string_view message) const {
@@ -173,8 +180,7 @@ Outcome Handler::handle(const rules::Delivery &delivery, bool explain) const {
   auto log_debug_rule = [this](const std::string &line) { services_.log(LogLevel::info, line); };
   rules::Evaluation evaluation;
   try {
-    evaluation = rules::evaluate(config_, doc, delivery, own_event_id_ ? &*own_event_id_ : nullptr, want_evaluation,
-                                 log_debug_rule);
+    evaluation = rules::evaluate(config_, doc, delivery, event_paths(), want_evaluation, log_debug_rule);
   } catch (const LimitError &e) {
     // A path selected too much or worked too long on this document: the sender's doing, so an
     // answer (400), not a failed call.
@@ -183,6 +189,7 @@ Outcome Handler::handle(const rules::Delivery &delivery, bool explain) const {
   if (evaluation.limit_exceeded) return reject(Verdict::limit_exceeded, 400, evaluation.error);
 
   Outcome out;
+  out.signature_verified = !signing_keys_.empty();
   if (want_evaluation) out.explanation = rules::explanation_json(evaluation);
   if (config_.return_processing_info) {
     rapidjson::StringBuffer buf;

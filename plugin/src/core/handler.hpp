@@ -34,6 +34,7 @@ struct Outcome {
   std::string body;
   rules::Evaluation evaluation; // the jobs to run, and what they refer to
   std::string explanation;      // JSON array, when explained
+  bool signature_verified = false; // the body's signature was checked and valid
 
   const std::vector<rules::Job> &jobs() const noexcept { return evaluation.jobs; }
 };
@@ -56,7 +57,9 @@ private:
   const Services &services_;
   rules::Config config_;
   std::vector<crypto::HmacKey> signing_keys_; // one per shared secret
-  std::optional<json::JsonPath> own_event_id_;
+  // The provider's paths to each event's own id, resource and time, compiled once.
+  std::optional<json::JsonPath> own_event_id_, resource_id_, event_time_;
+  rules::EventPaths event_paths() const noexcept;
 };
 
 } // namespace rdwh

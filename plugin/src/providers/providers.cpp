@@ -35,13 +35,15 @@ const std::vector<ProviderSpec> &all() {
   static const std::vector<ProviderSpec> specs = {
       {"pagerduty-V3-run-job", "PagerDuty: Generic V3 Webhook",
        "Run a job determined by routing rules in response to a PagerDuty V3 webhook event",
-       Shape::pagerduty_v3, SignatureScheme::pagerduty_v3, nullptr, "$.event.id", rule_engine_properties(true)},
+       Shape::pagerduty_v3, SignatureScheme::pagerduty_v3, nullptr, "$.event.id", "$.event.data.id",
+       "$.event.occurred_at", rule_engine_properties(true)},
       {"pagerduty-run-job", "PagerDuty: Generic V2 Webhook",
        "Run a job determined by routing rules in response to a PagerDuty V2 webhook event",
-       Shape::pagerduty_v2, SignatureScheme::none, "$.messages", "$.id", rule_engine_properties(false)},
+       Shape::pagerduty_v2, SignatureScheme::none, "$.messages", "$.id", "$.incident.id", "$.created_on",
+       rule_engine_properties(false)},
       {"advanced-run-job", "Advanced Run Job",
        "Run one or more jobs determined by routing rules in response to a webhook event", Shape::any_json,
-       SignatureScheme::none, nullptr, nullptr, rule_engine_properties(false)},
+       SignatureScheme::none, nullptr, nullptr, nullptr, nullptr, rule_engine_properties(false)},
   };
   return specs;
 }

@@ -35,6 +35,8 @@ struct ProviderSpec {
   SignatureScheme signature;
   const char *default_batch_key; // nullptr: none
   const char *own_event_id;      // JsonPath of the event's own id, per event; nullptr: none
+  const char *resource_id;       // JsonPath of the resource (incident) the event is about; nullptr: none
+  const char *event_time;        // JsonPath of when the event happened; nullptr: none
   std::vector<PropertySpec> properties;
 };
 

@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace rdwh::rules {
@@ -233,6 +234,7 @@ public:
     r.index = index;
     r.name = string_field(v, "name", field).value_or("");
     if (r.name.empty()) r.name = fmt::format("Rule {}", index + 1);
+    r.uuid = string_field(v, "uuid", field).value_or("");
     r.enabled = bool_field(v, "enabled", field, true);
     r.debug = bool_field(v, "debug", field, false);
     r.job_id = optional_expr(v, "jobId", field);
@@ -306,6 +308,17 @@ void read_limits(const Reader &reader, const Value &root, Config &config) {
   l.max_path_work = reader.size_field(*limits, "maxPathWork", "limits", l.max_path_work);
 }
 
+// A rule's identity must survive reordering (the host de-duplicates jobs by it): the uuid Rundeck
+// gives each rule, else its name; a repeated identity gets "#2", "#3"... in config order.
+void assign_rule_keys(std::vector<Rule> &rules) {
+  std::unordered_map<std::string, std::size_t> seen;
+  for (Rule &r : rules) {
+    std::string base = r.uuid.empty() ? r.name : r.uuid;
+    const std::size_t n = ++seen[base];
+    r.key = n == 1 ? std::move(base) : fmt::format("{}#{}", base, n);
+  }
+}
+
 } // namespace
 
 Config compile_config(std::string_view text, const CompileOptions &options) {
@@ -352,6 +365,7 @@ Config compile_config(std::string_view text, const CompileOptions &options) {
     std::size_t i = 0;
     for (const auto &r : rules->GetArray()) config.rules.push_back(reader.rule(r, i++));
   }
+  assign_rule_keys(config.rules);
   return config;
 }
 

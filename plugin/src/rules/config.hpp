@@ -66,6 +66,8 @@ struct JobOption {
 struct Rule {
   std::size_t index = 0;
   std::string name;
+  std::string uuid; // Rundeck's per-rule id; may be empty
+  std::string key;  // stable identity: uuid, else name; "#2", "#3"... on repeats (rdwh_job_t.rule_key)
   bool enabled = true;
   bool debug = false;
   std::optional<ValueExpr> job_id;

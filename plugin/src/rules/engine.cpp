@@ -1,6 +1,7 @@
 #include "rules/engine.hpp"
 
 #include "json/text.hpp"
+#include "rules/datetime.hpp"
 
 #include <fmt/format.h>
 
@@ -56,26 +57,52 @@ bool evaluate_node(const Node &node, const EventContext &ctx, NodeTrace *trace, 
   return satisfied;
 }
 
+// Appends what `path` selects in `event` to `out`, within the value limit.
+void append_path(const json::JsonPath *path, const Value &event, const Config &config, Selection &scratch,
+                 std::string &out) {
+  if (!path) return;
+  path->select(event, scratch);
+  append_selection(scratch, out, out.size() + config.limits.max_value_bytes);
+}
+
 // Renders the event's id into `out`: eventIdKey, else the X-Webhook-Id header, else the event's
 // own id, else the host's delivery id.
-void render_event_id(const Config &config, const Value &event, const Delivery &delivery,
-                     const json::JsonPath *own_event_id, Selection &scratch, std::string &out) {
+void render_event_id(const Config &config, const Value &event, const Delivery &delivery, const EventPaths &paths,
+                     Selection &scratch, std::string &out) {
   const std::size_t start = out.size();
-  if (config.event_id_key) {
-    config.event_id_key->select(event, scratch);
-    append_selection(scratch, out, start + config.limits.max_value_bytes);
-    if (out.size() > start) return;
-  }
+  append_path(config.event_id_key ? &*config.event_id_key : nullptr, event, config, scratch, out);
+  if (out.size() > start) return;
   if (std::string_view header = delivery.header("X-Webhook-Id"); !header.empty()) {
     out.append(header);
     return;
   }
-  if (own_event_id) {
-    own_event_id->select(event, scratch);
-    append_selection(scratch, out, start + config.limits.max_value_bytes);
-    if (out.size() > start) return;
-  }
+  append_path(paths.own_id, event, config, scratch, out);
+  if (out.size() > start) return;
   out.append(delivery.delivery_id);
+}
+
+// Renders the event's identity for de-duplication into `out`: what the sender put in the body
+// (signed, for V3) comes before what an unsigned header says: the event's own id, else
+// eventIdKey, else X-Webhook-Id; nothing when none of them exists.
+void render_event_key(const Config &config, const Value &event, const Delivery &delivery, const EventPaths &paths,
+                      Selection &scratch, std::string &out) {
+  const std::size_t start = out.size();
+  append_path(paths.own_id, event, config, scratch, out);
+  if (out.size() > start) return;
+  append_path(config.event_id_key ? &*config.event_id_key : nullptr, event, config, scratch, out);
+  if (out.size() > start) return;
+  out.append(delivery.header("X-Webhook-Id"));
+}
+
+// When the event happened, from the provider's time path; 0 when absent or not a date-time.
+int64_t event_time(const EventPaths &paths, const Value &event, Selection &scratch) {
+  if (!paths.time) return 0;
+  paths.time->select(event, scratch);
+  if (scratch.kind != Selection::Kind::single) return 0;
+  const Value &v = *scratch.single;
+  if (v.IsString()) return parse_datetime({v.GetString(), v.GetStringLength()}).value_or(0);
+  if (v.IsNumber()) return epoch_number_to_ms(v.GetDouble());
+  return 0;
 }
 
 void describe_node(const NodeTrace &t, std::string &out) {
@@ -103,7 +130,7 @@ void describe_node(const NodeTrace &t, std::string &out) {
 } // namespace
 
 Evaluation evaluate(const Config &config, const Value &payload, const Delivery &delivery,
-                    const json::JsonPath *own_event_id, bool explain,
+                    const EventPaths &paths, bool explain,
                     const std::function<void(const std::string &)> &log_debug_rule) {
   Evaluation result;
   std::vector<const Value *> events;
@@ -142,9 +169,16 @@ Evaluation evaluate(const Config &config, const Value &payload, const Delivery &
   if (explain) result.events.reserve(events.size());
   for (std::size_t e = 0; e < events.size(); ++e) {
     const EventContext ctx{*events[e], delivery};
-    const std::size_t id_start = text.size();
-    render_event_id(config, *events[e], delivery, own_event_id, scratch, text);
-    const Text event_id{static_cast<uint32_t>(id_start), static_cast<uint32_t>(text.size() - id_start)};
+    // Renders into `text` and returns the slice.
+    auto slice_of = [&](auto &&render_into) {
+      const std::size_t start = text.size();
+      render_into();
+      return Text{static_cast<uint32_t>(start), static_cast<uint32_t>(text.size() - start)};
+    };
+    const Text event_id = slice_of([&] { render_event_id(config, *events[e], delivery, paths, scratch, text); });
+    const Text event_key = slice_of([&] { render_event_key(config, *events[e], delivery, paths, scratch, text); });
+    const Text resource_id = slice_of([&] { append_path(paths.resource_id, *events[e], config, scratch, text); });
+    const int64_t when = event_time(paths, *events[e], scratch);
     EventTrace *event_trace = nullptr;
     if (explain) {
       event_trace = &result.events.emplace_back();
@@ -181,6 +215,9 @@ Evaluation evaluate(const Config &config, const Value &payload, const Delivery &
           job.rule = &rule;
           job.event_index = static_cast<uint32_t>(e);
           job.event_id = event_id;
+          job.event_key = event_key;
+          job.resource_id = resource_id;
+          job.event_time_unix_ms = when;
           result.jobs.push_back(job);
         }
       }

@@ -21,9 +21,12 @@ struct Text {
 };
 
 struct Job {
-  const Rule *rule = nullptr; // name, index and option names: the compiled config's
+  const Rule *rule = nullptr; // name, index, key and option names: the compiled config's
   uint32_t event_index = 0;
   Text event_id;
+  Text event_key;     // the event's identity for de-duplication (see rdwh_job_t.event_key)
+  Text resource_id;   // the resource (incident) the event is about
+  int64_t event_time_unix_ms = 0; // 0: unknown
   Text job_id;
   uint32_t first_option = 0; // rule->options.size() values from Evaluation::option_values
   Text filter;
@@ -66,11 +69,18 @@ struct Evaluation {
   }
 };
 
+// Where a provider finds, in each event, its own id, the resource it is about and its time
+// (V3: $.event.id, $.event.data.id, $.event.occurred_at). Each may be null.
+struct EventPaths {
+  const json::JsonPath *own_id = nullptr;
+  const json::JsonPath *resource_id = nullptr;
+  const json::JsonPath *time = nullptr;
+};
+
 // Splits `payload` into events (batch key, flattened) and evaluates every rule on each.
-// `own_event_id` is the provider's fallback id path (V3: $.event.id), may be null.
 // Fired rules with debug: true are logged through `log` (may be empty).
 Evaluation evaluate(const Config &config, const json::Value &payload, const Delivery &delivery,
-                    const json::JsonPath *own_event_id, bool explain,
+                    const EventPaths &paths, bool explain,
                     const std::function<void(const std::string &)> &log_debug_rule);
 
 // The explanation as a JSON array (see docs/config-reference.md, "Explanations").
