@@ -3,7 +3,8 @@
 #   lib/cmake/rdwh-abi/                      find_package(rdwh-abi) -> rdwh::abi
 #   lib/pkgconfig/rdwh-abi.pc                pkg-config --cflags rdwh-abi
 #   lib/rdwh/plugins/rdwh-pagerduty.so       the plugin (a module, not a link target)
-#   bin/rdwh-host                            the harness
+#   bin/rdwh-host                            the harness (with RDWH_BUILD_EXAMPLES)
+#   share/doc/rdwh/ABI_CHANGES.md            what each ABI minor added
 include(CMakePackageConfigHelpers)
 
 set(RDWH_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/rdwh-abi CACHE STRING "Where the CMake package is installed")
@@ -12,21 +13,23 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/abi/include/rdwh DESTINATION ${CMAKE_INS
 install(TARGETS rdwh_abi EXPORT rdwh-abi-targets)
 install(EXPORT rdwh-abi-targets NAMESPACE rdwh:: DESTINATION ${RDWH_INSTALL_CMAKEDIR} COMPONENT dev)
 
+# (The build tree's own rdwh-abi-config.cmake is in the build directory's root: see cmake/build-tree-package.cmake.)
 configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/rdwh-abi-config.cmake.in
-  ${PROJECT_BINARY_DIR}/rdwh-abi-config.cmake INSTALL_DESTINATION ${RDWH_INSTALL_CMAKEDIR}
+  ${PROJECT_BINARY_DIR}/install-package/rdwh-abi-config.cmake INSTALL_DESTINATION ${RDWH_INSTALL_CMAKEDIR}
   PATH_VARS RDWH_INSTALL_PLUGIN_DIR)
-# The package's version is the ABI version: hosts need the same major.
-write_basic_package_version_file(${PROJECT_BINARY_DIR}/rdwh-abi-config-version.cmake
-  VERSION ${RDWH_ABI_VERSION} COMPATIBILITY SameMajorVersion ARCH_INDEPENDENT)
-install(FILES ${PROJECT_BINARY_DIR}/rdwh-abi-config.cmake ${PROJECT_BINARY_DIR}/rdwh-abi-config-version.cmake
+install(FILES ${PROJECT_BINARY_DIR}/install-package/rdwh-abi-config.cmake ${PROJECT_BINARY_DIR}/rdwh-abi-config-version.cmake
   DESTINATION ${RDWH_INSTALL_CMAKEDIR} COMPONENT dev)
+# What each ABI minor added, beside the headers' other documentation.
+install(FILES ${PROJECT_SOURCE_DIR}/abi/ABI_CHANGES.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT dev)
 
 file(RELATIVE_PATH RDWH_PC_PREFIX_FROM_PCDIR /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 configure_file(${CMAKE_CURRENT_LIST_DIR}/rdwh-abi.pc.in ${PROJECT_BINARY_DIR}/rdwh-abi.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/rdwh-abi.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
 
 install(TARGETS rdwh_plugin LIBRARY DESTINATION ${RDWH_INSTALL_PLUGIN_DIR} COMPONENT runtime)
-install(TARGETS rdwh-host RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
+if(TARGET rdwh-host)
+  install(TARGETS rdwh-host RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
+endif()
 
 if(TARGET rdwh-gateway)
   install(TARGETS rdwh-gateway RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)

@@ -98,16 +98,12 @@ int main(int argc, char **argv) {
   }
 
   /* 2. Create a handler: the host table must outlive it. */
-  memset(&host, 0, sizeof host);
-  host.struct_size = sizeof host;
-  host.abi_version.major = RDWH_ABI_VERSION_MAJOR;
-  host.abi_version.minor = RDWH_ABI_VERSION_MINOR;
+  host = (rdwh_host_t)RDWH_HOST_INIT;
   host.host_data = argc > 5 ? argv[5] : NULL;
   host.log = host_log;
   host.get_secret = host_get_secret;
   host.now_unix_ms = host_now;
-  memset(&err, 0, sizeof err);
-  err.struct_size = sizeof err;
+  err = (rdwh_error_t)RDWH_ERROR_INIT;
   {
     rdwh_str_t config_str;
     config_str.data = config;
@@ -120,8 +116,7 @@ int main(int argc, char **argv) {
   }
 
   /* 3. Handle one delivery. */
-  memset(&request, 0, sizeof request);
-  request.struct_size = sizeof request;
+  request = (rdwh_request_t)RDWH_REQUEST_INIT;
   request.body.data = body;
   request.body.size = body_size;
   if (argc > 6) {

@@ -57,6 +57,11 @@ std::vector<const rdwh_provider_info_t *> Plugin::providers() const {
   return out;
 }
 
+const void *Plugin::extension(const char *id) const {
+  if (!RDWH_HAS_FIELD(entry_, rdwh_plugin_entry_t, get_extension) || !entry_->get_extension) return nullptr;
+  return entry_->get_extension(id);
+}
+
 // ---------------------------------------------------------------------------------- PluginSet
 
 std::vector<std::string> PluginSet::split_path_list(std::string_view list) {
@@ -190,14 +195,12 @@ int64_t RDWH_CALL Handler::clock_trampoline(const rdwh_host_t *host) {
 Handler::Handler(const Plugin &plugin, const std::string &provider, std::string_view config_json,
                  Services services)
     : entry_(&plugin.entry()), services_(std::move(services)) {
-  host_.struct_size = sizeof(rdwh_host_t);
-  host_.abi_version = RDWH_ABI_VERSION_INIT;
+  host_ = rdwh_host_t RDWH_HOST_INIT;
   host_.host_data = &services_;
   host_.log = &Handler::log_trampoline;
   host_.get_secret = &Handler::secret_trampoline;
   host_.now_unix_ms = &Handler::clock_trampoline;
-  rdwh_error_t err{};
-  err.struct_size = sizeof err;
+  rdwh_error_t err = RDWH_ERROR_INIT;
   rdwh_status st = entry_->create(provider.c_str(), rdwh_str_t{config_json.data(), config_json.size()},
                                   &host_, &handler_, &err);
   if (st != RDWH_STATUS_OK) throw HostError(error_text(err, st));
@@ -209,8 +212,7 @@ Result Handler::handle(const Request &request) const {
   std::vector<rdwh_header_t> headers;
   headers.reserve(request.headers.size());
   for (const auto &[name, value] : request.headers) headers.push_back({str(name), str(value)});
-  rdwh_request_t req{};
-  req.struct_size = sizeof req;
+  rdwh_request_t req = RDWH_REQUEST_INIT;
   req.flags = request.explain ? static_cast<uint32_t>(RDWH_REQUEST_EXPLAIN) : 0u;
   req.headers = headers.data();
   req.header_count = headers.size();
@@ -221,8 +223,7 @@ Result Handler::handle(const Request &request) const {
   req.sender = str(request.sender);
   req.received_unix_ms = request.received_unix_ms;
   const rdwh_result_t *out = nullptr;
-  rdwh_error_t err{};
-  err.struct_size = sizeof err;
+  rdwh_error_t err = RDWH_ERROR_INIT;
   rdwh_status st = entry_->handle(handler_, &req, &out, &err);
   if (st != RDWH_STATUS_OK || !out) throw HostError(error_text(err, st));
   return Result(entry_, handler_, out);

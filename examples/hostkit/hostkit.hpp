@@ -37,6 +37,9 @@ public:
   const std::string &path() const { return path_; }
   const rdwh_plugin_entry_t &entry() const { return *entry_; }
   std::vector<const rdwh_provider_info_t *> providers() const;
+  // The plugin's table for extension `id` (e.g. RDWH_EXT_PROVIDER_UI), or nullptr when it offers
+  // none: always for a 1.0 plugin, whose entry table ends before get_extension.
+  const void *extension(const char *id) const;
 
 private:
   Plugin(std::string path, void *dl, const rdwh_plugin_entry_t *entry)

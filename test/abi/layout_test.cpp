@@ -16,7 +16,8 @@ static_assert(offsetof(rdwh_host_t, host_data) == 16);
 static_assert(offsetof(rdwh_host_t, log) == 24);
 static_assert(offsetof(rdwh_host_t, get_secret) == 32);
 static_assert(offsetof(rdwh_host_t, now_unix_ms) == 40);
-static_assert(sizeof(rdwh_host_t) == 48);
+static_assert(offsetof(rdwh_host_t, get_extension) == 48); // 1.1
+static_assert(sizeof(rdwh_host_t) == 56);
 
 static_assert(offsetof(rdwh_request_t, flags) == 4);
 static_assert(offsetof(rdwh_request_t, headers) == 8);
@@ -62,7 +63,16 @@ static_assert(offsetof(rdwh_plugin_entry_t, abi_version) == 4);
 static_assert(offsetof(rdwh_plugin_entry_t, plugin_name) == 16);
 static_assert(offsetof(rdwh_plugin_entry_t, provider_count) == 32);
 static_assert(offsetof(rdwh_plugin_entry_t, release_result) == 72);
-static_assert(sizeof(rdwh_plugin_entry_t) == 80);
+static_assert(offsetof(rdwh_plugin_entry_t, get_extension) == 80); // 1.1
+static_assert(sizeof(rdwh_plugin_entry_t) == 88);
+
+// rdwh.provider-ui/1 (ABI 1.1)
+static_assert(sizeof(rdwh_field_suggestion_t) == 24);
+static_assert(offsetof(rdwh_provider_ui_t, provider) == 8);
+static_assert(offsetof(rdwh_provider_ui_t, fields) == 32);
+static_assert(sizeof(rdwh_provider_ui_t) == 40);
+static_assert(offsetof(rdwh_plugin_provider_ui_t, get) == 8);
+static_assert(sizeof(rdwh_plugin_provider_ui_t) == 16);
 #endif
 
 // Status, verdict and flag values are part of the contract too.

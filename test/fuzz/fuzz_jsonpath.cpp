@@ -3,14 +3,14 @@
 // Input: the first line is the path; the rest is a JSON document (the fallback document when it
 // does not parse, so path fuzzing always has something to walk).
 // Invariants: compile either succeeds or throws SyntaxError; a compiled path recompiles from its
-// own text(); evaluation never fails but for a documented limit (rdwh::LimitError); a definite path
+// own text(); evaluation never fails but for a documented limit (a limit_exceeded rejection); a definite path
 // gives single/missing, an indefinite one a list; every selected value renders.
 #include "fuzz_common.hpp"
 
-#include "core/error.hpp"
+#include "base/error.hpp"
+#include "json/parse.hpp"
 #include "json/jsonpath.hpp"
 #include "json/text.hpp"
-#include "rules/value_expr.hpp"
 
 #include <optional>
 #include <string>
@@ -42,19 +42,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
 
   Selection selection;
-  try {
-    path->select(doc, selection);
-  } catch (const rdwh::LimitError &) {
-    return 0; // a documented limit: too many results or too much work
+  if (rdwh::Checked<void> selected = path->select(doc, selection); !selected) {
+    // A documented limit: too many results or too much work.
+    FUZZ_CHECK(selected.rejection().verdict == rdwh::Verdict::limit_exceeded);
+    return 0;
   }
   if (path->definite()) FUZZ_CHECK(selection.kind != Selection::Kind::list);
   else FUZZ_CHECK(selection.kind == Selection::Kind::list);
   if (selection.kind == Selection::Kind::single) FUZZ_CHECK(selection.single != nullptr);
   std::string rendered;
-  rdwh::rules::append_selection(selection, rendered);
+  append_selection(selection, rendered);
   if (selection.kind == Selection::Kind::list) FUZZ_CHECK(rendered.size() >= 2 && rendered.front() == '[');
   // Evaluating twice gives the same selection (compiled paths are immutable).
-  Selection second = path->select(doc);
+  const rdwh::Checked<Selection> again_selected = path->select(doc);
+  FUZZ_CHECK(again_selected);
+  const Selection &second = *again_selected;
   FUZZ_CHECK(second.kind == selection.kind && second.single == selection.single && second.list == selection.list);
   return 0;
 }

@@ -12,7 +12,7 @@
 // an output or a log line (unless the input itself holds its text).
 #include "fuzz_common.hpp"
 
-#include "crypto/signature.hpp"
+#include "pipeline/verify.hpp"
 #include "json/rapidjson.hpp"
 
 #include <rdwh/rdwh.h>
@@ -180,7 +180,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   std::string signature;
   if ((flags & 2) && kHandlers[which].signed_) {
-    signature = "v1=" + rdwh::crypto::to_hex(rdwh::crypto::hmac_sha256(kSecret, body));
+    signature = "v1=" + rdwh::pipeline::to_hex(rdwh::pipeline::HmacKey(kSecret).sign(body));
     parsed.emplace_back("X-PagerDuty-Signature", signature);
   }
   // Each string in its own heap block of exactly its size, so ASan catches any over-read.

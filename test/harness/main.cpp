@@ -1,12 +1,8 @@
 // rdwh-host: a tiny host that loads rdwh plugins through the C ABI and drives them from the
 // command line. Its output is relied on by tests and tools: keep it stable.
 #include "hostkit.hpp"
-#include "sign.hpp"
-#ifdef RDWH_HARNESS_HAS_SEND
 #include "send.hpp"
-#endif
-
-#include "rules/datetime.hpp"
+#include "sign.hpp"
 
 #define RAPIDJSON_HAS_STDSTRING 1
 #include <rapidjson/document.h>
@@ -37,7 +33,9 @@ else the installed plugin directory beside this program, else the build's plugin
 Commands:
   plugins                       list plugins and their providers as JSON
   describe PROVIDER             print a provider's config properties as JSON (Rundeck plugin
-                                detail shape: name, title, description, props[])
+                                detail shape: name, title, description, props[]), and what a
+                                console offers for it (rdwh.provider-ui/1): sampleAction (a rule)
+                                and fieldSuggestions[] (path, title, example)
   handle --provider NAME --config FILE --body FILE
          [--header 'Name: value']... [--key PATH=VALUE]... [--now ISO8601|EPOCH_MS]
          [--repeat N] [--delivery-id ID] [--webhook-name NAME] [--project NAME] [--sender ADDR]
@@ -119,11 +117,33 @@ int cmd_plugins(const std::vector<std::string> &dirs) {
   return 0;
 }
 
+// The console data of rdwh.provider-ui/1, when the plugin offers it (ABI 1.1): the sample action
+// as a JSON object, and the field suggestions.
+void add_provider_ui(rapidjson::Document &doc, const Plugin &plugin, const char *provider) {
+  const auto *ui = static_cast<const rdwh_plugin_provider_ui_t *>(plugin.extension(RDWH_EXT_PROVIDER_UI));
+  const rdwh_provider_ui_t *data = ui && ui->get ? ui->get(provider) : nullptr;
+  if (!data) return;
+  auto &a = doc.GetAllocator();
+  rapidjson::Document sample(&a);
+  if (data->sample_action && !sample.Parse(data->sample_action).HasParseError())
+    doc.AddMember("sampleAction", rapidjson::Value(sample, a), a);
+  rapidjson::Value fields(rapidjson::kArrayType);
+  for (size_t i = 0; i < data->field_count; ++i) {
+    rapidjson::Value f(rapidjson::kObjectType);
+    f.AddMember("path", rapidjson::Value(data->fields[i].path, a), a);
+    f.AddMember("title", rapidjson::Value(data->fields[i].title, a), a);
+    f.AddMember("example", rapidjson::Value(data->fields[i].example, a), a);
+    fields.PushBack(f, a);
+  }
+  doc.AddMember("fieldSuggestions", fields, a);
+}
+
 int cmd_describe(const std::vector<std::string> &dirs, int argc, char **argv) {
   if (argc != 2) throw UsageError("describe takes one provider name");
   PluginSet set = load_plugins(dirs);
   const rdwh_provider_info_t *info = nullptr;
-  if (!set.find(argv[1], &info)) {
+  const Plugin *plugin = set.find(argv[1], &info);
+  if (!plugin) {
     std::cerr << "rdwh-host: no plugin offers provider '" << argv[1] << "'\n";
     return 1;
   }
@@ -154,6 +174,7 @@ int cmd_describe(const std::vector<std::string> &dirs, int argc, char **argv) {
     props.PushBack(v, a);
   }
   doc.AddMember("props", props, a);
+  add_provider_ui(doc, *plugin, info->name);
   std::cout << to_pretty(doc) << "\n";
   return 0;
 }
@@ -202,7 +223,7 @@ int cmd_handle(const std::vector<std::string> &dirs, int argc, char **argv) {
       keys.keys[kv.substr(0, eq)] = kv.substr(eq + 1);
     } else if (arg == "--now") {
       std::string text = take_value(argc, argv, i);
-      now = rdwh::rules::parse_datetime(text);
+      now = rdwh::harness::parse_clock(text);
       if (!now) throw UsageError("--now takes an ISO-8601 date-time or epoch milliseconds, got '" + text + "'");
     } else if (arg == "--repeat") {
       std::string text = take_value(argc, argv, i);
@@ -288,9 +309,7 @@ int main(int argc, char **argv) {
     if (command == "describe") return cmd_describe(plugin_dirs(dirs), sub_argc, sub_argv);
     if (command == "handle") return cmd_handle(plugin_dirs(dirs), sub_argc, sub_argv);
     if (command == "sign") return cmd_sign(sub_argc, sub_argv);
-#ifdef RDWH_HARNESS_HAS_SEND
     if (command == "send") return run_send(sub_argc, sub_argv);
-#endif
     throw UsageError("unknown command '" + command + "'");
   } catch (const UsageError &e) {
     std::cerr << "rdwh-host: " << e.what() << "\n(see rdwh-host --help)\n";

@@ -1,14 +1,19 @@
-// Shared helpers for the unit tests: a fake host and small builders.
+// Shared helpers for the unit tests: a fake host, the pipeline run on a parsed payload, builders.
 #pragma once
 
-#include "core/services.hpp"
-#include "providers/providers.hpp"
+#include "base/services.hpp"
 #include "json/rapidjson.hpp"
-#include "rules/context.hpp"
-#include "rules/engine.hpp"
+#include "pipeline/delivery.hpp"
+#include "pipeline/evaluate.hpp"
+#include "pipeline/explain.hpp"
+#include "pipeline/render.hpp"
+#include "pipeline/split.hpp"
+#include "providers/providers.hpp"
+#include "rules/config.hpp"
 
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,10 +31,10 @@ public:
     std::lock_guard lock(mutex);
     lines.emplace_back(level, std::string(message));
   }
-  std::optional<SecretBytes> secret(std::string_view path) const override {
+  std::optional<Secret> secret(std::string_view path) const override {
     auto it = keys.find(path);
     if (it == keys.end()) return std::nullopt;
-    return SecretBytes(it->second);
+    return Secret(it->second);
   }
   int64_t now_unix_ms() const override { return now; }
   std::string all_lines() const {
@@ -39,7 +44,7 @@ public:
   }
 };
 
-// A fired job with its strings copied out of the evaluation, for comparisons in tests.
+// A fired job with its strings copied out, for comparisons in tests.
 struct JobText {
   std::string rule;
   uint32_t event_index = 0;
@@ -47,15 +52,49 @@ struct JobText {
   std::vector<std::pair<std::string, std::string>> options;
 };
 
-inline std::vector<JobText> jobs_of(const rules::Evaluation &e) {
+inline std::vector<JobText> jobs_of(const pipeline::Rendered &rendered) {
   std::vector<JobText> out;
-  for (const rules::Job &job : e.jobs) {
-    JobText t{job.rule->name, job.event_index, std::string(e.str(job.event_id)), std::string(e.str(job.job_id)),
-              std::string(e.str(job.filter)), std::string(e.str(job.as_user)), {}};
-    for (std::size_t i = 0; i < job.rule->options.size(); ++i)
-      t.options.emplace_back(job.rule->options[i].name, e.option_value(job, i));
+  for (std::size_t i = 0; i < rendered.jobs.size(); ++i) {
+    const pipeline::JobView job = rendered.job(i);
+    JobText t{std::string(job.rule()), job.event_index(), std::string(job.event_id()), std::string(job.job_id()),
+              std::string(job.filter()), std::string(job.as_user()), {}};
+    for (std::size_t k = 0; k < job.option_count(); ++k)
+      t.options.emplace_back(job.option(k).name, job.option(k).value);
     out.push_back(std::move(t));
   }
+  return out;
+}
+
+// What split, evaluate, render and explain make of a parsed payload, as Handler::handle runs them.
+struct Run {
+  pipeline::Rendered rendered;
+  std::string error;            // the rejection's message, else the split's note
+  bool limit_exceeded = false;  // rejected for a limit
+  std::string explanation;      // when explained
+  std::vector<std::string> debug;
+
+  std::size_t job_count() const { return rendered.jobs.size(); }
+  std::vector<JobText> jobs() const { return jobs_of(rendered); }
+};
+
+inline Run run(const rules::Config &config, const json::Value &payload, const pipeline::Delivery &delivery = {},
+               const pipeline::EventPaths &paths = {}, bool explain = false) {
+  Run out;
+  auto refused = [&](Rejection &r) {
+    out.error = r.message;
+    out.limit_exceeded = r.verdict == Verdict::limit_exceeded;
+    out.rendered.jobs.clear();
+    return std::move(out);
+  };
+  Checked<pipeline::Split> split = pipeline::split(config, paths, payload, delivery, out.rendered.strings);
+  if (!split) return refused(split.rejection());
+  out.error = split->note;
+  Checked<pipeline::Evaluation> evaluation = pipeline::evaluate(config, *split, delivery, explain);
+  if (!evaluation) return refused(evaluation.rejection());
+  out.debug = pipeline::debug_lines(*split, *evaluation, out.rendered.strings);
+  if (Checked<void> rendered = pipeline::render(config, *split, *evaluation, delivery, out.rendered); !rendered)
+    return refused(rendered.rejection());
+  if (explain) out.explanation = pipeline::explanation_json(*split, *evaluation, out.rendered.strings);
   return out;
 }
 
@@ -67,9 +106,9 @@ inline const providers::ProviderSpec &spec(const char *name) {
 }
 
 // A delivery with a frozen clock.
-inline rules::Delivery delivery(std::string_view body,
-                                std::vector<std::pair<std::string_view, std::string_view>> headers = {}) {
-  rules::Delivery d;
+inline pipeline::Delivery delivery(std::string_view body,
+                                   std::vector<std::pair<std::string_view, std::string_view>> headers = {}) {
+  pipeline::Delivery d;
   d.body = body;
   d.headers = std::move(headers);
   d.now_unix_ms = 1700000000000;

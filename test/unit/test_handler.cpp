@@ -1,6 +1,6 @@
 // The whole delivery path of a handler, without the C ABI: statuses, verdicts and bodies.
-#include "core/error.hpp"
-#include "core/handler.hpp"
+#include "base/error.hpp"
+#include "pipeline/handler.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
@@ -9,6 +9,8 @@
 #include <iterator>
 
 using namespace rdwh;
+using pipeline::Handler;
+using pipeline::Outcome;
 using test::delivery;
 using test::spec;
 using Catch::Contains;
@@ -42,7 +44,7 @@ TEST_CASE("V3: a signed delivery runs its job; bad signatures run nothing", "[ha
   CHECK(ok.verdict == Verdict::accepted);
   CHECK(ok.body == R"({"msg":"ok"})");
   REQUIRE(ok.jobs().size() == 1);
-  CHECK(test::jobs_of(ok.evaluation)[0].options[0].second == "PGR0VU2");
+  CHECK(test::jobs_of(ok.rendered)[0].options[0].second == "PGR0VU2");
   CHECK(ok.explanation.empty());
 
   Outcome tampered = handler.handle(delivery(body + " ", {{"X-PagerDuty-Signature", good}}), false);

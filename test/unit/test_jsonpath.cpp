@@ -1,5 +1,5 @@
 // Tests of the Jayway-dialect JsonPath compiler and evaluator (plugin/src/json/jsonpath.*).
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "json/jsonpath.hpp"
 #include "json/rapidjson.hpp"
 
@@ -94,7 +94,7 @@ Strings many(const char *path, const Value &root) {
   const JsonPath compiled = JsonPath::compile(path);
   INFO("path: " << path);
   REQUIRE_FALSE(compiled.definite());
-  const Selection s = compiled.select(root);
+  const Selection s = *compiled.select(root);
   REQUIRE(s.kind == Selection::Kind::list);
   Strings out;
   for (const Value *v : s.list) out.push_back(dump(*v));
@@ -106,7 +106,7 @@ std::optional<std::string> one(const char *path, const Value &root) {
   const JsonPath compiled = JsonPath::compile(path);
   INFO("path: " << path);
   REQUIRE(compiled.definite());
-  const Selection s = compiled.select(root);
+  const Selection s = *compiled.select(root);
   REQUIRE(s.kind != Selection::Kind::list);
   REQUIRE(s.list.empty());
   if (s.kind == Selection::Kind::missing) {
@@ -149,7 +149,7 @@ TEST_CASE("jsonpath: definite dot paths and the implicit $. prefix", "[jsonpath]
   CHECK(JsonPath::compile("  $.event.id\n").text() == "$.event.id");
 
   // `$` alone is the root; `@` at top level also starts at the root.
-  const Selection root = JsonPath::compile("$").select(v3);
+  const Selection root = *JsonPath::compile("$").select(v3);
   REQUIRE(root.kind == Selection::Kind::single);
   CHECK(root.single == &static_cast<const Value &>(v3));
   CHECK(one("@.event.data.id", v3) == R"("PGR0VU2")");
@@ -157,7 +157,7 @@ TEST_CASE("jsonpath: definite dot paths and the implicit $. prefix", "[jsonpath]
 
 TEST_CASE("jsonpath: single points into the document", "[jsonpath]") {
   const Document v3 = parse(kV3);
-  const Selection s = JsonPath::compile("$.event.data.priority").select(v3);
+  const Selection s = *JsonPath::compile("$.event.data.priority").select(v3);
   REQUIRE(s.kind == Selection::Kind::single);
   CHECK(s.single == &v3["event"]["data"]["priority"]);
 }
@@ -200,7 +200,7 @@ TEST_CASE("jsonpath: missing members, wrong types and out-of-range indices", "[j
 
 TEST_CASE("jsonpath: a JSON null is found, not missing", "[jsonpath]") {
   const Document v3 = parse(kV3);
-  const Selection s = JsonPath::compile("$.event.agent").select(v3);
+  const Selection s = *JsonPath::compile("$.event.agent").select(v3);
   REQUIRE(s.kind == Selection::Kind::single);
   REQUIRE(s.single != nullptr);
   CHECK(s.single->IsNull());
@@ -415,7 +415,8 @@ TEST_CASE("jsonpath: regex subjects over 8192 bytes never match", "[jsonpath]") 
     auto *j = static_cast<Job *>(arg);
     const auto ns = [&](const char *path) {
       Strings out;
-      for (const Value *v : JsonPath::compile(path).select(*j->doc).list) out.push_back(dump(*v));
+      const Selection selected = *JsonPath::compile(path).select(*j->doc);
+      for (const Value *v : selected.list) out.push_back(dump(*v));
       return out;
     };
     j->matched = ns("$.l[?(@.s =~ /(a|b)*/)].n");
@@ -639,29 +640,27 @@ TEST_CASE("jsonpath: compile-time limits", "[jsonpath]") {
   CHECK_THROWS_WITH(JsonPath::compile(deep), Catch::Contains("nests too deeply"));
   const std::string fine = "$.a[?(" + std::string(100, '(') + "@.b" + std::string(100, ')') + ")]";
   const Document doc = parse(R"({"a": [{"b": 1}, {"c": 2}]})");
-  CHECK(JsonPath::compile(fine).select(doc).list.size() == 1);
+  CHECK(JsonPath::compile(fine).select(doc)->list.size() == 1);
 }
 
 TEST_CASE("jsonpath: max_results bounds one evaluation", "[jsonpath]") {
   const Document doc = parse(R"({"a": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]})");
   PathLimits limits;
   limits.max_results = 10;
-  CHECK(JsonPath::compile("$.a[*]", limits).select(doc).list.size() == 10);
+  CHECK(JsonPath::compile("$.a[*]", limits).select(doc)->list.size() == 10);
 
   limits.max_results = 9;
   const JsonPath path = JsonPath::compile("$.a[*]", limits);
-  try {
-    (void)path.select(doc);
-    FAIL("expected rdwh::Error");
-  } catch (const rdwh::Error &e) {
-    CHECK(e.status() == rdwh::Status::invalid_argument);
-    CHECK(std::string(e.what()) == "JsonPath '$.a[*]' selected more than 9 values");
-  }
+  rdwh::Checked<Selection> over = path.select(doc);
+  REQUIRE_FALSE(over);
+  CHECK(over.rejection().verdict == rdwh::Verdict::limit_exceeded);
+  CHECK(over.rejection().http_status == 400);
+  CHECK(over.rejection().message == "JsonPath '$.a[*]' selected more than 9 values (limits.maxPathResults)");
   // Deep scans count every value collected.
   limits.max_results = 3;
-  CHECK_THROWS_AS(JsonPath::compile("$..*", limits).select(doc), rdwh::Error);
+  CHECK_FALSE(JsonPath::compile("$..*", limits).select(doc));
   // Definite paths are never limited.
-  CHECK(JsonPath::compile("$.a", limits).select(doc).kind == Selection::Kind::single);
+  CHECK(JsonPath::compile("$.a", limits).select(doc)->kind == Selection::Kind::single);
 }
 
 TEST_CASE("jsonpath: select(root, out) reuses out", "[jsonpath]") {
@@ -672,30 +671,30 @@ TEST_CASE("jsonpath: select(root, out) reuses out", "[jsonpath]") {
   const JsonPath empty = JsonPath::compile("$.messages[?(@.id == 'x')]");
 
   Selection out;
-  all.select(v2, out);
+  REQUIRE(all.select(v2, out));
   REQUIRE(out.kind == Selection::Kind::list);
   REQUIRE(out.list.size() == 3);
   CHECK(dump(*out.list[2]) == R"("m3")");
   const std::size_t capacity = out.list.capacity();
   const Value *const *storage = out.list.data();
 
-  first.select(v2, out);
+  REQUIRE(first.select(v2, out));
   CHECK(out.kind == Selection::Kind::single);
   REQUIRE(out.single != nullptr);
   CHECK(dump(*out.single) == R"("m1")");
   CHECK(out.list.empty());
   CHECK(out.list.capacity() == capacity);
 
-  none.select(v2, out);
+  REQUIRE(none.select(v2, out));
   CHECK(out.kind == Selection::Kind::missing);
   CHECK(out.single == nullptr);
 
-  empty.select(v2, out);
+  REQUIRE(empty.select(v2, out));
   CHECK(out.kind == Selection::Kind::list);
   CHECK(out.list.empty());
   CHECK(out.single == nullptr);
 
-  all.select(v2, out);
+  REQUIRE(all.select(v2, out));
   CHECK(out.list.size() == 3);
   CHECK(out.list.data() == storage);  // same buffer: no reallocation
 }
@@ -707,7 +706,7 @@ TEST_CASE("jsonpath: moved paths keep working", "[jsonpath]") {
   JsonPath c = JsonPath::compile("$");
   c = std::move(b);
   CHECK(c.text() == "$.event.data.teams[?(@.id == 'T2')].summary");
-  const Selection s = c.select(v3);
+  const Selection s = *c.select(v3);
   REQUIRE(s.list.size() == 1);
   CHECK(dump(*s.list[0]) == R"("Web")");
 }
@@ -723,7 +722,7 @@ TEST_CASE("jsonpath: one compiled path evaluated from many threads", "[jsonpath]
     threads.emplace_back([&] {
       Selection out;
       for (int i = 0; i < 200; ++i) {
-        path.select(v2, out);
+        REQUIRE(path.select(v2, out));
         if (out.list.size() == 2 && dump(*out.list[0]) == R"("P1")" &&
             dump(*out.list[1]) == R"("P3")") {
           ++good;

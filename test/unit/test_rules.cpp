@@ -1,13 +1,13 @@
 // Conditions, config compilation and evaluation: Rundeck's Advanced Run Job semantics.
-#include "core/error.hpp"
+#include "base/error.hpp"
 #include "rules/config.hpp"
-#include "rules/engine.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace rdwh::rules;
 using Catch::Contains;
+using rdwh::pipeline::Delivery;
 using rdwh::test::parse_json;
 
 namespace {
@@ -17,9 +17,8 @@ Config compile(const std::string &text, CompileOptions options = {}) { return co
 // Evaluates `config` against `payload` and returns the fired rules' names, in order.
 std::vector<std::string> fired(const Config &config, const std::string &payload, Delivery delivery = {}) {
   auto doc = parse_json(payload);
-  auto evaluation = evaluate(config, doc, delivery, {}, false, {});
   std::vector<std::string> names;
-  for (const Job &job : evaluation.jobs) names.push_back(job.rule->name);
+  for (const auto &job : rdwh::test::run(config, doc, delivery).jobs()) names.push_back(job.rule);
   return names;
 }
 
@@ -143,9 +142,9 @@ TEST_CASE("jobs carry rendered options, filter, user and the event id", "[rules]
   auto doc = parse_json(incident);
   Delivery delivery;
   delivery.headers = {{"X-Webhook-Id", "wh-9"}};
-  auto evaluation = evaluate(config, doc, delivery, {}, false, {});
-  REQUIRE(evaluation.jobs.size() == 1);
-  const auto job = rdwh::test::jobs_of(evaluation)[0];
+  auto evaluation = rdwh::test::run(config, doc, delivery, {}, false);
+  REQUIRE(evaluation.job_count() == 1);
+  const auto job = evaluation.jobs()[0];
   CHECK(job.job_id == "P1-job");
   CHECK(job.options == std::vector<std::pair<std::string, std::string>>{{"id", "second wins"}, {"title", "T: Database down"}, {"num", "7"}});
   CHECK(job.filter == "tags: high");
@@ -158,18 +157,18 @@ TEST_CASE("jobs carry rendered options, filter, user and the event id", "[rules]
 TEST_CASE("job options may also be a map of name to value", "[rules]") {
   auto config = compile(R"({"rules":[{"name":"r","jobId":"j","jobOptions":{"id":"$.event.data.id","n":3}}]})");
   auto doc = parse_json(incident);
-  auto evaluation = evaluate(config, doc, Delivery{}, {}, false, {});
-  REQUIRE(evaluation.jobs.size() == 1);
-  CHECK(rdwh::test::jobs_of(evaluation)[0].options == std::vector<std::pair<std::string, std::string>>{{"id", "P1"}, {"n", "3"}});
+  auto evaluation = rdwh::test::run(config, doc, Delivery{}, {}, false);
+  REQUIRE(evaluation.job_count() == 1);
+  CHECK(evaluation.jobs()[0].options == std::vector<std::pair<std::string, std::string>>{{"id", "P1"}, {"n", "3"}});
   CHECK_THROWS_WITH(compile(R"({"rules":[{"jobOptions":{"x":[1]}}]})"), Contains("rules[0].jobOptions.x: must be a string"));
 }
 
 TEST_CASE("a rule without a job fires nothing and says why", "[rules]") {
   auto config = compile(R"({"rules":[{"name":"PagerDuty Example Action","jobId":"","conditions":[]}]})");
   auto doc = parse_json(incident);
-  auto evaluation = evaluate(config, doc, Delivery{}, {}, true, {});
-  CHECK(evaluation.jobs.empty());
-  CHECK_THAT(explanation_json(evaluation), Contains("the rule has no job"));
+  auto evaluation = rdwh::test::run(config, doc, Delivery{}, {}, true);
+  CHECK(evaluation.jobs().empty());
+  CHECK_THAT(evaluation.explanation, Contains("the rule has no job"));
 }
 
 TEST_CASE("batch keys split and flatten; event ids come from eventIdKey, header, own id", "[rules]") {
@@ -179,44 +178,44 @@ TEST_CASE("batch keys split and flatten; event ids come from eventIdKey, header,
   auto own_id = rdwh::json::JsonPath::compile("$.id");
 
   auto v2 = compile(R"({"batchKey":"messages","rules":[{"name":"t","jobId":"j","conditions":[{"path":"$.event","condition":"equals","value":"incident.trigger"}]}]})");
-  auto e1 = evaluate(v2, doc, Delivery{}, {&own_id}, false, {});
-  REQUIRE(e1.jobs.size() == 2);
-  CHECK(rdwh::test::jobs_of(e1)[0].event_id == "m1");
-  CHECK(rdwh::test::jobs_of(e1)[0].event_index == 0);
-  CHECK(rdwh::test::jobs_of(e1)[1].event_id == "m3");
-  CHECK(rdwh::test::jobs_of(e1)[1].event_index == 2);
+  auto e1 = rdwh::test::run(v2, doc, Delivery{}, {&own_id}, false);
+  REQUIRE(e1.job_count() == 2);
+  CHECK(e1.jobs()[0].event_id == "m1");
+  CHECK(e1.jobs()[0].event_index == 0);
+  CHECK(e1.jobs()[1].event_id == "m3");
+  CHECK(e1.jobs()[1].event_index == 2);
 
   Delivery with_header;
   with_header.headers = {{"x-webhook-id", "delivery-7"}};
-  auto e2 = evaluate(v2, doc, with_header, {&own_id}, false, {});
-  CHECK(rdwh::test::jobs_of(e2)[0].event_id == "delivery-7");
+  auto e2 = rdwh::test::run(v2, doc, with_header, {&own_id}, false);
+  CHECK(e2.jobs()[0].event_id == "delivery-7");
 
   auto keyed = compile(R"({"batchKey":"$.messages","eventIdKey":"$.event","rules":[{"name":"all","jobId":"j"}]})");
-  auto e3 = evaluate(keyed, doc, with_header, {&own_id}, false, {});
-  REQUIRE(e3.jobs.size() == 3);
-  CHECK(rdwh::test::jobs_of(e3)[1].event_id == "incident.resolve");
+  auto e3 = rdwh::test::run(keyed, doc, with_header, {&own_id}, false);
+  REQUIRE(e3.job_count() == 3);
+  CHECK(e3.jobs()[1].event_id == "incident.resolve");
 
   auto deep = compile(R"({"batchKey":"$.nested.items[*].alerts","rules":[{"name":"r","jobId":"j","jobOptions":[{"name":"a","value":"$.a"}]}]})");
-  auto e4 = evaluate(deep, doc, Delivery{}, {}, false, {});
-  REQUIRE(e4.jobs.size() == 3);
-  CHECK(rdwh::test::jobs_of(e4)[2].options[0].second == "3");
+  auto e4 = rdwh::test::run(deep, doc, Delivery{}, {}, false);
+  REQUIRE(e4.job_count() == 3);
+  CHECK(e4.jobs()[2].options[0].second == "3");
 
   auto missing = compile(R"({"batchKey":"$.nothing","rules":[{"name":"r","jobId":"j"}]})");
-  auto e5 = evaluate(missing, doc, Delivery{}, {}, true, {});
-  CHECK(e5.jobs.empty());
+  auto e5 = rdwh::test::run(missing, doc, Delivery{}, {}, true);
+  CHECK(e5.jobs().empty());
   CHECK_THAT(e5.error, Contains("Batch Key Path Missing"));
 }
 
 TEST_CASE("limits: batch items and rendered value size", "[rules][limits]") {
   auto doc = parse_json(R"({"items":[1,2,3,4,5],"text":"0123456789"})");
   auto config = compile(R"({"batchKey":"$.items","limits":{"maxBatchItems":4},"rules":[{"name":"r","jobId":"j"}]})");
-  auto e = evaluate(config, doc, Delivery{}, {}, false, {});
+  auto e = rdwh::test::run(config, doc, Delivery{}, {}, false);
   CHECK(e.limit_exceeded);
-  CHECK(e.jobs.empty());
+  CHECK(e.jobs().empty());
   CHECK_THAT(e.error, Contains("more than 4 items"));
 
   auto values = compile(R"({"limits":{"maxValueBytes":5},"rules":[{"name":"r","jobId":"j","jobOptions":[{"name":"t","value":"$.text"}]}]})");
-  auto e2 = evaluate(values, doc, Delivery{}, {}, false, {});
+  auto e2 = rdwh::test::run(values, doc, Delivery{}, {}, false);
   CHECK(e2.limit_exceeded);
   CHECK_THAT(e2.error, Contains("over 5 bytes"));
 
@@ -230,8 +229,8 @@ TEST_CASE("the explanation shows every condition with the value received", "[rul
       {"path":"$.event.data.urgency","condition":"equals","value":"low"},
       {"path":"$.event.data.nope","condition":"exists","value":"."}]},{"name":"off","enabled":false}]})");
   auto doc = parse_json(incident);
-  auto evaluation = evaluate(config, doc, Delivery{}, {}, true, {});
-  auto explained = parse_json(explanation_json(evaluation));
+  auto evaluation = rdwh::test::run(config, doc, Delivery{}, {}, true);
+  auto explained = parse_json(evaluation.explanation);
   REQUIRE(explained.IsArray());
   const auto &rules = explained[0]["rules"];
   CHECK(rules[0]["satisfied"].GetBool() == false);
@@ -249,8 +248,7 @@ TEST_CASE("the explanation shows every condition with the value received", "[rul
 TEST_CASE("debug rules log their evaluation", "[rules]") {
   auto config = compile(R"({"rules":[{"name":"dbg","debug":true,"jobId":"j","conditions":[{"path":"$.event.data.urgency","condition":"equals","value":"low"}]}]})");
   auto doc = parse_json(incident);
-  std::vector<std::string> lines;
-  evaluate(config, doc, Delivery{}, {}, false, [&](const std::string &l) { lines.push_back(l); });
+  const std::vector<std::string> lines = rdwh::test::run(config, doc).debug;
   REQUIRE(lines.size() == 1);
   CHECK_THAT(lines[0], Contains("rule 'dbg' on event 0") && Contains("not satisfied") && Contains("received 'high'"));
 }
@@ -284,15 +282,15 @@ TEST_CASE("config as Rundeck stores it: a JSON string, unknown keys, empty text"
 
 TEST_CASE("${KS:...} references are replaced from key storage and never quoted", "[config]") {
   CompileOptions options;
-  options.lookup_secret = [](std::string_view path) -> std::optional<std::string> {
-    if (path == "keys/token") return std::string("s3cr3t-value");
-    if (path == "keys/policy") return std::string("most-s3cr3t");
+  options.lookup_secret = [](std::string_view path) -> std::optional<rdwh::Secret> {
+    if (path == "keys/token") return rdwh::Secret("s3cr3t-value");
+    if (path == "keys/policy") return rdwh::Secret("most-s3cr3t");
     return std::nullopt;
   };
   auto config = compile(R"({"rules":[{"name":"r","jobId":"j","jobOptions":[{"name":"token","value":"Bearer ${KS:keys/token}"}]}]})", options);
   auto doc = parse_json("{}");
-  auto e = evaluate(config, doc, Delivery{}, {}, false, {});
-  CHECK(e.option_value(e.jobs[0], 0) == "Bearer s3cr3t-value");
+  auto e = rdwh::test::run(config, doc, Delivery{}, {}, false);
+  CHECK(e.jobs()[0].options[0].second == "Bearer s3cr3t-value");
 
   try {
     compile(R"({"rules":[{"policy":"${KS:keys/policy}"}]})", options);

@@ -1,3 +1,4 @@
+#include "json/parse.hpp"
 #include "json/text.hpp"
 
 #include "support.hpp"

@@ -1,12 +1,12 @@
 #include "rules/value_expr.hpp"
 
-#include "core/error.hpp"
+#include "base/error.hpp"
+#include "pipeline/render.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
 
-using rdwh::rules::Delivery;
-using rdwh::rules::EventContext;
+using rdwh::pipeline::Delivery;
 using rdwh::rules::ValueExpr;
 
 namespace {
@@ -26,10 +26,17 @@ struct Fixture {
     delivery.received_unix_ms = 1700000000000;
     delivery.headers = {{"X-Custom", "custom value"}, {"x-webhook-id", "wh-1"}};
   }
+  // Renders into `out`; whether it fit within `max`.
+  bool render_into(const ValueExpr &expr, std::string &out, std::size_t max) {
+    rdwh::pipeline::Event e;
+    e.value = &event;
+    rdwh::Checked<bool> fits = rdwh::pipeline::render_value(expr, e, delivery, out, max);
+    REQUIRE(fits);
+    return *fits;
+  }
   std::string render(const char *text, std::size_t max = 1 << 20) {
-    ValueExpr expr = ValueExpr::compile(text);
     std::string out;
-    CHECK(expr.render(EventContext{event, delivery}, out, max));
+    CHECK(render_into(ValueExpr::compile(text), out, max));
     return out;
   }
 };
@@ -87,7 +94,7 @@ TEST_CASE_METHOD(Fixture, "escapes and plain text", "[template]") {
 TEST_CASE_METHOD(Fixture, "rendering stops at the output limit", "[template]") {
   ValueExpr expr = ValueExpr::compile("${raw}${raw}${raw}");
   std::string out;
-  CHECK_FALSE(expr.render(EventContext{event, delivery}, out, 15));
+  CHECK_FALSE(render_into(expr, out, 15));
   CHECK(out.size() == 15);
 }
 

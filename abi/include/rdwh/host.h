@@ -37,7 +37,20 @@ typedef struct rdwh_host {
   /* The current time, milliseconds since the Unix epoch (UTC). The only clock the plugin uses, so
    * tests can freeze it. [thread-safe], non-blocking. */
   int64_t(RDWH_CALL *now_unix_ms)(const struct rdwh_host *host);
+
+  /* ABI 1.1 (read behind RDWH_HAS_FIELD). An optional interface the host offers, by id
+   * ("rdwh.host.<name>/<rev>", see ext/): the host's table for it, or NULL when the host does not
+   * offer that id (or that revision). The plugin of ABI 1.1 asks for none yet: the slot lets
+   * hosts offer capabilities in later minors without growing this table.
+   * OWNERSHIP: host owns the returned table. LIFETIME: until destroy() of every handler created
+   * with this host. [thread-safe] */
+  const void *(RDWH_CALL *get_extension)(const struct rdwh_host *host, const char *id);
 } rdwh_host_t;
+
+/* An rdwh_host_t with struct_size and abi_version set and every other member NULL: set
+ * host_data and the services you provide. Usable in C and C++:
+ *   rdwh_host_t host = RDWH_HOST_INIT;  host.log = my_log; */
+#define RDWH_HOST_INIT {(uint32_t)sizeof(rdwh_host_t), RDWH_ABI_VERSION_INIT, NULL, NULL, NULL, NULL, NULL}
 
 RDWH_EXTERN_C_END
 

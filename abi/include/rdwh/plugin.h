@@ -9,6 +9,7 @@
  *   entry->handle(handler, &request, &result, &err);  ... read result ...
  *   entry->release_result(handler, result);
  *   entry->destroy(handler);
+ *   ui = entry->get_extension(RDWH_EXT_PROVIDER_UI);      // ABI 1.1: optional interfaces
  *
  * Threading: entry, provider listing, handle() and release_result() are [thread-safe]: one handler
  * serves any number of threads at once (its compiled config is immutable after create()).
@@ -83,6 +84,11 @@ typedef struct rdwh_request {
   rdwh_str_t sender;            /* remote address of the sender (${webhook.sender}) */
   int64_t received_unix_ms;     /* when it arrived; 0: the host clock at handle() */
 } rdwh_request_t;
+
+/* An empty rdwh_request_t sized for this header (no flags, headers or body): set what you have.
+ *   rdwh_request_t req = RDWH_REQUEST_INIT;  req.body = body; */
+#define RDWH_REQUEST_INIT                                                                           \
+  {(uint32_t)sizeof(rdwh_request_t), 0, NULL, 0, {NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}, 0}
 
 /* What the host should do with a delivery (rdwh_result_t.verdict). New values may be added by a
  * minor version: treat an unknown one as "rejected, answer http_status". */
@@ -203,6 +209,14 @@ typedef struct rdwh_plugin_entry {
   /* Frees a result of handle() on `handler`. NULL result is a no-op. Releasing twice is the host's
    * fault (undefined). [thread-safe] */
   void(RDWH_CALL *release_result)(const rdwh_handler_t *handler, const rdwh_result_t *result);
+
+  /* ABI 1.1 (read behind RDWH_HAS_FIELD: a 1.0 plugin's table ends before it). An optional
+   * interface the plugin offers, by NUL-terminated id ("rdwh.<name>/<rev>", e.g.
+   * RDWH_EXT_PROVIDER_UI from ext/provider-ui.h): the plugin's table for it, cast to that
+   * extension's type, or NULL when the plugin does not offer that id (or that revision) or `id`
+   * is NULL. Cheap: hosts may ask on every use.
+   * OWNERSHIP: plugin owns the returned table. LIFETIME: static, until dlclose. [thread-safe] */
+  const void *(RDWH_CALL *get_extension)(const char *id);
 } rdwh_plugin_entry_t;
 
 /* The one symbol a plugin exports. Returns the entry table for ABI major `host_abi_major`, or NULL

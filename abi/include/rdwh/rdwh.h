@@ -1,4 +1,5 @@
-/* rdwh ABI: umbrella header. A host needs only this one. */
+/* rdwh ABI: umbrella header. A host needs only this one: it includes every stable header and
+ * extension (drafts, under ext/draft/, are not included). */
 #ifndef RDWH_H
 #define RDWH_H
 
@@ -7,5 +8,6 @@
 #include "types.h"
 #include "host.h"
 #include "plugin.h"
+#include "ext/provider-ui.h"
 
 #endif /* RDWH_H */

@@ -60,6 +60,9 @@ typedef struct rdwh_error {
   char message[RDWH_ERROR_MESSAGE_SIZE];
 } rdwh_error_t;
 
+/* An empty rdwh_error_t sized for this header: rdwh_error_t err = RDWH_ERROR_INIT; */
+#define RDWH_ERROR_INIT {(uint32_t)sizeof(rdwh_error_t), RDWH_STATUS_OK, {0}}
+
 /* Log levels for rdwh_host_t.log. */
 typedef int32_t rdwh_log_level;
 enum {

@@ -1,6 +1,7 @@
 /* rdwh ABI: version numbers.
  * MAJOR changes on any incompatible change; hosts refuse a plugin of another major.
- * MINOR changes on additive changes only (trailing struct fields, new status/verdict values);
+ * MINOR changes on additive changes only (trailing struct fields, new status/verdict values, new
+ * extension ids);
  * a plugin built for 1.x loads in any 1.y host, each side using only what the lower minor has.
  * PATCH changes documentation only. What each minor added: abi/ABI_CHANGES.md. */
 #ifndef RDWH_VERSION_H

@@ -9,6 +9,7 @@
 // `$.` prepended, as Jayway's compiler does (`event.id` means `$.event.id`).
 #pragma once
 
+#include "base/reject.hpp"
 #include "json/rapidjson.hpp"
 
 #include <cstddef>
@@ -32,11 +33,11 @@ struct Selection {
 struct PathLimits {
   std::size_t max_path_length = 4096;  // characters of path text (compile time)
   std::size_t max_steps = 256;         // steps in one path, filters included (compile time)
-  std::size_t max_results = 100000;    // values one evaluation may collect; more throws
+  std::size_t max_results = 100000;    // values one evaluation may collect (limits.maxPathResults)
   // Work one evaluation may do: nodes visited (deep scans count each node they walk), filter
   // tests, and values compared (deep equality and regex subjects count their size). Only
   // bounding results would leave `$..*..*..*[?(@.x)]` or `[?(@ == $)]` over a large document free
-  // to run for minutes while collecting nothing. More throws.
+  // to run for minutes while collecting nothing (limits.maxPathWork).
   std::size_t max_work = 4000000;
 };
 
@@ -53,15 +54,14 @@ public:
   // True when the path can only ever select one value.
   bool definite() const noexcept;
   // The path as written (with `$.` prepended where Jayway would).
-  const std::string &text() const noexcept;
+  std::string_view text() const noexcept;
 
-  // Evaluates against `root` (which is also `$` inside filters). Never throws for a missing
-  // member, wrong type or index out of range: a definite path then gives Kind::missing, an
-  // indefinite one an empty list. Throws rdwh::LimitError (an rdwh::Error with
-  // Status::invalid_argument) only when PathLimits::max_results or max_work is exceeded.
-  Selection select(const Value &root) const;
-  // Same, reusing `out` (cleared first) so hot paths avoid allocating.
-  void select(const Value &root, Selection &out) const;
+  // Evaluates against `root` (which is also `$` inside filters) into `out` (cleared first; reusing
+  // it saves allocations). Never fails for a missing member, wrong type or index out of range: a
+  // definite path then gives Kind::missing, an indefinite one an empty list. Refuses the delivery
+  // (limit_exceeded) only when PathLimits::max_results or max_work is exceeded.
+  Checked<void> select(const Value &root, Selection &out) const;
+  Checked<Selection> select(const Value &root) const;
 
   struct Impl;
 

@@ -128,187 +128,24 @@ const char *type_name(const Value &value) {
   return "unknown";
 }
 
-namespace {
-
-// Forwards SAX events to the document while counting depth; stops the parse past the limit.
-class DepthLimitedHandler {
-public:
-  DepthLimitedHandler(Document &doc, std::size_t max_depth) : doc_(doc), max_depth_(max_depth) {}
-  bool Null() { return doc_.Null(); }
-  bool Bool(bool b) { return doc_.Bool(b); }
-  bool Int(int i) { return doc_.Int(i); }
-  bool Uint(unsigned u) { return doc_.Uint(u); }
-  bool Int64(int64_t i) { return doc_.Int64(i); }
-  bool Uint64(uint64_t u) { return doc_.Uint64(u); }
-  bool Double(double d) { return doc_.Double(d); }
-  // Every number arrives as its text (kParseNumbersAsStringsFlag, syntax already checked) and is
-  // converted here: RapidJSON 1.1.0's own full-precision conversion reads undefined state for a
-  // zero significand (`0e99` parsed as 6.5e296, `0e308` as a negative number, differently per
-  // build). std::from_chars is exact and locale-independent.
-  bool RawNumber(const char *s, rapidjson::SizeType n, bool) {
-    const char *end = s + n;
-    if (std::find_if(s, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == end) {
-      std::int64_t i = 0;
-      if (auto r = std::from_chars(s, end, i); r.ec == std::errc() && r.ptr == end) return doc_.Int64(i);
-      std::uint64_t u = 0;
-      if (auto r = std::from_chars(s, end, u); r.ec == std::errc() && r.ptr == end) return doc_.Uint64(u);
+void append_selection(const Selection &selection, std::string &out, std::size_t max_bytes) {
+  switch (selection.kind) {
+  case Selection::Kind::missing: return;
+  case Selection::Kind::single: append_text(*selection.single, out); return;
+  case Selection::Kind::list: {
+    // Jayway returns an indefinite path's matches as a JSON array.
+    out += '[';
+    bool first = true;
+    for (const Value *v : selection.list) {
+      if (out.size() > max_bytes) return;
+      if (!first) out += ',';
+      first = false;
+      append_json(*v, out);
     }
-    double d = 0;
-    auto r = std::from_chars(s, end, d);
-    if (r.ptr != end) return false;
-    if (r.ec == std::errc::result_out_of_range) {
-      if (overflows(s, end)) {
-        too_big_ = true;
-        return false;
-      }
-      d = *s == '-' ? -0.0 : 0.0; // underflow
-    } else if (r.ec != std::errc()) {
-      return false;
-    }
-    return doc_.Double(d);
+    out += ']';
+    return;
   }
-  bool String(const char *s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
-  bool StartObject() { return enter() && doc_.StartObject(); }
-  bool Key(const char *s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
-  bool EndObject(rapidjson::SizeType n) { --depth_; return doc_.EndObject(n); }
-  bool StartArray() { return enter() && doc_.StartArray(); }
-  bool EndArray(rapidjson::SizeType n) { --depth_; return doc_.EndArray(n); }
-  bool too_deep() const { return too_deep_; }
-  bool too_big() const { return too_big_; }
-
-private:
-  // For a number out of a double's range: whether it is too large rather than too small. It is
-  // about 0.d x 10^(magnitude + exponent), where magnitude counts the integer digits from the first
-  // non-zero one, or minus the zeros right after the point.
-  static bool overflows(const char *s, const char *end) {
-    const char *p = *s == '-' ? s + 1 : s;
-    long magnitude = 0;
-    bool nonzero = false;
-    for (; p != end && *p >= '0' && *p <= '9'; ++p) {
-      if (*p != '0') nonzero = true;
-      if (nonzero) ++magnitude;
-    }
-    if (p != end && *p == '.') {
-      for (++p; p != end && *p >= '0' && *p <= '9'; ++p) {
-        if (nonzero) continue;
-        if (*p == '0') --magnitude;
-        else nonzero = true;
-      }
-    }
-    long exponent = 0;
-    if (p != end && (*p == 'e' || *p == 'E')) {
-      ++p;
-      const bool negative = p != end && *p == '-';
-      if (p != end && (*p == '-' || *p == '+')) ++p;
-      for (; p != end && exponent < 100000; ++p) exponent = exponent * 10 + (*p - '0');
-      if (negative) exponent = -exponent;
-    }
-    return magnitude + exponent > 0;
   }
-
-  bool enter() {
-    if (++depth_ > max_depth_) {
-      too_deep_ = true;
-      return false;
-    }
-    return true;
-  }
-  Document &doc_;
-  std::size_t max_depth_;
-  std::size_t depth_ = 0;
-  bool too_deep_ = false;
-  bool too_big_ = false;
-};
-
-} // namespace
-
-std::size_t find_invalid_utf8(std::string_view text) noexcept {
-  const auto *p = reinterpret_cast<const unsigned char *>(text.data());
-  const std::size_t n = text.size();
-  std::size_t i = 0;
-  while (i < n) {
-    // Bodies are mostly ASCII: skip eight bytes at a time while no high bit is set.
-    if (i + 8 <= n) {
-      uint64_t word;
-      std::memcpy(&word, p + i, 8);
-      if ((word & 0x8080808080808080ull) == 0) {
-        i += 8;
-        continue;
-      }
-    }
-    unsigned char c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    unsigned char lo = 0x80, hi = 0xBF; // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;      // no overlong forms
-      else if (c == 0xED) hi = 0x9F; // no UTF-16 surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;      // no overlong forms
-      else if (c == 0xF4) hi = 0x8F; // nothing past U+10FFFF
-    } else {
-      return i;
-    }
-    if (i + len > n || p[i + 1] < lo || p[i + 1] > hi) return i;
-    for (std::size_t k = 2; k < len; ++k)
-      if (p[i + k] < 0x80 || p[i + k] > 0xBF) return i;
-    i += len;
-  }
-  return std::string_view::npos;
-}
-
-ParseFailure parse(std::string_view text, Document &doc, const ParseLimits &limits) {
-  ParseFailure failure;
-  // UTF-8 is checked once over the whole text, much faster than RapidJSON's per-character check.
-  if (std::size_t bad = find_invalid_utf8(text); bad != std::string_view::npos) {
-    failure.failed = true;
-    failure.offset = bad;
-    failure.message = fmt::format("invalid UTF-8 at byte {}", bad);
-    return failure;
-  }
-  // Numbers as text (converted exactly by the handler), no trailing garbage; iterative so that
-  // nesting costs heap, not stack.
-  constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseStopWhenDoneFlag |
-                             rapidjson::kParseNumbersAsStringsFlag;
-  DepthLimitedHandler handler(doc, limits.max_depth);
-  rapidjson::MemoryStream ms(text.data(), text.size());
-  rapidjson::Reader reader;
-  rapidjson::ParseResult result;
-  auto generator = [&](Document &) {
-    result = reader.Parse<flags>(ms, handler);
-    return !result.IsError();
-  };
-  doc.Populate(generator);
-  if (result.IsError()) {
-    failure.failed = true;
-    failure.offset = result.Offset();
-    failure.too_deep = handler.too_deep();
-    failure.message = failure.too_deep
-                          ? fmt::format("JSON nested deeper than {} levels", limits.max_depth)
-                      : handler.too_big()
-                          ? fmt::format("{} at byte {}", rapidjson::GetParseError_En(rapidjson::kParseErrorNumberTooBig),
-                                        result.Offset())
-                          : fmt::format("{} at byte {}", rapidjson::GetParseError_En(result.Code()),
-                                        result.Offset());
-    return failure;
-  }
-  // kParseStopWhenDoneFlag stops after the value: only white space may follow.
-  for (std::size_t i = static_cast<std::size_t>(ms.Tell()); i < text.size(); ++i) {
-    char c = text[i];
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-      failure.failed = true;
-      failure.offset = i;
-      failure.message = fmt::format("unexpected data after the JSON value at byte {}", i);
-      return failure;
-    }
-  }
-  return failure;
 }
 
 } // namespace rdwh::json

@@ -1,6 +1,7 @@
-// Turning JSON values into the text Rundeck would produce for them, and parsing bodies safely.
+// Turning JSON values into the text Rundeck would produce for them.
 #pragma once
 
+#include "json/jsonpath.hpp"
 #include "json/rapidjson.hpp"
 
 #include <cstddef>
@@ -28,25 +29,11 @@ void append_java_double(double d, std::string &out);
 // The JSON type name Rundeck's isA condition uses: string, number, map, list, null, boolean.
 const char *type_name(const Value &value);
 
-struct ParseLimits {
-  std::size_t max_depth = 128;
-};
-
-// Why a body could not be parsed; offset is a byte position, message never quotes the body.
-struct ParseFailure {
-  bool failed = false;
-  bool too_deep = false;
-  std::size_t offset = 0;
-  std::string message;
-};
-
-// The offset of the first byte that is not strict UTF-8 (RFC 3629: no overlong forms, no
-// surrogates, nothing past U+10FFFF), or npos when all of `text` is valid.
-std::size_t find_invalid_utf8(std::string_view text) noexcept;
-
-// Parses `text` into `doc` (whose allocator is the per-call arena) with an iterative parser and a
-// nesting limit, so deep nesting can neither blow the stack nor make later walks unbounded.
-// Rejects invalid UTF-8 and anything after the value but white space.
-ParseFailure parse(std::string_view text, Document &doc, const ParseLimits &limits);
+// Appends what a selection renders as: one value as text, a list as a JSON array, missing as
+// nothing. Shared by templates, event ids and explanations. A list stops (unterminated) as soon as
+// `out` is longer than `max_bytes`: each of its values may repeat much of the document
+// (`$..*`), so rendering it whole could take far more memory than the body.
+void append_selection(const Selection &selection, std::string &out,
+                      std::size_t max_bytes = static_cast<std::size_t>(-1));
 
 } // namespace rdwh::json

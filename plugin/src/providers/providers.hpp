@@ -1,10 +1,14 @@
-// The providers this plugin offers, with Rundeck's names. They share one code path; what differs
-// is data: the payload shape they expect, the signature scheme, the implied batch key and the
-// event's own id.
+// The providers this plugin offers, with Rundeck's names. They share one pipeline; what differs
+// is data: the payload shape they expect, the signature scheme, the implied batch key, where an
+// event's own id, resource and time are, the config compiler, and what a console offers to
+// write their config (sample action, field suggestions). All of it is static, constant data.
 #pragma once
 
+#include "rules/config.hpp"
+
+#include <cstddef>
+#include <span>
 #include <string_view>
-#include <vector>
 
 namespace rdwh::providers {
 
@@ -21,11 +25,21 @@ struct PropertySpec {
   const char *name;
   const char *title;
   const char *description;
-  const char *type;          // Rundeck Property.Type: String, Boolean, ...
-  const char *default_value; // nullptr: none
+  const char *type;                     // Rundeck Property.Type: String, Boolean, ...
+  const char *default_value;            // nullptr: none
   bool required;
-  std::vector<const char *> rendering_options; // key, value, key, value...
+  std::span<const char *const> rendering_options; // key, value, key, value...
 };
+
+// A field of the provider's events a console suggests for conditions and option values.
+struct FieldSuggestion {
+  const char *path;    // JsonPath, as a rule writes it
+  const char *title;   // what the field is
+  const char *example; // a value PagerDuty sends, as text
+};
+
+// Turns the webhook's config text into the compiled model; throws rdwh::ConfigError.
+using ConfigCompiler = rules::Config (*)(std::string_view text, const rules::CompileOptions &options);
 
 struct ProviderSpec {
   const char *name;
@@ -37,10 +51,19 @@ struct ProviderSpec {
   const char *own_event_id;      // JsonPath of the event's own id, per event; nullptr: none
   const char *resource_id;       // JsonPath of the resource (incident) the event is about; nullptr: none
   const char *event_time;        // JsonPath of when the event happened; nullptr: none
-  std::vector<PropertySpec> properties;
+  std::span<const PropertySpec> properties;
+  ConfigCompiler compile_config;
+  const char *sample_action;     // a rule as config JSON, the one Rundeck's UI starts with; nullptr: none
+  std::span<const FieldSuggestion> fields;
 };
 
-const std::vector<ProviderSpec> &all();
-const ProviderSpec *find(std::string_view name);
+// Bounds for tables built from the specs without allocating (abi/).
+inline constexpr std::size_t provider_count = 3;
+inline constexpr std::size_t max_properties = 5;
+inline constexpr std::size_t max_rendering_options = 8; // entries (keys and values) of one property
+inline constexpr std::size_t max_fields = 32;
+
+std::span<const ProviderSpec> all() noexcept;
+const ProviderSpec *find(std::string_view name) noexcept;
 
 } // namespace rdwh::providers

@@ -1,9 +1,10 @@
 #include "rules/conditions.hpp"
 
-#include "core/error.hpp"
+#include "base/error.hpp"
+#include "base/secret.hpp"
+#include "base/text.hpp"
 #include "json/text.hpp"
 #include "rules/datetime.hpp"
-#include "rules/value_expr.hpp"
 
 #include <fmt/format.h>
 
@@ -23,7 +24,7 @@ std::optional<std::string> field_text(const json::Selection &field,
   if (field.kind == Kind::missing) return std::nullopt;
   if (field.kind == Kind::single && field.single->IsNull()) return std::nullopt;
   std::string text;
-  append_selection(field, text, max_bytes);
+  json::append_selection(field, text, max_bytes);
   return text;
 }
 
@@ -41,14 +42,14 @@ std::optional<std::string_view> string_in_place(const json::Selection &field) {
 class Equals final : public Matcher {
 public:
   explicit Equals(std::string_view value) : value_(value) {}
-  MatchOutcome test(const json::Selection &field, const EventContext &) const override {
-    if (auto s = string_in_place(field)) return {*s == value_, {}};
+  MatchOutcome test(const json::Selection &field, int64_t) const override {
+    if (auto s = string_in_place(field)) return {*s == value_.view(), {}};
     auto text = field_text(field, value_.size());
-    return {text && *text == value_, {}};
+    return {text && *text == value_.view(), {}};
   }
 
 private:
-  std::string value_;
+  Secret value_;
 };
 
 // contains: a list holds an element equal to the value; anything else, stringified, contains the
@@ -56,16 +57,16 @@ private:
 class Contains final : public Matcher {
 public:
   explicit Contains(std::string_view value) : value_(value) {}
-  MatchOutcome test(const json::Selection &field, const EventContext &) const override {
+  MatchOutcome test(const json::Selection &field, int64_t) const override {
     const json::Value *list = nullptr;
     if (field.kind == Kind::single && field.single->IsArray()) list = field.single;
     if (list || field.kind == Kind::list) {
       std::string element;
       auto equal = [&](const json::Value &v) {
-        if (auto s = string_in_place(v)) return *s == value_;
+        if (auto s = string_in_place(v)) return *s == value_.view();
         element.clear();
         json::append_text(v, element);
-        return !v.IsNull() && element == value_;
+        return !v.IsNull() && element == value_.view();
       };
       if (list) {
         for (const auto &v : list->GetArray())
@@ -76,19 +77,19 @@ public:
       }
       return {false, {}};
     }
-    if (auto s = string_in_place(field)) return {s->find(value_) != std::string_view::npos, {}};
+    if (auto s = string_in_place(field)) return {s->find(value_.view()) != std::string_view::npos, {}};
     auto text = field_text(field);
-    return {text && text->find(value_) != std::string::npos, {}};
+    return {text && text->find(value_.view()) != std::string::npos, {}};
   }
 
 private:
-  std::string value_;
+  Secret value_;
 };
 
 // exists: the field is there and not null. Rundeck requires a value but ignores it.
 class Exists final : public Matcher {
 public:
-  MatchOutcome test(const json::Selection &field, const EventContext &) const override {
+  MatchOutcome test(const json::Selection &field, int64_t) const override {
     if (field.kind == Kind::missing) return {false, {}};
     if (field.kind == Kind::single) return {!field.single->IsNull(), {}};
     return {!field.list.empty(), {}};
@@ -104,9 +105,7 @@ public:
     while (start <= value.size()) {
       std::size_t end = value.find(',', start);
       if (end == std::string_view::npos) end = value.size();
-      std::string_view name = value.substr(start, end - start);
-      while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
-      while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+      std::string_view name = text::trim(value.substr(start, end - start));
       static const std::string_view known[] = {"string", "number", "map", "list", "null"};
       if (std::find(std::begin(known), std::end(known), name) == std::end(known))
         throw SyntaxError("isA value must be in [string, number, map, list, null]");
@@ -114,7 +113,7 @@ public:
       start = end + 1;
     }
   }
-  MatchOutcome test(const json::Selection &field, const EventContext &) const override {
+  MatchOutcome test(const json::Selection &field, int64_t) const override {
     std::string_view type = field.kind == Kind::missing ? "null"
                             : field.kind == Kind::list  ? "list"
                                                         : json::type_name(*field.single);
@@ -132,40 +131,38 @@ struct TimePoint {
   int64_t ms = 0; // absolute time, or offset from now
 
   static TimePoint parse(std::string_view text) {
-    TimePoint p;
-    if (text.substr(0, 3) == "now") {
-      p.relative = true;
-      std::string_view rest = text.substr(3);
-      if (rest.empty()) return p;
-      int sign = rest[0] == '-' ? -1 : rest[0] == '+' ? 1 : 0;
-      std::size_t i = 1;
-      int64_t n = 0;
-      while (sign && i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i])) && n < 1000000000)
-        n = n * 10 + (rest[i++] - '0');
-      static const std::pair<char, int64_t> units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000}};
-      if (sign && i > 1 && i + 1 == rest.size())
-        for (auto [unit, scale] : units)
-          if (rest[i] == unit) {
-            p.ms = sign * n * scale;
-            return p;
-          }
-      throw SyntaxError(fmt::format("'{}' is not a date-time (expected ISO-8601 such as "
-                                    "2024-05-01T12:00:00Z, epoch milliseconds, or now-<N><s|m|h|d>)", text));
-    }
-    auto ms = parse_datetime(text);
-    if (!ms)
-      throw SyntaxError(fmt::format("'{}' is not a date-time (expected ISO-8601 such as "
-                                    "2024-05-01T12:00:00Z, epoch milliseconds, or now-<N><s|m|h|d>)", text));
-    p.ms = *ms;
-    return p;
+    if (auto point = text.substr(0, 3) == "now" ? relative_to_now(text.substr(3)) : absolute(text)) return *point;
+    throw SyntaxError(fmt::format("'{}' is not a date-time (expected ISO-8601 such as "
+                                  "2024-05-01T12:00:00Z, epoch milliseconds, or now-<N><s|m|h|d>)", text));
   }
-  int64_t at(const EventContext &ctx) const { return relative ? ctx.delivery.now_unix_ms + ms : ms; }
+
+  // What follows "now": nothing, or a sign, a number and a unit.
+  static std::optional<TimePoint> relative_to_now(std::string_view rest) {
+    if (rest.empty()) return TimePoint{true, 0};
+    const int sign = rest[0] == '-' ? -1 : rest[0] == '+' ? 1 : 0;
+    std::size_t i = 1;
+    int64_t n = 0;
+    while (sign && i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i])) && n < 1000000000)
+      n = n * 10 + (rest[i++] - '0');
+    static const std::pair<char, int64_t> units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000}};
+    if (sign && i > 1 && i + 1 == rest.size())
+      for (auto [unit, scale] : units)
+        if (rest[i] == unit) return TimePoint{true, sign * n * scale};
+    return std::nullopt;
+  }
+
+  static std::optional<TimePoint> absolute(std::string_view text) {
+    if (auto ms = parse_datetime(text)) return TimePoint{false, *ms};
+    return std::nullopt;
+  }
+
+  int64_t at(int64_t now_unix_ms) const { return relative ? now_unix_ms + ms : ms; }
 };
 
 class DateTimeCompare final : public Matcher {
 public:
   DateTimeCompare(std::string_view value, bool after) : point_(TimePoint::parse(value)), after_(after) {}
-  MatchOutcome test(const json::Selection &field, const EventContext &ctx) const override {
+  MatchOutcome test(const json::Selection &field, int64_t now_unix_ms) const override {
     if (field.kind != Kind::single || field.single->IsNull()) return {false, {}};
     std::optional<int64_t> when;
     if (field.single->IsNumber()) {
@@ -174,7 +171,7 @@ public:
       when = parse_datetime({field.single->GetString(), field.single->GetStringLength()});
     }
     if (!when) return {false, "the field is not a date-time"};
-    int64_t reference = point_.at(ctx);
+    int64_t reference = point_.at(now_unix_ms);
     return {after_ ? *when > reference : *when < reference, {}};
   }
 

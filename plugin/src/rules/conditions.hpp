@@ -4,7 +4,8 @@
 #pragma once
 
 #include "json/jsonpath.hpp"
-#include "rules/context.hpp"
+
+#include <cstdint>
 
 #include <memory>
 #include <string>
@@ -23,12 +24,14 @@ struct MatchOutcome {
 class Matcher {
 public:
   virtual ~Matcher() = default;
-  // Tests the selected field (json::Selection::Kind::missing when the path found nothing).
-  virtual MatchOutcome test(const json::Selection &field, const EventContext &ctx) const = 0;
+  // Tests the selected field (json::Selection::Kind::missing when the path found nothing);
+  // `now_unix_ms` is the host clock at the delivery (relative date-times).
+  virtual MatchOutcome test(const json::Selection &field, int64_t now_unix_ms) const = 0;
 };
 
-// Builds a matcher from the condition's `value`; throws rdwh::SyntaxError when the value does not
-// suit the type (e.g. isA with an unknown type name).
+// Builds a matcher from the condition's `value` (which may be a key-storage value: a matcher
+// keeps it in a Secret); throws rdwh::SyntaxError when the value does not suit the type (e.g. isA
+// with an unknown type name).
 using MatcherFactory = std::unique_ptr<Matcher> (*)(std::string_view value);
 
 struct ConditionType {

@@ -1,12 +1,15 @@
 #include "rules/config.hpp"
 
-#include "core/error.hpp"
+#include "base/error.hpp"
+#include "base/text.hpp"
+#include "json/parse.hpp"
 #include "json/text.hpp"
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <deque>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -16,19 +19,6 @@ namespace {
 using json::Value;
 
 constexpr std::string_view ks_prefix = "${KS:";
-
-// Appends to a string that holds secret bytes: when it must grow, the old buffer is wiped before
-// it is given back (a plain append would free it with the secret still in it).
-void append_wiping(std::string &out, std::string_view piece) {
-  if (out.size() + piece.size() > out.capacity()) {
-    std::string bigger;
-    bigger.reserve(std::max(out.capacity() * 2, out.size() + piece.size()));
-    bigger.append(out);
-    OPENSSL_cleanse(out.data(), out.size());
-    out.swap(bigger);
-  }
-  out.append(piece);
-}
 
 // Reads the config DOM, naming fields in errors and never quoting a value that came from key
 // storage.
@@ -46,7 +36,7 @@ public:
     } else if (v.IsString()) {
       std::string_view s(v.GetString(), v.GetStringLength());
       if (s.find(ks_prefix) == std::string_view::npos) return;
-      std::string out;
+      Secret out;
       std::size_t pos = 0;
       while (true) {
         std::size_t start = s.find(ks_prefix, pos);
@@ -59,14 +49,12 @@ public:
           throw ConfigError(field, "refers to key storage but the host provides none");
         auto secret = options_.lookup_secret(path);
         if (!secret) throw ConfigError(field, fmt::format("key storage has no key '{}'", path));
-        append_wiping(out, s.substr(pos, start - pos));
-        append_wiping(out, *secret);
-        OPENSSL_cleanse(secret->data(), secret->size());
+        out.append(s.substr(pos, start - pos));
+        out.append(*secret);
         pos = end + 1;
       }
-      append_wiping(out, s.substr(pos));
-      v.SetString(out.data(), static_cast<rapidjson::SizeType>(out.size()), alloc);
-      OPENSSL_cleanse(out.data(), out.size());
+      out.append(s.substr(pos));
+      v.SetString(out.view().data(), static_cast<rapidjson::SizeType>(out.size()), alloc);
       from_key_storage_.insert(&v);
       key_storage_fields_.insert(field);
     }
@@ -92,11 +80,12 @@ public:
     return &it->value;
   }
 
-  std::optional<std::string> string_field(const Value &obj, const char *key, const std::string &field) const {
+  // A view into the DOM (whose key-storage values are wiped at the end), never a copy.
+  std::optional<std::string_view> string_field(const Value &obj, const char *key, const std::string &field) const {
     const Value *v = member(obj, key);
     if (!v) return std::nullopt;
-    if (v->IsString()) return std::string(v->GetString(), v->GetStringLength());
-    if (v->IsNumber() || v->IsBool()) return json::to_text(*v); // UI forms send scalars as text
+    if (v->IsString()) return std::string_view(v->GetString(), v->GetStringLength());
+    if (v->IsNumber() || v->IsBool()) return scalar_texts_.emplace_back(json::to_text(*v)); // UI forms send scalars as text
     throw ConfigError(field_name(field, key), fmt::format("must be a string, not a {}", json::type_name(*v)));
   }
 
@@ -195,9 +184,9 @@ public:
     if (n.type->name != n.type->canonical)
       config_.warnings.push_back(fmt::format("{}.condition: '{}' is the old name of '{}'", field,
                                              n.type->name, n.type->canonical));
-    n.path_text = string_field(v, "path", field).value_or("");
+    n.path_text = Secret(string_field(v, "path", field).value_or(""));
     if (!n.path_text.empty()) n.path = path(n.path_text, field_name(field, "path"));
-    n.value = string_field(v, "value", field).value_or("");
+    n.value = Secret(string_field(v, "value", field).value_or(""));
     n.value_is_secret = from_key_storage(member(v, "value"));
     try {
       n.matcher = n.type->make(n.value);
@@ -267,7 +256,7 @@ public:
         if (!o.IsObject()) throw ConfigError(ofield, fmt::format("must be a map, not a {}", json::type_name(o)));
         auto name = string_field(o, "name", ofield);
         if (!name || name->empty()) throw ConfigError(ofield + ".name", "is required");
-        add_option(std::move(*name), value_expr(string_field(o, "value", ofield).value_or(""), ofield + ".value"), ofield);
+        add_option(std::string(*name), value_expr(string_field(o, "value", ofield).value_or(""), ofield + ".value"), ofield);
       }
     }
     r.node_filter = optional_expr(v, "nodeFilter", field);
@@ -280,7 +269,7 @@ public:
   // Wipes the DOM's copies of key-storage values before the arena is freed.
   void wipe_key_storage_values() {
     for (const Value *v : from_key_storage_)
-      std::fill_n(const_cast<char *>(v->GetString()), v->GetStringLength(), '\0');
+      OPENSSL_cleanse(const_cast<char *>(v->GetString()), v->GetStringLength());
     from_key_storage_.clear();
   }
 
@@ -289,6 +278,7 @@ private:
   Config &config_;
   std::unordered_set<const Value *> from_key_storage_;
   std::unordered_set<std::string> key_storage_fields_; // field names, as in errors
+  mutable std::deque<std::string> scalar_texts_;       // numbers and booleans read as text
 };
 
 void read_limits(const Reader &reader, const Value &root, Config &config) {
@@ -325,8 +315,7 @@ Config compile_config(std::string_view text, const CompileOptions &options) {
   Config config;
   rapidjson::Document doc;
   json::ParseLimits parse_limits;
-  std::string_view trimmed = text;
-  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.front()))) trimmed.remove_prefix(1);
+  std::string_view trimmed = text::trim(text);
   if (trimmed.empty()) trimmed = "{}";
   if (auto failure = json::parse(trimmed, doc, parse_limits); failure.failed)
     throw ConfigError("config", "is not valid JSON: " + failure.message);
@@ -349,8 +338,8 @@ Config compile_config(std::string_view text, const CompileOptions &options) {
                                      "keyStoragePath", "limits"});
   read_limits(reader, doc, config);
 
-  auto batch_key = reader.string_field(doc, "batchKey", "");
-  if (!batch_key || batch_key->empty()) batch_key = options.default_batch_key;
+  std::optional<std::string_view> batch_key = reader.string_field(doc, "batchKey", "");
+  if ((!batch_key || batch_key->empty()) && options.default_batch_key) batch_key = *options.default_batch_key;
   if (batch_key && !batch_key->empty()) config.batch_key = reader.path(*batch_key, "batchKey");
   if (auto key = reader.string_field(doc, "eventIdKey", ""); key && !key->empty())
     config.event_id_key = reader.path(*key, "eventIdKey");

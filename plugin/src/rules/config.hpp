@@ -4,6 +4,7 @@
 // threads evaluate it without locks.
 #pragma once
 
+#include "base/secret.hpp"
 #include "json/jsonpath.hpp"
 #include "rules/conditions.hpp"
 #include "rules/value_expr.hpp"
@@ -45,10 +46,10 @@ enum class Policy { all, any };
 struct Node {
   bool negate = false;
   // condition (when `group` is empty and type != nullptr)
-  std::string path_text;                  // as written ("" = always satisfied, as Rundeck's)
+  Secret path_text;                       // as written ("" = always satisfied, as Rundeck's)
   std::optional<json::JsonPath> path;
   const ConditionType *type = nullptr;
-  std::string value;
+  Secret value;                           // may hold a ${KS:...} value
   bool value_is_secret = false;           // from ${KS:...}: never shown in explanations or logs
   std::unique_ptr<Matcher> matcher;
   // group
@@ -89,7 +90,7 @@ struct Config {
 
 // Looks a `${KS:path}` reference up; nullopt when the key does not exist. The returned text is a
 // secret: it is never quoted in an error.
-using SecretLookup = std::function<std::optional<std::string>(std::string_view path)>;
+using SecretLookup = std::function<std::optional<Secret>(std::string_view path)>;
 
 struct CompileOptions {
   std::optional<std::string> default_batch_key; // a provider's implied batch key

@@ -1,16 +1,17 @@
-// What rules see of one delivery and of one event in it.
+// Stage 1: the delivery as the host gave it, and the limits checked before anything reads it.
 #pragma once
 
-#include "json/rapidjson.hpp"
+#include "base/reject.hpp"
+#include "rules/config.hpp"
 
 #include <cstdint>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-namespace rdwh::rules {
+namespace rdwh::pipeline {
 
-// The delivery as the host gave it (borrowed for the duration of handle()).
+// Borrowed from the host for the duration of handle().
 struct Delivery {
   std::vector<std::pair<std::string_view, std::string_view>> headers;
   std::string_view body;
@@ -27,10 +28,8 @@ struct Delivery {
   std::vector<std::string_view> header_values(std::string_view name) const;
 };
 
-// One event: a batch item (or the whole payload), which is `$` and `data` for the rules.
-struct EventContext {
-  const json::Value &event;
-  const Delivery &delivery;
-};
+// Headers feed the signature check and templates (${webhook['Name']}), the body everything else:
+// both are bounded first (431 for headers, 413 for the body).
+Checked<void> check_limits(const Delivery &delivery, const rules::Limits &limits);
 
-} // namespace rdwh::rules
+} // namespace rdwh::pipeline

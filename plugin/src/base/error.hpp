@@ -1,5 +1,5 @@
-// Errors inside the plugin. Each carries the ABI status it turns into at the boundary; messages
-// never hold secrets, signatures or payload bytes.
+// Errors of a failed call (the ABI's rdwh_status). A rejected delivery is not an error: it is a
+// base::Rejection (reject.hpp). Messages never hold secrets, signatures or payload bytes.
 #pragma once
 
 #include <stdexcept>
@@ -7,6 +7,7 @@
 
 namespace rdwh {
 
+// Mirrors rdwh_status (checked by static_asserts in abi/).
 enum class Status : int {
   ok = 0,
   invalid_argument = 1,
@@ -33,13 +34,6 @@ class ConfigError : public Error {
 public:
   ConfigError(const std::string &field, const std::string &message)
       : Error(Status::invalid_config, field.empty() ? message : field + ": " + message) {}
-};
-
-// A hostile document made evaluation exceed a limit (JsonPath results or work). The handler
-// answers the delivery with 400 (limit_exceeded) instead of failing the call.
-class LimitError : public Error {
-public:
-  explicit LimitError(const std::string &message) : Error(Status::invalid_argument, message) {}
 };
 
 // A malformed JsonPath or template, reported without a field; the config reader adds the field.

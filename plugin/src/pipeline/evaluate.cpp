@@ -1,0 +1,79 @@
+#include "pipeline/evaluate.hpp"
+
+namespace rdwh::pipeline {
+namespace {
+
+using rules::Node;
+using rules::Policy;
+
+// Whether the node holds on the event; with `trace`, every child is evaluated (no short cut) and
+// recorded.
+Checked<bool> evaluate_node(const Node &node, const Event &event, int64_t now, NodeTrace *trace,
+                            json::Selection &scratch);
+
+Checked<bool> evaluate_group(const Node &node, const Event &event, int64_t now, NodeTrace *trace,
+                             json::Selection &scratch) {
+  bool satisfied = node.policy == Policy::all || node.children.empty();
+  if (trace) trace->children.resize(node.children.size());
+  for (std::size_t i = 0; i < node.children.size(); ++i) {
+    Checked<bool> held = evaluate_node(node.children[i], event, now, trace ? &trace->children[i] : nullptr, scratch);
+    if (!held) return held;
+    if (node.policy == Policy::all && !*held) satisfied = false;
+    if (node.policy == Policy::any && *held) satisfied = true;
+    // Without a trace, stop as soon as the outcome is settled.
+    if (!trace && (node.policy == Policy::all ? !*held : *held)) break;
+  }
+  return satisfied;
+}
+
+Checked<bool> evaluate_condition(const Node &node, const Event &event, int64_t now, NodeTrace *trace,
+                                 json::Selection &scratch) {
+  if (!node.path) return true; // Rundeck: a condition with no path holds
+  json::Selection &field = trace ? trace->field : scratch;
+  if (Checked<void> selected = select(*node.path, event, field); !selected) return std::move(selected.rejection());
+  rules::MatchOutcome outcome = node.matcher->test(field, now);
+  if (trace) trace->error = std::move(outcome.error);
+  return outcome.satisfied;
+}
+
+Checked<bool> evaluate_node(const Node &node, const Event &event, int64_t now, NodeTrace *trace,
+                            json::Selection &scratch) {
+  Checked<bool> held = node.is_group() ? evaluate_group(node, event, now, trace, scratch)
+                                       : evaluate_condition(node, event, now, trace, scratch);
+  if (!held) return held;
+  const bool satisfied = node.negate ? !*held : *held;
+  if (trace) {
+    trace->node = &node;
+    trace->satisfied = satisfied;
+  }
+  return satisfied;
+}
+
+} // namespace
+
+Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, const Delivery &delivery, bool explain) {
+  Evaluation out;
+  out.fired.reserve(std::min<std::size_t>(split.events.size() * config.rules.size(), 64));
+  if (explain) out.traces.assign(split.events.size(), std::vector<RuleTrace>(config.rules.size()));
+  json::Selection scratch;
+  RuleTrace local;
+  for (const Event &event : split.events) {
+    for (const rules::Rule &rule : config.rules) {
+      RuleTrace *trace = out.trace(event.index, rule);
+      if (!trace && rule.debug) trace = &(local = RuleTrace{});
+      if (trace) {
+        trace->rule = &rule;
+        trace->event_index = event.index;
+      }
+      if (!rule.enabled) continue;
+      Checked<bool> held = evaluate_node(rule.root, event, delivery.now_unix_ms, trace ? &trace->root : nullptr, scratch);
+      if (!held) return std::move(held.rejection());
+      if (trace) trace->satisfied = *held;
+      if (*held) out.fired.push_back({&rule, event.index});
+      if (rule.debug) out.debug.push_back(*trace);
+    }
+  }
+  return out;
+}
+
+} // namespace rdwh::pipeline

@@ -1,0 +1,103 @@
+#include "pipeline/handler.hpp"
+
+#include "base/error.hpp"
+#include "pipeline/evaluate.hpp"
+#include "pipeline/explain.hpp"
+#include "pipeline/parse.hpp"
+
+#include <fmt/format.h>
+
+namespace rdwh::pipeline {
+namespace {
+
+std::string json_message(const char *key, std::string_view message) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key(key);
+  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::optional<json::JsonPath> compile_path(const char *text) {
+  if (!text) return std::nullopt;
+  return json::JsonPath::compile(text);
+}
+
+const json::JsonPath *pointer(const std::optional<json::JsonPath> &path) { return path ? &*path : nullptr; }
+
+} // namespace
+
+Outcome Outcome::rejected(const Rejection &rejection) {
+  Outcome out;
+  out.verdict = rejection.verdict;
+  out.http_status = rejection.http_status;
+  out.body = json_message("err", rejection.message);
+  return out;
+}
+
+Handler::Handler(const providers::ProviderSpec &provider, std::string_view config, const Services &services)
+    : provider_(provider), services_(services), own_event_id_(compile_path(provider.own_event_id)),
+      resource_id_(compile_path(provider.resource_id)), event_time_(compile_path(provider.event_time)),
+      event_paths_{pointer(own_event_id_), pointer(resource_id_), pointer(event_time_)} {
+  rules::CompileOptions options;
+  if (provider.default_batch_key) options.default_batch_key = provider.default_batch_key;
+  options.lookup_secret = [&services](std::string_view path) { return services.secret(path); };
+  config_ = provider.compile_config(config, options);
+  for (const std::string &warning : config_.warnings) services_.log(LogLevel::warn, warning);
+  load_signing_keys();
+}
+
+void Handler::load_signing_keys() {
+  const std::string &path = config_.key_storage_path;
+  if (provider_.signature != providers::SignatureScheme::pagerduty_v3) {
+    if (!path.empty())
+      services_.log(LogLevel::warn, fmt::format("{}: keyStoragePath is ignored: this provider's deliveries are not "
+                                                "signed", provider_.name));
+    return;
+  }
+  if (path.empty()) {
+    services_.log(LogLevel::warn, fmt::format("{}: no keyStoragePath: deliveries are not authenticated by "
+                                              "signature", provider_.name));
+    return;
+  }
+  std::optional<Secret> stored = services_.secret(path);
+  if (!stored) throw ConfigError("keyStoragePath", fmt::format("key storage has no key '{}'", path));
+  for (const Secret &secret : split_secrets(*stored)) signing_keys_.emplace_back(secret);
+  if (signing_keys_.empty()) throw ConfigError("keyStoragePath", fmt::format("the key '{}' is empty", path));
+}
+
+Checked<void> Handler::admit(const Delivery &delivery) const {
+  if (Checked<void> within = check_limits(delivery, config_.limits); !within) return within;
+  if (signing_keys_.empty()) return {};
+  return verify_signature(delivery, signing_keys_);
+}
+
+Outcome Handler::handle(const Delivery &delivery, bool explain) const {
+  explain = explain || config_.return_processing_info;
+  if (Checked<void> admitted = admit(delivery); !admitted) return Outcome::rejected(admitted.rejection());
+  json::Document doc;
+  if (Checked<void> parsed = parse_body(delivery.body, provider_.shape, config_.limits, doc); !parsed)
+    return Outcome::rejected(parsed.rejection());
+  Rendered rendered;
+  Checked<Split> events = split(config_, event_paths_, doc, delivery, rendered.strings);
+  if (!events) return Outcome::rejected(events.rejection());
+  Checked<Evaluation> evaluation = evaluate(config_, *events, delivery, explain);
+  if (!evaluation) return Outcome::rejected(evaluation.rejection());
+  for (const std::string &line : debug_lines(*events, *evaluation, rendered.strings)) services_.log(LogLevel::info, line);
+  if (Checked<void> jobs = render(config_, *events, *evaluation, delivery, rendered); !jobs)
+    return Outcome::rejected(jobs.rejection());
+  return respond(*events, *evaluation, std::move(rendered), explain);
+}
+
+Outcome Handler::respond(const Split &split, const Evaluation &evaluation, Rendered &&rendered, bool explain) const {
+  Outcome out;
+  out.signature_verified = !signing_keys_.empty();
+  if (explain) out.explanation = explanation_json(split, evaluation, rendered.strings);
+  out.body = config_.return_processing_info ? processing_info_json(rendered, out.explanation) : R"({"msg":"ok"})";
+  out.rendered = std::move(rendered);
+  return out;
+}
+
+} // namespace rdwh::pipeline
