@@ -46,8 +46,7 @@ struct TestHost {
   rdwh_status secret_status = RDWH_STATUS_OK; // anything else: get_secret fails with it
 
   TestHost() {
-    host.struct_size = sizeof host;
-    host.abi_version = RDWH_ABI_VERSION_INIT;
+    host = rdwh_host_t RDWH_HOST_INIT;
     host.host_data = this;
     host.log = [](const rdwh_host_t *h, rdwh_log_level, rdwh_str_t msg) {
       auto *self = static_cast<TestHost *>(h->host_data);
@@ -82,11 +81,7 @@ struct TestHost {
   }
 };
 
-inline rdwh_error_t new_error() {
-  rdwh_error_t e{};
-  e.struct_size = sizeof e;
-  return e;
-}
+inline rdwh_error_t new_error() { return rdwh_error_t RDWH_ERROR_INIT; }
 
 inline rdwh_handler_t *create_ok(const Module &m, const char *provider, const std::string &config, const rdwh_host_t *host) {
   rdwh_handler_t *h = nullptr;
@@ -115,7 +110,7 @@ struct Delivery {
 private:
   void point() {
     for (const auto &[n, v] : owned) headers.push_back({str(n), str(v)});
-    request.struct_size = sizeof request;
+    request = rdwh_request_t RDWH_REQUEST_INIT;
     request.headers = headers.empty() ? nullptr : headers.data();
     request.header_count = headers.size();
     request.body = str(body);

@@ -45,6 +45,7 @@ TEST_CASE("version negotiation: only the plugin's major is served", "[abi]") {
   CHECK(m.get_entry(RDWH_ABI_VERSION_MAJOR) == m.entry); // idempotent, static
   CHECK(m.entry->struct_size == sizeof(rdwh_plugin_entry_t));
   CHECK(m.entry->abi_version.major == RDWH_ABI_VERSION_MAJOR);
+  CHECK(m.entry->abi_version.minor == RDWH_ABI_VERSION_MINOR);
   CHECK(std::string(m.entry->plugin_name) == "rdwh-pagerduty");
 }
 
@@ -247,6 +248,79 @@ TEST_CASE("an older host: smaller struct_size, missing services", "[abi][misuse]
   nulls.now_unix_ms = nullptr;
   rdwh_handler_t *h3 = create_ok(m, "pagerduty-V3-run-job", v3_config, &nulls);
   m.entry->destroy(h3);
+}
+
+TEST_CASE("a 1.0 host (its table ends before get_extension) uses the 1.1 plugin", "[abi][compat]") {
+  Module m;
+  TestHost host;
+  rdwh_host_t v10 = host.host;
+  v10.struct_size = offsetof(rdwh_host_t, get_extension); // 48 on LP64: what a 1.0 host compiled
+  v10.abi_version = rdwh_version_t{1, 0, 0};
+  v10.get_extension = [](const rdwh_host_t *, const char *) -> const void * {
+    FAIL("the plugin read the host table past its struct_size");
+    return nullptr;
+  };
+  rdwh_handler_t *h = create_ok(m, "pagerduty-V3-run-job", v3_config, &v10);
+  Delivery d(signed_body(), &good_signature);
+  const rdwh_result_t *r = nullptr;
+  REQUIRE(m.entry->handle(h, &d.request, &r, nullptr) == RDWH_STATUS_OK);
+  REQUIRE(r->job_count == 1);
+  // A 1.0 host reads the job's 1.0 prefix; the 1.1 fields are there for a newer one.
+  CHECK(text(r->jobs[0]->job_id) == "job-1");
+  CHECK(RDWH_HAS_FIELD(r->jobs[0], rdwh_job_t, event_time_unix_ms));
+  m.entry->release_result(h, r);
+  m.entry->destroy(h);
+  // And it would never look at get_extension in the entry table either: its copy of the
+  // struct stops at release_result, which the 1.1 table still has at the same offset.
+  CHECK(offsetof(rdwh_plugin_entry_t, release_result) == 72);
+  CHECK(m.entry->struct_size > offsetof(rdwh_plugin_entry_t, release_result));
+}
+
+TEST_CASE("rdwh.provider-ui/1: sample actions and field suggestions per provider", "[abi][ext]") {
+  Module m;
+  REQUIRE(RDWH_HAS_FIELD(m.entry, rdwh_plugin_entry_t, get_extension));
+  REQUIRE(m.entry->get_extension);
+  CHECK(m.entry->get_extension(nullptr) == nullptr);
+  CHECK(m.entry->get_extension("rdwh.provider-ui/2") == nullptr); // another revision is another interface
+  CHECK(m.entry->get_extension("rdwh.no-such-thing/1") == nullptr);
+  const auto *ui = static_cast<const rdwh_plugin_provider_ui_t *>(m.entry->get_extension(RDWH_EXT_PROVIDER_UI));
+  REQUIRE(ui);
+  CHECK(ui == m.entry->get_extension(RDWH_EXT_PROVIDER_UI)); // static
+  CHECK(ui->struct_size == sizeof(rdwh_plugin_provider_ui_t));
+  CHECK(ui->get(nullptr) == nullptr);
+  CHECK(ui->get("no-such-provider") == nullptr);
+
+  TestHost host;
+  for (const char *provider : {"pagerduty-V3-run-job", "pagerduty-run-job"}) {
+    INFO(provider);
+    const rdwh_provider_ui_t *data = ui->get(provider);
+    REQUIRE(data);
+    CHECK(data->struct_size == sizeof(rdwh_provider_ui_t));
+    CHECK(std::string(data->provider) == provider);
+    REQUIRE(data->sample_action);
+    // The sample is a rule the plugin itself accepts.
+    rdwh_handler_t *h = create_ok(m, provider, std::string(R"({"rules":[)") + data->sample_action + "]}", &host.host);
+    m.entry->destroy(h);
+    REQUIRE(data->field_count >= 10);
+    for (size_t i = 0; i < data->field_count; ++i) {
+      CHECK(data->fields[i].path[0] == '$');
+      CHECK(std::string(data->fields[i].title).size() > 0);
+      CHECK(std::string(data->fields[i].example).size() > 0);
+    }
+  }
+  const std::string v3_sample = ui->get("pagerduty-V3-run-job")->sample_action;
+  CHECK(v3_sample.find(R"("path":"$.event.event_type","condition":"equals","value":"incident.triggered")") != std::string::npos);
+  CHECK(v3_sample.find(R"({"name":"pd_incident_id","value":"$.event.data.id"})") != std::string::npos);
+  const std::string v2_sample = ui->get("pagerduty-run-job")->sample_action;
+  CHECK(v2_sample.find(R"("path":"$.event","condition":"equals","value":"incident.trigger")") != std::string::npos);
+  CHECK(v2_sample.find(R"({"name":"pd_incident_id","value":"$.incident.id"})") != std::string::npos);
+  CHECK(std::string(ui->get("pagerduty-run-job")->fields[0].path) == "$.event");
+  // Advanced Run Job has no sample and no PagerDuty fields.
+  const rdwh_provider_ui_t *advanced = ui->get("advanced-run-job");
+  REQUIRE(advanced);
+  CHECK(advanced->sample_action == nullptr);
+  CHECK(advanced->field_count == 0);
+  CHECK(advanced->fields == nullptr);
 }
 
 TEST_CASE("key storage: large secrets, failures, rotation", "[abi]") {

@@ -305,6 +305,10 @@ private:
     case Expr::Kind::compare:
       break;
     }
+    return test_comparison(expr, current);
+  }
+
+  bool test_comparison(const Expr &expr, const Value &current) const {
     Budget &budget = budget_;
     const auto equal = [&budget](const Value &l, const Value &r) {
       return compare(l, r, budget) == Order::equal;
@@ -320,13 +324,10 @@ private:
       return hit;
     }
     case Op::in:
-      return any_pair(expr, current,
-                     [&budget](const Value &l, const Value &r) { return contains(r, l, budget); })
-          .hit;
+      return any_pair(expr, current, [&budget](const Value &l, const Value &r) { return contains(r, l, budget); }).hit;
     case Op::nin: {
       // A missing operand makes `nin` false too (Jayway: comparisons with a missing path fail).
-      const Pairs p = any_pair(
-          expr, current, [&budget](const Value &l, const Value &r) { return contains(r, l, budget); });
+      const Pairs p = any_pair(expr, current, [&budget](const Value &l, const Value &r) { return contains(r, l, budget); });
       return p.seen && !p.hit;
     }
     case Op::ne: {
@@ -336,16 +337,12 @@ private:
     }
     default: {
       const Op op = expr.op;
-      return any_pair(expr, current,
-                     [op, &budget](const Value &l, const Value &r) {
-                       return holds(op, compare(l, r, budget));
-                     })
+      return any_pair(expr, current, [op, &budget](const Value &l, const Value &r) { return holds(op, compare(l, r, budget)); })
           .hit;
     }
     }
   }
 };
-
 
 } // namespace
 

@@ -80,12 +80,18 @@ public:
     return &it->value;
   }
 
-  // A view into the DOM (whose key-storage values are wiped at the end), never a copy.
+  // A string as a view into the DOM (whose key-storage values are wiped at the end), never a
+  // copy; a number or boolean as its text (UI forms send scalars as text); nullopt otherwise.
+  std::optional<std::string_view> scalar_text(const Value &v) const {
+    if (v.IsString()) return std::string_view(v.GetString(), v.GetStringLength());
+    if (v.IsNumber() || v.IsBool()) return scalar_texts_.emplace_back(json::to_text(v));
+    return std::nullopt;
+  }
+
   std::optional<std::string_view> string_field(const Value &obj, const char *key, const std::string &field) const {
     const Value *v = member(obj, key);
     if (!v) return std::nullopt;
-    if (v->IsString()) return std::string_view(v->GetString(), v->GetStringLength());
-    if (v->IsNumber() || v->IsBool()) return scalar_texts_.emplace_back(json::to_text(*v)); // UI forms send scalars as text
+    if (auto text = scalar_text(*v)) return text;
     throw ConfigError(field_name(field, key), fmt::format("must be a string, not a {}", json::type_name(*v)));
   }
 
@@ -214,6 +220,41 @@ public:
     return value_expr(*text, field_name(field, key));
   }
 
+  // A later option of the same name replaces the earlier one, as in a map.
+  void add_option(Rule &r, std::string name, ValueExpr value, const std::string &field) {
+    auto same = std::find_if(r.options.begin(), r.options.end(), [&](const JobOption &x) { return x.name == name; });
+    if (same != r.options.end()) {
+      config_.warnings.push_back(fmt::format("{}: option '{}' given twice; the last one is used", field, name));
+      same->value = std::move(value);
+    } else {
+      r.options.push_back({std::move(name), std::move(value)});
+    }
+  }
+
+  // jobOptions: a list of {name, value}, or (the shape Rundeck's job run API takes) a map of
+  // option name to value.
+  void job_options(const Value &v, const std::string &field, Rule &r) {
+    const Value *options = member(v, "jobOptions");
+    if (options && options->IsObject()) {
+      for (const auto &m : options->GetObject()) {
+        std::string name(m.name.GetString(), m.name.GetStringLength());
+        const std::string ofield = field_name(field + ".jobOptions", name);
+        const std::optional<std::string_view> text = scalar_text(m.value);
+        if (!text) throw ConfigError(ofield, fmt::format("must be a string, not a {}", json::type_name(m.value)));
+        add_option(r, name, value_expr(*text, ofield), ofield);
+      }
+    } else if ((options = array_field(v, "jobOptions", field))) {
+      rapidjson::SizeType i = 0;
+      for (const auto &o : options->GetArray()) {
+        const std::string ofield = fmt::format("{}.jobOptions[{}]", field, i++);
+        if (!o.IsObject()) throw ConfigError(ofield, fmt::format("must be a map, not a {}", json::type_name(o)));
+        auto name = string_field(o, "name", ofield);
+        if (!name || name->empty()) throw ConfigError(ofield + ".name", "is required");
+        add_option(r, std::string(*name), value_expr(string_field(o, "value", ofield).value_or(""), ofield + ".value"), ofield);
+      }
+    }
+  }
+
   Rule rule(const Value &v, std::size_t index) {
     const std::string field = fmt::format("rules[{}]", index);
     if (!v.IsObject()) throw ConfigError(field, fmt::format("must be a map, not a {}", json::type_name(v)));
@@ -229,36 +270,7 @@ public:
     r.job_id = optional_expr(v, "jobId", field);
     if (auto args = string_field(v, "jobArgString", field); args && !args->empty())
       config_.warnings.push_back(field + ".jobArgString is not supported and is ignored: use jobOptions");
-    // A later option of the same name replaces the earlier one, as in a map.
-    auto add_option = [&](std::string name, ValueExpr value, const std::string &ofield) {
-      auto same = std::find_if(r.options.begin(), r.options.end(), [&](const JobOption &x) { return x.name == name; });
-      if (same != r.options.end()) {
-        config_.warnings.push_back(fmt::format("{}: option '{}' given twice; the last one is used", ofield, name));
-        same->value = std::move(value);
-      } else {
-        r.options.push_back({std::move(name), std::move(value)});
-      }
-    };
-    const Value *options = member(v, "jobOptions");
-    if (options && options->IsObject()) {
-      // Also accepted: a map of option name to value, the shape Rundeck's job run API takes.
-      for (const auto &m : options->GetObject()) {
-        std::string name(m.name.GetString(), m.name.GetStringLength());
-        const std::string ofield = field_name(field + ".jobOptions", name);
-        if (!m.value.IsString() && !m.value.IsNumber() && !m.value.IsBool())
-          throw ConfigError(ofield, fmt::format("must be a string, not a {}", json::type_name(m.value)));
-        add_option(name, value_expr(json::to_text(m.value), ofield), ofield);
-      }
-    } else if ((options = array_field(v, "jobOptions", field))) {
-      rapidjson::SizeType i = 0;
-      for (const auto &o : options->GetArray()) {
-        const std::string ofield = fmt::format("{}.jobOptions[{}]", field, i++);
-        if (!o.IsObject()) throw ConfigError(ofield, fmt::format("must be a map, not a {}", json::type_name(o)));
-        auto name = string_field(o, "name", ofield);
-        if (!name || name->empty()) throw ConfigError(ofield + ".name", "is required");
-        add_option(std::string(*name), value_expr(string_field(o, "value", ofield).value_or(""), ofield + ".value"), ofield);
-      }
-    }
+    job_options(v, field, r);
     r.node_filter = optional_expr(v, "nodeFilter", field);
     r.user = optional_expr(v, "user", field);
     std::size_t budget = config_.limits.max_conditions;

@@ -1,5 +1,7 @@
 #include "rules/datetime.hpp"
 
+#include "base/text.hpp"
+
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -49,6 +51,38 @@ struct Cursor {
   }
 };
 
+// After the seconds: `.fff` (or `,fff`), up to nine digits, as milliseconds; 0 when absent.
+std::optional<int64_t> fraction_ms(Cursor &c) {
+  if (!(c.eat('.') || c.eat(','))) return 0;
+  const std::size_t start = c.i;
+  int64_t ms = 0;
+  std::size_t n = 0;
+  while (!c.done() && std::isdigit(static_cast<unsigned char>(c.s[c.i]))) {
+    if (n < 3) ms = ms * 10 + (c.s[c.i] - '0');
+    ++n;
+    ++c.i;
+  }
+  if (c.i == start || n > 9) return std::nullopt;
+  for (std::size_t k = n; k < 3; ++k) ms *= 10;
+  return ms;
+}
+
+// `Z`, `+hh:mm`, `-hhmm`, `+hh` or nothing (UTC), in minutes east of UTC.
+std::optional<int64_t> offset_minutes(Cursor &c) {
+  if (c.eat('Z') || c.eat('z') || !(c.peek('+') || c.peek('-'))) return 0;
+  const int sign = c.s[c.i] == '-' ? -1 : 1;
+  ++c.i;
+  int oh, om = 0;
+  if (!c.digits(2, oh)) return std::nullopt;
+  if (c.eat(':')) {
+    if (!c.digits(2, om)) return std::nullopt;
+  } else if (!c.done() && !c.peek('[')) {
+    if (!c.digits(2, om)) return std::nullopt;
+  }
+  if (oh > 18 || om > 59) return std::nullopt;
+  return sign * (oh * 60 + om);
+}
+
 std::optional<int64_t> parse_iso(std::string_view text) {
   Cursor c{text};
   int year, month, day, hour, minute, second = 0;
@@ -61,38 +95,13 @@ std::optional<int64_t> parse_iso(std::string_view text) {
   if (!(c.eat('T') || c.eat('t')) || !c.digits(2, hour) || !c.eat(':') || !c.digits(2, minute))
     return std::nullopt;
   if (hour > 23 || minute > 59) return std::nullopt;
-  int64_t nanos_ms = 0;
+  std::optional<int64_t> millis = 0;
   if (c.eat(':')) {
     if (!c.digits(2, second) || second > 59) return std::nullopt;
-    if (c.eat('.') || c.eat(',')) {
-      std::size_t start = c.i;
-      int64_t frac_ms = 0;
-      std::size_t n = 0;
-      while (!c.done() && std::isdigit(static_cast<unsigned char>(c.s[c.i]))) {
-        if (n < 3) frac_ms = frac_ms * 10 + (c.s[c.i] - '0');
-        ++n;
-        ++c.i;
-      }
-      if (c.i == start || n > 9) return std::nullopt;
-      for (std::size_t k = n; k < 3; ++k) frac_ms *= 10;
-      nanos_ms = frac_ms;
-    }
+    millis = fraction_ms(c);
   }
-  int64_t offset_minutes = 0;
-  if (c.eat('Z') || c.eat('z')) {
-  } else if (c.peek('+') || c.peek('-')) {
-    int sign = c.s[c.i] == '-' ? -1 : 1;
-    ++c.i;
-    int oh, om = 0;
-    if (!c.digits(2, oh)) return std::nullopt;
-    if (c.eat(':')) {
-      if (!c.digits(2, om)) return std::nullopt;
-    } else if (!c.done() && !c.peek('[')) {
-      if (!c.digits(2, om)) return std::nullopt;
-    }
-    if (oh > 18 || om > 59) return std::nullopt;
-    offset_minutes = sign * (oh * 60 + om);
-  }
+  const std::optional<int64_t> offset = millis ? offset_minutes(c) : std::nullopt;
+  if (!offset) return std::nullopt;
   // ISO_DATE_TIME: an optional [Region/Zone] after the offset; the offset already fixes the
   // instant, so the region name is accepted and not needed.
   if (c.eat('[')) {
@@ -102,8 +111,8 @@ std::optional<int64_t> parse_iso(std::string_view text) {
   }
   if (!c.done()) return std::nullopt;
   int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
-  return seconds * 1000 + nanos_ms;
+  int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - *offset * 60;
+  return seconds * 1000 + *millis;
 }
 
 } // namespace
@@ -116,8 +125,7 @@ int64_t epoch_number_to_ms(double number) {
 }
 
 std::optional<int64_t> parse_datetime(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  text = text::trim(text);
   if (text.empty()) return std::nullopt;
   bool numeric = true;
   for (std::size_t i = 0; i < text.size(); ++i) {

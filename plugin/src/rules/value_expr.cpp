@@ -78,69 +78,99 @@ json::JsonPath compile_data_accessors(std::string_view rest, std::string_view wh
   return json::JsonPath::compile(path, limits);
 }
 
+Segment path_segment(json::JsonPath path) {
+  Segment seg;
+  seg.kind = Segment::Kind::path;
+  seg.path = std::move(path);
+  return seg;
+}
+
+// `path('<JsonPath>')`: `rest` is what follows `path`.
+Segment compile_path_call(std::string_view rest, std::string_view whole, const json::PathLimits &limits) {
+  rest = text::trim(rest);
+  std::size_t i = 1;
+  if (rest.size() < 4 || rest.front() != '(' || rest.back() != ')' ||
+      (text::trim(rest.substr(1))[0] != '\'' && text::trim(rest.substr(1))[0] != '"'))
+    throw SyntaxError(fmt::format("expected path('<JsonPath>') in template expression '{}'", whole));
+  while (rest[i] == ' ') ++i;
+  const Secret p = parse_quoted(rest, i, whole);
+  if (text::trim(rest.substr(i)) != ")")
+    throw SyntaxError(fmt::format("expected ')' after the path in template expression '{}'", whole));
+  return path_segment(json::JsonPath::compile(p, limits));
+}
+
+// `webhook.<field>` or `webhook['Header']`: `rest` is what follows `webhook`.
+Segment compile_webhook(std::string_view rest, std::string_view whole) {
+  Segment seg;
+  rest = text::trim(rest);
+  if (!rest.empty() && rest.front() == '[') {
+    std::size_t i = 1;
+    while (i < rest.size() && rest[i] == ' ') ++i;
+    if (i >= rest.size() || (rest[i] != '\'' && rest[i] != '"'))
+      throw SyntaxError(fmt::format("expected webhook['Header-Name'] in template expression '{}'", whole));
+    seg.text = parse_quoted(rest, i, whole);
+    if (text::trim(rest.substr(i)) != "]")
+      throw SyntaxError(fmt::format("expected ']' in template expression '{}'", whole));
+    seg.kind = Segment::Kind::header;
+    return seg;
+  }
+  static const std::pair<std::string_view, Segment::Kind> fields[] = {
+      {".id", Segment::Kind::delivery_id},   {".name", Segment::Kind::webhook_name},
+      {".project", Segment::Kind::project},  {".sender", Segment::Kind::sender},
+      {".timestamp", Segment::Kind::timestamp}};
+  for (const auto &[name, kind] : fields)
+    if (rest == name) {
+      seg.kind = kind;
+      return seg;
+    }
+  throw SyntaxError(fmt::format("unknown webhook field in template expression '{}' (known: webhook.id, "
+                                "webhook.name, webhook.project, webhook.sender, webhook.timestamp, "
+                                "webhook['Header'])", whole));
+}
+
 Segment compile_expression(std::string_view expr, const json::PathLimits &limits) {
   const std::string_view whole = expr;
   expr = text::trim(expr);
-  Segment seg;
-  auto ident_end = [&] {
-    std::size_t i = 0;
-    while (i < expr.size() && is_ident_char(expr[i])) ++i;
-    return i;
-  };
-  std::size_t n = ident_end();
-  std::string_view head = expr.substr(0, n);
-  std::string_view rest = expr.substr(n);
-  if (head == "data") {
-    seg.kind = Segment::Kind::path;
-    seg.path = compile_data_accessors(rest, whole, limits);
-    return seg;
-  }
-  if (head == "path") {
-    rest = text::trim(rest);
-    std::size_t i = 1;
-    if (rest.size() < 4 || rest.front() != '(' || rest.back() != ')' ||
-        (text::trim(rest.substr(1))[0] != '\'' && text::trim(rest.substr(1))[0] != '"'))
-      throw SyntaxError(fmt::format("expected path('<JsonPath>') in template expression '{}'", whole));
-    while (rest[i] == ' ') ++i;
-    const Secret p = parse_quoted(rest, i, whole);
-    if (text::trim(rest.substr(i)) != ")")
-      throw SyntaxError(fmt::format("expected ')' after the path in template expression '{}'", whole));
-    seg.kind = Segment::Kind::path;
-    seg.path = json::JsonPath::compile(p, limits);
-    return seg;
-  }
+  std::size_t n = 0;
+  while (n < expr.size() && is_ident_char(expr[n])) ++n;
+  const std::string_view head = expr.substr(0, n);
+  const std::string_view rest = expr.substr(n);
+  if (head == "data") return path_segment(compile_data_accessors(rest, whole, limits));
+  if (head == "path") return compile_path_call(rest, whole, limits);
+  if (head == "webhook") return compile_webhook(rest, whole);
   if (head == "raw" && text::trim(rest).empty()) {
+    Segment seg;
     seg.kind = Segment::Kind::raw;
     return seg;
   }
-  if (head == "webhook") {
-    rest = text::trim(rest);
-    if (!rest.empty() && rest.front() == '[') {
-      std::size_t i = 1;
-      while (i < rest.size() && rest[i] == ' ') ++i;
-      if (i >= rest.size() || (rest[i] != '\'' && rest[i] != '"'))
-        throw SyntaxError(fmt::format("expected webhook['Header-Name'] in template expression '{}'", whole));
-      seg.text = parse_quoted(rest, i, whole);
-      if (text::trim(rest.substr(i)) != "]")
-        throw SyntaxError(fmt::format("expected ']' in template expression '{}'", whole));
-      seg.kind = Segment::Kind::header;
-      return seg;
-    }
-    static const std::pair<std::string_view, Segment::Kind> fields[] = {
-        {".id", Segment::Kind::delivery_id},   {".name", Segment::Kind::webhook_name},
-        {".project", Segment::Kind::project},  {".sender", Segment::Kind::sender},
-        {".timestamp", Segment::Kind::timestamp}};
-    for (const auto &[name, kind] : fields)
-      if (rest == name) {
-        seg.kind = kind;
-        return seg;
-      }
-    throw SyntaxError(fmt::format("unknown webhook field in template expression '{}' (known: webhook.id, "
-                                  "webhook.name, webhook.project, webhook.sender, webhook.timestamp, "
-                                  "webhook['Header'])", whole));
-  }
   throw SyntaxError(fmt::format("unsupported template expression '{}' (supported: data.<field>, "
                                 "path('<JsonPath>'), raw, webhook.<field>, webhook['Header'])", whole));
+}
+
+// The '}' closing the `${` at `open`, outside quotes; npos when there is none.
+std::size_t closing_brace(std::string_view text, std::size_t open) {
+  char quote = 0;
+  for (std::size_t j = open + 2; j < text.size(); ++j) {
+    if (quote) {
+      if (text[j] == '\\') ++j;
+      else if (text[j] == quote) quote = 0;
+    } else if (text[j] == '\'' || text[j] == '"') {
+      quote = text[j];
+    } else if (text[j] == '}') {
+      return j;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// The end of the GString short form `$data.a.b` starting at the `$` at `dollar` (identifiers and
+// dots only).
+std::size_t short_form_end(std::string_view text, std::size_t dollar) {
+  std::size_t j = dollar + 1;
+  while (j < text.size() &&
+         (is_ident_char(text[j]) || (text[j] == '.' && j + 1 < text.size() && is_ident_start(text[j + 1]))))
+    ++j;
+  return j;
 }
 
 } // namespace
@@ -151,9 +181,7 @@ ValueExpr ValueExpr::compile(std::string_view text, const json::PathLimits &limi
   // A leading `$` means JsonPath, except `${`, which no JsonPath can start with: that is a
   // template whose first character is an expression (Rundeck would fail on it).
   if (!text.empty() && text[0] == '$' && !(text.size() > 1 && text[1] == '{')) {
-    Segment seg;
-    seg.kind = Segment::Kind::path;
-    seg.path = json::JsonPath::compile(text, limits);
+    Segment seg = path_segment(json::JsonPath::compile(text, limits));
     seg.groovy = false;
     expr.segments_.push_back(std::move(seg));
     return expr;
@@ -170,38 +198,22 @@ ValueExpr ValueExpr::compile(std::string_view text, const json::PathLimits &limi
   };
   std::size_t i = 0;
   while (i < text.size()) {
-    char c = text[i];
-    if (c == '\\' && i + 1 < text.size() && text[i + 1] == '$') {
+    const char c = text[i];
+    const char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    if (c == '\\' && next == '$') {
       literal.append("$");
       i += 2;
-    } else if (c == '$' && i + 1 < text.size() && text[i + 1] == '{') {
-      // Find the matching '}' outside quotes.
-      std::size_t j = i + 2;
-      char quote = 0;
-      for (; j < text.size(); ++j) {
-        if (quote) {
-          if (text[j] == '\\') ++j;
-          else if (text[j] == quote) quote = 0;
-        } else if (text[j] == '\'' || text[j] == '"') {
-          quote = text[j];
-        } else if (text[j] == '}') {
-          break;
-        }
-      }
-      if (j >= text.size())
-        throw SyntaxError(fmt::format("unterminated '${{' at {} in template", i));
+    } else if (c == '$' && next == '{') {
+      const std::size_t close = closing_brace(text, i);
+      if (close == std::string_view::npos) throw SyntaxError(fmt::format("unterminated '${{' at {} in template", i));
       flush();
-      expr.segments_.push_back(compile_expression(text.substr(i + 2, j - i - 2), limits));
-      i = j + 1;
-    } else if (c == '$' && i + 1 < text.size() && is_ident_start(text[i + 1])) {
-      // GString short form: $data.a.b (identifiers and dots only).
-      std::size_t j = i + 1;
-      while (j < text.size() && (is_ident_char(text[j]) ||
-                                 (text[j] == '.' && j + 1 < text.size() && is_ident_start(text[j + 1]))))
-        ++j;
+      expr.segments_.push_back(compile_expression(text.substr(i + 2, close - i - 2), limits));
+      i = close + 1;
+    } else if (c == '$' && is_ident_start(next)) {
+      const std::size_t end = short_form_end(text, i);
       flush();
-      expr.segments_.push_back(compile_expression(text.substr(i + 1, j - i - 1), limits));
-      i = j;
+      expr.segments_.push_back(compile_expression(text.substr(i + 1, end - i - 1), limits));
+      i = end;
     } else {
       literal.append(text.substr(i++, 1));
     }
