@@ -38,7 +38,7 @@ char *Secret::resize_for_write(std::size_t size) {
   return bytes_.data();
 }
 
-void Secret::truncate(std::size_t size) noexcept {
+void Secret::truncate(std::size_t size) {
   if (size >= bytes_.size()) return;
   OPENSSL_cleanse(bytes_.data() + size, bytes_.size() - size);
   bytes_.resize(size);

@@ -23,7 +23,7 @@ public:
   void append(std::string_view bytes);
   // Room for `size` bytes, zero-filled, to be written in place (e.g. by the host's get_secret).
   char *resize_for_write(std::size_t size);
-  void truncate(std::size_t size) noexcept;
+  void truncate(std::size_t size);
   void wipe() noexcept;
 
   std::string_view view() const noexcept { return bytes_; }

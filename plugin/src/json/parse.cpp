@@ -163,7 +163,10 @@ ParseFailure parse(std::string_view text, Document &doc, const ParseLimits &limi
   rapidjson::MemoryStream ms(text.data(), text.size());
   rapidjson::Reader reader;
   rapidjson::ParseResult result;
-  auto generator = [&](Document &) {
+  // flatten: the whole iterative parser inlined into this one loop. Left to itself, GCC inlines
+  // RapidJSON's reader differently depending on what else the file holds, and the parse is most of
+  // a delivery's time (V2 10x10: 6 % slower, 1 % more instructions, without it).
+  auto generator = [&](Document &) __attribute__((flatten)) {
     result = reader.Parse<flags>(ms, handler);
     return !result.IsError();
   };

@@ -53,7 +53,7 @@ Checked<bool> evaluate_node(const Node &node, const Event &event, int64_t now, N
 
 Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, const Delivery &delivery, bool explain) {
   Evaluation out;
-  out.fired.reserve(std::min<std::size_t>(split.events.size() * config.rules.size(), 64));
+  out.jobs.reserve(std::min<std::size_t>(split.events.size() * config.rules.size(), 64));
   if (explain) out.traces.assign(split.events.size(), std::vector<RuleTrace>(config.rules.size()));
   json::Selection scratch;
   RuleTrace local;
@@ -69,7 +69,7 @@ Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, co
       Checked<bool> held = evaluate_node(rule.root, event, delivery.now_unix_ms, trace ? &trace->root : nullptr, scratch);
       if (!held) return std::move(held.rejection());
       if (trace) trace->satisfied = *held;
-      if (*held) out.fired.push_back({&rule, event.index});
+      if (*held) out.jobs.push_back({&rule, event.index, event.id, event.key, event.resource_id, event.time_unix_ms, {}, 0, {}, {}});
       if (rule.debug) out.debug.push_back(*trace);
     }
   }

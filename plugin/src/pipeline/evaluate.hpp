@@ -5,6 +5,7 @@
 #include "base/reject.hpp"
 #include "json/jsonpath.hpp"
 #include "pipeline/delivery.hpp"
+#include "pipeline/jobs.hpp"
 #include "pipeline/split.hpp"
 #include "rules/config.hpp"
 
@@ -31,14 +32,8 @@ struct RuleTrace {
   std::string error; // e.g. the rule fired but has no job (set by render)
 };
 
-// A rule whose conditions held on an event: a job to render.
-struct Fired {
-  const rules::Rule *rule = nullptr;
-  uint32_t event_index = 0;
-};
-
 struct Evaluation {
-  std::vector<Fired> fired;                 // event order, then rule order
+  std::vector<Job> jobs;                    // the rules that fired: event order, then rule order
   std::vector<std::vector<RuleTrace>> traces; // [event][rule index], when explaining
   std::vector<RuleTrace> debug;             // the traces of rules with debug: true, in order
 

@@ -81,6 +81,7 @@ Outcome Handler::handle(const Delivery &delivery, bool explain) const {
   if (Checked<void> parsed = parse_body(delivery.body, provider_.shape, config_.limits, doc); !parsed)
     return Outcome::rejected(parsed.rejection());
   Rendered rendered;
+  rendered.strings.buffer.reserve(1024); // a delivery's strings usually fit: one allocation
   Checked<Split> events = split(config_, event_paths_, doc, delivery, rendered.strings);
   if (!events) return Outcome::rejected(events.rejection());
   Checked<Evaluation> evaluation = evaluate(config_, *events, delivery, explain);

@@ -62,12 +62,12 @@ Checked<bool> render_slice(const rules::ValueExpr &value, const Event &event, co
   return fits;
 }
 
-// Renders one fired rule's job into `out`; nothing when its jobId renders empty.
-Checked<bool> render_job(const Fired &fired, const Event &event, const rules::Limits &limits, const Delivery &delivery,
+// Renders one job's values into `out`; false with the job's id left empty when its jobId renders
+// empty (nothing to run), false with `fits` false when over the value limit.
+Checked<bool> render_job(Job &job, const Event &event, const rules::Limits &limits, const Delivery &delivery,
                          RuleTrace *trace, Rendered &out) {
-  const rules::Rule &rule = *fired.rule;
+  const rules::Rule &rule = *job.rule;
   const std::size_t job_start = out.strings.buffer.size();
-  Job job{&rule, event.index, event.id, event.key, event.resource_id, event.time_unix_ms, {}, 0, {}, {}};
   Checked<bool> fits = rule.job_id ? render_slice(*rule.job_id, event, delivery, limits, out.strings, job.job_id) : true;
   if (fits && *fits && job.job_id.size == 0) {
     // Rundeck reports NOT_FOUND for such a rule; nothing can be run.
@@ -81,7 +81,6 @@ Checked<bool> render_job(const Fired &fired, const Event &event, const rules::Li
   }
   if (fits && *fits && rule.node_filter) fits = render_slice(*rule.node_filter, event, delivery, limits, out.strings, job.filter);
   if (fits && *fits && rule.user) fits = render_slice(*rule.user, event, delivery, limits, out.strings, job.as_user);
-  if (fits && *fits) out.jobs.push_back(job);
   return fits;
 }
 
@@ -107,16 +106,18 @@ Checked<bool> render_value(const rules::ValueExpr &value, const Event &event, co
 
 Checked<void> render(const rules::Config &config, const Split &split, Evaluation &evaluation, const Delivery &delivery,
                      Rendered &out) {
-  out.jobs.reserve(evaluation.fired.size());
-  for (const Fired &fired : evaluation.fired) {
-    const Event &event = split.events[fired.event_index];
-    Checked<bool> fits =
-        render_job(fired, event, config.limits, delivery, evaluation.trace(fired.event_index, *fired.rule), out);
+  out.jobs = std::move(evaluation.jobs);
+  std::size_t kept = 0; // jobs whose jobId rendered empty are dropped, the others keep their order
+  for (Job &job : out.jobs) {
+    const Event &event = split.events[job.event_index];
+    Checked<bool> fits = render_job(job, event, config.limits, delivery, evaluation.trace(job.event_index, *job.rule), out);
     if (!fits) return std::move(fits.rejection());
     if (!*fits || out.strings.buffer.size() > UINT32_MAX / 2)
-      return over_limit(fmt::format("rule '{}' renders a value over {} bytes (limits.maxValueBytes)", fired.rule->name,
+      return over_limit(fmt::format("rule '{}' renders a value over {} bytes (limits.maxValueBytes)", job.rule->name,
                                     config.limits.max_value_bytes));
+    if (job.job_id.size != 0) out.jobs[kept++] = job;
   }
+  out.jobs.resize(kept);
   return {};
 }
 

@@ -12,37 +12,41 @@ using json::Selection;
 using json::Value;
 
 // Lists found by the batch key are flattened recursively into events, as Rundeck does.
-bool flatten(const Value &v, std::vector<const Value *> &out, std::size_t max) {
+bool flatten(const Value &v, std::vector<Event> &out, std::size_t max) {
   if (v.IsArray()) {
     for (const auto &e : v.GetArray())
       if (!flatten(e, out, max)) return false;
     return true;
   }
   if (out.size() >= max) return false;
-  out.push_back(&v);
+  Event &event = out.emplace_back();
+  event.value = &v;
+  event.index = static_cast<uint32_t>(out.size() - 1);
   return true;
 }
 
-// The values the batch key selects, flattened; the payload itself without a batch key.
-Checked<std::vector<const Value *>> batch_items(const rules::Config &config, const Value &payload, std::string &note) {
-  std::vector<const Value *> items;
+// The events: the values the batch key selects, flattened, or the payload itself without one.
+Checked<void> batch_items(const rules::Config &config, const Value &payload, Split &out) {
   if (!config.batch_key) {
-    items.push_back(&payload);
-    return items;
+    out.events.push_back(Event{&payload, 0, {}, {}, {}, 0}); // the whole payload, a list included
+    return {};
   }
   Selection batch;
-  if (Checked<void> selected = config.batch_key->select(payload, batch); !selected) return std::move(selected.rejection());
+  if (Checked<void> selected = config.batch_key->select(payload, batch); !selected) return selected;
   const std::size_t max = config.limits.max_batch_items;
   bool within_limit = true;
-  if (batch.kind == Selection::Kind::missing)
-    note = fmt::format("Batch Key Path Missing: No results for path: {}", config.batch_key->text());
-  else if (batch.kind == Selection::Kind::single)
-    within_limit = flatten(*batch.single, items, max);
-  else
+  if (batch.kind == Selection::Kind::missing) {
+    out.note = fmt::format("Batch Key Path Missing: No results for path: {}", config.batch_key->text());
+  } else if (batch.kind == Selection::Kind::single) {
+    if (batch.single->IsArray()) out.events.reserve(std::min<std::size_t>(batch.single->Size(), max));
+    within_limit = flatten(*batch.single, out.events, max);
+  } else {
+    out.events.reserve(std::min(batch.list.size(), max));
     for (const Value *v : batch.list)
-      if (!(within_limit = flatten(*v, items, max))) break;
+      if (!(within_limit = flatten(*v, out.events, max))) break;
+  }
   if (!within_limit) return over_limit(fmt::format("the batch has more than {} items (limits.maxBatchItems)", max));
-  return items;
+  return {};
 }
 
 // One place an identity may come from: a path into the event, or a text of the delivery.
@@ -111,16 +115,10 @@ Checked<void> identify(Event &event, const rules::Config &config, const EventPat
 Checked<Split> split(const rules::Config &config, const EventPaths &paths, const Value &payload,
                      const Delivery &delivery, Strings &strings) {
   Split out;
-  Checked<std::vector<const Value *>> items = batch_items(config, payload, out.note);
-  if (!items) return std::move(items.rejection());
-  out.events.reserve(items->size());
-  for (const Value *item : *items) {
-    Event &event = out.events.emplace_back();
-    event.value = item;
-    event.index = static_cast<uint32_t>(out.events.size() - 1);
+  if (Checked<void> items = batch_items(config, payload, out); !items) return std::move(items.rejection());
+  for (Event &event : out.events)
     if (Checked<void> identified = identify(event, config, paths, delivery, strings); !identified)
       return std::move(identified.rejection());
-  }
   return out;
 }
 

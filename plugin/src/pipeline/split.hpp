@@ -6,7 +6,7 @@
 #include "base/reject.hpp"
 #include "json/jsonpath.hpp"
 #include "pipeline/delivery.hpp"
-#include "pipeline/strings.hpp"
+#include "pipeline/jobs.hpp"
 #include "rules/config.hpp"
 
 #include <cstdint>

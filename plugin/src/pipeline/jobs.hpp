@@ -1,0 +1,86 @@
+// What one delivery produces: every string (event ids, job ids, option values...) appended to one
+// buffer and referred to by offset and size, so a fired job costs no allocation of its own; the
+// jobs, found by evaluate() and filled by render(); and the view the ABI layer and the
+// explanation read a job through.
+#pragma once
+
+#include "rules/config.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rdwh::pipeline {
+
+struct Text {
+  uint32_t offset = 0;
+  uint32_t size = 0;
+};
+
+struct Strings {
+  std::string buffer;
+
+  // Slices are made by since(), so they are always within the buffer.
+  std::string_view operator[](Text t) const noexcept { return std::string_view(buffer.data() + t.offset, t.size); }
+  // What was appended since `start` (a buffer.size() taken before).
+  Text since(std::size_t start) const noexcept {
+    return Text{static_cast<uint32_t>(start), static_cast<uint32_t>(buffer.size() - start)};
+  }
+};
+
+// A rule whose conditions held on an event; render() fills in what it runs.
+struct Job {
+  const rules::Rule *rule = nullptr;
+  uint32_t event_index = 0;
+  Text event_id, event_key, resource_id; // the event's (split.hpp)
+  int64_t event_time_unix_ms = 0;
+  Text job_id;
+  uint32_t first_option = 0; // rule->options.size() values from Rendered::option_values
+  Text filter;
+  Text as_user;
+};
+
+struct OptionView {
+  std::string_view name;
+  std::string_view value;
+};
+
+// One job as a host sees it: names from the compiled config, values from the delivery's strings.
+class JobView {
+public:
+  JobView(const Job &job, const Strings &strings, const Text *option_values) noexcept
+      : job_(job), strings_(strings), option_values_(option_values) {}
+  std::string_view rule() const noexcept { return job_.rule->name; }
+  std::string_view rule_key() const noexcept { return job_.rule->key; }
+  uint32_t rule_index() const noexcept { return static_cast<uint32_t>(job_.rule->index); }
+  uint32_t event_index() const noexcept { return job_.event_index; }
+  std::string_view event_id() const noexcept { return strings_[job_.event_id]; }
+  std::string_view event_key() const noexcept { return strings_[job_.event_key]; }
+  std::string_view resource_id() const noexcept { return strings_[job_.resource_id]; }
+  int64_t event_time_unix_ms() const noexcept { return job_.event_time_unix_ms; }
+  std::string_view job_id() const noexcept { return strings_[job_.job_id]; }
+  std::string_view filter() const noexcept { return strings_[job_.filter]; }
+  std::string_view as_user() const noexcept { return strings_[job_.as_user]; }
+  std::size_t option_count() const noexcept { return job_.rule->options.size(); }
+  OptionView option(std::size_t i) const noexcept {
+    return {job_.rule->options[i].name, strings_[option_values_[job_.first_option + i]]};
+  }
+
+private:
+  const Job &job_;
+  const Strings &strings_;
+  const Text *option_values_;
+};
+
+// What one delivery renders: its strings (event identities included) and its jobs.
+struct Rendered {
+  Strings strings;
+  std::vector<Text> option_values;
+  std::vector<Job> jobs;
+
+  JobView job(std::size_t i) const noexcept { return JobView(jobs[i], strings, option_values.data()); }
+};
+
+} // namespace rdwh::pipeline
