@@ -35,4 +35,11 @@ run_host "$work/pc_host" "$plugin_dir"
 
 echo "-- installed rdwh-host finds the installed plugin"
 "$prefix/bin/rdwh-host" plugins | grep -q '"pagerduty-V3-run-job"'
+echo "-- installed Python package finds the installed plugin, and its example runs"
+python_dir=$prefix/lib/python3/dist-packages
+found=$(env -u RDWH_PLUGIN_PATH PYTHONPATH="$python_dir" python3 -c 'import rdwh; print(rdwh.load(provider="pagerduty-V3-run-job").path)')
+[[ $found == "$prefix"/* ]] || { echo "rdwh.load() found $found, not the plugin under $prefix"; exit 1; }
+out=$(env -u RDWH_PLUGIN_PATH PYTHONPATH="$python_dir" "$prefix/share/doc/rdwh/examples/python/example.py" "$config" \
+  "$body" --secret "keys/pagerduty/v3-secret=$secret" --header "X-PagerDuty-Signature: $signature")
+grep -q '"pd_incident_id": "PGR0VU2"' <<<"$out"
 echo "consumer test passed"
