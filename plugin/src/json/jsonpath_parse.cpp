@@ -327,36 +327,28 @@ private:
     return impl_.exprs.size() - 1;
   }
 
-  std::size_t parse_or(std::size_t at) {
-    Nest nest(*this, at);
-    std::vector<std::size_t> terms{parse_and()};
+  // term (op term)*: one n-ary node of `kind` (so chains do not nest), or the term alone.
+  template <class Term> std::size_t parse_chain(std::string_view op, Expr::Kind kind, Term term) {
+    std::vector<std::size_t> terms{term()};
     skip_space();
-    while (looking_at("||")) {
-      pos_ += 2;
-      terms.push_back(parse_and());
+    while (looking_at(op)) {
+      pos_ += op.size();
+      terms.push_back(term());
       skip_space();
     }
     if (terms.size() == 1) return terms.front();
     Expr expr;
-    expr.kind = Expr::Kind::any_of;
+    expr.kind = kind;
     expr.children = std::move(terms);
     return add_expr(std::move(expr));
   }
 
-  std::size_t parse_and() {
-    std::vector<std::size_t> terms{parse_unary()};
-    skip_space();
-    while (looking_at("&&")) {
-      pos_ += 2;
-      terms.push_back(parse_unary());
-      skip_space();
-    }
-    if (terms.size() == 1) return terms.front();
-    Expr expr;
-    expr.kind = Expr::Kind::all_of;
-    expr.children = std::move(terms);
-    return add_expr(std::move(expr));
+  std::size_t parse_or(std::size_t at) {
+    Nest nest(*this, at);
+    return parse_chain("||", Expr::Kind::any_of, [this] { return parse_and(); });
   }
+
+  std::size_t parse_and() { return parse_chain("&&", Expr::Kind::all_of, [this] { return parse_unary(); }); }
 
   std::size_t parse_unary() {
     skip_space();
