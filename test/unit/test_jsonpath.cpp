@@ -722,8 +722,9 @@ TEST_CASE("jsonpath: one compiled path evaluated from many threads", "[jsonpath]
     threads.emplace_back([&] {
       Selection out;
       for (int i = 0; i < 200; ++i) {
-        REQUIRE(path.select(v2, out));
-        if (out.list.size() == 2 && dump(*out.list[0]) == R"("P1")" &&
+        // No Catch assertion on these threads: Catch is not thread-safe. A refused selection
+        // simply does not count as good.
+        if (path.select(v2, out) && out.list.size() == 2 && dump(*out.list[0]) == R"("P1")" &&
             dump(*out.list[1]) == R"("P3")") {
           ++good;
         }
