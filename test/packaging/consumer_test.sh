@@ -33,6 +33,9 @@ cc -std=c99 -D_POSIX_C_SOURCE=200809L $(pkg-config --cflags rdwh-abi) "$source_d
   -o "$work/pc_host" $(pkg-config --libs rdwh-abi)
 run_host "$work/pc_host" "$plugin_dir"
 
+echo "-- the ABI change log is installed with the headers' package"
+test -f "$(dirname "$(find "$prefix" -name rdwh.h)")/../../share/doc/rdwh/ABI_CHANGES.md"
+
 echo "-- installed rdwh-host finds the installed plugin"
 "$prefix/bin/rdwh-host" plugins | grep -q '"pagerduty-V3-run-job"'
 echo "-- installed Python package finds the installed plugin, and its example runs"

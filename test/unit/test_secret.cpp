@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -19,6 +20,16 @@ TEST_CASE("a secret moved from is empty and the one moved to holds the bytes", "
   CHECK(c.view() == "top-secret");
   c.wipe();
   CHECK(c.empty());
+}
+
+TEST_CASE("wiping zeroes the secret's whole buffer", "[secret]") {
+  Secret s(std::string(100, 'x'));
+  const char *bytes = s.view().data(); // wipe() keeps the buffer (and its capacity): still s's memory
+  s.truncate(10);
+  CHECK(std::all_of(bytes + 10, bytes + 100, [](char c) { return c == '\0'; })); // what truncate cut off
+  s.wipe();
+  CHECK(s.empty());
+  CHECK(std::all_of(bytes, bytes + 100, [](char c) { return c == '\0'; }));
 }
 
 TEST_CASE("a secret grows by appending, short and long", "[secret]") {
