@@ -7,7 +7,7 @@ set -euo pipefail
 packages=("$@"
   build-essential cmake ninja-build pkg-config binutils ca-certificates
   rapidjson-dev libssl-dev libfmt-dev catch2 libcurl4-openssl-dev
-  libmicrohttpd-dev libsqlite3-dev python3 openjdk-17-jdk-headless libjna-java
+  libmicrohttpd-dev libsqlite3-dev libpq-dev postgresql python3 openjdk-17-jdk-headless libjna-java
 )
 
 missing=()
