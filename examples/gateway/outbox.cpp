@@ -58,14 +58,17 @@ const char *const kSettle =
     "http_status = $7, reason = $8, updated_ms = $9, owner = '', lease_until_ms = 0 "
     "WHERE id = $1 AND status = 'running' AND owner = $10";
 
-// The due jobs, oldest first, each only when no earlier job of its resource is still open.
+// The due jobs, oldest first, each only when no earlier job of its resource is still open. The
+// selection is a materialised CTE so it runs exactly once (as an IN subquery, PostgreSQL may run
+// it again per row and claim more than asked).
 const char *const kClaimHead =
-    "UPDATE jobs SET status = 'running', owner = $1, lease_until_ms = $2, attempts = attempts + 1, updated_ms = $3 "
-    "WHERE status = 'queued' AND id IN (SELECT j.id FROM jobs j WHERE j.status = 'queued' AND j.next_attempt_ms <= $3 "
+    "WITH picked AS MATERIALIZED (SELECT j.id FROM jobs j WHERE j.status = 'queued' AND j.next_attempt_ms <= $3 "
     "AND (j.resource_id = '' OR NOT EXISTS (SELECT 1 FROM jobs e WHERE e.resource_id = j.resource_id "
     "AND e.id < j.id AND e.status IN ('queued', 'running'))) "
     "ORDER BY j.next_attempt_ms, j.id LIMIT $4 ";
-const char *const kClaimTail = ") RETURNING " RDWH_JOB_COLUMNS;
+const char *const kClaimTail =
+    ") UPDATE jobs SET status = 'running', owner = $1, lease_until_ms = $2, attempts = attempts + 1, updated_ms = $3 "
+    "WHERE status = 'queued' AND id IN (SELECT id FROM picked) RETURNING " RDWH_JOB_COLUMNS;
 
 const char *const kNextDue =
     "SELECT COALESCE(MIN(next_attempt_ms), 0) FROM jobs WHERE status = 'queued' AND next_attempt_ms > $1";
