@@ -299,7 +299,7 @@ OutboxGauges SqlOutbox::gauges() {
 Health SqlOutbox::health(int64_t now_ms) {
   if (Health h = backend_health(); !h.ok) return h;
   try {
-    with(Use::intake, "the outbox is not writable", [&](sql::Connection &db) {
+    with(Use::health, "the outbox is not writable", [&](sql::Connection &db) {
       sql::Transaction tx(db);
       db.exec(kHealthWrite, {std::to_string(now_ms)});
       tx.commit();

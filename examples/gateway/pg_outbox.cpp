@@ -119,8 +119,9 @@ void PgOutbox::on_wakeup(std::function<void()> fn) {
 std::string PgOutbox::describe() const { return impl_->description; }
 
 void PgOutbox::run(Use use, const std::function<void(sql::Connection &)> &fn) {
-  std::mutex &mu = use == Use::intake ? impl_->intake_mu : use == Use::dispatch ? impl_->dispatch_mu : impl_->read_mu;
-  sql::PgConnection &db = use == Use::intake ? *impl_->intake : use == Use::dispatch ? *impl_->dispatch : *impl_->read;
+  const bool intake = use == Use::intake || use == Use::health;
+  std::mutex &mu = intake ? impl_->intake_mu : use == Use::dispatch ? impl_->dispatch_mu : impl_->read_mu;
+  sql::PgConnection &db = intake ? *impl_->intake : use == Use::dispatch ? *impl_->dispatch : *impl_->read;
   std::lock_guard lock(mu);
   const uint64_t before = db.completed();
   try {

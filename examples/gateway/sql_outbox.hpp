@@ -31,9 +31,10 @@ public:
   std::vector<OutboxJob> list(std::string_view status) override;
 
 protected:
-  // Which connection a call needs. intake: deliveries' commits and the health write (durable);
-  // dispatch: the dispatcher's bookkeeping; read: listings and gauges (never blocked by a writer).
-  enum class Use { intake, dispatch, read };
+  // Which connection a call needs. intake: deliveries' commits (durable); health: the same path,
+  // but never waiting long for a lock; dispatch: the dispatcher's bookkeeping (never holding up
+  // deliveries for long); read: listings and gauges (never blocked by a writer).
+  enum class Use { intake, health, dispatch, read };
 
   // claim_lock: appended to the claim's row selection ("FOR UPDATE SKIP LOCKED" on PostgreSQL).
   // notify: run inside a transaction that queued jobs (PostgreSQL: "NOTIFY ..."), or nullptr.

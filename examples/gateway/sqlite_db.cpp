@@ -39,7 +39,13 @@ SqliteConnection::SqliteConnection(const std::string &path, int busy_timeout_ms,
     db_ = nullptr;
     throw Error(path + ": cannot open: " + why);
   }
-  sqlite3_busy_timeout(db_, busy_timeout_ms);
+  set_busy_timeout(busy_timeout_ms);
+}
+
+void SqliteConnection::set_busy_timeout(int ms) {
+  if (ms == busy_timeout_ms_) return;
+  sqlite3_busy_timeout(db_, ms);
+  busy_timeout_ms_ = ms;
 }
 
 SqliteConnection::~SqliteConnection() {

@@ -28,12 +28,14 @@ public:
   // The first column of the first row of `sql` as text ("" when there is none).
   std::string scalar(const char *sql);
   sqlite3 *handle() const { return db_; }
+  void set_busy_timeout(int ms);
 
 private:
   [[noreturn]] void fail(const std::string &what) const;
   sqlite3_stmt *prepared(const char *sql);
 
   sqlite3 *db_ = nullptr;
+  int busy_timeout_ms_ = -1;
   std::unordered_map<const char *, sqlite3_stmt *> statements_;
 };
 

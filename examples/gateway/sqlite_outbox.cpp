@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -64,8 +65,11 @@ struct FileId {
 
 } // namespace
 
+constexpr int kShortWaitMs = 250;
+
 struct SqliteOutbox::Impl {
   std::string path;
+  int busy_timeout_ms = 2000;
   FileId file;
   std::mutex mu;   // guards writer
   std::unique_ptr<sql::SqliteConnection> writer;
@@ -86,6 +90,7 @@ struct SqliteOutbox::Impl {
 SqliteOutbox::SqliteOutbox(const std::string &path, int busy_timeout_ms)
     : SqlOutbox("", nullptr), impl_(std::make_unique<Impl>()) {
   impl_->path = path;
+  impl_->busy_timeout_ms = busy_timeout_ms;
   try {
     impl_->writer = std::make_unique<sql::SqliteConnection>(path, busy_timeout_ms, true);
     sql::SqliteConnection &db = *impl_->writer;
@@ -133,6 +138,10 @@ void SqliteOutbox::run(Use use, const std::function<void(sql::Connection &)> &fn
   }
   std::lock_guard lock(impl_->mu);
   sql::SqliteConnection &db = *impl_->writer;
+  // Intake and dispatcher share this connection (and its mutex). Only a delivery waits the full
+  // busy timeout for a lock held by another process; the dispatcher and the health check give up
+  // soon, so they never hold the mutex (and the deliveries behind it) for long.
+  db.set_busy_timeout(use == Use::intake ? impl_->busy_timeout_ms : std::min(impl_->busy_timeout_ms, kShortWaitMs));
   if (use == Use::dispatch) {
     fn(db);
     return;
