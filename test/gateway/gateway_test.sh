@@ -243,7 +243,7 @@ scenario_deliver() {
   expect 200 tok-pd "$(body '')"
   expect_body '{\"msg\":\"ok\"}'
   wait_for 10 "the priority job to run" runs_are '/job/job-priority/run' 1
-  grep -qF '"path":"/api/41/job/job-priority/run","jobId":"job-priority","token":"'"$RUNDECK_TOKEN"'","contentType":"application/json","body":{"options":{"pd_incident_id":"PGR0VU2","event_type":"incident.priority_updated"},"filter":"tags: web","asUser":"oncall"}' \
+  grep -qF '"method":"POST","path":"/api/41/job/job-priority/run","jobId":"job-priority","token":"'"$RUNDECK_TOKEN"'","contentType":"application/json","body":{"options":{"pd_incident_id":"PGR0VU2","event_type":"incident.priority_updated"},"filter":"tags: web","asUser":"oncall"}' \
     "$T/runs.jsonl" || fail "run request not as expected: $(cat "$T/runs.jsonl")"
   step "a triggered delivery runs the trigger job (no filter, no user)"
   expect 200 tok-pd "$(body '' "$TRIGGERED_BODY")"
@@ -394,7 +394,7 @@ scenario_crash_during_run() {
   wait_for 20 "the reconciliation" metric_is 'rdwh_gateway_jobs_reconciled_found_total{webhook="PagerDuty"}' 1
   wait_for 10 "an empty outbox" outbox_empty
   expect_runs '"PGR0VU2-1"' 1
-  grep -qF '"method":"GET","path":"/api/41/job/job-priority/executions"' "$T/runs.jsonl" || fail "no executions query"
+  grep -qE '"method":"GET","path":"/api/41/job/job-priority/executions"' "$T/runs.jsonl" || fail "no executions query"
   jobs_listing --status done | grep -qF '"executionId":"1000"' || fail "the job should be done with execution 1000"
   stop_gateway
 }

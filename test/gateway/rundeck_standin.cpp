@@ -15,7 +15,8 @@
 //   Every API call needs X-Rundeck-Auth-Token equal to --token (when given), else 403 as Rundeck
 //   answers an expired or wrong token. An execution runs as the body's asUser, else as "admin".
 // Record: one JSON line per API call in FILE, written when the call arrives:
-//   {"seq","method","path","jobId","token","contentType","body","status","executed","executionId"}
+//   {"seq","ms","method","path","jobId","token","contentType","body","status","executed","executionId"}
+//   (ms: when it arrived, epoch milliseconds)
 //   `executed` is true when the call created an execution (what "ran" means in the tests).
 // Control:
 //   POST /_control/fail?count=N&status=S   the next N runs answer S (default 503), nothing runs
@@ -207,6 +208,7 @@ void record(State &s, MHD_Connection *c, const char *method, const std::string &
   Writer w(buf);
   w.StartObject();
   w.Key("seq"), w.Int64(++s.seq);
+  w.Key("ms"), w.Int64(now_ms());
   w.Key("method"), w.String(method);
   w.Key("path"), w.String(path.c_str());
   w.Key("jobId"), w.String(job_id.c_str());
