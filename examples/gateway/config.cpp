@@ -402,10 +402,11 @@ Config load_config(const std::string &path) {
     if (!parse_duration(*age, c.max_event_age_s) || c.max_event_age_s < 60)
       p.add("maxEventAge", "must be a duration of at least a minute: seconds, or a string such as \"49h\", "
                            "\"90m\", \"2d\"");
-    else if (c.max_event_age_s >= c.outbox.retain_done_hours * 3600)
-      p.add("maxEventAge", "must be below outbox.retainDoneHours (jobs are remembered that long, so a replayed "
-                           "event young enough to run is always recognised)");
   }
+  if (c.max_event_age_s >= c.outbox.retain_done_hours * 3600)
+    p.add("maxEventAge", "must be below outbox.retainDoneHours (" + std::to_string(c.outbox.retain_done_hours) +
+                             " h: jobs are remembered that long, so a replayed event young enough to run is "
+                             "always recognised)");
   if (root.str("logLevel", c.log_level, false) && c.log_level != "debug" && c.log_level != "info" &&
       c.log_level != "warn" && c.log_level != "error")
     p.add("logLevel", "must be debug, info, warn or error");

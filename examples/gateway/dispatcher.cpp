@@ -116,10 +116,12 @@ void Dispatcher::coordinate() {
       stopping = stop_;
       owner = owner_;
       if (stopping && stop_deadline == INT64_MAX) stop_deadline = now + kStopBoundMs;
-      const size_t limit = cfg.rundeck.max_concurrent_calls;
-      if (!stopping && busy_ < limit) {
-        free = limit - busy_;
-        if (auth_failing_) free = now >= pause_until_ms_ && busy_ == 0 ? 1 : 0; // one probe at a time
+      // Calls in flight: claimed jobs whose outcome has not come back. The outcomes in `pending`
+      // are recorded by the same transaction that claims, so their slots are free now.
+      const size_t limit = cfg.rundeck.max_concurrent_calls, in_flight = busy_ - pending.size();
+      if (!stopping && in_flight < limit) {
+        free = limit - in_flight;
+        if (auth_failing_) free = now >= pause_until_ms_ && in_flight == 0 ? 1 : 0; // one probe at a time
       }
     }
     if (stopping && pending.empty()) {
@@ -197,6 +199,11 @@ void Dispatcher::coordinate() {
       }
       wait_until(deadline);
     } catch (const OutboxError &e) {
+      if (stopping && now_ms() >= stop_deadline) {
+        log::error("stopping before every outcome was recorded: those jobs are reconciled at the next start",
+                   {{"jobs", pending.size()}, {"error", e.what()}});
+        break;
+      }
       log::error("cannot record or claim jobs; retrying", {{"error", e.what()}});
       {
         // The commit may have happened: jobs claimed by it would be held by `owner` without being
@@ -205,7 +212,8 @@ void Dispatcher::coordinate() {
         std::lock_guard lock(mu_);
         owner_ = base_owner_ + "#" + std::to_string(++owner_epoch_);
       }
-      wait_until(now_ms() + kDbRetryMs);
+      if (stopping) std::this_thread::sleep_for(std::chrono::milliseconds(100)); // wait_until returns at once
+      else wait_until(now_ms() + kDbRetryMs);
     }
   }
 }

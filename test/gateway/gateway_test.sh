@@ -756,6 +756,89 @@ scenario_stop_bound() {
   stop_gateway
 }
 
+scenario_order() {
+  start_standin
+  standin_control 'delay?ms=150' # calls overlap: several are in flight at once
+  write_config "$(webhook PagerDuty tok-pd)" '{}' '' '"maxConcurrentCalls": 8'
+  start_gateway
+  step "5 events for each of 3 incidents, interleaved: each incident's jobs start in event order, one at a time"
+  local inc ev now f
+  now=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+  mkdir -p "$T/bodies"
+  for ev in 1 2 3 4 5; do
+    for inc in A B C; do
+      f="$T/bodies/order-$inc-$ev.json"
+      sed -e "s/\"occurred_at\": *\"[^\"]*\"/\"occurred_at\":\"$now\"/" -e "s/PGR0VU2/INC$inc/g" \
+        -e "s/01BWDWL3NYY7LUFPZCC28QUCMK/EV$inc-$ev/" "$PRIORITY_BODY" >"$f"
+      expect 200 tok-pd "$f"
+    done
+  done
+  wait_for 30 "all 15 jobs" runs_are '/job/job-priority/run' 15
+  wait_for 10 "an empty outbox" outbox_empty
+  # The stand-in records a run when it arrives; an incident's next run may arrive only after the
+  # previous one was answered (150 ms later), and in event order.
+  for inc in A B C; do
+    grep -F '"executed":true' "$T/runs.jsonl" | grep -F "\"INC$inc\"" | sed 's/^{"seq":[0-9]*,"ms":\([0-9]*\),.*/\1/' >"$T/order-$inc.ms"
+    (($(wc -l <"$T/order-$inc.ms") == 5)) || fail "incident $inc: $(wc -l <"$T/order-$inc.ms") runs"
+    awk 'NR > 1 && $1 - prev < 140 { bad = 1 } { prev = $1 } END { exit bad }' "$T/order-$inc.ms" ||
+      fail "incident $inc: runs overlapped: $(tr '\n' ' ' <"$T/order-$inc.ms")"
+  done
+  # Event order: the deliveries' jobs were queued A1 B1 C1 A2 ...; per incident, ids ascend.
+  for inc in A B C; do
+    jobs_listing --status done | grep -F "\"resourceId\":\"INC$inc\"" | sed -n 's/^{"id":\([0-9]*\),.*"executionId":"\([0-9]*\)".*/\1 \2/p' |
+      sort -n | awk 'NR > 1 && $2 <= prev { bad = 1 } { prev = $2 } END { exit bad }' ||
+      fail "incident $inc: executions not in event order: $(jobs_listing --status done | grep -F "INC$inc")"
+  done
+  step "other incidents' jobs ran in parallel meanwhile"
+  local first_a first_b
+  first_a=$(head -n 1 "$T/order-A.ms") first_b=$(head -n 1 "$T/order-B.ms")
+  (( first_b - first_a < 140 && first_a - first_b < 140 )) || fail "incidents A and B did not start together"
+  stop_gateway
+}
+
+scenario_disk_full() {
+  start_standin
+  local port=$RD_PORT
+  stop_standin # the jobs stay queued: the outbox only grows
+  write_config "$(webhook PagerDuty tok-pd)"
+  step "the outbox's disk fills up (a file size limit): deliveries get 503, /healthz 503, none acknowledged is lost"
+  (
+    trap '' XFSZ        # a write over the limit fails with EFBIG instead of killing the process
+    ulimit -f 300       # 300 KiB
+    exec "$GATEWAY" --config "$T/gateway.json"
+  ) >>"$T/gateway.log" 2>&1 &
+  GW_PID=$!
+  wait_for 10 "the gateway to listen" gateway_listening_after 0
+  GW_PORT=$(grep '"msg":"listening"' "$T/gateway.log" | tail -n 1 | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
+  # While the database file still has room, a checkpoint can empty the WAL and make room again:
+  # the disk is full for good once 10 deliveries in a row are refused.
+  local i=0 status acked=() refused=() in_a_row=0
+  while ((i < 3000 && in_a_row < 10)); do
+    i=$((i + 1))
+    status=$(deliver tok-pd "$(body "$i")")
+    case $status in
+    200) acked+=("$i") in_a_row=0 ;;
+    503) refused+=("$i") in_a_row=$((in_a_row + 1)) ;;
+    *) fail "HTTP $status" ;;
+    esac
+  done
+  ((in_a_row == 10)) || fail "the outbox never filled up"
+  echo "the disk was full after ${#acked[@]} acknowledged deliveries (${#refused[@]} refused with 503)"
+  grep -qF '"msg":"outbox commit failed"' "$T/gateway.log" || fail "no commit failure logged"
+  healthz_503() { [[ $(http_get /healthz | head -n 1) == 503 ]]; }
+  wait_for 5 "healthz 503 with a full disk" healthz_503
+  stop_gateway
+  step "space again: every acknowledged job runs exactly once; PagerDuty's retries of the refused ones too"
+  start_standin "$port"
+  start_gateway
+  local n
+  for n in "${refused[@]}"; do expect 200 tok-pd "$T/bodies/priority-$n.json"; done
+  wait_for 60 "an empty outbox" outbox_empty
+  for n in "${acked[@]}" "${refused[@]}"; do expect_runs "\"PGR0VU2-$n\"" 1; done
+  (($(runs '/job/job-priority/run') == i)) || fail "runs: $(runs '/job/job-priority/run') for $i deliveries"
+  stop_gateway
+}
+
 # --------------------------------------------------------------------- SQLite's own guards
 
 scenario_sqlite_guards() {

@@ -25,44 +25,11 @@ DELAY=${RDWH_DISPATCH_DELAY_MS:-50}
 CALLS=${RDWH_DISPATCH_CALLS:-8}
 SECRET=$(cat "$ROOT/test/gateway/data/pd-secret.txt")
 FIXTURE=$ROOT/test/gateway/data/v3-incident.triggered-nudgebee.json
-PG="$ROOT/test/gateway/pg_cluster.sh"
 
 W=$BUILD/dispatch
-rm -rf "$W"
-mkdir -p "$W"
-chmod 0711 "$W" # the PostgreSQL cluster's owner (nobody, when run as root) must get through
-REPORT=$W/results.md
-: >"$REPORT"
-out() { printf '%s\n' "$*" | tee -a "$REPORT"; }
-note() { echo "-- $*" >&2; }
-die() {
-  echo "dispatch.sh: FAIL: $*" >&2
-  exit 1
-}
-PIDS=()
-PG_STARTED=0
-cleanup() {
-  set +e
-  local pid
-  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-  wait 2>/dev/null
-  ((PG_STARTED)) && "$PG" stop "$W/pg"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-wait_for() { # SECONDS WHAT COMMAND...
-  local end=$(($(now_ms) + $1 * 1000)) what=$2
-  shift 2
-  until "$@"; do
-    (($(now_ms) < end)) || die "timed out waiting for $what"
-    sleep 0.05
-  done
-}
+source "$HERE/common.sh"
 
-"$PG" start "$W/pg" >/dev/null
-PG_STARTED=1
-PG_BASE=$(cat "$W/pg/conninfo")
+start_pg
 
 # The bodies: distinct events about distinct incidents, occurred now, signed.
 python3 - "$FIXTURE" "$SECRET" "$BURST" "$W/bodies.jsonl" <<'PY'
@@ -180,7 +147,7 @@ row() {
   runs=$(executions "$record")
   distinct=$(grep '"executed":true' "$record" | grep -o '"pd_incident_id":"[^"]*"' | sort -u | wc -l)
   ((runs == BURST && distinct == BURST)) || die "$label: $runs runs of $distinct distinct jobs for $BURST deliveries"
-  t_first=$(grep '"executed":true' "$record" | head -n 1 | sed 's/.*"ms":\([0-9]*\).*/\1/')
+  t_first=$(grep -m 1 '"executed":true' "$record" | sed 's/.*"ms":\([0-9]*\).*/\1/')
   t_last=$(grep '"executed":true' "$record" | tail -n 1 | sed 's/.*"ms":\([0-9]*\).*/\1/')
   RATE[$key]=$(awk -v n="$BURST" -v ms=$((t_last - t_first)) 'BEGIN { printf "%.0f", ms ? (n - 1) * 1000 / ms : 0 }')
   SPAN[$key]=$(awk -v ms=$((t_last - first)) 'BEGIN { printf "%.2f", ms / 1000 }')

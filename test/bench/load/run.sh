@@ -58,39 +58,8 @@ done
 
 # On the build's disk, not /tmp (which may be tmpfs, where an fsync costs nothing).
 W=$BUILD/load
-rm -rf "$W"
-mkdir -p "$W"
-REPORT=$W/results.md
-: >"$REPORT"
-out() { printf '%s\n' "$*" | tee -a "$REPORT"; }
-note() { echo "-- $*" >&2; }
-die() {
-  echo "run.sh: FAIL: $*" >&2
-  exit 1
-}
+source "$HERE/common.sh"
 
-PIDS=()
-PG_STARTED=0
-PG=$ROOT/test/gateway/pg_cluster.sh
-cleanup() {
-  local pid
-  set +e
-  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-  wait 2>/dev/null
-  ((PG_STARTED)) && "$PG" stop "$W/pg"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT # so that cleanup runs
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-wait_for() { # SECONDS WHAT COMMAND...
-  local end=$(($(now_ms) + $1 * 1000)) what=$2
-  shift 2
-  until "$@"; do
-    (($(now_ms) < end)) || die "timed out waiting for $what"
-    sleep 0.05
-  done
-}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # forget PID: reaped, so cleanup must not signal that pid (it may be reused).
 forget() {
@@ -397,13 +366,9 @@ row_gw_match() { # ROUND
 
 row_gw_match_pg() { # ROUND: gw-match on the PostgreSQL outbox, a fresh database per round
   local k=gw-match-pg,$1 tag=gw-match-pg-r$1
-  if ((!PG_STARTED)); then
-    chmod 0711 "$W" # the cluster's owner (nobody, when run as root) must get through
-    "$PG" start "$W/pg" >/dev/null
-    PG_STARTED=1
-  fi
+  start_pg
   "$PG" psql "$W/pg" "CREATE DATABASE gw_match_r$1" >/dev/null
-  gateway_config "$W/$tag" 10 "\"postgresql\": \"$(cat "$W/pg/conninfo") dbname=gw_match_r$1\""
+  gateway_config "$W/$tag" 10 "\"postgresql\": \"$PG_BASE dbname=gw_match_r$1\""
   start_gateway "$W/$tag"
   expect "gateway on PostgreSQL, signed, matching" '"status":200' "$(GW_URL "$TOKEN")" --key "$SECRET"
   outbox_snapshot
