@@ -4,9 +4,11 @@
 //   rdwh-gateway --config FILE            serve (SIGHUP reloads FILE, SIGTERM/SIGINT stop)
 //   rdwh-gateway --config FILE --check    validate FILE (plugins, handlers, secrets); exit 0/1
 //   rdwh-gateway --config FILE --jobs [--status S]   list the outbox's jobs as JSON lines
+//   rdwh-gateway --config FILE --import PATH [--with-tokens]   merge Rundeck's webhooks.yaml into FILE
 #include "config.hpp"
 #include "dispatcher.hpp"
 #include "http_server.hpp"
+#include "import_webhooks.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "outbox.hpp"
@@ -32,9 +34,10 @@ using namespace rdwh::gateway;
 namespace {
 
 constexpr const char *kUsage =
-    "usage: rdwh-gateway --config FILE [--check | --jobs [--status queued|running|done|refused]]\n";
+    "usage: rdwh-gateway --config FILE [--check | --jobs [--status queued|running|done|refused] |\n"
+    "                                   --import PATH [--with-tokens]]\n";
 
-constexpr const char *kHelp = R"(usage: rdwh-gateway --config FILE [--check | --jobs [--status S]]
+constexpr const char *kHelp = R"(usage: rdwh-gateway --config FILE [--check | --jobs [--status S] | --import PATH [--with-tokens]]
 
 An HTTP server PagerDuty calls: POST /api/{version}/webhook/{authToken}, as Rundeck's webhook
 URL. Each delivery goes to the rdwh plugin (signature, rules); the job requests it returns are
@@ -49,6 +52,12 @@ with retries. Redeliveries never run a job twice.
                     problem with its field named; exit 0 or 1
   --jobs            list the outbox's jobs as JSON lines (safe while the server runs)
   --status S        with --jobs: only queued, running, done or refused jobs
+  --import PATH     merge the webhooks of Rundeck's project export (webhooks.yaml, or the project
+                    archive .jar/.zip holding it) into FILE: same uuid, else same project and
+                    name, updates; anything else is added. FILE is rewritten atomically; run
+                    --check next, and SIGHUP a running gateway to apply it
+  --with-tokens     with --import: keep the exported auth tokens (the Post URLs stay the same);
+                    without it every webhook added gets a new token, as Rundeck's importer does
   -h, --help        this text
 
 Routes: POST /api/{v}/webhook/{token}, GET /healthz, GET /metrics (Prometheus).
@@ -59,8 +68,8 @@ Reference: examples/gateway/README.md (installed: /usr/share/doc/rdwh/gateway.md
 
 struct Args {
   std::string config;
-  bool check = false, jobs = false;
-  std::string status;
+  bool check = false, jobs = false, with_tokens = false;
+  std::string status, import;
 };
 
 bool parse_args(int argc, char **argv, Args &a) {
@@ -83,11 +92,16 @@ bool parse_args(int argc, char **argv, Args &a) {
       a.jobs = true;
     } else if (arg == "--status") {
       if (!value(a.status)) return false;
+    } else if (arg == "--import") {
+      if (!value(a.import)) return false;
+    } else if (arg == "--with-tokens") {
+      a.with_tokens = true;
     } else {
       return false;
     }
   }
-  return !a.config.empty() && !(a.check && a.jobs) && (a.status.empty() || a.jobs);
+  const int modes = int(a.check) + int(a.jobs) + int(!a.import.empty());
+  return !a.config.empty() && modes <= 1 && (a.status.empty() || a.jobs) && (!a.with_tokens || !a.import.empty());
 }
 
 int64_t now_ms() {
@@ -105,6 +119,23 @@ std::shared_ptr<const Runtime> load(const std::string &path) {
   log::parse_level(rt->config().log_level, level);
   log::set_min_level(level);
   return rt;
+}
+
+int import_into(const std::string &config, const std::string &source, bool with_tokens) {
+  ImportOptions options;
+  options.with_tokens = with_tokens;
+  try {
+    const ImportReport report = import_webhooks(config, source, options);
+    for (const auto &w : report.added) std::printf("added %s\n", w.c_str());
+    for (const auto &w : report.updated) std::printf("updated %s\n", w.c_str());
+    for (const auto &w : report.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    std::printf("%s: %zu added, %zu updated; check it with: rdwh-gateway --config %s --check\n", config.c_str(),
+                report.added.size(), report.updated.size(), config.c_str());
+    return 0;
+  } catch (const ImportError &e) {
+    std::fprintf(stderr, "rdwh-gateway: import failed, %s is unchanged\n%s\n", config.c_str(), e.what());
+    return 1;
+  }
 }
 
 int check(const std::string &path) {
@@ -253,6 +284,7 @@ int main(int argc, char **argv) {
   }
   if (args.check) return check(args.config);
   if (args.jobs) return list_jobs(args.config, args.status);
+  if (!args.import.empty()) return import_into(args.config, args.import, args.with_tokens);
   curl_global_init(CURL_GLOBAL_DEFAULT); // before any thread starts
   const int rc = serve(args.config);
   curl_global_cleanup();
