@@ -31,14 +31,15 @@ def expr(c):
 
 
 def json_or_none(s):
+    """s parsed as JSON, maps as lists of (key, value) pairs so their order counts; None when not JSON."""
     try:
-        return json.loads(s)
+        return json.loads(s, object_pairs_hook=list)
     except (TypeError, ValueError):
         return None
 
 
 def json_same_but_text(r, o):
-    """Both values are JSON, equal as data (numbers by value), but written differently."""
+    """Both values are JSON, equal as data (numbers by value, members in the same order), but written differently."""
     a, b = json_or_none(value(r)), json_or_none(value(o))
     return a is not None and b is not None and a == b and value(r) != value(o)
 
