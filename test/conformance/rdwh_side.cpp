@@ -141,19 +141,25 @@ private:
     rapidjson::Document explanation;
     explanation.Parse(result->evaluation.data, result->evaluation.size);
     const rapidjson::Value *conditions = nullptr;
-    if (!explanation.HasParseError() && explanation.IsArray() && !explanation.Empty()) {
-      const rapidjson::Value &rules = explanation[0]["rules"];
-      for (const auto &rule : rules.GetArray())
-        if (member(rule, "rule") == "conditions" && rule.HasMember("conditions")) conditions = &rule["conditions"];
+    if (!explanation.HasParseError() && explanation.IsArray() && !explanation.Empty() && explanation[0].IsObject()) {
+      auto rules = explanation[0].FindMember("rules");
+      if (rules != explanation[0].MemberEnd() && rules->value.IsArray())
+        for (const auto &rule : rules->value.GetArray()) {
+          auto list = rule.FindMember("conditions");
+          if (member(rule, "rule") == "conditions" && list != rule.MemberEnd() && list->value.IsArray())
+            conditions = &list->value;
+        }
     }
     rapidjson::SizeType next_condition = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (batch[i]->kind == "condition") {
-        if (!conditions || next_condition >= conditions->Size()) {
+        const rapidjson::Value *entry = conditions && next_condition < conditions->Size() ? &(*conditions)[next_condition++] : nullptr;
+        auto satisfied = entry && entry->IsObject() ? entry->FindMember("satisfied") : rapidjson::Value::ConstMemberIterator();
+        if (!entry || !entry->IsObject() || satisfied == entry->MemberEnd() || !satisfied->value.IsBool()) {
           failure = "the explanation lacks a condition";
           return false;
         }
-        out.push_back({Answer::Kind::satisfied, {}, (*conditions)[next_condition++]["satisfied"].GetBool()});
+        out.push_back({Answer::Kind::satisfied, {}, satisfied->value.GetBool()});
       } else {
         auto it = options.find("o" + std::to_string(i));
         if (it == options.end()) {
