@@ -6,6 +6,8 @@
 #   scripts/demo.sh                 # RUNDECK_URL/RUNDECK_TOKEN_FILE: your Rundeck; default: a
 #                                   # local stand-in that records the run requests it receives
 #   RDWH_DEMO_SERVE=0 scripts/demo.sh   # stop after the self-test instead of serving
+#   RDWH_DEMO_PORT=8080 scripts/demo.sh # serve the gateway on another port (default 4480; not
+#                                       # Rundeck's 4440, so the demo runs beside a Rundeck)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-debian.sh
@@ -38,7 +40,11 @@ echo "### 2. rdwh-gateway"
 demo=$PWD/build/demo
 mkdir -p "$demo/keys/pagerduty" "$demo/state"
 printf '%s\n' "$secret" >"$demo/keys/pagerduty/v3-secret"
-port=${RDWH_DEMO_PORT:-4440}
+port=${RDWH_DEMO_PORT:-4480}
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  echo "demo: 127.0.0.1:$port is already in use; choose another port with RDWH_DEMO_PORT=..." >&2
+  exit 1
+fi
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT

@@ -2,6 +2,8 @@
 # Builds the .deb and proves it on a clean Debian 12: debootstrap a minimal bookworm into a
 # scratch directory, `apt-get install ./rdwh_*.deb` there (Depends resolved from Debian), and run
 # the installed rdwh-host on a signed delivery and rdwh-gateway --check on its /etc config.
+# Debian comes from the mirror this machine's apt uses (scripts/apt-mirror.sh), through its apt
+# proxy settings if any, so it works behind a proxy or with a local mirror.
 #   scripts/test-deb.sh [CHROOT_DIR]      (root; downloads a minimal Debian, ~2 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,10 +15,18 @@ cmake --build --preset deb -j "$(nproc)" >/dev/null
 cpack --preset deb >/dev/null
 deb=$(ls build/deb/rdwh_*.deb)
 
+mirror=$(scripts/apt-mirror.sh bookworm)
+# apt's proxy (Acquire::http::Proxy) also serves debootstrap's downloads.
+proxy=$(apt-config shell p Acquire::http::Proxy | sed -n "s/^p='\(.*\)'$/\1/p")
+if [ -n "$proxy" ] && [ -z "${http_proxy:-}" ]; then export http_proxy=$proxy; fi
 if [ ! -x "$root/usr/bin/apt-get" ]; then
   rm -rf "$root"
-  debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >/dev/null
+  debootstrap --variant=minbase bookworm "$root" "$mirror" >/dev/null
 fi
+# The chroot's apt uses the same proxy settings as this machine's.
+for conf in /etc/apt/apt.conf.d/*; do
+  grep -qi 'proxy' "$conf" 2>/dev/null && cp "$conf" "$root/etc/apt/apt.conf.d/"
+done
 cp "$deb" "$root/tmp/"
 cp examples/deliveries/v3-incident.priority_updated-gopagerduty.json examples/rundeck/pagerduty-v3.json "$root/tmp/"
 mount --bind /proc "$root/proc" 2>/dev/null || true

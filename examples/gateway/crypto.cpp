@@ -42,6 +42,21 @@ std::string random_uuid() {
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
 }
 
+std::string random_token(size_t length) {
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  constexpr unsigned n = sizeof alphabet - 1; // 62
+  std::string out;
+  out.reserve(length);
+  unsigned char b[64];
+  while (out.size() < length) {
+    if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("RAND_bytes failed");
+    for (unsigned char c : b)
+      if (c < 256 - 256 % n && out.size() < length) out += alphabet[c % n]; // no modulo bias
+  }
+  OPENSSL_cleanse(b, sizeof b);
+  return out;
+}
+
 void wipe(std::string &s) {
   if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
   s.clear();

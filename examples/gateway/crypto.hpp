@@ -1,6 +1,7 @@
 // The few cryptographic helpers the gateway needs (OpenSSL).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,8 @@ std::string sha256_hex(std::string_view data);
 bool constant_time_equal(std::string_view a, std::string_view b);
 // A random (version 4) UUID, e.g. for a delivery without X-Webhook-Id.
 std::string random_uuid();
+// `length` random characters from [A-Za-z0-9], as Rundeck's webhook auth tokens.
+std::string random_token(size_t length);
 // Overwrites the string's bytes before it is freed.
 void wipe(std::string &s);
 

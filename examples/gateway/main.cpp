@@ -5,9 +5,11 @@
 //   rdwh-gateway --config FILE --check    validate FILE (plugins, handlers, secrets); exit 0/1
 //   rdwh-gateway --config FILE --jobs [--status S]   list the outbox's jobs as JSON lines
 //   rdwh-gateway --config FILE --requeue [--status S] [--webhook NAME] [--id N]   queue jobs again
+//   rdwh-gateway --config FILE --import PATH [--with-tokens]   merge Rundeck's webhooks.yaml into FILE
 #include "config.hpp"
 #include "dispatcher.hpp"
 #include "http_server.hpp"
+#include "import_webhooks.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "outbox.hpp"
@@ -35,10 +37,10 @@ namespace {
 
 constexpr const char *kUsage =
     "usage: rdwh-gateway --config FILE [--check | --jobs [--status S] |\n"
-    "                    --requeue [--status S] [--webhook NAME] [--id N]]\n";
+    "                    --requeue [--status S] [--webhook NAME] [--id N] | --import PATH [--with-tokens]]\n";
 
 constexpr const char *kHelp = R"(usage: rdwh-gateway --config FILE [--check | --jobs [--status S] |
-                    --requeue [--status S] [--webhook NAME] [--id N]]
+                    --requeue [--status S] [--webhook NAME] [--id N] | --import PATH [--with-tokens]]
 
 An HTTP server PagerDuty calls: POST /api/{version}/webhook/{authToken}, as Rundeck's webhook
 URL. Each delivery goes to the rdwh plugin (signature, rules); the job requests it returns are
@@ -59,6 +61,12 @@ with retries. Redeliveries never run a job twice.
   --status S        with --jobs or --requeue: queued, running, done, refused or skipped
   --webhook NAME    with --requeue: only this webhook's jobs
   --id N            with --requeue: only the job with this id (from --jobs)
+  --import PATH     merge the webhooks of Rundeck's project export (webhooks.yaml, or the project
+                    archive .jar/.zip holding it) into FILE: same uuid, else same project and
+                    name, updates; anything else is added. FILE is rewritten atomically; run
+                    --check next, and SIGHUP a running gateway to apply it
+  --with-tokens     with --import: keep the exported auth tokens (the Post URLs stay the same);
+                    without it every webhook added gets a new token, as Rundeck's importer does
   -h, --help        this text
 
 Routes: POST /api/{v}/webhook/{token}, GET /healthz, GET /metrics (Prometheus).
@@ -69,8 +77,8 @@ Reference: examples/gateway/README.md (installed: /usr/share/doc/rdwh/gateway.md
 
 struct Args {
   std::string config;
-  bool check = false, jobs = false, requeue = false;
-  std::string status, webhook, id;
+  bool check = false, jobs = false, requeue = false, with_tokens = false;
+  std::string status, webhook, id, import;
 };
 
 bool parse_args(int argc, char **argv, Args &a) {
@@ -99,13 +107,17 @@ bool parse_args(int argc, char **argv, Args &a) {
       if (!value(a.webhook)) return false;
     } else if (arg == "--id") {
       if (!value(a.id) || a.id.empty() || a.id.find_first_not_of("0123456789") != std::string::npos) return false;
+    } else if (arg == "--import") {
+      if (!value(a.import)) return false;
+    } else if (arg == "--with-tokens") {
+      a.with_tokens = true;
     } else {
       return false;
     }
   }
-  const int modes = int(a.check) + int(a.jobs) + int(a.requeue);
+  const int modes = int(a.check) + int(a.jobs) + int(a.requeue) + int(!a.import.empty());
   return !a.config.empty() && modes <= 1 && (a.status.empty() || a.jobs || a.requeue) &&
-         (a.webhook.empty() && a.id.empty() ? true : a.requeue);
+         (a.webhook.empty() && a.id.empty() ? true : a.requeue) && (!a.with_tokens || !a.import.empty());
 }
 
 int64_t now_ms() {
@@ -121,6 +133,23 @@ std::shared_ptr<const Runtime> load(const std::string &path) {
   log::parse_level(rt->config().log_level, level);
   log::set_min_level(level);
   return rt;
+}
+
+int import_into(const std::string &config, const std::string &source, bool with_tokens) {
+  ImportOptions options;
+  options.with_tokens = with_tokens;
+  try {
+    const ImportReport report = import_webhooks(config, source, options);
+    for (const auto &w : report.added) std::printf("added %s\n", w.c_str());
+    for (const auto &w : report.updated) std::printf("updated %s\n", w.c_str());
+    for (const auto &w : report.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    std::printf("%s: %zu added, %zu updated; check it with: rdwh-gateway --config %s --check\n", config.c_str(),
+                report.added.size(), report.updated.size(), config.c_str());
+    return 0;
+  } catch (const ImportError &e) {
+    std::fprintf(stderr, "rdwh-gateway: import failed, %s is unchanged\n%s\n", config.c_str(), e.what());
+    return 1;
+  }
 }
 
 int check(const std::string &path) {
@@ -299,6 +328,7 @@ int main(int argc, char **argv) {
   }
   if (args.check) return check(args.config);
   if (args.jobs || args.requeue) return outbox_command(args);
+  if (!args.import.empty()) return import_into(args.config, args.import, args.with_tokens);
   curl_global_init(CURL_GLOBAL_DEFAULT); // before any thread starts
   const int rc = serve(args.config);
   curl_global_cleanup();

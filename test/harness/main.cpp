@@ -54,10 +54,13 @@ Commands:
   sign --key SECRET [--key SECRET]... --body FILE
                                 print the X-PagerDuty-Signature value PagerDuty would send
   send URL --body FILE [--key SECRET] [--header 'Name: value']...
-                                POST a delivery the way PagerDuty does (signature included)
+                                POST a delivery the way PagerDuty does (signature included);
+                                prints {"status": N, "body": ...} with the server's answer
 
-Exit status: 0 when the plugin returned a result (whatever its HTTP status), 1 when the plugin
-rejected the config or could not be loaded, 2 for usage errors.
+Exit status: handle: 0 when the plugin returned a result (whatever its HTTP status), 1 when the
+plugin rejected the config or could not be loaded; send: 0 when the answer is 2xx, 1 when it
+could not be sent (connection, timeout), 3 when the server answered another status; 2 for usage
+errors.
 )";
 
 struct UsageError : std::runtime_error {

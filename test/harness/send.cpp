@@ -185,5 +185,6 @@ int run_send(int argc, char **argv) {
     return 1;
   }
   std::printf("{\"status\":%ld,\"body\":%s}\n", status, json_string(response).c_str());
-  return 0;
+  // Scripts can tell "not sent" (1) from "answered, but not accepted" (3).
+  return status >= 200 && status < 300 ? 0 : 3;
 }

@@ -40,4 +40,17 @@ run_host "$work/pc_host" "$plugin_dir"
 
 echo "-- installed rdwh-host finds the installed plugin"
 "$prefix/bin/rdwh-host" plugins | grep -q '"pagerduty-V3-run-job"'
+echo "-- installed Python package finds the installed plugin, and its example runs"
+python_dir=$prefix/lib/python3/dist-packages
+found=$(env -u RDWH_PLUGIN_PATH PYTHONPATH="$python_dir" python3 -c 'import rdwh; print(rdwh.load(provider="pagerduty-V3-run-job").path)')
+[[ $found == "$prefix"/* ]] || { echo "rdwh.load() found $found, not the plugin under $prefix"; exit 1; }
+out=$(env -u RDWH_PLUGIN_PATH PYTHONPATH="$python_dir" "$prefix/share/doc/rdwh/examples/python/example.py" "$config" \
+  "$body" --secret "keys/pagerduty/v3-secret=$secret" --header "X-PagerDuty-Signature: $signature")
+grep -q '"pd_incident_id": "PGR0VU2"' <<<"$out"
+if [ -f "$prefix/share/java/rdwh.jar" ]; then
+  echo "-- installed rdwh.jar finds the installed plugin"
+  out=$(env -u RDWH_PLUGIN_PATH java -cp "/usr/share/java/jna.jar:$prefix/share/java/rdwh.jar" org.rdwh.Example \
+    "$config" "$body" --secret "keys/pagerduty/v3-secret=$secret" --header "X-PagerDuty-Signature: $signature")
+  grep -q '^run job 9b1c5a52-0d6f-4d39-8bb3-5f0c2b7e1a02' <<<"$out"
+fi
 echo "consumer test passed"

@@ -1,5 +1,7 @@
 // rdwh from the JVM: loads an rdwh plugin with JNA (Debian's libjna-java) and drives it through
 // the C ABI, the way Rundeck (a JVM application) could use it. Mirrors abi/include/rdwh/*.h, ABI 1.x.
+package org.rdwh;
+
 import com.sun.jna.Callback;
 import com.sun.jna.Function;
 import com.sun.jna.Memory;
@@ -8,15 +10,21 @@ import com.sun.jna.Pointer;
 import com.sun.jna.Structure;
 import com.sun.jna.ptr.PointerByReference;
 
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 
 public final class RdwhPlugin {
-  public static final int ABI_MAJOR = 1;
+  public static final int ABI_MAJOR = 1, ABI_MINOR = 1;
   static final int STATUS_OK = 0, STATUS_NOT_FOUND = 3, STATUS_BUFFER_TOO_SMALL = 4;
+  static final int JOB_SIGNED = 1;
 
   /** rdwh_str_t: pointer + size, not NUL-terminated. */
   @Structure.FieldOrder({"data", "size"})
@@ -74,7 +82,8 @@ public final class RdwhPlugin {
   }
 
   @Structure.FieldOrder({"struct_size", "rule", "rule_index", "event_index", "event_id", "job_id", "options",
-                         "option_count", "filter", "as_user"})
+                         "option_count", "filter", "as_user", "flags", "event_key", "rule_key", "resource_id",
+                         "event_time_unix_ms"})
   public static class Job extends Structure {
     public int struct_size;
     public Str.ByValue rule;
@@ -83,7 +92,18 @@ public final class RdwhPlugin {
     public Pointer options;
     public long option_count;
     public Str.ByValue filter, as_user;
-    public Job(Pointer p) { super(p); read(); }
+    // ABI 1.1: valid only when struct_size covers them (hasField); a 1.0 plugin's job is smaller.
+    public int flags;
+    public Str.ByValue event_key, rule_key, resource_id;
+    public long event_time_unix_ms;
+    public Job(Pointer p) {
+      super(p);
+      readField("struct_size");
+      if (struct_size >= size()) read();
+      else for (String f : Arrays.asList("rule", "rule_index", "event_index", "event_id", "job_id", "options",
+                                         "option_count", "filter", "as_user")) readField(f);
+    }
+    boolean hasField(String name) { return fieldOffset(name) + 8 <= struct_size; }
   }
 
   @Structure.FieldOrder({"struct_size", "verdict", "http_status", "content_type", "body", "job_count", "jobs", "evaluation"})
@@ -96,22 +116,28 @@ public final class RdwhPlugin {
     public Result(Pointer p) { super(p); read(); }
   }
 
-  /** A job the host should run: POST /api/{v}/job/{jobId}/run with options, filter, asUser. */
+  /** A job the host should run: POST /api/{v}/job/{jobId}/run with options, filter, asUser ("" = none).
+   *  eventKey and ruleKey identify it across redeliveries (de-duplicate on the pair); resourceId is the
+   *  incident (start one incident's jobs in order); eventTimeMs 0 = unknown; signed: read from signed bytes. */
   public record JobRequest(String rule, String jobId, String eventId, Map<String, String> options, String filter,
-                           String asUser) {}
+                           String asUser, String eventKey, String ruleKey, String resourceId, long eventTimeMs,
+                           boolean signed) {}
 
   /** The outcome of one delivery, copied out of the plugin's result. */
   public record Outcome(int status, int verdict, String body, List<JobRequest> jobs) {}
 
   public static final class RdwhException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
     public final int code;
     RdwhException(int code, String message) { super(message); this.code = code; }
   }
 
   private final NativeLibrary library;
   private final Pointer entry;
+  public final String path;
 
   public RdwhPlugin(String path) {
+    this.path = path;
     library = NativeLibrary.getInstance(path);
     Function getEntry = library.getFunction("rdwh_plugin_get_entry");
     entry = (Pointer) getEntry.invoke(Pointer.class, new Object[] {ABI_MAJOR});
@@ -123,6 +149,56 @@ public final class RdwhPlugin {
   private static final int PROVIDER_COUNT = 0, PROVIDER_INFO = 1, CREATE = 2, DESTROY = 3, HANDLE = 4, RELEASE = 5;
 
   public String name() { return entry.getPointer(16).getString(0); }
+  public String version() { return entry.getPointer(24).getString(0); }
+
+  /** Where plugins are looked up: the rdwh.plugin.path system property, else RDWH_PLUGIN_PATH (both
+   *  colon-separated), else the plugin directory installed beside this jar. */
+  public static List<String> pluginDirs() {
+    String configured = System.getProperty("rdwh.plugin.path", System.getenv("RDWH_PLUGIN_PATH"));
+    List<String> dirs = new ArrayList<>();
+    if (configured != null && !configured.isEmpty()) {
+      for (String d : configured.split(":")) if (!d.isEmpty()) dirs.add(d);
+      return dirs;
+    }
+    String installed = installedPluginDir();
+    if (installed != null) dirs.add(installed);
+    return dirs;
+  }
+
+  // paths.properties is written when the jar is built: the plugin directory relative to the jar's.
+  private static String installedPluginDir() {
+    try (InputStream in = RdwhPlugin.class.getResourceAsStream("paths.properties")) {
+      if (in == null) return null;
+      Properties p = new Properties();
+      p.load(in);
+      File jar = new File(RdwhPlugin.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      return new File(jar.getParentFile(), p.getProperty("pluginDirFromJar")).toPath().normalize().toString();
+    } catch (IOException | java.net.URISyntaxException | SecurityException e) {
+      return null;
+    }
+  }
+
+  /** The first plugin in pluginDirs() offering `provider` (any plugin when null); files that are not
+   *  rdwh plugins are skipped. Throws RdwhException (code 3) when there is none. */
+  public static RdwhPlugin load(String provider) {
+    List<String> dirs = pluginDirs();
+    for (String dir : dirs) {
+      File[] files = new File(dir).listFiles((d, n) -> n.endsWith(".so"));
+      if (files == null) continue;
+      Arrays.sort(files);
+      for (File f : files) {
+        RdwhPlugin plugin;
+        try {
+          plugin = new RdwhPlugin(f.getPath());
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+          continue; // not an rdwh plugin, or another ABI major
+        }
+        if (provider == null || plugin.providers().contains(provider)) return plugin;
+      }
+    }
+    throw new RdwhException(STATUS_NOT_FOUND, "no plugin offering '" + provider + "' in "
+        + (dirs.isEmpty() ? "(no directory: set RDWH_PLUGIN_PATH)" : String.join(":", dirs)));
+  }
 
   public List<String> providers() {
     long n = (Long) slot(PROVIDER_COUNT).invoke(Long.class, new Object[0]);
@@ -154,6 +230,7 @@ public final class RdwhPlugin {
       host.struct_size = host.size();
       host.abi_version = new Version.ByValue();
       host.abi_version.major = ABI_MAJOR;
+      host.abi_version.minor = ABI_MINOR;
       host.log = (h, level, msg) -> { synchronized (logLines) { logLines.add(msg.text()); } };
       host.get_secret = (h, path, out, cap, outLen) -> {
         byte[] value = secrets.get(path.text());
@@ -220,8 +297,11 @@ public final class RdwhPlugin {
             value.read();
             options.put(name.text(), value.text());
           }
+          boolean v11 = job.hasField("event_time_unix_ms");
           jobs.add(new JobRequest(job.rule.text(), job.job_id.text(), job.event_id.text(), options, job.filter.text(),
-                                  job.as_user.text()));
+                                  job.as_user.text(), v11 ? job.event_key.text() : "", v11 ? job.rule_key.text() : "",
+                                  v11 ? job.resource_id.text() : "", v11 ? job.event_time_unix_ms : 0,
+                                  v11 && (job.flags & JOB_SIGNED) != 0));
         }
         return new Outcome(r.http_status, r.verdict, r.body.text(), jobs);
       } finally {

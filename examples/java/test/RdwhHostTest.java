@@ -1,5 +1,8 @@
 // The JVM host's test: the same .so, a Rundeck config, a signed PagerDuty delivery, job requests.
-// Run: java -cp /usr/share/java/jna.jar:CLASSES RdwhHostTest PLUGIN.so SOURCE_DIR
+// Run: java -cp /usr/share/java/jna.jar:rdwh.jar:CLASSES RdwhHostTest PLUGIN.so SOURCE_DIR
+import org.rdwh.RdwhPlugin;
+
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -34,6 +37,9 @@ public final class RdwhHostTest {
       check(job.options().equals(Map.of("pd_incident_id", "PGR0VU2", "priority", "P1", "event", "incident.priority_updated")),
             "rendered options " + job.options());
       check(job.asUser().equals("pagerduty-bot") && job.eventId().equals("01BWDWL3NYY7LUFPZCC28QUCMK"), "user and event id");
+      check(job.eventKey().equals("01BWDWL3NYY7LUFPZCC28QUCMK") && job.resourceId().equals("PGR0VU2")
+            && job.eventTimeMs() == 1619458587458L && job.signed() && !job.ruleKey().isEmpty(),
+            "ABI 1.1 identities: " + job);
 
       RdwhPlugin.Outcome bad = h.handle(body, Map.of("X-PagerDuty-Signature",
           "v1=7020c8a7ec668a9b7012bc3dd82e483394b038f4230acc6785efbf2a7d8bcaf5"));
@@ -47,6 +53,16 @@ public final class RdwhHostTest {
       check(false, "bad config refused");
     } catch (RdwhPlugin.RdwhException e) {
       check(e.code == 8 && e.getMessage().contains("rules[0].policy"), "bad config refused naming the field: " + e.getMessage());
+    }
+
+    // load() looks in rdwh.plugin.path (here set by the test to the plugin's directory).
+    System.setProperty("rdwh.plugin.path", "/nonexistent:" + new File(args[0]).getParent());
+    check(RdwhPlugin.load("pagerduty-run-job").name().equals("rdwh-pagerduty"), "load() finds the plugin by provider");
+    try {
+      RdwhPlugin.load("no-such-provider");
+      check(false, "load() of an unknown provider fails");
+    } catch (RdwhPlugin.RdwhException e) {
+      check(e.code == 3 && e.getMessage().contains("no-such-provider"), "load() of an unknown provider fails: " + e.getMessage());
     }
 
     System.out.println(failures == 0 ? "all Java host checks passed" : failures + " Java host checks failed");

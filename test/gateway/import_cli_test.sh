@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# rdwh-gateway --import as an operator runs it: Rundeck's webhooks.yaml merged into the config,
+# --check failing until the key the imported webhook names exists, then passing; a bad export
+# leaves the file untouched.
+#   import_cli_test.sh GATEWAY PLUGIN_DIR WORK_DIR
+set -euo pipefail
+gateway=$1 plugin_dir=$2 T=$3
+rm -rf "$T" && mkdir -p "$T/keys"
+fail() { echo "FAIL: $*"; exit 1; }
+printf 'rundeck-api-token\n' >"$T/rundeck.token"
+cat >"$T/gateway.json" <<JSON
+{"listen": "127.0.0.1:0", "pluginDir": "$plugin_dir", "stateDir": "state", "keyStorageDir": "keys",
+ "rundeck": {"url": "http://127.0.0.1:9", "apiVersion": 41, "authTokenFile": "rundeck.token"},
+ "webhooks": []}
+JSON
+chmod 0640 "$T/gateway.json"
+cat >"$T/webhooks.yaml" <<'YAML'
+webhooks:
+- uuid: 72fbadce-0000-4000-8000-000000000001
+  name: PagerDuty V3
+  project: ops
+  eventPlugin: pagerduty-V3-run-job
+  config: '{"keyStoragePath":"keys/pagerduty/v3-secret","rules":[{"name":"Run Job 1","jobId":"3a13fca8-1","jobOptions":[{"name":"raw","value":"$"}],"conditions":[],"enabled":true,"policy":"all"}]}'
+  enabled: true
+  user: admin
+  roles: admin,user
+  authToken: ExportedToken0123456789abcdefABCD
+YAML
+
+out=$("$gateway" --config "$T/gateway.json" --import "$T/webhooks.yaml" --with-tokens)
+echo "$out"
+grep -q '^added ops/PagerDuty V3$' <<<"$out" || fail "no 'added' line"
+grep -q 'ExportedToken' <<<"$out" && fail "the token was printed"
+grep -q '"authToken": "ExportedToken0123456789abcdefABCD"' "$T/gateway.json" || fail "token not kept with --with-tokens"
+[ "$(stat -c %a "$T/gateway.json")" = 640 ] || fail "the config's mode changed"
+
+if "$gateway" --config "$T/gateway.json" --check >"$T/check.out" 2>&1; then fail "--check passed without the key"; fi
+cat "$T/check.out"
+grep -q "keyStoragePath" "$T/check.out" || fail "--check does not name the missing key"
+mkdir -p "$T/keys/pagerduty"
+printf 'secret\n' >"$T/keys/pagerduty/v3-secret"
+"$gateway" --config "$T/gateway.json" --check || fail "--check refused the imported config once its key exists"
+
+cp "$T/gateway.json" "$T/before.json"
+printf 'webhooks:\n- name: broken\n' >"$T/bad.yaml"
+if "$gateway" --config "$T/gateway.json" --import "$T/bad.yaml" 2>"$T/bad.err"; then fail "a bad export was imported"; fi
+cat "$T/bad.err"
+grep -q "bad.yaml:2: 'project' is missing" "$T/bad.err" || fail "unclear error"
+cmp -s "$T/before.json" "$T/gateway.json" || fail "a failed import changed the config"
+if "$gateway" --config "$T/gateway.json" --with-tokens 2>/dev/null; then fail "--with-tokens alone accepted"; fi
+echo "import test passed"
