@@ -44,7 +44,9 @@ if(TARGET rdwh-gateway)
   else()
     set(rdwh_etc ${CMAKE_INSTALL_SYSCONFDIR})
   endif()
-  install(FILES ${PROJECT_SOURCE_DIR}/examples/gateway/debian/gateway.json DESTINATION ${rdwh_etc}/rdwh COMPONENT runtime)
+  # It holds the webhooks' URL tokens: readable by root and (postinst: group rdwh) the service only.
+  install(FILES ${PROJECT_SOURCE_DIR}/examples/gateway/debian/gateway.json DESTINATION ${rdwh_etc}/rdwh
+          PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ COMPONENT runtime)
 endif()
 file(GLOB rdwh_docs ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${rdwh_docs} DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)

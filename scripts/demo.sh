@@ -81,7 +81,12 @@ pids+=($gateway)
 for _ in $(seq 50); do "$host" send "http://127.0.0.1:$port/healthz" --body /dev/null >/dev/null 2>&1 && break; sleep 0.1; done
 
 url=http://127.0.0.1:$port/api/41/webhook/demo-token
-send="$host send $url --body examples/deliveries/v3-incident.triggered-nudgebee.json --key $secret"
+# A fresh event: the gateway skips events older than maxEventAge (the sample is from 2025) and runs
+# each event once (the outbox in build/demo/state remembers earlier runs of this demo).
+sed -e "s/\"occurred_at\": *\"[^\"]*\"/\"occurred_at\": \"$(date -u +%Y-%m-%dT%H:%M:%S.000Z)\"/" \
+  -e "s/01FVRJDBZPAFCIQO0U5B2ZJ2GQ/01FVRJDBZPAFCIQO0U5B2ZJ2GQ-$(date +%s)/" \
+  examples/deliveries/v3-incident.triggered-nudgebee.json >"$demo/delivery.json"
+send="$host send $url --body $demo/delivery.json --key $secret"
 echo "gateway: $url (config $demo/gateway.json, outbox $demo/state, log $demo/gateway.log)"
 echo "self-test: $send"
 $send

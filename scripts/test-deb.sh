@@ -44,6 +44,7 @@ chroot "$root" /bin/sh -ec "
   echo token > /etc/rdwh/rundeck.token
   rdwh-gateway --config /etc/rdwh/gateway.json --check
   id rdwh
+  test \"\$(stat -c '%a %U %G' /etc/rdwh/gateway.json)\" = '640 root rdwh'
   test -f /usr/lib/systemd/system/rdwh-gateway.service
   pkg-config --modversion rdwh-abi 2>/dev/null || true
 "

@@ -20,7 +20,8 @@ jobs=$(nproc)
 fuzz_seconds=${RDWH_FUZZ_SECONDS:-20}
 # Only what the sanitized suites run (no gateway, no benchmarks); the asan tree adds the fuzzers.
 suite_targets=(rdwh_plugin rdwh-host minimal_host rdwh_unit_tests rdwh_abi_tests rdwh_abi_hardening_tests
-               rdwh_abi_layout rdwh_abi_c99 rdwh_abi_c11 rdwh_abi_digest rdwh_test_v10_plugin rdwh_integration_tests)
+               rdwh_abi_layout rdwh_abi_c99 rdwh_abi_c11 rdwh_abi_digest rdwh_test_v10_plugin rdwh_integration_tests
+               rdwh_conformance rdwh_conformance_inputs)
 not_sanitizable='hosts|packaging|gateway'
 export LLVM_SYMBOLIZER_PATH=${LLVM_SYMBOLIZER_PATH:-$(command -v llvm-symbolizer || command -v llvm-symbolizer-14 || true)}
 

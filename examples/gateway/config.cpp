@@ -181,6 +181,26 @@ bool is_sha256_hex(const std::string &s) {
          });
 }
 
+// A duration in seconds: an integer, or a string of digits with a unit s, m, h or d ("49h").
+bool parse_duration(const Value &v, int64_t &seconds) {
+  if (v.IsInt64()) {
+    seconds = v.GetInt64();
+    return seconds >= 0;
+  }
+  if (!v.IsString()) return false;
+  const std::string s(v.GetString(), v.GetStringLength());
+  if (s.size() < 2 || s.size() > 12 || !std::all_of(s.begin(), s.end() - 1, [](char ch) { return ch >= '0' && ch <= '9'; }))
+    return false;
+  const int64_t n = std::stoll(s.substr(0, s.size() - 1));
+  switch (s.back()) {
+  case 's': seconds = n; return true;
+  case 'm': seconds = n * 60; return true;
+  case 'h': seconds = n * 3600; return true;
+  case 'd': seconds = n * 86400; return true;
+  default: return false;
+  }
+}
+
 std::string to_json(const Value &v) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -197,11 +217,15 @@ void read_http(const Obj &root, Config &c, Problems &p) {
   const Value *http = nullptr;
   if (!root.object("http", http)) return;
   Obj o(*http, "http", p);
-  o.allow_only({"maxBodyBytes", "threads", "connectionTimeoutSeconds", "maxConnections", "shutdownGraceSeconds"});
+  o.allow_only({"maxBodyBytes", "threads", "connectionTimeoutSeconds", "maxConnections", "maxConnectionsPerIp",
+                "headerTimeoutSeconds", "bodyTimeoutSeconds", "shutdownGraceSeconds"});
   o.integer("maxBodyBytes", c.http.max_body_bytes, 1024, 64LL * 1024 * 1024);
   o.integer("threads", c.http.threads, 1, 256);
   o.integer("connectionTimeoutSeconds", c.http.connection_timeout_s, 1, 3600);
   o.integer("maxConnections", c.http.max_connections, 1, 65535);
+  o.integer("maxConnectionsPerIp", c.http.max_connections_per_ip, 1, 65535);
+  o.integer("headerTimeoutSeconds", c.http.header_timeout_s, 1, 3600);
+  o.integer("bodyTimeoutSeconds", c.http.body_timeout_s, 1, 3600);
   o.integer("shutdownGraceSeconds", c.http.shutdown_grace_s, 0, 600);
 }
 
@@ -212,7 +236,8 @@ void read_rundeck(const Obj &root, const fs::path &base, Config &c, Problems &p)
     return;
   }
   Obj o(*rd, "rundeck", p);
-  o.allow_only({"url", "apiVersion", "authTokenFile", "connectTimeoutSeconds", "timeoutSeconds", "retry"});
+  o.allow_only({"url", "apiVersion", "authTokenFile", "connectTimeoutSeconds", "timeoutSeconds", "maxConcurrentCalls",
+                "reconcileDelaySeconds", "retry"});
   RundeckSettings &r = c.rundeck;
   if (o.str("url", r.url, true)) {
     if (r.url.rfind("http://", 0) != 0 && r.url.rfind("https://", 0) != 0)
@@ -225,6 +250,8 @@ void read_rundeck(const Obj &root, const fs::path &base, Config &c, Problems &p)
   int64_t secs = 0;
   if (o.integer("connectTimeoutSeconds", secs, 1, 600)) r.connect_timeout_ms = secs * 1000;
   if (o.integer("timeoutSeconds", secs, 1, 3600)) r.request_timeout_ms = secs * 1000;
+  o.integer("maxConcurrentCalls", r.max_concurrent_calls, 1, 256);
+  if (o.integer("reconcileDelaySeconds", secs, 0, 3600)) r.reconcile_delay_ms = secs * 1000;
   const Value *retry = nullptr;
   if (o.object("retry", retry)) {
     Obj ro(*retry, "rundeck.retry", p);
@@ -339,7 +366,7 @@ Config load_config(const std::string &path) {
   const fs::path base = fs::absolute(fs::path(path)).parent_path();
   Obj root(doc, "", p);
   root.allow_only({"listen", "pluginDir", "stateDir", "keyStorageDir", "rundeck", "webhooks", "http", "outbox",
-                   "logLevel"});
+                   "maxEventAge", "logLevel"});
   read_http(root, c, p);
 
   // pluginDir: one directory, a colon-separated list, or a JSON list of directories.
@@ -365,10 +392,21 @@ Config load_config(const std::string &path) {
   const Value *outbox = nullptr;
   if (root.object("outbox", outbox)) {
     Obj o(*outbox, "outbox", p);
-    o.allow_only({"retainDoneHours", "busyTimeoutMs"});
+    o.allow_only({"retainDoneHours", "busyTimeoutMs", "postgresql", "leaseSeconds"});
     o.integer("retainDoneHours", c.outbox.retain_done_hours, 1, 24 * 3650);
     o.integer("busyTimeoutMs", c.outbox.busy_timeout_ms, 100, 60000);
+    o.str("postgresql", c.outbox.postgresql, false);
+    o.integer("leaseSeconds", c.outbox.lease_seconds, 3, 3600);
   }
+  if (const Value *age = root.get("maxEventAge")) {
+    if (!parse_duration(*age, c.max_event_age_s) || c.max_event_age_s < 60)
+      p.add("maxEventAge", "must be a duration of at least a minute: seconds, or a string such as \"49h\", "
+                           "\"90m\", \"2d\"");
+  }
+  if (c.max_event_age_s >= c.outbox.retain_done_hours * 3600)
+    p.add("maxEventAge", "must be below outbox.retainDoneHours (" + std::to_string(c.outbox.retain_done_hours) +
+                             " h: jobs are remembered that long, so a replayed event young enough to run is "
+                             "always recognised)");
   if (root.str("logLevel", c.log_level, false) && c.log_level != "debug" && c.log_level != "info" &&
       c.log_level != "warn" && c.log_level != "error")
     p.add("logLevel", "must be debug, info, warn or error");

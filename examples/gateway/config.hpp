@@ -29,6 +29,14 @@ struct HttpSettings {
   unsigned threads = 16; // a delivery mostly waits for its commit: more threads, bigger group commits
   unsigned connection_timeout_s = 10;  // idle or slow connections are closed after this
   unsigned max_connections = 256;
+  // One client (address) may hold this many connections; behind a load balancer or TLS proxy,
+  // raise it to maxConnections (every connection then comes from the proxy).
+  unsigned max_connections_per_ip = 64;
+  // A request's headers must arrive within this many seconds of the connection (or of the end of
+  // the previous request on it), and its body within bodyTimeoutSeconds of the headers: a client
+  // trickling bytes is cut off, whatever the idle timeout says.
+  unsigned header_timeout_s = 10;
+  unsigned body_timeout_s = 30;
   unsigned shutdown_grace_s = 10;      // how long SIGTERM waits for in-flight requests
 };
 
@@ -43,6 +51,12 @@ struct RundeckSettings {
   std::string auth_token_file;     // absolute; the token itself is read by Runtime::build
   int64_t connect_timeout_ms = 5000;
   int64_t request_timeout_ms = 30000;
+  // Run calls in flight at once (per gateway), so a burst does not overrun Rundeck.
+  unsigned max_concurrent_calls = 8;
+  // A run call of unknown outcome (timeout after sending, reset, 5xx, a 2xx that is not Rundeck's
+  // JSON): Rundeck's executions are searched this long after the call was sent, so a slow Rundeck
+  // has time to create the execution before the gateway decides it did not run.
+  int64_t reconcile_delay_ms = 10000;
   RetrySettings retry;
 };
 
@@ -53,6 +67,12 @@ struct OutboxSettings {
   // How long a commit waits for another holder of the database's write lock before the delivery
   // is answered 503 (PagerDuty then retries it).
   int64_t busy_timeout_ms = 2000;
+  // A libpq connection string: the PostgreSQL outbox (shared by any number of gateways); empty:
+  // SQLite in stateDir. It may hold a password: never logged.
+  std::string postgresql;
+  // How long a running job stays claimed by its gateway without a renewal (renewed every third of
+  // it); after that another gateway takes it over (reconciling it first).
+  int64_t lease_seconds = 30;
 };
 
 // One webhook, in the shape of Rundeck's webhook API/export.
@@ -71,8 +91,9 @@ struct WebhookConfig {
   std::string authorization_sha256; // its lowercase sha256 hex (Rundeck's stored form)
   std::string config_json;          // the plugin config as JSON text (object)
 
-  // The stable identity used in the outbox's de-duplication key: uuid if given, else name.
-  const std::string &key() const { return uuid.empty() ? name : uuid; }
+  // The stable identity used in the outbox's de-duplication key: the uuid if given, else the
+  // project and name (the same name in two projects is two webhooks).
+  std::string key() const { return uuid.empty() ? "name:" + project + "/" + name : "uuid:" + uuid; }
   std::string field(const char *key) const; // "webhooks[i].<name>"
 };
 
@@ -84,6 +105,11 @@ struct Config {
   std::string key_storage_dir;      // empty: no key storage directory
   RundeckSettings rundeck;
   OutboxSettings outbox;
+  // Replay guard: an event that happened longer ago than this (its occurred_at) is acknowledged
+  // and runs nothing (its jobs are stored as skipped, with the reason). Just above PagerDuty's
+  // 48 h retry period, and below outbox.retainDoneHours, so every event young enough to run is
+  // still remembered by the de-duplication.
+  int64_t max_event_age_s = 49 * 3600;
   std::string log_level = "info";
   std::vector<WebhookConfig> webhooks;
 };

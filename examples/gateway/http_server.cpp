@@ -6,9 +6,11 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -90,13 +92,15 @@ struct HttpServer::Pending {
 };
 
 struct MhdCallbacks {
+  static void on_connection(void *cls, MHD_Connection *c, void **socket_context, MHD_ConnectionNotificationCode code);
   static MHD_Result on_access(void *cls, MHD_Connection *c, const char *url, const char *method, const char *version,
                               const char *upload_data, size_t *upload_data_size, void **req_cls);
   static void on_completed(void *cls, MHD_Connection *c, void **req_cls, MHD_RequestTerminationCode reason);
 };
 
 HttpServer::HttpServer(const HttpSettings &s, Handler handler)
-    : handler_(std::move(handler)), max_body_(s.max_body_bytes) {
+    : handler_(std::move(handler)), max_body_(s.max_body_bytes), header_timeout_ms_(s.header_timeout_s * 1000LL),
+      body_timeout_ms_(s.body_timeout_s * 1000LL) {
   sockaddr_storage addr{};
   unsigned int flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
   if (s.listen.ipv6) {
@@ -117,11 +121,52 @@ HttpServer::HttpServer(const HttpSettings &s, Handler handler)
                              MHD_OPTION_THREAD_POOL_SIZE, static_cast<unsigned int>(s.threads),
                              MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned int>(s.connection_timeout_s),
                              MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned int>(s.max_connections),
+                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, static_cast<unsigned int>(s.max_connections_per_ip),
+                             MHD_OPTION_NOTIFY_CONNECTION, &MhdCallbacks::on_connection, this,
                              MHD_OPTION_NOTIFY_COMPLETED, &MhdCallbacks::on_completed, this,
                              MHD_OPTION_END);
   if (!daemon_) throw std::runtime_error("cannot listen on " + s.listen.host + ":" + std::to_string(s.listen.port));
   const MHD_DaemonInfo *info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
   port_ = info ? info->port : s.listen.port;
+  watchdog_ = std::thread([this] { watch_deadlines(); });
+}
+
+void HttpServer::set_deadline(MHD_Connection *c, int64_t deadline_ms) {
+  std::lock_guard lock(deadlines_mu_);
+  auto it = deadlines_.find(c);
+  if (it != deadlines_.end()) it->second.at_ms = deadline_ms;
+}
+
+void HttpServer::watch_deadlines() {
+  std::unique_lock lock(deadlines_mu_);
+  while (!watchdog_stop_) {
+    watchdog_cv_.wait_for(lock, std::chrono::milliseconds(250));
+    const int64_t now = now_ms();
+    uint64_t cut = 0;
+    for (auto &[conn, d] : deadlines_)
+      if (d.at_ms <= now) {
+        // Under deadlines_mu_: the connection's CLOSED notification (which precedes the close of
+        // its socket) waits for us, so the descriptor is still this connection's.
+        ::shutdown(d.fd, SHUT_RDWR);
+        d.at_ms = INT64_MAX;
+        ++cut;
+      }
+    if (cut) {
+      slow_cut_ += cut;
+      log::debug("cut off connections that sent their request too slowly", {{"connections", cut}});
+    }
+  }
+}
+
+void MhdCallbacks::on_connection(void *cls, MHD_Connection *c, void **, MHD_ConnectionNotificationCode code) {
+  auto *self = static_cast<HttpServer *>(cls);
+  std::lock_guard lock(self->deadlines_mu_);
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    const MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci) self->deadlines_[c] = {ci->connect_fd, now_ms() + self->header_timeout_ms_};
+  } else {
+    self->deadlines_.erase(c);
+  }
 }
 
 HttpServer::~HttpServer() { stop(std::chrono::milliseconds(0)); }
@@ -156,6 +201,7 @@ MHD_Result MhdCallbacks::on_access(void *cls, MHD_Connection *c, const char *url
     p->req.sender = peer_address(c);
     p->req.received_unix_ms = now_ms();
     MHD_get_connection_values_n(c, MHD_HEADER_KIND, &collect_header, &p->req.headers);
+    self->set_deadline(c, p->req.received_unix_ms + self->body_timeout_ms_);
     if (auto cl = p->req.header(MHD_HTTP_HEADER_CONTENT_LENGTH)) {
       const unsigned long long declared = std::strtoull(std::string(*cl).c_str(), nullptr, 10);
       if (declared > p->limit) p->req.body_too_large = true;
@@ -173,13 +219,15 @@ MHD_Result MhdCallbacks::on_access(void *cls, MHD_Connection *c, const char *url
     *upload_data_size = 0;
     return MHD_YES;
   }
+  self->set_deadline(c, INT64_MAX); // complete: the time from here on is ours (the outbox commit)
   return send_response(c, self->dispatch(p->req));
 }
 
-void MhdCallbacks::on_completed(void *cls, MHD_Connection *, void **req_cls, MHD_RequestTerminationCode) {
+void MhdCallbacks::on_completed(void *cls, MHD_Connection *c, void **req_cls, MHD_RequestTerminationCode) {
   auto *self = static_cast<HttpServer *>(cls);
   auto *p = static_cast<HttpServer::Pending *>(*req_cls);
   if (!p) return;
+  self->set_deadline(c, now_ms() + self->header_timeout_ms_); // a kept-alive connection's next request
   delete p;
   *req_cls = nullptr;
   std::lock_guard lock(self->mu_);
@@ -187,6 +235,14 @@ void MhdCallbacks::on_completed(void *cls, MHD_Connection *, void **req_cls, MHD
 }
 
 void HttpServer::stop(std::chrono::milliseconds grace) {
+  if (watchdog_.joinable()) {
+    {
+      std::lock_guard lock(deadlines_mu_);
+      watchdog_stop_ = true;
+    }
+    watchdog_cv_.notify_all();
+    watchdog_.join();
+  }
   if (!daemon_) return;
   const MHD_socket listener = MHD_quiesce_daemon(daemon_);
   {

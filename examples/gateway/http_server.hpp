@@ -14,6 +14,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -61,10 +63,16 @@ public:
   // then closes every connection. Idempotent.
   void stop(std::chrono::milliseconds grace);
 
+  // Connections cut off for sending their headers or body too slowly.
+  uint64_t slow_clients_cut() const { return slow_cut_.load(); }
+
 private:
   struct Pending;
   friend struct MhdCallbacks; // the libmicrohttpd callbacks (http_server.cpp)
   HttpResponse dispatch(const HttpRequest &req) const;
+  // Deadlines of the connections still receiving a request (header or body phase).
+  void set_deadline(MHD_Connection *c, int64_t deadline_ms);
+  void watch_deadlines();
 
   Handler handler_;
   std::atomic<size_t> max_body_;
@@ -73,6 +81,21 @@ private:
   std::mutex mu_;
   std::condition_variable idle_;
   int in_flight_ = 0;
+
+  // Slow clients: libmicrohttpd's timeout is an idle timeout, which a client sending a byte every
+  // few seconds never reaches. The watchdog shuts down (never closes: the socket stays
+  // libmicrohttpd's) a connection whose request is late; libmicrohttpd then closes it.
+  const int64_t header_timeout_ms_, body_timeout_ms_;
+  struct Deadline {
+    int fd;
+    int64_t at_ms;
+  };
+  std::mutex deadlines_mu_;
+  std::unordered_map<MHD_Connection *, Deadline> deadlines_;
+  std::condition_variable watchdog_cv_;
+  bool watchdog_stop_ = false;
+  std::thread watchdog_;
+  std::atomic<uint64_t> slow_cut_{0};
 };
 
 } // namespace rdwh::gateway

@@ -4,6 +4,7 @@
 //   rdwh-gateway --config FILE            serve (SIGHUP reloads FILE, SIGTERM/SIGINT stop)
 //   rdwh-gateway --config FILE --check    validate FILE (plugins, handlers, secrets); exit 0/1
 //   rdwh-gateway --config FILE --jobs [--status S]   list the outbox's jobs as JSON lines
+//   rdwh-gateway --config FILE --requeue [--status S] [--webhook NAME] [--id N]   queue jobs again
 //   rdwh-gateway --config FILE --import PATH [--with-tokens]   merge Rundeck's webhooks.yaml into FILE
 #include "config.hpp"
 #include "dispatcher.hpp"
@@ -14,6 +15,7 @@
 #include "outbox.hpp"
 #include "runtime.hpp"
 #include "service.hpp"
+#include "sqlite_outbox.hpp"
 
 #define RAPIDJSON_HAS_STDSTRING 1
 #include <rapidjson/stringbuffer.h>
@@ -34,10 +36,11 @@ using namespace rdwh::gateway;
 namespace {
 
 constexpr const char *kUsage =
-    "usage: rdwh-gateway --config FILE [--check | --jobs [--status queued|running|done|refused] |\n"
-    "                                   --import PATH [--with-tokens]]\n";
+    "usage: rdwh-gateway --config FILE [--check | --jobs [--status S] |\n"
+    "                    --requeue [--status S] [--webhook NAME] [--id N] | --import PATH [--with-tokens]]\n";
 
-constexpr const char *kHelp = R"(usage: rdwh-gateway --config FILE [--check | --jobs [--status S] | --import PATH [--with-tokens]]
+constexpr const char *kHelp = R"(usage: rdwh-gateway --config FILE [--check | --jobs [--status S] |
+                    --requeue [--status S] [--webhook NAME] [--id N] | --import PATH [--with-tokens]]
 
 An HTTP server PagerDuty calls: POST /api/{version}/webhook/{authToken}, as Rundeck's webhook
 URL. Each delivery goes to the rdwh plugin (signature, rules); the job requests it returns are
@@ -51,7 +54,13 @@ with retries. Redeliveries never run a job twice.
   --check           load and validate everything (plugins, rules, secrets), print OK or every
                     problem with its field named; exit 0 or 1
   --jobs            list the outbox's jobs as JSON lines (safe while the server runs)
-  --status S        with --jobs: only queued, running, done or refused jobs
+  --requeue         put jobs back in the queue, due now, and print them as JSON lines; a
+                    running gateway picks them up within a second. Without --status: the
+                    refused, skipped and queued (waiting for a retry) jobs. Running jobs are
+                    never requeued: their gateway holds a lease on them
+  --status S        with --jobs or --requeue: queued, running, done, refused or skipped
+  --webhook NAME    with --requeue: only this webhook's jobs
+  --id N            with --requeue: only the job with this id (from --jobs)
   --import PATH     merge the webhooks of Rundeck's project export (webhooks.yaml, or the project
                     archive .jar/.zip holding it) into FILE: same uuid, else same project and
                     name, updates; anything else is added. FILE is rewritten atomically; run
@@ -68,8 +77,8 @@ Reference: examples/gateway/README.md (installed: /usr/share/doc/rdwh/gateway.md
 
 struct Args {
   std::string config;
-  bool check = false, jobs = false, with_tokens = false;
-  std::string status, import;
+  bool check = false, jobs = false, requeue = false, with_tokens = false;
+  std::string status, webhook, id, import;
 };
 
 bool parse_args(int argc, char **argv, Args &a) {
@@ -90,8 +99,14 @@ bool parse_args(int argc, char **argv, Args &a) {
       a.check = true;
     } else if (arg == "--jobs") {
       a.jobs = true;
+    } else if (arg == "--requeue") {
+      a.requeue = true;
     } else if (arg == "--status") {
       if (!value(a.status)) return false;
+    } else if (arg == "--webhook") {
+      if (!value(a.webhook)) return false;
+    } else if (arg == "--id") {
+      if (!value(a.id) || a.id.empty() || a.id.find_first_not_of("0123456789") != std::string::npos) return false;
     } else if (arg == "--import") {
       if (!value(a.import)) return false;
     } else if (arg == "--with-tokens") {
@@ -100,16 +115,15 @@ bool parse_args(int argc, char **argv, Args &a) {
       return false;
     }
   }
-  const int modes = int(a.check) + int(a.jobs) + int(!a.import.empty());
-  return !a.config.empty() && modes <= 1 && (a.status.empty() || a.jobs) && (!a.with_tokens || !a.import.empty());
+  const int modes = int(a.check) + int(a.jobs) + int(a.requeue) + int(!a.import.empty());
+  return !a.config.empty() && modes <= 1 && (a.status.empty() || a.jobs || a.requeue) &&
+         (a.webhook.empty() && a.id.empty() ? true : a.requeue) && (!a.with_tokens || !a.import.empty());
 }
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-std::string outbox_path(const Config &c) { return c.state_dir + "/outbox.sqlite3"; }
 
 // Loads the config and builds its runtime; ConfigError on any problem. The log level changes
 // only once the whole config is good (a failed reload changes nothing).
@@ -149,34 +163,53 @@ int check(const std::string &path) {
   }
 }
 
-int list_jobs(const std::string &path, const std::string &status) {
+void print_job(const OutboxJob &j) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("id"), w.Int64(j.id);
+  w.Key("webhook"), w.String(j.webhook_name);
+  w.Key("project"), w.String(j.project);
+  w.Key("deliveryKey"), w.String(j.delivery_key);
+  w.Key("ruleKey"), w.String(j.rule_key);
+  w.Key("rule"), w.String(j.rule);
+  w.Key("eventId"), w.String(j.event_id);
+  w.Key("resourceId"), w.String(j.resource_id);
+  w.Key("eventTimeMs"), w.Int64(j.event_time_ms);
+  w.Key("jobId"), w.String(j.job_id);
+  w.Key("request"), w.RawValue(j.request_json.data(), j.request_json.size(), rapidjson::kObjectType);
+  w.Key("status"), w.String(j.status);
+  w.Key("uncertain"), w.Bool(j.uncertain);
+  w.Key("attempts"), w.Int64(j.attempts);
+  w.Key("executionId"), w.String(j.execution_id);
+  w.Key("httpStatus"), w.Int64(j.http_status);
+  w.Key("reason"), w.String(j.reason);
+  w.Key("owner"), w.String(j.owner);
+  w.Key("leaseUntilMs"), w.Int64(j.lease_until_ms);
+  w.Key("sentMs"), w.Int64(j.sent_ms);
+  w.Key("nextAttemptMs"), w.Int64(j.next_attempt_ms);
+  w.Key("createdMs"), w.Int64(j.created_ms);
+  w.Key("updatedMs"), w.Int64(j.updated_ms);
+  w.EndObject();
+  std::printf("%s\n", buf.GetString());
+}
+
+// --jobs and --requeue: work on the outbox beside a running gateway (no state directory lock).
+int outbox_command(const Args &a) {
   try {
-    const Config c = load_config(path);
-    Outbox outbox(outbox_path(c), static_cast<int>(c.outbox.busy_timeout_ms));
-    for (const OutboxJob &j : outbox.list(status)) {
-      rapidjson::StringBuffer buf;
-      rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-      w.StartObject();
-      w.Key("id"), w.Int64(j.id);
-      w.Key("webhook"), w.String(j.webhook_name);
-      w.Key("project"), w.String(j.project);
-      w.Key("deliveryKey"), w.String(j.delivery_key);
-      w.Key("eventIndex"), w.Int64(j.event_index);
-      w.Key("ruleIndex"), w.Int64(j.rule_index);
-      w.Key("rule"), w.String(j.rule);
-      w.Key("eventId"), w.String(j.event_id);
-      w.Key("jobId"), w.String(j.job_id);
-      w.Key("request"), w.RawValue(j.request_json.data(), j.request_json.size(), rapidjson::kObjectType);
-      w.Key("status"), w.String(j.status);
-      w.Key("attempts"), w.Int64(j.attempts);
-      w.Key("executionId"), w.String(j.execution_id);
-      w.Key("httpStatus"), w.Int64(j.http_status);
-      w.Key("reason"), w.String(j.reason);
-      w.Key("createdMs"), w.Int64(j.created_ms);
-      w.Key("updatedMs"), w.Int64(j.updated_ms);
-      w.EndObject();
-      std::printf("%s\n", buf.GetString());
+    const Config c = load_config(a.config);
+    std::unique_ptr<Outbox> outbox = open_outbox(c);
+    if (a.jobs) {
+      for (const OutboxJob &j : outbox->list(a.status)) print_job(j);
+      return 0;
     }
+    RequeueFilter f;
+    f.status = a.status;
+    f.webhook = a.webhook;
+    f.id = a.id.empty() ? 0 : std::stoll(a.id);
+    const std::vector<OutboxJob> jobs = outbox->requeue(f, now_ms());
+    for (const OutboxJob &j : jobs) print_job(j);
+    std::fprintf(stderr, "rdwh-gateway: requeued %zu job(s)\n", jobs.size());
     return 0;
   } catch (const std::exception &e) {
     std::fprintf(stderr, "rdwh-gateway: %s\n", e.what());
@@ -199,11 +232,15 @@ void reload(const std::string &path, CurrentRuntime &current, HttpServer &server
   const auto &a = old_cfg.http, &b = new_cfg.http;
   if (a.listen.host != b.listen.host || a.listen.port != b.listen.port || a.threads != b.threads ||
       a.connection_timeout_s != b.connection_timeout_s || a.max_connections != b.max_connections ||
-      old_cfg.state_dir != new_cfg.state_dir)
-    log::warn("listen, http threads/timeouts/connections and stateDir changes take effect at the next restart");
+      a.max_connections_per_ip != b.max_connections_per_ip || a.header_timeout_s != b.header_timeout_s ||
+      a.body_timeout_s != b.body_timeout_s || old_cfg.state_dir != new_cfg.state_dir ||
+      old_cfg.outbox.postgresql != new_cfg.outbox.postgresql ||
+      old_cfg.rundeck.max_concurrent_calls != new_cfg.rundeck.max_concurrent_calls)
+    log::warn("listen, http threads/timeouts/connections, stateDir, outbox.postgresql and "
+              "rundeck.maxConcurrentCalls changes take effect at the next restart");
   server.set_max_body(b.max_body_bytes);
   current.set(std::move(next));
-  dispatcher.notify();
+  dispatcher.notify_reloaded();
   metrics.config_reload(true);
   log::info("config reloaded", {{"config", path}, {"webhooks", new_cfg.webhooks.size()}});
 }
@@ -230,21 +267,26 @@ int serve(const std::string &path) {
   CurrentRuntime current(std::move(first));
   Metrics metrics;
 
+  std::unique_ptr<StateDirLock> state_lock;
   std::unique_ptr<Outbox> outbox;
+  const bool sqlite = cfg.outbox.postgresql.empty();
   try {
     // The outbox holds incident data: a state directory made here is for its owner only.
     if (std::filesystem::create_directories(cfg.state_dir))
       std::filesystem::permissions(cfg.state_dir, std::filesystem::perms::owner_all);
-    outbox = std::make_unique<Outbox>(outbox_path(cfg), static_cast<int>(cfg.outbox.busy_timeout_ms));
-    if (const int64_t n = outbox->requeue_running(now_ms()))
-      log::warn("jobs left running by the previous process are queued again (they may run twice)", {{"jobs", n}});
+    // One gateway per SQLite outbox: a second one would run the same jobs.
+    if (sqlite) state_lock = std::make_unique<StateDirLock>(cfg.state_dir);
+    outbox = open_outbox(cfg);
   } catch (const std::exception &e) {
     log::error("cannot open the outbox; not starting", {{"stateDir", cfg.state_dir}, {"error", e.what()}});
     return 1;
   }
 
-  Dispatcher dispatcher(*outbox, metrics, current);
-  Service service(current, *outbox, metrics, [&dispatcher] { dispatcher.notify(); });
+  // With SQLite, the lock proves every other owner of a running job dead: take them over now.
+  Dispatcher dispatcher(*outbox, metrics, current, make_owner_id(), sqlite);
+  outbox->on_wakeup([&dispatcher] { dispatcher.notify(); });
+  Service service(current, *outbox, metrics, [&dispatcher] { dispatcher.notify(); },
+                  [&dispatcher] { return dispatcher.degraded_reason(); });
   std::unique_ptr<HttpServer> server;
   try {
     server = std::make_unique<HttpServer>(cfg.http, [&service](const HttpRequest &r) { return service.handle(r); });
@@ -254,7 +296,7 @@ int serve(const std::string &path) {
   }
   dispatcher.start();
   log::info("listening", {{"host", cfg.http.listen.host}, {"port", server->port()}, {"webhooks", cfg.webhooks.size()},
-                          {"outbox", outbox_path(cfg)}});
+                          {"outbox", outbox->describe()}});
 
   for (;;) {
     int sig = 0;
@@ -266,10 +308,12 @@ int serve(const std::string &path) {
     log::info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     break;
   }
-  // Stop taking deliveries first (answering those in flight), then the dispatcher after its
-  // current call: queued jobs stay queued in the outbox for the next start.
+  // Stop taking deliveries first (answering those in flight, up to shutdownGraceSeconds), then
+  // the dispatcher: calls in flight are cut off and queued again for reconciliation (about two
+  // seconds at most). Queued jobs stay in the outbox for the next start or another gateway.
   server->stop(std::chrono::seconds(cfg.http.shutdown_grace_s));
   dispatcher.stop();
+  outbox->on_wakeup(nullptr);
   log::info("stopped");
   return 0;
 }
@@ -283,7 +327,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (args.check) return check(args.config);
-  if (args.jobs) return list_jobs(args.config, args.status);
+  if (args.jobs || args.requeue) return outbox_command(args);
   if (!args.import.empty()) return import_into(args.config, args.import, args.with_tokens);
   curl_global_init(CURL_GLOBAL_DEFAULT); // before any thread starts
   const int rc = serve(args.config);

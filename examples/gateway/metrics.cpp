@@ -71,6 +71,18 @@ void Metrics::job_refused(std::string_view webhook, double seconds) {
   bump(refused_, webhook, 1);
   observe(seconds);
 }
+void Metrics::jobs_skipped(std::string_view webhook, uint64_t n) {
+  std::lock_guard lock(mu_);
+  bump(skipped_, webhook, n);
+}
+void Metrics::job_reconciled(std::string_view webhook, bool found) {
+  std::lock_guard lock(mu_);
+  bump(found ? reconciled_found_ : reconciled_not_found_, webhook, 1);
+}
+void Metrics::rundeck_auth_failure() {
+  std::lock_guard lock(mu_);
+  ++auth_failures_;
+}
 void Metrics::config_reload(bool ok) {
   std::lock_guard lock(mu_);
   bump(reloads_, ok ? "ok" : "error", 1);
@@ -99,6 +111,17 @@ std::string Metrics::render(const Gauges &gauges) const {
   per_webhook(out, "rdwh_gateway_jobs_run_total", "Jobs Rundeck accepted to run.", run_);
   per_webhook(out, "rdwh_gateway_jobs_retried_total", "Job run attempts that failed and will be retried.", retried_);
   per_webhook(out, "rdwh_gateway_jobs_refused_total", "Jobs Rundeck refused for good (kept as 'refused').", refused_);
+  per_webhook(out, "rdwh_gateway_jobs_skipped_total", "Jobs not run because their event was older than maxEventAge.",
+              skipped_);
+  per_webhook(out, "rdwh_gateway_jobs_reconciled_found_total",
+              "Jobs of unknown outcome that Rundeck's executions showed had run (not run again).", reconciled_found_);
+  per_webhook(out, "rdwh_gateway_jobs_reconciled_not_found_total",
+              "Jobs of unknown outcome that Rundeck's executions showed had not run (run then).", reconciled_not_found_);
+  header(out, "rdwh_gateway_rundeck_auth_failures_total", "counter",
+         "Rundeck calls refused for the API token (401/403): jobs stay queued.");
+  out += "rdwh_gateway_rundeck_auth_failures_total " + std::to_string(auth_failures_) + "\n";
+  header(out, "rdwh_gateway_rundeck_auth_failing", "gauge", "1 while Rundeck refuses the API token (dispatch paused).");
+  out += std::string("rdwh_gateway_rundeck_auth_failing ") + (gauges.rundeck_auth_failing ? "1" : "0") + "\n";
 
   header(out, "rdwh_gateway_dispatch_duration_seconds", "histogram", "Duration of one job run call to Rundeck.");
   for (size_t i = 0; i < kBuckets.size(); ++i)
@@ -123,6 +146,10 @@ std::string Metrics::render(const Gauges &gauges) const {
     out += "rdwh_gateway_outbox_jobs{status=\"running\"} " + std::to_string(outbox.running) + "\n";
     out += "rdwh_gateway_outbox_jobs{status=\"refused\"} " + std::to_string(outbox.refused) + "\n";
     out += "rdwh_gateway_outbox_jobs{status=\"done\"} " + std::to_string(outbox.done) + "\n";
+    out += "rdwh_gateway_outbox_jobs{status=\"skipped\"} " + std::to_string(outbox.skipped) + "\n";
+    header(out, "rdwh_gateway_outbox_uncertain", "gauge",
+           "Queued or running jobs whose last run call had an unknown outcome (reconciled before any new run).");
+    out += "rdwh_gateway_outbox_uncertain " + std::to_string(outbox.uncertain) + "\n";
   }
   return out;
 }

@@ -14,13 +14,15 @@ namespace rdwh::gateway {
 // Point-in-time gauges read from the outbox when /metrics is scraped.
 struct OutboxGauges {
   bool ok = false; // false: the outbox could not be read (gauges omitted)
-  int64_t queued = 0, running = 0, refused = 0, done = 0;
+  int64_t queued = 0, running = 0, refused = 0, done = 0, skipped = 0;
+  int64_t uncertain = 0; // queued or running jobs whose last run call had an unknown outcome
 };
 
 // Gauges read when /metrics is scraped.
 struct Gauges {
   OutboxGauges outbox;
   int64_t http_in_flight = 0; // requests being handled (body received), the scrape included
+  bool rundeck_auth_failing = false;
 };
 
 class Metrics {
@@ -33,6 +35,10 @@ public:
   void job_run(std::string_view webhook, double seconds);
   void job_retried(std::string_view webhook, double seconds);
   void job_refused(std::string_view webhook, double seconds);
+  void jobs_skipped(std::string_view webhook, uint64_t n); // too old (maxEventAge)
+  // found: Rundeck had run the job of unknown outcome (else it runs now).
+  void job_reconciled(std::string_view webhook, bool found);
+  void rundeck_auth_failure();
   void config_reload(bool ok);
 
   std::string render(const Gauges &gauges) const;
@@ -44,7 +50,9 @@ private:
 
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t, std::less<>> deliveries_;
-  std::map<std::string, uint64_t, std::less<>> sig_failures_, queued_, duplicates_, run_, retried_, refused_;
+  std::map<std::string, uint64_t, std::less<>> sig_failures_, queued_, duplicates_, run_, retried_, refused_,
+      skipped_, reconciled_found_, reconciled_not_found_;
+  uint64_t auth_failures_ = 0;
   std::map<std::string, uint64_t, std::less<>> reloads_;
   std::array<uint64_t, kBuckets.size()> bucket_counts_{};
   uint64_t latency_count_ = 0;

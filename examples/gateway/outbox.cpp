@@ -1,201 +1,155 @@
-#include "outbox.hpp"
+#include "sql_outbox.hpp"
 
-#include <sqlite3.h>
-
-#include <climits>
+#include <algorithm>
+#include <set>
 
 namespace rdwh::gateway {
 
 namespace {
 
-// How long a statement waits for a lock held by another connection (an operator's sqlite3, a
-// --jobs listing) before failing: a delivery then gets 503 and PagerDuty retries it later.
+// Every statement below runs unchanged on SQLite and PostgreSQL.
 
-const char *const kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS jobs (
-  id              INTEGER PRIMARY KEY,
+#define RDWH_JOB_COLUMNS                                                                                        \
+  "id, webhook_key, webhook_name, project, delivery_key, rule_key, rule, event_id, resource_id, event_time_ms, " \
+  "job_id, request_json, status, uncertain, attempts, next_attempt_ms, sent_ms, owner, lease_until_ms, "        \
+  "created_ms, updated_ms, execution_id, http_status, reason"
+
+OutboxJob read_job(const sql::Row &r) {
+  OutboxJob j;
+  int c = 0;
+  j.id = r.i64(c++);
+  j.webhook_key = r.text(c++);
+  j.webhook_name = r.text(c++);
+  j.project = r.text(c++);
+  j.delivery_key = r.text(c++);
+  j.rule_key = r.text(c++);
+  j.rule = r.text(c++);
+  j.event_id = r.text(c++);
+  j.resource_id = r.text(c++);
+  j.event_time_ms = r.i64(c++);
+  j.job_id = r.text(c++);
+  j.request_json = r.text(c++);
+  j.status = r.text(c++);
+  j.uncertain = r.i64(c++) != 0;
+  j.attempts = r.i64(c++);
+  j.next_attempt_ms = r.i64(c++);
+  j.sent_ms = r.i64(c++);
+  j.owner = r.text(c++);
+  j.lease_until_ms = r.i64(c++);
+  j.created_ms = r.i64(c++);
+  j.updated_ms = r.i64(c++);
+  j.execution_id = r.text(c++);
+  j.http_status = r.i64(c++);
+  j.reason = r.text(c++);
+  return j;
+}
+
+// ON CONFLICT ... DO NOTHING is INSERT OR IGNORE restricted to the identity key: a redelivered
+// job is skipped, while any other constraint failure still fails the delivery.
+const char *const kInsert =
+    "INSERT INTO jobs (webhook_key, webhook_name, project, delivery_key, rule_key, rule, event_id, resource_id, "
+    "event_time_ms, job_id, request_json, status, reason, next_attempt_ms, created_ms, updated_ms) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $14) "
+    "ON CONFLICT (webhook_key, delivery_key, rule_key) DO NOTHING";
+
+// Only the owner records an outcome: a row whose lease was taken over is left to its new owner.
+const char *const kSettle =
+    "UPDATE jobs SET status = $2, uncertain = $3, next_attempt_ms = $4, sent_ms = $5, execution_id = $6, "
+    "http_status = $7, reason = $8, updated_ms = $9, owner = '', lease_until_ms = 0 "
+    "WHERE id = $1 AND status = 'running' AND owner = $10";
+
+// The due jobs, oldest first, each only when no earlier job of its resource is still open. The
+// selection is a materialised CTE so it runs exactly once (as an IN subquery, PostgreSQL may run
+// it again per row and claim more than asked).
+const char *const kClaimHead =
+    "WITH picked AS MATERIALIZED (SELECT j.id FROM jobs j WHERE j.status = 'queued' AND j.next_attempt_ms <= $3 "
+    "AND (j.resource_id = '' OR NOT EXISTS (SELECT 1 FROM jobs e WHERE e.resource_id = j.resource_id "
+    "AND e.id < j.id AND e.status IN ('queued', 'running'))) "
+    "ORDER BY j.next_attempt_ms, j.id LIMIT $4 ";
+const char *const kClaimTail =
+    ") UPDATE jobs SET status = 'running', owner = $1, lease_until_ms = $2, attempts = attempts + 1, updated_ms = $3 "
+    "WHERE status = 'queued' AND id IN (SELECT id FROM picked) RETURNING " RDWH_JOB_COLUMNS;
+
+const char *const kNextDue =
+    "SELECT COALESCE(MIN(next_attempt_ms), 0) FROM jobs WHERE status = 'queued' AND next_attempt_ms > $1";
+
+const char *const kRenew = "UPDATE jobs SET lease_until_ms = $2 WHERE status = 'running' AND owner = $1";
+
+const char *const kExpire =
+    "UPDATE jobs SET status = 'queued', uncertain = 1, "
+    "sent_ms = CASE WHEN sent_ms = 0 THEN updated_ms ELSE sent_ms END, next_attempt_ms = $1, updated_ms = $1, "
+    "reason = 'its gateway (' || owner || ') stopped during the run call: Rundeck is asked whether it ran before it "
+    "runs again', owner = '', lease_until_ms = 0 "
+    "WHERE status = 'running' AND (lease_until_ms < $1 OR ($2 <> '' AND owner <> $2))";
+
+const char *const kRequeue =
+    "UPDATE jobs SET status = 'queued', next_attempt_ms = $1, updated_ms = $1, attempts = 0, "
+    "reason = 'requeued by an operator (was ' || status || ')' "
+    "WHERE status <> 'running' AND (($2 = '' AND status IN ('refused', 'skipped', 'queued')) OR status = $2) "
+    "AND ($3 = '' OR webhook_name = $3) AND ($4 = 0 OR id = $4) RETURNING " RDWH_JOB_COLUMNS;
+
+const char *const kPurge = "DELETE FROM jobs WHERE status IN ('done', 'skipped') AND updated_ms < $1";
+const char *const kExecution = "SELECT id FROM jobs WHERE execution_id = $1 LIMIT 1";
+const char *const kGauges = "SELECT status, uncertain, COUNT(*) FROM jobs GROUP BY status, uncertain";
+const char *const kHealthWrite =
+    "INSERT INTO meta (key, value) VALUES ('healthz', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+const char *const kList = "SELECT " RDWH_JOB_COLUMNS " FROM jobs WHERE $1 = '' OR status = $1 ORDER BY id";
+
+const std::set<std::string, std::less<>> kStatuses = {"queued", "running", "done", "refused", "skipped"};
+
+} // namespace
+
+std::string schema_v2_sql(const char *id_column) {
+  return std::string("CREATE TABLE jobs (id ") + id_column + R"sql(,
   webhook_key     TEXT NOT NULL,
   webhook_name    TEXT NOT NULL,
   project         TEXT NOT NULL,
   delivery_key    TEXT NOT NULL,
-  event_index     INTEGER NOT NULL,
-  rule_index      INTEGER NOT NULL,
+  rule_key        TEXT NOT NULL,
   rule            TEXT NOT NULL,
   event_id        TEXT NOT NULL,
+  resource_id     TEXT NOT NULL DEFAULT '',
+  event_time_ms   BIGINT NOT NULL DEFAULT 0,
   job_id          TEXT NOT NULL,
   request_json    TEXT NOT NULL,
-  status          TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'refused')),
+  status          TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'refused', 'skipped')),
+  uncertain       INTEGER NOT NULL DEFAULT 0,
   attempts        INTEGER NOT NULL DEFAULT 0,
-  next_attempt_ms INTEGER NOT NULL,
-  created_ms      INTEGER NOT NULL,
-  updated_ms      INTEGER NOT NULL,
+  next_attempt_ms BIGINT NOT NULL,
+  sent_ms         BIGINT NOT NULL DEFAULT 0,
+  owner           TEXT NOT NULL DEFAULT '',
+  lease_until_ms  BIGINT NOT NULL DEFAULT 0,
+  created_ms      BIGINT NOT NULL,
+  updated_ms      BIGINT NOT NULL,
   execution_id    TEXT NOT NULL DEFAULT '',
   http_status     INTEGER NOT NULL DEFAULT 0,
   reason          TEXT NOT NULL DEFAULT '',
-  UNIQUE (webhook_key, delivery_key, event_index, rule_index)
+  UNIQUE (webhook_key, delivery_key, rule_key)
 );
-CREATE INDEX IF NOT EXISTS jobs_due ON jobs (status, next_attempt_ms, id);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-PRAGMA user_version = 1;
+CREATE INDEX jobs_due ON jobs (status, next_attempt_ms, id);
+CREATE INDEX jobs_open_by_resource ON jobs (resource_id, id) WHERE status IN ('queued', 'running');
+CREATE INDEX jobs_running_by_owner ON jobs (owner, lease_until_ms) WHERE status = 'running';
+CREATE INDEX jobs_by_execution ON jobs (execution_id) WHERE execution_id <> '';
 )sql";
-
-const char *const kJobColumns =
-    "id, webhook_key, webhook_name, project, delivery_key, event_index, rule_index, rule, event_id, job_id, "
-    "request_json, status, attempts, next_attempt_ms, created_ms, updated_ms, execution_id, http_status, reason";
-
-[[noreturn]] void fail(sqlite3 *db, const std::string &what) {
-  throw OutboxError(what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
 }
 
-// A prepared statement, finalised on scope exit.
-class Stmt {
-public:
-  Stmt(sqlite3 *db, const char *sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) fail(db, "prepare");
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt &) = delete;
-  Stmt &operator=(const Stmt &) = delete;
+SqlOutbox::SqlOutbox(const char *claim_lock, const char *notify)
+    : claim_sql_(std::string(kClaimHead) + claim_lock + kClaimTail), notify_(notify) {}
 
-  Stmt &bind(int i, int64_t v) {
-    check(sqlite3_bind_int64(s_, i, v));
-    return *this;
-  }
-  Stmt &bind(int i, std::string_view v) {
-    check(sqlite3_bind_text64(s_, i, v.data() ? v.data() : "", v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
-    return *this;
-  }
-  // True when a row is available; false when done. Throws on error.
-  bool step() {
-    const int rc = sqlite3_step(s_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    fail(db_, "step");
-  }
-  // Ready to run again with new bindings.
-  void reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  int64_t i64(int col) const { return sqlite3_column_int64(s_, col); }
-  std::string text(int col) const {
-    const auto *p = reinterpret_cast<const char *>(sqlite3_column_text(s_, col));
-    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, col))) : std::string();
-  }
-
-private:
-  void check(int rc) {
-    if (rc != SQLITE_OK) fail(db_, "bind");
-  }
-  sqlite3 *db_;
-  sqlite3_stmt *s_ = nullptr;
-};
-
-// BEGIN IMMEDIATE (takes the write lock up front, waiting up to the busy timeout); rolls back on
-// scope exit unless committed.
-class Transaction {
-public:
-  explicit Transaction(sqlite3 *db) : db_(db) {
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) fail(db, "begin");
-  }
-  ~Transaction() {
-    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  void commit() {
-    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) fail(db_, "commit");
-    done_ = true;
-  }
-
-private:
-  sqlite3 *db_;
-  bool done_ = false;
-};
-
-// PRAGMA synchronous=FULL for the scope (transactions opened in it), NORMAL again after.
-class SynchronousFull {
-public:
-  explicit SynchronousFull(sqlite3 *db) : db_(db) {
-    if (sqlite3_exec(db, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr) != SQLITE_OK) fail(db, "synchronous");
-  }
-  ~SynchronousFull() { sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr); }
-
-private:
-  sqlite3 *db_;
-};
-
-OutboxJob read_job(const Stmt &s) {
-  OutboxJob j;
-  j.id = s.i64(0);
-  j.webhook_key = s.text(1);
-  j.webhook_name = s.text(2);
-  j.project = s.text(3);
-  j.delivery_key = s.text(4);
-  j.event_index = s.i64(5);
-  j.rule_index = s.i64(6);
-  j.rule = s.text(7);
-  j.event_id = s.text(8);
-  j.job_id = s.text(9);
-  j.request_json = s.text(10);
-  j.status = s.text(11);
-  j.attempts = s.i64(12);
-  j.next_attempt_ms = s.i64(13);
-  j.created_ms = s.i64(14);
-  j.updated_ms = s.i64(15);
-  j.execution_id = s.text(16);
-  j.http_status = s.i64(17);
-  j.reason = s.text(18);
-  return j;
-}
-
-} // namespace
-
-sqlite3 *Outbox::open_connection(const std::string &path, int busy_timeout_ms) {
-  sqlite3 *db = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    const std::string why = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    throw OutboxError(path + ": cannot open: " + why);
-  }
-  sqlite3_busy_timeout(db, busy_timeout_ms);
-  return db;
-}
-
-Outbox::Outbox(const std::string &path, int busy_timeout_ms) {
+void SqlOutbox::with(Use use, const char *what, const std::function<void(sql::Connection &)> &fn) {
   try {
-    db_ = open_connection(path, busy_timeout_ms);
-    {
-      Stmt wal(db_, "PRAGMA journal_mode=WAL");
-      if (!wal.step() || wal.text(0) != "wal") throw OutboxError(path + ": cannot switch to WAL mode");
-    }
-    // NORMAL for the dispatcher's bookkeeping (WAL: durable across a process crash, and a power
-    // loss can at worst forget a recent `done`, which re-runs that job: the same at-least-once
-    // window as a crash before `done`). Deliveries commit with FULL (commit_batch).
-    if (sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr) != SQLITE_OK ||
-        sqlite3_exec(db_, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK)
-      fail(db_, path + ": schema");
-    reader_ = open_connection(path, busy_timeout_ms);
-    if (sqlite3_exec(reader_, "PRAGMA query_only=1", nullptr, nullptr, nullptr) != SQLITE_OK)
-      fail(reader_, path + ": reader");
-  } catch (...) {
-    sqlite3_close(reader_);
-    sqlite3_close(db_);
-    throw;
+    run(use, fn);
+  } catch (const sql::Error &e) {
+    throw OutboxError(std::string(what) + ": " + e.what());
   }
 }
 
-Outbox::~Outbox() {
-  sqlite3_close(reader_);
-  sqlite3_close(db_);
-}
-
-EnqueueResult Outbox::enqueue(const std::vector<NewJob> &jobs, int64_t now_ms) {
+EnqueueResult SqlOutbox::enqueue(const std::vector<NewJob> &jobs, int64_t now_ms) {
   if (jobs.empty()) return {};
   std::unique_lock lock(batch_mu_);
   if (!open_batch_) open_batch_ = std::make_shared<Batch>();
   std::shared_ptr<Batch> batch = open_batch_;
-  const std::size_t index = batch->deliveries.size();
+  const size_t index = batch->deliveries.size();
   batch->deliveries.emplace_back(&jobs, now_ms);
   // The first delivery to find no commit under way commits its whole batch (those that joined
   // it meanwhile included); the others wait for that commit. Each is answered only after it.
@@ -219,117 +173,122 @@ EnqueueResult Outbox::enqueue(const std::vector<NewJob> &jobs, int64_t now_ms) {
 
 // One transaction for every delivery of the batch. A failure fails them all (each gets 503 and
 // PagerDuty delivers it again); nothing of a failed batch is stored.
-void Outbox::commit_batch(Batch &batch) {
+void SqlOutbox::commit_batch(Batch &batch) {
   try {
-    std::lock_guard lock(mu_);
-    // FULL: the commit is on disk (fsync'd) before any of these deliveries is answered 2xx, so
-    // even a power loss cannot lose an acknowledged job.
-    SynchronousFull durable(db_);
-    Transaction tx(db_);
-    // ON CONFLICT ... DO NOTHING is INSERT OR IGNORE restricted to the identity key: a redelivered
-    // job is skipped, while any other constraint failure still fails the delivery.
-    Stmt ins(db_, "INSERT INTO jobs (webhook_key, webhook_name, project, delivery_key, event_index, rule_index, rule, "
-                  "event_id, job_id, request_json, status, next_attempt_ms, created_ms, updated_ms) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'queued', ?11, ?11, ?11) "
-                  "ON CONFLICT (webhook_key, delivery_key, event_index, rule_index) DO NOTHING");
     std::vector<EnqueueResult> results(batch.deliveries.size());
-    for (std::size_t d = 0; d < batch.deliveries.size(); ++d) {
-      const auto &[jobs, now_ms] = batch.deliveries[d];
-      for (const NewJob &j : *jobs) {
-        ins.bind(1, j.webhook_key).bind(2, j.webhook_name).bind(3, j.project).bind(4, j.delivery_key);
-        ins.bind(5, static_cast<int64_t>(j.event_index)).bind(6, static_cast<int64_t>(j.rule_index));
-        ins.bind(7, j.rule).bind(8, j.event_id).bind(9, j.job_id).bind(10, j.request_json).bind(11, now_ms);
-        ins.step();
-        if (sqlite3_changes(db_) > 0) ++results[d].inserted;
-        else ++results[d].duplicates;
-        ins.reset();
+    with(Use::intake, "cannot store the jobs", [&](sql::Connection &db) {
+      std::fill(results.begin(), results.end(), EnqueueResult{});
+      sql::Transaction tx(db);
+      bool queued = false;
+      for (size_t d = 0; d < batch.deliveries.size(); ++d) {
+        const auto &[jobs, now_ms] = batch.deliveries[d];
+        for (const NewJob &j : *jobs) {
+          const int64_t changed =
+              db.exec(kInsert, {j.webhook_key, j.webhook_name, j.project, j.delivery_key, j.rule_key, j.rule, j.event_id,
+                                j.resource_id, j.event_time_ms, j.job_id, j.request_json,
+                                std::string_view(j.skip ? "skipped" : "queued"), j.reason, now_ms});
+          if (changed > 0) {
+            ++results[d].inserted;
+            if (j.skip) ++results[d].skipped;
+            queued = queued || !j.skip;
+          } else {
+            ++results[d].duplicates;
+          }
+        }
       }
-    }
-    tx.commit();
+      if (queued && notify_) db.script(notify_);
+      tx.commit();
+    });
     batch.results = std::move(results);
   } catch (...) {
     batch.error = std::current_exception();
   }
 }
 
-int64_t Outbox::requeue_running(int64_t now_ms) {
-  std::lock_guard lock(mu_);
-  Transaction tx(db_);
-  Stmt up(db_, "UPDATE jobs SET status = 'queued', next_attempt_ms = ?1, updated_ms = ?1, "
-               "reason = 'requeued after a restart: the gateway stopped during the run call' "
-               "WHERE status = 'running'");
-  up.bind(1, now_ms).step();
-  const int64_t n = sqlite3_changes(db_);
-  tx.commit();
+ClaimResult SqlOutbox::settle_and_claim(const std::string &owner, const std::vector<Settlement> &done, size_t max,
+                                        int64_t now_ms, int64_t lease_ms) {
+  ClaimResult out;
+  with(Use::dispatch, "cannot claim jobs", [&](sql::Connection &db) {
+    out = ClaimResult{};
+    sql::Transaction tx(db);
+    for (const Settlement &s : done) {
+      const int64_t changed =
+          db.exec(kSettle, {s.id, s.status, int64_t{s.uncertain ? 1 : 0}, s.next_attempt_ms, s.sent_ms, s.execution_id,
+                            s.http_status, s.reason, now_ms, s.owner});
+      if (changed == 0) out.lost.push_back(s.id);
+    }
+    if (max > 0)
+      db.exec(claim_sql_.c_str(), {owner, now_ms + lease_ms, now_ms, static_cast<int64_t>(max)},
+              [&](const sql::Row &r) { out.jobs.push_back(read_job(r)); });
+    db.exec(kNextDue, {now_ms}, [&](const sql::Row &r) {
+      if (const int64_t due = r.i64(0)) out.next_due_ms = due;
+    });
+    tx.commit();
+  });
+  std::sort(out.jobs.begin(), out.jobs.end(), [](const OutboxJob &a, const OutboxJob &b) { return a.id < b.id; });
+  return out;
+}
+
+int64_t SqlOutbox::renew_leases(const std::string &owner, int64_t until_ms) {
+  int64_t n = 0;
+  with(Use::dispatch, "cannot renew leases", [&](sql::Connection &db) { n = db.exec(kRenew, {owner, until_ms}); });
   return n;
 }
 
-std::optional<OutboxJob> Outbox::claim_next(int64_t now_ms, int64_t &next_due_ms) {
-  std::lock_guard lock(mu_);
-  next_due_ms = INT64_MAX;
-  Transaction tx(db_);
-  Stmt sel(db_, (std::string("SELECT ") + kJobColumns +
-                 " FROM jobs WHERE status = 'queued' ORDER BY next_attempt_ms, id LIMIT 1")
-                    .c_str());
-  if (!sel.step()) return std::nullopt;
-  OutboxJob job = read_job(sel);
-  if (job.next_attempt_ms > now_ms) {
-    next_due_ms = job.next_attempt_ms;
-    return std::nullopt;
-  }
-  // Committed before Rundeck is called: after a crash, the row says the call may have happened.
-  Stmt up(db_, "UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_ms = ?2 WHERE id = ?1");
-  up.bind(1, job.id).bind(2, now_ms).step();
-  tx.commit();
-  job.status = "running";
-  ++job.attempts;
-  job.updated_ms = now_ms;
-  return job;
+int64_t SqlOutbox::expire_leases(int64_t now_ms, const std::string &only_owner_not) {
+  int64_t n = 0;
+  with(Use::dispatch, "cannot expire leases",
+       [&](sql::Connection &db) { n = db.exec(kExpire, {now_ms, only_owner_not}); });
+  return n;
 }
 
-void Outbox::finish_attempt(int64_t id, const char *status, int64_t next_attempt_ms, std::string_view execution_id,
-                            int64_t http_status, std::string_view reason, int64_t now_ms) {
-  std::lock_guard lock(mu_);
-  Stmt up(db_, "UPDATE jobs SET status = ?2, next_attempt_ms = ?3, execution_id = ?4, http_status = ?5, "
-               "reason = ?6, updated_ms = ?7 WHERE id = ?1");
-  up.bind(1, id).bind(2, std::string_view(status)).bind(3, next_attempt_ms).bind(4, execution_id);
-  up.bind(5, http_status).bind(6, reason).bind(7, now_ms);
-  up.step(); // autocommit: one statement, one durable transaction
+std::vector<OutboxJob> SqlOutbox::requeue(const RequeueFilter &f, int64_t now_ms) {
+  if (!f.status.empty() && !kStatuses.count(f.status))
+    throw OutboxError("unknown status '" + f.status + "' (queued, done, refused or skipped)");
+  if (f.status == "running")
+    throw OutboxError("running jobs are not requeued: their gateway holds them; when it dies, its lease expires "
+                      "and another gateway (or the next start) takes them over");
+  std::vector<OutboxJob> out;
+  with(Use::dispatch, "cannot requeue", [&](sql::Connection &db) {
+    out.clear();
+    sql::Transaction tx(db);
+    db.exec(kRequeue, {now_ms, f.status, f.webhook, f.id}, [&](const sql::Row &r) { out.push_back(read_job(r)); });
+    if (!out.empty() && notify_) db.script(notify_);
+    tx.commit();
+  });
+  std::sort(out.begin(), out.end(), [](const OutboxJob &a, const OutboxJob &b) { return a.id < b.id; });
+  return out;
 }
 
-void Outbox::mark_done(int64_t id, std::string_view execution_id, int64_t http_status, int64_t now_ms) {
-  finish_attempt(id, "done", now_ms, execution_id, http_status, "", now_ms);
+int64_t SqlOutbox::purge_done(int64_t before_ms) {
+  int64_t n = 0;
+  with(Use::dispatch, "cannot purge", [&](sql::Connection &db) { n = db.exec(kPurge, {before_ms}); });
+  return n;
 }
 
-void Outbox::mark_retry(int64_t id, int64_t next_attempt_ms, int64_t http_status, std::string_view reason,
-                        int64_t now_ms) {
-  finish_attempt(id, "queued", next_attempt_ms, "", http_status, reason, now_ms);
+bool SqlOutbox::execution_recorded(std::string_view execution_id) {
+  bool found = false;
+  with(Use::read, "cannot read the outbox",
+       [&](sql::Connection &db) { db.exec(kExecution, {execution_id}, [&](const sql::Row &) { found = true; }); });
+  return found;
 }
 
-void Outbox::mark_refused(int64_t id, int64_t http_status, std::string_view reason, int64_t now_ms) {
-  finish_attempt(id, "refused", now_ms, "", http_status, reason, now_ms);
-}
-
-int64_t Outbox::purge_done(int64_t before_ms) {
-  std::lock_guard lock(mu_);
-  Stmt del(db_, "DELETE FROM jobs WHERE status = 'done' AND updated_ms < ?1");
-  del.bind(1, before_ms).step();
-  return sqlite3_changes(db_);
-}
-
-OutboxGauges Outbox::gauges() {
+OutboxGauges SqlOutbox::gauges() {
   OutboxGauges g;
   try {
-    std::lock_guard lock(read_mu_);
-    Stmt s(reader_, "SELECT status, COUNT(*) FROM jobs GROUP BY status");
-    while (s.step()) {
-      const std::string status = s.text(0);
-      const int64_t n = s.i64(1);
-      if (status == "queued") g.queued = n;
-      else if (status == "running") g.running = n;
-      else if (status == "refused") g.refused = n;
-      else if (status == "done") g.done = n;
-    }
+    with(Use::read, "cannot read the outbox", [&](sql::Connection &db) {
+      g = OutboxGauges{};
+      db.exec(kGauges, {}, [&](const sql::Row &r) {
+        const std::string status = r.text(0);
+        const int64_t n = r.i64(2);
+        if (r.i64(1) != 0) g.uncertain += n;
+        if (status == "queued") g.queued += n;
+        else if (status == "running") g.running += n;
+        else if (status == "refused") g.refused += n;
+        else if (status == "done") g.done += n;
+        else if (status == "skipped") g.skipped += n;
+      });
+    });
     g.ok = true;
   } catch (const OutboxError &) {
     g.ok = false;
@@ -337,25 +296,39 @@ OutboxGauges Outbox::gauges() {
   return g;
 }
 
-bool Outbox::writable(int64_t now_ms) {
+Health SqlOutbox::health(int64_t now_ms) {
+  if (Health h = backend_health(); !h.ok) return h;
   try {
-    std::lock_guard lock(mu_);
-    Stmt s(db_, "INSERT INTO meta (key, value) VALUES ('healthz', ?1) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-    s.bind(1, std::to_string(now_ms)).step();
-    return true;
-  } catch (const OutboxError &) {
-    return false;
+    with(Use::health, "the outbox is not writable", [&](sql::Connection &db) {
+      sql::Transaction tx(db);
+      db.exec(kHealthWrite, {std::to_string(now_ms)});
+      tx.commit();
+    });
+  } catch (const OutboxError &e) {
+    return {false, e.what()};
   }
+  return {true, ""};
 }
 
-std::vector<OutboxJob> Outbox::list(std::string_view status) {
-  std::lock_guard lock(read_mu_);
+std::vector<OutboxJob> SqlOutbox::list(std::string_view status) {
   std::vector<OutboxJob> out;
-  Stmt s(reader_, (std::string("SELECT ") + kJobColumns + " FROM jobs WHERE ?1 = '' OR status = ?1 ORDER BY id").c_str());
-  s.bind(1, status);
-  while (s.step()) out.push_back(read_job(s));
+  with(Use::read, "cannot read the outbox", [&](sql::Connection &db) {
+    out.clear();
+    db.exec(kList, {status}, [&](const sql::Row &r) { out.push_back(read_job(r)); });
+  });
   return out;
+}
+
+} // namespace rdwh::gateway
+
+#include "pg_outbox.hpp"
+#include "sqlite_outbox.hpp"
+
+namespace rdwh::gateway {
+
+std::unique_ptr<Outbox> open_outbox(const Config &c) {
+  if (!c.outbox.postgresql.empty()) return std::make_unique<PgOutbox>(c.outbox.postgresql);
+  return std::make_unique<SqliteOutbox>(c.state_dir + "/outbox.sqlite3", static_cast<int>(c.outbox.busy_timeout_ms));
 }
 
 } // namespace rdwh::gateway

@@ -1,28 +1,32 @@
-// The durable outbox: every job request a delivery produced, in SQLite (WAL mode).
+// The durable outbox: every job request a delivery produced, with its dispatch state. One
+// interface, two databases: SQLite (one gateway, the default) and PostgreSQL (any number of
+// gateways sharing it). open_outbox() picks one from the config.
 //
-// Exactly once: a job's identity is UNIQUE(webhook, delivery key, event index, rule index), and a
-// delivery's jobs are inserted with INSERT OR IGNORE in one transaction, so a redelivery (same
-// X-Webhook-Id, or the same event id when there is none) adds nothing, also after a restart.
-// A job row moves queued -> running -> done | refused (or back to queued to be retried).
-// All methods are thread-safe: writes go through one connection behind a mutex (they serialise in
-// SQLite anyway); reads for metrics and listings use a second connection, which WAL mode never
-// makes wait for a writer, so /metrics keeps answering while a commit waits for a lock.
+// Exactly once:
+// - A job's identity is UNIQUE(webhook key, delivery key, rule key): the webhook's uuid or its
+//   project and name; the event's own identity (what the sender signed, see service.cpp); the
+//   rule's uuid or name. A delivery's jobs are inserted with ON CONFLICT DO NOTHING in one
+//   transaction committed before the delivery is answered, so a redelivery adds nothing.
+// - A row moves queued -> running -> done | refused (or back to queued to be retried); a row
+//   that arrives too old is stored as skipped. A running row has an owner (one gateway process)
+//   and a lease; the owner renews it while it lives. A row whose lease expired (its owner died
+//   during the run call) goes back to queued marked `uncertain`, like a call whose answer was
+//   lost: before it runs again, Rundeck's executions are searched for it (reconciliation).
+// - A job of a resource (an incident) is claimed only once every earlier job of that resource
+//   is finished (done, refused or skipped), so they start in the order their events arrived.
+// All methods are thread-safe.
 #pragma once
 
+#include "config.hpp"
 #include "metrics.hpp"
 
-#include <condition_variable>
 #include <cstdint>
-#include <exception>
+#include <functional>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
-
-struct sqlite3;
 
 namespace rdwh::gateway {
 
@@ -31,88 +35,112 @@ public:
   using std::runtime_error::runtime_error;
 };
 
-// A job request to store. delivery_key is "id:<X-Webhook-Id>" or "event:<event id>".
+// A job request to store.
 struct NewJob {
-  std::string webhook_key, webhook_name, project, delivery_key;
-  uint32_t event_index = 0, rule_index = 0;
-  std::string rule, event_id, job_id;
+  std::string webhook_key;  // "uuid:<uuid>" or "name:<project>/<name>"
+  std::string webhook_name, project;
+  std::string delivery_key; // "event:<event key>", or "delivery:<delivery id>#<event index>" when nothing identifies the event
+  std::string rule_key;     // the rule's uuid or name ("#2"... for a repeated name)
+  std::string rule, event_id, resource_id, job_id;
+  int64_t event_time_ms = 0;
   std::string request_json; // the body of Rundeck's job run call
+  bool skip = false;        // store as "skipped" with `reason` (runs nothing, kept as a redelivery's memory)
+  std::string reason;
 };
 
 struct EnqueueResult {
   uint64_t inserted = 0, duplicates = 0;
+  uint64_t skipped = 0; // of `inserted`: stored as skipped (too old)
 };
 
 // One stored job.
 struct OutboxJob {
   int64_t id = 0;
-  std::string webhook_key, webhook_name, project, delivery_key;
-  int64_t event_index = 0, rule_index = 0;
-  std::string rule, event_id, job_id, request_json;
-  std::string status; // queued, running, done, refused
-  int64_t attempts = 0, next_attempt_ms = 0, created_ms = 0, updated_ms = 0;
-  std::string execution_id; // set when done
-  int64_t http_status = 0;  // Rundeck's last answer; 0 when none (connection error)
-  std::string reason;       // why the last attempt failed or why Rundeck refused
+  std::string webhook_key, webhook_name, project, delivery_key, rule_key;
+  std::string rule, event_id, resource_id, job_id, request_json;
+  int64_t event_time_ms = 0;
+  std::string status;     // queued, running, done, refused, skipped
+  bool uncertain = false; // a run call's outcome is unknown: reconcile before running it again
+  int64_t attempts = 0, next_attempt_ms = 0;
+  int64_t sent_ms = 0;    // when the first run call of unknown outcome was sent (0: none)
+  std::string owner;      // the process running it (status running)
+  int64_t lease_until_ms = 0;
+  int64_t created_ms = 0, updated_ms = 0;
+  std::string execution_id; // Rundeck's, when done
+  int64_t http_status = 0;  // Rundeck's last answer; 0 when none
+  std::string reason;       // why the last attempt failed, why Rundeck refused, why it was skipped
+};
+
+// What became of a claimed job.
+struct Settlement {
+  int64_t id = 0;
+  std::string owner;        // the owner it was claimed as
+  std::string status;       // done, refused or queued (a retry)
+  bool uncertain = false;   // queued: reconcile before the next run
+  int64_t next_attempt_ms = 0;
+  int64_t sent_ms = 0;      // uncertain: when the call was sent
+  std::string execution_id;
+  int64_t http_status = 0;
+  std::string reason;
+};
+
+struct ClaimResult {
+  std::vector<OutboxJob> jobs;     // now running, owned by the caller, in id order
+  std::vector<int64_t> lost;       // settlements not recorded: the row's lease had been taken over
+  int64_t next_due_ms = INT64_MAX; // the next queued job's due time after now (INT64_MAX: none)
+};
+
+struct RequeueFilter {
+  std::string status;  // "" = refused, skipped and queued (a retry waiting: now due); never running
+  std::string webhook; // "" = any (the webhook's name)
+  int64_t id = 0;      // 0 = any
+};
+
+struct Health {
+  bool ok = false;
+  std::string reason; // why not
 };
 
 class Outbox {
 public:
-  // Opens (creating if needed) the database file. A write waits up to busy_timeout_ms for a lock
-  // another process holds, then fails. Throws OutboxError.
-  explicit Outbox(const std::string &path, int busy_timeout_ms = 2000);
-  ~Outbox();
-  Outbox(const Outbox &) = delete;
-  Outbox &operator=(const Outbox &) = delete;
+  virtual ~Outbox() = default;
 
-  // Inserts a delivery's jobs and returns once they are committed. Throws OutboxError when the
-  // commit fails (disk full, database locked for too long...): nothing of the delivery is then
-  // stored. Group commit: deliveries that arrive while a commit is on its way share the next
-  // transaction (and its one fsync), so throughput is not one fsync per delivery.
-  EnqueueResult enqueue(const std::vector<NewJob> &jobs, int64_t now_ms);
+  // Stores a delivery's jobs and returns once they are committed (durably: an acknowledged job
+  // survives a crash or power loss). Throws OutboxError when the commit fails: nothing of the
+  // delivery is then stored. Deliveries arriving while a commit is under way share the next one.
+  virtual EnqueueResult enqueue(const std::vector<NewJob> &jobs, int64_t now_ms) = 0;
 
-  // At startup: jobs left "running" by a crash go back to "queued". Returns how many.
-  int64_t requeue_running(int64_t now_ms);
+  // One dispatcher step, in one transaction: records `done` (each by the owner that claimed it),
+  // then claims up to `max` due jobs for `owner` with a lease until now + lease_ms.
+  virtual ClaimResult settle_and_claim(const std::string &owner, const std::vector<Settlement> &done, size_t max,
+                                       int64_t now_ms, int64_t lease_ms) = 0;
+  // Extends the leases of every job `owner` runs. Returns how many.
+  virtual int64_t renew_leases(const std::string &owner, int64_t until_ms) = 0;
+  // Running jobs whose lease expired go back to queued, uncertain. `only_owner_not`: all rows of
+  // other owners regardless of their lease (SQLite: the state directory's lock proves them dead).
+  virtual int64_t expire_leases(int64_t now_ms, const std::string &only_owner_not = "") = 0;
 
-  // Takes the next due queued job and marks it running (committed before Rundeck is called).
-  // When none is due, sets next_due_ms to when the next queued one is (INT64_MAX: none).
-  std::optional<OutboxJob> claim_next(int64_t now_ms, int64_t &next_due_ms);
+  // Puts jobs back in the queue (due now); returns them. Throws OutboxError for a bad filter.
+  virtual std::vector<OutboxJob> requeue(const RequeueFilter &filter, int64_t now_ms) = 0;
+  // Deletes done and skipped jobs last updated before `before_ms`. Returns how many.
+  virtual int64_t purge_done(int64_t before_ms) = 0;
+  // True when a job row already holds Rundeck execution `id` (reconciliation must not take one
+  // execution for two jobs).
+  virtual bool execution_recorded(std::string_view execution_id) = 0;
 
-  void mark_done(int64_t id, std::string_view execution_id, int64_t http_status, int64_t now_ms);
-  void mark_retry(int64_t id, int64_t next_attempt_ms, int64_t http_status, std::string_view reason, int64_t now_ms);
-  void mark_refused(int64_t id, int64_t http_status, std::string_view reason, int64_t now_ms);
-
-  // Deletes done jobs last updated before `before_ms`. Returns how many.
-  int64_t purge_done(int64_t before_ms);
-
-  OutboxGauges gauges();
-  // True when a write commits (for /healthz).
-  bool writable(int64_t now_ms);
+  virtual OutboxGauges gauges() = 0;
+  // Exercises the durable write path (a committed, synced write) and the backend's own checks.
+  virtual Health health(int64_t now_ms) = 0;
   // Jobs with `status` ("" = all), oldest first.
-  std::vector<OutboxJob> list(std::string_view status);
-
-private:
-  // Deliveries waiting for the same commit.
-  struct Batch {
-    std::vector<std::pair<const std::vector<NewJob> *, int64_t>> deliveries; // jobs, now_ms
-    std::vector<EnqueueResult> results;
-    std::exception_ptr error;
-    bool done = false;
-  };
-  void commit_batch(Batch &batch);
-
-  static sqlite3 *open_connection(const std::string &path, int busy_timeout_ms);
-  void finish_attempt(int64_t id, const char *status, int64_t next_attempt_ms, std::string_view execution_id,
-                      int64_t http_status, std::string_view reason, int64_t now_ms);
-
-  std::mutex batch_mu_;            // guards open_batch_ and committing_
-  std::condition_variable batch_done_;
-  std::shared_ptr<Batch> open_batch_; // where arriving deliveries join; taken by the next committer
-  bool committing_ = false;
-  std::mutex mu_;                  // guards db_
-  sqlite3 *db_ = nullptr;          // writes (and claim_next's read-then-write)
-  std::mutex read_mu_;             // guards reader_
-  sqlite3 *reader_ = nullptr;      // gauges() and list()
+  virtual std::vector<OutboxJob> list(std::string_view status) = 0;
+  // Called (from any thread) when another process may have queued jobs (PostgreSQL's NOTIFY).
+  virtual void on_wakeup(std::function<void()> fn) = 0;
+  // "sqlite <path>" or "postgresql host:port/db", for logs.
+  virtual std::string describe() const = 0;
 };
+
+// The outbox a config asks for: PostgreSQL when outbox.postgresql is set, else SQLite in
+// stateDir. Creates or migrates the schema. Throws OutboxError.
+std::unique_ptr<Outbox> open_outbox(const Config &config);
 
 } // namespace rdwh::gateway

@@ -99,14 +99,21 @@ HttpResponse Service::handle(const HttpRequest &req) {
   } leave{in_flight_};
   const bool get = req.method == "GET" || req.method == "HEAD";
   if (req.path == "/healthz" && get) {
-    if (outbox_.writable(now_ms())) return {200, "text/plain; charset=utf-8", "ok"};
-    log::error("health check failed: the outbox is not writable");
-    return {503, "text/plain; charset=utf-8", "outbox not writable"};
+    // 503 only when deliveries cannot be acknowledged (a load balancer then sends them elsewhere);
+    // a Rundeck problem leaves intake working (jobs queue), so it is reported but stays 200.
+    const Health h = outbox_.health(now_ms());
+    if (!h.ok) {
+      log::error("health check failed: the outbox is not writable", {{"error", h.reason}});
+      return {503, "text/plain; charset=utf-8", "outbox not writable: " + h.reason};
+    }
+    if (std::string why = degraded_(); !why.empty()) return {200, "text/plain; charset=utf-8", "degraded: " + why};
+    return {200, "text/plain; charset=utf-8", "ok"};
   }
   if (req.path == "/metrics" && get) {
     Gauges g;
     g.outbox = outbox_.gauges();
     g.http_in_flight = in_flight_.load();
+    g.rundeck_auth_failing = !degraded_().empty();
     return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(g)};
   }
   if (auto token = webhook_token(req.path)) {
@@ -181,36 +188,52 @@ HttpResponse Service::deliver(const HttpRequest &req, std::string_view token) {
   if (is_signature_failure(r.verdict)) metrics_.signature_failure(cfg.name);
 
   if (r.verdict == RDWH_VERDICT_ACCEPTED && r.job_count > 0) {
+    const int64_t now = now_ms();
+    const int64_t max_age_ms = rt->config().max_event_age_s * 1000;
     std::vector<NewJob> jobs;
     jobs.reserve(r.job_count);
+    uint64_t too_old = 0;
     for (size_t i = 0; i < r.job_count; ++i) {
       const rdwh_job_t &j = *r.jobs[i];
       NewJob n;
       n.webhook_key = cfg.key();
       n.webhook_name = cfg.name;
       n.project = cfg.project;
-      n.event_index = j.event_index;
-      n.rule_index = j.rule_index;
       n.rule = host::view(j.rule);
       n.event_id = host::view(j.event_id);
       n.job_id = host::view(j.job_id);
       n.request_json = run_request_json(j);
-      // The redelivery key: PagerDuty repeats X-Webhook-Id on every attempt; without it, the
-      // event's own id. Without either there is nothing to recognise a redelivery by.
-      if (has_webhook_id) n.delivery_key = "id:" + delivery_id;
-      else if (!n.event_id.empty()) n.delivery_key = "event:" + n.event_id;
-      else n.delivery_key = "delivery:" + delivery_id;
+      std::string_view event_key;
+      if (RDWH_HAS_FIELD(&j, rdwh_job_t, event_time_unix_ms)) { // ABI 1.1
+        event_key = host::view(j.event_key);
+        n.rule_key = host::view(j.rule_key);
+        n.resource_id = host::view(j.resource_id);
+        n.event_time_ms = j.event_time_unix_ms;
+      }
+      if (n.rule_key.empty()) n.rule_key = "index:" + std::to_string(j.rule_index); // a plugin before ABI 1.1
+      n.delivery_key = event_key.empty() ? "delivery:" + delivery_id + "#" + std::to_string(j.event_index)
+                                         : "event:" + std::string(event_key);
+      if (n.event_time_ms > 0 && now - n.event_time_ms > max_age_ms) {
+        n.skip = true;
+        n.reason = "the event happened " + std::to_string((now - n.event_time_ms) / 60000) +
+                   " minutes ago, more than maxEventAge (" + std::to_string(max_age_ms / 60000) +
+                   " minutes): a replay or a very late redelivery; not run";
+        ++too_old;
+      }
       jobs.push_back(std::move(n));
     }
     try {
-      outcome.stored = outbox_.enqueue(jobs, now_ms());
+      outcome.stored = outbox_.enqueue(jobs, now);
     } catch (const OutboxError &e) {
       // Not stored, so not acknowledged: 503 makes PagerDuty deliver it again later.
       log::error("outbox commit failed", {{"webhook", cfg.name}, {"delivery", delivery_id}, {"error", e.what()}});
       return answer(json_error(503, "Cannot store the jobs now, retry later"));
     }
-    if (outcome.stored.inserted) {
-      metrics_.jobs_queued(cfg.name, outcome.stored.inserted);
+    if (too_old) log::warn("event older than maxEventAge: its jobs are not run (stored as skipped)",
+                           {{"webhook", cfg.name}, {"delivery", delivery_id}, {"jobs", too_old}});
+    if (outcome.stored.skipped) metrics_.jobs_skipped(cfg.name, outcome.stored.skipped);
+    if (const uint64_t queued = outcome.stored.inserted - outcome.stored.skipped) {
+      metrics_.jobs_queued(cfg.name, queued);
       jobs_added_();
     }
     if (outcome.stored.duplicates) metrics_.jobs_duplicate(cfg.name, outcome.stored.duplicates);

@@ -1,5 +1,11 @@
 // What the gateway answers: the webhook endpoint (Rundeck's POST /api/{v}/webhook/{authToken}),
 // /healthz and /metrics. A delivery is answered 2xx only once its jobs are committed to the outbox.
+//
+// A job's identity (the outbox's de-duplication key) is what the sender signed: the webhook (its
+// uuid, else its project and name), the event's key from the plugin (for V3, the event id inside
+// the signed body; then eventIdKey; then X-Webhook-Id), and the rule's key (uuid or name, stable
+// when rules are reordered). Only when nothing identifies the event does the delivery id (the
+// X-Webhook-Id header, or a random one) stand in. Events older than maxEventAge run nothing.
 #pragma once
 
 #include "http_server.hpp"
@@ -15,8 +21,11 @@ namespace rdwh::gateway {
 class Service {
 public:
   // jobs_added: called after a delivery committed new jobs (wakes the dispatcher).
-  Service(const CurrentRuntime &runtime, Outbox &outbox, Metrics &metrics, std::function<void()> jobs_added)
-      : runtime_(runtime), outbox_(outbox), metrics_(metrics), jobs_added_(std::move(jobs_added)) {}
+  // degraded: why dispatching is degraded ("" when it is not), for /healthz and /metrics.
+  Service(const CurrentRuntime &runtime, Outbox &outbox, Metrics &metrics, std::function<void()> jobs_added,
+          std::function<std::string()> degraded)
+      : runtime_(runtime), outbox_(outbox), metrics_(metrics), jobs_added_(std::move(jobs_added)),
+        degraded_(std::move(degraded)) {}
 
   HttpResponse handle(const HttpRequest &req);
 
@@ -27,6 +36,7 @@ private:
   Outbox &outbox_;
   Metrics &metrics_;
   std::function<void()> jobs_added_;
+  std::function<std::string()> degraded_;
   std::atomic<int64_t> in_flight_{0}; // requests inside handle()
 };
 

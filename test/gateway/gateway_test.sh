@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end tests of rdwh-gateway, one scenario per run (see CMakeLists.txt):
 #
-#   gateway_test.sh SCENARIO GATEWAY HOST STANDIN GET LOCKDB PLUGIN_DIR DATA_DIR
+#   [RDWH_TEST_OUTBOX=postgresql] gateway_test.sh SCENARIO GATEWAY HOST STANDIN GET LOCKDB PLUGIN_DIR DATA_DIR
 #
 # Everything listens on 127.0.0.1 on free ports chosen by the kernel. Waits poll with a deadline
 # (no fixed sleeps). Each run works in its own temporary directory, removed on success and kept
-# (with the logs printed) on failure.
+# (with the logs printed) on failure. With RDWH_TEST_OUTBOX=postgresql, the run starts its own
+# PostgreSQL cluster (pg_cluster.sh) and every gateway uses the PostgreSQL outbox on it.
 set -euo pipefail
 
 if (($# != 8)); then
@@ -15,7 +16,10 @@ fi
 SCENARIO=$1 GATEWAY=$2 HOST=$3 STANDIN=$4 GET=$5 LOCKDB=$6 PLUGIN_DIR=$7 DATA=$8
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/rdwh-gateway-$SCENARIO.XXXXXX")
-GW_PID='' RD_PID='' GW_PORT='' RD_PORT='' LOCK_PID=''
+chmod 0711 "$T" # the PostgreSQL cluster's owner (nobody, when run as root) must get through
+GW_PID='' RD_PID='' GW_PORT='' RD_PORT='' LOCK_PID='' EXTRA_PIDS=''
+OUTBOX=${RDWH_TEST_OUTBOX:-sqlite} PG_CONNINFO=''
+PG_CLUSTER="$(dirname "$0")/pg_cluster.sh"
 SECRET=$(cat "$DATA/pd-secret.txt")
 RUNDECK_TOKEN='rdtoken-0123456789'
 PRIORITY_BODY="$DATA/v3-incident.priority_updated-gopagerduty.json"
@@ -24,8 +28,9 @@ TRIGGERED_BODY="$DATA/v3-incident.triggered-nudgebee.json"
 cleanup() {
   local rc=$? pid
   set +e # a cleanup step that fails must not skip the others
-  for pid in $GW_PID $RD_PID $LOCK_PID; do kill -KILL "$pid" 2>/dev/null; done
+  for pid in $GW_PID $RD_PID $LOCK_PID $EXTRA_PIDS; do kill -KILL "$pid" 2>/dev/null; done
   wait 2>/dev/null
+  [[ -z $PG_CONNINFO ]] || "$PG_CLUSTER" stop "$T/pg"
   if ((rc != 0)); then
     echo "---- gateway log (last 40 lines) ----" >&2
     tail -n 40 "$T/gateway.log" >&2 2>/dev/null || true
@@ -39,7 +44,7 @@ cleanup() {
 trap cleanup EXIT
 
 fail() {
-  echo "FAIL [$SCENARIO]: $*" >&2
+  echo "FAIL [$SCENARIO, $OUTBOX]: $*" >&2
   exit 1
 }
 step() { echo "-- $*"; }
@@ -60,7 +65,8 @@ wait_for() {
 
 start_standin() { # [PORT]
   rm -f "$T/standin.port"
-  "$STANDIN" --record "$T/runs.jsonl" --port "${1:-0}" --port-file "$T/standin.port" >>"$T/standin.log" 2>&1 &
+  "$STANDIN" --record "$T/runs.jsonl" --port "${1:-0}" --port-file "$T/standin.port" --token "$RUNDECK_TOKEN" \
+    >>"$T/standin.log" 2>&1 &
   RD_PID=$!
   wait_for 10 "the Rundeck stand-in to listen" test -s "$T/standin.port"
   RD_PORT=$(cat "$T/standin.port")
@@ -70,7 +76,7 @@ stop_standin() {
   wait "$RD_PID" || true
   RD_PID=''
 }
-standin_control() { # fail?count=N&status=S | delay?ms=D
+standin_control() { # fail?count=N&status=S | fault?kind=K&count=N | delay?ms=D | token?value=T
   "$HOST" send "http://127.0.0.1:$RD_PORT/_control/$1" --body /dev/null >/dev/null || fail "stand-in control $1"
 }
 
@@ -128,37 +134,44 @@ webhook() {
 EOF
 }
 
-# write_config WEBHOOKS_JSON [HTTP_JSON]
+# write_config WEBHOOKS_JSON [HTTP_JSON] [OUTBOX_MEMBERS] [RUNDECK_MEMBERS]: OUTBOX_MEMBERS and
+# RUNDECK_MEMBERS are extra JSON members ('"busyTimeoutMs": 8000'). Written to $CONFIG
+# (default $T/gateway.json). With the PostgreSQL outbox, stateDir is still needed (unused).
 write_config() {
+  local config=${CONFIG:-$T/gateway.json} outbox=${3:-} rundeck=${4:-}
+  if [[ -n $PG_CONNINFO ]]; then outbox="\"postgresql\": \"$PG_CONNINFO\", \"leaseSeconds\": 3${outbox:+, $outbox}"; fi
   mkdir -p "$T/keys/pd"
   printf '%s' "$SECRET" >"$T/keys/pd/secret"
   printf '%s\n' "$RUNDECK_TOKEN" >"$T/rundeck.token"
-  cat >"$T/gateway.json.tmp" <<EOF
+  cat >"$config.tmp" <<EOF
 {
   "listen": "127.0.0.1:0",
   "pluginDir": "$PLUGIN_DIR",
-  "stateDir": "state",
+  "stateDir": "${STATE_DIR:-state}",
   "keyStorageDir": "keys",
   "http": ${2:-{\}},
-  "outbox": ${3:-{\}},
+  "outbox": {$outbox},
   "rundeck": {"url": "http://127.0.0.1:$RD_PORT", "apiVersion": 41, "authTokenFile": "rundeck.token",
-              "connectTimeoutSeconds": 2, "timeoutSeconds": 10,
-              "retry": {"initialDelayMs": 50, "maxDelayMs": 400}},
+              "connectTimeoutSeconds": 2, "timeoutSeconds": ${RD_TIMEOUT:-10}, "reconcileDelaySeconds": 1,
+              "retry": {"initialDelayMs": 50, "maxDelayMs": 400}${rundeck:+, $rundeck}},
   "webhooks": [$1]
 }
 EOF
-  mv "$T/gateway.json.tmp" "$T/gateway.json" # a reload never reads a half-written file
+  mv "$config.tmp" "$config" # a reload never reads a half-written file
 }
 
 # ------------------------------------------------------------------------------- deliveries
 
 # body N [FIXTURE]: a copy of FIXTURE (default: priority_updated) with incident id PGR0VU2-N (or
-# Q2X369CTEOAGYM-N) and a distinct event id, so every delivery's job is recognisable.
+# Q2X369CTEOAGYM-N), a distinct event id and occurred_at now (the fixtures' events are years old:
+# maxEventAge would skip them), so every delivery's job is recognisable. N empty: ids unchanged.
 body() {
-  local n=$1 fixture=${2:-$PRIORITY_BODY} out="$T/bodies/$(basename "${2:-priority}" .json)-$1.json"
+  local n=$1 fixture=${2:-$PRIORITY_BODY} out="$T/bodies/$(basename "${2:-priority}" .json)-$1.json" now
   mkdir -p "$T/bodies"
-  sed -e "s/PGR0VU2/PGR0VU2-$n/g; s/Q2X369CTEOAGYM/Q2X369CTEOAGYM-$n/g" \
-    -e "s/01BWDWL3NYY7LUFPZCC28QUCMK/01BWDWL3NYY7LUFPZCC28QUCMK-$n/; s/01FVRJDBZPAFCIQO0U5B2ZJ2GQ/01FVRJDBZPAFCIQO0U5B2ZJ2GQ-$n/" \
+  now=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+  sed -e "s/\"occurred_at\": *\"[^\"]*\"/\"occurred_at\":\"$now\"/" \
+    -e "${n:+s/PGR0VU2/PGR0VU2-$n/g; s/Q2X369CTEOAGYM/Q2X369CTEOAGYM-$n/g}" \
+    -e "${n:+s/01BWDWL3NYY7LUFPZCC28QUCMK/01BWDWL3NYY7LUFPZCC28QUCMK-$n/; s/01FVRJDBZPAFCIQO0U5B2ZJ2GQ/01FVRJDBZPAFCIQO0U5B2ZJ2GQ-$n/}" \
     "$fixture" >"$out"
   echo "$out"
 }
@@ -191,10 +204,10 @@ count() {
   n=$(grep -cF -- "$1" "$2" 2>/dev/null) || true
   echo "${n:-0}"
 }
-# runs PATTERN: how many run requests the stand-in answered 200 whose record holds PATTERN.
+# runs PATTERN: how many executions the stand-in created (jobs that ran) whose record holds PATTERN.
 runs() {
   local n
-  n=$(grep -F '"status":200' "$T/runs.jsonl" 2>/dev/null | grep -cF -- "$1") || true
+  n=$(grep -F '"executed":true' "$T/runs.jsonl" 2>/dev/null | grep -cF -- "$1") || true
   echo "${n:-0}"
 }
 # requests PATTERN: how many run requests (any answer) hold PATTERN.
@@ -219,6 +232,7 @@ metric_at_least() { (($(metric "$1") >= $2)); }
 metric_is() { (($(metric "$1") == $2)); }
 outbox_empty() { metric_is rdwh_gateway_outbox_depth 0; }
 jobs_listing() { "$GATEWAY" --config "$T/gateway.json" --jobs "$@"; }
+healthz_is() { [[ $(http_get /healthz) == "$1" ]]; }
 
 # ------------------------------------------------------------------------------- scenarios
 
@@ -227,19 +241,19 @@ scenario_deliver() {
   write_config "$(webhook PagerDuty tok-pd)"
   start_gateway
   step "a signed priority_updated delivery runs the priority job with its options"
-  expect 200 tok-pd "$PRIORITY_BODY"
+  expect 200 tok-pd "$(body '')"
   expect_body '{\"msg\":\"ok\"}'
   wait_for 10 "the priority job to run" runs_are '/job/job-priority/run' 1
-  grep -qF '"path":"/api/41/job/job-priority/run","jobId":"job-priority","token":"'"$RUNDECK_TOKEN"'","contentType":"application/json","body":{"options":{"pd_incident_id":"PGR0VU2","event_type":"incident.priority_updated"},"filter":"tags: web","asUser":"oncall"}' \
+  grep -qF '"method":"POST","path":"/api/41/job/job-priority/run","jobId":"job-priority","token":"'"$RUNDECK_TOKEN"'","contentType":"application/json","body":{"options":{"pd_incident_id":"PGR0VU2","event_type":"incident.priority_updated"},"filter":"tags: web","asUser":"oncall"}' \
     "$T/runs.jsonl" || fail "run request not as expected: $(cat "$T/runs.jsonl")"
   step "a triggered delivery runs the trigger job (no filter, no user)"
-  expect 200 tok-pd "$TRIGGERED_BODY"
+  expect 200 tok-pd "$(body '' "$TRIGGERED_BODY")"
   wait_for 10 "the trigger job to run" runs_are '/job/job-triggered/run' 1
   grep -qF '"body":{"options":{"pd_incident_id":"Q2X369CTEOAGYM","urgency":"high"}}' "$T/runs.jsonl" ||
     fail "trigger run request not as expected"
   step "the execution id is recorded, metrics and health are right"
   wait_for 10 "an empty outbox" outbox_empty
-  jobs_listing --status done | grep -qF '"jobId":"job-priority","request":{"options":{"pd_incident_id":"PGR0VU2","event_type":"incident.priority_updated"},"filter":"tags: web","asUser":"oncall"},"status":"done","attempts":1,"executionId":"1000"' ||
+  jobs_listing --status done | grep -qF '"jobId":"job-priority","request":{"options":{"pd_incident_id":"PGR0VU2","event_type":"incident.priority_updated"},"filter":"tags: web","asUser":"oncall"},"status":"done","uncertain":false,"attempts":1,"executionId":"1000"' ||
     fail "outbox row not as expected: $(jobs_listing)"
   metric_is 'rdwh_gateway_deliveries_total{webhook="PagerDuty",code="200"}' 2 || fail "deliveries metric"
   metric_is 'rdwh_gateway_jobs_queued_total{webhook="PagerDuty"}' 2 || fail "queued metric"
@@ -376,20 +390,20 @@ scenario_crash_during_run() {
   wait_for 10 "Rundeck to receive the run" requests_at_least '"PGR0VU2-1"' 1
   kill_gateway
   standin_control 'delay?ms=0'
-  step "after the restart the job is sent again (the documented at-least-once window)"
+  step "after the restart Rundeck is asked whether it ran: it did, so it is not run again"
   start_gateway
-  grep -qF 'jobs left running by the previous process are queued again' "$T/gateway.log" ||
-    fail "no requeue line in the log"
-  wait_for 10 "the second run" runs_are '"PGR0VU2-1"' 2
+  wait_for 20 "the reconciliation" metric_is 'rdwh_gateway_jobs_reconciled_found_total{webhook="PagerDuty"}' 1
   wait_for 10 "an empty outbox" outbox_empty
-  jobs_listing --status done | grep -qF '"attempts":2' || fail "the job should be done after 2 attempts"
+  expect_runs '"PGR0VU2-1"' 1
+  grep -qE '"method":"GET","path":"/api/41/job/job-priority/executions"' "$T/runs.jsonl" || fail "no executions query"
+  jobs_listing --status done | grep -qF '"executionId":"1000"' || fail "the job should be done with execution 1000"
   stop_gateway
 }
 
 scenario_outbox_locked() {
   start_standin
   # A long lock wait keeps the delivery in flight long enough to be seen, even on a loaded machine.
-  write_config "$(webhook PagerDuty tok-pd)" '{}' '{"busyTimeoutMs": 8000}'
+  write_config "$(webhook PagerDuty tok-pd)" '{}' '"busyTimeoutMs": 8000'
   start_gateway
   step "another process holds the outbox's write lock: /healthz says 503"
   "$LOCKDB" "$T/state/outbox.sqlite3" >"$T/lock.out" 2>&1 </dev/null &
@@ -559,10 +573,431 @@ scenario_refused() {
   stop_gateway
 }
 
-case $SCENARIO in
-deliver | signature | redelivery | rundeck_down | crash | crash_during_run | outbox_locked | reload | config | http | refused)
+
+# ---------------------------------------------------------------- Rundeck's failure modes
+
+scenario_auth() {
+  start_standin
+  write_config "$(webhook PagerDuty tok-pd)"
+  printf 'expired-token-000\n' >"$T/rundeck.token"
+  start_gateway
+  step "Rundeck answers 403 to an expired token: the jobs stay queued, /healthz says why"
+  expect 200 tok-pd "$(body 1)" --header 'X-Webhook-Id: wid-1'
+  expect 200 tok-pd "$(body 2 "$TRIGGERED_BODY")"
+  wait_for 10 "authentication failures" metric_at_least rdwh_gateway_rundeck_auth_failures_total 2
+  metric_is rdwh_gateway_rundeck_auth_failing 1 || fail "auth gauge"
+  http_get /healthz >"$T/health.out"
+  [[ $(head -n 1 "$T/health.out") == 200 ]] &&
+    grep -qF "degraded: Rundeck refuses the API token read from $T/rundeck.token (HTTP 403" "$T/health.out" ||
+    fail "healthz: $(cat "$T/health.out")"
+  grep -qF '"msg":"Rundeck refuses the API token; jobs stay queued' "$T/gateway.log" &&
+    grep -qF "\"tokenFile\":\"$T/rundeck.token\"" "$T/gateway.log" || fail "no log line naming the token file"
+  metric_is 'rdwh_gateway_outbox_jobs{status="refused"}' 0 || fail "jobs were refused for the token"
+  expect_runs '"PGR0VU2-1"' 0
+  step "PagerDuty redelivers meanwhile (a new X-Webhook-Id): still one job"
+  expect 200 tok-pd "$T/bodies/priority-1.json" --header 'X-Webhook-Id: wid-1-again'
+  step "the token is fixed and the config reloaded: each job runs once"
+  printf '%s\n' "$RUNDECK_TOKEN" >"$T/rundeck.token"
+  kill -HUP "$GW_PID"
+  wait_for 15 "the priority job" runs_are '"PGR0VU2-1"' 1
+  wait_for 15 "the trigger job" runs_are '"Q2X369CTEOAGYM-2"' 1
+  wait_for 10 "an empty outbox" outbox_empty
+  healthz_is $'200\nok' || fail "healthz after the fix: $(http_get /healthz)"
+  metric_is rdwh_gateway_rundeck_auth_failing 0 || fail "auth gauge after the fix"
+  expect_runs '"PGR0VU2-1"' 1
+  ! grep -qF expired-token-000 "$T/gateway.log" || fail "the log holds the token"
+  stop_gateway
+}
+
+scenario_slow() {
+  start_standin
+  RD_TIMEOUT=1 write_config "$(webhook PagerDuty tok-pd)"
+  start_gateway
+  step "Rundeck answers in 1.5 s, the gateway gives up after 1 s: 20 jobs run once each"
+  standin_control 'delay?ms=1500'
+  local i n=20
+  for i in $(seq 1 $n); do expect 200 tok-pd "$(body "$i")"; done
+  wait_for 60 "the reconciliations" metric_is 'rdwh_gateway_jobs_reconciled_found_total{webhook="PagerDuty"}' $n
+  wait_for 10 "an empty outbox" outbox_empty
+  for i in $(seq 1 $n); do expect_runs "\"PGR0VU2-$i\"" 1; done
+  (($(runs '/job/job-priority/run') == n)) || fail "expected $n runs in all, saw $(runs '/job/job-priority/run')"
+  stop_gateway
+}
+
+scenario_faults() {
+  start_standin
+  RD_TIMEOUT=2 write_config "$(webhook PagerDuty tok-pd), $(webhook Invalid tok-inv true invalid-job)"
+  start_gateway
+  local i=0 kind
+  for kind in hang reset html html-after-run gateway-timeout; do
+    i=$((i + 1))
+    step "Rundeck (or its proxy) fails with '$kind': the job runs exactly once"
+    standin_control "fault?kind=$kind&count=1&ms=5000"
+    expect 200 tok-pd "$(body "$i")"
+    wait_for 20 "job $i" runs_at_least "\"PGR0VU2-$i\"" 1
+  done
+  step "409 (already running) twice, then 500 before running: run once each"
+  standin_control 'fail?count=2&status=409'
+  expect 200 tok-pd "$(body 6)"
+  wait_for 20 "job 6" runs_at_least '"PGR0VU2-6"' 1
+  standin_control 'fail?count=1&status=500'
+  expect 200 tok-pd "$(body 7)"
+  wait_for 20 "job 7" runs_at_least '"PGR0VU2-7"' 1
+  step "400 invalid options: refused for good, with Rundeck's reason"
+  expect 200 tok-inv "$(body 8)"
+  wait_for 10 "the refusal" metric_is 'rdwh_gateway_jobs_refused_total{webhook="Invalid"}' 1
+  jobs_listing --status refused | grep -qF '"httpStatus":400,"reason":"Job options were not valid: Option '"'"'x'"'"' is required (HTTP 400)"' ||
+    fail "refused job: $(jobs_listing --status refused)"
+  wait_for 20 "an empty outbox" outbox_empty
+  for i in 1 2 3 4 5 6 7; do expect_runs "\"PGR0VU2-$i\"" 1; done
+  metric_is 'rdwh_gateway_jobs_reconciled_found_total{webhook="PagerDuty"}' 4 || fail "found: hang, reset, html-after-run, 504"
+  metric_is 'rdwh_gateway_jobs_reconciled_not_found_total{webhook="PagerDuty"}' 2 || fail "not found: html, 500"
+  stop_gateway
+}
+
+# ------------------------------------------------------------------- identities and replays
+
+scenario_replay() {
+  start_standin
+  write_config "$(webhook PagerDuty tok-pd)"
+  start_gateway
+  step "one signed body re-sent with 5 new X-Webhook-Ids and once without: one run"
+  local b i
+  b=$(body 1)
+  for i in 1 2 3 4 5; do expect 200 tok-pd "$b" --header "X-Webhook-Id: replay-$i"; done
+  expect 200 tok-pd "$b" --header 'X-Webhook-Id:'
+  wait_for 10 "the job" runs_are '"PGR0VU2-1"' 1
+  metric_is 'rdwh_gateway_jobs_duplicate_total{webhook="PagerDuty"}' 5 || fail "duplicates"
+  step "an event older than maxEventAge: acknowledged, nothing runs, the reason is kept"
+  expect 200 tok-pd "$PRIORITY_BODY"
+  jobs_listing --status skipped | grep -qF 'more than maxEventAge (2940 minutes): a replay or a very late redelivery; not run' ||
+    fail "skipped job: $(jobs_listing --status skipped)"
+  metric_is 'rdwh_gateway_jobs_skipped_total{webhook="PagerDuty"}' 1 || fail "skipped metric"
+  step "a rule added before the others between a delivery and its redelivery: each job runs once"
+  b=$(body 2)
+  expect 200 tok-pd "$b"
+  wait_for 10 "job 2" runs_are '"PGR0VU2-2"' 1
+  write_config "$(webhook PagerDuty tok-pd | sed 's/"rules": \[/"rules": [{"name": "escalate", "jobId": "job-escalate", "jobOptions": [{"name": "id", "value": "$.event.data.id"}], "conditions": [{"path": "$.event.event_type", "condition": "equals", "value": "incident.priority_updated"}]},/')"
+  kill -HUP "$GW_PID"
+  wait_for 10 "the reload" metric_is 'rdwh_gateway_config_reloads_total{result="ok"}' 1
+  expect 200 tok-pd "$b"
+  wait_for 10 "the new rule's job" runs_are '/job/job-escalate/run' 1
+  wait_for 10 "an empty outbox" outbox_empty
+  expect_runs '"PGR0VU2-2"' 2 # the priority job once, the new escalate job once
+  expect_runs '/job/job-priority/run' 2 # events 1 and 2, once each
+  expect_runs '"PGR0VU2"' 0
+  stop_gateway
+}
+
+scenario_two_projects() {
+  start_standin
+  write_config "$(webhook PagerDuty tok-a), $(webhook PagerDuty tok-b | sed 's/"project": "ops"/"project": "infra"/')"
+  start_gateway
+  step "the same webhook name in two projects: two webhooks, each runs its job"
+  local b
+  b=$(body 1)
+  expect 200 tok-a "$b"
+  expect 200 tok-b "$b"
+  wait_for 10 "both jobs" runs_are '"PGR0VU2-1"' 2
+  expect 200 tok-b "$b"
+  wait_for 10 "an empty outbox" outbox_empty
+  expect_runs '"PGR0VU2-1"' 2
+  stop_gateway
+}
+
+scenario_requeue() {
+  start_standin
+  write_config "$(webhook PagerDuty tok-pd)"
+  start_gateway
+  step "Rundeck refuses a job (400); --requeue queues it again and the running gateway runs it"
+  standin_control 'fail?count=1&status=400'
+  expect 200 tok-pd "$(body 1)"
+  wait_for 10 "the refusal" metric_is 'rdwh_gateway_jobs_refused_total{webhook="PagerDuty"}' 1
+  "$GATEWAY" --config "$T/gateway.json" --requeue --status refused --webhook PagerDuty >"$T/requeue.out" 2>"$T/requeue.err" ||
+    fail "--requeue failed: $(cat "$T/requeue.err")"
+  grep -qF '"status":"queued"' "$T/requeue.out" && grep -qF 'requeued by an operator (was refused)' "$T/requeue.out" &&
+    grep -qF 'requeued 1 job(s)' "$T/requeue.err" || fail "--requeue output: $(cat "$T/requeue.out" "$T/requeue.err")"
+  wait_for 10 "the requeued job" runs_are '"PGR0VU2-1"' 1
+  wait_for 10 "an empty outbox" outbox_empty
+  step "--requeue --status done --id N runs a finished job again, on purpose"
+  local id
+  id=$(jobs_listing --status done | sed -n 's/^{"id":\([0-9]*\),.*/\1/p' | head -n 1)
+  "$GATEWAY" --config "$T/gateway.json" --requeue --status done --id "$id" >"$T/requeue.out" 2>&1 || fail "--requeue --id"
+  wait_for 10 "the second run" runs_are '"PGR0VU2-1"' 2
+  step "running jobs are never requeued; --id without --requeue is a usage error"
+  local rc=0
+  "$GATEWAY" --config "$T/gateway.json" --requeue --status running 2>"$T/requeue.err" || rc=$?
+  ((rc == 1)) && grep -qF 'running jobs are not requeued' "$T/requeue.err" || fail "requeue running: $(cat "$T/requeue.err")"
+  rc=0
+  "$GATEWAY" --config "$T/gateway.json" --jobs --id 1 2>/dev/null || rc=$?
+  ((rc == 2)) || fail "--jobs --id should be a usage error"
+  stop_gateway
+}
+
+scenario_stop_bound() {
+  start_standin
+  write_config "$(webhook PagerDuty tok-pd)" '{"shutdownGraceSeconds": 5}'
+  start_gateway
+  step "SIGTERM while a run call waits for Rundeck: the gateway exits within seconds"
+  standin_control 'fault?kind=hang&count=1&ms=60000'
+  expect 200 tok-pd "$(body 1)"
+  wait_for 10 "Rundeck to receive the run" requests_at_least '"PGR0VU2-1"' 1
+  local t0 elapsed
+  t0=$(now_ms)
+  stop_gateway
+  elapsed=$(($(now_ms) - t0))
+  echo "stopped in ${elapsed} ms"
+  ((elapsed < 5000)) || fail "stopping took ${elapsed} ms"
+  grep -qF '"reason":"the gateway stopped during the call' "$T/gateway.log" || fail "the cut-off call is not logged"
+  step "at the next start the call of unknown outcome is reconciled: it ran, it is not run again"
+  start_gateway
+  wait_for 20 "the reconciliation" metric_is 'rdwh_gateway_jobs_reconciled_found_total{webhook="PagerDuty"}' 1
+  wait_for 10 "an empty outbox" outbox_empty
+  expect_runs '"PGR0VU2-1"' 1
+  stop_gateway
+}
+
+scenario_order() {
+  start_standin
+  standin_control 'delay?ms=150' # calls overlap: several are in flight at once
+  write_config "$(webhook PagerDuty tok-pd)" '{}' '' '"maxConcurrentCalls": 8'
+  start_gateway
+  step "5 events for each of 3 incidents, interleaved: each incident's jobs start in event order, one at a time"
+  local inc ev now f
+  now=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+  mkdir -p "$T/bodies"
+  for ev in 1 2 3 4 5; do
+    for inc in A B C; do
+      f="$T/bodies/order-$inc-$ev.json"
+      sed -e "s/\"occurred_at\": *\"[^\"]*\"/\"occurred_at\":\"$now\"/" -e "s/PGR0VU2/INC$inc/g" \
+        -e "s/01BWDWL3NYY7LUFPZCC28QUCMK/EV$inc-$ev/" "$PRIORITY_BODY" >"$f"
+      expect 200 tok-pd "$f"
+    done
+  done
+  wait_for 30 "all 15 jobs" runs_are '/job/job-priority/run' 15
+  wait_for 10 "an empty outbox" outbox_empty
+  # The stand-in records a run when it arrives; an incident's next run may arrive only after the
+  # previous one was answered (150 ms later), and in event order.
+  for inc in A B C; do
+    grep -F '"executed":true' "$T/runs.jsonl" | grep -F "\"INC$inc\"" | sed 's/^{"seq":[0-9]*,"ms":\([0-9]*\),.*/\1/' >"$T/order-$inc.ms"
+    (($(wc -l <"$T/order-$inc.ms") == 5)) || fail "incident $inc: $(wc -l <"$T/order-$inc.ms") runs"
+    awk 'NR > 1 && $1 - prev < 140 { bad = 1 } { prev = $1 } END { exit bad }' "$T/order-$inc.ms" ||
+      fail "incident $inc: runs overlapped: $(tr '\n' ' ' <"$T/order-$inc.ms")"
+  done
+  # Event order: the deliveries' jobs were queued A1 B1 C1 A2 ...; per incident, ids ascend.
+  for inc in A B C; do
+    jobs_listing --status done | grep -F "\"resourceId\":\"INC$inc\"" | sed -n 's/^{"id":\([0-9]*\),.*"executionId":"\([0-9]*\)".*/\1 \2/p' |
+      sort -n | awk 'NR > 1 && $2 <= prev { bad = 1 } { prev = $2 } END { exit bad }' ||
+      fail "incident $inc: executions not in event order: $(jobs_listing --status done | grep -F "INC$inc")"
+  done
+  step "other incidents' jobs ran in parallel meanwhile"
+  local first_a first_b
+  first_a=$(head -n 1 "$T/order-A.ms") first_b=$(head -n 1 "$T/order-B.ms")
+  (( first_b - first_a < 140 && first_a - first_b < 140 )) || fail "incidents A and B did not start together"
+  stop_gateway
+}
+
+scenario_disk_full() {
+  start_standin
+  local port=$RD_PORT
+  stop_standin # the jobs stay queued: the outbox only grows
+  write_config "$(webhook PagerDuty tok-pd)"
+  step "the outbox's disk fills up (a file size limit): deliveries get 503, /healthz 503, none acknowledged is lost"
+  (
+    trap '' XFSZ        # a write over the limit fails with EFBIG instead of killing the process
+    ulimit -f 300       # 300 KiB
+    exec "$GATEWAY" --config "$T/gateway.json"
+  ) >>"$T/gateway.log" 2>&1 &
+  GW_PID=$!
+  wait_for 10 "the gateway to listen" gateway_listening_after 0
+  GW_PORT=$(grep '"msg":"listening"' "$T/gateway.log" | tail -n 1 | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
+  # While the database file still has room, a checkpoint can empty the WAL and make room again:
+  # the disk is full for good once 10 deliveries in a row are refused.
+  local i=0 status acked=() refused=() in_a_row=0
+  while ((i < 3000 && in_a_row < 10)); do
+    i=$((i + 1))
+    status=$(deliver tok-pd "$(body "$i")")
+    case $status in
+    200) acked+=("$i") in_a_row=0 ;;
+    503) refused+=("$i") in_a_row=$((in_a_row + 1)) ;;
+    *) fail "HTTP $status" ;;
+    esac
+  done
+  ((in_a_row == 10)) || fail "the outbox never filled up"
+  echo "the disk was full after ${#acked[@]} acknowledged deliveries (${#refused[@]} refused with 503)"
+  grep -qF '"msg":"outbox commit failed"' "$T/gateway.log" || fail "no commit failure logged"
+  healthz_503() { [[ $(http_get /healthz | head -n 1) == 503 ]]; }
+  wait_for 5 "healthz 503 with a full disk" healthz_503
+  stop_gateway
+  step "space again: every acknowledged job runs exactly once; PagerDuty's retries of the refused ones too"
+  start_standin "$port"
+  start_gateway
+  local n
+  for n in "${refused[@]}"; do expect 200 tok-pd "$T/bodies/priority-$n.json"; done
+  wait_for 60 "an empty outbox" outbox_empty
+  for n in "${acked[@]}" "${refused[@]}"; do expect_runs "\"PGR0VU2-$n\"" 1; done
+  (($(runs '/job/job-priority/run') == i)) || fail "runs: $(runs '/job/job-priority/run') for $i deliveries"
+  stop_gateway
+}
+
+# --------------------------------------------------------------------- SQLite's own guards
+
+scenario_sqlite_guards() {
+  start_standin
+  write_config "$(webhook PagerDuty tok-pd)"
+  start_gateway
+  step "a second gateway on the same stateDir refuses to start, naming the first's pid"
+  local rc=0
+  "$GATEWAY" --config "$T/gateway.json" >"$T/second.log" 2>&1 || rc=$?
+  ((rc == 1)) && grep -qF "is in use by another rdwh-gateway (pid $GW_PID)" "$T/second.log" ||
+    fail "second gateway: rc $rc, $(cat "$T/second.log")"
+  step "the outbox file deleted while running: /healthz 503 and deliveries 503 (PagerDuty retries)"
+  rm "$T/state/outbox.sqlite3"
+  http_get /healthz >"$T/health.out"
+  [[ $(head -n 1 "$T/health.out") == 503 ]] && grep -qF 'is gone' "$T/health.out" || fail "healthz: $(cat "$T/health.out")"
+  local b
+  b=$(body 1)
+  expect 503 tok-pd "$b"
+  stop_gateway
+  step "restarted on a new outbox: PagerDuty's retry is acknowledged and runs once"
+  rm -f "$T/state/outbox.sqlite3-wal" "$T/state/outbox.sqlite3-shm"
+  start_gateway
+  expect 200 tok-pd "$b"
+  wait_for 10 "the job" runs_are '"PGR0VU2-1"' 1
+  stop_gateway
+  step "a corrupted outbox: the gateway does not start, and says why"
+  dd if=/dev/urandom of="$T/state/outbox.sqlite3" bs=4096 seek=1 count=3 conv=notrunc status=none
+  rc=0
+  "$GATEWAY" --config "$T/gateway.json" 2>>"$T/gateway.log" || rc=$?
+  ((rc == 1)) || fail "the gateway started on a corrupted outbox"
+  tail -n 1 "$T/gateway.log" | grep -qE '"msg":"cannot open the outbox; not starting".*(integrity check failed|malformed|not a database)' ||
+    fail "no integrity error: $(tail -n 1 "$T/gateway.log")"
+}
+
+scenario_slow_clients() {
+  start_standin
+  write_config "$(webhook PagerDuty tok-pd)" '{"maxConnectionsPerIp": 32, "headerTimeoutSeconds": 3}'
+  start_gateway
+  step "300 connections from one address trickle their headers; 5 real deliveries still get in"
+  python3 "$(dirname "$0")/slow_clients.py" "$GW_PORT" 300 8 >"$T/slow.out" &
+  local slow=$! i
+  EXTRA_PIDS="$EXTRA_PIDS $slow"
+  sleep 1 # let the attack take its connections first (a fixed head start: nothing to poll for)
+  for i in 1 2 3 4 5; do expect 200 tok-pd "$(body "$i")"; done
+  wait "$slow"
+  echo "slow clients: $(cat "$T/slow.out")"
+  local at_once later open
+  at_once=$(sed -n 's/.*closed_at_once=\([0-9]*\).*/\1/p' "$T/slow.out")
+  later=$(sed -n 's/.*closed_later=\([0-9]*\).*/\1/p' "$T/slow.out")
+  open=$(sed -n 's/.* open=\([0-9]*\).*/\1/p' "$T/slow.out")
+  ((at_once >= 300 - 32)) || fail "the per-address limit did not hold: $(cat "$T/slow.out")"
+  ((open == 0 && later > 0)) || fail "trickling connections were not cut off: $(cat "$T/slow.out")"
+  wait_for 10 "the five jobs" runs_are '/job/job-priority/run' 5
+  stop_gateway
+}
+
+# ------------------------------------------------------------------ many gateways (PostgreSQL)
+
+# start_gw N: gateway N with config $T/gwN.json, log $T/gwN.log; sets GW_PIDS[N], GW_PORTS[N].
+declare -a GW_PIDS GW_PORTS
+start_gw() {
+  local n=$1 log="$T/gw$1.log" port
+  "$GATEWAY" --config "$T/gw$n.json" >>"$log" 2>&1 &
+  GW_PIDS[n]=$!
+  EXTRA_PIDS="$EXTRA_PIDS $!"
+  gw_listening() { grep -q '"msg":"listening"' "$log" 2>/dev/null; }
+  wait_for 10 "gateway $n to listen" gw_listening
+  port=$(grep '"msg":"listening"' "$log" | tail -n 1 | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
+  GW_PORTS[n]=$port
+}
+
+# send_until_ack PORT BODY ID: delivers like PagerDuty: until a 2xx, every 0.2 s, up to 60 s; on
+# a connection failure (a dead gateway), tries the next gateway of ALIVE_PORTS.
+send_until_ack() {
+  local port=$1 file=$2 id=$3 out tries=0
+  while ((tries < 300)); do
+    if out=$("$HOST" send "http://127.0.0.1:$port/api/41/webhook/tok-pd" --body "$file" --key "$SECRET" \
+      --header "X-Webhook-Id: $id" 2>/dev/null) && [[ ${out:10:1} == 2 ]]; then
+      echo "$id acked" >>"$T/acks"
+      return 0
+    fi
+    tries=$((tries + 1))
+    [[ -n ${ALIVE_PORTS:-} ]] && port=${ALIVE_PORTS%% *} # PagerDuty retries through the load balancer
+    sleep 0.2
+  done
+  echo "$id never acknowledged" >>"$T/acks"
+}
+
+scenario_three_gateways() {
+  [[ $OUTBOX == postgresql ]] || fail "this scenario needs the PostgreSQL outbox"
+  start_standin
+  standin_control 'delay?ms=100' # calls take a while, so some are in flight when a gateway dies
+  local n g i
+  for g in 1 2 3; do CONFIG="$T/gw$g.json" STATE_DIR="state$g" write_config "$(webhook PagerDuty tok-pd)"; done
+  cp "$T/gw1.json" "$T/gateway.json" # for --jobs and the metrics helpers
+  for g in 1 2 3; do start_gw "$g"; done
+  GW_PORT=${GW_PORTS[1]}
+  n=90
+  for i in $(seq 1 "$n"); do body "$i" >/dev/null; done
+  step "$n deliveries spread over three gateways; gateway 2 is SIGKILLed mid-stream and not restarted"
+  (
+    ALIVE_PORTS="${GW_PORTS[1]} ${GW_PORTS[3]}" # where a delivery to the dead gateway goes again
+    for i in $(seq 1 "$n"); do
+      g=$(((i % 3) + 1))
+      send_until_ack "${GW_PORTS[g]}" "$T/bodies/priority-$i.json" "wid-$i" &
+      ((i % 10 == 0)) && wait
+    done
+    wait
+  ) >/dev/null 2>&1 &
+  local stream=$!
+  acked() { (($(count acked "$T/acks") >= 30)); }
+  wait_for 30 "30 acknowledged deliveries" acked
+  kill -KILL "${GW_PIDS[2]}"
+  wait "$stream"
+  (($(count 'never acknowledged' "$T/acks") == 0)) || fail "deliveries never acknowledged: $(grep never "$T/acks")"
+  step "every acknowledged job runs exactly once (the dead gateway's claimed jobs are taken over)"
+  wait_for 60 "an empty outbox" outbox_empty
+  for i in $(seq 1 "$n"); do expect_runs "\"PGR0VU2-$i\"" 1; done
+  (($(runs '/job/job-priority/run') == n)) || fail "expected $n runs, saw $(runs '/job/job-priority/run')"
+  local dispatched=0
+  for g in 1 3; do
+    ((dispatched += $(grep -c '"msg":"job started"' "$T/gw$g.log" || true)))
+  done
+  echo "gateways 1 and 3 started $dispatched jobs; gateway 2 $(grep -c '"msg":"job started"' "$T/gw2.log" || true) before it died"
+  for g in 1 3; do kill -TERM "${GW_PIDS[g]}"; wait "${GW_PIDS[g]}" || fail "gateway $g did not stop cleanly"; done
+}
+
+scenario_pg_restart() {
+  [[ $OUTBOX == postgresql ]] || fail "this scenario needs the PostgreSQL outbox"
+  start_standin
+  standin_control 'delay?ms=50'
+  write_config "$(webhook PagerDuty tok-pd)"
+  start_gateway
+  local n=40 i
+  for i in $(seq 1 "$n"); do body "$i" >/dev/null; done
+  step "$n deliveries; PostgreSQL crashes and restarts mid-stream"
+  (
+    for i in $(seq 1 "$n"); do send_until_ack "$GW_PORT" "$T/bodies/priority-$i.json" "wid-$i"; done
+  ) >/dev/null 2>&1 &
+  local stream=$!
+  acked() { (($(count acked "$T/acks") >= 10)); }
+  wait_for 30 "10 acknowledged deliveries" acked
+  "$PG_CLUSTER" crash "$T/pg"
+  wait "$stream"
+  (($(count 'never acknowledged' "$T/acks") == 0)) || fail "deliveries never acknowledged"
+  step "every acknowledged job runs exactly once"
+  wait_for 60 "an empty outbox" outbox_empty
+  for i in $(seq 1 "$n"); do expect_runs "\"PGR0VU2-$i\"" 1; done
+  stop_gateway
+}
+
+if [[ $OUTBOX == postgresql ]]; then
+  "$PG_CLUSTER" start "$T/pg" >/dev/null
+  PG_CONNINFO=$(cat "$T/pg/conninfo")
+fi
+if declare -F "scenario_$SCENARIO" >/dev/null; then
   "scenario_$SCENARIO"
-  echo "PASS [$SCENARIO]"
-  ;;
-*) fail "unknown scenario $SCENARIO" ;;
-esac
+  echo "PASS [$SCENARIO, $OUTBOX]"
+else
+  fail "unknown scenario $SCENARIO"
+fi

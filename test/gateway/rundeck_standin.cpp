@@ -1,16 +1,34 @@
-// A stand-in for Rundeck's job run API, for the gateway's end-to-end tests (loopback only).
+// A stand-in for Rundeck's job run and executions API, for the gateway's tests (loopback only),
+// with the ways a production Rundeck (or the proxy in front of it) fails.
 //
-//   rdwh-rundeck-standin --record FILE [--port N] [--port-file FILE]
+//   rdwh-rundeck-standin --record FILE [--port N] [--port-file FILE] [--token T] [--project P]
 //
-// POST /api/{v}/job/{id}/run   records the request as one JSON line in FILE, then answers:
-//     - 404 with Rundeck's error envelope when the job id starts with "missing-";
-//     - the status set by /_control/fail while its count lasts (with an error envelope);
-//     - else 200 with an execution object {"id": N, ...}.
-//   Recorded: {"seq","method","path","token","contentType","body","status","executionId"}; `body`
-//   is the request's JSON (or a string when it is not JSON). Recorded on arrival, before any delay.
-// POST /_control/fail?count=N&status=S   answer the next N run requests with S (default 503)
-// POST /_control/delay?ms=D               hold each run answer D ms (0: none)
-// GET  /_control/ping                     200 "ok" (readiness)
+// API (answers in the shape of Rundeck's API docs; errors in its envelope
+// {"error":true,"apiversion":N,"errorCode":"...","message":"..."}):
+//   POST /api/{v}/job/{id}/run          runs the job: creates an execution {"id":N,...} and answers
+//                                       200 with it. 404 when the id starts with "missing-", 400
+//                                       (options invalid) when it starts with "invalid-".
+//   GET  /api/{v}/job/{id}/executions?max=&offset=                       newest first, with paging
+//   GET  /api/{v}/project/{p}/executions?jobIdListFilter=&begin=&max=    begin: epoch ms or ISO-8601
+//   GET  /api/{v}/project/{p}/executions/running
+//   GET  /api/{v}/execution/{id}
+//   Every API call needs X-Rundeck-Auth-Token equal to --token (when given), else 403 as Rundeck
+//   answers an expired or wrong token. An execution runs as the body's asUser, else as "admin".
+// Record: one JSON line per API call in FILE, written when the call arrives:
+//   {"seq","ms","method","path","jobId","token","contentType","body","status","executed","executionId"}
+//   (ms: when it arrived, epoch milliseconds)
+//   `executed` is true when the call created an execution (what "ran" means in the tests).
+// Control:
+//   POST /_control/fail?count=N&status=S   the next N runs answer S (default 503), nothing runs
+//   POST /_control/fault?kind=K&count=N[&ms=D]   the next N runs fail this way:
+//        hang: runs, then holds the answer D ms (default 60000; a client times out first)
+//        reset: runs, then drops the connection without an answer
+//        html: nothing runs; 200 with an HTML login page (an SSO proxy)
+//        html-after-run: runs; 200 with an HTML page (a proxy that mangles the answer)
+//        gateway-timeout: runs; 504 from a proxy
+//   POST /_control/delay?ms=D              runs at once, answers D ms later (0: none)
+//   POST /_control/token?value=T           the token accepted from now on
+//   GET  /_control/ping                    200 "ok" (readiness)
 // SIGTERM/SIGINT: exit 0. Port 0 (default) picks a free port; --port-file receives it.
 #include <microhttpd.h>
 
@@ -23,31 +41,71 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+struct Execution {
+  long id = 0;
+  std::string job_id, project, user;
+  int64_t started_ms = 0;
+  std::string options_json; // {"name":"value",...}
+};
+
 struct State {
   int record_fd = -1;
+  std::string project = "ops";
   std::mutex mu;
   long seq = 0;
   long next_execution = 1000;
-  int fail_count = 0;
-  int fail_status = 503;
+  std::string token; // empty: any token
+  int fail_count = 0, fail_status = 503;
+  int fault_count = 0, fault_ms = 60000;
+  std::string fault_kind;
+  std::vector<Execution> executions;
   std::atomic<int> delay_ms{0};
+  std::atomic<bool> stopping{false};
 };
 
 struct Pending {
   std::string body;
 };
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string iso8601(int64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Epoch ms, or ISO-8601 "yyyy-MM-ddTHH:mm:ssZ"; -1 when neither.
+int64_t parse_time(const char *s) {
+  if (!s || !*s) return -1;
+  if (std::all_of(s, s + std::strlen(s), [](char c) { return c >= '0' && c <= '9'; })) return std::atoll(s);
+  std::tm tm{};
+  if (!strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) return -1;
+  return static_cast<int64_t>(timegm(&tm)) * 1000;
+}
 
 MHD_Result reply(MHD_Connection *c, unsigned int status, const std::string &body, const char *type) {
   MHD_Response *r = MHD_create_response_from_buffer(body.size(), const_cast<char *>(body.data()), MHD_RESPMEM_MUST_COPY);
@@ -59,7 +117,7 @@ MHD_Result reply(MHD_Connection *c, unsigned int status, const std::string &body
 
 std::string envelope(int status, const std::string &code, const std::string &message) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  Writer w(buf);
   w.StartObject();
   w.Key("error"), w.Bool(true);
   w.Key("apiversion"), w.Int(41);
@@ -70,67 +128,233 @@ std::string envelope(int status, const std::string &code, const std::string &mes
 }
 
 const char *arg(MHD_Connection *c, const char *name) { return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name); }
-
-// "/api/{v}/job/{id}/run" -> id; empty when the path is something else.
-std::string run_job_id(const std::string &path) {
-  if (path.rfind("/api/", 0) != 0) return "";
-  const size_t job = path.find("/job/");
-  const std::string suffix = "/run";
-  if (job == std::string::npos || path.size() < suffix.size() ||
-      path.compare(path.size() - suffix.size(), suffix.size(), suffix) != 0)
-    return "";
-  const size_t start = job + 5;
-  const size_t end = path.size() - suffix.size();
-  return end > start ? path.substr(start, end - start) : "";
+int int_arg(MHD_Connection *c, const char *name, int fallback) {
+  const char *v = arg(c, name);
+  return v ? std::atoi(v) : fallback;
 }
+
+void write_execution(Writer &w, const Execution &e) {
+  const std::string href = "http://127.0.0.1/api/41/execution/" + std::to_string(e.id);
+  w.StartObject();
+  w.Key("id"), w.Int64(e.id);
+  w.Key("href"), w.String(href.c_str());
+  w.Key("permalink"), w.String(href.c_str());
+  w.Key("status"), w.String("running");
+  w.Key("project"), w.String(e.project.c_str());
+  w.Key("executionType"), w.String("user");
+  w.Key("user"), w.String(e.user.c_str());
+  w.Key("date-started");
+  w.StartObject();
+  w.Key("unixtime"), w.Int64(e.started_ms);
+  w.Key("date"), w.String(iso8601(e.started_ms).c_str());
+  w.EndObject();
+  w.Key("job");
+  w.StartObject();
+  w.Key("id"), w.String(e.job_id.c_str());
+  w.Key("name"), w.String(e.job_id.c_str());
+  w.Key("group"), w.String("");
+  w.Key("project"), w.String(e.project.c_str());
+  w.Key("options");
+  w.RawValue(e.options_json.data(), e.options_json.size(), rapidjson::kObjectType);
+  w.EndObject();
+  w.Key("description"), w.String("");
+  w.EndObject();
+}
+
+std::string executions_json(const std::vector<const Execution *> &all, size_t offset, size_t max) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  const size_t end = std::min(all.size(), offset + max);
+  w.StartObject();
+  w.Key("paging");
+  w.StartObject();
+  w.Key("count"), w.Int64(static_cast<int64_t>(end > offset ? end - offset : 0));
+  w.Key("total"), w.Int64(static_cast<int64_t>(all.size()));
+  w.Key("offset"), w.Int64(static_cast<int64_t>(offset));
+  w.Key("max"), w.Int64(static_cast<int64_t>(max));
+  w.EndObject();
+  w.Key("executions");
+  w.StartArray();
+  for (size_t i = offset; i < end; ++i) write_execution(w, *all[i]);
+  w.EndArray();
+  w.EndObject();
+  return buf.GetString();
+}
+
+// Splits "/api/{v}/a/b/c" into {"a","b","c"}; empty when it is not an API path.
+std::vector<std::string> api_parts(const std::string &path) {
+  std::vector<std::string> parts;
+  if (path.rfind("/api/", 0) != 0) return parts;
+  size_t start = 5;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    parts.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  if (parts.size() < 2) return {};
+  parts.erase(parts.begin()); // the version
+  return parts;
+}
+
+// One line of the record, as described at the top. Caller holds s.mu.
+void record(State &s, MHD_Connection *c, const char *method, const std::string &path, const std::string &job_id,
+            const std::string &body, int status, long execution) {
+  const char *token = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Rundeck-Auth-Token");
+  const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+  rapidjson::Document parsed;
+  parsed.Parse(body.data(), body.size());
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("seq"), w.Int64(++s.seq);
+  w.Key("ms"), w.Int64(now_ms());
+  w.Key("method"), w.String(method);
+  w.Key("path"), w.String(path.c_str());
+  w.Key("jobId"), w.String(job_id.c_str());
+  w.Key("token"), w.String(token ? token : "");
+  w.Key("contentType"), w.String(ctype ? ctype : "");
+  w.Key("body");
+  if (body.empty()) w.Null();
+  else if (!parsed.HasParseError()) parsed.Accept(w);
+  else w.String(body.data(), static_cast<rapidjson::SizeType>(body.size()));
+  w.Key("status"), w.Int(status);
+  w.Key("executed"), w.Bool(execution != 0);
+  w.Key("executionId"), w.Int64(execution);
+  w.EndObject();
+  std::string line(buf.GetString(), buf.GetSize());
+  line += '\n';
+  if (::write(s.record_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) std::perror("record");
+}
+
+bool authorised(State &s, MHD_Connection *c) {
+  if (s.token.empty()) return true;
+  const char *token = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Rundeck-Auth-Token");
+  return token && s.token == token;
+}
+
+const char *const kLoginPage = "<!DOCTYPE html><html><head><title>Sign in</title></head><body><form method=\"post\">"
+                               "<input name=\"user\"><input type=\"password\" name=\"password\"></form></body></html>";
 
 MHD_Result run_job(State &s, MHD_Connection *c, const std::string &path, const std::string &job_id,
                    const std::string &body) {
-  const char *token = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Rundeck-Auth-Token");
-  const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
   int status = 200;
   long execution = 0;
-  std::string answer;
-  std::string line;
+  std::string answer, type = "application/json", fault;
+  int hold_ms = 0;
   {
     std::lock_guard lock(s.mu);
-    const long seq = ++s.seq;
-    if (job_id.rfind("missing-", 0) == 0) {
+    bool runs = false;
+    if (!authorised(s, c)) {
+      status = 403;
+      answer = envelope(403, "api.error.item.unauthorized", "Not authorized: invalid or expired token");
+    } else if (job_id.rfind("missing-", 0) == 0) {
       status = 404;
       answer = envelope(404, "api.error.item.doesnotexist", "Job ID does not exist: " + job_id);
+    } else if (job_id.rfind("invalid-", 0) == 0) {
+      status = 400;
+      answer = envelope(400, "api.error.job.options-invalid", "Job options were not valid: Option 'x' is required");
     } else if (s.fail_count > 0) {
       --s.fail_count;
       status = s.fail_status;
       answer = envelope(status, status == 409 ? "api.error.execution.conflict" : "api.error.unavailable",
                         "stand-in told to fail");
+    } else if (s.fault_count > 0) {
+      --s.fault_count;
+      fault = s.fault_kind;
+      runs = fault != "html";
+      hold_ms = fault == "hang" ? s.fault_ms : 0;
     } else {
-      execution = s.next_execution++;
-      answer = "{\"id\":" + std::to_string(execution) + ",\"href\":\"http://127.0.0.1/api/41/execution/" +
-               std::to_string(execution) + "\",\"status\":\"running\",\"job\":{\"id\":\"" + job_id + "\"}}";
+      runs = true;
     }
-    rapidjson::Document parsed;
-    parsed.Parse(body.data(), body.size());
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    w.StartObject();
-    w.Key("seq"), w.Int64(seq);
-    w.Key("method"), w.String("POST");
-    w.Key("path"), w.String(path.c_str());
-    w.Key("jobId"), w.String(job_id.c_str());
-    w.Key("token"), w.String(token ? token : "");
-    w.Key("contentType"), w.String(ctype ? ctype : "");
-    w.Key("body");
-    if (!parsed.HasParseError()) parsed.Accept(w);
-    else w.String(body.data(), static_cast<rapidjson::SizeType>(body.size()));
-    w.Key("status"), w.Int(status);
-    w.Key("executionId"), w.Int64(execution);
-    w.EndObject();
-    line.assign(buf.GetString(), buf.GetSize());
-    line += '\n';
-    if (::write(s.record_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) std::perror("record");
+    if (runs) {
+      Execution e;
+      e.id = s.next_execution++;
+      e.job_id = job_id;
+      e.project = s.project;
+      e.user = "admin";
+      e.started_ms = now_ms();
+      e.options_json = "{}";
+      rapidjson::Document req;
+      req.Parse(body.data(), body.size());
+      if (!req.HasParseError() && req.IsObject()) {
+        if (auto u = req.FindMember("asUser"); u != req.MemberEnd() && u->value.IsString()) e.user = u->value.GetString();
+        if (auto o = req.FindMember("options"); o != req.MemberEnd() && o->value.IsObject()) {
+          rapidjson::StringBuffer ob;
+          Writer ow(ob);
+          o->value.Accept(ow);
+          e.options_json = ob.GetString();
+        }
+      }
+      execution = e.id;
+      s.executions.push_back(e);
+      rapidjson::StringBuffer buf;
+      Writer w(buf);
+      write_execution(w, e);
+      answer = buf.GetString();
+    }
+    if (fault == "html" || fault == "html-after-run") {
+      answer = kLoginPage;
+      type = "text/html; charset=utf-8";
+    } else if (fault == "gateway-timeout") {
+      status = 504;
+      answer = "<html><body>504 Gateway Time-out</body></html>";
+      type = "text/html";
+    }
+    record(s, c, "POST", path, job_id, body, fault == "reset" ? 0 : status, execution);
   }
+  if (fault == "reset") return MHD_NO; // drops the connection: the client never hears back
+  for (int waited = 0; waited < hold_ms && !s.stopping; waited += 50)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   if (const int d = s.delay_ms.load(); d > 0) std::this_thread::sleep_for(std::chrono::milliseconds(d));
-  return reply(c, static_cast<unsigned int>(status), answer, "application/json");
+  return reply(c, static_cast<unsigned int>(status), answer, type.c_str());
+}
+
+MHD_Result query(State &s, MHD_Connection *c, const std::string &path, const std::vector<std::string> &parts) {
+  std::lock_guard lock(s.mu);
+  const std::string job = parts.size() >= 2 && parts[0] == "job" ? parts[1] : "";
+  if (!authorised(s, c)) {
+    record(s, c, "GET", path, job, "", 403, 0);
+    return reply(c, 403, envelope(403, "api.error.item.unauthorized", "Not authorized: invalid or expired token"),
+                 "application/json");
+  }
+  std::vector<const Execution *> found; // newest first
+  for (auto it = s.executions.rbegin(); it != s.executions.rend(); ++it) found.push_back(&*it);
+  const size_t max = static_cast<size_t>(std::max(1, int_arg(c, "max", 20)));
+  const size_t offset = static_cast<size_t>(std::max(0, int_arg(c, "offset", 0)));
+  if (parts.size() == 3 && parts[0] == "job" && parts[2] == "executions") {
+    found.erase(std::remove_if(found.begin(), found.end(), [&](const Execution *e) { return e->job_id != parts[1]; }),
+                found.end());
+  } else if (parts.size() == 3 && parts[0] == "project" && parts[2] == "executions") {
+    const char *jobs = arg(c, "jobIdListFilter");
+    const int64_t begin = parse_time(arg(c, "begin"));
+    found.erase(std::remove_if(found.begin(), found.end(),
+                               [&](const Execution *e) {
+                                 return e->project != parts[1] || (jobs && e->job_id != jobs) ||
+                                        (begin >= 0 && e->started_ms < begin);
+                               }),
+                found.end());
+  } else if (parts.size() == 4 && parts[0] == "project" && parts[2] == "executions" && parts[3] == "running") {
+    // Every execution of the stand-in stays "running".
+    found.erase(std::remove_if(found.begin(), found.end(), [&](const Execution *e) { return e->project != parts[1]; }),
+                found.end());
+  } else if (parts.size() == 2 && parts[0] == "execution") {
+    for (const Execution *e : found)
+      if (std::to_string(e->id) == parts[1]) {
+        record(s, c, "GET", path, e->job_id, "", 200, 0);
+        rapidjson::StringBuffer buf;
+        Writer w(buf);
+        write_execution(w, *e);
+        return reply(c, 200, buf.GetString(), "application/json");
+      }
+    record(s, c, "GET", path, "", "", 404, 0);
+    return reply(c, 404, envelope(404, "api.error.item.doesnotexist", "Execution ID does not exist: " + parts[1]),
+                 "application/json");
+  } else {
+    return reply(c, 404, envelope(404, "api.error.invalid.request", "no such endpoint"), "application/json");
+  }
+  record(s, c, "GET", path, job, "", 200, 0);
+  return reply(c, 200, executions_json(found, offset, max), "application/json");
 }
 
 MHD_Result on_access(void *cls, MHD_Connection *c, const char *url, const char *method, const char *,
@@ -148,20 +372,28 @@ MHD_Result on_access(void *cls, MHD_Connection *c, const char *url, const char *
   }
   const std::string path = url, m = method;
   if (m == "GET" && path == "/_control/ping") return reply(c, 200, "ok", "text/plain");
-  if (m == "POST" && path == "/_control/fail") {
+  if (m == "POST" && path.rfind("/_control/", 0) == 0) {
     std::lock_guard lock(s.mu);
-    s.fail_count = arg(c, "count") ? std::atoi(arg(c, "count")) : 1;
-    s.fail_status = arg(c, "status") ? std::atoi(arg(c, "status")) : 503;
+    if (path == "/_control/fail") {
+      s.fail_count = int_arg(c, "count", 1);
+      s.fail_status = int_arg(c, "status", 503);
+    } else if (path == "/_control/fault") {
+      s.fault_kind = arg(c, "kind") ? arg(c, "kind") : "";
+      s.fault_count = int_arg(c, "count", 1);
+      s.fault_ms = int_arg(c, "ms", 60000);
+    } else if (path == "/_control/delay") {
+      s.delay_ms = int_arg(c, "ms", 0);
+    } else if (path == "/_control/token") {
+      s.token = arg(c, "value") ? arg(c, "value") : "";
+    } else {
+      return reply(c, 404, "{}", "application/json");
+    }
     return reply(c, 200, "{}", "application/json");
   }
-  if (m == "POST" && path == "/_control/delay") {
-    s.delay_ms = arg(c, "ms") ? std::atoi(arg(c, "ms")) : 0;
-    return reply(c, 200, "{}", "application/json");
-  }
-  if (m == "POST") {
-    const std::string job = run_job_id(path);
-    if (!job.empty()) return run_job(s, c, path, job, p->body);
-  }
+  const std::vector<std::string> parts = api_parts(path);
+  if (m == "POST" && parts.size() == 3 && parts[0] == "job" && parts[2] == "run" && !parts[1].empty())
+    return run_job(s, c, path, parts[1], p->body);
+  if (m == "GET" && !parts.empty()) return query(s, c, path, parts);
   return reply(c, 404, envelope(404, "api.error.invalid.request", "no such endpoint"), "application/json");
 }
 
@@ -171,24 +403,28 @@ void on_completed(void *, MHD_Connection *, void **req_cls, MHD_RequestTerminati
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: rdwh-rundeck-standin --record FILE [--port N] [--port-file FILE]\n");
+  std::fprintf(stderr, "usage: rdwh-rundeck-standin --record FILE [--port N] [--port-file FILE] [--token T] "
+                       "[--project P]\n");
   return 2;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string record, port_file;
+  std::string record_path, port_file;
   int port = 0;
+  State state;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) return usage();
-    if (a == "--record") record = argv[++i];
+    if (a == "--record") record_path = argv[++i];
     else if (a == "--port") port = std::atoi(argv[++i]);
     else if (a == "--port-file") port_file = argv[++i];
+    else if (a == "--token") state.token = argv[++i];
+    else if (a == "--project") state.project = argv[++i];
     else return usage();
   }
-  if (record.empty()) return usage();
+  if (record_path.empty()) return usage();
 
   sigset_t signals;
   sigemptyset(&signals);
@@ -196,10 +432,9 @@ int main(int argc, char **argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  State state;
-  state.record_fd = ::open(record.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  state.record_fd = ::open(record_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (state.record_fd < 0) {
-    std::perror(record.c_str());
+    std::perror(record_path.c_str());
     return 1;
   }
   sockaddr_in addr{};
@@ -210,7 +445,7 @@ int main(int argc, char **argv) {
                                    static_cast<uint16_t>(port), nullptr, nullptr, &on_access, &state,
                                    MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr *>(&addr),
                                    MHD_OPTION_NOTIFY_COMPLETED, &on_completed, nullptr,
-                                   MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+                                   MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_END);
   if (!d) {
     std::fprintf(stderr, "rdwh-rundeck-standin: cannot listen on 127.0.0.1:%d\n", port);
     return 1;
@@ -230,6 +465,7 @@ int main(int argc, char **argv) {
   }
   int sig = 0;
   sigwait(&signals, &sig);
+  state.stopping = true;
   MHD_stop_daemon(d);
   ::close(state.record_fd);
   return 0;

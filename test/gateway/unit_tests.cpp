@@ -10,7 +10,16 @@
 #include "keystore.hpp"
 #include "metrics.hpp"
 #include "outbox.hpp"
+#include "pg_db.hpp"
+#include "pg_outbox.hpp"
 #include "rundeck_client.hpp"
+#include "sqlite_db.hpp"
+#include "sqlite_outbox.hpp"
+
+#include <unistd.h>
+
+#include <map>
+#include <mutex>
 
 #include <cstdlib>
 #include <filesystem>
@@ -65,18 +74,62 @@ std::string with(std::string text, const std::string &from, const std::string &t
   return text.replace(at, from.size(), to);
 }
 
-NewJob job(const std::string &delivery, uint32_t rule) {
+NewJob job(const std::string &delivery, const std::string &rule, const std::string &resource = "") {
   NewJob j;
-  j.webhook_key = "hook";
+  j.webhook_key = "name:ops/Hook";
   j.webhook_name = "Hook";
   j.project = "ops";
   j.delivery_key = delivery;
-  j.rule_index = rule;
-  j.rule = "r";
+  j.rule_key = rule;
+  j.rule = rule;
   j.event_id = "e";
+  j.resource_id = resource;
   j.job_id = "job-1";
   j.request_json = R"({"options":{"a":"b"}})";
   return j;
+}
+
+// The outbox under test: SQLite in a temporary directory, or, when RDWH_TEST_OUTBOX=postgresql, a
+// fresh database on the cluster whose connection string is in the file $RDWH_TEST_PG_CONNINFO
+// (the "gateway: postgresql ..." CTest fixture starts it). open() again = a restart.
+struct OutboxUnderTest {
+  TempDir dir;
+  std::string conninfo;
+  OutboxUnderTest() {
+    const char *which = std::getenv("RDWH_TEST_OUTBOX");
+    if (!which || std::string(which) != "postgresql") return;
+    const char *file = std::getenv("RDWH_TEST_PG_CONNINFO");
+    REQUIRE(file);
+    std::string base = read_file(file);
+    while (!base.empty() && base.back() == '\n') base.pop_back();
+    std::random_device rd;
+    const std::string db = "unit_" + std::to_string(rd()) + std::to_string(rd());
+    sql::PgConnection admin(base);
+    admin.script(("CREATE DATABASE " + db).c_str());
+    conninfo = base + " dbname=" + db;
+  }
+  bool postgresql() const { return !conninfo.empty(); }
+  std::unique_ptr<Outbox> open() const {
+    if (postgresql()) return std::make_unique<PgOutbox>(conninfo);
+    return std::make_unique<SqliteOutbox>((dir.path / "outbox.sqlite3").string(), 2000);
+  }
+};
+
+Settlement settle(const OutboxJob &j, const std::string &status, int64_t next = 0) {
+  Settlement s;
+  s.id = j.id;
+  s.owner = j.owner;
+  s.status = status;
+  s.next_attempt_ms = next;
+  if (status == "done") s.execution_id = "exec-" + std::to_string(j.id);
+  if (status == "refused") s.reason = "Job ID does not exist: job-1";
+  return s;
+}
+
+std::vector<std::string> keys(const std::vector<OutboxJob> &jobs) {
+  std::vector<std::string> out;
+  for (const auto &j : jobs) out.push_back(j.delivery_key + "/" + j.rule_key);
+  return out;
 }
 
 } // namespace
@@ -94,7 +147,26 @@ TEST_CASE("config: a good file loads, relative paths resolve against its directo
   REQUIRE(c.webhooks.size() == 1);
   CHECK(c.webhooks[0].config_json == R"({"rules": []})"); // a JSON string config is kept as text
   CHECK(c.webhooks[0].roles == std::vector<std::string>{"admin", "user"});
-  CHECK(c.webhooks[0].key() == "PagerDuty");
+  CHECK(c.webhooks[0].key() == "name:ops/PagerDuty");
+  CHECK(c.max_event_age_s == 49 * 3600);
+  CHECK(c.outbox.postgresql.empty());
+}
+
+TEST_CASE("config: durations, the PostgreSQL outbox, dispatch and HTTP limits") {
+  TempDir dir;
+  const Config c = load_config(dir.write(
+      "gw.json", with(with(with(kGood, "\"stateDir\"", "\"maxEventAge\": \"50h\", \"stateDir\""), "\"apiVersion\": 41",
+                           "\"apiVersion\": 41, \"maxConcurrentCalls\": 3, \"reconcileDelaySeconds\": 2"),
+                      "\"pluginDir\"",
+                      "\"outbox\": {\"postgresql\": \"host=/run/pg dbname=rdwh\", \"leaseSeconds\": 20}, "
+                      "\"http\": {\"maxConnectionsPerIp\": 8, \"headerTimeoutSeconds\": 3}, \"pluginDir\"")));
+  CHECK(c.max_event_age_s == 50 * 3600);
+  CHECK(c.outbox.postgresql == "host=/run/pg dbname=rdwh");
+  CHECK(c.outbox.lease_seconds == 20);
+  CHECK(c.rundeck.max_concurrent_calls == 3);
+  CHECK(c.rundeck.reconcile_delay_ms == 2000);
+  CHECK(c.http.max_connections_per_ip == 8);
+  CHECK(c.http.header_timeout_s == 3);
 }
 
 TEST_CASE("config: errors name the field") {
@@ -118,6 +190,10 @@ TEST_CASE("config: errors name the field") {
                                "\"authToken\": \"abc\"}]");
   CHECK_THAT(config_error(two), Catch::Contains("webhooks[1].authToken: same token as an earlier webhook"));
   CHECK_THAT(config_error("{"), Catch::Contains("invalid JSON"));
+  CHECK_THAT(config_error(with(kGood, "\"stateDir\"", "\"maxEventAge\": \"9x\", \"stateDir\"")),
+             Catch::Contains("maxEventAge: must be a duration"));
+  CHECK_THAT(config_error(with(kGood, "\"stateDir\"", "\"maxEventAge\": \"200d\", \"stateDir\"")),
+             Catch::Contains("maxEventAge: must be below outbox.retainDoneHours"));
 }
 
 TEST_CASE("key storage: files as stored, env/NAME, no way out of the directory") {
@@ -136,11 +212,13 @@ TEST_CASE("key storage: files as stored, env/NAME, no way out of the directory")
   CHECK_THROWS(keys.get("env/BAD-NAME"));
 }
 
-TEST_CASE("Rundeck answers: what is retried, what is refused") {
+TEST_CASE("Rundeck answers: what is retried, reconciled, refused, or the token's fault") {
   using K = RunOutcome::Kind;
   CHECK(classify_status(200) == K::started);
-  for (long s : {400L, 403L, 404L, 422L}) CHECK(classify_status(s) == K::refused);
-  for (long s : {401L, 408L, 409L, 429L, 500L, 502L, 503L, 504L, 302L}) CHECK(classify_status(s) == K::retry);
+  for (long s : {400L, 404L, 422L}) CHECK(classify_status(s) == K::refused);
+  for (long s : {401L, 403L}) CHECK(classify_status(s) == K::auth);
+  for (long s : {408L, 409L, 429L, 302L}) CHECK(classify_status(s) == K::retry);
+  for (long s : {500L, 502L, 503L, 504L}) CHECK(classify_status(s) == K::unknown);
 }
 
 TEST_CASE("retry delays grow exponentially, with jitter, up to the cap") {
@@ -156,35 +234,39 @@ TEST_CASE("retry delays grow exponentially, with jitter, up to the cap") {
   }
 }
 
-TEST_CASE("outbox: a redelivered job is stored once, also after reopening") {
-  TempDir dir;
-  const std::string db = (dir.path / "outbox.sqlite3").string();
+TEST_CASE("outbox: a redelivered job is stored once, also after a restart", "[outbox]") {
+  OutboxUnderTest t;
   {
-    Outbox o(db);
-    const EnqueueResult first = o.enqueue({job("id:w1", 0), job("id:w1", 1)}, 1000);
+    auto o = t.open();
+    const EnqueueResult first = o->enqueue({job("event:e1", "rule A"), job("event:e1", "rule B")}, 1000);
     CHECK(first.inserted == 2);
     CHECK(first.duplicates == 0);
-    const EnqueueResult again = o.enqueue({job("id:w1", 0), job("id:w1", 1)}, 2000);
+    // The same event again, with the rules in another order: nothing new.
+    const EnqueueResult again = o->enqueue({job("event:e1", "rule B"), job("event:e1", "rule A")}, 2000);
     CHECK(again.inserted == 0);
     CHECK(again.duplicates == 2);
   }
-  Outbox o(db); // a restart
-  CHECK(o.enqueue({job("id:w1", 1), job("id:w2", 1)}, 3000).inserted == 1);
-  CHECK(o.gauges().queued == 3);
+  auto o = t.open(); // a restart
+  CHECK(o->enqueue({job("event:e1", "rule B"), job("event:e2", "rule B")}, 3000).inserted == 1);
+  // Another webhook (same name, other project) is another identity.
+  NewJob other = job("event:e1", "rule A");
+  other.webhook_key = "name:other/Hook";
+  CHECK(o->enqueue({other}, 3000).inserted == 1);
+  CHECK(o->gauges().queued == 4);
 }
 
-TEST_CASE("outbox: concurrent deliveries share commits, each stored exactly once") {
-  TempDir dir;
-  Outbox o((dir.path / "outbox.sqlite3").string());
+TEST_CASE("outbox: concurrent deliveries share commits, each stored exactly once", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
   // 8 threads deliver 50 deliveries each; every delivery is sent twice (a redelivery racing the
   // first), so half of all inserts must come back as duplicates, whichever batch they land in.
   std::atomic<uint64_t> inserted{0}, duplicates{0};
   std::vector<std::thread> threads;
-  for (int t = 0; t < 8; ++t)
-    threads.emplace_back([&, t] {
+  for (int th = 0; th < 8; ++th)
+    threads.emplace_back([&, th] {
       for (int i = 0; i < 50; ++i) {
-        const std::string key = "id:" + std::to_string((t / 2) * 50 + i); // threads 2k and 2k+1 collide
-        const EnqueueResult r = o.enqueue({job(key, 0), job(key, 1)}, 1000);
+        const std::string key = "event:" + std::to_string((th / 2) * 50 + i); // threads 2k and 2k+1 collide
+        const EnqueueResult r = o->enqueue({job(key, "a"), job(key, "b")}, 1000);
         inserted += r.inserted;
         duplicates += r.duplicates;
       }
@@ -192,46 +274,222 @@ TEST_CASE("outbox: concurrent deliveries share commits, each stored exactly once
   for (auto &th : threads) th.join();
   CHECK(inserted == 400);
   CHECK(duplicates == 400);
-  CHECK(o.gauges().queued == 400);
+  CHECK(o->gauges().queued == 400);
 }
 
-TEST_CASE("outbox: queued -> running -> done/refused, retries wait, crashes requeue") {
-  TempDir dir;
-  const std::string db = (dir.path / "outbox.sqlite3").string();
-  int64_t next_due = 0;
-  {
-    Outbox o(db);
-    o.enqueue({job("id:a", 0), job("id:b", 0), job("id:c", 0)}, 1000);
-    auto a = o.claim_next(1000, next_due);
-    REQUIRE(a);
-    CHECK(a->delivery_key == "id:a");
-    CHECK(a->attempts == 1);
-    o.mark_retry(a->id, 5000, 503, "busy", 1000);
-    auto b = o.claim_next(1000, next_due);
-    REQUIRE(b);
-    CHECK(b->delivery_key == "id:b");
-    o.mark_refused(b->id, 404, "Job ID does not exist: job-1", 1000);
-    auto c = o.claim_next(1000, next_due);
-    REQUIRE(c);
-    o.mark_done(c->id, "77", 200, 1000);
-    CHECK_FALSE(o.claim_next(1000, next_due)); // a is not due before 5000
-    CHECK(next_due == 5000);
-    auto a2 = o.claim_next(5000, next_due);
-    REQUIRE(a2);
-    CHECK(a2->attempts == 2); // left "running": the process "dies" here
-  }
-  Outbox o(db);
-  CHECK(o.requeue_running(6000) == 1);
-  const auto refused = o.list("refused");
+TEST_CASE("outbox: claim, settle, retry, refuse; leases expire into uncertain jobs", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  o->enqueue({job("event:a", "r"), job("event:b", "r"), job("event:c", "r")}, 1000);
+  ClaimResult r = o->settle_and_claim("me", {}, 2, 1000, 30000);
+  REQUIRE(r.jobs.size() == 2);
+  CHECK(keys(r.jobs) == std::vector<std::string>{"event:a/r", "event:b/r"});
+  CHECK(r.jobs[0].status == "running");
+  CHECK(r.jobs[0].owner == "me");
+  CHECK(r.jobs[0].lease_until_ms == 31000);
+  CHECK(r.jobs[0].attempts == 1);
+  const OutboxJob a = r.jobs[0], b = r.jobs[1];
+  // a: retry at 5000; b: refused; claim the rest.
+  r = o->settle_and_claim("me", {settle(a, "queued", 5000), settle(b, "refused")}, 5, 1000, 30000);
+  CHECK(r.lost.empty());
+  REQUIRE(r.jobs.size() == 1);
+  const OutboxJob c = r.jobs[0];
+  CHECK(c.delivery_key == "event:c");
+  CHECK(r.next_due_ms == 5000); // a waits
+  r = o->settle_and_claim("me", {settle(c, "done")}, 5, 2000, 30000);
+  CHECK(r.jobs.empty());
+  CHECK(o->execution_recorded("exec-" + std::to_string(c.id)));
+  CHECK_FALSE(o->execution_recorded("exec-0"));
+  r = o->settle_and_claim("me", {}, 5, 5000, 30000);
+  REQUIRE(r.jobs.size() == 1);
+  CHECK(r.jobs[0].attempts == 2);
+  // The owner "dies": its lease runs out; another gateway's expiry makes the job uncertain.
+  CHECK(o->renew_leases("me", 40000) == 1);
+  CHECK(o->expire_leases(39999) == 0);
+  CHECK(o->expire_leases(40001) == 1);
+  const auto queued = o->list("queued");
+  REQUIRE(queued.size() == 1);
+  CHECK(queued[0].uncertain);
+  CHECK(queued[0].sent_ms == 5000); // its claim: the call may have been sent from then on
+  CHECK(queued[0].owner.empty());
+  // The late owner's outcome is not recorded: the row is someone else's now.
+  r = o->settle_and_claim("me", {settle(r.jobs[0], "done")}, 0, 40002, 30000);
+  CHECK(r.lost.size() == 1);
+  const auto refused = o->list("refused");
   REQUIRE(refused.size() == 1);
   CHECK(refused[0].reason == "Job ID does not exist: job-1");
-  CHECK(refused[0].http_status == 404);
-  const auto done = o.list("done");
-  REQUIRE(done.size() == 1);
-  CHECK(done[0].execution_id == "77");
-  CHECK(o.purge_done(2000) == 1); // done rows age out; refused ones stay
-  CHECK(o.list("refused").size() == 1);
-  CHECK(o.writable(7000));
+  CHECK(o->gauges().uncertain == 1);
+}
+
+TEST_CASE("outbox: a resource's jobs are claimed one at a time, in arrival order", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  o->enqueue({job("event:1", "r", "INC1"), job("event:2", "r", "INC2")}, 1000);
+  o->enqueue({job("event:3", "r", "INC1"), job("event:4", "r", "")}, 1000);
+  o->enqueue({job("event:5", "r", "INC1")}, 1000);
+  ClaimResult r = o->settle_and_claim("me", {}, 10, 1000, 30000);
+  CHECK(keys(r.jobs) == std::vector<std::string>{"event:1/r", "event:2/r", "event:4/r"});
+  const OutboxJob first = r.jobs[0];
+  // INC1's first job is retried later: its next job still waits (the order holds across retries).
+  r = o->settle_and_claim("me", {settle(first, "queued", 3000)}, 10, 1000, 30000);
+  CHECK(r.jobs.empty());
+  r = o->settle_and_claim("me", {}, 10, 3000, 30000);
+  REQUIRE(r.jobs.size() == 1);
+  CHECK(r.jobs[0].delivery_key == "event:1");
+  r = o->settle_and_claim("me", {settle(r.jobs[0], "refused")}, 10, 3000, 30000);
+  REQUIRE(r.jobs.size() == 1);
+  CHECK(r.jobs[0].delivery_key == "event:3");
+  r = o->settle_and_claim("me", {settle(r.jobs[0], "done")}, 10, 3000, 30000);
+  REQUIRE(r.jobs.size() == 1);
+  CHECK(r.jobs[0].delivery_key == "event:5");
+}
+
+TEST_CASE("outbox: gateways claiming at once never take the same job", "[outbox]") {
+  OutboxUnderTest t;
+  auto setup = t.open();
+  std::vector<NewJob> jobs;
+  for (int i = 0; i < 300; ++i) jobs.push_back(job("event:" + std::to_string(i), "r", i % 3 ? "" : "INC" + std::to_string(i % 7)));
+  setup->enqueue(jobs, 1000);
+  // With PostgreSQL each "gateway" is its own outbox (connections); SQLite has one process.
+  std::vector<std::unique_ptr<Outbox>> gateways;
+  for (int g = 0; g < 3; ++g) gateways.push_back(t.postgresql() ? t.open() : nullptr);
+  std::mutex mu;
+  std::map<int64_t, int> claimed;
+  std::vector<std::thread> threads;
+  for (int g = 0; g < 3; ++g)
+    threads.emplace_back([&, g] {
+      Outbox &o = gateways[g] ? *gateways[g] : *setup;
+      const std::string owner = "gw" + std::to_string(g);
+      std::vector<Settlement> done;
+      for (int round = 0; round < 400; ++round) {
+        ClaimResult r = o.settle_and_claim(owner, done, 4, 1000, 30000);
+        done.clear();
+        {
+          std::lock_guard lock(mu);
+          for (const auto &j : r.jobs) ++claimed[j.id];
+        }
+        for (const auto &j : r.jobs) done.push_back(settle(j, "done"));
+        if (r.jobs.empty() && done.empty() && o.gauges().queued == 0) break;
+      }
+      o.settle_and_claim(owner, done, 0, 1000, 30000);
+    });
+  for (auto &th : threads) th.join();
+  CHECK(claimed.size() == 300);
+  for (const auto &[id, n] : claimed) CHECK(n == 1);
+  CHECK(setup->gauges().done == 300);
+}
+
+TEST_CASE("outbox: requeue, skipped jobs, purge", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  NewJob old = job("event:old", "r");
+  old.skip = true;
+  old.reason = "too old";
+  const EnqueueResult e = o->enqueue({job("event:a", "r"), job("event:b", "r"), old}, 1000);
+  CHECK(e.inserted == 3);
+  CHECK(e.skipped == 1);
+  ClaimResult r = o->settle_and_claim("me", {}, 10, 1000, 30000);
+  REQUIRE(r.jobs.size() == 2); // the skipped job is never claimed
+  o->settle_and_claim("me", {settle(r.jobs[0], "refused"), settle(r.jobs[1], "done")}, 0, 1000, 30000);
+  CHECK_THROWS_WITH(o->requeue({"running", "", 0}, 2000), Catch::Contains("running jobs are not requeued"));
+  CHECK_THROWS_WITH(o->requeue({"bogus", "", 0}, 2000), Catch::Contains("unknown status"));
+  CHECK(o->requeue({"", "Other", 0}, 2000).empty());
+  const auto back = o->requeue({}, 2000); // default: refused and skipped (and queued)
+  CHECK(keys(back) == std::vector<std::string>{"event:a/r", "event:old/r"});
+  CHECK_THAT(back[0].reason, Catch::Contains("requeued by an operator (was refused)"));
+  CHECK(o->requeue({"done", "Hook", r.jobs[1].id}, 2000).size() == 1);
+  CHECK(o->gauges().queued == 3);
+  r = o->settle_and_claim("me", {}, 10, 2000, 30000);
+  CHECK(r.jobs.size() == 3);
+  std::vector<Settlement> done;
+  for (const auto &j : r.jobs) done.push_back(settle(j, "done"));
+  o->settle_and_claim("me", done, 0, 3000, 30000);
+  CHECK(o->purge_done(2500) == 0);
+  CHECK(o->purge_done(3001) == 3);
+  CHECK(o->health(4000).ok);
+}
+
+TEST_CASE("sqlite outbox: a version 1 file is migrated; rows left running become uncertain", "[sqlite]") {
+  TempDir dir;
+  const std::string db = (dir.path / "outbox.sqlite3").string();
+  {
+    sql::SqliteConnection v1(db, 1000, true);
+    v1.script(R"sql(
+CREATE TABLE jobs (id INTEGER PRIMARY KEY, webhook_key TEXT NOT NULL, webhook_name TEXT NOT NULL, project TEXT NOT NULL,
+  delivery_key TEXT NOT NULL, event_index INTEGER NOT NULL, rule_index INTEGER NOT NULL, rule TEXT NOT NULL,
+  event_id TEXT NOT NULL, job_id TEXT NOT NULL, request_json TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'refused')),
+  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL, execution_id TEXT NOT NULL DEFAULT '', http_status INTEGER NOT NULL DEFAULT 0,
+  reason TEXT NOT NULL DEFAULT '', UNIQUE (webhook_key, delivery_key, event_index, rule_index));
+CREATE INDEX jobs_due ON jobs (status, next_attempt_ms, id);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO jobs VALUES (1, 'Hook', 'Hook', 'ops', 'id:w1', 0, 1, 'r', 'e', 'job-1', '{}', 'running', 1, 0, 10, 20, '', 0, '');
+INSERT INTO jobs VALUES (2, 'uuid-1', 'Hook2', 'ops', 'id:w2', 0, 0, 'r', 'e', 'job-1', '{}', 'done', 1, 0, 10, 20, '77', 200, '');
+PRAGMA user_version = 1;)sql");
+  }
+  SqliteOutbox o(db, 1000);
+  const auto rows = o.list("");
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].webhook_key == "name:ops/Hook");
+  CHECK(rows[0].delivery_key == "id:w1#0");
+  CHECK(rows[0].rule_key == "index:1");
+  CHECK(rows[0].uncertain);
+  CHECK(rows[1].webhook_key == "uuid:uuid-1");
+  CHECK(rows[1].execution_id == "77");
+  CHECK(o.expire_leases(100, "me") == 1); // the old process's row is taken over at start
+  CHECK(o.list("queued").size() == 1);
+}
+
+TEST_CASE("sqlite outbox: a corrupt file does not open; a deleted one fails deliveries and health", "[sqlite]") {
+  TempDir dir;
+  const std::string db = (dir.path / "outbox.sqlite3").string();
+  {
+    SqliteOutbox o(db, 1000);
+    std::vector<NewJob> many;
+    for (int i = 0; i < 200; ++i) many.push_back(job("event:" + std::to_string(i), "r"));
+    o.enqueue(many, 1000);
+  }
+  {
+    std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096 + 100); // inside the table's first page
+    const std::string garbage(3000, '\x5a');
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  CHECK_THROWS_WITH(SqliteOutbox(db, 1000), Catch::Contains("outbox") );
+  fs::remove(db);
+  fs::remove(db + "-wal");
+  fs::remove(db + "-shm");
+  SqliteOutbox o(db, 1000);
+  CHECK(o.health(1000).ok);
+  fs::remove(db);
+  const Health h = o.health(2000);
+  CHECK_FALSE(h.ok);
+  CHECK_THAT(h.reason, Catch::Contains("is gone"));
+  CHECK_THROWS_WITH(o.enqueue({job("event:x", "r")}, 2000), Catch::Contains("is gone"));
+}
+
+TEST_CASE("state directory lock: a second holder is refused, naming the first's pid", "[sqlite]") {
+  TempDir dir;
+  StateDirLock first(dir.path.string());
+  // flock locks belong to open file descriptions: a second open in this process conflicts too.
+  CHECK_THROWS_WITH(StateDirLock(dir.path.string()),
+                    Catch::Contains("in use by another rdwh-gateway (pid " + std::to_string(::getpid()) + ")"));
+}
+
+TEST_CASE("Rundeck executions: a match needs the options sent, and the user") {
+  Execution e;
+  e.id = "12";
+  e.user = "oncall";
+  e.options = {{"a", "b"}, {"default_opt", "x"}};
+  CHECK(execution_matches(e, R"({"options":{"a":"b"},"asUser":"oncall"})", ""));
+  CHECK_FALSE(execution_matches(e, R"({"options":{"a":"c"},"asUser":"oncall"})", ""));
+  CHECK_FALSE(execution_matches(e, R"({"options":{"a":"b","z":"1"}})", ""));
+  CHECK_FALSE(execution_matches(e, R"({"options":{"a":"b"},"asUser":"admin"})", ""));
+  CHECK(execution_matches(e, R"({"options":{"a":"b"}})", ""));          // token user unknown
+  CHECK(execution_matches(e, R"({"options":{"a":"b"}})", "oncall"));
+  CHECK_FALSE(execution_matches(e, R"({"options":{"a":"b"}})", "admin"));
+  CHECK(execution_matches(e, R"({})", ""));
 }
 
 TEST_CASE("metrics: Prometheus text with escaped labels") {

@@ -6,6 +6,11 @@ build_dir=$1 source_dir=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"
 prefix=$work/prefix
 cmake --install "$build_dir" --prefix "$prefix" >/dev/null
+# The gateway's config holds the webhooks' tokens: installed 0640, never world-readable.
+if [ -f "$prefix/etc/rdwh/gateway.json" ] && [ "$(stat -c %a "$prefix/etc/rdwh/gateway.json")" != 640 ]; then
+  echo "etc/rdwh/gateway.json is installed $(stat -c %a "$prefix/etc/rdwh/gateway.json"), not 0640" >&2
+  exit 1
+fi
 
 secret=lDQHScfUeXUKaQRNF+8XIiDKZ7XX3itBAYzwU0TARw8lJqRnkKl2iB1anSb0Z+IK
 signature=v1=0c0b9495b893a39e70d1fea2fe11fbe0a825f88b9f67846f6cc07dd2bc5476cd

@@ -24,6 +24,8 @@
 #   gw-match    rdwh-gateway, signed, the one rule matches: 1 job per delivery committed (WAL,
 #               synchronous=FULL) before the 200; the dispatcher runs the jobs on the Rundeck
 #               stand-in (which answers 200) during the load, as in production.
+#   gw-match-pg the same with the PostgreSQL outbox (a throwaway cluster on the build's disk,
+#               pg_cluster.sh; every commit durable: synchronous_commit on, fsync on).
 #   wh-match    webhook, HMAC + event_type match: every delivery forks /bin/true (webhook's design:
 #               one command per matching hook; it answers 200 before the command runs).
 #   wh-nomatch  webhook, same HMAC check, the event_type rule does not match: no command runs.
@@ -56,36 +58,8 @@ done
 
 # On the build's disk, not /tmp (which may be tmpfs, where an fsync costs nothing).
 W=$BUILD/load
-rm -rf "$W"
-mkdir -p "$W"
-REPORT=$W/results.md
-: >"$REPORT"
-out() { printf '%s\n' "$*" | tee -a "$REPORT"; }
-note() { echo "-- $*" >&2; }
-die() {
-  echo "run.sh: FAIL: $*" >&2
-  exit 1
-}
+source "$HERE/common.sh"
 
-PIDS=()
-cleanup() {
-  local pid
-  set +e
-  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-  wait 2>/dev/null
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT # so that cleanup runs
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-wait_for() { # SECONDS WHAT COMMAND...
-  local end=$(($(now_ms) + $1 * 1000)) what=$2
-  shift 2
-  until "$@"; do
-    (($(now_ms) < end)) || die "timed out waiting for $what"
-    sleep 0.05
-  done
-}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # forget PID: reaped, so cleanup must not signal that pid (it may be reused).
 forget() {
@@ -115,10 +89,31 @@ CLK_TCK=$(getconf CLK_TCK)
 
 # ---------------------------------------------------------------------------------- the delivery
 
-# PagerDuty sends compact JSON: the fixture (an incident.triggered delivery), compacted.
+# PagerDuty sends compact JSON: the fixture (an incident.triggered delivery), compacted, with
+# occurred_at now (the gateway skips events older than maxEventAge) and, in the template wrk
+# uses, @N@ in the event id and the incident id: each request is a distinct event about a
+# distinct incident (the gateway de-duplicates by the signed event id and runs an incident's jobs
+# one after another). The signatures of bodies 0..SIGNED-1 are computed here, not in wrk.
+SIGNED=${RDWH_LOAD_SIGNED:-400000}
+TEMPLATE=$W/template.json
+SIGNATURES=$W/signatures.txt
 BODY=$W/body.json
-python3 -c 'import json, sys; sys.stdout.write(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))' \
-  "$FIXTURE" >"$BODY"
+python3 - "$FIXTURE" "$SECRET" "$SIGNED" "$TEMPLATE" "$SIGNATURES" "$BODY" <<'PY'
+import datetime, hashlib, hmac, json, sys
+fixture, secret, count, template_path, signatures_path, body_path = sys.argv[1:]
+d = json.load(open(fixture))
+d["event"]["occurred_at"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+d["event"]["id"] = "01BENCH@N@"
+d["event"]["data"]["id"] = "QBENCH@N@"
+template = json.dumps(d, separators=(",", ":"))
+open(template_path, "w").write(template)
+key = secret.encode()
+with open(signatures_path, "w") as out:
+    for n in range(int(count)):
+        body = template.replace("@N@", "%09d" % n).encode()
+        out.write(hmac.new(key, body, hashlib.sha256).hexdigest() + "\n")
+open(body_path, "w").write(template.replace("@N@", "sanity")) # for the sanity checks, outside the range
+PY
 SIG=$("$BIN/rdwh-host" sign --key "$SECRET" --body "$BODY")
 HEX=${SIG#v1=}
 [[ $SIG == v1=* && ${#HEX} == 64 ]] || die "unexpected signature from rdwh-host sign: $SIG"
@@ -136,13 +131,14 @@ start_standin() { # ROUND
   wait_for 10 "the Rundeck stand-in" test -s "$W/standin.port"
   STANDIN_PORT=$(cat "$W/standin.port")
 }
-standin_runs() { local n; n=$(grep -c '"status":200' "$STANDIN_RECORD" 2>/dev/null) || true; echo "${n:-0}"; }
+standin_runs() { local n; n=$(grep -c '"executed":true' "$STANDIN_RECORD" 2>/dev/null) || true; echo "${n:-0}"; }
 standin_has_runs() { (($(standin_runs) >= $1)); }
 
-# gateway_config DIR RUNDECK_TIMEOUT_S: one webhook whose one rule matches the delivery (one job
-# per delivery), one whose rule does not. Defaults otherwise (http.threads 16, logLevel info).
+# gateway_config DIR RUNDECK_TIMEOUT_S [OUTBOX_MEMBERS]: one webhook whose one rule matches the
+# delivery (one job per delivery), one whose rule does not. Defaults otherwise (http.threads 16,
+# logLevel info).
 gateway_config() {
-  local d=$1 timeout=$2
+  local d=$1 timeout=$2 outbox=${3:-}
   mkdir -p "$d/keys/pd"
   printf '%s' "$SECRET" >"$d/keys/pd/secret"
   printf 'rdtoken-bench\n' >"$d/rundeck.token"
@@ -157,6 +153,7 @@ gateway_config() {
   "stateDir": "state",
   "keyStorageDir": "keys",
   "logLevel": "info",
+  "outbox": {$outbox},
   "rundeck": {"url": "http://127.0.0.1:$STANDIN_PORT", "apiVersion": 41, "authTokenFile": "rundeck.token",
               "connectTimeoutSeconds": 2, "timeoutSeconds": $timeout},
   "webhooks": [
@@ -237,7 +234,7 @@ load() {
   CPU0=$(cpu_ticks "$pid")
   note "wrk -t$THREADS -c$CONNS -d${DUR}s --latency $url ($tag)"
   timeout -k 5 $((DUR + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --timeout 10s --latency \
-    -s "$HERE/signed_post.lua" "$url" -- "$BODY" "$HEX" "$tag" >"$W/wrk-$tag.txt" 2>&1 ||
+    -s "$HERE/signed_post.lua" "$url" -- "$TEMPLATE" "$SIGNATURES" "$tag" "$THREADS" >"$W/wrk-$tag.txt" 2>&1 ||
     die "wrk failed ($tag): $(tail -n 5 "$W/wrk-$tag.txt")"
   CPU1=$(cpu_ticks "$pid") # at the end of the load (a drain may follow)
   local line kv
@@ -338,7 +335,7 @@ out "- Kernel $(uname -r); load average before the run: $(cut -d' ' -f1-3 /proc/
 out "- State directory: $(df -T "$W" | awk 'NR == 2 { print $2 }') on $(df "$W" | awk 'NR == 2 { print $1 }')"
 out "- wrk $(dpkg-query -W -f='${Version}' wrk 2>/dev/null || echo '?'), webhook $(webhook -version | awk '{print $NF}') (Debian $(dpkg-query -W -f='${Version}' webhook 2>/dev/null || echo '?')), libmicrohttpd $(dpkg-query -W -f='${Version}' libmicrohttpd12 2>/dev/null || echo '?'), SQLite $(dpkg-query -W -f='${Version}' libsqlite3-0 2>/dev/null || echo '?')"
 out "- rdwh-gateway: $(grep -m1 '^CMAKE_BUILD_TYPE:' "$BUILD/CMakeCache.txt" 2>/dev/null | cut -d= -f2- || echo '?') build in $BUILD"
-out "- Delivery: $(basename "$FIXTURE") compacted, $(wc -c <"$BODY") bytes, signed (HMAC-SHA256), distinct X-Webhook-Id per request"
+out "- Delivery: $(basename "$FIXTURE") compacted, $(wc -c <"$BODY") bytes, signed (HMAC-SHA256); every request a distinct event (event id, incident id, X-Webhook-Id)"
 out "- SQLite on this disk, WAL, one writer, a 400-byte row per INSERT (python3's sqlite3, same libsqlite3): $(sqlite_floor FULL) rows/s"
 out "  with one row per transaction and synchronous=FULL (an fsync per commit, as the outbox), $(sqlite_floor NORMAL) with NORMAL"
 out "  (no fsync per commit), $(sqlite_floor FULL 16) with FULL and 16 rows per transaction (one fsync for 16 rows)"
@@ -364,6 +361,20 @@ row_gw_match() { # ROUND
   DISPATCHED[$1]=$(($(standin_runs) - runs0))
   outbox_check "$tag" "gateway, rule matches, round $1"
   SERIES[$1]=$(per_second "$W/deliveries-$tag.log")
+  stop "$GW_PID"
+}
+
+row_gw_match_pg() { # ROUND: gw-match on the PostgreSQL outbox, a fresh database per round
+  local k=gw-match-pg,$1 tag=gw-match-pg-r$1
+  start_pg
+  "$PG" psql "$W/pg" "CREATE DATABASE gw_match_r$1" >/dev/null
+  gateway_config "$W/$tag" 10 "\"postgresql\": \"$PG_BASE dbname=gw_match_r$1\""
+  start_gateway "$W/$tag"
+  expect "gateway on PostgreSQL, signed, matching" '"status":200' "$(GW_URL "$TOKEN")" --key "$SECRET"
+  outbox_snapshot
+  load "$tag" "$(GW_URL "$TOKEN")" "$GW_PID"
+  record "$k" "$GW_PID"
+  outbox_check "$tag" "gateway on PostgreSQL, rule matches, round $1"
   stop "$GW_PID"
 }
 
@@ -422,6 +433,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   note "round $round of $ROUNDS"
   start_standin "$round"
   row_gw_match "$round"
+  [[ ${RDWH_LOAD_PG:-1} == 1 ]] && row_gw_match_pg "$round"
   row_webhook "$round"
   if [[ $DIAG == 1 ]]; then
     row_gw_nomatch "$round"
@@ -449,12 +461,15 @@ every_round() { # ROW
 }
 declare -A LABEL=(
   [gw-match]="rdwh-gateway: signed, rule matches (1 job committed per delivery, dispatched to the stand-in)"
+  [gw-match-pg]="rdwh-gateway, PostgreSQL outbox: signed, rule matches (1 job committed per delivery, dispatched)"
   [wh-match]="webhook: HMAC + event_type match, forks /bin/true per delivery"
   [wh-nomatch]="webhook: HMAC checked, event_type does not match (no command runs)"
   [gw-nomatch]="diagnostic: rdwh-gateway, signed, no rule matches (no outbox write)"
   [gw-stalled]="diagnostic: rdwh-gateway, rule matches, Rundeck stalled (dispatcher idle)"
 )
-rows=(gw-match wh-match wh-nomatch)
+rows=(gw-match)
+[[ ${RDWH_LOAD_PG:-1} == 1 ]] && rows+=(gw-match-pg)
+rows+=(wh-match wh-nomatch)
 [[ $DIAG == 1 ]] && rows+=(gw-nomatch gw-stalled)
 declare -A BEST
 out "| server and variant | requests/s | every round | p50 ms | p90 ms | p99 ms | max ms | non-2xx | socket errors | server CPU µs/request | server CPU during the load, % of one core |"
@@ -472,8 +487,8 @@ out "Each row shows its best round (most requests/s); \"every round\" gives the 
 out "webhook answers 200 before its command runs: in its best round its forked commands were still"
 out "running ${WH_DRAIN_MS[$wb]} ms after the load ended, so its commands completed at ${WH_DONE_RPS[$wb]}/s (answers + backlog;"
 out "every round: $(printf '%s/s\n' "${WH_DONE_RPS[@]}" | paste -sd, - | sed 's/,/, /g')). Their CPU time (children waited for) is in its row."
-out "The gateway's dispatcher ran ${DISPATCHED[$gb]} jobs on the stand-in during the ${DUR} s of its best round (one at a"
-out "time, two commits each); the rest stayed queued. Deliveries per second in the gateway's log,"
+out "The gateway's dispatcher ran ${DISPATCHED[$gb]} jobs on the stand-in during the ${DUR} s of its best round (up to"
+out "rundeck.maxConcurrentCalls at a time); the rest stayed queued. Deliveries per second in the gateway's log,"
 for ((r = 1; r <= ROUNDS; r++)); do out "round $r: ${SERIES[$r]} (first and last seconds partial)."; done
 out ""
 
@@ -490,7 +505,7 @@ out "| for reference: against webhook when nothing matches (no fork) | $(ratio "
 out ""
 out "Outbox check: every delivery answered 2xx has its job committed, one per delivery."
 out ""
-out "| run | requests sent | 2xx seen by wrk | deliveries logged 200 | deliveries_total{code=200} | jobs in the outbox | distinct X-Webhook-Id | done / queued at the check | verdict |"
+out "| run | requests sent | 2xx seen by wrk | deliveries logged 200 | deliveries_total{code=200} | jobs in the outbox | distinct events | done / queued at the check | verdict |"
 out "|---|---:|---:|---:|---:|---:|---:|---|---|"
 for l in "${OUTBOX_LINES[@]}"; do out "$l"; done
 out ""

@@ -1,8 +1,13 @@
--- wrk script: POSTs one signed PagerDuty V3 delivery over and over, as PagerDuty sends it, with a
--- distinct X-Webhook-Id on every request (the gateway's outbox de-duplicates by that header: with
--- a constant id only the first delivery would queue a job).
+-- wrk script: POSTs signed PagerDuty V3 deliveries, as PagerDuty sends them: every request is a
+-- distinct event (its own event id and incident id in the signed body, so the gateway, which
+-- de-duplicates by the signed event id, queues a job for each) with its own X-Webhook-Id.
 --
---   wrk -t2 -c32 -d10s --latency -s signed_post.lua URL -- BODY_FILE HMAC_HEX RUN_ID
+--   wrk -t2 -c32 -d10s --latency -s signed_post.lua URL -- TEMPLATE_FILE SIGNATURES_FILE RUN_ID THREADS
+--
+-- TEMPLATE_FILE is the body with @N@ where the request's number goes (zero-padded to 9 digits);
+-- SIGNATURES_FILE has the HMAC-SHA256 hex of body N on line N+1 (run.sh makes both: signing in
+-- Lua would measure wrk, not the servers). Thread t of T sends bodies t-1, t-1+T, t-1+2T, ...;
+-- past the last signature the bodies repeat (run.sh makes more than a run can send).
 --
 -- The same request goes to rdwh-gateway and to adnanh/webhook, carrying the same HMAC-SHA256 of
 -- the same body in the two spellings the servers read:
@@ -26,28 +31,33 @@ function setup(thread)
 end
 
 function init(args)
-  local body_file, hex, run_id = args[1], args[2], args[3]
-  if not (body_file and hex and run_id) then
-    error("usage: wrk ... -s signed_post.lua URL -- BODY_FILE HMAC_HEX RUN_ID")
+  local template_file, signatures_file, run_id = args[1], args[2], args[3]
+  nthreads = tonumber(args[4])
+  if not (template_file and signatures_file and run_id and nthreads) then
+    error("usage: wrk ... -s signed_post.lua URL -- TEMPLATE_FILE SIGNATURES_FILE RUN_ID THREADS")
   end
-  local f = assert(io.open(body_file, "rb"))
-  body = f:read("*a")
+  local f = assert(io.open(template_file, "rb"))
+  template = f:read("*a")
   f:close()
+  signatures = {}
+  for line in io.lines(signatures_file) do signatures[#signatures + 1] = line end
   prefix = run_id .. "-" .. tid .. "-"
   sent = 0
   headers = {
     ["Content-Type"] = "application/json",
     ["User-Agent"] = "PagerDuty-Webhook/V3.0",
     ["X-Webhook-Subscription"] = "PBENCH0",
-    ["X-PagerDuty-Signature"] = "v1=" .. hex,
-    ["X-Hub-Signature-256"] = "sha256=" .. hex,
   }
 end
 
 function request()
+  local n = ((tid - 1) + sent * nthreads) % #signatures
   sent = sent + 1
+  local hex = signatures[n + 1]
   headers["X-Webhook-Id"] = prefix .. sent
-  return wrk.format("POST", nil, headers, body)
+  headers["X-PagerDuty-Signature"] = "v1=" .. hex
+  headers["X-Hub-Signature-256"] = "sha256=" .. hex
+  return wrk.format("POST", nil, headers, (template:gsub("@N@", string.format("%09d", n))))
 end
 
 function done(summary, latency, requests)

@@ -1,0 +1,77 @@
+// A small SQL interface over the two databases the outbox runs on (SQLite, PostgreSQL), so the
+// outbox's logic and statements are written once. Statements use PostgreSQL's `$1..$n`
+// placeholders; the SQLite driver binds them by name. Every statement is prepared once per
+// connection and kept (keyed by the address of its text, which must therefore outlive the
+// connection: string literals or strings owned by the outbox).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace rdwh::gateway::sql {
+
+// A failed statement or connection. `connection_lost` tells the caller that the connection is
+// gone (PostgreSQL restarted, network): the driver reconnects on the next call.
+class Error : public std::runtime_error {
+public:
+  Error(const std::string &what, bool connection_lost = false)
+      : std::runtime_error(what), connection_lost_(connection_lost) {}
+  bool connection_lost() const { return connection_lost_; }
+
+private:
+  bool connection_lost_;
+};
+
+using Param = std::variant<int64_t, std::string_view>;
+
+// One result row; columns are 0-based. NULL reads as 0 or "".
+class Row {
+public:
+  virtual ~Row() = default;
+  virtual int64_t i64(int col) const = 0;
+  virtual std::string text(int col) const = 0;
+};
+
+using RowFn = std::function<void(const Row &)>;
+
+class Connection {
+public:
+  virtual ~Connection() = default;
+  // Runs one statement with `params` for $1..$n; calls on_row for each row. Returns the number
+  // of rows the statement changed (INSERT/UPDATE/DELETE). Throws Error.
+  virtual int64_t exec(const char *sql, std::initializer_list<Param> params = {}, const RowFn &on_row = {}) = 0;
+  // Runs one or more statements without parameters or rows (schema, PRAGMA). Throws Error.
+  virtual void script(const char *sql) = 0;
+  // Starts a transaction that holds the write lock from the start where the database has one.
+  virtual void begin() = 0;
+};
+
+// A transaction, rolled back on scope exit unless committed.
+class Transaction {
+public:
+  explicit Transaction(Connection &c) : c_(c) { c_.begin(); }
+  ~Transaction() {
+    if (!done_) try {
+        c_.script("ROLLBACK");
+      } catch (const Error &) {
+        // The connection is gone or the transaction already ended: nothing to roll back.
+      }
+  }
+  Transaction(const Transaction &) = delete;
+  Transaction &operator=(const Transaction &) = delete;
+  void commit() {
+    c_.script("COMMIT");
+    done_ = true;
+  }
+
+private:
+  Connection &c_;
+  bool done_ = false;
+};
+
+} // namespace rdwh::gateway::sql
