@@ -7,9 +7,11 @@
 //   rdwh-gateway --config FILE --requeue [--status S] [--webhook NAME] [--id N]   queue jobs again
 //   rdwh-gateway --config FILE --import PATH [--with-tokens]   merge Rundeck's webhooks.yaml into FILE
 #include "config.hpp"
+#include "console.hpp"
 #include "dispatcher.hpp"
 #include "http_server.hpp"
 #include "import_webhooks.hpp"
+#include "loader.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "outbox.hpp"
@@ -125,16 +127,6 @@ int64_t now_ms() {
       .count();
 }
 
-// Loads the config and builds its runtime; ConfigError on any problem. The log level changes
-// only once the whole config is good (a failed reload changes nothing).
-std::shared_ptr<const Runtime> load(const std::string &path) {
-  std::shared_ptr<const Runtime> rt = Runtime::build(load_config(path));
-  log::Level level = log::Level::info;
-  log::parse_level(rt->config().log_level, level);
-  log::set_min_level(level);
-  return rt;
-}
-
 int import_into(const std::string &config, const std::string &source, bool with_tokens) {
   ImportOptions options;
   options.with_tokens = with_tokens;
@@ -154,7 +146,8 @@ int import_into(const std::string &config, const std::string &source, bool with_
 
 int check(const std::string &path) {
   try {
-    auto rt = load(path);
+    Loader loader(path);
+    auto rt = loader.load(nullptr);
     std::printf("%s: OK (%zu webhooks)\n", path.c_str(), rt->config().webhooks.size());
     return 0;
   } catch (const ConfigError &e) {
@@ -217,32 +210,30 @@ int outbox_command(const Args &a) {
   }
 }
 
-void reload(const std::string &path, CurrentRuntime &current, HttpServer &server, Dispatcher &dispatcher,
-            Metrics &metrics) {
-  std::shared_ptr<const Runtime> next;
-  try {
-    next = load(path);
-  } catch (const ConfigError &e) {
+// SIGHUP: the file again (and the webhooks table); a bad one keeps the running config.
+void reload(Loader &loader, CurrentRuntime &current, HttpServer &server, Dispatcher &dispatcher, Metrics &metrics) {
+  const std::shared_ptr<const Runtime> old = current.get();
+  if (!loader.reload()) {
     metrics.config_reload(false);
-    log::error("config reload failed; keeping the running config", {{"config", path}, {"error", e.what()}});
     return;
   }
-  const Config &old_cfg = current.get()->config();
-  const Config &new_cfg = next->config();
+  const Config &old_cfg = old->config();
+  const Config &new_cfg = current.get()->config();
   const auto &a = old_cfg.http, &b = new_cfg.http;
+  const auto &ca = old_cfg.console, &cb = new_cfg.console;
   if (a.listen.host != b.listen.host || a.listen.port != b.listen.port || a.threads != b.threads ||
       a.connection_timeout_s != b.connection_timeout_s || a.max_connections != b.max_connections ||
       a.max_connections_per_ip != b.max_connections_per_ip || a.header_timeout_s != b.header_timeout_s ||
       a.body_timeout_s != b.body_timeout_s || old_cfg.state_dir != new_cfg.state_dir ||
       old_cfg.outbox.postgresql != new_cfg.outbox.postgresql ||
-      old_cfg.rundeck.max_concurrent_calls != new_cfg.rundeck.max_concurrent_calls)
-    log::warn("listen, http threads/timeouts/connections, stateDir, outbox.postgresql and "
-              "rundeck.maxConcurrentCalls changes take effect at the next restart");
+      old_cfg.rundeck.max_concurrent_calls != new_cfg.rundeck.max_concurrent_calls || ca.enabled != cb.enabled ||
+      ca.http.listen.host != cb.http.listen.host || ca.http.listen.port != cb.http.listen.port)
+    log::warn("listen, http threads/timeouts/connections, stateDir, outbox.postgresql, "
+              "rundeck.maxConcurrentCalls and console.listen changes take effect at the next restart");
   server.set_max_body(b.max_body_bytes);
-  current.set(std::move(next));
   dispatcher.notify_reloaded();
   metrics.config_reload(true);
-  log::info("config reloaded", {{"config", path}, {"webhooks", new_cfg.webhooks.size()}});
+  log::info("config reloaded", {{"config", loader.path()}, {"webhooks", new_cfg.webhooks.size()}});
 }
 
 int serve(const std::string &path) {
@@ -256,16 +247,13 @@ int serve(const std::string &path) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  std::shared_ptr<const Runtime> first;
+  Config cfg; // the parts that only a restart changes
   try {
-    first = load(path);
+    cfg = load_config(path);
   } catch (const ConfigError &e) {
     log::error("invalid config; not starting", {{"config", path}, {"error", e.what()}});
     return 1;
   }
-  const Config cfg = first->config(); // the parts that only a restart changes
-  CurrentRuntime current(std::move(first));
-  Metrics metrics;
 
   std::unique_ptr<StateDirLock> state_lock;
   std::unique_ptr<Outbox> outbox;
@@ -282,14 +270,34 @@ int serve(const std::string &path) {
     return 1;
   }
 
+  Loader loader(path);
+  std::shared_ptr<const Runtime> first;
+  try {
+    first = loader.load(outbox.get());
+  } catch (const std::exception &e) {
+    log::error("invalid config; not starting", {{"config", path}, {"error", e.what()}});
+    return 1;
+  }
+  cfg = first->config();
+  CurrentRuntime current(std::move(first));
+  Metrics metrics;
+
   // With SQLite, the lock proves every other owner of a running job dead: take them over now.
   Dispatcher dispatcher(*outbox, metrics, current, make_owner_id(), sqlite);
   outbox->on_wakeup([&dispatcher] { dispatcher.notify(); });
   Service service(current, *outbox, metrics, [&dispatcher] { dispatcher.notify(); },
                   [&dispatcher] { return dispatcher.degraded_reason(); });
-  std::unique_ptr<HttpServer> server;
+  loader.start(*outbox, current, [&dispatcher] { dispatcher.notify(); });
+  std::unique_ptr<HttpServer> server, console_server;
+  std::unique_ptr<Console> console;
   try {
     server = std::make_unique<HttpServer>(cfg.http, [&service](const HttpRequest &r) { return service.handle(r); });
+    if (cfg.console.enabled) {
+      console = std::make_unique<Console>(current, *outbox, loader, [&dispatcher] { dispatcher.notify(); });
+      console->webhooks().set_listener_port(server->port());
+      console_server = std::make_unique<HttpServer>(cfg.console.http,
+                                                    [&console](const HttpRequest &r) { return console->handle(r); });
+    }
   } catch (const std::exception &e) {
     log::error("cannot start the HTTP server", {{"error", e.what()}});
     return 1;
@@ -297,12 +305,15 @@ int serve(const std::string &path) {
   dispatcher.start();
   log::info("listening", {{"host", cfg.http.listen.host}, {"port", server->port()}, {"webhooks", cfg.webhooks.size()},
                           {"outbox", outbox->describe()}});
+  if (console_server)
+    log::info("console listening", {{"host", cfg.console.http.listen.host}, {"port", console_server->port()},
+                                    {"deliveryStore", cfg.console.deliveries.enabled}});
 
   for (;;) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      reload(path, current, *server, dispatcher, metrics);
+      reload(loader, current, *server, dispatcher, metrics);
       continue;
     }
     log::info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
@@ -311,7 +322,9 @@ int serve(const std::string &path) {
   // Stop taking deliveries first (answering those in flight, up to shutdownGraceSeconds), then
   // the dispatcher: calls in flight are cut off and queued again for reconciliation (about two
   // seconds at most). Queued jobs stay in the outbox for the next start or another gateway.
+  if (console_server) console_server->stop(std::chrono::seconds(1));
   server->stop(std::chrono::seconds(cfg.http.shutdown_grace_s));
+  loader.stop();
   dispatcher.stop();
   outbox->on_wakeup(nullptr);
   log::info("stopped");
