@@ -378,8 +378,8 @@ HttpResponse requeue(Call &c) {
 HttpResponse rdwh_api(Call &c) {
   const auto &s = c.seg;
   if (s.size() == 2 && s[1] == "providers") return providers(c);
-  if (s.size() == 4 && s[1] == "project" && s[3] == "jobs") return project_jobs(c);
-  if (s.size() == 4 && s[1] == "project" && s[3] == "deliveries") return deliveries(c);
+  if (s.size() == 4 && s[1] == "project" && !s[2].empty() && s[3] == "jobs") return project_jobs(c);
+  if (s.size() == 4 && s[1] == "project" && !s[2].empty() && s[3] == "deliveries") return deliveries(c);
   if (s.size() >= 3 && s[1] == "delivery") return delivery(c);
   if (s.size() == 4 && s[1] == "job" && s[3] == "requeue") return requeue(c);
   return c.not_found();
