@@ -841,11 +841,14 @@ HttpResponse requeue(Page &p, int64_t id) {
 
 namespace {
 
-HttpResponse static_file(const HttpRequest &req) {
-  const std::string name = req.path.substr(std::string_view("/static/").size());
-  const std::string_view body = name == "console.css" || name == "console.js" ? console_asset(name) : "";
-  if (body.empty()) return {404, "text/plain; charset=utf-8", "not found"};
-  return {200, name == "console.css" ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8", std::string(body)};
+HttpResponse static_file(std::string_view name) {
+  static const std::map<std::string, const char *, std::less<>> types = {
+      {"console.css", "text/css; charset=utf-8"},
+      {"console.js", "text/javascript; charset=utf-8"},
+      {"favicon.svg", "image/svg+xml"}};
+  const auto type = types.find(name);
+  if (type == types.end()) return {404, "text/plain; charset=utf-8", "not found"};
+  return {200, type->second, std::string(console_asset(type->first))};
 }
 
 HttpResponse login(ConsoleContext &ctx, const HttpRequest &req) {
@@ -922,7 +925,8 @@ HttpResponse route(Page &p) {
 
 HttpResponse handle_console_page(ConsoleContext &ctx, const HttpRequest &req) {
   try {
-    if (req.path.rfind("/static/", 0) == 0) return static_file(req);
+    if (req.path.rfind("/static/", 0) == 0) return static_file(std::string_view(req.path).substr(8));
+    if (req.path == "/favicon.ico") return static_file("favicon.svg");
     if (req.path == "/login") return login(ctx, req);
     const std::shared_ptr<const Runtime> rt = ctx.runtime.get();
     Page p{ctx, req, ctx.auth.session(req, rt->console_token()), {}};

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.parse
 
 CONSOLE_TOKEN = "console-token-for-tests-0123456789"
@@ -250,6 +251,8 @@ def run(main):
         ok = True
     except Failed as e:
         print("FAIL:", e, file=sys.stderr)
+    except Exception:  # a tool's own error (Selenium, a JSON answer...): the same cleanup, with the trace
+        traceback.print_exc()
     finally:
         env.cleanup(ok)
     sys.exit(0 if ok else 1)
