@@ -4,6 +4,9 @@
 
 #include <rdwh/ext/provider-ui.h>
 
+#include <algorithm>
+#include <atomic>
+
 namespace rdwh::gateway {
 
 std::vector<ProviderChoice> provider_choices(const Runtime &rt) {
@@ -28,6 +31,15 @@ std::vector<ProviderChoice> provider_choices(const Runtime &rt) {
     }
   }
   return out;
+}
+
+JobsOutcome project_jobs(const Runtime &rt, const std::string &project) {
+  static const std::atomic<bool> never{false};
+  RundeckSettings settings = rt.config().rundeck;
+  settings.connect_timeout_ms = std::min<int64_t>(settings.connect_timeout_ms, 2000);
+  settings.request_timeout_ms = std::min<int64_t>(settings.request_timeout_ms, 5000);
+  RundeckClient client;
+  return client.list_jobs(settings, rt.rundeck_token(), project, never);
 }
 
 HttpResponse Console::handle(const HttpRequest &req) {

@@ -9,6 +9,7 @@
 #include "http_server.hpp"
 #include "loader.hpp"
 #include "outbox.hpp"
+#include "rundeck_client.hpp"
 #include "runtime.hpp"
 #include "webhook_admin.hpp"
 
@@ -30,6 +31,10 @@ struct ProviderChoice {
 
 // Every provider the runtime's plugins offer, in plugin order.
 std::vector<ProviderChoice> provider_choices(const Runtime &rt);
+
+// The project's jobs from Rundeck (the job chooser), asked with the gateway's Rundeck token and a
+// short timeout: a page or an API call never waits long on a slow Rundeck.
+JobsOutcome project_jobs(const Runtime &rt, const std::string &project);
 
 // The pieces the API and the pages share.
 struct ConsoleContext {

@@ -15,7 +15,6 @@
 
 #include "delivery_view.hpp"
 #include "intake.hpp"
-#include "rundeck_client.hpp"
 
 #include <algorithm>
 
@@ -101,15 +100,18 @@ HttpResponse webhook_api(Call &c) {
     }));
   }
   if (c.seg[2] != "webhook" || c.seg.size() > 4) return c.not_found();
-  if (c.seg.size() == 3) { // create
-    if (c.req.method != "POST") return c.bad_method();
-    rapidjson::Document doc;
+  // Create and update: Rundeck's save wants the project in the body too.
+  rapidjson::Document doc;
+  if (c.req.method == "POST") {
     if (auto bad = c.body(doc)) return *bad;
     const auto body_project = string_member(doc, "project");
     if (!body_project || body_project->empty())
       return rundeck_error(400, c.version, "api.error.parameter.required", "The parameter \"project\" is required");
     if (*body_project != project)
       return webhook_error(400, "the body's project '" + *body_project + "' is not the path's '" + project + "'");
+  }
+  if (c.seg.size() == 3) {
+    if (c.req.method != "POST") return c.bad_method();
     return admin.create(project, doc, "console").answer;
   }
   const std::optional<StoredWebhook> hook = admin.find(project, c.seg[3]);
@@ -119,8 +121,6 @@ HttpResponse webhook_api(Call &c) {
   }
   if (c.req.method == "POST") {
     if (!hook) return webhook_error(404, "Webhook not found");
-    rapidjson::Document doc;
-    if (auto bad = c.body(doc)) return *bad;
     return admin.update(*hook, doc).answer;
   }
   if (c.req.method == "DELETE") {
@@ -258,10 +258,7 @@ HttpResponse providers(Call &c) {
 
 HttpResponse project_jobs(Call &c) {
   if (c.req.method != "GET") return c.bad_method();
-  const std::shared_ptr<const Runtime> rt = c.ctx.runtime.get();
-  static const std::atomic<bool> never{false};
-  RundeckClient client;
-  const JobsOutcome jobs = client.list_jobs(rt->config().rundeck, rt->rundeck_token(), c.seg[2], never);
+  const JobsOutcome jobs = project_jobs(*c.ctx.runtime.get(), c.seg[2]);
   if (!jobs.ok)
     return rundeck_error(502, c.version, "api.error.rundeck.unavailable", "Rundeck's job list: " + jobs.reason);
   return json_ok(json([&](JsonWriter &w) {

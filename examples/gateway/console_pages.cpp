@@ -17,13 +17,11 @@
 #include "delivery_view.hpp"
 #include "intake.hpp"
 #include "log.hpp"
-#include "rundeck_client.hpp"
 
 #include <kainjow/mustache.hpp>
 #include <rapidjson/prettywriter.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <set>
 
@@ -292,6 +290,52 @@ struct EditorNotes {
   std::vector<std::pair<std::string, std::string>> errors;
 };
 
+// The editor's datalists: the provider's field suggestions.
+data field_suggestions(const ProviderChoice &provider) {
+  data fields(data::type::list);
+  for (const auto &f : provider.fields) {
+    data o;
+    o.set("path", f.path);
+    o.set("title", f.title);
+    o.set("example", f.example);
+    fields.push_back(o);
+  }
+  return fields;
+}
+
+void set_notes(data &d, const EditorNotes &notes) {
+  opt(d, "error", notes.error);
+  opt(d, "secret", notes.secret);
+  if (notes.errors.empty()) return;
+  data errors(data::type::list);
+  for (const auto &[k, v] : notes.errors) {
+    data e;
+    e.set("key", k);
+    e.set("message", v);
+    errors.push_back(e);
+  }
+  d.set("errors", errors);
+  d.set("has_errors", true);
+}
+
+// The handler's settings and its actions, from the plugin config.
+void set_config(data &d, const rapidjson::Value &config, const JobsOutcome &jobs) {
+  opt(d, "extra", rest_of(config, kTopKeys));
+  d.set("key_storage_path", string_member(config, "keyStoragePath").value_or(""));
+  d.set("batch_key", string_member(config, "batchKey").value_or(""));
+  d.set("event_id_key", string_member(config, "eventIdKey").value_or(""));
+  if (bool_member(config, "returnProcessingInfo").value_or(false)) d.set("return_info", true);
+  data rules(data::type::list);
+  if (config.HasMember("rules") && config["rules"].IsArray())
+    for (rapidjson::SizeType i = 0; i < config["rules"].Size(); ++i)
+      if (config["rules"][i].IsObject()) rules.push_back(rule_data(config["rules"][i], std::to_string(i), jobs));
+  d.set("rules", rules);
+  rapidjson::Document blank;
+  blank.Parse(R"({"name":"","enabled":true,"policy":"all","jobId":"","jobOptions":[],"conditions":[]})");
+  d.set("blank_rule", rule_data(blank, "__N__", jobs));
+  if (!jobs.ok) d.set("jobs_error", jobs.reason);
+}
+
 HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int status = 200) {
   const std::shared_ptr<const Runtime> rt = p.ctx.runtime.get();
   const std::vector<ProviderChoice> providers = provider_choices(*rt);
@@ -299,10 +343,6 @@ HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int s
   for (const ProviderChoice &c : providers)
     if (c.name == draft.provider) provider = &c;
   if (!provider) return p.fail(400, "No plugin offers the provider '" + draft.provider + "'", "/webhooks/new");
-
-  static const std::atomic<bool> never{false};
-  RundeckClient client;
-  const JobsOutcome jobs = client.list_jobs(rt->config().rundeck, rt->rundeck_token(), draft.project, never);
 
   rapidjson::Document config;
   config.Parse(draft.config_json.data(), draft.config_json.size());
@@ -318,49 +358,14 @@ HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int s
   d.set("project", draft.project);
   if (draft.enabled) d.set("enabled", true);
   if (draft.use_auth) d.set("use_auth", true);
+  d.set("signed", true);
+  set_config(d, config, project_jobs(*rt, draft.project));
+  d.set("fields", field_suggestions(*provider));
+  set_notes(d, notes);
   if (draft.id) {
     data existing;
     existing.set("id", std::to_string(draft.id));
     d.set("existing", existing);
-  }
-  opt(d, "extra", rest_of(config, kTopKeys));
-  d.set("signed", true);
-  d.set("key_storage_path", string_member(config, "keyStoragePath").value_or(""));
-  d.set("batch_key", string_member(config, "batchKey").value_or(""));
-  d.set("event_id_key", string_member(config, "eventIdKey").value_or(""));
-  if (bool_member(config, "returnProcessingInfo").value_or(false)) d.set("return_info", true);
-  data rules(data::type::list);
-  if (config.HasMember("rules") && config["rules"].IsArray())
-    for (rapidjson::SizeType i = 0; i < config["rules"].Size(); ++i)
-      if (config["rules"][i].IsObject()) rules.push_back(rule_data(config["rules"][i], std::to_string(i), jobs));
-  d.set("rules", rules);
-  rapidjson::Document blank;
-  blank.Parse(R"({"name":"","enabled":true,"policy":"all","jobId":"","jobOptions":[],"conditions":[]})");
-  d.set("blank_rule", rule_data(blank, "__N__", jobs));
-  data fields(data::type::list);
-  for (const auto &f : provider->fields) {
-    data o;
-    o.set("path", f.path);
-    o.set("title", f.title);
-    o.set("example", f.example);
-    fields.push_back(o);
-  }
-  d.set("fields", fields);
-  if (!jobs.ok) d.set("jobs_error", jobs.reason);
-  opt(d, "error", notes.error);
-  opt(d, "secret", notes.secret);
-  if (!notes.errors.empty()) {
-    data errors(data::type::list);
-    for (const auto &[k, v] : notes.errors) {
-      data e;
-      e.set("key", k);
-      e.set("message", v);
-      errors.push_back(e);
-    }
-    d.set("errors", errors);
-    d.set("has_errors", true);
-  }
-  if (draft.id) {
     if (const auto stored = p.ctx.webhooks.find("", std::to_string(draft.id))) {
       d.set("post_url", p.ctx.webhooks.post_url(*stored));
       opt(d, "read_only", p.ctx.webhooks.read_only_reason(*stored));
@@ -371,75 +376,98 @@ HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int s
   return p.show(draft.id ? draft.name : "New webhook", "nav_webhooks", render("edit.html", d), status);
 }
 
-// The config the editor's form describes; false with `why` when a JSON part is not valid.
+using Allocator = rapidjson::Document::AllocatorType;
+
+void set_member(rapidjson::Value &obj, const char *key, rapidjson::Value v, Allocator &a) {
+  obj.RemoveMember(key);
+  obj.AddMember(rapidjson::Value(key, a), v, a);
+}
+
+rapidjson::Value text_value(const std::string &s, Allocator &a) {
+  return rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a);
+}
+
+// The conditions of the action whose fields start with `p`: JSON text, or rows.
+bool conditions_from_form(const Form &f, const std::string &p, rapidjson::Value &out, Allocator &a, std::string &why) {
+  out.SetArray();
+  if (const std::string json = first(f, p + "conditions"); !json.empty()) {
+    rapidjson::Document d;
+    d.Parse(json.data(), json.size());
+    if (d.HasParseError() || !d.IsArray()) {
+      why = "the conditions of action '" + first(f, p + "name") + "' are not a JSON list";
+      return false;
+    }
+    out.CopyFrom(d, a);
+    return true;
+  }
+  const auto paths = all(f, p + "cond.path"), types = all(f, p + "cond.condition"), values = all(f, p + "cond.value");
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string value = i < values.size() ? values[i] : "";
+    if (paths[i].empty() && value.empty()) continue; // a row left empty
+    rapidjson::Value c(rapidjson::kObjectType);
+    c.AddMember("path", text_value(paths[i], a), a);
+    c.AddMember("condition", text_value(i < types.size() ? types[i] : "equals", a), a);
+    c.AddMember("value", text_value(value, a), a);
+    out.PushBack(c, a);
+  }
+  return true;
+}
+
+// One action (rule) from the fields "r<n>.*", over the keys of it the form does not edit.
+bool rule_from_form(const Form &f, const std::string &n, rapidjson::Value &rule, Allocator &a, std::string &why) {
+  const std::string p = "r" + n + ".";
+  rule.SetObject();
+  if (const std::string extra = first(f, p + "extra"); !extra.empty()) {
+    rapidjson::Document d;
+    d.Parse(extra.data(), extra.size());
+    if (!d.HasParseError() && d.IsObject()) rule.CopyFrom(d, a);
+  }
+  set_member(rule, "name", text_value(first(f, p + "name"), a), a);
+  set_member(rule, "enabled", rapidjson::Value(first(f, p + "enabled") == "true"), a);
+  set_member(rule, "policy", text_value(first(f, p + "policy") == "any" ? "any" : "all", a), a);
+  set_member(rule, "jobId", text_value(first(f, p + "jobId"), a), a);
+  rapidjson::Value options(rapidjson::kArrayType);
+  const auto names = all(f, p + "opt.name"), values = all(f, p + "opt.value");
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i].empty()) continue;
+    rapidjson::Value o(rapidjson::kObjectType);
+    o.AddMember("name", text_value(names[i], a), a);
+    o.AddMember("value", text_value(i < values.size() ? values[i] : "", a), a);
+    options.PushBack(o, a);
+  }
+  set_member(rule, "jobOptions", std::move(options), a);
+  for (const char *key : {"nodeFilter", "user"}) {
+    rule.RemoveMember(key);
+    if (const std::string v = first(f, p + key); !v.empty()) set_member(rule, key, text_value(v, a), a);
+  }
+  rapidjson::Value conditions;
+  if (!conditions_from_form(f, p, conditions, a, why)) return false;
+  set_member(rule, "conditions", std::move(conditions), a);
+  return true;
+}
+
+// The config the editor's form describes, over the keys of it the form does not edit; false with
+// `why` when a JSON part is not valid.
 bool config_from_form(const Form &f, rapidjson::Document &config, std::string &why) {
   auto &a = config.GetAllocator();
   config.SetObject();
-  const std::string extra = first(f, "extra");
-  if (!extra.empty()) {
+  if (const std::string extra = first(f, "extra"); !extra.empty()) {
     config.Parse(extra.data(), extra.size());
     if (config.HasParseError() || !config.IsObject()) config.SetObject();
   }
-  auto set = [&](rapidjson::Value &obj, const char *key, rapidjson::Value v) {
-    obj.RemoveMember(key);
-    obj.AddMember(rapidjson::Value(key, a), v, a);
-  };
-  auto text = [&](const std::string &s) { return rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a); };
-  for (const char *key : {"keyStoragePath", "batchKey", "eventIdKey"})
-    if (const std::string v = first(f, key); !v.empty()) set(config, key, text(v));
-  if (first(f, "returnProcessingInfo") == "true") set(config, "returnProcessingInfo", rapidjson::Value(true));
+  for (const char *key : {"keyStoragePath", "batchKey", "eventIdKey"}) {
+    config.RemoveMember(key);
+    if (const std::string v = first(f, key); !v.empty()) set_member(config, key, text_value(v, a), a);
+  }
+  config.RemoveMember("returnProcessingInfo");
+  if (first(f, "returnProcessingInfo") == "true") set_member(config, "returnProcessingInfo", rapidjson::Value(true), a);
   rapidjson::Value rules(rapidjson::kArrayType);
   for (const std::string &n : all(f, "rule")) {
-    const std::string p = "r" + n + ".";
-    rapidjson::Value rule(rapidjson::kObjectType);
-    if (const std::string re = first(f, p + "extra"); !re.empty()) {
-      rapidjson::Document d;
-      d.Parse(re.data(), re.size());
-      if (!d.HasParseError() && d.IsObject()) rule.CopyFrom(d, a);
-    }
-    set(rule, "name", text(first(f, p + "name")));
-    set(rule, "enabled", rapidjson::Value(first(f, p + "enabled") == "true"));
-    set(rule, "policy", text(first(f, p + "policy") == "any" ? "any" : "all"));
-    set(rule, "jobId", text(first(f, p + "jobId")));
-    rapidjson::Value options(rapidjson::kArrayType);
-    const auto names = all(f, p + "opt.name"), values = all(f, p + "opt.value");
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (names[i].empty()) continue;
-      rapidjson::Value o(rapidjson::kObjectType);
-      o.AddMember("name", text(names[i]), a);
-      o.AddMember("value", text(i < values.size() ? values[i] : ""), a);
-      options.PushBack(o, a);
-    }
-    set(rule, "jobOptions", std::move(options));
-    for (const char *key : {"nodeFilter", "user"}) {
-      rule.RemoveMember(key);
-      if (const std::string v = first(f, p + key); !v.empty()) set(rule, key, text(v));
-    }
-    rapidjson::Value conditions(rapidjson::kArrayType);
-    if (const std::string json = first(f, p + "conditions"); !json.empty()) {
-      rapidjson::Document d;
-      d.Parse(json.data(), json.size());
-      if (d.HasParseError() || !d.IsArray()) {
-        why = "the conditions of action '" + first(f, p + "name") + "' are not a JSON list";
-        return false;
-      }
-      conditions.CopyFrom(d, a);
-    } else {
-      const auto paths = all(f, p + "cond.path"), types = all(f, p + "cond.condition"), vals = all(f, p + "cond.value");
-      for (size_t i = 0; i < paths.size(); ++i) {
-        const std::string value = i < vals.size() ? vals[i] : "";
-        if (paths[i].empty() && value.empty()) continue;
-        rapidjson::Value c(rapidjson::kObjectType);
-        c.AddMember("path", text(paths[i]), a);
-        c.AddMember("condition", text(i < types.size() ? types[i] : "equals"), a);
-        c.AddMember("value", text(value), a);
-        conditions.PushBack(c, a);
-      }
-    }
-    set(rule, "conditions", std::move(conditions));
+    rapidjson::Value rule;
+    if (!rule_from_form(f, n, rule, a, why)) return false;
     rules.PushBack(rule, a);
   }
-  set(config, "rules", std::move(rules));
+  set_member(config, "rules", std::move(rules), a);
   return true;
 }
 
@@ -681,23 +709,8 @@ void job_data(data &row, const JobView &j, bool dry_run) {
 
 enum class Mode { stored, dry_run, trial };
 
-data delivery_data(Page &p, const DeliveryView &v, Mode mode) {
-  const DeliveryRecord &r = v.record;
-  data d;
-  d.set("id", std::to_string(r.id));
-  d.set("csrf", p.session->csrf);
-  d.set("time", iso_time(r.received_ms));
-  d.set("webhook", r.webhook_id ? r.project + " / " + r.webhook_name : std::string("(unknown token)"));
-  if (r.webhook_id) d.set("webhook_id", std::to_string(r.webhook_id));
-  opt(d, "sender", r.sender);
-  d.set("status", std::to_string(r.status));
-  opt(d, "verdict", r.verdict);
-  d.set("outcome_text", mode == Mode::stored ? outcome_text(r.outcome) : std::string("not stored: nothing ran"));
-  opt(d, "error", r.error);
-  if (r.replay_of) d.set("replay_of", std::to_string(r.replay_of));
-  opt(d, "delivery_id", r.delivery_id);
-  d.set("why", why_text(v));
-  opt(d, "note", v.note);
+// Per event, per action: whether it fired, each condition, the job it asked for.
+data events_data(const DeliveryView &v, Mode mode) {
   data events(data::type::list);
   for (const EventView &e : v.events) {
     data ev;
@@ -730,12 +743,16 @@ data delivery_data(Page &p, const DeliveryView &v, Mode mode) {
     ev.set("rules", rules);
     events.push_back(ev);
   }
-  d.set("events", events);
+  return events;
+}
+
+// The jobs table, with Requeue (or Run again) where the job's state allows it.
+data jobs_data(Page &p, const DeliveryView &v, Mode mode) {
   data jobs(data::type::list);
   for (const JobView &j : v.jobs) {
     data row;
     job_data(row, j, mode != Mode::stored);
-    row.set("delivery", std::to_string(r.id));
+    row.set("delivery", std::to_string(v.record.id));
     row.set("csrf", p.session->csrf);
     if (mode == Mode::stored && j.state) {
       row.set("outbox_id", std::to_string(j.state->id));
@@ -749,7 +766,28 @@ data delivery_data(Page &p, const DeliveryView &v, Mode mode) {
     }
     jobs.push_back(row);
   }
-  d.set("jobs", jobs);
+  return jobs;
+}
+
+data delivery_data(Page &p, const DeliveryView &v, Mode mode) {
+  const DeliveryRecord &r = v.record;
+  data d;
+  d.set("id", std::to_string(r.id));
+  d.set("csrf", p.session->csrf);
+  d.set("time", iso_time(r.received_ms));
+  d.set("webhook", r.webhook_id ? r.project + " / " + r.webhook_name : std::string("(unknown token)"));
+  if (r.webhook_id) d.set("webhook_id", std::to_string(r.webhook_id));
+  opt(d, "sender", r.sender);
+  d.set("status", std::to_string(r.status));
+  opt(d, "verdict", r.verdict);
+  d.set("outcome_text", mode == Mode::stored ? outcome_text(r.outcome) : std::string("not stored: nothing ran"));
+  opt(d, "error", r.error);
+  if (r.replay_of) d.set("replay_of", std::to_string(r.replay_of));
+  opt(d, "delivery_id", r.delivery_id);
+  d.set("why", why_text(v));
+  opt(d, "note", v.note);
+  d.set("events", events_data(v, mode));
+  d.set("jobs", jobs_data(p, v, mode));
   if (!v.jobs.empty()) d.set("has_jobs", true);
   data headers(data::type::list);
   for (const auto &[n, val] : v.headers) {

@@ -1,10 +1,10 @@
 // The delivery store: every delivery the gateway answered (jobs queued, nothing matched, refused
 // with 4xx, failed with 5xx), with what the console and Rundeck's debug API show about it: time,
 // webhook, sender, headers (secrets redacted), body (capped), status, verdict, the plugin's
-// explanation and the identities of the jobs it asked for. Deliveries are written by
-// Outbox::enqueue, in the same transaction as their jobs (deliveries that queue nothing share the
-// group commit too, without waiting for the disk); the jobs' dispatch state is read from the jobs
-// table when a delivery is shown. Rows older than console.deliveries.retainHours are purged.
+// explanation and the identities of the jobs it asked for. A delivery with jobs is written by
+// Outbox::enqueue in the same transaction as its jobs; one without is written in the background
+// (DeliveryRecorder -> Outbox::record), many per transaction, without waiting for the disk. The
+// jobs' dispatch state is read from the jobs table when a delivery is shown. Rows older than console.deliveries.retainHours are purged.
 #pragma once
 
 #include <cstdint>

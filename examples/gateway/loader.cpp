@@ -37,6 +37,10 @@ std::shared_ptr<const Runtime> Loader::build_with_table(Config config, Outbox &o
 
 std::shared_ptr<const Runtime> Loader::load(Outbox *outbox) {
   std::lock_guard lock(mu_);
+  return load_locked(outbox);
+}
+
+std::shared_ptr<const Runtime> Loader::load_locked(Outbox *outbox) {
   Config config = load_config(path_);
   std::shared_ptr<const Runtime> rt;
   if (outbox) {
@@ -80,14 +84,17 @@ void Loader::rebuild() {
 }
 
 bool Loader::reload() {
-  std::shared_ptr<const Runtime> next;
-  try {
-    next = load(outbox_);
-  } catch (const std::exception &e) {
-    log::error("config reload failed; keeping the running config", {{"config", path_}, {"error", e.what()}});
-    return false;
+  {
+    // Built and swapped under the lock: a rebuild for a webhook change cannot slip in between
+    // with the old file's config.
+    std::lock_guard lock(mu_);
+    try {
+      current_->set(load_locked(outbox_));
+    } catch (const std::exception &e) {
+      log::error("config reload failed; keeping the running config", {{"config", path_}, {"error", e.what()}});
+      return false;
+    }
   }
-  current_->set(std::move(next));
   if (changed_) changed_();
   return true;
 }

@@ -43,6 +43,7 @@ public:
   const std::string &absolute_path() const { return absolute_; }
 
 private:
+  std::shared_ptr<const Runtime> load_locked(Outbox *outbox); // load(), mu_ held
   std::shared_ptr<const Runtime> build_with_table(Config config, Outbox &outbox);
   void watch();
 

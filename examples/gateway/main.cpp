@@ -6,9 +6,11 @@
 //   rdwh-gateway --config FILE --jobs [--status S]   list the outbox's jobs as JSON lines
 //   rdwh-gateway --config FILE --requeue [--status S] [--webhook NAME] [--id N]   queue jobs again
 //   rdwh-gateway --config FILE --import PATH [--with-tokens]   merge Rundeck's webhooks.yaml into FILE
+//   rdwh-gateway --config FILE --export PATH [--with-tokens]   write the webhooks table as webhooks.yaml
 #include "config.hpp"
 #include "console.hpp"
 #include "dispatcher.hpp"
+#include "export_webhooks.hpp"
 #include "http_server.hpp"
 #include "import_webhooks.hpp"
 #include "loader.hpp"
@@ -39,10 +41,12 @@ namespace {
 
 constexpr const char *kUsage =
     "usage: rdwh-gateway --config FILE [--check | --jobs [--status S] |\n"
-    "                    --requeue [--status S] [--webhook NAME] [--id N] | --import PATH [--with-tokens]]\n";
+    "                    --requeue [--status S] [--webhook NAME] [--id N] |\n"
+    "                    --import PATH [--with-tokens] | --export PATH [--with-tokens]]\n";
 
 constexpr const char *kHelp = R"(usage: rdwh-gateway --config FILE [--check | --jobs [--status S] |
-                    --requeue [--status S] [--webhook NAME] [--id N] | --import PATH [--with-tokens]]
+                    --requeue [--status S] [--webhook NAME] [--id N] |
+                    --import PATH [--with-tokens] | --export PATH [--with-tokens]]
 
 An HTTP server PagerDuty calls: POST /api/{version}/webhook/{authToken}, as Rundeck's webhook
 URL. Each delivery goes to the rdwh plugin (signature, rules); the job requests it returns are
@@ -67,11 +71,17 @@ with retries. Redeliveries never run a job twice.
                     archive .jar/.zip holding it) into FILE: same uuid, else same project and
                     name, updates; anything else is added. FILE is rewritten atomically; run
                     --check next, and SIGHUP a running gateway to apply it
+  --export PATH     write every webhook the gateway serves (the config file's and those created
+                    through the console's API) as Rundeck's webhooks.yaml to PATH ("-": standard
+                    output); --import it into a config file, or into a Rundeck project
   --with-tokens     with --import: keep the exported auth tokens (the Post URLs stay the same);
-                    without it every webhook added gets a new token, as Rundeck's importer does
+                    without it every webhook added gets a new token, as Rundeck's importer does;
+                    with --export: include the tokens (the file is then written mode 0600)
   -h, --help        this text
 
-Routes: POST /api/{v}/webhook/{token}, GET /healthz, GET /metrics (Prometheus).
+Routes: POST /api/{v}/webhook/{token}, GET /healthz, GET /metrics (Prometheus). With "console"
+in the config, a second listener serves Rundeck's webhook API, its debug API and the console's
+pages (docs/console.md).
 Signals: SIGHUP reloads FILE (a bad config keeps the running one), SIGTERM/SIGINT drain and exit.
 Exit status: 0 on a clean stop or a valid --check, 1 for a bad config or a failure, 2 for usage.
 Reference: examples/gateway/README.md (installed: /usr/share/doc/rdwh/gateway.md).
@@ -80,7 +90,7 @@ Reference: examples/gateway/README.md (installed: /usr/share/doc/rdwh/gateway.md
 struct Args {
   std::string config;
   bool check = false, jobs = false, requeue = false, with_tokens = false;
-  std::string status, webhook, id, import;
+  std::string status, webhook, id, import, export_to;
 };
 
 bool parse_args(int argc, char **argv, Args &a) {
@@ -111,15 +121,18 @@ bool parse_args(int argc, char **argv, Args &a) {
       if (!value(a.id) || a.id.empty() || a.id.find_first_not_of("0123456789") != std::string::npos) return false;
     } else if (arg == "--import") {
       if (!value(a.import)) return false;
+    } else if (arg == "--export") {
+      if (!value(a.export_to)) return false;
     } else if (arg == "--with-tokens") {
       a.with_tokens = true;
     } else {
       return false;
     }
   }
-  const int modes = int(a.check) + int(a.jobs) + int(a.requeue) + int(!a.import.empty());
+  const int modes = int(a.check) + int(a.jobs) + int(a.requeue) + int(!a.import.empty()) + int(!a.export_to.empty());
   return !a.config.empty() && modes <= 1 && (a.status.empty() || a.jobs || a.requeue) &&
-         (a.webhook.empty() && a.id.empty() ? true : a.requeue) && (!a.with_tokens || !a.import.empty());
+         (a.webhook.empty() && a.id.empty() ? true : a.requeue) &&
+         (!a.with_tokens || !a.import.empty() || !a.export_to.empty());
 }
 
 int64_t now_ms() {
@@ -187,11 +200,34 @@ void print_job(const OutboxJob &j) {
   std::printf("%s\n", buf.GetString());
 }
 
-// --jobs and --requeue: work on the outbox beside a running gateway (no state directory lock).
+// --export: the webhooks table as webhooks.yaml, written whole (a temporary file renamed).
+void export_to(Outbox &outbox, const std::string &path, bool with_tokens) {
+  const std::string yaml = webhooks_yaml(outbox.webhooks().list(""), with_tokens);
+  if (path == "-") {
+    std::fputs(yaml.c_str(), stdout);
+    return;
+  }
+  const std::string tmp = path + ".tmp";
+  {
+    std::FILE *f = std::fopen(tmp.c_str(), "w");
+    if (!f) throw std::runtime_error(tmp + ": " + std::strerror(errno));
+    if (with_tokens) std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    const bool ok = std::fwrite(yaml.data(), 1, yaml.size(), f) == yaml.size();
+    if (std::fclose(f) != 0 || !ok) throw std::runtime_error(tmp + ": cannot write");
+  }
+  std::filesystem::rename(tmp, path);
+  std::fprintf(stderr, "rdwh-gateway: wrote %s\n", path.c_str());
+}
+
+// --jobs, --requeue and --export: work on the outbox beside a running gateway (no state directory lock).
 int outbox_command(const Args &a) {
   try {
     const Config c = load_config(a.config);
     std::unique_ptr<Outbox> outbox = open_outbox(c);
+    if (!a.export_to.empty()) {
+      export_to(*outbox, a.export_to, a.with_tokens);
+      return 0;
+    }
     if (a.jobs) {
       for (const OutboxJob &j : outbox->list(a.status)) print_job(j);
       return 0;
@@ -285,8 +321,12 @@ int serve(const std::string &path) {
   // With SQLite, the lock proves every other owner of a running job dead: take them over now.
   Dispatcher dispatcher(*outbox, metrics, current, make_owner_id(), sqlite);
   outbox->on_wakeup([&dispatcher] { dispatcher.notify(); });
+  // The delivery store's background writer (deliveries without jobs); it writes what is left when
+  // it goes, after the HTTP servers have stopped.
+  std::unique_ptr<DeliveryRecorder> recorder;
+  if (cfg.console.enabled) recorder = std::make_unique<DeliveryRecorder>(*outbox, metrics);
   Service service(current, *outbox, metrics, [&dispatcher] { dispatcher.notify(); },
-                  [&dispatcher] { return dispatcher.degraded_reason(); });
+                  [&dispatcher] { return dispatcher.degraded_reason(); }, recorder.get());
   loader.start(*outbox, current, [&dispatcher] { dispatcher.notify(); });
   std::unique_ptr<HttpServer> server, console_server;
   std::unique_ptr<Console> console;
@@ -324,6 +364,7 @@ int serve(const std::string &path) {
   // seconds at most). Queued jobs stay in the outbox for the next start or another gateway.
   if (console_server) console_server->stop(std::chrono::seconds(1));
   server->stop(std::chrono::seconds(cfg.http.shutdown_grace_s));
+  if (recorder) recorder->flush();
   loader.stop();
   dispatcher.stop();
   outbox->on_wakeup(nullptr);
@@ -340,7 +381,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (args.check) return check(args.config);
-  if (args.jobs || args.requeue) return outbox_command(args);
+  if (args.jobs || args.requeue || !args.export_to.empty()) return outbox_command(args);
   if (!args.import.empty()) return import_into(args.config, args.import, args.with_tokens);
   curl_global_init(CURL_GLOBAL_DEFAULT); // before any thread starts
   const int rc = serve(args.config);

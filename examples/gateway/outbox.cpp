@@ -205,7 +205,14 @@ void SqlOutbox::with(Use use, const char *what, const std::function<void(sql::Co
 }
 
 EnqueueResult SqlOutbox::enqueue(const std::vector<NewJob> &jobs, int64_t now_ms, DeliveryRecord *record) {
-  if (jobs.empty() && !record) return {};
+  if (jobs.empty()) { // nothing to make durable: the record alone, on the no-job path
+    if (record) {
+      std::vector<DeliveryRecord> one(1, std::move(*record));
+      this->record(one);
+      *record = std::move(one[0]);
+    }
+    return {};
+  }
   std::unique_lock lock(batch_mu_);
   if (!open_batch_) open_batch_ = std::make_shared<Batch>();
   std::shared_ptr<Batch> batch = open_batch_;
@@ -231,18 +238,14 @@ EnqueueResult SqlOutbox::enqueue(const std::vector<NewJob> &jobs, int64_t now_ms
   return batch->results[index];
 }
 
-// One transaction for every delivery of the batch. A failure fails them all (each gets 503 and
-// PagerDuty delivers it again); nothing of a failed batch is stored. A batch without jobs (only
-// deliveries that queued nothing) is not synced to disk before its deliveries are answered.
+// One transaction for every delivery of the batch, with their records. A failure fails them all
+// (each gets 503 and PagerDuty delivers it again); nothing of a failed batch is stored.
 void SqlOutbox::commit_batch(Batch &batch) {
-  const bool durable = std::any_of(batch.deliveries.begin(), batch.deliveries.end(),
-                                   [](const Pending &p) { return !p.jobs->empty(); });
   try {
     std::vector<EnqueueResult> results(batch.deliveries.size());
-    with(durable ? Use::intake : Use::record, "cannot store the jobs", [&](sql::Connection &db) {
+    with(Use::intake, "cannot store the jobs", [&](sql::Connection &db) {
       std::fill(results.begin(), results.end(), EnqueueResult{});
       sql::Transaction tx(db);
-      if (!durable && relaxed_) db.script(relaxed_);
       bool queued = false;
       for (size_t d = 0; d < batch.deliveries.size(); ++d) {
         const auto &[jobs, now_ms, record] = batch.deliveries[d];
@@ -260,7 +263,7 @@ void SqlOutbox::commit_batch(Batch &batch) {
           }
         }
         if (record) {
-          if (!jobs->empty()) record->outcome = outcome_of(results[d]);
+          record->outcome = outcome_of(results[d]);
           insert_delivery(db, *record);
         }
       }
@@ -326,6 +329,16 @@ std::vector<OutboxJob> SqlOutbox::requeue(const RequeueFilter &f, int64_t now_ms
   });
   std::sort(out.begin(), out.end(), [](const OutboxJob &a, const OutboxJob &b) { return a.id < b.id; });
   return out;
+}
+
+void SqlOutbox::record(std::vector<DeliveryRecord> &records) {
+  if (records.empty()) return;
+  with(Use::record, "cannot record the deliveries", [&](sql::Connection &db) {
+    sql::Transaction tx(db);
+    if (relaxed_) db.script(relaxed_);
+    for (DeliveryRecord &r : records) insert_delivery(db, r);
+    tx.commit();
+  });
 }
 
 int64_t SqlOutbox::purge_done(int64_t before_ms) {

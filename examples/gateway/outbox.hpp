@@ -112,11 +112,11 @@ class Outbox {
 public:
   virtual ~Outbox() = default;
 
-  // Stores a delivery's jobs and, when `record` is given, the delivery itself (its id is set, and
-  // for a delivery with jobs its outcome), and returns once they are committed (durably when there
-  // are jobs: an acknowledged job survives a crash or power loss). Throws OutboxError when the
-  // commit fails: nothing of the delivery is then stored. Deliveries arriving while a commit is
-  // under way share the next one.
+  // Stores a delivery's jobs and, when `record` is given, the delivery itself in the same
+  // transaction (its id and outcome are set), and returns once they are committed, durably: an
+  // acknowledged job survives a crash or power loss. Throws OutboxError when the commit fails:
+  // nothing of the delivery is then stored. Deliveries arriving while a commit is under way share
+  // the next one. Without jobs, the record alone is stored as record() does.
   virtual EnqueueResult enqueue(const std::vector<NewJob> &jobs, int64_t now_ms, DeliveryRecord *record = nullptr) = 0;
 
   // One dispatcher step, in one transaction: records `done` (each by the owner that claimed it),
@@ -131,6 +131,9 @@ public:
 
   // Puts jobs back in the queue (due now); returns them. Throws OutboxError for a bad filter.
   virtual std::vector<OutboxJob> requeue(const RequeueFilter &filter, int64_t now_ms) = 0;
+  // Stores the records of deliveries that hold no job, in one transaction that does not wait for
+  // the disk (nothing acknowledged depends on them); sets their ids. Throws OutboxError.
+  virtual void record(std::vector<DeliveryRecord> &records) = 0;
   // Deletes done and skipped jobs last updated before `before_ms`. Returns how many.
   virtual int64_t purge_done(int64_t before_ms) = 0;
   // True when a job row already holds Rundeck execution `id` (reconciliation must not take one

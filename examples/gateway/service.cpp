@@ -82,7 +82,7 @@ HttpResponse Service::deliver(const HttpRequest &req, std::string_view token) {
   const std::shared_ptr<const Runtime> rt = runtime_.get();
   const Webhook *hook = rt->find(token);
   const DeliveryStoreSettings &store = rt->config().console.deliveries;
-  const bool keep = rt->config().console.enabled && store.enabled;
+  const bool keep = recorder_ && rt->config().console.enabled && store.enabled;
   const std::optional<std::string_view> webhook_id = req.header("X-Webhook-Id");
   const bool has_webhook_id = webhook_id && !webhook_id->empty();
   const std::string delivery_id = has_webhook_id ? std::string(*webhook_id) : random_uuid();
@@ -109,14 +109,10 @@ HttpResponse Service::deliver(const HttpRequest &req, std::string_view token) {
                                      {"ms", now_ms() - req.received_unix_ms}});
     // Never log the token or the path (which holds it): the webhook's name identifies it.
     else log::warn("delivery for an unknown webhook token", {{"sender", req.sender}, {"status", r.status}});
-    if (keep && !outcome.recorded) {
+    if (keep && !outcome.recorded) { // no job: written in the background
       record.verdict = verdict_name(outcome.verdict);
       record_answer(record, r);
-      try {
-        outbox_.enqueue({}, now_ms(), &record);
-      } catch (const OutboxError &e) {
-        log::warn("delivery not recorded in the delivery store", {{"delivery", delivery_id}, {"error", e.what()}});
-      }
+      recorder_->add(std::move(record));
     }
     return r;
   };

@@ -34,6 +34,7 @@ public:
   int64_t renew_leases(const std::string &owner, int64_t until_ms) override;
   int64_t expire_leases(int64_t now_ms, const std::string &only_owner_not) override;
   std::vector<OutboxJob> requeue(const RequeueFilter &filter, int64_t now_ms) override;
+  void record(std::vector<DeliveryRecord> &records) override;
   int64_t purge_done(int64_t before_ms) override;
   bool execution_recorded(std::string_view execution_id) override;
   OutboxGauges gauges() override;
@@ -46,10 +47,10 @@ public:
   DeliveryStore &deliveries() override { return *deliveries_; }
 
   // Which connection a call needs. intake: deliveries' commits (durable); record: the same
-  // connection for commits that hold no job (deliveries that queued nothing: not synced to disk
-  // before the answer); health: the intake path, but never waiting long for a lock; dispatch: the
-  // dispatcher's and the console's bookkeeping (never holding up deliveries for long); read:
-  // listings and gauges (never blocked by a writer).
+  // connection for the records of deliveries that queued nothing (not synced to disk: nothing
+  // acknowledged depends on them); health: the intake path, but never waiting long for a lock;
+  // dispatch: the dispatcher's and the console's bookkeeping (never holding up deliveries for
+  // long); read: listings and gauges (never blocked by a writer).
   enum class Use { intake, record, health, dispatch, read };
 
   // Runs fn through run(use), turning sql::Error into OutboxError prefixed with `what`.
@@ -58,8 +59,8 @@ public:
 protected:
   // claim_lock: appended to the claim's row selection ("FOR UPDATE SKIP LOCKED" on PostgreSQL).
   // notify: run inside a transaction that queued jobs (PostgreSQL: "NOTIFY ..."), or nullptr.
-  // relaxed: run first in a transaction that holds no job, so its commit does not wait for the
-  // disk (PostgreSQL: "SET LOCAL synchronous_commit TO OFF"), or nullptr (SQLite: Use::record).
+  // relaxed: run first in record()'s transactions, so their commits do not wait for the disk
+  // (PostgreSQL: "SET LOCAL synchronous_commit TO OFF"), or nullptr (SQLite: Use::record).
   SqlOutbox(const char *claim_lock, const char *notify, const char *relaxed);
   ~SqlOutbox() override;
 

@@ -158,10 +158,6 @@ SaveResult WebhookAdmin::update(const StoredWebhook &existing, const rapidjson::
     r.answer = webhook_error(409, why);
     return r;
   }
-  if (const auto project = string_member(body, "project"); project && *project != existing.project) {
-    r.answer = webhook_error(400, "a webhook cannot move to another project (it is in '" + existing.project + "')");
-    return r;
-  }
   StoredWebhook w = existing;
   std::string secret;
   if (auto bad = apply(w, body, false, secret)) {

@@ -41,6 +41,10 @@ def main(env):
     events = env.api("GET", V + "/enterprise/project/ops/webhooks/%d/debug-events" % hook["id"], port=a_console)[1]
     check(len(events) == 1 and events[0]["routingResults"][0]["ruleRoutingResults"][0]["ruleEvaluation"]["satisfied"],
           events)
+    check(env.send(hook["authToken"], env.body(4, "v3-incident.priority_updated-gopagerduty.json"), port=b_port)[0]
+          == 200, "a delivery that runs nothing")
+    env.wait_for("its record (written in the background)", lambda: len(env.api(
+        "GET", V + "/enterprise/project/ops/webhooks/%d/debug-events" % hook["id"], port=a_console)[1]) == 2)
 
     step("disabled through A: B answers 404 Webhook not enabled; deleted: 400 Webhook not found")
     status, _ = env.api("POST", V + "/project/ops/webhook/%d" % hook["id"], {"project": "ops", "enabled": False},

@@ -6,6 +6,7 @@
 
 #include "console_auth.hpp"
 #include "crypto.hpp"
+#include "delivery_recorder.hpp"
 #include "delivery_view.hpp"
 #include "intake.hpp"
 #include "test_support.hpp"
@@ -506,4 +507,36 @@ TEST_CASE("delivery view: why each rule fired or not, and each job's state from 
   CHECK(text(not_fired["jobId"]) == "job-never");
   CHECK(text(not_fired["ruleEvaluation"]["conditionEvaluations"][0]["condition"]["policy"]) == "all");
   CHECK(not_fired["renderedOptions"].ObjectEmpty());
+}
+
+TEST_CASE("delivery recorder: records of deliveries without jobs are written in the background", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  Metrics metrics;
+  {
+    DeliveryRecorder recorder(*o, metrics);
+    for (int i = 0; i < 50; ++i) recorder.add(record_for(7, 1000 + i, outcome::nothing));
+    recorder.flush();
+    DeliveryFilter all;
+    all.limit = 100;
+    CHECK(o->deliveries().list(all).size() == 50);
+    recorder.add(record_for(7, 2000, outcome::refused));
+  } // the destructor writes what is pending
+  DeliveryFilter refused;
+  refused.outcome = outcome::refused;
+  CHECK(o->deliveries().list(refused).size() == 1);
+  CHECK(metrics.render({}).find("rdwh_gateway_deliveries_not_recorded_total 0\n") != std::string::npos);
+}
+
+TEST_CASE("delivery recorder: a failed write drops the records and counts them", "[sqlite]") {
+  TempDir dir;
+  const std::string db = (dir.path / "outbox.sqlite3").string();
+  SqliteOutbox o(db, 1000);
+  Metrics metrics;
+  DeliveryRecorder recorder(o, metrics);
+  fs::remove(db); // the outbox refuses every write to a deleted file
+  recorder.add(record_for(7, 1000, outcome::nothing));
+  recorder.add(record_for(7, 1001, outcome::nothing));
+  recorder.flush();
+  CHECK(metrics.render({}).find("rdwh_gateway_deliveries_not_recorded_total 2\n") != std::string::npos);
 }
