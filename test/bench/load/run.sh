@@ -35,8 +35,8 @@
 #   gw-stalled  (diagnostic) rdwh-gateway, rule matches, Rundeck stalled: the dispatcher sits in
 #               one run call all along, so the intake has the outbox's writer to itself.
 #   gw-match-store, gw-nomatch-store   gw-match and gw-nomatch with the console on and its delivery
-#               store recording every delivery (explanation included), in the same transaction as
-#               its job; a delivery with no job is written without waiting for the disk.
+#               store recording every delivery (explanation included): in the same transaction as
+#               its job; a delivery with no job by the background writer (no fsync).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -480,7 +480,7 @@ declare -A LABEL=(
   [gw-nomatch]="diagnostic: rdwh-gateway, signed, no rule matches (no outbox write)"
   [gw-stalled]="diagnostic: rdwh-gateway, rule matches, Rundeck stalled (dispatcher idle)"
   [gw-match-store]="rdwh-gateway with the delivery store: signed, rule matches (delivery recorded with its job)"
-  [gw-nomatch-store]="diagnostic: rdwh-gateway with the delivery store, no rule matches (delivery recorded, no job)"
+  [gw-nomatch-store]="diagnostic: rdwh-gateway with the delivery store, no rule matches (recorded in the background, no job)"
 )
 rows=(gw-match)
 [[ $STORE == 1 ]] && rows+=(gw-match-store)
@@ -532,7 +532,7 @@ if [[ $STORE == 1 ]]; then
   out "| deliveries | requests/s with / without | p99 ms with vs without | server CPU µs/request with vs without |"
   out "|---|---|---|---|"
   store_line gw-match "a rule matches: the record joins its job's transaction"
-  [[ $DIAG == 1 ]] && store_line gw-nomatch "no rule matches: one record each, group-committed without fsync"
+  [[ $DIAG == 1 ]] && store_line gw-nomatch "no rule matches: recorded by the background writer, many per transaction, no fsync"
   out ""
 fi
 out "Outbox check: every delivery answered 2xx has its job committed, one per delivery."
