@@ -68,6 +68,19 @@ void opt(data &d, const std::string &key, const std::string &value) {
   if (!value.empty()) d.set(key, value);
 }
 
+// A list of {name, value} objects ({key, message} for errors...) for a template.
+data pair_list(const std::vector<std::pair<std::string, std::string>> &pairs, const char *first_key = "name",
+               const char *second_key = "value") {
+  data list(data::type::list);
+  for (const auto &[a, b] : pairs) {
+    data o;
+    o.set(first_key, a);
+    o.set(second_key, b);
+    list.push_back(o);
+  }
+  return list;
+}
+
 std::string first(const Form &f, std::string_view name) {
   for (const auto &[n, v] : f)
     if (n == name) return v;
@@ -257,15 +270,11 @@ data rule_data(const rapidjson::Value &rule, const std::string &n, const JobsOut
     r.set("has_jobs", true);
     r.set("jobs", jobs_choice(jobs, job_id));
   }
-  data options(data::type::list);
+  std::vector<std::pair<std::string, std::string>> options;
   if (rule.HasMember("jobOptions") && rule["jobOptions"].IsArray())
-    for (const auto &o : rule["jobOptions"].GetArray()) {
-      data row;
-      row.set("name", string_member(o, "name").value_or(""));
-      row.set("value", string_member(o, "value").value_or(""));
-      options.push_back(row);
-    }
-  r.set("options", options);
+    for (const auto &o : rule["jobOptions"].GetArray())
+      options.emplace_back(string_member(o, "name").value_or(""), string_member(o, "value").value_or(""));
+  r.set("options", pair_list(options));
   data conditions(data::type::list);
   if (rule.HasMember("conditions") && rule["conditions"].IsArray()) {
     if (!plain_conditions(rule["conditions"])) r.set("conditions_json", pretty_json(rule["conditions"]));
@@ -307,14 +316,7 @@ void set_notes(data &d, const EditorNotes &notes) {
   opt(d, "error", notes.error);
   opt(d, "secret", notes.secret);
   if (notes.errors.empty()) return;
-  data errors(data::type::list);
-  for (const auto &[k, v] : notes.errors) {
-    data e;
-    e.set("key", k);
-    e.set("message", v);
-    errors.push_back(e);
-  }
-  d.set("errors", errors);
+  d.set("errors", pair_list(notes.errors, "key", "message"));
   d.set("has_errors", true);
 }
 
@@ -691,14 +693,7 @@ std::string why_text(const DeliveryView &v) {
 void job_data(data &row, const JobView &j, bool dry_run) {
   row.set("rule", j.rule);
   row.set("job_id", j.job_id);
-  data options(data::type::list);
-  for (const auto &[k, v] : j.options) {
-    data o;
-    o.set("name", k);
-    o.set("value", v);
-    options.push_back(o);
-  }
-  row.set("options", options);
+  row.set("options", pair_list(j.options));
   if (!j.options.empty()) row.set("has_options", true);
   opt(row, "filter", j.filter);
   opt(row, "as_user", j.as_user);
@@ -789,14 +784,7 @@ data delivery_data(Page &p, const DeliveryView &v, Mode mode) {
   d.set("events", events_data(v, mode));
   d.set("jobs", jobs_data(p, v, mode));
   if (!v.jobs.empty()) d.set("has_jobs", true);
-  data headers(data::type::list);
-  for (const auto &[n, val] : v.headers) {
-    data h;
-    h.set("name", n);
-    h.set("value", val);
-    headers.push_back(h);
-  }
-  d.set("headers", headers);
+  d.set("headers", pair_list(v.headers));
   d.set("body", utf8_clean(v.body));
   if (r.body_truncated)
     d.set("body_note", r.webhook_id ? "cut: " + std::to_string(r.body_bytes) + " bytes received"

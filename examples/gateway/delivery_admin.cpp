@@ -33,21 +33,14 @@ std::optional<std::string> without_signature(std::string_view config_json) {
 
 // The stored delivery as the plugin sees it again: its headers without the redacted ones, its body.
 host::Handler::Request replay_request(const DeliveryRecord &original, const WebhookConfig &cfg, int64_t now) {
-  host::Handler::Request in;
+  std::vector<std::pair<std::string, std::string>> kept;
   rapidjson::Document headers;
   headers.Parse(original.headers_json.data(), original.headers_json.size());
   if (!headers.HasParseError() && headers.IsArray())
     for (const auto &h : headers.GetArray())
       if (h.IsArray() && h.Size() == 2 && h[0].IsString() && h[1].IsString() && !is_secret_header(h[0].GetString()))
-        in.headers.emplace_back(h[0].GetString(), h[1].GetString());
-  in.body = stored_body(original);
-  in.delivery_id = original.delivery_id;
-  in.webhook_name = cfg.name;
-  in.project = cfg.project;
-  in.sender = original.sender;
-  in.received_unix_ms = now;
-  in.explain = true;
-  return in;
+        kept.emplace_back(h[0].GetString(), h[1].GetString());
+  return plugin_request(cfg, kept, stored_body(original), original.delivery_id, original.sender, now, true);
 }
 
 bool signature_failed(std::string_view verdict) {

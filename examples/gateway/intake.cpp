@@ -7,8 +7,6 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "hostkit.hpp"
-
 #include <algorithm>
 #include <cctype>
 
@@ -73,6 +71,23 @@ std::string utf8_clean(std::string_view s) {
     }
   }
   return out;
+}
+
+host::Handler::Request plugin_request(const WebhookConfig &webhook,
+                                      const std::vector<std::pair<std::string, std::string>> &headers,
+                                      std::string body, std::string_view delivery_id, std::string_view sender,
+                                      int64_t received_ms, bool explain) {
+  host::Handler::Request in;
+  for (const auto &h : headers)
+    if (!header_name_equals(h.first, "Authorization")) in.headers.push_back(h);
+  in.body = std::move(body);
+  in.delivery_id = delivery_id;
+  in.webhook_name = webhook.name;
+  in.project = webhook.project;
+  in.sender = sender;
+  in.received_unix_ms = received_ms;
+  in.explain = explain;
+  return in;
 }
 
 std::string run_request_json(const rdwh_job_t &job) {

@@ -5,6 +5,7 @@
 
 #include "delivery_store.hpp"
 #include "http_server.hpp"
+#include "hostkit.hpp"
 #include "outbox.hpp"
 
 #include <rdwh/rdwh.h>
@@ -29,6 +30,13 @@ struct JobOptions {
 // key. `too_old` counts those stored as skipped.
 std::vector<NewJob> jobs_of(const rdwh_result_t &result, const WebhookConfig &webhook, std::string_view delivery_id,
                             const JobOptions &options, uint64_t &too_old);
+
+// What the plugin is handed for a delivery to `webhook`: the headers but Authorization (the
+// gateway checks it; not the plugin's business), the body, the delivery's metadata.
+host::Handler::Request plugin_request(const WebhookConfig &webhook,
+                                      const std::vector<std::pair<std::string, std::string>> &headers,
+                                      std::string body, std::string_view delivery_id, std::string_view sender,
+                                      int64_t received_ms, bool explain);
 
 // The body of Rundeck's job run call for one job: {"options":{...},"filter":"...","asUser":"..."}.
 std::string run_request_json(const rdwh_job_t &job);

@@ -128,17 +128,9 @@ HttpResponse Service::deliver(const HttpRequest &req, std::string_view token) {
   }
   if (req.body_too_large) return answer(json_error(413, "Request body too large"));
 
-  host::Handler::Request in;
-  for (const auto &h : req.headers)
-    if (!header_name_equals(h.first, "Authorization")) // checked above; not the plugin's business
-      in.headers.push_back(h);
-  in.body = req.body;
-  in.delivery_id = delivery_id;
-  in.webhook_name = cfg.name;
-  in.project = cfg.project;
-  in.sender = req.sender;
-  in.received_unix_ms = req.received_unix_ms;
-  in.explain = keep; // the store keeps why each rule fired or not
+  // With the store on, the plugin explains why each rule fired or not: the store keeps it.
+  const host::Handler::Request in =
+      plugin_request(cfg, req.headers, req.body, delivery_id, req.sender, req.received_unix_ms, keep);
 
   std::optional<host::Result> result;
   try {

@@ -37,7 +37,15 @@ class Browser:
         for flag in CHROME_FLAGS:
             options.add_argument(flag)
         options.add_argument("--user-data-dir=" + tempfile.mkdtemp(prefix="chromium-", dir=env.dir))
-        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        # Selenium picks chromedriver's port by binding and releasing it; a test running beside
+        # this one may take it meanwhile (its servers listen on free ports too): then try again.
+        for attempt in range(3):
+            try:
+                self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+                break
+            except WebDriverException:
+                if attempt == 2:
+                    raise
         self.env, self.shots = env, shots
         self.base = "http://127.0.0.1:%d" % env.console_port
         self.driver.execute_cdp_cmd("Browser.grantPermissions", {
