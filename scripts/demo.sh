@@ -98,6 +98,7 @@ sed -e "s/\"occurred_at\": *\"[^\"]*\"/\"occurred_at\": \"$(date -u +%Y-%m-%dT%H
   examples/deliveries/v3-incident.triggered-nudgebee.json >"$demo/delivery.json"
 send="$host send $url --body $demo/delivery.json --key $secret"
 echo "gateway: $url (config $demo/gateway.json, outbox $demo/state, log $demo/gateway.log)"
+echo "console: http://127.0.0.1:$console_port/ (log in with the token in $console_token)"
 echo "self-test: $send"
 $send
 if [ -z "${RUNDECK_URL:-}" ]; then
