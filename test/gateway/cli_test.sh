@@ -35,6 +35,12 @@ mkdir -p "$T/state"
 if "$gateway" --config "$T/gateway.json" --jobs --status bogus 2>"$T/jobs.err"; then fail "--status bogus accepted"; fi
 grep -q "unknown status 'bogus'" "$T/jobs.err" || fail "--status bogus: $(cat "$T/jobs.err")"
 
+# A syntax error is placed as an editor places it: FILE:LINE:COLUMN.
+printf '{\n  "listen": "127.0.0.1:0",\n  "stateDir" "state"\n}\n' >"$T/broken.json"
+if "$gateway" --config "$T/broken.json" --check 2>"$T/broken.err"; then fail "a broken config passed --check"; fi
+grep -q "broken.json:3:14: invalid JSON: Missing a colon after a name of object member" "$T/broken.err" ||
+  fail "no line:column: $(cat "$T/broken.err")"
+
 out=$("$gateway" --config "$T/gateway.json" --import "$T/webhooks.yaml" --with-tokens)
 echo "$out"
 grep -q '^added ops/PagerDuty V3$' <<<"$out" || fail "no 'added' line"
