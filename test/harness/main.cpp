@@ -29,7 +29,8 @@ Loads every rdwh plugin (*.so with the rdwh_plugin_get_entry symbol) from the pl
 and drives it through the C ABI.
 
 Plugin directories: --plugin-dir DIR (repeatable), else $RDWH_PLUGIN_PATH (colon-separated),
-else the installed plugin directory beside this program, else the build's plugin directory.
+else the installed plugin directory beside this program (bin/../lib/rdwh/plugins; the program
+still in its build tree: the build's plugin directory).
 
 Commands:
   plugins                       list plugins (file, name, version, abiVersion) and their

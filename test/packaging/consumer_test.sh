@@ -73,4 +73,12 @@ if [ -f "$prefix/share/java/rdwh.jar" ]; then
     "$config" "$body" --secret "keys/pagerduty/v3-secret=$secret" --header "X-PagerDuty-Signature: $signature")
   grep -q '^run job 9b1c5a52-0d6f-4d39-8bb3-5f0c2b7e1a02' <<<"$out"
 fi
+echo "-- man pages and bash completion"
+for command in rdwh-host rdwh-gateway; do
+  page=$prefix/share/man/man1/$command.1
+  grep -q "^\.TH ${command^^} \"1\"" "$page" || { echo "no man page $page"; exit 1; }
+  grep -qF -- "\\-\\-version" "$page" || { echo "$page lacks --version"; exit 1; }
+  grep -q "^complete .* $command$" "$prefix/share/bash-completion/completions/$command" ||
+    { echo "no completion for $command"; exit 1; }
+done
 echo "consumer test passed"
