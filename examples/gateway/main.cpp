@@ -77,6 +77,7 @@ with retries. Redeliveries never run a job twice.
   --with-tokens     with --import: keep the exported auth tokens (the Post URLs stay the same);
                     without it every webhook added gets a new token, as Rundeck's importer does;
                     with --export: include the tokens (the file is then written mode 0600)
+  --version         print the version (and the rdwh ABI it speaks)
   -h, --help        this text
 
 Routes: POST /api/{v}/webhook/{token}, GET /healthz, GET /metrics (Prometheus). With "console"
@@ -98,6 +99,11 @@ bool parse_args(int argc, char **argv, Args &a) {
     const std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
       std::fputs(kHelp, stdout);
+      std::exit(0);
+    }
+    if (arg == "--version") {
+      std::printf("rdwh-gateway %s (rdwh ABI %d.%d.%d)\n", RDWH_VERSION, RDWH_ABI_VERSION_MAJOR, RDWH_ABI_VERSION_MINOR,
+                  RDWH_ABI_VERSION_PATCH);
       std::exit(0);
     }
     auto value = [&](std::string &out) {

@@ -73,6 +73,11 @@ static_assert(offsetof(rdwh_provider_ui_t, fields) == 32);
 static_assert(sizeof(rdwh_provider_ui_t) == 40);
 static_assert(offsetof(rdwh_plugin_provider_ui_t, get) == 8);
 static_assert(sizeof(rdwh_plugin_provider_ui_t) == 16);
+
+// rdwh.plugin-info/1 (ABI 1.1)
+static_assert(offsetof(rdwh_plugin_info_ext_t, author) == 8);
+static_assert(offsetof(rdwh_plugin_info_ext_t, target_host_compatibility) == 56);
+static_assert(sizeof(rdwh_plugin_info_ext_t) == 64);
 #endif
 
 // Status, verdict and flag values are part of the contract too.
