@@ -877,6 +877,14 @@ HttpResponse static_file(std::string_view name) {
   return {200, type->second, std::string(console_asset(type->first))};
 }
 
+// Where a login may send the browser back to: a path of this console only ("//host" and a path
+// with a backslash would leave it: browsers read a backslash as a slash).
+std::string safe_next(const std::string &next) {
+  const bool local = next.size() > 1 && next[0] == '/' && next[1] != '/' &&
+                     next.find_first_of("\\\r\n\t") == std::string::npos;
+  return local ? next : "/webhooks";
+}
+
 HttpResponse login(ConsoleContext &ctx, const HttpRequest &req) {
   const std::shared_ptr<const Runtime> rt = ctx.runtime.get();
   const ConsoleSettings &settings = rt->config().console;
@@ -891,14 +899,14 @@ HttpResponse login(ConsoleContext &ctx, const HttpRequest &req) {
     } else {
       bool throttled = false;
       if (const auto s = ctx.auth.login(req, first(form, "token"), rt->console_token(), settings, throttled)) {
-        HttpResponse r = redirect(next.size() > 1 && next[0] == '/' && next[1] != '/' ? next : "/webhooks");
+        HttpResponse r = redirect(safe_next(next));
         r.headers.emplace_back("Set-Cookie", ConsoleAuth::cookie(*s, settings));
         return r;
       }
       d.set("error", throttled ? "Too many wrong tokens from your address: wait a minute." : "Wrong token.");
     }
   }
-  d.set("next", next.size() > 1 && next[0] == '/' && next[1] != '/' ? next : "/webhooks");
+  d.set("next", safe_next(next));
   return page(std::nullopt, "Log in", nullptr, render("login.html", d), req, req.method == "POST" ? 403 : 200);
 }
 
