@@ -145,6 +145,16 @@ std::string Metrics::render(const Gauges &gauges) const {
   header(out, "rdwh_gateway_http_requests_in_flight", "gauge", "HTTP requests being handled (body received, not yet answered), this scrape included.");
   out += "rdwh_gateway_http_requests_in_flight " + std::to_string(gauges.http_in_flight) + "\n";
 
+  header(out, "rdwh_gateway_outbox_commits_total", "counter",
+         "Durable outbox commits of deliveries' jobs (each waits for the disk once).");
+  out += "rdwh_gateway_outbox_commits_total " + std::to_string(outbox.intake_commits) + "\n";
+  header(out, "rdwh_gateway_outbox_committed_deliveries_total", "counter",
+         "Deliveries whose jobs those commits stored (divided by the commits: deliveries per commit).");
+  out += "rdwh_gateway_outbox_committed_deliveries_total " + std::to_string(outbox.intake_committed_deliveries) + "\n";
+  header(out, "rdwh_gateway_outbox_dispatch_commits_total", "counter",
+         "The dispatcher's transactions (each records the outcomes reported since the last and claims due jobs).");
+  out += "rdwh_gateway_outbox_dispatch_commits_total " + std::to_string(outbox.dispatch_commits) + "\n";
+
   if (outbox.ok) {
     header(out, "rdwh_gateway_outbox_depth", "gauge", "Jobs waiting to run on Rundeck (queued or running).");
     out += "rdwh_gateway_outbox_depth " + std::to_string(outbox.queued + outbox.running) + "\n";

@@ -16,6 +16,10 @@ struct OutboxGauges {
   bool ok = false; // false: the outbox could not be read (gauges omitted)
   int64_t queued = 0, running = 0, refused = 0, done = 0, skipped = 0;
   int64_t uncertain = 0; // queued or running jobs whose last run call had an unknown outcome
+  // Counters kept by the outbox (read even when ok is false): durable intake commits, and the
+  // deliveries they carried (their ratio is the group commit's size); the dispatcher's
+  // transactions (each records outcomes and claims jobs).
+  uint64_t intake_commits = 0, intake_committed_deliveries = 0, dispatch_commits = 0;
 };
 
 // Gauges read when /metrics is scraped.

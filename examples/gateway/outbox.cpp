@@ -235,10 +235,11 @@ EnqueueResult SqlOutbox::enqueue(const std::vector<NewJob> &jobs, int64_t now_ms
       lock.lock();
       committing_ = false;
       batch->done = true;
-      batch_done_.notify_all();
+      batch->cv.notify_all();
+      if (open_batch_) open_batch_->cv.notify_one(); // deliveries that arrived meanwhile: one leads
       break;
     }
-    batch_done_.wait(lock);
+    batch->cv.wait(lock);
   }
   if (batch->error) std::rethrow_exception(batch->error);
   return batch->results[index];
@@ -277,6 +278,8 @@ void SqlOutbox::commit_batch(Batch &batch) {
       tx.commit();
     });
     batch.results = std::move(results);
+    commits_.fetch_add(1, std::memory_order_relaxed);
+    committed_deliveries_.fetch_add(batch.deliveries.size(), std::memory_order_relaxed);
   } catch (...) {
     batch.error = std::current_exception();
   }
@@ -302,6 +305,7 @@ ClaimResult SqlOutbox::settle_and_claim(const std::string &owner, const std::vec
     });
     tx.commit();
   });
+  dispatch_commits_.fetch_add(1, std::memory_order_relaxed);
   std::sort(out.jobs.begin(), out.jobs.end(), [](const OutboxJob &a, const OutboxJob &b) { return a.id < b.id; });
   return out;
 }
@@ -379,6 +383,9 @@ OutboxGauges SqlOutbox::gauges() {
   } catch (const OutboxError &) {
     g.ok = false;
   }
+  g.intake_commits = commits_.load(std::memory_order_relaxed);
+  g.intake_committed_deliveries = committed_deliveries_.load(std::memory_order_relaxed);
+  g.dispatch_commits = dispatch_commits_.load(std::memory_order_relaxed);
   return g;
 }
 

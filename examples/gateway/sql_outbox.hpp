@@ -5,6 +5,7 @@
 #include "outbox.hpp"
 #include "sql.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -81,6 +82,9 @@ private:
     std::vector<EnqueueResult> results;
     std::exception_ptr error;
     bool done = false;
+    // Its deliveries wait here: a finished commit wakes only its own batch (and one delivery of
+    // the next, to lead it), never every waiting thread.
+    std::condition_variable cv;
   };
   void commit_batch(Batch &batch);
 
@@ -91,9 +95,9 @@ private:
   std::unique_ptr<DeliveryStore> deliveries_;
 
   std::mutex batch_mu_; // guards open_batch_ and committing_
-  std::condition_variable batch_done_;
   std::shared_ptr<Batch> open_batch_;
   bool committing_ = false;
+  std::atomic<uint64_t> commits_{0}, committed_deliveries_{0}, dispatch_commits_{0};
 };
 
 } // namespace rdwh::gateway
