@@ -105,12 +105,12 @@ private:
 
 } // namespace
 
-void insert_delivery(sql::Connection &db, DeliveryRecord &d) {
-  db.exec(kInsert,
+sql::Statement insert_delivery(DeliveryRecord &d) {
+  return {kInsert,
           {d.received_ms, d.webhook_id, d.webhook_name, d.project, d.webhook_key, d.delivery_id, d.sender,
            d.headers_json, d.body, int64_t{d.body_base64 ? 1 : 0}, d.body_bytes, int64_t{d.body_truncated ? 1 : 0},
            d.status, d.verdict, d.outcome, d.error, d.job_count, d.evaluation, d.jobs_json, d.replay_of},
-          [&](const sql::Row &r) { d.id = r.i64(0); });
+          [&d](const sql::Row &r) { d.id = r.i64(0); }};
 }
 
 std::unique_ptr<DeliveryStore> make_delivery_store(SqlOutbox &db) { return std::make_unique<SqlDeliveryStore>(db); }

@@ -101,6 +101,15 @@ void Dispatcher::coordinate() {
   int64_t stop_deadline = INT64_MAX;
   bool first = true;
   std::vector<Settlement> pending; // outcomes to record
+  // Until a job is due at due_ms, a timer's time, a poll, or a wake-up (an outcome, a new job).
+  const auto wait_for_work = [&](int64_t now, int64_t due_ms) {
+    int64_t deadline = std::min({due_ms, next_renew, next_expire, next_purge, now + kPollMs});
+    {
+      std::lock_guard lock(mu_);
+      if (auth_failing_) deadline = std::min(deadline, std::max(pause_until_ms_, now));
+    }
+    wait_until(deadline);
+  };
   for (;;) {
     const std::shared_ptr<const Runtime> rt = runtime_.get();
     const Config &cfg = rt->config();
@@ -175,6 +184,12 @@ void Dispatcher::coordinate() {
                     {{"jobs", n}});
       }
 
+      if (pending.empty() && free == 0 && !stopping) {
+        // Every slot busy and no outcome to record: a transaction would only read the next due
+        // time, which matters once a slot frees, and a finished call wakes us then.
+        wait_for_work(now, INT64_MAX);
+        continue;
+      }
       ClaimResult r = outbox_.settle_and_claim(owner, pending, free, now, lease_ms);
       for (int64_t id : r.lost)
         log::warn("a job's lease was taken over by another gateway before its outcome was recorded; the new owner "
@@ -194,13 +209,10 @@ void Dispatcher::coordinate() {
         if (!r.jobs.empty()) work_cv_.notify_all();
       }
       pending.clear();
-      if (!r.jobs.empty() || stopping) continue; // more may be due; while stopping, record as outcomes come
-      int64_t deadline = std::min({r.next_due_ms, next_renew, next_expire, next_purge, now + kPollMs});
-      {
-        std::lock_guard lock(mu_);
-        if (auth_failing_) deadline = std::min(deadline, std::max(pause_until_ms_, now));
-      }
-      wait_until(deadline);
+      // All free slots filled: more may be due. Fewer: nothing else is due before next_due_ms.
+      // While stopping, record as outcomes come.
+      if ((free > 0 && r.jobs.size() == free) || stopping) continue;
+      wait_for_work(now, r.next_due_ms);
     } catch (const OutboxError &e) {
       if (stopping && now_ms() >= stop_deadline) {
         log::error("stopping before every outcome was recorded: those jobs are reconciled at the next start",

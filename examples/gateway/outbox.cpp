@@ -246,22 +246,30 @@ EnqueueResult SqlOutbox::enqueue(const std::vector<NewJob> &jobs, int64_t now_ms
 }
 
 // One transaction for every delivery of the batch, with their records. A failure fails them all
-// (each gets 503 and PagerDuty delivers it again); nothing of a failed batch is stored.
+// (each gets 503 and PagerDuty delivers it again); nothing of a failed batch is stored. The jobs
+// go in one exec_all (on PostgreSQL one round trip), then the records, whose outcomes depend on
+// which jobs were new, in another.
 void SqlOutbox::commit_batch(Batch &batch) {
   try {
     std::vector<EnqueueResult> results(batch.deliveries.size());
     with(Use::intake, "cannot store the jobs", [&](sql::Connection &db) {
       std::fill(results.begin(), results.end(), EnqueueResult{});
       sql::Transaction tx(db);
+      std::vector<sql::Statement> inserts;
+      for (const Pending &p : batch.deliveries)
+        for (const NewJob &j : *p.jobs)
+          inserts.push_back({kInsert,
+                             {j.webhook_key, j.webhook_name, j.project, j.delivery_key, j.rule_key, j.rule, j.event_id,
+                              j.resource_id, j.event_time_ms, j.job_id, j.request_json,
+                              std::string_view(j.skip ? "skipped" : "queued"), j.reason, p.now_ms}});
+      const std::vector<int64_t> changed = db.exec_all(inserts);
       bool queued = false;
+      std::vector<sql::Statement> records;
+      size_t k = 0;
       for (size_t d = 0; d < batch.deliveries.size(); ++d) {
-        const auto &[jobs, now_ms, record] = batch.deliveries[d];
-        for (const NewJob &j : *jobs) {
-          const int64_t changed =
-              db.exec(kInsert, {j.webhook_key, j.webhook_name, j.project, j.delivery_key, j.rule_key, j.rule, j.event_id,
-                                j.resource_id, j.event_time_ms, j.job_id, j.request_json,
-                                std::string_view(j.skip ? "skipped" : "queued"), j.reason, now_ms});
-          if (changed > 0) {
+        const Pending &p = batch.deliveries[d];
+        for (const NewJob &j : *p.jobs) {
+          if (changed[k++] > 0) {
             ++results[d].inserted;
             if (j.skip) ++results[d].skipped;
             queued = queued || !j.skip;
@@ -269,11 +277,12 @@ void SqlOutbox::commit_batch(Batch &batch) {
             ++results[d].duplicates;
           }
         }
-        if (record) {
-          record->outcome = outcome_of(results[d]);
-          insert_delivery(db, *record);
+        if (p.record) {
+          p.record->outcome = outcome_of(results[d]);
+          records.push_back(insert_delivery(*p.record));
         }
       }
+      if (!records.empty()) db.exec_all(records);
       if (queued && notify_) db.script(notify_);
       tx.commit();
     });
@@ -345,7 +354,10 @@ void SqlOutbox::record(std::vector<DeliveryRecord> &records) {
   with(Use::record, "cannot record the deliveries", [&](sql::Connection &db) {
     sql::Transaction tx(db);
     if (relaxed_) db.script(relaxed_);
-    for (DeliveryRecord &r : records) insert_delivery(db, r);
+    std::vector<sql::Statement> inserts;
+    inserts.reserve(records.size());
+    for (DeliveryRecord &r : records) inserts.push_back(insert_delivery(r));
+    db.exec_all(inserts);
     tx.commit();
   });
 }

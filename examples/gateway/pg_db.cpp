@@ -41,6 +41,41 @@ std::string message(const pg_conn *c) {
   return m;
 }
 
+// A statement's parameters as libpq takes them: text values, and their types (int8 or text) for
+// the statement's preparation.
+struct Bound {
+  std::vector<std::string> text;
+  std::vector<const char *> values;
+  std::vector<Oid> types;
+  explicit Bound(std::span<const Param> params) {
+    text.reserve(params.size());
+    types.reserve(params.size());
+    for (const Param &p : params) {
+      if (const auto *i = std::get_if<int64_t>(&p)) {
+        text.push_back(std::to_string(*i));
+        types.push_back(kInt8Oid);
+      } else {
+        text.emplace_back(std::get<std::string_view>(p));
+        types.push_back(kTextOid);
+      }
+    }
+    values.reserve(text.size());
+    for (const std::string &t : text) values.push_back(t.c_str());
+  }
+  // A move hands text's buffer over whole, so the strings (and the values pointing into them) stay put.
+  Bound(Bound &&) noexcept = default;
+  Bound(const Bound &) = delete;
+  int count() const { return static_cast<int>(values.size()); }
+};
+
+// Calls on_row for each row of `r`; returns the rows the statement changed.
+int64_t take_rows(const PGresult *r, const RowFn &on_row) {
+  if (on_row)
+    for (int row = 0; row < PQntuples(r); ++row) on_row(PgRow(r, row));
+  const char *changed = PQcmdTuples(const_cast<PGresult *>(r));
+  return changed && *changed ? std::strtoll(changed, nullptr, 10) : 0;
+}
+
 } // namespace
 
 PgConnection::PgConnection(std::string conninfo) : conninfo_(std::move(conninfo)) { ensure_connected(); }
@@ -54,7 +89,8 @@ std::string PgConnection::describe() const {
 }
 
 void PgConnection::ensure_connected() {
-  if (conn_ && PQstatus(conn_) == CONNECTION_OK) return;
+  // A connection left in pipeline mode (a batch broken off midway) is not reused either.
+  if (conn_ && PQstatus(conn_) == CONNECTION_OK && PQpipelineStatus(conn_) == PQ_PIPELINE_OFF) return;
   if (!conn_) conn_ = PQconnectdb(conninfo_.c_str());
   else PQreset(conn_);
   statements_.clear(); // prepared statements died with the old session
@@ -73,23 +109,7 @@ void PgConnection::fail(const char *what) {
   throw Error(std::string(what) + ": " + message(conn_), lost);
 }
 
-int64_t PgConnection::exec(const char *sql, std::initializer_list<Param> params, const RowFn &on_row) {
-  ensure_connected();
-  std::vector<std::string> text;
-  std::vector<const char *> values;
-  std::vector<Oid> types;
-  text.reserve(params.size());
-  for (const Param &p : params) {
-    if (const auto *i = std::get_if<int64_t>(&p)) {
-      text.push_back(std::to_string(*i));
-      types.push_back(kInt8Oid);
-    } else {
-      text.emplace_back(std::get<std::string_view>(p));
-      types.push_back(kTextOid);
-    }
-  }
-  for (const std::string &t : text) values.push_back(t.c_str());
-
+const std::string &PgConnection::prepared(const char *sql, const std::vector<Oid> &types) {
   auto it = statements_.find(sql);
   if (it == statements_.end()) {
     const std::string name = "s" + std::to_string(statements_.size());
@@ -97,15 +117,69 @@ int64_t PgConnection::exec(const char *sql, std::initializer_list<Param> params,
     if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) fail("prepare");
     it = statements_.emplace(sql, name).first;
   }
-  Result r(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
-                          nullptr, 0));
+  return it->second;
+}
+
+int64_t PgConnection::exec_span(const char *sql, std::span<const Param> params, const RowFn &on_row) {
+  ensure_connected();
+  const Bound b(params);
+  const std::string &name = prepared(sql, b.types);
+  Result r(PQexecPrepared(conn_, name.c_str(), b.count(), b.values.data(), nullptr, nullptr, 0));
   const ExecStatusType st = PQresultStatus(r.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail("statement");
   ++completed_;
-  if (on_row)
-    for (int row = 0; row < PQntuples(r.get()); ++row) on_row(PgRow(r.get(), row));
-  const char *changed = PQcmdTuples(r.get());
-  return changed && *changed ? std::strtoll(changed, nullptr, 10) : 0;
+  return take_rows(r.get(), on_row);
+}
+
+std::vector<int64_t> PgConnection::exec_all(const std::vector<Statement> &statements) {
+  ensure_connected();
+  std::vector<Bound> bound;
+  bound.reserve(statements.size());
+  std::vector<const std::string *> names;
+  names.reserve(statements.size());
+  for (const Statement &st : statements) { // prepared before the pipeline starts (PQprepare waits for its answer)
+    bound.emplace_back(st.params);
+    names.push_back(&prepared(st.sql, bound.back().types));
+  }
+  if (PQenterPipelineMode(conn_) != 1) fail("pipeline");
+  bool sent = true;
+  for (size_t i = 0; i < statements.size() && sent; ++i)
+    sent = PQsendQueryPrepared(conn_, names[i]->c_str(), bound[i].count(), bound[i].values.data(), nullptr, nullptr,
+                               0) == 1;
+  if (!sent || PQpipelineSync(conn_) != 1)
+    throw Error("statement: " + message(conn_), true); // broken: ensure_connected() resets it
+  // Every statement's answer is read (the server skips those after a failure, up to the sync),
+  // so the connection leaves pipeline mode clean whatever happened.
+  std::vector<int64_t> changed;
+  changed.reserve(statements.size());
+  std::string error;
+  bool lost = false;
+  for (const Statement &st : statements) {
+    Result r(PQgetResult(conn_));
+    if (!r) { // no answer at all: the connection is gone
+      lost = true;
+      break;
+    }
+    const ExecStatusType status = PQresultStatus(r.get());
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+      ++completed_;
+      changed.push_back(take_rows(r.get(), st.on_row));
+    } else if (error.empty()) {
+      const char *m = PQresultErrorMessage(r.get());
+      error = m && *m ? m : "not run: an earlier statement of the batch failed";
+    }
+    while (PGresult *end = PQgetResult(conn_)) PQclear(end); // the statement's terminating NULL
+  }
+  if (!lost) {
+    Result sync(PQgetResult(conn_));
+    lost = !sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC;
+  }
+  if (lost || PQexitPipelineMode(conn_) != 1) throw Error("statement: " + message(conn_), true);
+  if (!error.empty()) {
+    while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+    throw Error("statement: " + error);
+  }
+  return changed;
 }
 
 void PgConnection::script(const char *sql) {

@@ -21,7 +21,9 @@ public:
   PgConnection(const PgConnection &) = delete;
   PgConnection &operator=(const PgConnection &) = delete;
 
-  int64_t exec(const char *sql, std::initializer_list<Param> params = {}, const RowFn &on_row = {}) override;
+  int64_t exec_span(const char *sql, std::span<const Param> params, const RowFn &on_row) override;
+  // In one round trip: libpq's pipeline mode sends every statement, then reads every answer.
+  std::vector<int64_t> exec_all(const std::vector<Statement> &statements) override;
   void script(const char *sql) override;
   void begin() override { script("BEGIN"); }
 
@@ -41,6 +43,8 @@ public:
 private:
   void ensure_connected();
   [[noreturn]] void fail(const char *what);
+  // The name `sql` is prepared under on this session (prepared now with `types` when new).
+  const std::string &prepared(const char *sql, const std::vector<unsigned int> &types);
 
   std::string conninfo_;
   pg_conn *conn_ = nullptr;

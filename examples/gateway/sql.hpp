@@ -8,10 +8,12 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace rdwh::gateway::sql {
 
@@ -39,12 +41,32 @@ public:
 
 using RowFn = std::function<void(const Row &)>;
 
+// One statement of a batch (Connection::exec_all). The params' views must outlive the call.
+struct Statement {
+  const char *sql;
+  std::vector<Param> params;
+  RowFn on_row = {};
+};
+
 class Connection {
 public:
   virtual ~Connection() = default;
   // Runs one statement with `params` for $1..$n; calls on_row for each row. Returns the number
   // of rows the statement changed (INSERT/UPDATE/DELETE). Throws Error.
-  virtual int64_t exec(const char *sql, std::initializer_list<Param> params = {}, const RowFn &on_row = {}) = 0;
+  int64_t exec(const char *sql, std::initializer_list<Param> params = {}, const RowFn &on_row = {}) {
+    return exec_span(sql, std::span<const Param>(params.begin(), params.size()), on_row);
+  }
+  virtual int64_t exec_span(const char *sql, std::span<const Param> params, const RowFn &on_row) = 0;
+  // Runs `statements` in order, as exec() each, and returns the rows each changed. A driver
+  // whose server is across a connection sends them all before reading any answer (one round trip
+  // for the batch). When one fails, those after it do not run and Error is thrown: use it inside
+  // a transaction, which the failure then rolls back. Throws Error.
+  virtual std::vector<int64_t> exec_all(const std::vector<Statement> &statements) {
+    std::vector<int64_t> changed;
+    changed.reserve(statements.size());
+    for (const Statement &st : statements) changed.push_back(exec_span(st.sql, st.params, st.on_row));
+    return changed;
+  }
   // Runs one or more statements without parameters or rows (schema, PRAGMA). Throws Error.
   virtual void script(const char *sql) = 0;
   // Starts a transaction that holds the write lock from the start where the database has one.

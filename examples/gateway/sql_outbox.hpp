@@ -24,8 +24,9 @@ class SqlOutbox;
 // The console's tables over a SqlOutbox's connections (webhook_store.cpp, delivery_store.cpp).
 std::unique_ptr<WebhookStore> make_webhook_store(SqlOutbox &db);
 std::unique_ptr<DeliveryStore> make_delivery_store(SqlOutbox &db);
-// Inserts `record` inside the caller's transaction and sets its id.
-void insert_delivery(sql::Connection &db, DeliveryRecord &record);
+// The statement that inserts `record` and sets its id (run inside the caller's transaction;
+// `record` must outlive it).
+sql::Statement insert_delivery(DeliveryRecord &record);
 
 class SqlOutbox : public Outbox {
 public:

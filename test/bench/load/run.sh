@@ -279,6 +279,21 @@ outbox_snapshot() {
   B_JOBS=$(gw_jobs | wc -l)
   B_M200=$(gw_metric 'rdwh_gateway_deliveries_total{webhook="bench",code="200"}')
   B_MQUEUED=$(gw_metric 'rdwh_gateway_jobs_queued_total{webhook="bench"}')
+  B_COMMITS=$(gw_metric 'rdwh_gateway_outbox_commits_total')
+  B_COMMITTED=$(gw_metric 'rdwh_gateway_outbox_committed_deliveries_total')
+  B_DISPATCH_TX=$(gw_metric 'rdwh_gateway_outbox_dispatch_commits_total')
+  B_RUN=$(gw_metric 'rdwh_gateway_jobs_run_total')
+}
+# The commit path of the last load (after outbox_snapshot): durable commits, the deliveries they
+# carried, the dispatcher's transactions and the jobs it ran, from the gateway's counters.
+COMMIT_LINES=()
+commit_path() { # LABEL
+  local commits committed dtx run
+  commits=$(($(gw_metric 'rdwh_gateway_outbox_commits_total') - B_COMMITS))
+  committed=$(($(gw_metric 'rdwh_gateway_outbox_committed_deliveries_total') - B_COMMITTED))
+  dtx=$(($(gw_metric 'rdwh_gateway_outbox_dispatch_commits_total') - B_DISPATCH_TX))
+  run=$(($(gw_metric 'rdwh_gateway_jobs_run_total') - B_RUN))
+  COMMIT_LINES+=("| $1 | $committed | $commits | $(awk -v a="$committed" -v b="$commits" 'BEGIN { printf "%.1f", b ? a / b : 0 }') | $run | $dtx | $(awk -v a="$dtx" -v b="$run" 'BEGIN { printf "%.2f", b ? a / b : 0 }') |")
 }
 outbox_check() { # TAG LABEL
   local tag=$1 label=$2
@@ -309,6 +324,7 @@ outbox_check() { # TAG LABEL
     OUTBOX_OK=0
   fi
   OUTBOX_LINES+=("| $label | $sent | $wrk_2xx | $logged_200 | $m_200 | $jobs | $distinct | $st_done / $st_waiting | **$verdict** |")
+  commit_path "$label"
 }
 # per_second FILE: deliveries per wall-clock second in a gateway log (first and last are partial).
 per_second() { sed 's/.*"ts":"[^T]*T\([0-9:]*\)\..*/\1/' "$1" | uniq -c | awk '{ printf "%s%s", sep, $1; sep = " " }'; }
@@ -535,6 +551,13 @@ if [[ $STORE == 1 ]]; then
   [[ $DIAG == 1 ]] && store_line gw-nomatch "no rule matches: recorded by the background writer, many per transaction, no fsync"
   out ""
 fi
+out "Commit path (the gateway's counters over the load and the second after it): durable commits of"
+out "deliveries' jobs (one fsync or WAL flush each) and the dispatcher's transactions (outcomes + claims)."
+out ""
+out "| run | deliveries committed | durable commits | deliveries per commit | jobs run | dispatcher transactions | per job run |"
+out "|---|---:|---:|---:|---:|---:|---:|"
+for l in "${COMMIT_LINES[@]}"; do out "$l"; done
+out ""
 out "Outbox check: every delivery answered 2xx has its job committed, one per delivery."
 out ""
 out "| run | requests sent | 2xx seen by wrk | deliveries logged 200 | deliveries_total{code=200} | jobs in the outbox | distinct events | done / queued at the check | verdict |"
