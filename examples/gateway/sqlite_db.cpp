@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <cstdlib>
+
 namespace rdwh::gateway::sql {
 
 namespace {
@@ -49,7 +51,7 @@ void SqliteConnection::set_busy_timeout(int ms) {
 }
 
 SqliteConnection::~SqliteConnection() {
-  for (auto &[sql, stmt] : statements_) sqlite3_finalize(stmt);
+  for (auto &[sql, p] : statements_) sqlite3_finalize(p.stmt);
   sqlite3_close(db_);
 }
 
@@ -57,24 +59,32 @@ void SqliteConnection::fail(const std::string &what) const {
   throw Error(what + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory"));
 }
 
-sqlite3_stmt *SqliteConnection::prepared(const char *sql) {
+const SqliteConnection::Prepared &SqliteConnection::prepared(const char *sql) {
   auto it = statements_.find(sql);
   if (it != statements_.end()) return it->second;
   sqlite3_stmt *s = nullptr;
   if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) fail("prepare");
-  statements_.emplace(sql, s);
-  return s;
+  // $n are named parameters: their bind indexes are looked up once, here.
+  Prepared p{s, {}};
+  for (int i = 1; i <= sqlite3_bind_parameter_count(s); ++i) {
+    const char *name = sqlite3_bind_parameter_name(s, i);
+    if (!name || name[0] != '$') continue;
+    const size_t n = std::strtoul(name + 1, nullptr, 10);
+    if (n == 0) continue;
+    if (p.index.size() < n) p.index.resize(n, 0);
+    p.index[n - 1] = i;
+  }
+  return statements_.emplace(sql, std::move(p)).first->second;
 }
 
-int64_t SqliteConnection::exec(const char *sql, std::initializer_list<Param> params, const RowFn &on_row) {
-  sqlite3_stmt *s = prepared(sql);
+int64_t SqliteConnection::exec_span(const char *sql, std::span<const Param> params, const RowFn &on_row) {
+  const Prepared &prepared_stmt = prepared(sql);
+  sqlite3_stmt *s = prepared_stmt.stmt;
   ResetOnExit reset{s};
-  int n = 0;
-  for (const Param &p : params) {
-    ++n;
-    const std::string name = "$" + std::to_string(n);
-    const int index = sqlite3_bind_parameter_index(s, name.c_str());
+  for (size_t n = 0; n < params.size() && n < prepared_stmt.index.size(); ++n) {
+    const int index = prepared_stmt.index[n];
     if (index == 0) continue; // the statement does not use this parameter
+    const Param &p = params[n];
     int rc;
     if (const auto *i = std::get_if<int64_t>(&p)) rc = sqlite3_bind_int64(s, index, *i);
     else {

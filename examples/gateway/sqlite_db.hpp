@@ -6,6 +6,7 @@
 
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -21,7 +22,7 @@ public:
   SqliteConnection(const SqliteConnection &) = delete;
   SqliteConnection &operator=(const SqliteConnection &) = delete;
 
-  int64_t exec(const char *sql, std::initializer_list<Param> params = {}, const RowFn &on_row = {}) override;
+  int64_t exec_span(const char *sql, std::span<const Param> params, const RowFn &on_row) override;
   void script(const char *sql) override;
   void begin() override; // BEGIN IMMEDIATE: the write lock is taken (or waited for) up front
 
@@ -32,11 +33,15 @@ public:
 
 private:
   [[noreturn]] void fail(const std::string &what) const;
-  sqlite3_stmt *prepared(const char *sql);
+  struct Prepared {
+    sqlite3_stmt *stmt;
+    std::vector<int> index; // index[n - 1]: the bind index of $n (0: the statement does not use it)
+  };
+  const Prepared &prepared(const char *sql);
 
   sqlite3 *db_ = nullptr;
   int busy_timeout_ms_ = -1;
-  std::unordered_map<const char *, sqlite3_stmt *> statements_;
+  std::unordered_map<const char *, Prepared> statements_;
 };
 
 } // namespace rdwh::gateway::sql

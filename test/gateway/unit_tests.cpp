@@ -230,7 +230,47 @@ TEST_CASE("outbox: concurrent deliveries share commits, each stored exactly once
   for (auto &th : threads) th.join();
   CHECK(inserted == 400);
   CHECK(duplicates == 400);
-  CHECK(o->gauges().queued == 400);
+  const OutboxGauges g = o->gauges();
+  CHECK(g.queued == 400);
+  CHECK(g.intake_committed_deliveries == 400); // every delivery counted once, in the commit that stored it
+  CHECK(g.intake_commits >= 1);
+  CHECK(g.intake_commits <= 400);
+}
+
+TEST_CASE("sql: a batch runs in order; a failed statement fails the batch, the rest does not run", "[outbox]") {
+  OutboxUnderTest t;
+  std::unique_ptr<sql::Connection> c;
+  if (t.postgresql()) c = std::make_unique<sql::PgConnection>(t.conninfo);
+  else c = std::make_unique<sql::SqliteConnection>((t.dir.path / "batch.sqlite3").string(), 1000, true);
+  c->script("CREATE TABLE t (k TEXT PRIMARY KEY, n BIGINT NOT NULL)");
+  const char *insert = "INSERT INTO t (k, n) VALUES ($1, $2) ON CONFLICT (k) DO NOTHING RETURNING n";
+  std::vector<int64_t> returned;
+  const auto collect = [&](const sql::Row &r) { returned.push_back(r.i64(0)); };
+  {
+    sql::Transaction tx(*c);
+    const std::vector<int64_t> changed = c->exec_all(
+        {{insert, {std::string_view("a"), int64_t{1}}, collect}, {insert, {std::string_view("a"), int64_t{2}}, collect},
+         {insert, {std::string_view("b"), int64_t{3}}, collect}});
+    CHECK(changed == std::vector<int64_t>{1, 0, 1});
+    CHECK(returned == std::vector<int64_t>{1, 3});
+    tx.commit();
+  }
+  {
+    // The second statement breaks the primary key: the batch throws, its transaction rolls back.
+    sql::Transaction tx(*c);
+    const char *plain = "INSERT INTO t (k, n) VALUES ($1, $2)";
+    CHECK_THROWS_AS(c->exec_all({{plain, {std::string_view("c"), int64_t{4}}},
+                                 {plain, {std::string_view("a"), int64_t{5}}},
+                                 {plain, {std::string_view("d"), int64_t{6}}}}),
+                    sql::Error);
+  }
+  // The connection goes on serving statements and batches.
+  int64_t rows = -1;
+  c->exec("SELECT COUNT(*) FROM t", {}, [&](const sql::Row &r) { rows = r.i64(0); });
+  CHECK(rows == 2);
+  returned.clear();
+  CHECK(c->exec_all({{insert, {std::string_view("e"), int64_t{7}}, collect}}) == std::vector<int64_t>{1});
+  CHECK(returned == std::vector<int64_t>{7});
 }
 
 TEST_CASE("outbox: claim, settle, retry, refuse; leases expire into uncertain jobs", "[outbox]") {
