@@ -237,7 +237,7 @@ TEST_CASE("outbox: concurrent deliveries share commits, each stored exactly once
   CHECK(g.intake_commits <= 400);
 }
 
-TEST_CASE("sql: a batch runs in order; a failed statement fails the batch, the rest does not run", "[outbox]") {
+TEST_CASE("sql: a batch runs in order, and a failed statement fails the batch (the rest does not run)", "[outbox]") {
   OutboxUnderTest t;
   std::unique_ptr<sql::Connection> c;
   if (t.postgresql()) c = std::make_unique<sql::PgConnection>(t.conninfo);
