@@ -300,18 +300,23 @@ ClaimResult SqlOutbox::settle_and_claim(const std::string &owner, const std::vec
   with(Use::dispatch, "cannot claim jobs", [&](sql::Connection &db) {
     out = ClaimResult{};
     sql::Transaction tx(db);
-    for (const Settlement &s : done) {
-      const int64_t changed =
-          db.exec(kSettle, {s.id, s.status, int64_t{s.uncertain ? 1 : 0}, s.next_attempt_ms, s.sent_ms, s.execution_id,
-                            s.http_status, s.reason, now_ms, s.owner});
-      if (changed == 0) out.lost.push_back(s.id);
-    }
+    // One batch (on PostgreSQL one round trip): the outcomes, the claim, the next due time.
+    std::vector<sql::Statement> step;
+    step.reserve(done.size() + 2);
+    for (const Settlement &s : done)
+      step.push_back({kSettle,
+                      {s.id, s.status, int64_t{s.uncertain ? 1 : 0}, s.next_attempt_ms, s.sent_ms, s.execution_id,
+                       s.http_status, s.reason, now_ms, s.owner}});
     if (max > 0)
-      db.exec(claim_sql_.c_str(), {owner, now_ms + lease_ms, now_ms, static_cast<int64_t>(max)},
-              [&](const sql::Row &r) { out.jobs.push_back(read_job(r)); });
-    db.exec(kNextDue, {now_ms}, [&](const sql::Row &r) {
-      if (const int64_t due = r.i64(0)) out.next_due_ms = due;
-    });
+      step.push_back({claim_sql_.c_str(),
+                      {owner, now_ms + lease_ms, now_ms, static_cast<int64_t>(max)},
+                      [&](const sql::Row &r) { out.jobs.push_back(read_job(r)); }});
+    step.push_back({kNextDue, {now_ms}, [&](const sql::Row &r) {
+                      if (const int64_t due = r.i64(0)) out.next_due_ms = due;
+                    }});
+    const std::vector<int64_t> changed = db.exec_all(step);
+    for (size_t i = 0; i < done.size(); ++i)
+      if (changed[i] == 0) out.lost.push_back(done[i].id);
     tx.commit();
   });
   dispatch_commits_.fetch_add(1, std::memory_order_relaxed);
