@@ -65,7 +65,12 @@ class Browser:
                 old.tag_name  # raises once the old page is gone
                 return False
             except StaleElementReferenceException:
-                return self.driver.execute_script("return document.readyState") == "complete"
+                pass
+            except WebDriverException as e:
+                # Chromium may say so in its own words while the old document is being replaced.
+                if "does not belong to the document" not in str(e):
+                    raise
+            return self.driver.execute_script("return document.readyState") == "complete"
 
         self.env.wait_for("the next page", loaded)
 
