@@ -245,9 +245,9 @@ template <class Writer> void write_result(Writer &w, const rdwh_result_t &r, boo
   w.Key("status");
   w.Int(r.http_status);
   w.Key("verdict");
-  static const char *const verdicts[] = {"accepted", "malformed", "signature_missing",
-                                         "signature_invalid", "too_large", "limit_exceeded"};
-  if (r.verdict >= 0 && r.verdict < 6) w.String(verdicts[r.verdict]);
+  static const char *const verdicts[] = {"accepted",  "malformed",      "signature_missing", "signature_invalid",
+                                         "too_large", "limit_exceeded", "unprocessable"};
+  if (r.verdict >= 0 && r.verdict < 7) w.String(verdicts[r.verdict]);
   else w.Int(r.verdict);
   w.Key("response");
   w.StartObject();

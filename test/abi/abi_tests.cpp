@@ -51,7 +51,7 @@ TEST_CASE("version negotiation: only the plugin's major is served", "[abi]") {
 
 TEST_CASE("providers carry Rundeck's names and property descriptions", "[abi]") {
   Module m;
-  REQUIRE(m.entry->provider_count() == 3);
+  REQUIRE(m.entry->provider_count() == 4);
   std::vector<std::string> names;
   for (size_t i = 0; i < 3; ++i) {
     const rdwh_provider_info_t *info = m.entry->provider_info(i);
@@ -62,9 +62,26 @@ TEST_CASE("providers carry Rundeck's names and property descriptions", "[abi]") 
     CHECK(std::string(info->properties[0]->name) == "rules");
     CHECK(std::string(info->properties[3]->type) == "Boolean");
   }
-  CHECK(names == std::vector<std::string>{"pagerduty-V3-run-job", "pagerduty-run-job", "advanced-run-job"});
+  // Rundeck's open-source Run Job, with the properties its plugin declares.
+  const rdwh_provider_info_t *run_job = m.entry->provider_info(3);
+  REQUIRE(run_job);
+  names.emplace_back(run_job->name);
+  CHECK(std::string(run_job->title) == "Run Job");
+  CHECK(std::string(run_job->description) == "Run a job on webhook event. This plugin expects the incoming payload to be JSON");
+  REQUIRE(run_job->property_count == 4);
+  const rdwh_property_t &job = *run_job->properties[0];
+  CHECK(std::string(job.name) == "jobId");
+  CHECK(std::string(job.title) == "Job");
+  CHECK(std::string(job.description) == "Job to run.");
+  CHECK(job.required != 0);
+  CHECK(std::string(job.rendering_options[0]) == "selectionAccessor");
+  CHECK(std::string(job.rendering_options[1]) == "RUNDECK_JOB");
+  CHECK(std::string(run_job->properties[1]->title) == "Options");
+  CHECK(std::string(run_job->properties[2]->title) == "Node Filter");
+  CHECK(std::string(run_job->properties[3]->title) == "As User");
+  CHECK(names == std::vector<std::string>{"pagerduty-V3-run-job", "pagerduty-run-job", "advanced-run-job", "webhook-run-job"});
   CHECK(std::string(m.entry->provider_info(0)->title) == "PagerDuty: Generic V3 Webhook");
-  CHECK(m.entry->provider_info(3) == nullptr);
+  CHECK(m.entry->provider_info(4) == nullptr);
   CHECK(m.entry->provider_info(SIZE_MAX) == nullptr);
 }
 

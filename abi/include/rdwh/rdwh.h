@@ -9,5 +9,6 @@
 #include "host.h"
 #include "plugin.h"
 #include "ext/provider-ui.h"
+#include "ext/diagnostics.h"
 
 #endif /* RDWH_H */

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 
 namespace rdwh::json {
 
@@ -15,6 +16,8 @@ void append_java_double(double d, std::string &out) {
   if (std::isnan(d)) { out += "NaN"; return; }
   if (std::isinf(d)) { out += d < 0 ? "-Infinity" : "Infinity"; return; }
   if (d == 0) { out += std::signbit(d) ? "-0.0" : "0.0"; return; }
+  // Java's FloatingDecimal writes the smallest subnormal with two digits (Double.MIN_VALUE).
+  if (std::fabs(d) == std::numeric_limits<double>::denorm_min()) { out += d < 0 ? "-4.9E-324" : "4.9E-324"; return; }
   // Shortest round-trip digits, then laid out as Java does: plain for 1e-3 <= |d| < 1e7,
   // otherwise d.dddE±n; always at least one digit after the point.
   char buf[64];
@@ -130,7 +133,8 @@ const char *type_name(const Value &value) {
 
 void append_selection(const Selection &selection, std::string &out, std::size_t max_bytes) {
   switch (selection.kind) {
-  case Selection::Kind::missing: return;
+  case Selection::Kind::missing:
+  case Selection::Kind::failed: return;
   case Selection::Kind::single: append_text(*selection.single, out); return;
   case Selection::Kind::list: {
     // Jayway returns an indefinite path's matches as a JSON array.
