@@ -20,12 +20,19 @@ log::Level level_of(int rdwh_level) {
   }
 }
 
-host::Services services_for(const WebhookConfig &w, const KeyStore &keys) {
+// The plugin reports config diagnostics as data (rdwh.host.diagnostics/1): kept on the webhook for
+// --check, and logged as warnings with their fields.
+host::Services services_for(const WebhookConfig &w, const KeyStore &keys, Webhook &hook) {
   host::Services s;
   s.log = [name = w.name](int level, std::string_view message) {
     log::write(level_of(level), message, {{"source", "plugin"}, {"webhook", name}});
   };
   s.get_secret = [keys](std::string_view path) { return keys.get(path); };
+  s.diagnostic = [&hook](const host::Diagnostic &d) {
+    log::warn(d.message, {{"source", "plugin"}, {"webhook", hook.config.name}, {"field", d.field}, {"rule", d.rule},
+                          {"suggestion", d.suggestion}});
+    hook.diagnostics.push_back(d);
+  };
   return s;
 }
 
@@ -91,7 +98,7 @@ std::shared_ptr<const Runtime> Runtime::build(Config config) {
       continue;
     }
     try {
-      hook->handler = std::make_unique<host::Handler>(*plugin, w.event_plugin, w.config_json, services_for(w, keys));
+      hook->handler = std::make_unique<host::Handler>(*plugin, w.event_plugin, w.config_json, services_for(w, keys, *hook));
     } catch (const host::HostError &e) {
       problems.push_back(w.field("config") + ": " + e.what());
       continue;
@@ -113,6 +120,15 @@ Runtime::~Runtime() {
   wipe(token_);
   by_token_.clear();
   hooks_.clear(); // handlers before plugins (also guaranteed by member order)
+}
+
+std::vector<std::string> Runtime::check_refusals() const {
+  std::vector<std::string> out;
+  for (const auto &hook : hooks_)
+    for (const host::Diagnostic &d : hook->diagnostics)
+      if (d.kind == RDWH_DIAGNOSTIC_UNKNOWN_KEY || d.kind == RDWH_DIAGNOSTIC_RULE_WITHOUT_JOB)
+        out.push_back(hook->config.field("config") + " (webhook '" + hook->config.name + "'): " + d.message);
+  return out;
 }
 
 const Webhook *Runtime::find(std::string_view token) const {

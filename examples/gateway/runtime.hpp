@@ -18,6 +18,7 @@ namespace rdwh::gateway {
 
 struct Webhook {
   WebhookConfig config;
+  std::vector<host::Diagnostic> diagnostics; // what the plugin found in its config (logged at build)
   std::string authorization_sha256; // lowercase hex; empty when config.use_auth is false
   std::unique_ptr<host::Handler> handler;
 };
@@ -35,6 +36,9 @@ public:
   // The webhook whose authToken is `token`, or nullptr.
   const Webhook *find(std::string_view token) const;
   const std::string &rundeck_token() const { return token_; }
+  // What `--check` refuses although the plugin accepts it: unknown config keys (with the plugin's
+  // "did you mean") and enabled rules without a job, one line each naming the webhook.
+  std::vector<std::string> check_refusals() const;
 
 private:
   Runtime() = default;

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 using namespace rdwh_test;
@@ -471,4 +472,66 @@ TEST_CASE("load, use and unload repeatedly", "[abi]") {
     m.entry->release_result(h, r);
     m.entry->destroy(h);
   }
+}
+
+namespace {
+
+// A host that takes config diagnostics as data (rdwh.host.diagnostics/1, ABI 1.2).
+struct DiagnosticsHost : TestHost {
+  rdwh_host_diagnostics_t table{sizeof(rdwh_host_diagnostics_t), 0, nullptr};
+  std::vector<std::tuple<rdwh_diagnostic_kind, std::string, std::string, std::string, std::string>> got;
+  explicit DiagnosticsHost(uint32_t flags) {
+    table.flags = flags;
+    table.report = [](const rdwh_host_t *h, const rdwh_diagnostic_t *d) {
+      auto *self = static_cast<DiagnosticsHost *>(static_cast<TestHost *>(h->host_data));
+      REQUIRE(d->struct_size == sizeof(rdwh_diagnostic_t));
+      self->got.emplace_back(d->kind, text(d->field), text(d->rule), text(d->message), text(d->suggestion));
+    };
+    host.get_extension = [](const rdwh_host_t *h, const char *id) -> const void * {
+      auto *self = static_cast<DiagnosticsHost *>(static_cast<TestHost *>(h->host_data));
+      return std::strcmp(id, RDWH_EXT_HOST_DIAGNOSTICS) == 0 ? &self->table : nullptr;
+    };
+  }
+};
+
+constexpr const char *diagnosed_config =
+    R"({"keyStoragePath":"keys/pd","rules":[{"name":"typo","jobid":"x"},
+        {"name":"r","jobId":"j","conditions":[{"path":"$.event.data.urgncy","condition":"equals","value":"high"}]}]})";
+
+} // namespace
+
+TEST_CASE("config diagnostics reach a host that takes them as data, instead of its log", "[abi][diagnostics]") {
+  Module m;
+  DiagnosticsHost host(0);
+  rdwh_handler_t *h = create_ok(m, "pagerduty-V3-run-job", diagnosed_config, &host.host);
+  REQUIRE(host.got.size() == 2);
+  CHECK(host.got[0] == std::make_tuple(RDWH_DIAGNOSTIC_UNKNOWN_KEY, std::string("rules[0].jobid"), std::string("typo"),
+                                       std::string("rules[0]: unknown key 'jobid' ignored (did you mean 'jobId'?)"),
+                                       std::string("jobId")));
+  CHECK(std::get<0>(host.got[1]) == RDWH_DIAGNOSTIC_RULE_WITHOUT_JOB);
+  CHECK(host.log_lines.empty()); // reported, not logged
+  m.entry->destroy(h);
+
+  // Asked to lint, the plugin adds what it finds against the provider's payloads.
+  DiagnosticsHost linting(RDWH_DIAGNOSTICS_LINT);
+  h = create_ok(m, "pagerduty-V3-run-job", diagnosed_config, &linting.host);
+  REQUIRE(linting.got.size() == 4);
+  CHECK(std::get<0>(linting.got[2]) == RDWH_DIAGNOSTIC_UNKNOWN_FIELD);
+  CHECK(std::get<4>(linting.got[2]) == "$.event.data.urgency");
+  CHECK(std::get<0>(linting.got[3]) == RDWH_DIAGNOSTIC_NEVER_MATCHES);
+  m.entry->destroy(h);
+}
+
+TEST_CASE("a host without the diagnostics extension gets them as log lines (ABI 1.1 and 1.0 hosts too)", "[abi][diagnostics]") {
+  Module m;
+  TestHost current; // offers no extension
+  rdwh_handler_t *h = create_ok(m, "pagerduty-V3-run-job", diagnosed_config, &current.host);
+  CHECK_THAT(current.logs(), Catch::Contains("rules[0]: unknown key 'jobid' ignored (did you mean 'jobId'?)") &&
+                                 Catch::Contains("rule 'typo' is enabled but has no jobId"));
+  m.entry->destroy(h);
+  TestHost old; // a 1.0 host: its table ends before get_extension
+  old.host.struct_size = offsetof(rdwh_host_t, get_extension);
+  h = create_ok(m, "pagerduty-V3-run-job", diagnosed_config, &old.host);
+  CHECK_THAT(old.logs(), Catch::Contains("did you mean 'jobId'?"));
+  m.entry->destroy(h);
 }

@@ -114,7 +114,7 @@ private:
       for (std::size_t i = 0; i < k; ++i) path += parts[i] == "[]" || parts[i] == "?" ? "[*]" : "." + std::string(parts[i]);
       *suggestion = path + "." + std::string(best);
     }
-    return fmt::format("no {} has {}{}", payload_.source, shown,
+    return fmt::format("no {} has {}{}", payload_.payload_name, shown,
                        suggestion->empty() ? "" : fmt::format(" (did you mean {}?)", *suggestion));
   }
 
@@ -173,7 +173,7 @@ private:
         std::find(payload_.event_types.begin(), payload_.event_types.end(), n.value.view()) == payload_.event_types.end()) {
       const std::string_view best = text::closest(n.value.view(), std::vector<std::string_view>(payload_.event_types.begin(),
                                                                                                 payload_.event_types.end()));
-      return fmt::format("{}: '{}' is not an event type {} have{}", field, n.value.view(), payload_.source,
+      return fmt::format("{}: '{}' is not a {}{}", field, n.value.view(), payload_.event_type_name,
                          best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best));
     }
     return {};

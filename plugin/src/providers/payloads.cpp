@@ -80,7 +80,9 @@ constexpr const char *v2_event_types[] = {
 
 } // namespace
 
-const PayloadShape pagerduty_v3_payload{v3_fields, "$.event.event_type", v3_event_types, "PagerDuty V3 payloads"};
-const PayloadShape pagerduty_v2_payload{v2_fields, "$.event", v2_event_types, "PagerDuty V2 messages"};
+const PayloadShape pagerduty_v3_payload{v3_fields, "$.event.event_type", v3_event_types, "PagerDuty V3 payload",
+                                        "PagerDuty V3 event type"};
+const PayloadShape pagerduty_v2_payload{v2_fields, "$.event", v2_event_types, "PagerDuty V2 message",
+                                        "PagerDuty V2 event type"};
 
 } // namespace rdwh::providers

@@ -34,7 +34,8 @@ struct PayloadShape {
   std::span<const char *const> fields;
   const char *event_type_path; // JsonPath of the event type; nullptr: none
   std::span<const char *const> event_types;
-  const char *source;          // where the shape comes from, for messages
+  const char *payload_name;    // for messages: "PagerDuty V3 payload"
+  const char *event_type_name; // for messages: "PagerDuty V3 event type"
 };
 
 // One config property, in the shape of Rundeck's plugin property description.
