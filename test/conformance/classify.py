@@ -79,7 +79,7 @@ RULES = [
      lambda c, r, o: re.search(r"\['[^']*'\s*,", expr(c)) and not filt(c) and (value(o) or "").startswith("{")),
     ("oracle: Jayway 2.0.0 escaped quote", "Jayway 2.0.0 does not unescape \\' in a bracketed name; current "
      "Jayway does, as rdwh.",
-     lambda c, r, o: "\\'" in expr(c) and "(" not in expr(c).replace("path(", "")),
+     lambda c, r, o: re.search(r"\[\\?'[^\]]*\\'", expr(c)) and "(" not in expr(c).replace("path(", "")),
     # --- conditions ---------------------------------------------------------------------------
     ("contains on a list compares text", "contains on a list field: Rundeck uses List.contains(value), which needs "
      "an element equal to the value as a String; rdwh compares each element as text (1 equals \"1\", a map its JSON). "
@@ -123,7 +123,7 @@ RULES = [
      lambda c, r, o: filt(c) and re.search(r"\)\]\.\w+$", expr(c)) and value(o) == "" and (value(r) or "").startswith("[")),
     ("oracle: Jayway 2.0.0 existence filter", "[?(@.k)] in Jayway 2.0.0 leaves out elements whose k is null; current "
      "Jayway (an existence check: the member is there, REQUIRE_PROPERTIES) keeps them, as rdwh.",
-     lambda c, r, o: re.search(r"\[\?\(!?@\.[\w.]+\)\]", expr(c))),
+     lambda c, r, o: re.search(r"(\[\?\(|&&|\|\|)\s*!?@\.[\w.]+\s*(\)\]|&&|\|\|)", expr(c))),
     ("oracle: Jayway 2.0.0 && and ||", "Jayway 2.0.0 splits a filter on && and || and folds it right to left with "
      "no precedence; current Jayway gives && precedence over ||, as rdwh.",
      lambda c, r, o: "&&" in expr(c) and "||" in expr(c)),

@@ -204,7 +204,10 @@ std::size_t escape(std::string_view text, std::size_t i, Secret &literal) {
   if (const std::size_t k = from.find(c); k != std::string_view::npos) {
     literal.append(to.substr(k, 1));
   } else if (c == '"') {
-    literal.append("\\\""); // the engine escapes quotes itself, so \" keeps its backslash
+    // The engine escapes quotes itself, so \" keeps its backslash; last in the text, that escaped
+    // backslash leaves the engine's closing """ one quote too many (a Groovy syntax error).
+    if (i + 2 == text.size()) throw SyntaxError("a template cannot end with \\\" (a Groovy syntax error in Rundeck)");
+    literal.append("\\\"");
   } else if (c == '\n') {
     // a line continuation
   } else if (c == 'u') {
