@@ -20,21 +20,12 @@
 namespace rdwh::harness {
 namespace {
 
-struct Options {
-  std::string provider, config_file, dir;
-  host::MemoryKeyStorage keys;
-};
+using Options = SampleOptions;
 
 Options parse(int argc, char **argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--provider") o.provider = take_value(argc, argv, i);
-    else if (arg == "--config") o.config_file = take_value(argc, argv, i);
-    else if (arg == "--dir") o.dir = take_value(argc, argv, i);
-    else if (arg == "--key") add_key(o.keys, take_value(argc, argv, i));
-    else throw UsageError("lint: unknown option " + arg);
-  }
+  for (int i = 1; i < argc; ++i)
+    if (!take_sample_option(argc, argv, i, o)) throw UsageError(std::string("lint: unknown option ") + argv[i]);
   if (o.config_file.empty()) throw UsageError("lint needs --config FILE");
   if (o.dir.empty()) o.dir = default_samples_dir();
   return o;

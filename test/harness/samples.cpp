@@ -23,6 +23,16 @@ std::vector<Sample> read_samples(const std::string &dir) {
   return out;
 }
 
+bool take_sample_option(int argc, char **argv, int &i, SampleOptions &o) {
+  const std::string arg = argv[i];
+  if (arg == "--provider") o.provider = take_value(argc, argv, i);
+  else if (arg == "--config") o.config_file = take_value(argc, argv, i);
+  else if (arg == "--dir") o.dir = take_value(argc, argv, i);
+  else if (arg == "--key") add_key(o.keys, take_value(argc, argv, i));
+  else return false;
+  return true;
+}
+
 Webhook read_webhook(const std::string &config_file, std::string provider) {
   Webhook w;
   w.config = unwrap_webhook(read_file(config_file), provider);

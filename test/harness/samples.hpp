@@ -20,6 +20,15 @@ struct Sample {
 // Every *.json file of `dir`, sorted by name. UsageError when `dir` cannot be read.
 std::vector<Sample> read_samples(const std::string &dir);
 
+// The options `test` and `lint` both take: --provider, --config, --dir and --key PATH=VALUE.
+struct SampleOptions {
+  std::string provider, config_file, dir;
+  host::MemoryKeyStorage keys;
+};
+// Takes argv[i] into `o` when it is one of those options (advancing i past its value); false
+// when it is not.
+bool take_sample_option(int argc, char **argv, int &i, SampleOptions &o);
+
 // A webhook config as given: --config FILE (a config or a whole Rundeck webhook export) and
 // --provider (or the export's eventPlugin).
 struct Webhook {

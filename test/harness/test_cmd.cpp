@@ -18,23 +18,19 @@
 namespace rdwh::harness {
 namespace {
 
-struct Options {
-  std::string provider, config_file, dir, expect_file;
+struct Options : SampleOptions {
+  std::string expect_file;
   bool update = false, json = false;
-  host::MemoryKeyStorage keys;
 };
 
 Options parse(int argc, char **argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--provider") o.provider = take_value(argc, argv, i);
-    else if (arg == "--config") o.config_file = take_value(argc, argv, i);
-    else if (arg == "--dir") o.dir = take_value(argc, argv, i);
-    else if (arg == "--expect") o.expect_file = take_value(argc, argv, i);
+    if (take_sample_option(argc, argv, i, o)) continue;
+    if (arg == "--expect") o.expect_file = take_value(argc, argv, i);
     else if (arg == "--update") o.update = true;
     else if (arg == "--json") o.json = true;
-    else if (arg == "--key") add_key(o.keys, take_value(argc, argv, i));
     else throw UsageError("test: unknown option " + arg);
   }
   if (o.config_file.empty() || o.dir.empty()) throw UsageError("test needs --config FILE and --dir DIR");
@@ -160,14 +156,16 @@ void compare_jobs(const rapidjson::Value &want, const DeliveryRun &run, std::vec
     auto actual = r->options;
     std::sort(expected.begin(), expected.end());
     std::sort(actual.begin(), actual.end());
-    for (const auto &[name, value] : expected) {
+    for (const auto &want_option : expected) {
+      const std::string &name = want_option.first;
       auto it = std::find_if(actual.begin(), actual.end(), [&](const auto &a) { return a.first == name; });
       if (it == actual.end()) out.push_back(where + " has no option '" + name + "'");
-      else if (it->second != value) out.push_back(where + " option '" + name + "' is '" + it->second + "', expected '" + value + "'");
+      else if (it->second != want_option.second)
+        out.push_back(where + " option '" + name + "' is '" + it->second + "', expected '" + want_option.second + "'");
     }
-    for (const auto &[name, value] : actual)
-      if (std::none_of(expected.begin(), expected.end(), [&](const auto &e) { return e.first == name; }))
-        out.push_back(where + " has an unexpected option '" + name + "' ('" + value + "')");
+    for (const auto &got : actual)
+      if (std::none_of(expected.begin(), expected.end(), [&](const auto &e) { return e.first == got.first; }))
+        out.push_back(where + " has an unexpected option '" + got.first + "' ('" + got.second + "')");
   }
 }
 

@@ -4,6 +4,7 @@
 #include "base/error.hpp"
 #include "json/jsonpath.hpp"
 #include "json/text.hpp"
+#include "support.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,6 +12,7 @@
 #include <vector>
 
 using rdwh::json::Document;
+using rdwh::test::parse_json;
 using rdwh::json::JsonPath;
 using rdwh::json::PathLimits;
 using rdwh::json::Selection;
@@ -38,13 +40,6 @@ const char *const kDoc = R"({
   }
 })";
 
-Document parse(const char *json) {
-  Document doc;
-  doc.Parse(json);
-  REQUIRE_FALSE(doc.HasParseError());
-  return doc;
-}
-
 // What Rundeck renders for a JsonPath value: nothing when not found, JSON for lists and maps, the
 // value as Java prints it otherwise; "failed: ..." when Jayway throws.
 std::string value(const char *path, const Value &root) {
@@ -67,7 +62,7 @@ std::vector<std::string> ids(const char *path, const Value &root) {
 } // namespace
 
 TEST_CASE("jayway functions: length and size", "[jsonpath][jayway]") {
-  const Document doc = parse(kDoc);
+  const Document doc = parse_json(kDoc);
   CHECK(value("$.event.data.tags.length()", doc) == "2");
   CHECK(value("$.event.data.tags.size()", doc) == "2");
   CHECK(value("$.event.data.priority.length()", doc) == "2"); // members of a map
@@ -80,7 +75,7 @@ TEST_CASE("jayway functions: length and size", "[jsonpath][jayway]") {
 }
 
 TEST_CASE("jayway functions: aggregations yield doubles", "[jsonpath][jayway]") {
-  const Document doc = parse(kDoc);
+  const Document doc = parse_json(kDoc);
   CHECK(value("$.event.data.nums.sum()", doc) == "6.0");
   CHECK(value("$.event.data.nums.min()", doc) == "1.0");
   CHECK(value("$.event.data.nums.max()", doc) == "3.0");
@@ -97,7 +92,7 @@ TEST_CASE("jayway functions: aggregations yield doubles", "[jsonpath][jayway]") 
 }
 
 TEST_CASE("jayway functions: first, last, index", "[jsonpath][jayway]") {
-  const Document doc = parse(kDoc);
+  const Document doc = parse_json(kDoc);
   CHECK(value("$.event.data.tags.first()", doc) == "db");
   CHECK(value("$.event.data.tags.last()", doc) == "prod");
   CHECK(value("$.event.data.nums.index(1)", doc) == "1");
@@ -111,7 +106,7 @@ TEST_CASE("jayway functions: first, last, index", "[jsonpath][jayway]") {
 }
 
 TEST_CASE("jayway functions: keys, concat, append", "[jsonpath][jayway]") {
-  const Document doc = parse(kDoc);
+  const Document doc = parse_json(kDoc);
   CHECK(value("$.event.data.priority.keys()", doc) == "[id, summary]"); // a Java set's text
   CHECK(value("$.event.data.tags.keys()", doc) == "null");
   CHECK(value("$.event.data.tags.concat()", doc) == "dbprod");
@@ -125,13 +120,13 @@ TEST_CASE("jayway functions: keys, concat, append", "[jsonpath][jayway]") {
 }
 
 TEST_CASE("jayway functions inside filters", "[jsonpath][jayway]") {
-  const Document doc = parse(kDoc);
+  const Document doc = parse_json(kDoc);
   CHECK(ids("$.event[?(@.data.tags.length() == 2)].event_type", doc) == std::vector<std::string>{"incident.triggered"});
   CHECK(ids("$.event.data.teams[?(@.summary in ['Ops'])].id", doc) == std::vector<std::string>{"T1"});
 }
 
 TEST_CASE("jayway operators: contains, size, empty", "[jsonpath][jayway]") {
-  const Document doc = parse(kDoc);
+  const Document doc = parse_json(kDoc);
   using S = std::vector<std::string>;
   CHECK(ids("$.event.data.teams[?(@.summary contains 'p')].id", doc) == S{"T1"}); // substring
   CHECK(ids("$.event[?(@.data.tags contains 'prod')].event_type", doc).size() == 1);
@@ -147,7 +142,7 @@ TEST_CASE("jayway operators: contains, size, empty", "[jsonpath][jayway]") {
 }
 
 TEST_CASE("jayway operators: subsetof, anyof, noneof", "[jsonpath][jayway]") {
-  const Document doc = parse(kDoc);
+  const Document doc = parse_json(kDoc);
   CHECK(ids("$.event[?(@.data.tags subsetof ['db', 'prod', 'web'])].event_type", doc).size() == 1);
   CHECK(ids("$.event[?(@.data.tags subsetof ['db'])].event_type", doc).empty());
   CHECK(ids("$.event[?(@.data.tags anyof ['web', 'prod'])].event_type", doc).size() == 1);
@@ -165,7 +160,7 @@ TEST_CASE("jayway operators: subsetof, anyof, noneof", "[jsonpath][jayway]") {
 }
 
 TEST_CASE("jayway: a path whose definite beginning is missing finds nothing at all", "[jsonpath][jayway]") {
-  const Document doc = parse(kDoc);
+  const Document doc = parse_json(kDoc);
   const auto kind = [&](const char *path) { return JsonPath::compile(path).select(doc)->kind; };
   CHECK(kind("$.event.data.nope[*]") == Selection::Kind::missing);
   CHECK(kind("$.event.agent[0:1]") == Selection::Kind::missing); // null is not a list
@@ -179,7 +174,7 @@ TEST_CASE("jayway: a path whose definite beginning is missing finds nothing at a
 }
 
 TEST_CASE("regexes run on RE2: Java syntax it shares, clear refusals for the rest", "[jsonpath][regex]") {
-  const Document doc = parse(kDoc);
+  const Document doc = parse_json(kDoc);
   CHECK(ids("$.event.data.teams[?(@.summary =~ /(?i)OPS/)].id", doc) == std::vector<std::string>{"T1"});
   CHECK(ids("$.event.data.teams[?(@.summary =~ /\\p{L}+/)].id", doc).size() == 2);
   CHECK(ids("$.event.data.teams[?(@.summary =~ /[[:upper:]][a-z]+/)].id", doc).size() == 2);
@@ -235,6 +230,6 @@ TEST_CASE("a regex whose DFA blows up is stopped by the work budget", "[jsonpath
   CHECK_THAT(const_cast<rdwh::Checked<Selection> &>(selected).rejection().message,
              Catch::Contains("steps of work on this document (limits.maxPathWork)"));
   // The same pattern on short subjects is answered.
-  const Document small = parse(R"({"l": [{"s": "aaa"}]})");
+  const Document small = parse_json(R"({"l": [{"s": "aaa"}]})");
   CHECK(path.select(small)->list.empty());
 }

@@ -76,30 +76,6 @@ const Value &element(Function fn, const Value &model, const std::vector<ArgValue
   return model[static_cast<rapidjson::SizeType>(at)];
 }
 
-// How Java's toString writes a value inside concat(): maps as {k=v}, lists as [a, b].
-void append_java(const Value &v, std::string &out) {
-  if (v.IsArray()) {
-    out += '[';
-    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
-      if (i) out += ", ";
-      append_java(v[i], out);
-    }
-    out += ']';
-  } else if (v.IsObject()) {
-    out += '{';
-    bool first = true;
-    for (const auto &m : v.GetObject()) {
-      if (!first) out += ", ";
-      first = false;
-      out.append(m.name.GetString(), m.name.GetStringLength()).append("=");
-      append_java(m.value, out);
-    }
-    out += '}';
-  } else {
-    append_groovy(v, out); // scalars: as Java prints them
-  }
-}
-
 // concat(...): the strings of a list model, then every argument value as text.
 const Value &concat(const Value &model, const std::vector<ArgValue> &args, Maker &maker, Budget &budget) {
   std::string out;

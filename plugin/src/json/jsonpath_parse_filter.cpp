@@ -205,40 +205,38 @@ Value Parser::parse_literal() {
   unexpected(start);
 }
 
-Value Parser::parse_json_list() {
-  Nest nest(*this, pos_);
-  Value list(rapidjson::kArrayType);
+template <class Item> void Parser::parse_json_items(char close, Item &&item) {
   ++pos_;
   skip_space();
-  if (peek() == ']') {
+  if (peek() == close) {
     ++pos_;
-    return list;
+    return;
   }
   for (;;) {
     skip_space();
-    list.PushBack(parse_literal(), impl_.pool);
+    item();
     skip_space();
     if (peek() == ',') {
       ++pos_;
       continue;
     }
     if (at_end()) unexpected(pos_);
-    expect(']');
-    return list;
+    expect(close);
+    return;
   }
+}
+
+Value Parser::parse_json_list() {
+  Nest nest(*this, pos_);
+  Value list(rapidjson::kArrayType);
+  parse_json_items(']', [&] { list.PushBack(parse_literal(), impl_.pool); });
+  return list;
 }
 
 Value Parser::parse_json_map() {
   Nest nest(*this, pos_);
   Value map(rapidjson::kObjectType);
-  ++pos_;
-  skip_space();
-  if (peek() == '}') {
-    ++pos_;
-    return map;
-  }
-  for (;;) {
-    skip_space();
+  parse_json_items('}', [&] {
     if (peek() != '\'' && peek() != '"') fail("expected a quoted key in a JSON map", pos_);
     const Secret key = parse_quoted();
     skip_space();
@@ -246,15 +244,8 @@ Value Parser::parse_json_map() {
     skip_space();
     Value value = parse_literal();
     map.AddMember(Value(key.view().data(), static_cast<rapidjson::SizeType>(key.size()), impl_.pool), value, impl_.pool);
-    skip_space();
-    if (peek() == ',') {
-      ++pos_;
-      continue;
-    }
-    if (at_end()) unexpected(pos_);
-    expect('}');
-    return map;
-  }
+  });
+  return map;
 }
 
 // JSON-style number: -?digits(.digits)?([eE][+-]?digits)?

@@ -81,6 +81,9 @@ private:
   Value parse_literal();
   Value parse_json_list();
   Value parse_json_map();
+  // The items of a JSON list or map from its opening bracket to `close`, comma-separated, each
+  // read by `item`.
+  template <class Item> void parse_json_items(char close, Item &&item);
   Value parse_number();
   Regex parse_regex();
 };

@@ -80,7 +80,10 @@ void append_text(const Value &value, std::string &out) {
   }
 }
 
-void append_groovy(const Value &value, std::string &out) {
+namespace {
+
+// Groovy and Java print lists alike and maps apart: [k:v] ([:] when empty) against {k=v}.
+void append_object_text(const Value &value, bool java, std::string &out) {
   if (value.IsNull()) {
     out += "null";
   } else if (value.IsArray()) {
@@ -89,28 +92,33 @@ void append_groovy(const Value &value, std::string &out) {
     for (const auto &e : value.GetArray()) {
       if (!first) out += ", ";
       first = false;
-      append_groovy(e, out);
+      append_object_text(e, java, out);
     }
     out += ']';
   } else if (value.IsObject()) {
-    if (value.MemberCount() == 0) {
+    if (!java && value.MemberCount() == 0) {
       out += "[:]";
       return;
     }
-    out += '[';
+    out += java ? '{' : '[';
     bool first = true;
     for (const auto &m : value.GetObject()) {
       if (!first) out += ", ";
       first = false;
       out.append(m.name.GetString(), m.name.GetStringLength());
-      out += ':';
-      append_groovy(m.value, out);
+      out += java ? '=' : ':';
+      append_object_text(m.value, java, out);
     }
-    out += ']';
+    out += java ? '}' : ']';
   } else {
     append_text(value, out);
   }
 }
+
+} // namespace
+
+void append_groovy(const Value &value, std::string &out) { append_object_text(value, false, out); }
+void append_java(const Value &value, std::string &out) { append_object_text(value, true, out); }
 
 std::string to_text(const Value &value) {
   std::string out;
