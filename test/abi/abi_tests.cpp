@@ -464,7 +464,13 @@ TEST_CASE("load, use and unload repeatedly", "[abi]") {
   for (int i = 0; i < 20; ++i) {
     Module m;
     TestHost host;
-    rdwh_handler_t *h = create_ok(m, "pagerduty-run-job", R"({"rules":[{"name":"r","jobId":"j"}]})", &host.host);
+    // A regex too: RE2 keeps a few objects for the life of the process, which must not be lost
+    // (leaked) with each unload.
+    rdwh_handler_t *h = create_ok(
+        m, "pagerduty-run-job",
+        R"({"rules":[{"name":"r","jobId":"j","conditions":[{"path":"$[?(@.event =~ /incident\\..*/)]",)"
+        R"("condition":"exists"}]}]})",
+        &host.host);
     Delivery d(R"({"messages":[{"id":"1","event":"incident.trigger"},{"id":"2","event":"incident.resolve"}]})");
     const rdwh_result_t *r = nullptr;
     REQUIRE(m.entry->handle(h, &d.request, &r, nullptr) == RDWH_STATUS_OK);

@@ -4,7 +4,11 @@
 
 #include <re2/re2.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
+#include <cstring>
+#include <mutex>
 #include <string>
 
 namespace rdwh::json {
@@ -131,6 +135,27 @@ std::string re2_message(const re2::RE2 &re) {
   }
 }
 
+// RE2 makes a few objects once per process (RE2::Init's shared empty string and group maps) and
+// keeps them for good. A host that unloads the plugin would unload a shared libre2 with it, losing
+// them, and they would be made again on the next load: a small leak per load. Pinning libre2
+// (RTLD_NODELETE) keeps them made once and reachable. An RE2 linked into the plugin is left alone.
+void pin_re2() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const auto re2_fn = &re2::RE2::FullMatchN;
+    const auto own_fn = &re2_message;
+    void *re2_address = nullptr;
+    void *own_address = nullptr;
+    std::memcpy(&re2_address, &re2_fn, sizeof re2_address);
+    std::memcpy(&own_address, &own_fn, sizeof own_address);
+    Dl_info re2_info{};
+    Dl_info own_info{};
+    if (dladdr(re2_address, &re2_info) != 0 && dladdr(own_address, &own_info) != 0 && re2_info.dli_fname &&
+        re2_info.dli_fbase != own_info.dli_fbase)
+      (void)dlopen(re2_info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+  });
+}
+
 } // namespace
 
 Regex::Regex(std::string_view pattern, std::string_view flags) {
@@ -139,6 +164,7 @@ Regex::Regex(std::string_view pattern, std::string_view flags) {
   options.set_log_errors(false); // the plugin never writes to stderr
   options.set_never_capture(true);
   options.set_max_mem(max_regex_memory);
+  pin_re2();
   re_ = std::make_unique<re2::RE2>(text, options);
   if (!re_->ok()) refuse(re2_message(*re_));
 }
