@@ -350,3 +350,22 @@ TEST_CASE("hardening: a condition value from key storage is hidden in explanatio
   CHECK_THAT(services.all_lines(), !Contains("T0KEN"));
   CHECK_THAT(services.all_lines(), Contains("(a value from key storage)"));
 }
+
+TEST_CASE("hardening: rule and option names from key storage are never shown", "[hardening][secrets][handler]") {
+  test::FakeServices services;
+  services.keys["keys/token"] = "T0KEN-s3cr3t";
+  // A diagnosed rule (unknown key, no job) and a rule whose option, given twice, fails to render.
+  Handler handler(spec("advanced-run-job"), R"({"returnProcessingInfo":true,"rules":[
+      {"name":"n ${KS:keys/token}","jobYd":"x"},
+      {"name":"${KS:keys/token}","jobId":"j","debug":true,"jobOptions":[{"name":"${KS:keys/token}","value":"a"},
+                                                             {"name":"${KS:keys/token}","value":"${data.nope.deeper}"}]}]})",
+                  services);
+  std::string shown;
+  for (const Diagnostic &d : handler.config().diagnostics) shown += d.field + d.rule + d.message + d.suggestion;
+  CHECK_THAT(shown, Contains("Rule 1"));
+  CHECK_THAT(shown, Contains("option (a value from key storage) given twice"));
+  auto out = handler.handle(delivery(R"({"a":1})"), true);
+  CHECK(out.jobs().empty());
+  CHECK_THAT(services.all_lines(), Contains("rule 'Rule 2' on event 0: option (a value from key storage) cannot be rendered"));
+  CHECK_THAT(shown + out.body + out.explanation + services.all_lines(), !Contains("T0KEN"));
+}

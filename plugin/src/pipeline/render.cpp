@@ -163,7 +163,7 @@ private:
 
   Checked<std::optional<std::string>> options() {
     for (const rules::JobOption &option : rule_.options) {
-      Checked<std::optional<std::string>> r = field(option.value, fmt::format("option '{}'", option.name),
+      Checked<std::optional<std::string>> r = field(option.value, fmt::format("option {}", option.shown),
                                                     out_.options.emplace_back().value);
       if (!r || *r) return r;
     }

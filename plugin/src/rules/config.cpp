@@ -26,7 +26,11 @@ public:
     Rule rule;
     rule.index = index;
     rule.name = r_.string_field(v, "name", field).value_or("");
-    if (rule.name.empty()) rule.name = fmt::format("Rule {}", index + 1);
+    // A name from key storage is never shown (messages, logs, explanations, results): it is
+    // "Rule N" as an unnamed rule's.
+    const auto name = v.FindMember("name");
+    if (rule.name.empty() || (name != v.MemberEnd() && r_.from_key_storage(&name->value)))
+      rule.name = fmt::format("Rule {}", index + 1);
     r_.check_keys(v, field, {"name", "description", "debug", "enabled", "policy", "jobId", "jobName", "jobArgString",
                              "jobOptions", "nodeFilter", "user", "conditions", "uuid"}, rule.name);
     rule.uuid = r_.string_field(v, "uuid", field).value_or("");
@@ -121,15 +125,16 @@ private:
     }
   }
 
-  // A later option of the same name replaces the earlier one, as in a map.
-  void add_option(Rule &r, std::string name, ValueExpr value, const std::string &field) {
+  // A later option of the same name replaces the earlier one, as in a map. `shown` is the name as
+  // a message may show it.
+  void add_option(Rule &r, std::string name, ValueExpr value, const std::string &field, const std::string &shown) {
     auto same = std::find_if(r.options.begin(), r.options.end(), [&](const JobOption &x) { return x.name == name; });
     if (same == r.options.end()) {
-      r.options.push_back({std::move(name), std::move(value)});
+      r.options.push_back({std::move(name), std::move(value), shown});
       return;
     }
     r_.diagnose(Diagnostic::Kind::ignored, field, r.name,
-                fmt::format("{}: option '{}' given twice; the last one is used", field, name));
+                fmt::format("{}: option {} given twice; the last one is used", field, shown));
     same->value = std::move(value);
   }
 
@@ -143,7 +148,7 @@ private:
         const std::string ofield = Reader::field_name(field + ".jobOptions", name);
         const std::optional<std::string_view> text = r_.scalar_text(m.value);
         if (!text) throw ConfigError(ofield, fmt::format("must be a string, not a {}", json::type_name(m.value)));
-        add_option(r, name, r_.value_expr(*text, ofield, r.name), ofield);
+        add_option(r, name, r_.value_expr(*text, ofield, r.name), ofield, "'" + name + "'");
       }
       return;
     }
@@ -156,7 +161,7 @@ private:
       auto name = r_.string_field(o, "name", ofield);
       if (!name || name->empty()) throw ConfigError(ofield + ".name", "is required");
       add_option(r, std::string(*name), r_.value_expr(r_.string_field(o, "value", ofield).value_or(""), ofield + ".value", r.name),
-                 ofield);
+                 ofield, r_.shown(o["name"]));
     }
   }
 };

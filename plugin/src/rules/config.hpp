@@ -65,6 +65,7 @@ struct Node {
 struct JobOption {
   std::string name;
   ValueExpr value;
+  std::string shown; // the name as messages show it: quoted, or hidden when from key storage
 };
 
 struct Rule {
