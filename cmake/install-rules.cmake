@@ -19,13 +19,12 @@ configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/rdwh-abi-config.cmake.in
   ${PROJECT_BINARY_DIR}/install-package/rdwh-abi-config.cmake INSTALL_DESTINATION ${RDWH_INSTALL_CMAKEDIR}
   PATH_VARS RDWH_INSTALL_PLUGIN_DIR)
 install(FILES ${PROJECT_BINARY_DIR}/install-package/rdwh-abi-config.cmake ${PROJECT_BINARY_DIR}/rdwh-abi-config-version.cmake
-  DESTINATION ${RDWH_INSTALL_CMAKEDIR} COMPONENT dev)
+  ${CMAKE_CURRENT_LIST_DIR}/rdwh-abi-plugin-dir.cmake DESTINATION ${RDWH_INSTALL_CMAKEDIR} COMPONENT dev)
 # What each ABI minor added, beside the headers' other documentation.
 install(FILES ${PROJECT_SOURCE_DIR}/abi/ABI_CHANGES.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT dev)
 
-file(RELATIVE_PATH RDWH_PC_PREFIX_FROM_PCDIR /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
-configure_file(${CMAKE_CURRENT_LIST_DIR}/rdwh-abi.pc.in ${PROJECT_BINARY_DIR}/rdwh-abi.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/rdwh-abi.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
+include(${CMAKE_CURRENT_LIST_DIR}/install-configured.cmake)
+rdwh_install_configured(${CMAKE_CURRENT_LIST_DIR}/rdwh-abi.pc.in ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
 
 install(TARGETS rdwh_plugin LIBRARY DESTINATION ${RDWH_INSTALL_PLUGIN_DIR} COMPONENT runtime)
 if(TARGET rdwh-host)
@@ -36,20 +35,15 @@ endif()
 
 if(TARGET rdwh-gateway)
   install(TARGETS rdwh-gateway RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
-  # The service: installed, not enabled; its config under /etc/rdwh (absolute: a system path).
+  # The service, installed, not enabled, and its config: paths from the install prefix (/usr gives
+  # /etc/rdwh and /var/lib/rdwh-gateway; any other prefix keeps everything inside it).
   set(RDWH_SYSTEMD_UNIT_DIR lib/systemd/system CACHE STRING "Where the systemd unit is installed")
-  install(FILES ${PROJECT_SOURCE_DIR}/examples/gateway/debian/rdwh-gateway.service
-          DESTINATION ${RDWH_SYSTEMD_UNIT_DIR} COMPONENT runtime)
-  # A system install (prefix /usr, as the .deb) puts the config in /etc; any other prefix keeps it
-  # inside the prefix, so a scratch install never writes outside it.
-  if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
-    set(rdwh_etc ${CMAKE_INSTALL_FULL_SYSCONFDIR})
-  else()
-    set(rdwh_etc ${CMAKE_INSTALL_SYSCONFDIR})
-  endif()
-  # It holds the webhooks' URL tokens: readable by root and (postinst: group rdwh) the service only.
-  install(FILES ${PROJECT_SOURCE_DIR}/examples/gateway/debian/gateway.json DESTINATION ${rdwh_etc}/rdwh
-          PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ COMPONENT runtime)
+  rdwh_install_configured(${PROJECT_SOURCE_DIR}/examples/gateway/debian/rdwh-gateway.service.in
+                          ${RDWH_SYSTEMD_UNIT_DIR} COMPONENT runtime)
+  # The config holds the webhooks' URL tokens: readable by root and (postinst: group rdwh) the
+  # service only.
+  rdwh_install_configured(${PROJECT_SOURCE_DIR}/examples/gateway/debian/gateway.json.in SYSCONFDIR/rdwh
+                          PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ COMPONENT runtime)
 endif()
 file(GLOB rdwh_docs ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${rdwh_docs} DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)

@@ -1,5 +1,6 @@
 # `cpack -G DEB` in a build directory makes rdwh_<version>_<arch>.deb: plugin, headers, CMake and
-# pkg-config files, rdwh-host, rdwh-gateway with its systemd unit (not enabled) and /etc/rdwh.
+# pkg-config files, rdwh-host, rdwh-gateway with its systemd unit (not enabled) and /etc/rdwh,
+# their man pages and bash completion, the Python package and rdwh.jar.
 # Runtime dependencies come from dpkg-shlibdeps, so they match the Debian libraries linked.
 set(CPACK_PACKAGE_NAME rdwh)
 set(CPACK_PACKAGE_VENDOR "rdwh")
@@ -12,6 +13,8 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "passwd")
+# The Python package and rdwh.jar are in the package; what they run on is the user's choice.
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3, libjna-java, default-jre-headless")
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
 "Rundeck jobs from PagerDuty V2/V3 webhooks, with Rundeck Enterprise's rule engine.
  rdwh-pagerduty.so is a plugin with a stable C ABI that verifies PagerDuty V3

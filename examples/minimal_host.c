@@ -4,6 +4,9 @@
  *
  *   minimal_host PLUGIN.so PROVIDER CONFIG.json BODY.json [SECRET [SIGNATURE]]
  *
+ * PLUGIN.so without a directory (rdwh-pagerduty.so) is looked up in RDWH_PLUGIN_DIR when the
+ * build defines it: the rdwh-abi CMake package does for every target linking rdwh::abi, and with
+ * pkg-config, -DRDWH_PLUGIN_DIR="\"$(pkg-config --variable=plugindir rdwh-abi)\"" does.
  * SECRET (optional) is served as the key-storage entry the config's keyStoragePath names;
  * SIGNATURE is sent as the X-PagerDuty-Signature header. */
 #include <rdwh/rdwh.h>
@@ -13,6 +16,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* Where to dlopen `name` from: as given when it names a directory (dlopen would otherwise search
+ * the loader's path, where plugins are not), else RDWH_PLUGIN_DIR/name when that is defined. */
+static const char *plugin_path(const char *name, char *buf, size_t size) {
+#ifdef RDWH_PLUGIN_DIR
+  if (!strchr(name, '/')) {
+    snprintf(buf, size, "%s/%s", RDWH_PLUGIN_DIR, name);
+    return buf;
+  }
+#endif
+  (void)buf;
+  (void)size;
+  return name;
+}
 
 static char *read_file(const char *path, size_t *size) {
   FILE *f = fopen(path, "rb");
@@ -71,6 +88,7 @@ int main(int argc, char **argv) {
   char *config, *body;
   size_t config_size = 0, body_size = 0, i, k;
   int exit_code = 0;
+  char path_buf[4096];
 
   if (argc < 5) {
     fprintf(stderr, "usage: %s PLUGIN.so PROVIDER CONFIG.json BODY.json [SECRET [SIGNATURE]]\n", argv[0]);
@@ -84,7 +102,7 @@ int main(int argc, char **argv) {
   }
 
   /* 1. Load and negotiate: the plugin returns NULL for an ABI major it cannot speak. */
-  dl = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+  dl = dlopen(plugin_path(argv[1], path_buf, sizeof path_buf), RTLD_NOW | RTLD_LOCAL);
   if (!dl) {
     fprintf(stderr, "dlopen: %s\n", dlerror());
     return 1;

@@ -45,7 +45,16 @@ chroot "$root" /bin/sh -ec "
   rdwh-gateway --config /etc/rdwh/gateway.json --check
   id rdwh
   test \"\$(stat -c '%a %U %G' /etc/rdwh/gateway.json)\" = '640 root rdwh'
-  test -f /usr/lib/systemd/system/rdwh-gateway.service
-  pkg-config --modversion rdwh-abi 2>/dev/null || true
+  grep -q '^ExecStart=/usr/bin/rdwh-gateway --config /etc/rdwh/gateway.json$' /usr/lib/systemd/system/rdwh-gateway.service
+  grep -q '^StateDirectory=rdwh-gateway$' /usr/lib/systemd/system/rdwh-gateway.service
+  grep -q '\"pluginDir\": \"/usr/lib/rdwh/plugins\"' /etc/rdwh/gateway.json
+  test -f /usr/share/man/man1/rdwh-host.1.gz -o -f /usr/share/man/man1/rdwh-host.1
+  test -f /usr/share/bash-completion/completions/rdwh-gateway
+  test -f /usr/share/java/rdwh.jar
+  rdwh-host --version
+  rdwh-gateway --version
+  # The Python host from the package finds the packaged plugin by itself.
+  apt-get install -y -qq --no-install-recommends python3 >/dev/null
+  python3 -c 'import rdwh; p = rdwh.load(provider=\"pagerduty-V3-run-job\"); print(p.path, p.version)' | grep -q '^/usr/lib/rdwh/plugins/'
 "
 echo "deb test passed: $(basename "$deb") installs and runs on a clean Debian 12"

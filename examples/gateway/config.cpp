@@ -25,6 +25,14 @@ std::string WebhookConfig::field(const char *key) const {
   return "webhooks[" + std::to_string(index) + "]." + key;
 }
 
+std::string line_column(std::string_view text, size_t offset) {
+  offset = std::min(offset, text.size());
+  size_t line = 1, line_start = 0;
+  for (size_t i = 0; i < offset; ++i)
+    if (text[i] == '\n') ++line, line_start = i + 1;
+  return std::to_string(line) + ":" + std::to_string(offset - line_start + 1);
+}
+
 std::string read_file(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": " + std::strerror(errno));
@@ -356,7 +364,7 @@ Config load_config(const std::string &path) {
   rapidjson::Document doc;
   doc.Parse(text.data(), text.size());
   if (doc.HasParseError())
-    throw ConfigError(path + ": invalid JSON at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
+    throw ConfigError(path + ":" + line_column(text, doc.GetErrorOffset()) + ": invalid JSON: " +
                       rapidjson::GetParseError_En(doc.GetParseError()));
   if (!doc.IsObject()) throw ConfigError(path + ": must hold a JSON object");
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rdwh::gateway {
@@ -120,5 +121,9 @@ Config load_config(const std::string &path);
 
 // Reads a whole file; throws std::runtime_error naming the path on failure.
 std::string read_file(const std::string &path);
+
+// "LINE:COLUMN" (both from 1; columns count bytes) of byte `offset` in `text`, for errors in files
+// people edit: an editor jumps to "gateway.json:12:5".
+std::string line_column(std::string_view text, size_t offset);
 
 } // namespace rdwh::gateway

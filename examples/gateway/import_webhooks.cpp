@@ -176,7 +176,7 @@ void read_config(const YAML::Node &hook, Exported &out, const std::string &at, c
     const std::string &text = config.Scalar();
     if (out.config.Parse(text).HasParseError())
       throw ImportError(at + ": config is not valid JSON (" + rapidjson::GetParseError_En(out.config.GetParseError()) +
-                        " at offset " + std::to_string(out.config.GetErrorOffset()) + ")");
+                        " at " + line_column(text, out.config.GetErrorOffset()) + " of the string)");
   } else {
     to_json(config, out.config, out.config.GetAllocator(), source);
   }
@@ -356,8 +356,8 @@ ImportReport import_webhooks(const std::string &config_path, const std::string &
     throw ImportError(e.what());
   }
   if (doc.Parse(text).HasParseError())
-    throw ImportError(config_path + ": not valid JSON (" + rapidjson::GetParseError_En(doc.GetParseError()) +
-                      " at offset " + std::to_string(doc.GetErrorOffset()) + ")");
+    throw ImportError(config_path + ":" + line_column(text, doc.GetErrorOffset()) + ": not valid JSON (" +
+                      rapidjson::GetParseError_En(doc.GetParseError()) + ")");
   if (!doc.IsObject()) throw ImportError(config_path + ": must be a JSON object");
   wipe(text);
 

@@ -69,6 +69,7 @@ with retries. Redeliveries never run a job twice.
                     --check next, and SIGHUP a running gateway to apply it
   --with-tokens     with --import: keep the exported auth tokens (the Post URLs stay the same);
                     without it every webhook added gets a new token, as Rundeck's importer does
+  --version         print the version (and the rdwh ABI it speaks)
   -h, --help        this text
 
 Routes: POST /api/{v}/webhook/{token}, GET /healthz, GET /metrics (Prometheus).
@@ -88,6 +89,11 @@ bool parse_args(int argc, char **argv, Args &a) {
     const std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
       std::fputs(kHelp, stdout);
+      std::exit(0);
+    }
+    if (arg == "--version") {
+      std::printf("rdwh-gateway %s (rdwh ABI %d.%d.%d)\n", RDWH_VERSION, RDWH_ABI_VERSION_MAJOR, RDWH_ABI_VERSION_MINOR,
+                  RDWH_ABI_VERSION_PATCH);
       std::exit(0);
     }
     auto value = [&](std::string &out) {

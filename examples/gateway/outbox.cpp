@@ -97,6 +97,12 @@ const char *const kList = "SELECT " RDWH_JOB_COLUMNS " FROM jobs WHERE $1 = '' O
 
 const std::set<std::string, std::less<>> kStatuses = {"queued", "running", "done", "refused", "skipped"};
 
+// A status filter names one of the statuses ("" = all): a typo must not read as "no such jobs".
+void check_status_filter(std::string_view status) {
+  if (!status.empty() && !kStatuses.count(status))
+    throw OutboxError("unknown status '" + std::string(status) + "' (queued, running, done, refused or skipped)");
+}
+
 } // namespace
 
 std::string schema_v2_sql(const char *id_column) {
@@ -243,8 +249,7 @@ int64_t SqlOutbox::expire_leases(int64_t now_ms, const std::string &only_owner_n
 }
 
 std::vector<OutboxJob> SqlOutbox::requeue(const RequeueFilter &f, int64_t now_ms) {
-  if (!f.status.empty() && !kStatuses.count(f.status))
-    throw OutboxError("unknown status '" + f.status + "' (queued, done, refused or skipped)");
+  check_status_filter(f.status);
   if (f.status == "running")
     throw OutboxError("running jobs are not requeued: their gateway holds them; when it dies, its lease expires "
                       "and another gateway (or the next start) takes them over");
@@ -311,6 +316,7 @@ Health SqlOutbox::health(int64_t now_ms) {
 }
 
 std::vector<OutboxJob> SqlOutbox::list(std::string_view status) {
+  check_status_filter(status);
   std::vector<OutboxJob> out;
   with(Use::read, "cannot read the outbox", [&](sql::Connection &db) {
     out.clear();

@@ -122,7 +122,8 @@ SqliteOutbox::SqliteOutbox(const std::string &path, int busy_timeout_ms)
     impl_->reader = std::make_unique<sql::SqliteConnection>(path, busy_timeout_ms, false);
     impl_->reader->script("PRAGMA query_only=1");
   } catch (const sql::Error &e) {
-    throw OutboxError(path + ": " + e.what());
+    const std::string_view what = e.what();
+    throw OutboxError(what.substr(0, path.size()) == path ? std::string(what) : path + ": " + std::string(what));
   }
 }
 

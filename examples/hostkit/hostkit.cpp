@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -76,18 +77,15 @@ std::vector<std::string> PluginSet::split_path_list(std::string_view list) {
   return dirs;
 }
 
-std::vector<std::string> PluginSet::default_dirs(const std::string &installed_rel, const std::string &fallback) {
+std::vector<std::string> PluginSet::default_dirs(const std::string &installed_rel, const std::string &build_bin_dir,
+                                                 const std::string &build_plugin_dir) {
   if (const char *env = std::getenv("RDWH_PLUGIN_PATH"); env && *env) return split_path_list(env);
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    std::string path(exe, static_cast<size_t>(n));
-    std::string bin_dir = path.substr(0, path.rfind('/'));
-    std::string installed = bin_dir + "/../" + installed_rel;
-    struct stat st {};
-    if (stat(installed.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return {installed};
-  }
-  return {fallback};
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::canonical("/proc/self/exe", ec);
+  if (ec) return {build_plugin_dir};
+  const std::filesystem::path bin_dir = exe.parent_path();
+  if (std::filesystem::equivalent(bin_dir, build_bin_dir, ec)) return {build_plugin_dir};
+  return {(bin_dir / ".." / installed_rel).lexically_normal().string()};
 }
 
 PluginSet PluginSet::scan(const std::vector<std::string> &dirs) {

@@ -58,10 +58,12 @@ public:
   static PluginSet scan(const std::vector<std::string> &dirs);
   // Directories from a colon-separated list such as RDWH_PLUGIN_PATH.
   static std::vector<std::string> split_path_list(std::string_view list);
-  // Where a host finds plugins by default: $RDWH_PLUGIN_PATH when set, else `installed_rel`
-  // beside the running executable (<prefix>/bin/../<installed_rel>) when that exists, else
-  // `fallback` (e.g. the build tree's plugin directory).
-  static std::vector<std::string> default_dirs(const std::string &installed_rel, const std::string &fallback);
+  // Where a host finds plugins by default: $RDWH_PLUGIN_PATH when set; else, for the executable
+  // still in its build tree (its directory is `build_bin_dir`), the build's `build_plugin_dir`;
+  // else `installed_rel` beside the executable (<prefix>/bin/../<installed_rel>). A copied or
+  // installed executable never falls back to a build directory.
+  static std::vector<std::string> default_dirs(const std::string &installed_rel, const std::string &build_bin_dir,
+                                               const std::string &build_plugin_dir);
 
   const std::vector<std::unique_ptr<Plugin>> &plugins() const { return plugins_; }
   const std::vector<std::string> &skipped() const { return skipped_; }

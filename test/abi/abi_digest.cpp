@@ -100,6 +100,14 @@ int main() {
   FIELD("1.1", rdwh_provider_ui_t, fields);
   FIELD("1.1", rdwh_plugin_provider_ui_t, struct_size);
   FIELD("1.1", rdwh_plugin_provider_ui_t, get);
+  FIELD("1.1", rdwh_plugin_info_ext_t, struct_size);
+  FIELD("1.1", rdwh_plugin_info_ext_t, author);
+  FIELD("1.1", rdwh_plugin_info_ext_t, license);
+  FIELD("1.1", rdwh_plugin_info_ext_t, source_link);
+  FIELD("1.1", rdwh_plugin_info_ext_t, docs_link);
+  FIELD("1.1", rdwh_plugin_info_ext_t, third_party_dependencies);
+  FIELD("1.1", rdwh_plugin_info_ext_t, rundeck_compatibility_version);
+  FIELD("1.1", rdwh_plugin_info_ext_t, target_host_compatibility);
   FIELD("1.2", rdwh_diagnostic_t, struct_size);
   FIELD("1.2", rdwh_diagnostic_t, kind);
   FIELD("1.2", rdwh_diagnostic_t, field);

@@ -294,6 +294,21 @@ TEST_CASE("a 1.0 host (its table ends before get_extension) uses the 1.1 plugin"
   CHECK(m.entry->struct_size > offsetof(rdwh_plugin_entry_t, release_result));
 }
 
+TEST_CASE("rdwh.plugin-info/1: the plugin file's metadata", "[abi][ext]") {
+  Module m;
+  const auto *info = static_cast<const rdwh_plugin_info_ext_t *>(m.entry->get_extension(RDWH_EXT_PLUGIN_INFO));
+  REQUIRE(info);
+  CHECK(info == m.entry->get_extension(RDWH_EXT_PLUGIN_INFO)); // static
+  CHECK(m.entry->get_extension("rdwh.plugin-info/2") == nullptr);
+  CHECK(info->struct_size == sizeof(rdwh_plugin_info_ext_t));
+  REQUIRE(info->author);
+  REQUIRE(info->third_party_dependencies);
+  CHECK_THAT(info->third_party_dependencies, Catch::Contains("OpenSSL"));
+  CHECK(std::string(info->rundeck_compatibility_version) == "3.4+");
+  CHECK(std::string(info->target_host_compatibility) == "all");
+  CHECK(info->license == nullptr); // not stated: never claimed
+}
+
 TEST_CASE("rdwh.provider-ui/1: sample actions and field suggestions per provider", "[abi][ext]") {
   Module m;
   REQUIRE(RDWH_HAS_FIELD(m.entry, rdwh_plugin_entry_t, get_extension));
@@ -456,6 +471,8 @@ TEST_CASE("the secret appears in no log line, error or result", "[abi][secrets]"
   outputs += err.message;
   outputs += host.logs();
   CHECK_FALSE(host.log_lines.empty()); // the debug rule and the unknown key were logged
+  // The forged delivery's log line names the key to check, never its value.
+  CHECK_THAT(host.logs(), Catch::Contains("matches none of the 1 secret(s) in keyStoragePath 'keys/pd'"));
   CHECK(outputs.find(secret) == std::string::npos);
   CHECK(outputs.find(secret.substr(0, 12)) == std::string::npos);
 }

@@ -74,6 +74,10 @@ static_assert(sizeof(rdwh_provider_ui_t) == 40);
 static_assert(offsetof(rdwh_plugin_provider_ui_t, get) == 8);
 static_assert(sizeof(rdwh_plugin_provider_ui_t) == 16);
 
+// rdwh.plugin-info/1 (ABI 1.1)
+static_assert(offsetof(rdwh_plugin_info_ext_t, author) == 8);
+static_assert(offsetof(rdwh_plugin_info_ext_t, target_host_compatibility) == 56);
+static_assert(sizeof(rdwh_plugin_info_ext_t) == 64);
 // rdwh.host.diagnostics/1 (ABI 1.2)
 static_assert(offsetof(rdwh_diagnostic_t, field) == 8);
 static_assert(offsetof(rdwh_diagnostic_t, suggestion) == 56);

@@ -41,7 +41,7 @@ void add_key(host::MemoryKeyStorage &keys, const std::string &assignment) {
 
 std::vector<std::string> plugin_dirs(const std::vector<std::string> &given) {
   if (!given.empty()) return given;
-  return host::PluginSet::default_dirs(RDWH_INSTALLED_PLUGIN_DIR, RDWH_DEFAULT_PLUGIN_DIR);
+  return host::PluginSet::default_dirs(RDWH_INSTALLED_PLUGIN_DIR, RDWH_BUILD_BIN_DIR, RDWH_BUILD_PLUGIN_DIR);
 }
 
 host::PluginSet load_plugins(const std::vector<std::string> &dirs) {

@@ -10,7 +10,6 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -151,15 +150,15 @@ void check_rendering(const std::string &rule, const std::map<std::string, std::s
 
 } // namespace
 
+// The bundled sample deliveries, found as the plugins are: beside the binary once installed (or
+// copied); the source tree's only for the binary in its own build tree.
 std::string default_samples_dir() {
-  char exe[4096];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    const std::filesystem::path installed =
-        std::filesystem::path(std::string(exe, static_cast<std::size_t>(n))).parent_path() / ".." / RDWH_INSTALLED_SAMPLES_DIR;
-    if (std::filesystem::is_directory(installed)) return installed.string();
-  }
-  return RDWH_SOURCE_SAMPLES_DIR;
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::canonical("/proc/self/exe", ec);
+  if (ec) return RDWH_SOURCE_SAMPLES_DIR;
+  const std::filesystem::path bin_dir = exe.parent_path();
+  if (std::filesystem::equivalent(bin_dir, RDWH_BUILD_BIN_DIR, ec)) return RDWH_SOURCE_SAMPLES_DIR;
+  return (bin_dir / ".." / RDWH_INSTALLED_SAMPLES_DIR).lexically_normal().string();
 }
 
 int run_lint(const std::vector<std::string> &dirs, int argc, char **argv) {

@@ -32,19 +32,23 @@ using rdwh::harness::take_value;
 using rdwh::harness::unwrap_webhook;
 
 constexpr const char *usage_text = R"(usage: rdwh-host [--plugin-dir DIR] COMMAND [ARGS]
+       rdwh-host --version | --help
 
 Loads every rdwh plugin (*.so with the rdwh_plugin_get_entry symbol) from the plugin directories
 and drives it through the C ABI.
 
 Plugin directories: --plugin-dir DIR (repeatable), else $RDWH_PLUGIN_PATH (colon-separated),
-else the installed plugin directory beside this program, else the build's plugin directory.
+else the installed plugin directory beside this program (bin/../lib/rdwh/plugins; the program
+still in its build tree: the build's plugin directory).
 
 Commands:
-  plugins                       list plugins and their providers as JSON
-  describe PROVIDER             print a provider's config properties as JSON (Rundeck plugin
-                                detail shape: name, title, description, props[]), and what a
-                                console offers for it (rdwh.provider-ui/1): sampleAction (a rule)
-                                and fieldSuggestions[] (path, title, example)
+  plugins                       list plugins (file, name, version, abiVersion) and their
+                                providers as JSON
+  describe PROVIDER             print the provider in the shape of Rundeck's plugin detail
+                                (GET /api/{v}/plugin/detail/WebhookEvent/PROVIDER: id, name, title,
+                                description, ver, rundeckCompatibilityVersion, license, ...,
+                                props[]), and what a console offers for it (rdwh.provider-ui/1):
+                                sampleAction (a rule) and fieldSuggestions[] (path, title, example)
   handle --provider NAME --config FILE --body FILE
          [--header 'Name: value']... [--key PATH=VALUE]... [--now ISO8601|EPOCH_MS]
          [--repeat N] [--delivery-id ID] [--webhook-name NAME] [--project NAME] [--sender ADDR]
@@ -57,7 +61,8 @@ Commands:
                                 "config", ...}); then --provider defaults to its eventPlugin.
                                 --key fills the in-memory key storage (keys/pd/secret=VALUE).
                                 --repeat handles the same request N times, printing the last.
-                                --brief leaves out the evaluations.
+                                --brief asks the plugin for no explanation and prints none, so
+                                --repeat times the production path.
   sign --key SECRET [--key SECRET]... --body FILE
                                 print the X-PagerDuty-Signature value PagerDuty would send
   test --config FILE --dir DIR [--expect FILE [--update]] [--provider NAME] [--key PATH=VALUE]...
@@ -95,7 +100,13 @@ int cmd_plugins(const std::vector<std::string> &dirs) {
   rapidjson::Value plugins(rapidjson::kArrayType);
   for (const auto &plugin : set.plugins()) {
     rapidjson::Value p(rapidjson::kObjectType), providers(rapidjson::kArrayType);
+    const rdwh_plugin_entry_t &entry = plugin->entry();
     p.AddMember("file", rapidjson::Value(plugin->path(), a), a);
+    p.AddMember("name", rapidjson::Value(entry.plugin_name ? entry.plugin_name : "", a), a);
+    p.AddMember("version", rapidjson::Value(entry.plugin_version ? entry.plugin_version : "", a), a);
+    const std::string abi = std::to_string(entry.abi_version.major) + "." + std::to_string(entry.abi_version.minor) +
+                            "." + std::to_string(entry.abi_version.patch);
+    p.AddMember("abiVersion", rapidjson::Value(abi, a), a);
     for (const rdwh_provider_info_t *info : plugin->providers()) {
       rapidjson::Value v(rapidjson::kObjectType);
       v.AddMember("name", rapidjson::Value(info->name, a), a);
@@ -132,6 +143,43 @@ void add_provider_ui(rapidjson::Document &doc, const Plugin &plugin, const char 
   doc.AddMember("fieldSuggestions", fields, a);
 }
 
+// A JSON string, or null for a NULL pointer (Rundeck's plugin detail uses null for "not stated").
+rapidjson::Value text_or_null(const char *s, rapidjson::Document::AllocatorType &a) {
+  return s ? rapidjson::Value(s, a) : rapidjson::Value();
+}
+
+// One property in Rundeck's ApiProviderProp shape: lists and maps that are empty are null, and
+// staticTextDefaultValue is the default value or "".
+rapidjson::Value property_detail(const rdwh_property_t &p, rapidjson::Document::AllocatorType &a) {
+  rapidjson::Value v(rapidjson::kObjectType);
+  v.AddMember("name", text_or_null(p.name, a), a);
+  v.AddMember("desc", text_or_null(p.description, a), a);
+  v.AddMember("title", text_or_null(p.title, a), a);
+  v.AddMember("defaultValue", text_or_null(p.default_value, a), a);
+  v.AddMember("staticTextDefaultValue", rapidjson::Value(p.default_value ? p.default_value : "", a), a);
+  v.AddMember("required", p.required != 0, a);
+  v.AddMember("type", text_or_null(p.type, a), a);
+  rapidjson::Value allowed;
+  if (p.allowed && *p.allowed) {
+    allowed.SetArray();
+    for (const char *const *x = p.allowed; *x; ++x) allowed.PushBack(rapidjson::Value(*x, a), a);
+  }
+  v.AddMember("allowed", allowed, a);
+  v.AddMember("selectLabels", rapidjson::Value(), a);
+  v.AddMember("scope", rapidjson::Value(), a);
+  rapidjson::Value options;
+  if (p.rendering_options && p.rendering_options[0]) {
+    options.SetObject();
+    for (const char *const *x = p.rendering_options; x[0] && x[1]; x += 2)
+      options.AddMember(rapidjson::Value(x[0], a), rapidjson::Value(x[1], a), a);
+  }
+  v.AddMember("options", options, a);
+  return v;
+}
+
+// Rundeck's id for a built-in provider: the first 12 hex digits of the SHA-256 of its name.
+std::string rundeck_plugin_id(const char *name) { return rdwh::harness::sha256_hex(name).substr(0, 12); }
+
 int cmd_describe(const std::vector<std::string> &dirs, int argc, char **argv) {
   if (argc != 2) throw UsageError("describe takes one provider name");
   PluginSet set = load_plugins(dirs);
@@ -141,32 +189,44 @@ int cmd_describe(const std::vector<std::string> &dirs, int argc, char **argv) {
     std::cerr << "rdwh-host: no plugin offers provider '" << argv[1] << "'\n";
     return 1;
   }
+  const auto *meta = static_cast<const rdwh_plugin_info_ext_t *>(plugin->extension(RDWH_EXT_PLUGIN_INFO));
+  auto field = [meta](const char *rdwh_plugin_info_ext_t::*member) -> const char * {
+    return meta && meta->struct_size >= sizeof(rdwh_plugin_info_ext_t) ? meta->*member : nullptr;
+  };
+  // Rundeck's plugin detail (GET /api/{v}/plugin/detail/WebhookEvent/{provider}), field by field.
   rapidjson::Document doc(rapidjson::kObjectType);
   auto &a = doc.GetAllocator();
+  const char *version = plugin->entry().plugin_version;
+  doc.AddMember("id", rapidjson::Value(rundeck_plugin_id(info->name), a), a);
   doc.AddMember("name", rapidjson::Value(info->name, a), a);
-  doc.AddMember("title", rapidjson::Value(info->title, a), a);
-  doc.AddMember("description", rapidjson::Value(info->description, a), a);
+  doc.AddMember("title", text_or_null(info->title, a), a);
+  doc.AddMember("description", text_or_null(info->description, a), a);
+  doc.AddMember("desc", text_or_null(info->description, a), a);
   doc.AddMember("service", "WebhookEvent", a);
+  doc.AddMember("pluginVersion", text_or_null(version, a), a);
+  doc.AddMember("ver", text_or_null(version, a), a);
+  doc.AddMember("iconUrl", rapidjson::Value(), a);
+  doc.AddMember("providerMetadata", rapidjson::Value(), a);
+  doc.AddMember("author", text_or_null(field(&rdwh_plugin_info_ext_t::author), a), a);
+  doc.AddMember("rundeckCompatibilityVersion",
+                rapidjson::Value(field(&rdwh_plugin_info_ext_t::rundeck_compatibility_version)
+                                     ? field(&rdwh_plugin_info_ext_t::rundeck_compatibility_version)
+                                     : "unspecified", a), a);
+  doc.AddMember("targetHostCompatibility",
+                rapidjson::Value(field(&rdwh_plugin_info_ext_t::target_host_compatibility)
+                                     ? field(&rdwh_plugin_info_ext_t::target_host_compatibility)
+                                     : "all", a), a);
+  doc.AddMember("license", text_or_null(field(&rdwh_plugin_info_ext_t::license), a), a);
+  doc.AddMember("sourceLink", text_or_null(field(&rdwh_plugin_info_ext_t::source_link), a), a);
+  doc.AddMember("docsLink", text_or_null(field(&rdwh_plugin_info_ext_t::docs_link), a), a);
+  doc.AddMember("thirdPartyDependencies", text_or_null(field(&rdwh_plugin_info_ext_t::third_party_dependencies), a), a);
+  doc.AddMember("projectMapping", rapidjson::Value(rapidjson::kObjectType), a);
+  doc.AddMember("fwkMapping", rapidjson::Value(rapidjson::kObjectType), a);
+  doc.AddMember("dynamicProps", rapidjson::Value(), a);
+  doc.AddMember("dynamicDefaults", rapidjson::Value(), a);
+  doc.AddMember("vueConfigComponent", rapidjson::Value(), a);
   rapidjson::Value props(rapidjson::kArrayType);
-  for (size_t i = 0; i < info->property_count; ++i) {
-    const rdwh_property_t &p = *info->properties[i];
-    rapidjson::Value v(rapidjson::kObjectType);
-    v.AddMember("name", rapidjson::Value(p.name, a), a);
-    v.AddMember("title", rapidjson::Value(p.title, a), a);
-    v.AddMember("desc", rapidjson::Value(p.description, a), a);
-    v.AddMember("type", rapidjson::Value(p.type, a), a);
-    v.AddMember("required", p.required != 0, a);
-    if (p.default_value) v.AddMember("defaultValue", rapidjson::Value(p.default_value, a), a);
-    else v.AddMember("defaultValue", rapidjson::Value(), a);
-    rapidjson::Value allowed(rapidjson::kArrayType);
-    for (const char *const *x = p.allowed; x && *x; ++x) allowed.PushBack(rapidjson::Value(*x, a), a);
-    v.AddMember("allowed", allowed, a);
-    rapidjson::Value options(rapidjson::kObjectType);
-    for (const char *const *x = p.rendering_options; x && x[0] && x[1]; x += 2)
-      options.AddMember(rapidjson::Value(x[0], a), rapidjson::Value(x[1], a), a);
-    v.AddMember("options", options, a);
-    props.PushBack(v, a);
-  }
+  for (size_t i = 0; i < info->property_count; ++i) props.PushBack(property_detail(*info->properties[i], a), a);
   doc.AddMember("props", props, a);
   add_provider_ui(doc, *plugin, info->name);
   std::cout << to_pretty(doc) << "\n";
@@ -205,6 +265,7 @@ int cmd_handle(const std::vector<std::string> &dirs, int argc, char **argv) {
     else throw UsageError("handle: unknown option " + arg);
   }
   if (config_file.empty() || body_file.empty()) throw UsageError("handle needs --config FILE and --body FILE");
+  request.explain = !brief; // the production path: no explanation asked, none computed
   std::string config = unwrap_webhook(read_file(config_file), provider);
   if (provider.empty()) throw UsageError("handle needs --provider NAME");
   request.body = read_file(body_file);
@@ -260,6 +321,10 @@ int main(int argc, char **argv) {
       if (arg == "--plugin-dir") dirs.push_back(take_value(argc, argv, i));
       else if (arg == "-h" || arg == "--help") {
         std::cout << usage_text;
+        return 0;
+      } else if (arg == "--version") {
+        std::cout << "rdwh-host " RDWH_VERSION " (rdwh ABI " << RDWH_ABI_VERSION_MAJOR << "." << RDWH_ABI_VERSION_MINOR
+                  << "." << RDWH_ABI_VERSION_PATCH << ")\n";
         return 0;
       } else break;
     }

@@ -10,20 +10,40 @@
 
 namespace rdwh::harness {
 
+namespace {
+
+std::string to_hex(const unsigned char *bytes, unsigned int len) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * len);
+  for (unsigned int i = 0; i < len; ++i) {
+    out += digits[bytes[i] >> 4];
+    out += digits[bytes[i] & 15];
+  }
+  return out;
+}
+
+const unsigned char *bytes_of(std::string_view s) {
+  static const unsigned char empty = 0;
+  return s.empty() ? &empty : reinterpret_cast<const unsigned char *>(s.data());
+}
+
+} // namespace
+
 std::string pagerduty_signature(std::string_view secret, std::string_view body) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  static const unsigned char empty = 0;
-  const auto *data = body.empty() ? &empty : reinterpret_cast<const unsigned char *>(body.data());
-  if (!HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), data, body.size(), mac, &len))
+  if (!HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), bytes_of(body), body.size(), mac, &len))
     throw std::runtime_error("HMAC-SHA256 failed");
-  std::string out = "v1=";
-  char hex[3];
-  for (unsigned int i = 0; i < len; ++i) {
-    std::snprintf(hex, sizeof hex, "%02x", mac[i]);
-    out += hex;
-  }
-  return out;
+  return "v1=" + to_hex(mac, len);
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!EVP_Digest(bytes_of(data), data.size(), digest, &len, EVP_sha256(), nullptr))
+    throw std::runtime_error("SHA-256 failed");
+  return to_hex(digest, len);
 }
 
 std::optional<int64_t> parse_clock(std::string_view text) {

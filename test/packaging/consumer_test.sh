@@ -17,8 +17,8 @@ signature=v1=0c0b9495b893a39e70d1fea2fe11fbe0a825f88b9f67846f6cc07dd2bc5476cd
 config=$source_dir/examples/rundeck/pagerduty-v3.json
 body=$source_dir/examples/deliveries/v3-incident.priority_updated-gopagerduty.json
 
-run_host() { # host binary, plugin dir
-  out=$("$1" "$2/rdwh-pagerduty.so" pagerduty-V3-run-job "$config" "$body" "$secret" "$signature")
+run_host() { # host binary, plugin (a path, or a bare name the host resolves in RDWH_PLUGIN_DIR)
+  out=$("$1" "$2" pagerduty-V3-run-job "$config" "$body" "$secret" "$signature")
   echo "$out"
   grep -q "^status 200" <<<"$out"
   grep -q "run job 9b1c5a52-0d6f-4d39-8bb3-5f0c2b7e1a02" <<<"$out"
@@ -28,15 +28,32 @@ echo "-- CMake package"
 cmake -S "$source_dir/test/packaging/consumer" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" \
   -DMINIMAL_HOST_SOURCE="$source_dir/examples/minimal_host.c" >/dev/null
 cmake --build "$work/cmake-build" >/dev/null
-run_host "$work/cmake-build/consumer_host" "$(cat "$work/cmake-build/plugin_dir.txt")"
+run_host "$work/cmake-build/consumer_host" "$(cat "$work/cmake-build/plugin_dir.txt")/rdwh-pagerduty.so"
+# The imported target hands the installed plugin directory to the host's code: a bare name works.
+run_host "$work/cmake-build/consumer_host" rdwh-pagerduty.so
+[ "$(cat "$work/cmake-build/plugin_dir_property.txt")" = "$prefix/lib/rdwh/plugins" ] ||
+  { echo "rdwh::abi's RDWH_PLUGIN_DIR property: $(cat "$work/cmake-build/plugin_dir_property.txt")"; exit 1; }
 
 echo "-- pkg-config"
 export PKG_CONFIG_PATH=$(dirname "$(find "$prefix" -name rdwh-abi.pc)")
 plugin_dir=$(pkg-config --variable=plugindir rdwh-abi)
+[ "$plugin_dir" = "$prefix/lib/rdwh/plugins" ] || { echo "pkg-config plugindir: $plugin_dir"; exit 1; }
 # shellcheck disable=SC2046
-cc -std=c99 -D_POSIX_C_SOURCE=200809L $(pkg-config --cflags rdwh-abi) "$source_dir/examples/minimal_host.c" \
-  -o "$work/pc_host" $(pkg-config --libs rdwh-abi)
-run_host "$work/pc_host" "$plugin_dir"
+cc -std=c99 -D_POSIX_C_SOURCE=200809L $(pkg-config --cflags rdwh-abi) -DRDWH_PLUGIN_DIR="\"$plugin_dir\"" \
+  "$source_dir/examples/minimal_host.c" -o "$work/pc_host" $(pkg-config --libs rdwh-abi)
+run_host "$work/pc_host" rdwh-pagerduty.so
+
+echo "-- the service and its config name the install prefix's paths"
+unit=$prefix/lib/systemd/system/rdwh-gateway.service
+gateway_config=$prefix/etc/rdwh/gateway.json
+if [ -f "$unit" ]; then
+  grep -q "^ExecStart=$prefix/bin/rdwh-gateway --config $prefix/etc/rdwh/gateway.json$" "$unit" || { cat "$unit"; exit 1; }
+  grep -q "^ReadWritePaths=$prefix/var/lib/rdwh-gateway$" "$unit" || { cat "$unit"; exit 1; }
+  if grep -qE '(^|[ =])/(usr|etc|var)/' "$unit"; then echo "the unit names system paths:"; cat "$unit"; exit 1; fi
+  grep -q "\"pluginDir\": \"$prefix/lib/rdwh/plugins\"" "$gateway_config" || { cat "$gateway_config"; exit 1; }
+  grep -q "\"stateDir\": \"$prefix/var/lib/rdwh-gateway\"" "$gateway_config" || { cat "$gateway_config"; exit 1; }
+  if grep -qE '"/(usr|etc|var)/' "$gateway_config"; then echo "the config names system paths"; exit 1; fi
+fi
 
 echo "-- the ABI change log is installed with the headers' package"
 test -f "$(dirname "$(find "$prefix" -name rdwh.h)")/../../share/doc/rdwh/ABI_CHANGES.md"
@@ -56,4 +73,12 @@ if [ -f "$prefix/share/java/rdwh.jar" ]; then
     "$config" "$body" --secret "keys/pagerduty/v3-secret=$secret" --header "X-PagerDuty-Signature: $signature")
   grep -q '^run job 9b1c5a52-0d6f-4d39-8bb3-5f0c2b7e1a02' <<<"$out"
 fi
+echo "-- man pages and bash completion"
+for command in rdwh-host rdwh-gateway; do
+  page=$prefix/share/man/man1/$command.1
+  grep -q "^\.TH ${command^^} \"1\"" "$page" || { echo "no man page $page"; exit 1; }
+  grep -qF -- "\\-\\-version" "$page" || { echo "$page lacks --version"; exit 1; }
+  grep -q "^complete .* $command$" "$prefix/share/bash-completion/completions/$command" ||
+    { echo "no completion for $command"; exit 1; }
+done
 echo "consumer test passed"

@@ -26,4 +26,8 @@ out=$("$work/consumer/consumer_host" "$module" pagerduty-V3-run-job "$source_dir
   v1=0c0b9495b893a39e70d1fea2fe11fbe0a825f88b9f67846f6cc07dd2bc5476cd)
 echo "$out"
 grep -q "^status 200" <<<"$out"
+# The build tree's package hands its plugin directory to the host's code too: a bare name works.
+out=$("$work/consumer/consumer_host" rdwh-pagerduty.so pagerduty-V3-run-job "$source_dir/examples/rundeck/pagerduty-v3.json" \
+  "$source_dir/examples/deliveries/v3-incident.priority_updated-gopagerduty.json" secret)
+grep -q "^status 400" <<<"$out" # found and loaded: unsigned, so refused
 echo "plugin alone: built with its own dependencies only; a host built against its build tree runs it"

@@ -29,4 +29,16 @@ out=$(RDWH_PLUGIN_PATH="$work/b" "$host" plugins 2>/dev/null)
 grep -q "rdwh-again.so" <<<"$out" || fail "RDWH_PLUGIN_PATH is not used"
 
 "$host" --plugin-dir "$work/empty" describe pagerduty-V3-run-job >/dev/null 2>&1 && fail "describe found a provider in an empty dir"
+
+# A copied rdwh-host looks beside itself (bin/../lib/rdwh/plugins), never in the build tree it
+# was built in, and says where it looked.
+mkdir -p "$work/copy/bin"
+cp "$host" "$work/copy/bin/rdwh-host"
+out=$(env -u RDWH_PLUGIN_PATH "$work/copy/bin/rdwh-host" plugins 2>"$work/err")
+grep -q '"file"' <<<"$out" && fail "a copied rdwh-host found plugins in its build tree: $out"
+grep -q "$work/copy/lib/rdwh/plugins: cannot open directory" "$work/err" || fail "no word of where it looked: $(cat "$work/err")"
+mkdir -p "$work/copy/lib/rdwh/plugins"
+cp "$plugin" "$work/copy/lib/rdwh/plugins/"
+out=$(env -u RDWH_PLUGIN_PATH "$work/copy/bin/rdwh-host" plugins 2>/dev/null)
+grep -q "\"$work/copy/lib/rdwh/plugins/" <<<"$out" || fail "the copy does not use the directory beside it: $out"
 echo "plugin directory test passed"

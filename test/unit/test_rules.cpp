@@ -257,6 +257,10 @@ TEST_CASE("debug rules log their evaluation", "[rules]") {
 TEST_CASE("config errors name the field", "[config]") {
   CHECK_THROWS_WITH(compile("[1]"), Contains("config: must be a map"));
   CHECK_THROWS_WITH(compile("{"), Contains("config: is not valid JSON"));
+  // Hand-written configs get a line and column, counted in the text as given.
+  CHECK_THROWS_WITH(compile("\n  {\"rules\": [\n    {\"name\": \"a\" \"jobId\": \"j\"}]}"),
+                    Contains("config: is not valid JSON: Missing a comma or '}' after an object member at line 3, "
+                             "column 18"));
   CHECK_THROWS_WITH(compile(R"({"rules":{}})"), Contains("rules: must be a list"));
   CHECK_THROWS_WITH(compile(R"({"rules":[1]})"), Contains("rules[0]: must be a map"));
   CHECK_THROWS_WITH(compile(R"({"rules":[{"policy":"most"}]})"), Contains("rules[0].policy: must be 'all' or 'any'"));

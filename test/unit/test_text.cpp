@@ -65,7 +65,7 @@ TEST_CASE("parse rejects what is not one JSON value, naming the byte", "[json]")
   auto trailing = rdwh::json::parse(R"({"a":1} {"b":2})", doc, {});
   CHECK(trailing.failed);
   CHECK(trailing.offset == 8);
-  CHECK_THAT(trailing.message, Catch::Contains("after the JSON value at byte 8"));
+  CHECK_THAT(trailing.message, Catch::Contains("after the JSON value"));
 
   rapidjson::Document doc2;
   auto broken = rdwh::json::parse(R"({"a":)", doc2, {});
@@ -129,5 +129,14 @@ TEST_CASE("UTF-8 is checked strictly over the whole body", "[json]") {
   rapidjson::Document doc;
   auto failure = rdwh::json::parse("{\"a\":\"x\xed\xa0\x80\"}", doc, {});
   CHECK(failure.failed);
-  CHECK_THAT(failure.message, Catch::Contains("invalid UTF-8 at byte 7"));
+  CHECK(failure.offset == 7);
+  CHECK(failure.message == "invalid UTF-8");
+}
+
+TEST_CASE("line_column says where a byte is as an editor does", "[json]") {
+  using rdwh::json::line_column;
+  CHECK(line_column("{}", 0) == "line 1, column 1");
+  CHECK(line_column("{\n  \"a\": x\n}", 10) == "line 2, column 9");
+  CHECK(line_column("a\nb\n", 4) == "line 3, column 1");
+  CHECK(line_column("short", 99) == "line 1, column 6"); // past the end: the end
 }

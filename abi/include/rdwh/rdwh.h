@@ -8,6 +8,7 @@
 #include "types.h"
 #include "host.h"
 #include "plugin.h"
+#include "ext/plugin-info.h"
 #include "ext/provider-ui.h"
 #include "ext/diagnostics.h"
 

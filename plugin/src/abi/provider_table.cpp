@@ -60,6 +60,19 @@ const rdwh_provider_ui_t *RDWH_CALL provider_ui(const char *provider) noexcept {
 
 constexpr rdwh_plugin_provider_ui_t provider_ui_extension = {sizeof(rdwh_plugin_provider_ui_t), &provider_ui};
 
+// What Rundeck's plugin detail shows of a plugin file. The repository states no license and no
+// public address, so neither is claimed.
+constexpr rdwh_plugin_info_ext_t plugin_info_extension = {
+    sizeof(rdwh_plugin_info_ext_t),
+    "rdwh",
+    nullptr,
+    nullptr,
+    nullptr,
+    "RapidJSON, OpenSSL (libcrypto), fmt",
+    "3.4+", // the V3 signature check and the config format of Rundeck 3.4 and later
+    "all",
+};
+
 } // namespace
 
 const rdwh_provider_info_t *provider_info(std::size_t index) noexcept {
@@ -69,7 +82,9 @@ const rdwh_provider_info_t *provider_info(std::size_t index) noexcept {
 std::size_t provider_count() noexcept { return providers::provider_count; }
 
 const void *extension(const char *id) noexcept {
-  if (id && std::strcmp(id, RDWH_EXT_PROVIDER_UI) == 0) return &provider_ui_extension;
+  if (!id) return nullptr;
+  if (std::strcmp(id, RDWH_EXT_PROVIDER_UI) == 0) return &provider_ui_extension;
+  if (std::strcmp(id, RDWH_EXT_PLUGIN_INFO) == 0) return &plugin_info_extension;
   return nullptr;
 }
 

@@ -146,13 +146,21 @@ std::size_t find_invalid_utf8(std::string_view text) noexcept {
   return std::string_view::npos;
 }
 
+std::string line_column(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  std::size_t line = 1, line_start = 0;
+  for (std::size_t i = 0; i < offset; ++i)
+    if (text[i] == '\n') ++line, line_start = i + 1;
+  return fmt::format("line {}, column {}", line, offset - line_start + 1);
+}
+
 ParseFailure parse(std::string_view text, Document &doc, const ParseLimits &limits) {
   ParseFailure failure;
   // UTF-8 is checked once over the whole text, much faster than RapidJSON's per-character check.
   if (std::size_t bad = find_invalid_utf8(text); bad != std::string_view::npos) {
     failure.failed = true;
     failure.offset = bad;
-    failure.message = fmt::format("invalid UTF-8 at byte {}", bad);
+    failure.message = "invalid UTF-8";
     return failure;
   }
   // Numbers as text (converted exactly by the handler), no trailing garbage; iterative so that
@@ -175,13 +183,10 @@ ParseFailure parse(std::string_view text, Document &doc, const ParseLimits &limi
     failure.failed = true;
     failure.offset = result.Offset();
     failure.too_deep = handler.too_deep();
-    failure.message = failure.too_deep
-                          ? fmt::format("JSON nested deeper than {} levels", limits.max_depth)
-                      : handler.too_big()
-                          ? fmt::format("{} at byte {}", rapidjson::GetParseError_En(rapidjson::kParseErrorNumberTooBig),
-                                        result.Offset())
-                          : fmt::format("{} at byte {}", rapidjson::GetParseError_En(result.Code()),
-                                        result.Offset());
+    failure.message = failure.too_deep ? fmt::format("JSON nested deeper than {} levels", limits.max_depth)
+                      : handler.too_big() ? rapidjson::GetParseError_En(rapidjson::kParseErrorNumberTooBig)
+                                          : rapidjson::GetParseError_En(result.Code());
+    if (!failure.message.empty() && failure.message.back() == '.') failure.message.pop_back(); // "... at byte 9"
     return failure;
   }
   // kParseStopWhenDoneFlag stops after the value: only white space may follow.
@@ -189,7 +194,7 @@ ParseFailure parse(std::string_view text, Document &doc, const ParseLimits &limi
     if (!text::is_space(text[i])) {
       failure.failed = true;
       failure.offset = i;
-      failure.message = fmt::format("unexpected data after the JSON value at byte {}", i);
+      failure.message = "unexpected data after the JSON value";
       return failure;
     }
   }

@@ -13,13 +13,17 @@ struct ParseLimits {
   std::size_t max_depth = 128;
 };
 
-// Why a body could not be parsed; offset is a byte position, message never quotes the body.
+// Why a body could not be parsed: `message` says what (never quoting the text), `offset` where
+// (a byte position; callers say it as a byte for bodies, as a line and column for configs).
 struct ParseFailure {
   bool failed = false;
   bool too_deep = false;
   std::size_t offset = 0;
   std::string message;
 };
+
+// "line L, column C" of byte `offset` in `text`, both from 1 (columns count bytes).
+std::string line_column(std::string_view text, std::size_t offset);
 
 // The offset of the first byte that is not strict UTF-8 (RFC 3629: no overlong forms, no
 // surrogates, nothing past U+10FFFF), or npos when all of `text` is valid.

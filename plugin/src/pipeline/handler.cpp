@@ -76,7 +76,14 @@ void Handler::load_signing_keys() {
 Checked<void> Handler::admit(const Delivery &delivery) const {
   if (Checked<void> within = check_limits(delivery, config_.limits); !within) return within;
   if (signing_keys_.empty()) return {};
-  return verify_signature(delivery, signing_keys_);
+  Checked<void> authentic = verify_signature(delivery, signing_keys_);
+  if (!authentic && authentic.rejection().verdict == Verdict::signature_invalid)
+    // The sender is told only "invalid"; the operator needs to know which secret to check.
+    services_.log(LogLevel::warn, fmt::format("{}: a delivery's signature matches none of the {} secret(s) in "
+                                              "keyStoragePath '{}': check that it holds the subscription's current "
+                                              "secret",
+                                              provider_.name, signing_keys_.size(), config_.key_storage_path));
+  return authentic;
 }
 
 Outcome Handler::handle(const Delivery &delivery, bool explain) const {

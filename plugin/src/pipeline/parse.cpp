@@ -46,7 +46,8 @@ Checked<void> parse_body(std::string_view body, Shape shape, const rules::Limits
   parse_limits.max_depth = limits.max_depth;
   if (auto failure = json::parse(text, doc, parse_limits); failure.failed) {
     if (failure.too_deep) return over_limit(failure.message + " (limits.maxDepth)");
-    return Rejection{Verdict::malformed, 400, "Unable to parse posted JSON data: " + failure.message};
+    return Rejection{Verdict::malformed, 400,
+                     fmt::format("Unable to parse posted JSON data: {} at byte {}", failure.message, failure.offset)};
   }
   if (std::string why = shape_problem(shape, doc); !why.empty())
     return Rejection{Verdict::malformed, 400, fmt::format("not {}: {}", shape_name(shape), why)};

@@ -24,12 +24,16 @@ const Value &Reader::read_document(std::string_view text, rapidjson::Document &d
   json::ParseLimits parse_limits;
   std::string_view trimmed = text::trim(text);
   if (trimmed.empty()) trimmed = "{}";
+  // A config is written by hand: say where a syntax error is as an editor does.
   if (auto failure = json::parse(trimmed, doc, parse_limits); failure.failed)
-    throw ConfigError("config", "is not valid JSON: " + failure.message);
+    throw ConfigError("config", fmt::format("is not valid JSON: {} at {}", failure.message,
+                                            json::line_column(text, failure.offset + (trimmed.data() - text.data()))));
   // Rundeck's export stores the config as a JSON string; accept that form too.
   if (doc.IsString()) {
-    if (auto failure = json::parse({doc.GetString(), doc.GetStringLength()}, inner_, parse_limits); failure.failed)
-      throw ConfigError("config", "is a string that is not valid JSON: " + failure.message);
+    const std::string_view held(doc.GetString(), doc.GetStringLength());
+    if (auto failure = json::parse(held, inner_, parse_limits); failure.failed)
+      throw ConfigError("config", fmt::format("is a string that is not valid JSON: {} at {} of the string",
+                                              failure.message, json::line_column(held, failure.offset)));
     doc.Swap(inner_);
   }
   if (!doc.IsObject()) throw ConfigError("config", fmt::format("must be a map, not a {}", json::type_name(doc)));

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# rdwh-gateway --import as an operator runs it: Rundeck's webhooks.yaml merged into the config,
-# --check failing until the key the imported webhook names exists, then passing; a bad export
-# leaves the file untouched.
-#   import_cli_test.sh GATEWAY PLUGIN_DIR WORK_DIR
+# rdwh-gateway's command line as an operator uses it: --version; --jobs refusing a status that
+# does not exist; --import merging Rundeck's webhooks.yaml into the config, --check failing until
+# the key the imported webhook names exists, then passing, and a bad export leaving the file
+# untouched.
+#   cli_test.sh GATEWAY PLUGIN_DIR WORK_DIR
 set -euo pipefail
 gateway=$1 plugin_dir=$2 T=$3
 rm -rf "$T" && mkdir -p "$T/keys"
@@ -27,6 +28,19 @@ webhooks:
   authToken: ExportedToken0123456789abcdefABCD
 YAML
 
+version=$("$gateway" --version)
+[[ $version =~ ^rdwh-gateway\ [0-9]+\.[0-9]+\.[0-9]+\ \(rdwh\ ABI\ 1\.[0-9]+\.[0-9]+\)$ ]] || fail "--version: $version"
+mkdir -p "$T/state"
+"$gateway" --config "$T/gateway.json" --jobs --status done >/dev/null || fail "--jobs --status done"
+if "$gateway" --config "$T/gateway.json" --jobs --status bogus 2>"$T/jobs.err"; then fail "--status bogus accepted"; fi
+grep -q "unknown status 'bogus'" "$T/jobs.err" || fail "--status bogus: $(cat "$T/jobs.err")"
+
+# A syntax error is placed as an editor places it: FILE:LINE:COLUMN.
+printf '{\n  "listen": "127.0.0.1:0",\n  "stateDir" "state"\n}\n' >"$T/broken.json"
+if "$gateway" --config "$T/broken.json" --check 2>"$T/broken.err"; then fail "a broken config passed --check"; fi
+grep -q "broken.json:3:14: invalid JSON: Missing a colon after a name of object member" "$T/broken.err" ||
+  fail "no line:column: $(cat "$T/broken.err")"
+
 out=$("$gateway" --config "$T/gateway.json" --import "$T/webhooks.yaml" --with-tokens)
 echo "$out"
 grep -q '^added ops/PagerDuty V3$' <<<"$out" || fail "no 'added' line"
@@ -48,4 +62,4 @@ cat "$T/bad.err"
 grep -q "bad.yaml:2: 'project' is missing" "$T/bad.err" || fail "unclear error"
 cmp -s "$T/before.json" "$T/gateway.json" || fail "a failed import changed the config"
 if "$gateway" --config "$T/gateway.json" --with-tokens 2>/dev/null; then fail "--with-tokens alone accepted"; fi
-echo "import test passed"
+echo "command line test passed"
