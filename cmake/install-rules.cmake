@@ -4,6 +4,7 @@
 #   lib/pkgconfig/rdwh-abi.pc                pkg-config --cflags rdwh-abi
 #   lib/rdwh/plugins/rdwh-pagerduty.so       the plugin (a module, not a link target)
 #   bin/rdwh-host                            the harness (with RDWH_BUILD_EXAMPLES)
+#   share/rdwh/deliveries/*.json             sample PagerDuty deliveries (rdwh-host lint's default)
 #   share/doc/rdwh/ABI_CHANGES.md            what each ABI minor added
 include(CMakePackageConfigHelpers)
 
@@ -28,6 +29,8 @@ rdwh_install_configured(${CMAKE_CURRENT_LIST_DIR}/rdwh-abi.pc.in ${CMAKE_INSTALL
 install(TARGETS rdwh_plugin LIBRARY DESTINATION ${RDWH_INSTALL_PLUGIN_DIR} COMPONENT runtime)
 if(TARGET rdwh-host)
   install(TARGETS rdwh-host RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
+  file(GLOB rdwh_samples ${PROJECT_SOURCE_DIR}/examples/deliveries/*.json)
+  install(FILES ${rdwh_samples} DESTINATION ${CMAKE_INSTALL_DATADIR}/rdwh/deliveries COMPONENT runtime)
 endif()
 
 if(TARGET rdwh-gateway)

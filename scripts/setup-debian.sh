@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=("$@"
   build-essential cmake ninja-build pkg-config binutils ca-certificates
-  rapidjson-dev libssl-dev libfmt-dev catch2 libcurl4-openssl-dev
+  rapidjson-dev libssl-dev libfmt-dev libre2-dev catch2 libcurl4-openssl-dev
   libmicrohttpd-dev libsqlite3-dev libpq-dev postgresql python3 openjdk-17-jdk-headless libjna-java
   libyaml-cpp-dev libarchive-dev help2man
   libkainjow-mustache-dev chromium chromium-driver python3-selenium

@@ -165,6 +165,7 @@ const char *verdict_name(int64_t v) {
   case RDWH_VERDICT_SIGNATURE_INVALID: return "signature_invalid";
   case RDWH_VERDICT_TOO_LARGE: return "too_large";
   case RDWH_VERDICT_LIMIT_EXCEEDED: return "limit_exceeded";
+  case RDWH_VERDICT_UNPROCESSABLE: return "unprocessable";
   default: return "unknown";
   }
 }

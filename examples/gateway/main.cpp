@@ -58,7 +58,9 @@ with retries. Redeliveries never run a job twice.
                     Rundeck's webhook export (name, project, eventPlugin, config, enabled,
                     user, authToken). Relative paths resolve against FILE's directory.
   --check           load and validate everything (plugins, rules, secrets), print OK or every
-                    problem with its field named; exit 0 or 1
+                    problem with its field named; also refuses unknown config keys (with a "did
+                    you mean") and enabled rules without a job, which the server only warns
+                    about; exit 0 or 1
   --jobs            list the outbox's jobs as JSON lines (safe while the server runs)
   --requeue         put jobs back in the queue, due now, and print them as JSON lines; a
                     running gateway picks them up within a second. Without --status: the
@@ -167,6 +169,11 @@ int check(const std::string &path) {
   try {
     Loader loader(path);
     auto rt = loader.load(nullptr);
+    if (const std::vector<std::string> refusals = rt->check_refusals(); !refusals.empty()) {
+      std::fprintf(stderr, "%s: invalid config\n", path.c_str());
+      for (const std::string &r : refusals) std::fprintf(stderr, "%s\n", r.c_str());
+      return 1;
+    }
     std::printf("%s: OK (%zu webhooks)\n", path.c_str(), rt->config().webhooks.size());
     return 0;
   } catch (const ConfigError &e) {

@@ -20,12 +20,19 @@ log::Level level_of(int rdwh_level) {
   }
 }
 
-host::Services services_for(const WebhookConfig &w, const KeyStore &keys) {
+// The plugin reports config diagnostics as data (rdwh.host.diagnostics/1): logged as warnings with
+// their fields, and kept in `found` (when given) for --check.
+host::Services services_for(const WebhookConfig &w, const KeyStore &keys, std::vector<host::Diagnostic> *found) {
   host::Services s;
   s.log = [name = w.name](int level, std::string_view message) {
     log::write(level_of(level), message, {{"source", "plugin"}, {"webhook", name}});
   };
   s.get_secret = [keys](std::string_view path) { return keys.get(path); };
+  s.diagnostic = [name = w.name, found](const host::Diagnostic &d) {
+    log::warn(d.message, {{"source", "plugin"}, {"webhook", name}, {"field", d.field}, {"rule", d.rule},
+                          {"suggestion", d.suggestion}});
+    if (found) found->push_back(d);
+  };
   return s;
 }
 
@@ -57,13 +64,14 @@ std::string read_token(const std::string &path, const char *field, std::vector<s
 
 } // namespace
 
-std::unique_ptr<host::Handler> Runtime::make_handler(const WebhookConfig &w, std::string_view config_json) const {
+std::unique_ptr<host::Handler> Runtime::make_handler(const WebhookConfig &w, std::string_view config_json,
+                                                     std::vector<host::Diagnostic> *diagnostics) const {
   const host::Plugin *plugin = plugins_.find(w.event_plugin);
   if (!plugin)
     throw ConfigError(w.field("eventPlugin") + ": no plugin offers provider '" + w.event_plugin +
                       "' (offered: " + providers_offered(plugins_) + ")");
   try {
-    return std::make_unique<host::Handler>(*plugin, w.event_plugin, config_json, services_for(w, keys_));
+    return std::make_unique<host::Handler>(*plugin, w.event_plugin, config_json, services_for(w, keys_, diagnostics));
   } catch (const host::HostError &e) {
     throw PluginConfigError(w.field("config") + ": " + e.what(), e.what());
   }
@@ -86,7 +94,7 @@ std::unique_ptr<Webhook> Runtime::build_webhook(const WebhookConfig &w) const {
   } else if (w.use_auth) {
     hook->authorization_sha256 = w.authorization_sha256;
   }
-  hook->handler = make_handler(w, w.config_json);
+  hook->handler = make_handler(w, w.config_json, &hook->diagnostics);
   return hook;
 }
 
@@ -147,6 +155,15 @@ Runtime::~Runtime() {
   by_id_.clear();
   by_token_.clear();
   hooks_.clear(); // handlers before plugins (also guaranteed by member order)
+}
+
+std::vector<std::string> Runtime::check_refusals() const {
+  std::vector<std::string> out;
+  for (const auto &hook : hooks_)
+    for (const host::Diagnostic &d : hook->diagnostics)
+      if (d.kind == RDWH_DIAGNOSTIC_UNKNOWN_KEY || d.kind == RDWH_DIAGNOSTIC_RULE_WITHOUT_JOB)
+        out.push_back(hook->config.field("config") + " (webhook '" + hook->config.name + "'): " + d.message);
+  return out;
 }
 
 const Webhook *Runtime::find(std::string_view token) const {

@@ -20,6 +20,7 @@ namespace rdwh::gateway {
 
 struct Webhook {
   WebhookConfig config;
+  std::vector<host::Diagnostic> diagnostics; // what the plugin found in its config (logged at build)
   std::string authorization_sha256; // lowercase hex; empty when config.use_auth is false
   std::unique_ptr<host::Handler> handler;
 };
@@ -43,12 +44,17 @@ public:
   // Why the API webhook `id` is not served ("" when it is, or is unknown).
   std::string unavailable(int64_t id) const;
   const std::string &rundeck_token() const { return token_; }
+  // What `--check` refuses although the plugin accepts it: unknown config keys (with the plugin's
+  // "did you mean") and enabled rules without a job, one line each naming the webhook.
+  std::vector<std::string> check_refusals() const;
   const std::string &console_token() const { return console_token_; }
   const host::PluginSet &plugins() const { return plugins_; }
   // A handler for `w` with the config `config_json` (the webhook's own, or an edited one) and this
-  // runtime's key storage. Throws ConfigError naming the field (the plugin's message for a bad
-  // config). The handler must be destroyed before this runtime.
-  std::unique_ptr<host::Handler> make_handler(const WebhookConfig &w, std::string_view config_json) const;
+  // runtime's key storage; the plugin's diagnostics are logged and, given `diagnostics`, kept there.
+  // Throws ConfigError naming the field (the plugin's message for a bad config). The handler must
+  // be destroyed before this runtime.
+  std::unique_ptr<host::Handler> make_handler(const WebhookConfig &w, std::string_view config_json,
+                                              std::vector<host::Diagnostic> *diagnostics = nullptr) const;
 
 private:
   explicit Runtime(std::string key_storage_dir) : keys_(std::move(key_storage_dir)) {}

@@ -146,9 +146,7 @@ std::optional<std::string> MemoryKeyStorage::get(std::string_view path) const {
 // ------------------------------------------------------------------------------------ Handler
 
 namespace {
-const Services &services_of(const rdwh_host_t *host) {
-  return *static_cast<const Services *>(host->host_data);
-}
+const Handler &handler_of(const rdwh_host_t *host) { return *static_cast<const Handler *>(host->host_data); }
 std::string error_text(const rdwh_error_t &err, rdwh_status status) {
   if (err.message[0]) return err.message;
   return "plugin call failed with status " + std::to_string(status);
@@ -157,13 +155,13 @@ rdwh_str_t str(const std::string &s) { return rdwh_str_t{s.data(), s.size()}; }
 } // namespace
 
 void RDWH_CALL Handler::log_trampoline(const rdwh_host_t *host, rdwh_log_level level, rdwh_str_t msg) {
-  const Services &s = services_of(host);
+  const Services &s = handler_of(host).services_;
   if (s.log) s.log(level, view(msg));
 }
 
 rdwh_status RDWH_CALL Handler::secret_trampoline(const rdwh_host_t *host, rdwh_str_t path, uint8_t *out,
                                                  size_t cap, size_t *out_len) {
-  const Services &s = services_of(host);
+  const Services &s = handler_of(host).services_;
   if (!s.get_secret || !out_len) return RDWH_STATUS_NOT_FOUND;
   std::optional<std::string> value;
   try {
@@ -182,8 +180,26 @@ rdwh_status RDWH_CALL Handler::secret_trampoline(const rdwh_host_t *host, rdwh_s
   return RDWH_STATUS_OK;
 }
 
+const void *RDWH_CALL Handler::extension_trampoline(const rdwh_host_t *host, const char *id) {
+  const Handler &self = handler_of(host);
+  if (id && std::strcmp(id, RDWH_EXT_HOST_DIAGNOSTICS) == 0 && self.services_.diagnostic) return &self.diagnostics_;
+  return nullptr;
+}
+
+void RDWH_CALL Handler::diagnostic_trampoline(const rdwh_host_t *host, const rdwh_diagnostic_t *d) {
+  const Services &s = handler_of(host).services_;
+  if (!s.diagnostic || !d) return;
+  Diagnostic copy;
+  copy.kind = d->kind;
+  copy.field = std::string(view(d->field));
+  copy.rule = std::string(view(d->rule));
+  copy.message = std::string(view(d->message));
+  copy.suggestion = std::string(view(d->suggestion));
+  s.diagnostic(copy);
+}
+
 int64_t RDWH_CALL Handler::clock_trampoline(const rdwh_host_t *host) {
-  const Services &s = services_of(host);
+  const Services &s = handler_of(host).services_;
   if (s.now_unix_ms) return s.now_unix_ms();
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -194,10 +210,13 @@ Handler::Handler(const Plugin &plugin, const std::string &provider, std::string_
                  Services services)
     : entry_(&plugin.entry()), services_(std::move(services)) {
   host_ = rdwh_host_t RDWH_HOST_INIT;
-  host_.host_data = &services_;
+  host_.host_data = this;
   host_.log = &Handler::log_trampoline;
   host_.get_secret = &Handler::secret_trampoline;
   host_.now_unix_ms = &Handler::clock_trampoline;
+  host_.get_extension = &Handler::extension_trampoline;
+  diagnostics_ = {sizeof(rdwh_host_diagnostics_t), services_.lint ? static_cast<uint32_t>(RDWH_DIAGNOSTICS_LINT) : 0u,
+                  &Handler::diagnostic_trampoline};
   rdwh_error_t err = RDWH_ERROR_INIT;
   rdwh_status st = entry_->create(provider.c_str(), rdwh_str_t{config_json.data(), config_json.size()},
                                   &host_, &handler_, &err);
@@ -243,9 +262,9 @@ template <class Writer> void write_result(Writer &w, const rdwh_result_t &r, boo
   w.Key("status");
   w.Int(r.http_status);
   w.Key("verdict");
-  static const char *const verdicts[] = {"accepted", "malformed", "signature_missing",
-                                         "signature_invalid", "too_large", "limit_exceeded"};
-  if (r.verdict >= 0 && r.verdict < 6) w.String(verdicts[r.verdict]);
+  static const char *const verdicts[] = {"accepted",  "malformed",      "signature_missing", "signature_invalid",
+                                         "too_large", "limit_exceeded", "unprocessable"};
+  if (r.verdict >= 0 && r.verdict < 7) w.String(verdicts[r.verdict]);
   else w.Int(r.verdict);
   w.Key("response");
   w.StartObject();
@@ -317,6 +336,18 @@ template <class Writer> void write_result(Writer &w, const rdwh_result_t &r, boo
   w.EndObject();
 }
 } // namespace
+
+std::string run_job_answer(std::string_view job_id, std::string_view execution_id) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("jobId");
+  w.String(job_id.data(), static_cast<rapidjson::SizeType>(job_id.size()));
+  w.Key("executionId");
+  w.String(execution_id.data(), static_cast<rapidjson::SizeType>(execution_id.size()));
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
 
 std::string result_to_json(const rdwh_result_t &result, bool pretty, bool evaluations) {
   rapidjson::StringBuffer buf;

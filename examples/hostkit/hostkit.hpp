@@ -75,6 +75,12 @@ private:
   std::vector<std::string> skipped_;
 };
 
+// A config diagnostic the plugin reported (rdwh_diagnostic_t, copied).
+struct Diagnostic {
+  rdwh_diagnostic_kind kind = 0; // RDWH_DIAGNOSTIC_*
+  std::string field, rule, message, suggestion;
+};
+
 // Services a host offers the plugin (rdwh_host_t), as C++ callables. All must be thread-safe.
 struct Services {
   // level: RDWH_LOG_*; never given secrets by the plugin.
@@ -84,6 +90,10 @@ struct Services {
   std::function<std::optional<std::string>(std::string_view path)> get_secret;
   // Milliseconds since the epoch; empty: the system clock.
   std::function<int64_t()> now_unix_ms;
+  // Set: the host offers rdwh.host.diagnostics/1, so the plugin reports each config diagnostic
+  // here (during the Handler's constructor) rather than through `log`; `lint` asks for lint's too.
+  std::function<void(const Diagnostic &)> diagnostic;
+  bool lint = false;
 };
 
 // A key storage held in memory (path -> value), e.g. from --key PATH=VALUE. Thread-safe to read.
@@ -119,9 +129,12 @@ private:
   static rdwh_status RDWH_CALL secret_trampoline(const rdwh_host_t *, rdwh_str_t, uint8_t *, size_t,
                                                  size_t *);
   static int64_t RDWH_CALL clock_trampoline(const rdwh_host_t *);
+  static const void *RDWH_CALL extension_trampoline(const rdwh_host_t *, const char *);
+  static void RDWH_CALL diagnostic_trampoline(const rdwh_host_t *, const rdwh_diagnostic_t *);
 
   const rdwh_plugin_entry_t *entry_;
   Services services_;
+  rdwh_host_diagnostics_t diagnostics_{};
   rdwh_host_t host_{};
   rdwh_handler_t *handler_ = nullptr;
 };
@@ -145,6 +158,10 @@ private:
 };
 
 inline std::string_view view(rdwh_str_t s) { return s.size ? std::string_view(s.data, s.size) : std::string_view(); }
+
+// Rundeck's Run Job answer, {"jobId": ..., "executionId": ...} (executionId a string), for a host
+// that has started the run of a webhook-run-job result's job before it answers.
+std::string run_job_answer(std::string_view job_id, std::string_view execution_id);
 
 // The result as one JSON object: {"status", "verdict", "response": {"contentType","body"},
 // "jobs": [{"rule","jobId","options":{},"filter"?,"asUser"?,"eventId"?}], "evaluations": [...]}

@@ -35,7 +35,7 @@ class PythonHostTest(unittest.TestCase):
 
     def test_providers(self):
         names = [p["name"] for p in self.plugin.providers()]
-        self.assertEqual(names, ["pagerduty-V3-run-job", "pagerduty-run-job", "advanced-run-job"])
+        self.assertEqual(names, ["pagerduty-V3-run-job", "pagerduty-run-job", "advanced-run-job", "webhook-run-job"])
         self.assertEqual(self.plugin.name, "rdwh-pagerduty")
 
     def test_signed_delivery_gives_jobs(self):

@@ -108,6 +108,15 @@ int main() {
   FIELD("1.1", rdwh_plugin_info_ext_t, third_party_dependencies);
   FIELD("1.1", rdwh_plugin_info_ext_t, rundeck_compatibility_version);
   FIELD("1.1", rdwh_plugin_info_ext_t, target_host_compatibility);
+  FIELD("1.2", rdwh_diagnostic_t, struct_size);
+  FIELD("1.2", rdwh_diagnostic_t, kind);
+  FIELD("1.2", rdwh_diagnostic_t, field);
+  FIELD("1.2", rdwh_diagnostic_t, rule);
+  FIELD("1.2", rdwh_diagnostic_t, message);
+  FIELD("1.2", rdwh_diagnostic_t, suggestion);
+  FIELD("1.2", rdwh_host_diagnostics_t, struct_size);
+  FIELD("1.2", rdwh_host_diagnostics_t, flags);
+  FIELD("1.2", rdwh_host_diagnostics_t, report);
 
   CONSTANT("1.0", RDWH_ABI_VERSION_MAJOR);
   CONSTANT("1.0", RDWH_ERROR_MESSAGE_SIZE);
@@ -132,7 +141,16 @@ int main() {
   CONSTANT("1.0", RDWH_VERDICT_TOO_LARGE);
   CONSTANT("1.0", RDWH_VERDICT_LIMIT_EXCEEDED);
   CONSTANT("1.1", RDWH_JOB_SIGNED);
+  CONSTANT("1.2", RDWH_VERDICT_UNPROCESSABLE);
+  CONSTANT("1.2", RDWH_DIAGNOSTIC_UNKNOWN_KEY);
+  CONSTANT("1.2", RDWH_DIAGNOSTIC_RULE_WITHOUT_JOB);
+  CONSTANT("1.2", RDWH_DIAGNOSTIC_DEPRECATED);
+  CONSTANT("1.2", RDWH_DIAGNOSTIC_IGNORED);
+  CONSTANT("1.2", RDWH_DIAGNOSTIC_UNKNOWN_FIELD);
+  CONSTANT("1.2", RDWH_DIAGNOSTIC_NEVER_MATCHES);
+  CONSTANT("1.2", RDWH_DIAGNOSTICS_LINT);
   std::printf("1.0 RDWH_PLUGIN_ENTRY_SYMBOL = %s\n", RDWH_PLUGIN_ENTRY_SYMBOL);
   std::printf("1.1 RDWH_EXT_PROVIDER_UI = %s\n", RDWH_EXT_PROVIDER_UI);
+  std::printf("1.2 RDWH_EXT_HOST_DIAGNOSTICS = %s\n", RDWH_EXT_HOST_DIAGNOSTICS);
   return 0;
 }

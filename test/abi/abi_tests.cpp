@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 using namespace rdwh_test;
@@ -51,7 +52,7 @@ TEST_CASE("version negotiation: only the plugin's major is served", "[abi]") {
 
 TEST_CASE("providers carry Rundeck's names and property descriptions", "[abi]") {
   Module m;
-  REQUIRE(m.entry->provider_count() == 3);
+  REQUIRE(m.entry->provider_count() == 4);
   std::vector<std::string> names;
   for (size_t i = 0; i < 3; ++i) {
     const rdwh_provider_info_t *info = m.entry->provider_info(i);
@@ -62,9 +63,26 @@ TEST_CASE("providers carry Rundeck's names and property descriptions", "[abi]") 
     CHECK(std::string(info->properties[0]->name) == "rules");
     CHECK(std::string(info->properties[3]->type) == "Boolean");
   }
-  CHECK(names == std::vector<std::string>{"pagerduty-V3-run-job", "pagerduty-run-job", "advanced-run-job"});
+  // Rundeck's open-source Run Job, with the properties its plugin declares.
+  const rdwh_provider_info_t *run_job = m.entry->provider_info(3);
+  REQUIRE(run_job);
+  names.emplace_back(run_job->name);
+  CHECK(std::string(run_job->title) == "Run Job");
+  CHECK(std::string(run_job->description) == "Run a job on webhook event. This plugin expects the incoming payload to be JSON");
+  REQUIRE(run_job->property_count == 4);
+  const rdwh_property_t &job = *run_job->properties[0];
+  CHECK(std::string(job.name) == "jobId");
+  CHECK(std::string(job.title) == "Job");
+  CHECK(std::string(job.description) == "Job to run.");
+  CHECK(job.required != 0);
+  CHECK(std::string(job.rendering_options[0]) == "selectionAccessor");
+  CHECK(std::string(job.rendering_options[1]) == "RUNDECK_JOB");
+  CHECK(std::string(run_job->properties[1]->title) == "Options");
+  CHECK(std::string(run_job->properties[2]->title) == "Node Filter");
+  CHECK(std::string(run_job->properties[3]->title) == "As User");
+  CHECK(names == std::vector<std::string>{"pagerduty-V3-run-job", "pagerduty-run-job", "advanced-run-job", "webhook-run-job"});
   CHECK(std::string(m.entry->provider_info(0)->title) == "PagerDuty: Generic V3 Webhook");
-  CHECK(m.entry->provider_info(3) == nullptr);
+  CHECK(m.entry->provider_info(4) == nullptr);
   CHECK(m.entry->provider_info(SIZE_MAX) == nullptr);
 }
 
@@ -463,7 +481,13 @@ TEST_CASE("load, use and unload repeatedly", "[abi]") {
   for (int i = 0; i < 20; ++i) {
     Module m;
     TestHost host;
-    rdwh_handler_t *h = create_ok(m, "pagerduty-run-job", R"({"rules":[{"name":"r","jobId":"j"}]})", &host.host);
+    // A regex too: RE2 keeps a few objects for the life of the process, which must not be lost
+    // (leaked) with each unload.
+    rdwh_handler_t *h = create_ok(
+        m, "pagerduty-run-job",
+        R"({"rules":[{"name":"r","jobId":"j","conditions":[{"path":"$[?(@.event =~ /incident\\..*/)]",)"
+        R"("condition":"exists"}]}]})",
+        &host.host);
     Delivery d(R"({"messages":[{"id":"1","event":"incident.trigger"},{"id":"2","event":"incident.resolve"}]})");
     const rdwh_result_t *r = nullptr;
     REQUIRE(m.entry->handle(h, &d.request, &r, nullptr) == RDWH_STATUS_OK);
@@ -471,4 +495,66 @@ TEST_CASE("load, use and unload repeatedly", "[abi]") {
     m.entry->release_result(h, r);
     m.entry->destroy(h);
   }
+}
+
+namespace {
+
+// A host that takes config diagnostics as data (rdwh.host.diagnostics/1, ABI 1.2).
+struct DiagnosticsHost : TestHost {
+  rdwh_host_diagnostics_t table{sizeof(rdwh_host_diagnostics_t), 0, nullptr};
+  std::vector<std::tuple<rdwh_diagnostic_kind, std::string, std::string, std::string, std::string>> got;
+  explicit DiagnosticsHost(uint32_t flags) {
+    table.flags = flags;
+    table.report = [](const rdwh_host_t *h, const rdwh_diagnostic_t *d) {
+      auto *self = static_cast<DiagnosticsHost *>(static_cast<TestHost *>(h->host_data));
+      REQUIRE(d->struct_size == sizeof(rdwh_diagnostic_t));
+      self->got.emplace_back(d->kind, text(d->field), text(d->rule), text(d->message), text(d->suggestion));
+    };
+    host.get_extension = [](const rdwh_host_t *h, const char *id) -> const void * {
+      auto *self = static_cast<DiagnosticsHost *>(static_cast<TestHost *>(h->host_data));
+      return std::strcmp(id, RDWH_EXT_HOST_DIAGNOSTICS) == 0 ? &self->table : nullptr;
+    };
+  }
+};
+
+constexpr const char *diagnosed_config =
+    R"({"keyStoragePath":"keys/pd","rules":[{"name":"typo","jobid":"x"},
+        {"name":"r","jobId":"j","conditions":[{"path":"$.event.data.urgncy","condition":"equals","value":"high"}]}]})";
+
+} // namespace
+
+TEST_CASE("config diagnostics reach a host that takes them as data, instead of its log", "[abi][diagnostics]") {
+  Module m;
+  DiagnosticsHost host(0);
+  rdwh_handler_t *h = create_ok(m, "pagerduty-V3-run-job", diagnosed_config, &host.host);
+  REQUIRE(host.got.size() == 2);
+  CHECK(host.got[0] == std::make_tuple(RDWH_DIAGNOSTIC_UNKNOWN_KEY, std::string("rules[0].jobid"), std::string("typo"),
+                                       std::string("rules[0]: unknown key 'jobid' ignored (did you mean 'jobId'?)"),
+                                       std::string("jobId")));
+  CHECK(std::get<0>(host.got[1]) == RDWH_DIAGNOSTIC_RULE_WITHOUT_JOB);
+  CHECK(host.log_lines.empty()); // reported, not logged
+  m.entry->destroy(h);
+
+  // Asked to lint, the plugin adds what it finds against the provider's payloads.
+  DiagnosticsHost linting(RDWH_DIAGNOSTICS_LINT);
+  h = create_ok(m, "pagerduty-V3-run-job", diagnosed_config, &linting.host);
+  REQUIRE(linting.got.size() == 4);
+  CHECK(std::get<0>(linting.got[2]) == RDWH_DIAGNOSTIC_UNKNOWN_FIELD);
+  CHECK(std::get<4>(linting.got[2]) == "$.event.data.urgency");
+  CHECK(std::get<0>(linting.got[3]) == RDWH_DIAGNOSTIC_NEVER_MATCHES);
+  m.entry->destroy(h);
+}
+
+TEST_CASE("a host without the diagnostics extension gets them as log lines (ABI 1.1 and 1.0 hosts too)", "[abi][diagnostics]") {
+  Module m;
+  TestHost current; // offers no extension
+  rdwh_handler_t *h = create_ok(m, "pagerduty-V3-run-job", diagnosed_config, &current.host);
+  CHECK_THAT(current.logs(), Catch::Contains("rules[0]: unknown key 'jobid' ignored (did you mean 'jobId'?)") &&
+                                 Catch::Contains("rule 'typo' is enabled but has no jobId"));
+  m.entry->destroy(h);
+  TestHost old; // a 1.0 host: its table ends before get_extension
+  old.host.struct_size = offsetof(rdwh_host_t, get_extension);
+  h = create_ok(m, "pagerduty-V3-run-job", diagnosed_config, &old.host);
+  CHECK_THAT(old.logs(), Catch::Contains("did you mean 'jobId'?"));
+  m.entry->destroy(h);
 }

@@ -9,9 +9,11 @@ int rdwh_c_compile_check(void) {
   rdwh_error_t error = RDWH_ERROR_INIT;
   rdwh_version_t v = RDWH_ABI_VERSION_INIT;
   const rdwh_plugin_provider_ui_t *ui = NULL;
+  const rdwh_host_diagnostics_t diagnostics = {sizeof(rdwh_host_diagnostics_t), RDWH_DIAGNOSTICS_LINT, NULL};
   host.host_data = &error;
   request.flags = RDWH_REQUEST_EXPLAIN;
   return RDWH_VERSION_IS_COMPATIBLE(v) && RDWH_HAS_FIELD(&host, rdwh_host_t, get_extension) &&
          RDWH_HAS_FIELD(&request, rdwh_request_t, received_unix_ms) && error.struct_size == sizeof error &&
-         ui == NULL && RDWH_EXT_PROVIDER_UI[0] == 'r';
+         ui == NULL && RDWH_EXT_PROVIDER_UI[0] == 'r' && diagnostics.report == NULL &&
+         RDWH_EXT_HOST_DIAGNOSTICS[0] == 'r';
 }

@@ -78,11 +78,18 @@ static_assert(sizeof(rdwh_plugin_provider_ui_t) == 16);
 static_assert(offsetof(rdwh_plugin_info_ext_t, author) == 8);
 static_assert(offsetof(rdwh_plugin_info_ext_t, target_host_compatibility) == 56);
 static_assert(sizeof(rdwh_plugin_info_ext_t) == 64);
+// rdwh.host.diagnostics/1 (ABI 1.2)
+static_assert(offsetof(rdwh_diagnostic_t, field) == 8);
+static_assert(offsetof(rdwh_diagnostic_t, suggestion) == 56);
+static_assert(sizeof(rdwh_diagnostic_t) == 72);
+static_assert(offsetof(rdwh_host_diagnostics_t, report) == 8);
+static_assert(sizeof(rdwh_host_diagnostics_t) == 16);
 #endif
 
 // Status, verdict and flag values are part of the contract too.
 static_assert(RDWH_STATUS_OK == 0 && RDWH_STATUS_INVALID_CONFIG == 8);
-static_assert(RDWH_VERDICT_ACCEPTED == 0 && RDWH_VERDICT_LIMIT_EXCEEDED == 5);
+static_assert(RDWH_VERDICT_ACCEPTED == 0 && RDWH_VERDICT_LIMIT_EXCEEDED == 5 && RDWH_VERDICT_UNPROCESSABLE == 6);
+static_assert(RDWH_DIAGNOSTIC_UNKNOWN_KEY == 1 && RDWH_DIAGNOSTIC_NEVER_MATCHES == 6 && RDWH_DIAGNOSTICS_LINT == 1);
 static_assert(RDWH_REQUEST_EXPLAIN == 1);
 static_assert(RDWH_JOB_SIGNED == 1);
 

@@ -277,6 +277,25 @@ void jsonpath_bench(benchmark::State &state, const rapidjson::Document *doc, std
   state.counters["values"] = found;
 }
 
+// A regex RE2 compiles but cannot run with its DFA ((a?){1000}a{1000}: NFA, every byte against
+// every instruction) over 20 subjects of 3 KB: the work budget must refuse it after the first.
+void regex_bound_bench(benchmark::State &state) {
+  rapidjson::Document doc;
+  doc.SetObject();
+  rapidjson::Value list(rapidjson::kArrayType);
+  const std::string subject(3000, 'a');
+  for (int i = 0; i < 20; ++i) {
+    rapidjson::Value item(rapidjson::kObjectType);
+    item.AddMember("s", rapidjson::Value(subject.c_str(), doc.GetAllocator()), doc.GetAllocator());
+    list.PushBack(item, doc.GetAllocator());
+  }
+  doc.AddMember("l", list, doc.GetAllocator());
+  const rdwh::json::JsonPath path = rdwh::json::JsonPath::compile("$.l[?(@.s =~ /(a?){1000}a{1000}/)]");
+  rdwh::json::Selection selection;
+  if (path.select(doc, selection)) die("the regex benchmark was not stopped by the work budget");
+  for (auto _ : state) benchmark::DoNotOptimize(path.select(doc, selection));
+}
+
 void template_bench(benchmark::State &state, const rapidjson::Document *doc, std::string text) {
   const rdwh::rules::ValueExpr expr = rdwh::rules::ValueExpr::compile(text);
   rdwh::pipeline::Delivery delivery;
@@ -285,7 +304,8 @@ void template_bench(benchmark::State &state, const rapidjson::Document *doc, std
   rdwh::pipeline::Event event;
   event.value = doc;
   std::string out;
-  if (!rdwh::pipeline::render_value(expr, event, delivery, out, 1u << 20)) die("a benchmark template goes over its limits");
+  const rdwh::Checked<rdwh::pipeline::ValueRender> first = rdwh::pipeline::render_value(expr, event, delivery, out, 1u << 20);
+  if (!first || first->failure) die("a benchmark template goes over its limits or cannot render");
   const double rendered = static_cast<double>(out.size());
   std::uint64_t a0 = allocations();
   for (auto _ : state) {
@@ -509,10 +529,15 @@ int main(int argc, char **argv) {
                             PathCase{"jsonpath/wildcard", &doc3.doc, "$.event.data.assignees[*].summary", "floor/v3"},
                             PathCase{"jsonpath/deep-scan", &doc3.doc, "$..summary", "floor/v3"},
                             PathCase{"jsonpath/filter", &doc2.doc, "$.messages[?(@.incident.urgency == 'high')].id",
+                                     "floor/v2/msgs:10"},
+                            PathCase{"jsonpath/regex", &doc2.doc, "$.messages[?(@.event =~ /(?i)incident\\.(trigger|resolve)/)].id",
                                      "floor/v2/msgs:10"}}) {
     configure(benchmark::RegisterBenchmark(p.name, jsonpath_bench, p.doc, std::string(p.path)));
     add_row(p.name, p.floor, std::string("`") + p.path + "`", 0);
   }
+  configure(benchmark::RegisterBenchmark("jsonpath/regex-dfa-blowup", regex_bound_bench));
+  add_row("jsonpath/regex-dfa-blowup", "floor/v3",
+          "`(a?){1000}a{1000}` over 20 subjects of 3 KB: refused by limits.maxPathWork after the first subject", 0);
   struct TemplateCase { const char *name; const char *text; };
   for (const TemplateCase &tc :
        {TemplateCase{"template/jsonpath-value", "$.event.data.id"},

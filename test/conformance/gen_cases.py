@@ -303,8 +303,14 @@ class Generator:
                 t("${%s[-1]}" % ref)
                 t("${%s[99]}" % ref)
                 t("${%s.size()}" % ref)
+                keys = sorted({k for e in v if isinstance(e, dict) for k in e if IDENT.match(k)})
+                for k in self.sample(keys, 2):  # a member of a list: Groovy's GPath spreads it
+                    t("${%s.%s}" % (ref, k))
+                t("${%s.nope}" % ref)
             if isinstance(v, str):
                 t("${%s.toUpperCase()}" % ref)
+                t("${%s[0]}" % ref)  # a character
+                t("${%s[-1]}" % ref)
             if v is None:
                 t("${%s.deeper}" % ref)
         for expr in ("${data.nope}", "${data.nope.deeper}", "${path('$.nope')}", "${path('$..id')}", "${path('$')}",
@@ -312,6 +318,8 @@ class Generator:
                      "${webhook.nope}", "${'literal'}", "${1 + 1}", "${data == null}", "$data", "${data}",
                      "${ data.nope }", "${data?.nope}", "${data['nope']}", "$nope", "${", "${data", "$"):
             t(expr)
+        for expr in ("tab\\there", "octal\\101", "e\\u00e9", "C:\\dir", "quote \\' and \\\"", "ends\\"):
+            self.add(doc, "template", expr)  # Groovy's escapes in a template's text
         for expr in ("plain text", "", "50$", "a $ b", "\\$", "\\${data.nope}", "$$", "\\\\", "line\\nbreak",
                      "quote \" and ' marks", "<%= data.keySet().size() %>", "<% if (data) { %>yes<% } else { %>no<% } %>",
                      "<% def x = 1 %>${x}", "<%-- comment --%>", "<% out << 'written' %>", "}", "${raw}", "$data.nope"):

@@ -141,6 +141,7 @@ private:
     rapidjson::Document explanation;
     explanation.Parse(result->evaluation.data, result->evaluation.size);
     const rapidjson::Value *conditions = nullptr;
+    std::string values_error; // why the values rule ran nothing: a value it could not render
     if (!explanation.HasParseError() && explanation.IsArray() && !explanation.Empty() && explanation[0].IsObject()) {
       auto rules = explanation[0].FindMember("rules");
       if (rules != explanation[0].MemberEnd() && rules->value.IsArray())
@@ -148,6 +149,7 @@ private:
           auto list = rule.FindMember("conditions");
           if (member(rule, "rule") == "conditions" && list != rule.MemberEnd() && list->value.IsArray())
             conditions = &list->value;
+          if (member(rule, "rule") == "values") values_error = member(rule, "error");
         }
     }
     rapidjson::SizeType next_condition = 0;
@@ -163,7 +165,7 @@ private:
       } else {
         auto it = options.find("o" + std::to_string(i));
         if (it == options.end()) {
-          failure = "the values rule did not fire";
+          failure = values_error.empty() ? "the values rule did not fire" : "render: " + values_error;
           return false;
         }
         out.push_back({Answer::Kind::value, it->second, false});

@@ -3,8 +3,9 @@
 // Input: the first line is the path; the rest is a JSON document (the fallback document when it
 // does not parse, so path fuzzing always has something to walk).
 // Invariants: compile either succeeds or throws SyntaxError; a compiled path recompiles from its
-// own text(); evaluation never fails but for a documented limit (a limit_exceeded rejection); a definite path
-// gives single/missing, an indefinite one a list; every selected value renders.
+// own text(); evaluation never fails but for a documented limit (a limit_exceeded rejection); a
+// definite path gives single/missing, an indefinite one a list or missing, either may fail as
+// Jayway does (with a reason); every selected value renders; evaluating again gives the same.
 #include "fuzz_common.hpp"
 
 #include "base/error.hpp"
@@ -47,16 +48,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(selected.rejection().verdict == rdwh::Verdict::limit_exceeded);
     return 0;
   }
-  if (path->definite()) FUZZ_CHECK(selection.kind != Selection::Kind::list);
-  else FUZZ_CHECK(selection.kind == Selection::Kind::list);
+  if (selection.kind == Selection::Kind::failed) FUZZ_CHECK(!selection.error.empty()); // what Jayway would throw
+  else if (path->definite()) FUZZ_CHECK(selection.kind != Selection::Kind::list);
+  else FUZZ_CHECK(selection.kind == Selection::Kind::list || selection.kind == Selection::Kind::missing);
   if (selection.kind == Selection::Kind::single) FUZZ_CHECK(selection.single != nullptr);
   std::string rendered;
   append_selection(selection, rendered);
   if (selection.kind == Selection::Kind::list) FUZZ_CHECK(rendered.size() >= 2 && rendered.front() == '[');
-  // Evaluating twice gives the same selection (compiled paths are immutable).
+  // Evaluating twice gives the same selection (compiled paths are immutable): the same values
+  // (what functions make is made again: compared by its rendering).
   const rdwh::Checked<Selection> again_selected = path->select(doc);
   FUZZ_CHECK(again_selected);
   const Selection &second = *again_selected;
-  FUZZ_CHECK(second.kind == selection.kind && second.single == selection.single && second.list == selection.list);
+  std::string again;
+  append_selection(second, again);
+  FUZZ_CHECK(second.kind == selection.kind && again == rendered && second.error == selection.error);
+  if (!selection.computed) FUZZ_CHECK(second.single == selection.single && second.list == selection.list);
   return 0;
 }

@@ -487,6 +487,20 @@ scenario_config() {
   rc=0
   "$GATEWAY" --config "$T/gateway.json" --check 2>"$T/check.err" || rc=$?
   ((rc == 1)) && grep -qF 'webhooks[0].config: ' "$T/check.err" || fail "bad rules: $(cat "$T/check.err")"
+  step "--check refuses an unknown key (did you mean) and an enabled rule without a job; the server only warns"
+  write_config "$(webhook PagerDuty tok-pd | sed 's/"jobId": "job-triggered"/"jobid": "job-triggered"/')"
+  rc=0
+  "$GATEWAY" --config "$T/gateway.json" --check 2>"$T/check.err" || rc=$?
+  ((rc == 1)) || fail "--check should refuse a misspelt key, not exit $rc"
+  for want in "webhooks[0].config (webhook 'PagerDuty'): rules[1]: unknown key 'jobid' ignored (did you mean 'jobId'?)" \
+    "webhooks[0].config (webhook 'PagerDuty'): rules[1]: rule 'on trigger' is enabled but has no jobId: it runs nothing"; do
+    grep -qF "$want" "$T/check.err" || fail "--check output lacks '$want': $(cat "$T/check.err")"
+  done
+  start_gateway
+  grep -F '"field":"rules[1].jobid"' "$T/gateway.log" | grep -qF '"suggestion":"jobId"' ||
+    fail "no structured warning at start: $(grep -F jobid "$T/gateway.log")"
+  grep -F '"rule":"on trigger"' "$T/gateway.log" | grep -qF 'has no jobId' || fail "no warning at start for the jobless rule"
+  stop_gateway
   write_config "$(webhook A tok-same), $(webhook B tok-same)" '{"maxBodyBytes": "big"}'
   sed -i 's/"listen": "127.0.0.1:0"/"listen": "localhost"/; s/"apiVersion": 41/"apiVersion": 12/' "$T/gateway.json"
   rc=0

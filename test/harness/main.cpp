@@ -1,5 +1,7 @@
 // rdwh-host: a tiny host that loads rdwh plugins through the C ABI and drives them from the
 // command line. Its output is relied on by tests and tools: keep it stable.
+#include "cli.hpp"
+#include "commands.hpp"
 #include "hostkit.hpp"
 #include "send.hpp"
 #include "sign.hpp"
@@ -21,6 +23,13 @@
 namespace {
 
 using namespace rdwh::host;
+using rdwh::harness::UsageError;
+using rdwh::harness::load_plugins;
+using rdwh::harness::plugin_dirs;
+using rdwh::harness::read_file;
+using rdwh::harness::split_header;
+using rdwh::harness::take_value;
+using rdwh::harness::unwrap_webhook;
 
 constexpr const char *usage_text = R"(usage: rdwh-host [--plugin-dir DIR] COMMAND [ARGS]
        rdwh-host --version | --help
@@ -56,37 +65,25 @@ Commands:
                                 --repeat times the production path.
   sign --key SECRET [--key SECRET]... --body FILE
                                 print the X-PagerDuty-Signature value PagerDuty would send
+  test --config FILE --dir DIR [--expect FILE [--update]] [--provider NAME] [--key PATH=VALUE]...
+       [--json]
+                                every delivery (*.json) in DIR against every rule: a matrix
+                                with the reasons; with --expect, a golden test of which rules
+                                fire and the jobs they give (--update writes the file)
+  lint --config FILE [--provider NAME] [--dir DIR] [--key PATH=VALUE]...
+                                paths the provider's payloads never have (did you mean...),
+                                rules that can never match, options that render empty or null
+                                on sample deliveries (DIR, default: the bundled samples)
   send URL --body FILE [--key SECRET] [--header 'Name: value']...
                                 POST a delivery the way PagerDuty does (signature included);
                                 prints {"status": N, "body": ...} with the server's answer
 
 Exit status: handle: 0 when the plugin returned a result (whatever its HTTP status), 1 when the
 plugin rejected the config or could not be loaded; send: 0 when the answer is 2xx, 1 when it
-could not be sent (connection, timeout), 3 when the server answered another status; 2 for usage
-errors.
+could not be sent (connection, timeout), 3 when the server answered another status; test: 0 when
+every expectation holds, 3 when one does not; lint: 0 when nothing is found, 3 on findings; test
+and lint: 1 when the config or the plugin failed; 2 for usage errors.
 )";
-
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-std::string read_file(const std::string &path) {
-  if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), {});
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("cannot read " + path + ": " + std::strerror(errno));
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::vector<std::string> plugin_dirs(const std::vector<std::string> &given) {
-  if (!given.empty()) return given;
-  return PluginSet::default_dirs(RDWH_INSTALLED_PLUGIN_DIR, RDWH_BUILD_BIN_DIR, RDWH_BUILD_PLUGIN_DIR);
-}
-
-PluginSet load_plugins(const std::vector<std::string> &dirs) {
-  PluginSet set = PluginSet::scan(dirs);
-  for (const std::string &why : set.skipped()) std::cerr << "rdwh-host: skipped " << why << "\n";
-  return set;
-}
 
 template <class Doc> std::string to_pretty(const Doc &doc) {
   rapidjson::StringBuffer buf;
@@ -94,12 +91,6 @@ template <class Doc> std::string to_pretty(const Doc &doc) {
   w.SetIndent(' ', 2);
   doc.Accept(w);
   return std::string(buf.GetString(), buf.GetSize());
-}
-
-// Takes the value of an option at argv[i] ("--name value"), advancing i.
-std::string take_value(int argc, char **argv, int &i) {
-  if (i + 1 >= argc) throw UsageError(std::string(argv[i]) + " needs a value");
-  return argv[++i];
 }
 
 int cmd_plugins(const std::vector<std::string> &dirs) {
@@ -242,29 +233,6 @@ int cmd_describe(const std::vector<std::string> &dirs, int argc, char **argv) {
   return 0;
 }
 
-std::pair<std::string, std::string> split_header(const std::string &text) {
-  auto colon = text.find(':');
-  if (colon == std::string::npos || colon == 0) throw UsageError("--header takes 'Name: value', got '" + text + "'");
-  std::string value = text.substr(colon + 1);
-  value.erase(0, value.find_first_not_of(" \t"));
-  return {text.substr(0, colon), value};
-}
-
-// A whole Rundeck webhook ({"eventPlugin", "config", ...}) is unwrapped to its config.
-std::string unwrap_webhook(const std::string &text, std::string &provider) {
-  rapidjson::Document doc;
-  if (doc.Parse(text.data(), text.size()).HasParseError() || !doc.IsObject()) return text;
-  auto plugin = doc.FindMember("eventPlugin");
-  auto config = doc.FindMember("config");
-  if (plugin == doc.MemberEnd() || config == doc.MemberEnd() || !plugin->value.IsString()) return text;
-  if (provider.empty()) provider = plugin->value.GetString();
-  if (config->value.IsString()) return config->value.GetString();
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  config->value.Accept(w);
-  return std::string(buf.GetString(), buf.GetSize());
-}
-
 int cmd_handle(const std::vector<std::string> &dirs, int argc, char **argv) {
   std::string provider, config_file, body_file;
   Handler::Request request;
@@ -279,12 +247,8 @@ int cmd_handle(const std::vector<std::string> &dirs, int argc, char **argv) {
     else if (arg == "--config") config_file = take_value(argc, argv, i);
     else if (arg == "--body") body_file = take_value(argc, argv, i);
     else if (arg == "--header") request.headers.push_back(split_header(take_value(argc, argv, i)));
-    else if (arg == "--key") {
-      std::string kv = take_value(argc, argv, i);
-      auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0) throw UsageError("--key takes PATH=VALUE");
-      keys.keys[kv.substr(0, eq)] = kv.substr(eq + 1);
-    } else if (arg == "--now") {
+    else if (arg == "--key") rdwh::harness::add_key(keys, take_value(argc, argv, i));
+    else if (arg == "--now") {
       std::string text = take_value(argc, argv, i);
       now = rdwh::harness::parse_clock(text);
       if (!now) throw UsageError("--now takes an ISO-8601 date-time or epoch milliseconds, got '" + text + "'");
@@ -377,6 +341,8 @@ int main(int argc, char **argv) {
     if (command == "describe") return cmd_describe(plugin_dirs(dirs), sub_argc, sub_argv);
     if (command == "handle") return cmd_handle(plugin_dirs(dirs), sub_argc, sub_argv);
     if (command == "sign") return cmd_sign(sub_argc, sub_argv);
+    if (command == "test") return rdwh::harness::run_test(plugin_dirs(dirs), sub_argc, sub_argv);
+    if (command == "lint") return rdwh::harness::run_lint(plugin_dirs(dirs), sub_argc, sub_argv);
     if (command == "send") return run_send(sub_argc, sub_argv);
     throw UsageError("unknown command '" + command + "'");
   } catch (const UsageError &e) {

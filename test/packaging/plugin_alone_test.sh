@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The plugin alone: configures the source tree with the hosts and tests off while CMake may find
-# nothing but the plugin's own dependencies (OpenSSL, fmt, RapidJSON), builds the module, then
+# nothing but the plugin's own dependencies (OpenSSL, fmt, RapidJSON, RE2), builds the module, then
 # builds examples/minimal_host.c out of tree against that build tree (find_package(rdwh-abi) with
 # rdwh-abi_DIR, the build-tree export) and runs it on a signed delivery.
 set -euo pipefail

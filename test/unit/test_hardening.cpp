@@ -160,7 +160,7 @@ TEST_CASE("hardening: a path limit hit while handling answers 400, not a failed 
   Handler handler(spec("advanced-run-job"),
                   R"({"limits":{"maxPathResults":10,"maxPathWork":5000},"rules":[{"name":"r","jobId":"j",
                       "jobOptions":[{"name":"all","value":"$.list[*]"}]},
-                     {"name":"scan","jobId":"k","conditions":[{"path":"$..*..*[?(@.q)]","condition":"exists","value":"."}]}]})",
+                     {"name":"scan","jobId":"k","conditions":[{"path":"$..*..*[?(@.q)]","condition":"contains","value":"x"}]}]})",
                   services);
   auto fine = handler.handle(delivery(R"({"list":[1,2,3]})"), false);
   CHECK(fine.http_status == 200);
@@ -195,9 +195,9 @@ TEST_CASE("hardening: a list rendered into a value stops at maxValueBytes", "[ha
     INFO(text);
     const auto expr = rules::ValueExpr::compile(text);
     std::string out;
-    Checked<bool> fits = pipeline::render_value(expr, event, d, out, 1 << 20);
-    REQUIRE(fits);
-    CHECK_FALSE(*fits);
+    Checked<pipeline::ValueRender> rendered = pipeline::render_value(expr, event, d, out, 1 << 20);
+    REQUIRE(rendered);
+    CHECK_FALSE(rendered->fits);
     CHECK(out.size() <= (1u << 20));
     CHECK(out.capacity() < (16u << 20)); // never grew anywhere near the full rendering
   }
@@ -349,4 +349,23 @@ TEST_CASE("hardening: a condition value from key storage is hidden in explanatio
   CHECK_THAT(wrong.explanation, Contains("(a value from key storage)"));
   CHECK_THAT(services.all_lines(), !Contains("T0KEN"));
   CHECK_THAT(services.all_lines(), Contains("(a value from key storage)"));
+}
+
+TEST_CASE("hardening: rule and option names from key storage are never shown", "[hardening][secrets][handler]") {
+  test::FakeServices services;
+  services.keys["keys/token"] = "T0KEN-s3cr3t";
+  // A diagnosed rule (unknown key, no job) and a rule whose option, given twice, fails to render.
+  Handler handler(spec("advanced-run-job"), R"({"returnProcessingInfo":true,"rules":[
+      {"name":"n ${KS:keys/token}","jobYd":"x"},
+      {"name":"${KS:keys/token}","jobId":"j","debug":true,"jobOptions":[{"name":"${KS:keys/token}","value":"a"},
+                                                             {"name":"${KS:keys/token}","value":"${data.nope.deeper}"}]}]})",
+                  services);
+  std::string shown;
+  for (const Diagnostic &d : handler.config().diagnostics) shown += d.field + d.rule + d.message + d.suggestion;
+  CHECK_THAT(shown, Contains("Rule 1"));
+  CHECK_THAT(shown, Contains("option (a value from key storage) given twice"));
+  auto out = handler.handle(delivery(R"({"a":1})"), true);
+  CHECK(out.jobs().empty());
+  CHECK_THAT(services.all_lines(), Contains("rule 'Rule 2' on event 0: option (a value from key storage) cannot be rendered"));
+  CHECK_THAT(shown + out.body + out.explanation + services.all_lines(), !Contains("T0KEN"));
 }

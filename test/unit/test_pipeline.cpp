@@ -105,10 +105,18 @@ TEST_CASE("stage 4: events and their identities", "[pipeline]") {
   CHECK_THAT(none->note, Contains("Batch Key Path Missing"));
 }
 
-TEST_CASE("provider console data: sample actions compile, suggested fields are JsonPaths", "[pipeline][providers]") {
+TEST_CASE("provider console data: sample actions compile, suggested fields are paths or templates", "[pipeline][providers]") {
   for (const providers::ProviderSpec &spec : providers::all()) {
     INFO(spec.name);
-    if (spec.sample_action) {
+    const bool run_job = spec.answer == providers::Answer::run_job;
+    if (spec.sample_action && run_job) {
+      // The whole config, its job for the user to choose: it compiles once one is.
+      std::string sample = spec.sample_action;
+      sample.replace(sample.find(R"("jobId":"")"), 10, R"("jobId":"j")");
+      const rules::Config config = spec.compile_config(sample, {});
+      REQUIRE(config.rules.size() == 1);
+      CHECK(config.rules[0].arg_tokens.size() == 8);
+    } else if (spec.sample_action) {
       const rules::Config config = spec.compile_config(std::string(R"({"rules":[)") + spec.sample_action + "]}", {});
       REQUIRE(config.rules.size() == 1);
       CHECK(config.rules[0].name == "PagerDuty Example Action");
@@ -116,7 +124,8 @@ TEST_CASE("provider console data: sample actions compile, suggested fields are J
     }
     for (const providers::FieldSuggestion &field : spec.fields) {
       INFO(field.path);
-      CHECK_NOTHROW(json::JsonPath::compile(field.path));
+      if (run_job) CHECK_NOTHROW(rules::ValueExpr::compile(field.path));
+      else CHECK_NOTHROW(json::JsonPath::compile(field.path));
       CHECK(std::string_view(field.title).size() > 0);
       CHECK(std::string_view(field.example).size() > 0);
     }

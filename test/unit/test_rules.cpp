@@ -150,8 +150,9 @@ TEST_CASE("jobs carry rendered options, filter, user and the event id", "[rules]
   CHECK(job.filter == "tags: high");
   CHECK(job.as_user == "bot");
   CHECK(job.event_id == "wh-9");
-  CHECK(config.warnings.size() == 1);
-  CHECK_THAT(config.warnings[0], Contains("option 'id' given twice"));
+  REQUIRE(config.diagnostics.size() == 1);
+  CHECK(config.diagnostics[0].kind == rdwh::Diagnostic::Kind::ignored);
+  CHECK_THAT(config.diagnostics[0].message, Contains("option 'id' given twice"));
 }
 
 TEST_CASE("job options may also be a map of name to value", "[rules]") {
@@ -277,9 +278,23 @@ TEST_CASE("config errors name the field", "[config]") {
 TEST_CASE("config as Rundeck stores it: a JSON string, unknown keys, empty text", "[config]") {
   auto config = compile(R"("{\"rules\":[{\"name\":\"r\",\"jobId\":\"j\",\"uuid\":\"u\",\"jobName\":\"n\"}]}")");
   CHECK(config.rules.size() == 1);
-  CHECK(config.warnings.empty()); // uuid and jobName are Rundeck's own keys
-  auto with_unknown = compile(R"({"rulez":[],"rules":[{"condtions":[]}]})");
-  CHECK(with_unknown.warnings.size() == 2);
+  CHECK(config.diagnostics.empty()); // uuid and jobName are Rundeck's own keys
+  auto with_unknown = compile(R"({"rulez":[],"rules":[{"condtions":[],"jobid":"j"}]})");
+  using Kind = rdwh::Diagnostic::Kind;
+  REQUIRE(with_unknown.diagnostics.size() == 4);
+  const auto &d = with_unknown.diagnostics;
+  CHECK(d[0].kind == Kind::unknown_key);
+  CHECK(d[0].field == "rulez");
+  CHECK(d[0].suggestion == "rules");
+  CHECK(d[0].message == "config: unknown key 'rulez' ignored (did you mean 'rules'?)");
+  CHECK(d[1].field == "rules[0].condtions");
+  CHECK(d[1].suggestion == "conditions");
+  CHECK(d[1].rule == "Rule 1");
+  CHECK(d[2].field == "rules[0].jobid");
+  CHECK(d[2].suggestion == "jobId"); // case alone
+  CHECK(d[3].kind == Kind::rule_without_job);
+  CHECK(d[3].message == "rules[0]: rule 'Rule 1' is enabled but has no jobId: it runs nothing");
+  CHECK(compile(R"({"rules":[{"enabled":false}]})").diagnostics.empty()); // a disabled rule needs no job
   CHECK(compile("").rules.empty());
   CHECK(compile(R"({"returnProcessingInfo":"true"})").return_processing_info);
 }

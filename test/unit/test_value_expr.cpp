@@ -26,18 +26,25 @@ struct Fixture {
     delivery.received_unix_ms = 1700000000000;
     delivery.headers = {{"X-Custom", "custom value"}, {"x-webhook-id", "wh-1"}};
   }
-  // Renders into `out`; whether it fit within `max`.
+  // Renders into `out`; whether it fit within `max`. A value that cannot be rendered gives
+  // "failed: <why>".
   bool render_into(const ValueExpr &expr, std::string &out, std::size_t max) {
     rdwh::pipeline::Event e;
     e.value = &event;
-    rdwh::Checked<bool> fits = rdwh::pipeline::render_value(expr, e, delivery, out, max);
-    REQUIRE(fits);
-    return *fits;
+    rdwh::Checked<rdwh::pipeline::ValueRender> rendered = rdwh::pipeline::render_value(expr, e, delivery, out, max);
+    REQUIRE(rendered);
+    if (rendered->failure) out = "failed: " + *rendered->failure;
+    return rendered->fits;
   }
-  std::string render(const char *text, std::size_t max = 1 << 20) {
+  std::string render(const char *text, rdwh::rules::TemplateOptions options = {}) {
     std::string out;
-    CHECK(render_into(ValueExpr::compile(text), out, max));
+    CHECK(render_into(ValueExpr::compile(text, options), out, 1 << 20));
     return out;
+  }
+  std::string render_empty_for_missing(const char *text) {
+    rdwh::rules::TemplateOptions options;
+    options.empty_for_missing = true;
+    return render(text, options);
   }
 };
 
@@ -65,13 +72,37 @@ TEST_CASE_METHOD(Fixture, "templates reference data, paths, the body and the web
   CHECK(render("body=${raw}") == "body={raw body}");
   CHECK(render("${webhook.id} ${webhook.name} ${webhook.project} ${webhook.sender} ${webhook.timestamp}") ==
         "d-123 PagerDuty ops 203.0.113.9 1700000000000");
-  CHECK(render("${webhook['X-Custom']}|${webhook['X-WEBHOOK-ID']}|${webhook['absent']}") == "custom value|wh-1|");
+  CHECK(render("${webhook['X-Custom']}|${webhook['X-WEBHOOK-ID']}|${webhook['absent']}") == "custom value|wh-1|null");
 }
 
-TEST_CASE_METHOD(Fixture, "missing data renders as nothing, never a crash", "[template]") {
-  CHECK(render("[${data.nope.deeper.still}]") == "[]");
-  CHECK(render("[${data.list[10]}]") == "[]");
+TEST_CASE_METHOD(Fixture, "missing data renders as Groovy does: null, and a member of null fails", "[template]") {
+  CHECK(render("[${data.nope}]") == "[null]");
+  CHECK(render("[${data.list[10]}]") == "[null]");
   CHECK(render("[${data.event.data.priority}]") == "[null]");
+  CHECK(render("[${data.nope?.deeper}]") == "[null]");
+  CHECK(render("[${data.nope.deeper.still}]") == "failed: Cannot get property 'deeper' on null object");
+  CHECK(render("${data.nope?.deeper.still}") == "failed: Cannot get property 'still' on null object");
+  CHECK(render("${data.event.data.priority[0]}") == "failed: Cannot invoke method getAt() on null object");
+  CHECK(render("${data.list[-4]}") == "failed: Negative array index [-4] too large for array size 3");
+  CHECK(render("${data.event.data.title.x}") == "failed: No such property: x for class: java.lang.String");
+  CHECK(render("${data.event.data.number.x}") == "failed: No such property: x for class: java.lang.Integer");
+  CHECK(render("${path('$.nope')}") == "failed: No results for path: $.nope");
+  CHECK(render("${path('$.event.data.priority')}") == "null");
+  // missingValues: "empty": nothing for a missing or null value, and nothing fails.
+  CHECK(render_empty_for_missing("[${data.nope.deeper.still}|${data.list[10]}|${data.event.data.priority}]") == "[||]");
+  CHECK(render_empty_for_missing("[${path('$.nope')}|${webhook['absent']}]") == "[|]");
+  CHECK(render_empty_for_missing("$.nope").empty()); // JsonPath values are Rundeck's either way
+}
+
+TEST_CASE_METHOD(Fixture, "Groovy property access: lists spread a member, strings index characters", "[template]") {
+  CHECK(render("${data.event.data.teams.id}") == "[T1, T2]");
+  CHECK(render("${data.event.data.teams['id']}") == "[T1, T2]");
+  CHECK(render("${data.event.data.teams.nope}") == "[null, null]");
+  CHECK(render("${data.list.x}") == "failed: No such property: x for class: java.lang.Integer");
+  CHECK(render("${data.event.data.title[0]}${data.event.data.title[-1]}") == "Dl");
+  CHECK(render("${data.event.data.title[99]}") == "failed: String index out of range: 99");
+  CHECK(render("${data.event.data[0]}") == "null"); // a map has no integer keys
+  CHECK(render("${ data . event . data . urgency }") == "high");
 }
 
 TEST_CASE_METHOD(Fixture, "templates render lists and maps as Groovy does; JsonPath values as JSON", "[template]") {
@@ -84,7 +115,11 @@ TEST_CASE_METHOD(Fixture, "templates render lists and maps as Groovy does; JsonP
 TEST_CASE_METHOD(Fixture, "escapes and plain text", "[template]") {
   CHECK(render("\\${data.event.data.id} leads") == "PGR0VU2 leads"); // a leading \$ only means "template"
   CHECK(render("\\$.event.data.id") == "$.event.data.id");
-  CHECK(render("costs \\${data.x} and $5") == "costs ${data.x} and $5");
+  CHECK(render("costs \\${data.x} and \\$5") == "costs ${data.x} and $5");
+  // Groovy's escapes in the text, as SimpleTemplateEngine puts it in a """...""" string.
+  CHECK(render("a\\nb\\tc\\\\d\\'e\\u00e9\\101") == "a\nb\tc\\d'e\xc3\xa9" "A");
+  CHECK(render("q\\\"q") == "q\\\"q"); // the engine escapes quotes itself: \" keeps its backslash
+  CHECK(render("50% <b>") == "50% <b>");
   CHECK(render("plain text") == "plain text");
   CHECK(render("").empty());
   CHECK(ValueExpr::compile("plain").is_literal());
@@ -107,4 +142,26 @@ TEST_CASE("bad templates fail at compile time with a reason", "[template]") {
   CHECK_THROWS_WITH(ValueExpr::compile("${data[x]}"), Contains("expected an index"));
   CHECK_THROWS_WITH(ValueExpr::compile("${path($.a)}"), Contains("path('<JsonPath>')"));
   CHECK_THROWS_AS(ValueExpr::compile("$.a[?(@.b ==]"), rdwh::SyntaxError);
+}
+
+TEST_CASE("what Rundeck would run as Groovy code, or cannot compile, is refused", "[template]") {
+  using Catch::Contains;
+  CHECK_THROWS_WITH(ValueExpr::compile("<% if (data) { %>yes<% } %>"), Contains("Groovy scriptlets (<% ... %>, <%= ... %>) are code"));
+  CHECK_THROWS_WITH(ValueExpr::compile("n=<%= data.size() %>"), Contains("Groovy scriptlets"));
+  CHECK_THROWS_WITH(ValueExpr::compile("${data.event.data.title.toUpperCase()}"),
+                    Contains("method calls ('data.event.data.title.toUpperCase()') are Groovy code: rdwh does not run Groovy code"));
+  CHECK_THROWS_WITH(ValueExpr::compile("${1 + 1}"), Contains("unsupported template expression '1 + 1'"));
+  CHECK_THROWS_WITH(ValueExpr::compile("${data.a + 1}"), Contains("unexpected '+'"));
+  CHECK_THROWS_WITH(ValueExpr::compile("costs 5$"), Contains("a '$' at 7 starts neither ${...} nor a name"));
+  CHECK_THROWS_WITH(ValueExpr::compile("a $ b"), Contains("write \\$ for a dollar sign"));
+  CHECK_THROWS_WITH(ValueExpr::compile("C:\\dir"), Contains("'\\d' at 2 is not a Groovy escape"));
+  CHECK_THROWS_WITH(ValueExpr::compile("ends\\"), Contains("cannot end with '\\'"));
+}
+
+TEST_CASE_METHOD(Fixture, "webhook-run-job reads every value as a template", "[template]") {
+  rdwh::rules::TemplateOptions options;
+  options.always_template = true;
+  CHECK(render("$data.event.data.id", options) == "PGR0VU2");
+  CHECK_THROWS_WITH(ValueExpr::compile("$.event.data.id", options), Catch::Contains("starts neither"));
+  CHECK(render("\\${data.event.data.id}", options) == "${data.event.data.id}"); // Groovy's escaped dollar
 }

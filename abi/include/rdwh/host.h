@@ -40,8 +40,8 @@ typedef struct rdwh_host {
 
   /* ABI 1.1 (read behind RDWH_HAS_FIELD). An optional interface the host offers, by id
    * ("rdwh.host.<name>/<rev>", see ext/): the host's table for it, or NULL when the host does not
-   * offer that id (or that revision). The plugin of ABI 1.1 asks for none yet: the slot lets
-   * hosts offer capabilities in later minors without growing this table.
+   * offer that id (or that revision). The plugin asks for RDWH_EXT_HOST_DIAGNOSTICS (ABI 1.2,
+   * ext/diagnostics.h) in create().
    * OWNERSHIP: host owns the returned table. LIFETIME: until destroy() of every handler created
    * with this host. [thread-safe] */
   const void *(RDWH_CALL *get_extension)(const struct rdwh_host *host, const char *id);

@@ -99,7 +99,10 @@ enum {
   RDWH_VERDICT_SIGNATURE_MISSING = 2, /* signature header missing or unparseable (400) */
   RDWH_VERDICT_SIGNATURE_INVALID = 3, /* no signature matched any secret (403) */
   RDWH_VERDICT_TOO_LARGE = 4,         /* body over the size limit (413) */
-  RDWH_VERDICT_LIMIT_EXCEEDED = 5     /* another limit exceeded: nesting, batch size... (400), headers (431) */
+  RDWH_VERDICT_LIMIT_EXCEEDED = 5,    /* another limit exceeded: nesting, batch size... (400), headers (431) */
+  /* ABI 1.2: the config cannot run on this event (400): webhook-run-job's "Failed to substitute
+   * data" (a template the event cannot fill) and "Cannot run job, not found" (an empty job id) */
+  RDWH_VERDICT_UNPROCESSABLE = 6
 };
 
 /* Flags of rdwh_job_t.flags (ABI 1.1). */
@@ -143,6 +146,12 @@ typedef struct rdwh_job {
 } rdwh_job_t;
 
 /* The outcome of one handle() call.
+ * webhook-run-job (Rundeck's open-source Run Job): Rundeck answers {"jobId": "...", "executionId":
+ * "..."} once the job's execution has started. The execution id is the host's to know: the plugin
+ * answers {"jobId": "<the job id>"} (content type application/json; charset=UTF-8) with one job,
+ * whose options are those of the rendered argString. A host that runs the job before answering
+ * replaces the body with Rundeck's, adding the execution id as a string (hostkit's
+ * run_job_answer()); a host that queues the run answers the plugin's body as it is.
  * OWNERSHIP: plugin owns, with everything it points to. LIFETIME: until release_result(). */
 typedef struct rdwh_result {
   uint32_t struct_size;

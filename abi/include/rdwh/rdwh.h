@@ -10,5 +10,6 @@
 #include "plugin.h"
 #include "ext/plugin-info.h"
 #include "ext/provider-ui.h"
+#include "ext/diagnostics.h"
 
 #endif /* RDWH_H */

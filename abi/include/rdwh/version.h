@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define RDWH_ABI_VERSION_MAJOR 1
-#define RDWH_ABI_VERSION_MINOR 1
+#define RDWH_ABI_VERSION_MINOR 2
 #define RDWH_ABI_VERSION_PATCH 0
 
 /* A version triple, as announced by the plugin (entry->abi_version) and the host (host->abi_version). */

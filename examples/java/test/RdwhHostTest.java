@@ -25,7 +25,7 @@ public final class RdwhHostTest {
     byte[] body = Files.readAllBytes(source.resolve("examples/deliveries/v3-incident.priority_updated-gopagerduty.json"));
 
     check(plugin.name().equals("rdwh-pagerduty"), "plugin name");
-    check(plugin.providers().equals(List.of("pagerduty-V3-run-job", "pagerduty-run-job", "advanced-run-job")),
+    check(plugin.providers().equals(List.of("pagerduty-V3-run-job", "pagerduty-run-job", "advanced-run-job", "webhook-run-job")),
           "providers with Rundeck's names");
 
     try (RdwhPlugin.Handler h = plugin.create("pagerduty-V3-run-job", config, Map.of("keys/pagerduty/v3-secret", secret))) {

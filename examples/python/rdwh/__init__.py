@@ -21,7 +21,8 @@ from ._abi import ABI_MAJOR, ABI_MINOR, REQUEST_EXPLAIN, STATUS_BUFFER_TOO_SMALL
 __all__ = ["load", "find_plugins", "Plugin", "Handler", "HandleResult", "RdwhError", "plugin_dirs"]
 __version__ = "0.1.0"
 
-VERDICTS = ["accepted", "malformed", "signature_missing", "signature_invalid", "too_large", "limit_exceeded"]
+VERDICTS = ["accepted", "malformed", "signature_missing", "signature_invalid", "too_large", "limit_exceeded",
+            "unprocessable"]
 
 
 class RdwhError(Exception):

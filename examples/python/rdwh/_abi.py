@@ -9,7 +9,8 @@ STATUS_NOT_FOUND = 3
 STATUS_BUFFER_TOO_SMALL = 4
 REQUEST_EXPLAIN = 1
 JOB_SIGNED = 1
-VERDICTS = ["accepted", "malformed", "signature_missing", "signature_invalid", "too_large", "limit_exceeded"]
+VERDICTS = ["accepted", "malformed", "signature_missing", "signature_invalid", "too_large", "limit_exceeded",
+            "unprocessable"]
 
 
 class Str(ctypes.Structure):

@@ -28,6 +28,13 @@ static_assert(static_cast<int>(Verdict::signature_missing) == RDWH_VERDICT_SIGNA
 static_assert(static_cast<int>(Verdict::signature_invalid) == RDWH_VERDICT_SIGNATURE_INVALID);
 static_assert(static_cast<int>(Verdict::too_large) == RDWH_VERDICT_TOO_LARGE);
 static_assert(static_cast<int>(Verdict::limit_exceeded) == RDWH_VERDICT_LIMIT_EXCEEDED);
+static_assert(static_cast<int>(Verdict::unprocessable) == RDWH_VERDICT_UNPROCESSABLE);
+static_assert(static_cast<int>(Diagnostic::Kind::unknown_key) == RDWH_DIAGNOSTIC_UNKNOWN_KEY);
+static_assert(static_cast<int>(Diagnostic::Kind::rule_without_job) == RDWH_DIAGNOSTIC_RULE_WITHOUT_JOB);
+static_assert(static_cast<int>(Diagnostic::Kind::deprecated) == RDWH_DIAGNOSTIC_DEPRECATED);
+static_assert(static_cast<int>(Diagnostic::Kind::ignored) == RDWH_DIAGNOSTIC_IGNORED);
+static_assert(static_cast<int>(Diagnostic::Kind::unknown_field) == RDWH_DIAGNOSTIC_UNKNOWN_FIELD);
+static_assert(static_cast<int>(Diagnostic::Kind::never_matches) == RDWH_DIAGNOSTIC_NEVER_MATCHES);
 static_assert(static_cast<int>(LogLevel::debug) == RDWH_LOG_DEBUG);
 static_assert(static_cast<int>(LogLevel::info) == RDWH_LOG_INFO);
 static_assert(static_cast<int>(LogLevel::warn) == RDWH_LOG_WARN);

@@ -46,4 +46,25 @@ int64_t HostServices::now_unix_ms() const {
       .count();
 }
 
+const rdwh_host_diagnostics_t *HostServices::diagnostics() const {
+  if (!RDWH_HAS_FIELD(&host_, rdwh_host_t, get_extension) || !host_.get_extension) return nullptr;
+  const auto *table = static_cast<const rdwh_host_diagnostics_t *>(host_.get_extension(host_ptr_, RDWH_EXT_HOST_DIAGNOSTICS));
+  if (!table || table->struct_size < sizeof(uint32_t) * 2 + sizeof(table->report) || !table->report) return nullptr;
+  return table;
+}
+
+bool HostServices::report(const Diagnostic &d) const {
+  const rdwh_host_diagnostics_t *table = diagnostics();
+  if (!table) return false;
+  rdwh_diagnostic_t out{sizeof(rdwh_diagnostic_t), static_cast<rdwh_diagnostic_kind>(d.kind), str(d.field), str(d.rule),
+                        str(d.message), str(d.suggestion)};
+  table->report(host_ptr_, &out);
+  return true;
+}
+
+bool HostServices::wants_lint() const {
+  const rdwh_host_diagnostics_t *table = diagnostics();
+  return table && (table->flags & RDWH_DIAGNOSTICS_LINT);
+}
+
 } // namespace rdwh::abi

@@ -17,6 +17,7 @@ enum class Verdict : int {
   signature_invalid = 3,
   too_large = 4,
   limit_exceeded = 5,
+  unprocessable = 6, // the config cannot run on this event (webhook-run-job: a value that cannot render)
 };
 
 struct Rejection {

@@ -3,6 +3,8 @@
 
 #include <string>
 #include <string_view>
+#include <initializer_list>
+#include <vector>
 
 namespace rdwh::text {
 
@@ -19,5 +21,10 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 std::string to_hex(std::string_view bytes);
 // The value of one hex digit (either case), or -1.
 int hex_digit_value(char c) noexcept;
+
+// The candidate closest to `word` for a "did you mean": equal but for case, or within an edit
+// distance of about a third of its length (at least 1, at most 3); empty when none is that close.
+std::string_view closest(std::string_view word, std::initializer_list<std::string_view> candidates);
+std::string_view closest(std::string_view word, const std::vector<std::string_view> &candidates);
 
 } // namespace rdwh::text

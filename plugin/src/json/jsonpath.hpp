@@ -1,12 +1,21 @@
 // JsonPath, Jayway dialect (the one Rundeck uses), compiled once at config time and evaluated
 // many times without re-parsing.
 //
-// Supported: `$` root, `@` current (in filters), `.name`, `['name']` / `["name"]`, `['a','b']`,
-// `[0]`, `[-1]`, `[0,2]`, `[1:3]`, `[:2]`, `[-2:]`, `[*]`, `.*`, `..name`, `..*`, `..[0]`, and
-// filters `[?(<expr>)]` with `@`/`$` paths, string/number/true/false/null literals, comparisons
-// `== != < <= > >=`, `=~ /regex/flags`, `in` / `nin` against a literal list `['a','b']`, existence
-// (`[?(@.a)]`), `!`, `&&`, `||` and parentheses. A path that starts with neither `$` nor `@` gets
-// `$.` prepended, as Jayway's compiler does (`event.id` means `$.event.id`).
+// Semantics are current Jayway's (2.10, the version Rundeck ships), read from its source:
+// - steps: `$` root, `@` current (in filters), `.name`, `['name']` / `["name"]`, `['a','b']` (a
+//   map of those members when last, each member otherwise), `[0]`, `[-1]`, `[0,2]`, `[1:3]`,
+//   `[:2]`, `[-2:]`, `[*]`, `.*`, `..name`, `..*`, `..[0]`; a path that starts with neither `$` nor
+//   `@` gets `$.` prepended (`event.id` means `$.event.id`);
+// - functions: `.length()` / `.size()`, `.min()`, `.max()`, `.avg()`, `.sum()`, `.stddev()`,
+//   `.first()`, `.last()`, `.index(n)`, `.keys()`, `.concat(...)`, `.append(...)`, with JSON or
+//   path arguments (jsonpath_functions.cpp);
+// - filters `[?(<expr>)]`: `@`/`$` paths (functions included), string, number, true/false/null
+//   and JSON list/map literals, `== != === !== < <= > >=` (a number and a numeric string are
+//   equal), `=~ /regex/flags` (RE2, jsonpath_regex.hpp), `in`, `nin`, `contains`, `size`,
+//   `empty`, `subsetof`, `anyof`, `noneof`, existence (`[?(@.a)]`), `!`, `&&`, `||`, parentheses
+//   (jsonpath_filter.cpp);
+// - a path whose definite beginning is missing (`$.nope[*]`, `$.title[0]` on a string) finds
+//   nothing at all, as Jayway's PathNotFoundException, not an empty list.
 #pragma once
 
 #include "base/reject.hpp"
@@ -20,13 +29,21 @@
 
 namespace rdwh::json {
 
+// Values a path makes rather than finds (function results, `['a','b']` maps); a Selection keeps
+// them alive while it points to them.
+struct Computed;
+
 // What a path found in a document. Jayway returns a single value for a definite path (no
 // wildcard, deep scan, filter, slice or multi-index) and a list for an indefinite one.
 struct Selection {
-  enum class Kind { missing, single, list };
+  // failed: Jayway would throw (a function of an empty list, a filter on a string...): Rundeck's
+  // handler fails on it; `error` says why.
+  enum class Kind { missing, single, list, failed };
   Kind kind = Kind::missing;
   const Value *single = nullptr;     // kind == single (may point to a JSON null)
   std::vector<const Value *> list;   // kind == list (possibly empty), in document order
+  std::string error;                 // kind == failed
+  std::shared_ptr<const Computed> computed; // what single/list may point into, besides the document
 };
 
 // Limits that keep evaluation bounded on hostile documents.
@@ -44,7 +61,7 @@ struct PathLimits {
 class JsonPath {
 public:
   // Compiles `text`; throws rdwh::SyntaxError with a message that names the offending character
-  // position (never the document). A filter's `=~` regex is compiled here too.
+  // position (never the document). A filter's `=~` regex and JSON literals are compiled here too.
   static JsonPath compile(std::string_view text, const PathLimits &limits = {});
 
   JsonPath(JsonPath &&) noexcept;
@@ -55,11 +72,19 @@ public:
   bool definite() const noexcept;
   // The path as written (with `$.` prepended where Jayway would).
   std::string_view text() const noexcept;
+  // Its leading steps as member names, "[]" for a step into a list's elements (an index or
+  // slice), "?" for a filter (a list's elements, or a map itself), up to the first step of another
+  // kind (a deep scan, a wildcard, a member list, a function): what a linter can check against a
+  // payload's shape. Views into the path. `complete` says whether that was every step.
+  std::vector<std::string_view> outline(bool *complete = nullptr) const;
+  // Whether it starts at `@` (a filter's current node) rather than at the root.
+  bool relative() const noexcept;
 
   // Evaluates against `root` (which is also `$` inside filters) into `out` (cleared first; reusing
-  // it saves allocations). Never fails for a missing member, wrong type or index out of range: a
-  // definite path then gives Kind::missing, an indefinite one an empty list. Refuses the delivery
-  // (limit_exceeded) only when PathLimits::max_results or max_work is exceeded.
+  // it saves allocations). A missing member, wrong type or index out of range gives Kind::missing
+  // (or, past the path's definite beginning, an empty list); what Jayway fails on gives
+  // Kind::failed. Refuses the delivery (limit_exceeded) only when PathLimits::max_results or
+  // max_work is exceeded.
   Checked<void> select(const Value &root, Selection &out) const;
   Checked<Selection> select(const Value &root) const;
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 
 namespace rdwh::json {
 
@@ -15,6 +16,8 @@ void append_java_double(double d, std::string &out) {
   if (std::isnan(d)) { out += "NaN"; return; }
   if (std::isinf(d)) { out += d < 0 ? "-Infinity" : "Infinity"; return; }
   if (d == 0) { out += std::signbit(d) ? "-0.0" : "0.0"; return; }
+  // Java's FloatingDecimal writes the smallest subnormal with two digits (Double.MIN_VALUE).
+  if (std::fabs(d) == std::numeric_limits<double>::denorm_min()) { out += d < 0 ? "-4.9E-324" : "4.9E-324"; return; }
   // Shortest round-trip digits, then laid out as Java does: plain for 1e-3 <= |d| < 1e7,
   // otherwise d.dddE±n; always at least one digit after the point.
   char buf[64];
@@ -77,7 +80,10 @@ void append_text(const Value &value, std::string &out) {
   }
 }
 
-void append_groovy(const Value &value, std::string &out) {
+namespace {
+
+// Groovy and Java print lists alike and maps apart: [k:v] ([:] when empty) against {k=v}.
+void append_object_text(const Value &value, bool java, std::string &out) {
   if (value.IsNull()) {
     out += "null";
   } else if (value.IsArray()) {
@@ -86,28 +92,33 @@ void append_groovy(const Value &value, std::string &out) {
     for (const auto &e : value.GetArray()) {
       if (!first) out += ", ";
       first = false;
-      append_groovy(e, out);
+      append_object_text(e, java, out);
     }
     out += ']';
   } else if (value.IsObject()) {
-    if (value.MemberCount() == 0) {
+    if (!java && value.MemberCount() == 0) {
       out += "[:]";
       return;
     }
-    out += '[';
+    out += java ? '{' : '[';
     bool first = true;
     for (const auto &m : value.GetObject()) {
       if (!first) out += ", ";
       first = false;
       out.append(m.name.GetString(), m.name.GetStringLength());
-      out += ':';
-      append_groovy(m.value, out);
+      out += java ? '=' : ':';
+      append_object_text(m.value, java, out);
     }
-    out += ']';
+    out += java ? '}' : ']';
   } else {
     append_text(value, out);
   }
 }
+
+} // namespace
+
+void append_groovy(const Value &value, std::string &out) { append_object_text(value, false, out); }
+void append_java(const Value &value, std::string &out) { append_object_text(value, true, out); }
 
 std::string to_text(const Value &value) {
   std::string out;
@@ -130,7 +141,8 @@ const char *type_name(const Value &value) {
 
 void append_selection(const Selection &selection, std::string &out, std::size_t max_bytes) {
   switch (selection.kind) {
-  case Selection::Kind::missing: return;
+  case Selection::Kind::missing:
+  case Selection::Kind::failed: return;
   case Selection::Kind::single: append_text(*selection.single, out); return;
   case Selection::Kind::list: {
     // Jayway returns an indefinite path's matches as a JSON array.

@@ -19,6 +19,8 @@ std::string to_text(const Value &value);
 // Appends the value as a Groovy GString renders the Java object Jackson made of it, which is what
 // Rundeck's templates produce: strings bare, null as "null", a list as [a, b], a map as [k:v, n:1].
 void append_groovy(const Value &value, std::string &out);
+// The same as Java's toString writes it (Jayway's concat()): a map as {k=v, n=1}.
+void append_java(const Value &value, std::string &out);
 
 // Appends compact JSON text of the value.
 void append_json(const Value &value, std::string &out);

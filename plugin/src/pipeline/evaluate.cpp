@@ -31,7 +31,9 @@ Checked<bool> evaluate_condition(const Node &node, const Event &event, int64_t n
   if (!node.path) return true; // Rundeck: a condition with no path holds
   json::Selection &field = trace ? trace->field : scratch;
   if (Checked<void> selected = select(*node.path, event, field); !selected) return std::move(selected.rejection());
-  rules::MatchOutcome outcome = node.matcher->test(field, now);
+  // A path Jayway fails on (a function of an empty list...): the condition cannot hold.
+  rules::MatchOutcome outcome = field.kind == json::Selection::Kind::failed ? rules::MatchOutcome{false, field.error}
+                                                                           : node.matcher->test(field, now);
   if (trace) trace->error = std::move(outcome.error);
   return outcome.satisfied;
 }
@@ -69,7 +71,7 @@ Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, co
       Checked<bool> held = evaluate_node(rule.root, event, delivery.now_unix_ms, trace ? &trace->root : nullptr, scratch);
       if (!held) return std::move(held.rejection());
       if (trace) trace->satisfied = *held;
-      if (*held) out.jobs.push_back({&rule, event.index, event.id, event.key, event.resource_id, event.time_unix_ms, {}, 0, {}, {}});
+      if (*held) out.jobs.push_back({&rule, event.index, event.id, event.key, event.resource_id, event.time_unix_ms, {}, 0, 0, {}, {}});
       if (rule.debug) out.debug.push_back(*trace);
     }
   }

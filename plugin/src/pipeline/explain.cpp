@@ -23,7 +23,8 @@ constexpr std::size_t max_received_list_bytes = 64 * 1024;
 
 void write_selection(Writer &w, const rapidjson::StringBuffer &buf, const Selection &s) {
   switch (s.kind) {
-  case Selection::Kind::missing: w.Null(); break;
+  case Selection::Kind::missing:
+  case Selection::Kind::failed: w.Null(); break;
   case Selection::Kind::single: s.single->Accept(w); break;
   case Selection::Kind::list: {
     const std::size_t start = buf.GetSize();
@@ -68,7 +69,7 @@ void write_node(Writer &w, const rapidjson::StringBuffer &buf, const NodeTrace &
     w.EndArray();
   } else if (n.path) {
     w.Key("found");
-    w.Bool(t.field.kind != Selection::Kind::missing);
+    w.Bool(t.field.kind != Selection::Kind::missing && t.field.kind != Selection::Kind::failed);
     w.Key("received");
     if (n.value_is_secret && t.field.kind != Selection::Kind::missing) write_string(w, secret_value);
     else write_selection(w, buf, t.field);

@@ -4,6 +4,7 @@
 #include "pipeline/evaluate.hpp"
 #include "pipeline/explain.hpp"
 #include "pipeline/parse.hpp"
+#include "providers/lint.hpp"
 
 #include <fmt/format.h>
 
@@ -45,21 +46,25 @@ Handler::Handler(const providers::ProviderSpec &provider, std::string_view confi
   if (provider.default_batch_key) options.default_batch_key = provider.default_batch_key;
   options.lookup_secret = [&services](std::string_view path) { return services.secret(path); };
   config_ = provider.compile_config(config, options);
-  for (const std::string &warning : config_.warnings) services_.log(LogLevel::warn, warning);
   load_signing_keys();
+  if (services.wants_lint()) providers::lint(provider, config_, config_.diagnostics);
+  for (const Diagnostic &d : config_.diagnostics)
+    if (!services_.report(d)) services_.log(LogLevel::warn, d.message);
 }
 
 void Handler::load_signing_keys() {
   const std::string &path = config_.key_storage_path;
   if (provider_.signature != providers::SignatureScheme::pagerduty_v3) {
     if (!path.empty())
-      services_.log(LogLevel::warn, fmt::format("{}: keyStoragePath is ignored: this provider's deliveries are not "
-                                                "signed", provider_.name));
+      config_.diagnostics.push_back({Diagnostic::Kind::ignored, "keyStoragePath", {},
+                                     fmt::format("{}: keyStoragePath is ignored: this provider's deliveries are not "
+                                                 "signed", provider_.name), {}});
     return;
   }
   if (path.empty()) {
-    services_.log(LogLevel::warn, fmt::format("{}: no keyStoragePath: deliveries are not authenticated by "
-                                              "signature", provider_.name));
+    config_.diagnostics.push_back({Diagnostic::Kind::ignored, "keyStoragePath", {},
+                                   fmt::format("{}: no keyStoragePath: deliveries are not authenticated by "
+                                               "signature", provider_.name), {}});
     return;
   }
   std::optional<Secret> stored = services_.secret(path);
@@ -96,7 +101,29 @@ Outcome Handler::handle(const Delivery &delivery, bool explain) const {
   for (const std::string &line : debug_lines(*events, *evaluation, rendered.strings)) services_.log(LogLevel::info, line);
   if (Checked<void> jobs = render(config_, *events, *evaluation, delivery, rendered); !jobs)
     return Outcome::rejected(jobs.rejection());
+  for (const Rendered::Failure &f : rendered.failures)
+    services_.log(LogLevel::warn, fmt::format("rule '{}' on event {}: {}; its job is not run", f.rule->name, f.event_index, f.what));
+  if (provider_.answer == providers::Answer::run_job) return run_job(*events, *evaluation, std::move(rendered), delivery, explain);
   return respond(*events, *evaluation, std::move(rendered), explain);
+}
+
+// Rundeck's Run Job answers {"jobId", "executionId"} once it has started the execution; the
+// plugin knows the job, the host the execution (see webhook-run-job in plugin.h). What Rundeck
+// refuses with 400 is refused alike: a value it cannot substitute, a job it cannot find.
+Outcome Handler::run_job(const Split &split, const Evaluation &evaluation, Rendered &&rendered, const Delivery &delivery,
+                         bool explain) const {
+  if (!rendered.failures.empty())
+    return Outcome::rejected({Verdict::unprocessable, 400, "Failed to substitute data: " + rendered.failures.front().what});
+  if (rendered.jobs.empty())
+    return Outcome::rejected({Verdict::unprocessable, 400,
+                              fmt::format("Cannot run job, not found:  in project {}: the job id is empty", delivery.project)});
+  Outcome out;
+  out.signature_verified = !signing_keys_.empty();
+  if (explain) out.explanation = explanation_json(split, evaluation, rendered.strings);
+  out.content_type = "application/json; charset=UTF-8";
+  out.body = json_message("jobId", rendered.job(0).job_id());
+  out.rendered = std::move(rendered);
+  return out;
 }
 
 Outcome Handler::respond(const Split &split, const Evaluation &evaluation, Rendered &&rendered, bool explain) const {

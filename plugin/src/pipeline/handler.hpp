@@ -53,6 +53,8 @@ private:
   void load_signing_keys();
   Checked<void> admit(const Delivery &delivery) const;
   Outcome respond(const Split &split, const Evaluation &evaluation, Rendered &&rendered, bool explain) const;
+  Outcome run_job(const Split &split, const Evaluation &evaluation, Rendered &&rendered, const Delivery &delivery,
+                  bool explain) const;
 
   const providers::ProviderSpec &provider_;
   const Services &services_;

@@ -37,7 +37,8 @@ struct Job {
   Text event_id, event_key, resource_id; // the event's (split.hpp)
   int64_t event_time_unix_ms = 0;
   Text job_id;
-  uint32_t first_option = 0; // rule->options.size() values from Rendered::option_values
+  uint32_t first_option = 0; // option_count options from Rendered::options
+  uint32_t option_count = 0;
   Text filter;
   Text as_user;
 };
@@ -47,11 +48,19 @@ struct OptionView {
   std::string_view value;
 };
 
+// One rendered option: its value, and its name when rendered too (webhook-run-job's argString);
+// otherwise the name is the rule's option name at the same position.
+struct RenderedOption {
+  Text value;
+  Text name;
+  bool rendered_name = false;
+};
+
 // One job as a host sees it: names from the compiled config, values from the delivery's strings.
 class JobView {
 public:
-  JobView(const Job &job, const Strings &strings, const Text *option_values) noexcept
-      : job_(job), strings_(strings), option_values_(option_values) {}
+  JobView(const Job &job, const Strings &strings, const RenderedOption *options) noexcept
+      : job_(job), strings_(strings), options_(options) {}
   std::string_view rule() const noexcept { return job_.rule->name; }
   std::string_view rule_key() const noexcept { return job_.rule->key; }
   uint32_t rule_index() const noexcept { return static_cast<uint32_t>(job_.rule->index); }
@@ -63,24 +72,33 @@ public:
   std::string_view job_id() const noexcept { return strings_[job_.job_id]; }
   std::string_view filter() const noexcept { return strings_[job_.filter]; }
   std::string_view as_user() const noexcept { return strings_[job_.as_user]; }
-  std::size_t option_count() const noexcept { return job_.rule->options.size(); }
+  std::size_t option_count() const noexcept { return job_.option_count; }
   OptionView option(std::size_t i) const noexcept {
-    return {job_.rule->options[i].name, strings_[option_values_[job_.first_option + i]]};
+    const RenderedOption &o = options_[job_.first_option + i];
+    return {o.rendered_name ? strings_[o.name] : std::string_view(job_.rule->options[i].name), strings_[o.value]};
   }
 
 private:
   const Job &job_;
   const Strings &strings_;
-  const Text *option_values_;
+  const RenderedOption *options_;
 };
 
 // What one delivery renders: its strings (event identities included) and its jobs.
 struct Rendered {
   Strings strings;
-  std::vector<Text> option_values;
+  std::vector<RenderedOption> options;
   std::vector<Job> jobs;
+  // Fired rules that run nothing because a value could not be rendered, for the host's log (and
+  // webhook-run-job's answer); `what` names the field and why, never a secret.
+  struct Failure {
+    const rules::Rule *rule;
+    uint32_t event_index;
+    std::string what;
+  };
+  std::vector<Failure> failures;
 
-  JobView job(std::size_t i) const noexcept { return JobView(jobs[i], strings, option_values.data()); }
+  JobView job(std::size_t i) const noexcept { return JobView(jobs[i], strings, options.data()); }
 };
 
 } // namespace rdwh::pipeline

@@ -12,20 +12,28 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace rdwh::pipeline {
 
-// Appends the value's rendering for `event` to `out`: a whole-value JsonPath as Rundeck's
-// JsonPath values (JSON for lists and maps), a template expression as a Groovy GString would.
-// Stops past `max_bytes` of `out` and yields false then; refuses only a path over its limits.
-Checked<bool> render_value(const rules::ValueExpr &value, const Event &event, const Delivery &delivery,
-                           std::string &out, std::size_t max_bytes);
+// How rendering one value went.
+struct ValueRender {
+  bool fits = true;                   // within max_bytes (else `out` is cut there)
+  std::optional<std::string> failure; // it cannot be rendered: what Groovy or Jayway would throw
+};
 
-// Renders the jobs evaluate() found into `out` (taking them from `evaluation`); a rule whose jobId
-// renders empty runs nothing (its trace says why). Refuses (400) a value over limits.maxValueBytes.
+// Appends the value's rendering for `event` to `out`: a whole-value JsonPath as Rundeck's
+// JsonPath values (JSON for lists and maps), a template as a Groovy GString would. Refuses only a
+// path over its limits.
+Checked<ValueRender> render_value(const rules::ValueExpr &value, const Event &event, const Delivery &delivery,
+                                  std::string &out, std::size_t max_bytes);
+
+// Renders the jobs evaluate() found into `out` (taking them from `evaluation`). A rule whose
+// jobId renders empty runs nothing; a rule with a value that cannot be rendered runs nothing and
+// is noted in out.failures (their traces say why). Refuses (400) a value over limits.maxValueBytes.
 Checked<void> render(const rules::Config &config, const Split &split, Evaluation &evaluation,
                      const Delivery &delivery, Rendered &out);
 

@@ -37,6 +37,8 @@ Checked<void> batch_items(const rules::Config &config, const Value &payload, Spl
   bool within_limit = true;
   if (batch.kind == Selection::Kind::missing) {
     out.note = fmt::format("Batch Key Path Missing: No results for path: {}", config.batch_key->text());
+  } else if (batch.kind == Selection::Kind::failed) {
+    out.note = fmt::format("Batch Key Path failed: {}: {}", config.batch_key->text(), batch.error);
   } else if (batch.kind == Selection::Kind::single) {
     if (batch.single->IsArray()) out.events.reserve(std::min<std::size_t>(batch.single->Size(), max));
     within_limit = flatten(*batch.single, out.events, max);

@@ -37,6 +37,34 @@ constexpr PropertySpec unsigned_properties[] = {
     {"keyStoragePath", "Key Storage Path", "Key storage path (not used by this provider)", "String", nullptr, false,
      storage_path}};
 
+// Rundeck's open-source "Run Job" (JobRunWebhookEventPlugin): its properties as it declares them.
+constexpr const char *job_chooser[] = {"selectionAccessor", "RUNDECK_JOB", "selectionComponent", "uuid",
+                                       "displayType", "RUNDECK_JOB"};
+constexpr PropertySpec run_job_properties[] = {
+    {"jobId", "Job", "Job to run.", "String", nullptr, true, job_chooser},
+    {"argString", "Options", "Job Option arguments, in the form `-opt1 value -opt2 \"other value\"`", "String", nullptr,
+     false, {}},
+    {"nodeFilter", "Node Filter", "Node Filter string to apply, leave blank for default", "String", nullptr, false, {}},
+    {"asUser", "As User", "Username to run job as, leave blank for default, requires authorization.", "String",
+     nullptr, false, {}},
+};
+
+// Run Job's documented example (Rundeck docs, webhooks/run-job): a whole config, this provider
+// having no rules; the job is for the user to choose.
+constexpr const char *run_job_sample =
+    R"({"jobId":"","argString":"-raw ${raw} -field1 ${data.field1} -sub1 ${data.sub1.subfield} )"
+    R"(-timestamp ${webhook.timestamp}","nodeFilter":"","asUser":""})";
+
+// The variables its templates offer (Rundeck docs), as a template writes them.
+constexpr FieldSuggestion run_job_fields[] = {
+    {"${data.field1}", "A field of the JSON body (data.<field>, data.a.b, data.list[0])", "value"},
+    {"${raw}", "The body as received", "{\"field1\":\"value\"}"},
+    {"${webhook.id}", "The delivery's id", "0c4dbd0a-1f4e-4f6c-9b1a-6c7f2a7c0b11"},
+    {"${webhook.project}", "The Rundeck project", "ops"},
+    {"${webhook.sender}", "The sender's address", "203.0.113.9"},
+    {"${webhook.timestamp}", "When the delivery arrived, epoch milliseconds", "1714564800000"},
+};
+
 // Rundeck's "PagerDuty Example Action": run a job with the incident's id when one is triggered.
 constexpr const char *v3_sample_action =
     R"({"name":"PagerDuty Example Action","enabled":true,"policy":"all","jobId":"",)"
@@ -92,15 +120,18 @@ constexpr ProviderSpec specs[] = {
     {"pagerduty-V3-run-job", "PagerDuty: Generic V3 Webhook",
      "Run a job determined by routing rules in response to a PagerDuty V3 webhook event", Shape::pagerduty_v3,
      SignatureScheme::pagerduty_v3, nullptr, "$.event.id", "$.event.data.id", "$.event.occurred_at",
-     signed_properties, &rules::compile_config, v3_sample_action, v3_fields},
+     signed_properties, &rules::compile_config, v3_sample_action, v3_fields, Answer::routing, &pagerduty_v3_payload},
     {"pagerduty-run-job", "PagerDuty: Generic V2 Webhook",
      "Run a job determined by routing rules in response to a PagerDuty V2 webhook event", Shape::pagerduty_v2,
      SignatureScheme::none, "$.messages", "$.id", "$.incident.id", "$.created_on", unsigned_properties,
-     &rules::compile_config, v2_sample_action, v2_fields},
+     &rules::compile_config, v2_sample_action, v2_fields, Answer::routing, &pagerduty_v2_payload},
     {"advanced-run-job", "Advanced Run Job",
      "Run one or more jobs determined by routing rules in response to a webhook event", Shape::any_json,
      SignatureScheme::none, nullptr, nullptr, nullptr, nullptr, unsigned_properties, &rules::compile_config,
-     nullptr, {}},
+     nullptr, {}, Answer::routing, nullptr},
+    {"webhook-run-job", "Run Job", "Run a job on webhook event. This plugin expects the incoming payload to be JSON",
+     Shape::any_json, SignatureScheme::none, nullptr, nullptr, nullptr, nullptr, run_job_properties,
+     &rules::compile_run_job_config, run_job_sample, run_job_fields, Answer::run_job, nullptr},
 };
 
 static_assert(std::size(specs) == provider_count);

@@ -20,6 +20,24 @@ enum class Shape {
 
 enum class SignatureScheme { none, pagerduty_v3 };
 
+// How the provider answers a delivery it handled.
+enum class Answer {
+  routing, // the rule engine: {"msg":"ok"} (or the processing info); a rule that cannot render runs nothing
+  run_job, // Rundeck's Run Job: {"jobId": ...}; a value that cannot render, or an empty job id, fails the
+           // delivery (400), as Rundeck's DataSubstitutionError and JobNotFound do
+};
+
+// What a provider's payloads look like, for lint: every field an event of it can have, one dotted
+// path each from the event (`[]` after a list, a trailing `*` where anything may follow, `@ref` for
+// PagerDuty's reference fields id, type, self, html_url, summary), and the event types it sends.
+struct PayloadShape {
+  std::span<const char *const> fields;
+  const char *event_type_path; // JsonPath of the event type; nullptr: none
+  std::span<const char *const> event_types;
+  const char *payload_name;    // for messages: "PagerDuty V3 payload"
+  const char *event_type_name; // for messages: "PagerDuty V3 event type"
+};
+
 // One config property, in the shape of Rundeck's plugin property description.
 struct PropertySpec {
   const char *name;
@@ -53,17 +71,24 @@ struct ProviderSpec {
   const char *event_time;        // JsonPath of when the event happened; nullptr: none
   std::span<const PropertySpec> properties;
   ConfigCompiler compile_config;
-  const char *sample_action;     // a rule as config JSON, the one Rundeck's UI starts with; nullptr: none
+  const char *sample_action;     // a rule as config JSON, the one Rundeck's UI starts with (webhook-run-job:
+                                 // a whole config); nullptr: none
   std::span<const FieldSuggestion> fields;
+  Answer answer;
+  const PayloadShape *payload;   // nullptr: any JSON
 };
 
 // Bounds for tables built from the specs without allocating (abi/).
-inline constexpr std::size_t provider_count = 3;
+inline constexpr std::size_t provider_count = 4;
 inline constexpr std::size_t max_properties = 5;
 inline constexpr std::size_t max_rendering_options = 8; // entries (keys and values) of one property
 inline constexpr std::size_t max_fields = 32;
 
 std::span<const ProviderSpec> all() noexcept;
 const ProviderSpec *find(std::string_view name) noexcept;
+
+// PagerDuty's payloads (payloads.cpp).
+extern const PayloadShape pagerduty_v3_payload;
+extern const PayloadShape pagerduty_v2_payload;
 
 } // namespace rdwh::providers

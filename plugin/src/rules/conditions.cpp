@@ -86,13 +86,13 @@ private:
   Secret value_;
 };
 
-// exists: the field is there and not null. Rundeck requires a value but ignores it.
+// exists: the field is there and not null (Rundeck: "non-null"). A path that can select several
+// values gives a list, and a list, even empty, is not null. Rundeck requires a value but ignores it.
 class Exists final : public Matcher {
 public:
   MatchOutcome test(const json::Selection &field, int64_t) const override {
-    if (field.kind == Kind::missing) return {false, {}};
     if (field.kind == Kind::single) return {!field.single->IsNull(), {}};
-    return {!field.list.empty(), {}};
+    return {field.kind == Kind::list, {}};
   }
 };
 

@@ -24,7 +24,8 @@ struct MatchOutcome {
 class Matcher {
 public:
   virtual ~Matcher() = default;
-  // Tests the selected field (json::Selection::Kind::missing when the path found nothing);
+  // Tests the selected field (json::Selection::Kind::missing when the path found nothing; never
+  // Kind::failed: such a condition does not hold, whatever its type);
   // `now_unix_ms` is the host clock at the delivery (relative date-times).
   virtual MatchOutcome test(const json::Selection &field, int64_t now_unix_ms) const = 0;
 };

@@ -1,10 +1,12 @@
-// The compiled form of a Rundeck "Advanced Run Job" config:
-//   {rules, batchKey, eventIdKey, returnProcessingInfo, keyStoragePath}
-// plus rdwh's optional `limits`. Compiled once at create(), immutable afterwards, so any number of
-// threads evaluate it without locks.
+// The compiled form of a webhook's config, for every provider: Rundeck's "Advanced Run Job" rule
+// engine {rules, batchKey, eventIdKey, returnProcessingInfo, keyStoragePath} (also the PagerDuty
+// handlers'), or its open-source "Run Job" {jobId, argString, nodeFilter, asUser}, which becomes
+// one rule; plus rdwh's optional `limits` and `missingValues`. Compiled once at create(),
+// immutable afterwards, so any number of threads evaluate it without locks.
 #pragma once
 
 #include "base/secret.hpp"
+#include "base/services.hpp"
 #include "json/jsonpath.hpp"
 #include "rules/conditions.hpp"
 #include "rules/value_expr.hpp"
@@ -47,6 +49,7 @@ struct Node {
   bool negate = false;
   // condition (when `group` is empty and type != nullptr)
   Secret path_text;                       // as written ("" = always satisfied, as Rundeck's)
+  bool path_is_secret = false;            // from ${KS:...}: never quoted
   std::optional<json::JsonPath> path;
   const ConditionType *type = nullptr;
   Secret value;                           // may hold a ${KS:...} value
@@ -62,10 +65,12 @@ struct Node {
 struct JobOption {
   std::string name;
   ValueExpr value;
+  std::string shown; // the name as messages show it: quoted, or hidden when from key storage
 };
 
 struct Rule {
   std::size_t index = 0;
+  std::size_t conditions = 0; // written in the config, nested ones included
   std::string name;
   std::string uuid; // Rundeck's per-rule id; may be empty
   std::string key;  // stable identity: uuid, else name; "#2", "#3"... on repeats (rdwh_job_t.rule_key)
@@ -73,6 +78,9 @@ struct Rule {
   bool debug = false;
   std::optional<ValueExpr> job_id;
   std::vector<JobOption> options;
+  // webhook-run-job: the argString's tokens, each a template; the job's options are read from them
+  // once rendered (rules/argstring.hpp). Empty for the rule engine.
+  std::vector<ValueExpr> arg_tokens;
   std::optional<ValueExpr> node_filter;
   std::optional<ValueExpr> user;
   Node root; // a group with the rule's policy
@@ -85,7 +93,8 @@ struct Config {
   bool return_processing_info = false;
   std::string key_storage_path;
   Limits limits;
-  std::vector<std::string> warnings; // for the host log: unknown keys, ignored fields
+  bool empty_for_missing = false;     // missingValues: "empty" (TemplateOptions)
+  std::vector<Diagnostic> diagnostics; // compiling's; the handler adds its own and lint's
 };
 
 // Looks a `${KS:path}` reference up; nullopt when the key does not exist. The returned text is a
@@ -99,6 +108,9 @@ struct CompileOptions {
 
 // Parses and compiles; throws rdwh::ConfigError naming the field ("rules[1].conditions[0].value").
 // `text` is a JSON object, or a JSON string holding one (Rundeck's export form); empty means {}.
+// The rule engine's config (advanced-run-job, the PagerDuty handlers):
 Config compile_config(std::string_view text, const CompileOptions &options);
+// webhook-run-job's config, as one rule that always fires (jobId required):
+Config compile_run_job_config(std::string_view text, const CompileOptions &options);
 
 } // namespace rdwh::rules

@@ -1,15 +1,20 @@
-// Rundeck's value syntax, used by job option values, nodeFilter, user and jobId, compiled once at
-// config time into segments (pipeline/render.cpp renders them; nothing is parsed per delivery):
+// Rundeck's value syntax, used by job option values, nodeFilter, user and jobId (and each
+// argString token of webhook-run-job), compiled once at config time into segments
+// (pipeline/render.cpp renders them; nothing is parsed per delivery):
 // - a value starting with `$` is a JsonPath over the event (`$` alone: the whole event as JSON);
-// - anything else (or a value starting with `\$`) is a Groovy-GString-style template:
-//   `${data.a.b}`, `${data.arr[0]}`, `${data['key']}`, `$data.a` (short form), `${path('$.a')}`,
-//   `${raw}` (the body), `${webhook.id|name|project|sender|timestamp}`, `${webhook['Header']}`,
-//   `\$` for a literal dollar.
+// - anything else (or a value starting with `\$`) is a Groovy GString template, as Rundeck's
+//   SimpleTemplateEngine reads it: `${data.a.b}`, `${data.arr[0]}`, `${data['key']}`,
+//   `${data.a?.b}`, `$data.a` (short form), `${path('$.a')}`, `${raw}` (the body),
+//   `${webhook.id|name|project|sender|timestamp}`, `${webhook['Header']}`, and Groovy's escapes in
+//   the text (`\$`, `\n`, `\\`, `\u0041`...). Property access follows Groovy (rules/groovy.hpp).
+//   What Rundeck would run as Groovy code (method calls, operators, `<% %>` scriptlets) and what
+//   Groovy cannot compile (a lone `$`, an unknown escape) is refused here, at config load.
 // Its text is kept in Secrets: a value may hold a ${KS:...} key-storage value.
 #pragma once
 
 #include "base/secret.hpp"
 #include "json/jsonpath.hpp"
+#include "rules/groovy.hpp"
 
 #include <optional>
 #include <string_view>
@@ -17,27 +22,45 @@
 
 namespace rdwh::rules {
 
+struct TemplateOptions {
+  json::PathLimits limits;   // for the JsonPaths in the value
+  // Config key `missingValues: "empty"`: a template renders a missing or null value as nothing
+  // and never fails on one. By default (`"null"`) it renders Groovy's `null` and fails where
+  // Groovy throws (a property of null, `path()` that finds nothing).
+  bool empty_for_missing = false;
+  // webhook-run-job: every value is a template, even one starting with `$` (Rundeck hands each
+  // straight to Groovy).
+  bool always_template = false;
+  // The text holds a key-storage value: errors at delivery do not quote what it names.
+  bool from_key_storage = false;
+};
+
 class ValueExpr {
 public:
   struct Segment {
-    enum class Kind { literal, path, raw, delivery_id, webhook_name, project, sender, timestamp, header };
+    enum class Kind { literal, data, path, raw, delivery_id, webhook_name, project, sender, timestamp, header };
     Kind kind = Kind::literal;
     Secret text;                        // literal text, or the header name
+    std::vector<GroovyStep> steps;      // kind == data: the accessors after `data`
     std::optional<json::JsonPath> path; // kind == path
     bool groovy = true;                 // a template expression (not a whole-value JsonPath)
   };
 
-  // Throws rdwh::SyntaxError naming the problem. `limits` apply to the JsonPaths in the value.
-  static ValueExpr compile(std::string_view text, const json::PathLimits &limits = {});
+  // Throws rdwh::SyntaxError naming the problem.
+  static ValueExpr compile(std::string_view text, const TemplateOptions &options = {});
 
   const std::vector<Segment> &segments() const noexcept { return segments_; }
   std::string_view text() const noexcept { return text_; }
+  bool empty_for_missing() const noexcept { return empty_for_missing_; }
+  bool from_key_storage() const noexcept { return from_key_storage_; }
   // True when the value is a fixed literal (no data reference): its rendering is text().
   bool is_literal() const noexcept;
 
 private:
   ValueExpr() = default;
   Secret text_;
+  bool empty_for_missing_ = false;
+  bool from_key_storage_ = false;
   std::vector<Segment> segments_;
 };
 

@@ -19,7 +19,8 @@ RDWH_EXTERN_C_BEGIN
 /* One field of the provider's events.
  * OWNERSHIP: plugin owns. LIFETIME: static, until dlclose. Strings are NUL-terminated UTF-8. */
 typedef struct rdwh_field_suggestion {
-  const char *path;    /* a JsonPath as a rule writes it, relative to one event: "$.event.data.id" */
+  const char *path;    /* a JsonPath as a rule writes it, relative to one event: "$.event.data.id";
+                          webhook-run-job: a template expression, "${data.field1}", "${webhook.timestamp}" */
   const char *title;   /* what the field is: "Incident ID" */
   const char *example; /* a value PagerDuty sends there, as text: "PGR0VU2" */
 } rdwh_field_suggestion_t;
@@ -31,7 +32,8 @@ typedef struct rdwh_provider_ui {
   const char *provider;          /* the provider's name, as in rdwh_provider_info_t */
   const char *sample_action;     /* one rule (an element of config "rules") as JSON text, NUL-terminated,
                                     the one Rundeck's editor starts a new webhook with; its jobId is
-                                    empty for the user to choose; NULL when the provider has none */
+                                    empty for the user to choose; NULL when the provider has none.
+                                    webhook-run-job, whose config is one action: the whole config */
   size_t field_count;
   const rdwh_field_suggestion_t *fields; /* field_count fields, most useful first; NULL when 0 */
 } rdwh_provider_ui_t;
