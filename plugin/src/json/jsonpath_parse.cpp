@@ -404,6 +404,8 @@ JsonPath::Impl::~Impl() {
 }
 
 JsonPath::JsonPath(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JsonPath::JsonPath(const JsonPath &) noexcept = default;
+JsonPath &JsonPath::operator=(const JsonPath &) noexcept = default;
 JsonPath::JsonPath(JsonPath &&) noexcept = default;
 JsonPath &JsonPath::operator=(JsonPath &&) noexcept = default;
 JsonPath::~JsonPath() = default;
@@ -426,6 +428,18 @@ JsonPath JsonPath::compile(std::string_view text, const PathLimits &limits) {
   Parser parser(impl->text, *impl);
   impl->main = parser.parse_top();
   return JsonPath(std::move(impl));
+}
+
+JsonPath PathTable::intern(JsonPath path) {
+  const auto same_limits = [](const PathLimits &a, const PathLimits &b) {
+    return a.max_path_length == b.max_path_length && a.max_steps == b.max_steps && a.max_results == b.max_results &&
+           a.max_work == b.max_work;
+  };
+  auto it = by_text_.find(path.text());
+  if (it != by_text_.end() && same_limits(it->second.impl_->limits, path.impl_->limits)) return it->second;
+  path.slot_ = slots_++;
+  if (it == by_text_.end()) by_text_.emplace(path.text(), path); // the view stays valid: the map holds a copy
+  return path;
 }
 
 bool JsonPath::definite() const noexcept { return impl_->paths[impl_->main].definite; }

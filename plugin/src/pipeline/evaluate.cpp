@@ -9,14 +9,14 @@ using rules::Policy;
 // Whether the node holds on the event; with `trace`, every child is evaluated (no short cut) and
 // recorded.
 Checked<bool> evaluate_node(const Node &node, const Event &event, int64_t now, NodeTrace *trace,
-                            json::Selection &scratch);
+                            Selections &selections);
 
 Checked<bool> evaluate_group(const Node &node, const Event &event, int64_t now, NodeTrace *trace,
-                             json::Selection &scratch) {
+                             Selections &selections) {
   bool satisfied = node.policy == Policy::all || node.children.empty();
   if (trace) trace->children.resize(node.children.size());
   for (std::size_t i = 0; i < node.children.size(); ++i) {
-    Checked<bool> held = evaluate_node(node.children[i], event, now, trace ? &trace->children[i] : nullptr, scratch);
+    Checked<bool> held = evaluate_node(node.children[i], event, now, trace ? &trace->children[i] : nullptr, selections);
     if (!held) return held;
     if (node.policy == Policy::all && !*held) satisfied = false;
     if (node.policy == Policy::any && *held) satisfied = true;
@@ -27,10 +27,12 @@ Checked<bool> evaluate_group(const Node &node, const Event &event, int64_t now, 
 }
 
 Checked<bool> evaluate_condition(const Node &node, const Event &event, int64_t now, NodeTrace *trace,
-                                 json::Selection &scratch) {
+                                 Selections &selections) {
   if (!node.path) return true; // Rundeck: a condition with no path holds
-  json::Selection &field = trace ? trace->field : scratch;
-  if (Checked<void> selected = select(*node.path, event, field); !selected) return std::move(selected.rejection());
+  Checked<const json::Selection *> selected = selections.get(*node.path, event);
+  if (!selected) return std::move(selected.rejection());
+  const json::Selection &field = **selected;
+  if (trace) trace->field = field;
   // A path Jayway fails on (a function of an empty list...): the condition cannot hold.
   rules::MatchOutcome outcome = field.kind == json::Selection::Kind::failed ? rules::MatchOutcome{false, field.error}
                                                                            : node.matcher->test(field, now);
@@ -39,9 +41,9 @@ Checked<bool> evaluate_condition(const Node &node, const Event &event, int64_t n
 }
 
 Checked<bool> evaluate_node(const Node &node, const Event &event, int64_t now, NodeTrace *trace,
-                            json::Selection &scratch) {
-  Checked<bool> held = node.is_group() ? evaluate_group(node, event, now, trace, scratch)
-                                       : evaluate_condition(node, event, now, trace, scratch);
+                            Selections &selections) {
+  Checked<bool> held = node.is_group() ? evaluate_group(node, event, now, trace, selections)
+                                       : evaluate_condition(node, event, now, trace, selections);
   if (!held) return held;
   const bool satisfied = node.negate ? !*held : *held;
   if (trace) {
@@ -53,11 +55,11 @@ Checked<bool> evaluate_node(const Node &node, const Event &event, int64_t now, N
 
 } // namespace
 
-Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, const Delivery &delivery, bool explain) {
+Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, const Delivery &delivery,
+                             Selections &selections, bool explain) {
   Evaluation out;
   out.jobs.reserve(std::min<std::size_t>(split.events.size() * config.rules.size(), 64));
   if (explain) out.traces.assign(split.events.size(), std::vector<RuleTrace>(config.rules.size()));
-  json::Selection scratch;
   RuleTrace local;
   for (const Event &event : split.events) {
     for (const rules::Rule &rule : config.rules) {
@@ -68,7 +70,7 @@ Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, co
         trace->event_index = event.index;
       }
       if (!rule.enabled) continue;
-      Checked<bool> held = evaluate_node(rule.root, event, delivery.now_unix_ms, trace ? &trace->root : nullptr, scratch);
+      Checked<bool> held = evaluate_node(rule.root, event, delivery.now_unix_ms, trace ? &trace->root : nullptr, selections);
       if (!held) return std::move(held.rejection());
       if (trace) trace->satisfied = *held;
       if (*held) out.jobs.push_back({&rule, event.index, event.id, event.key, event.resource_id, event.time_unix_ms, {}, 0, 0, {}, {}});

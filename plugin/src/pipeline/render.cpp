@@ -79,7 +79,7 @@ void render_text(const Segment &seg, const Delivery &delivery, bool empty_for_mi
 }
 
 Checked<std::optional<std::string>> render_segment(const Segment &seg, const rules::ValueExpr &value, const Event &event,
-                                                   const Delivery &delivery, json::Selection &selection, std::string &out,
+                                                   const Delivery &delivery, Selections &selections, std::string &out,
                                                    std::size_t max_bytes) {
   const bool empty = value.empty_for_missing();
   if (seg.kind == Segment::Kind::data) return render_data(seg, event, empty, out);
@@ -87,17 +87,17 @@ Checked<std::optional<std::string>> render_segment(const Segment &seg, const rul
     render_text(seg, delivery, empty, out);
     return std::optional<std::string>();
   }
-  if (Checked<void> selected = select(*seg.path, event, selection); !selected) return std::move(selected.rejection());
-  return seg.groovy ? render_path_call(selection, *seg.path, empty, out, max_bytes) : render_json_value(selection, out, max_bytes);
+  Checked<const json::Selection *> selected = selections.get(*seg.path, event);
+  if (!selected) return std::move(selected.rejection());
+  return seg.groovy ? render_path_call(**selected, *seg.path, empty, out, max_bytes) : render_json_value(**selected, out, max_bytes);
 }
 
 } // namespace
 
 Checked<ValueRender> render_value(const rules::ValueExpr &value, const Event &event, const Delivery &delivery,
-                                  std::string &out, std::size_t max_bytes) {
-  json::Selection selection;
+                                  Selections &selections, std::string &out, std::size_t max_bytes) {
   for (const Segment &seg : value.segments()) {
-    Checked<std::optional<std::string>> failure = render_segment(seg, value, event, delivery, selection, out, max_bytes);
+    Checked<std::optional<std::string>> failure = render_segment(seg, value, event, delivery, selections, out, max_bytes);
     if (!failure) return std::move(failure.rejection());
     if (*failure) return ValueRender{true, value.from_key_storage() ? "(a value from key storage) cannot be rendered"
                                                                     : std::move(*failure)};
@@ -119,8 +119,8 @@ namespace {
 class JobRenderer {
 public:
   JobRenderer(const rules::Rule &rule, const Event &event, const Delivery &delivery, const rules::Limits &limits,
-              Rendered &out)
-      : rule_(rule), event_(event), delivery_(delivery), limits_(limits), out_(out) {}
+              Selections &selections, Rendered &out)
+      : rule_(rule), event_(event), delivery_(delivery), limits_(limits), selections_(selections), out_(out) {}
 
   // Fills `job`; its job id stays empty when the rule cannot run (see render()).
   Checked<std::optional<std::string>> fill(Job &job) {
@@ -145,13 +145,14 @@ private:
   const Event &event_;
   const Delivery &delivery_;
   const rules::Limits &limits_;
+  Selections &selections_;
   Rendered &out_;
 
   // Renders `value` into the buffer as `slice`.
   Checked<std::optional<std::string>> field(const rules::ValueExpr &value, std::string_view name, Text &slice) {
     std::string &buffer = out_.strings.buffer;
     const std::size_t start = buffer.size();
-    Checked<ValueRender> r = render_value(value, event_, delivery_, buffer, start + limits_.max_value_bytes);
+    Checked<ValueRender> r = render_value(value, event_, delivery_, selections_, buffer, start + limits_.max_value_bytes);
     slice = out_.strings.since(start);
     if (!r) return std::move(r.rejection());
     if (!r->fits || buffer.size() > UINT32_MAX / 2)
@@ -198,13 +199,13 @@ private:
 } // namespace
 
 Checked<void> render(const rules::Config &config, const Split &split, Evaluation &evaluation, const Delivery &delivery,
-                     Rendered &out) {
+                     Selections &selections, Rendered &out) {
   out.jobs = std::move(evaluation.jobs);
   std::size_t kept = 0; // jobs that cannot run are dropped, the others keep their order
   for (Job &job : out.jobs) {
     const Event &event = split.events[job.event_index];
     RuleTrace *trace = evaluation.trace(job.event_index, *job.rule);
-    Checked<std::optional<std::string>> failure = JobRenderer(*job.rule, event, delivery, config.limits, out).fill(job);
+    Checked<std::optional<std::string>> failure = JobRenderer(*job.rule, event, delivery, config.limits, selections, out).fill(job);
     if (!failure) return std::move(failure.rejection());
     if (*failure) {
       if (trace) trace->error = **failure;

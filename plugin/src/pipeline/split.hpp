@@ -33,11 +33,25 @@ struct Event {
   int64_t time_unix_ms = 0;     // when it happened; 0: unknown
 };
 
-// Every path a rule evaluates on an event is selected here: the one place where results could
-// be shared between rules.
-inline Checked<void> select(const json::JsonPath &path, const Event &event, json::Selection &out) {
-  return path.select(*event.value, out);
-}
+// What the config's paths select in the events of one delivery: every path a rule evaluates on
+// an event is selected here. Each slot of the config's PathTable is resolved at most once per
+// event, so rules that share a path (as most do: many rules, a few paths, different values) share
+// its result. One per delivery (not thread-safe).
+class Selections {
+public:
+  explicit Selections(const json::PathTable &paths) : index_(paths.size(), 0) {}
+  // What `path` selects in `event`; valid until the next get(). Refuses a path over its limits.
+  Checked<const json::Selection *> get(const json::JsonPath &path, const Event &event);
+
+private:
+  struct Entry {
+    const json::Value *event = nullptr; // the event (its value) the selection is of
+    json::Selection selection;
+  };
+  std::vector<uint32_t> index_; // slot -> 1 + its entry, 0 before its first use
+  std::vector<Entry> entries_;  // the slots used, in order of first use
+  json::Selection scratch_;     // a path without a slot
+};
 
 struct Split {
   std::vector<Event> events;

@@ -95,6 +95,9 @@ struct Config {
   Limits limits;
   bool empty_for_missing = false;     // missingValues: "empty" (TemplateOptions)
   std::vector<Diagnostic> diagnostics; // compiling's; the handler adds its own and lint's
+  // Every JsonPath of the config (conditions, values, batchKey, eventIdKey), each distinct one
+  // compiled once; a delivery resolves each slot at most once per event.
+  json::PathTable paths;
 };
 
 // Looks a `${KS:path}` reference up; nullopt when the key does not exist. The returned text is a

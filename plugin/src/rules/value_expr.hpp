@@ -16,8 +16,11 @@
 #include "json/jsonpath.hpp"
 #include "rules/groovy.hpp"
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace rdwh::rules {
@@ -33,6 +36,8 @@ struct TemplateOptions {
   bool always_template = false;
   // The text holds a key-storage value: errors at delivery do not quote what it names.
   bool from_key_storage = false;
+  // The config's path table: the value's JsonPaths are interned there (null: not interned).
+  json::PathTable *paths = nullptr;
 };
 
 class ValueExpr {
@@ -49,19 +54,37 @@ public:
   // Throws rdwh::SyntaxError naming the problem.
   static ValueExpr compile(std::string_view text, const TemplateOptions &options = {});
 
-  const std::vector<Segment> &segments() const noexcept { return segments_; }
-  std::string_view text() const noexcept { return text_; }
-  bool empty_for_missing() const noexcept { return empty_for_missing_; }
-  bool from_key_storage() const noexcept { return from_key_storage_; }
+  // Copies share the compiled form (immutable).
+  const std::vector<Segment> &segments() const noexcept { return compiled_->segments; }
+  std::string_view text() const noexcept { return compiled_->text; }
+  bool empty_for_missing() const noexcept { return compiled_->empty_for_missing; }
+  bool from_key_storage() const noexcept { return compiled_->from_key_storage; }
   // True when the value is a fixed literal (no data reference): its rendering is text().
   bool is_literal() const noexcept;
 
 private:
-  ValueExpr() = default;
-  Secret text_;
-  bool empty_for_missing_ = false;
-  bool from_key_storage_ = false;
-  std::vector<Segment> segments_;
+  friend class ValueTable;
+  struct Compiled {
+    Secret text;
+    bool empty_for_missing = false;
+    bool from_key_storage = false;
+    bool always_template = false;
+    std::vector<Segment> segments;
+  };
+  explicit ValueExpr(std::shared_ptr<const Compiled> compiled) : compiled_(std::move(compiled)) {}
+  std::shared_ptr<const Compiled> compiled_;
+};
+
+// The values of one config: identical values (same text, same options) share one compiled form,
+// as rules repeat the same options ("$.event.data.id", "${data.event.data.title}").
+class ValueTable {
+public:
+  // `value`, or the identical value interned before (sharing its compiled form).
+  ValueExpr intern(ValueExpr value);
+
+private:
+  // Keyed by a view of each value's own text: a key-storage value is never copied into a key.
+  std::unordered_multimap<std::string_view, ValueExpr> by_text_;
 };
 
 } // namespace rdwh::rules
