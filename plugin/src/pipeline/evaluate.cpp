@@ -53,6 +53,20 @@ Checked<bool> evaluate_node(const Node &node, const Event &event, int64_t now, N
   return satisfied;
 }
 
+// Whether `rule` may hold on `event`: not when its first condition, judged once per event for
+// every rule that shares it, does not (the rule's policy is all). Such rules are skipped unread.
+Checked<bool> may_hold(const rules::Rule &rule, const Event &event, int64_t now, EventMemo<bool> &first_conditions,
+                       Selections &selections) {
+  if (rule.first_condition == rules::Rule::no_key) return true;
+  EventMemo<bool>::Entry &judged = first_conditions.at(rule.first_condition);
+  if (judged.event != event.value) {
+    Checked<bool> held = evaluate_node(rule.root.children.front(), event, now, nullptr, selections);
+    if (!held) return held;
+    judged = {event.value, *held};
+  }
+  return judged.result;
+}
+
 } // namespace
 
 Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, const Delivery &delivery,
@@ -61,6 +75,7 @@ Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, co
   out.jobs.reserve(std::min<std::size_t>(split.events.size() * config.rules.size(), 64));
   if (explain) out.traces.assign(split.events.size(), std::vector<RuleTrace>(config.rules.size()));
   RuleTrace local;
+  EventMemo<bool> first_conditions(config.first_condition_keys);
   for (const Event &event : split.events) {
     for (const rules::Rule &rule : config.rules) {
       RuleTrace *trace = out.trace(event.index, rule);
@@ -70,6 +85,11 @@ Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, co
         trace->event_index = event.index;
       }
       if (!rule.enabled) continue;
+      if (!trace) { // a traced rule shows every condition
+        Checked<bool> may = may_hold(rule, event, delivery.now_unix_ms, first_conditions, selections);
+        if (!may) return std::move(may.rejection());
+        if (!*may) continue;
+      }
       Checked<bool> held = evaluate_node(rule.root, event, delivery.now_unix_ms, trace ? &trace->root : nullptr, selections);
       if (!held) return std::move(held.rejection());
       if (trace) trace->satisfied = *held;

@@ -116,18 +116,13 @@ Checked<void> identify(Event &event, const rules::Config &config, const EventPat
 } // namespace
 
 Checked<const json::Selection *> Selections::get(const json::JsonPath &path, const Event &event) {
-  Entry *entry = nullptr;
+  EventMemo<json::Selection>::Entry *entry = nullptr;
   if (path.slot() != json::JsonPath::no_slot) {
-    uint32_t &i = index_[path.slot()];
-    if (i == 0) {
-      entries_.emplace_back();
-      i = static_cast<uint32_t>(entries_.size());
-    }
-    entry = &entries_[i - 1];
-    if (entry->event == event.value) return &entry->selection;
+    entry = &memo_.at(path.slot());
+    if (entry->event == event.value) return &entry->result;
     entry->event = nullptr; // until selected
   }
-  json::Selection &out = entry ? entry->selection : scratch_;
+  json::Selection &out = entry ? entry->result : scratch_;
   if (Checked<void> selected = path.select(*event.value, out); !selected) return std::move(selected.rejection());
   if (entry) entry->event = event.value;
   return &out;

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 #include <unordered_map>
 
 namespace rdwh::rules {
@@ -177,6 +179,19 @@ void assign_rule_keys(std::vector<Rule> &rules) {
   }
 }
 
+// Keys the rules whose first condition decides whether they can fire (see Rule::first_condition).
+void key_first_conditions(Config &config) {
+  std::map<std::tuple<std::uint32_t, std::string_view, std::string_view>, std::uint32_t> keys; // views into the rules
+  for (Rule &r : config.rules) {
+    if (r.root.policy != Policy::all || r.root.negate || r.root.children.empty()) continue;
+    const Node &first = r.root.children.front();
+    if (first.is_group() || first.negate || !first.path || first.path->slot() == json::JsonPath::no_slot) continue;
+    const auto key = std::make_tuple(first.path->slot(), first.type->canonical, first.value.view());
+    r.first_condition = keys.emplace(key, static_cast<std::uint32_t>(keys.size())).first->second;
+  }
+  config.first_condition_keys = static_cast<std::uint32_t>(keys.size());
+}
+
 } // namespace
 
 Config compile_config(std::string_view text, const CompileOptions &options) {
@@ -204,6 +219,7 @@ Config compile_config(std::string_view text, const CompileOptions &options) {
     for (const auto &r : rules->GetArray()) config.rules.push_back(rule_reader.rule(r, i++));
   }
   assign_rule_keys(config.rules);
+  key_first_conditions(config);
   return config;
 }
 

@@ -182,7 +182,7 @@ ValueExpr Reader::value_expr(std::string_view text, const std::string &field, co
   options.from_key_storage = key_storage_fields_.count(field) > 0;
   options.paths = &config_.paths;
   try {
-    return values_.intern(ValueExpr::compile(text, options));
+    return config_.values.intern(ValueExpr::compile(text, options));
   } catch (const SyntaxError &e) {
     syntax_error(field, rule, e, "value");
   }

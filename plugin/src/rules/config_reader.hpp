@@ -69,7 +69,6 @@ private:
   std::unordered_set<std::string> key_storage_fields_; // field names, as in errors
   mutable std::deque<std::string> scalar_texts_;       // numbers and booleans read as text
   rapidjson::Document inner_;                          // the config when given as a JSON string
-  mutable ValueTable values_;                          // identical values compiled once
 };
 
 } // namespace rdwh::rules

@@ -308,13 +308,15 @@ ValueExpr ValueExpr::compile(std::string_view text, const TemplateOptions &optio
   return ValueExpr(std::move(compiled));
 }
 
-bool ValueExpr::is_literal() const noexcept {
-  for (const Segment &s : segments())
-    if (s.kind != Segment::Kind::literal) return false;
-  return true;
+ValueExpr::ValueExpr(std::shared_ptr<const Compiled> compiled) : compiled_(std::move(compiled)) {
+  const std::vector<Segment> &segments = compiled_->segments;
+  // Literal text is one segment: compile_template joins adjacent text.
+  is_literal_ = segments.empty() || (segments.size() == 1 && segments[0].kind == Segment::Kind::literal);
+  if (!segments.empty() && is_literal_) literal_text_ = segments[0].text.view();
 }
 
 ValueExpr ValueTable::intern(ValueExpr value) {
+  if (value.is_literal()) return value;
   const ValueExpr::Compiled &c = *value.compiled_;
   auto [first, last] = by_text_.equal_range(c.text.view());
   for (auto it = first; it != last; ++it) {
@@ -323,6 +325,7 @@ ValueExpr ValueTable::intern(ValueExpr value) {
         seen.always_template == c.always_template)
       return it->second;
   }
+  value.slot_ = slots_++;
   by_text_.emplace(c.text.view(), value); // the view stays valid: the map holds a copy
   return value;
 }

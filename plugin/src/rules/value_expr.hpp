@@ -59,8 +59,15 @@ public:
   std::string_view text() const noexcept { return compiled_->text; }
   bool empty_for_missing() const noexcept { return compiled_->empty_for_missing; }
   bool from_key_storage() const noexcept { return compiled_->from_key_storage; }
-  // True when the value is a fixed literal (no data reference): its rendering is text().
-  bool is_literal() const noexcept;
+  // True when the value is a fixed literal (no data reference): its rendering is literal_text().
+  bool is_literal() const noexcept { return is_literal_; }
+  // A literal's rendering (its text with the escapes resolved), read without going through the
+  // compiled form.
+  std::string_view literal_text() const noexcept { return literal_text_; }
+  // The slot a ValueTable gave this value: identical values of one table share it. no_slot for a
+  // literal, or a value compiled outside a table.
+  static constexpr std::uint32_t no_slot = UINT32_MAX;
+  std::uint32_t slot() const noexcept { return slot_; }
 
 private:
   friend class ValueTable;
@@ -71,20 +78,28 @@ private:
     bool always_template = false;
     std::vector<Segment> segments;
   };
-  explicit ValueExpr(std::shared_ptr<const Compiled> compiled) : compiled_(std::move(compiled)) {}
+  explicit ValueExpr(std::shared_ptr<const Compiled> compiled);
   std::shared_ptr<const Compiled> compiled_;
+  std::string_view literal_text_; // into compiled_
+  std::uint32_t slot_ = no_slot;
+  bool is_literal_ = false;
 };
 
-// The values of one config: identical values (same text, same options) share one compiled form,
-// as rules repeat the same options ("$.event.data.id", "${data.event.data.title}").
+// The values of one config that read the delivery: identical ones (same text, same options) share
+// one compiled form and one slot, as rules repeat the same options ("$.event.data.id",
+// "${data.event.data.title}"), so a delivery renders each once per event (pipeline/render.cpp).
 class ValueTable {
 public:
-  // `value`, or the identical value interned before (sharing its compiled form).
+  // `value`, or the identical value interned before (sharing its compiled form), with its slot; a
+  // literal as it is.
   ValueExpr intern(ValueExpr value);
+  // Slots given: every slot is below this.
+  std::uint32_t size() const noexcept { return slots_; }
 
 private:
   // Keyed by a view of each value's own text: a key-storage value is never copied into a key.
   std::unordered_multimap<std::string_view, ValueExpr> by_text_;
+  std::uint32_t slots_ = 0;
 };
 
 } // namespace rdwh::rules
