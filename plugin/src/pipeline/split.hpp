@@ -9,6 +9,7 @@
 #include "pipeline/jobs.hpp"
 #include "rules/config.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -45,7 +46,8 @@ public:
     const json::Value *event = nullptr; // the event (its value) `result` is of; nullptr: none
     T result{};
   };
-  explicit EventMemo(uint32_t slots) : index_(slots, 0) {}
+  // Room for the first slots used is made at once: a small config grows nothing per delivery.
+  explicit EventMemo(uint32_t slots) : index_(slots, 0) { entries_.reserve(std::min<uint32_t>(slots, 64)); }
   // The slot's entry, made on first use; valid until the next call.
   Entry &at(uint32_t slot) {
     uint32_t &i = index_[slot];
