@@ -103,6 +103,19 @@ private:
   bool too_big_ = false;
 };
 
+// What the document is parsed from, in place (kParseInsituFlag): a copy its allocator holds, so
+// that strings and keys are decoded where they are instead of copied twice, and RapidJSON's SSE2
+// scans (white space, strings) apply. The copy ends with a NUL, read as the end of the text exactly
+// as a stream past its end reads one, and zero padding, so that the scans' aligned 16-byte reads
+// stay inside it.
+char *padded_copy(std::string_view text, Document &doc) {
+  constexpr std::size_t padding = 32;
+  char *copy = static_cast<char *>(doc.GetAllocator().Malloc(text.size() + padding));
+  std::memcpy(copy, text.data(), text.size());
+  std::memset(copy + text.size(), 0, padding);
+  return copy;
+}
+
 } // namespace
 
 std::size_t find_invalid_utf8(std::string_view text) noexcept {
@@ -164,19 +177,11 @@ ParseFailure parse(std::string_view text, Document &doc, const ParseLimits &limi
     return failure;
   }
   // Numbers as text (converted exactly by the handler), no trailing garbage; iterative so that
-  // nesting costs heap, not stack. In place (kParseInsituFlag), in a copy the document's allocator
-  // holds: strings and keys are decoded where they are instead of copied twice, and RapidJSON's
-  // SSE2 scans (white space, strings) apply. The copy ends with a NUL, read as the end of the text
-  // exactly as a stream past its end reads one, and zero padding, so that the scans' aligned
-  // 16-byte reads stay inside it.
+  // nesting costs heap, not stack; in place, in a copy (see padded_copy).
   constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseStopWhenDoneFlag |
                              rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseInsituFlag;
-  constexpr std::size_t padding = 32;
-  char *copy = static_cast<char *>(doc.GetAllocator().Malloc(text.size() + padding));
-  std::memcpy(copy, text.data(), text.size());
-  std::memset(copy + text.size(), 0, padding);
   DepthLimitedHandler handler(doc, limits.max_depth);
-  rapidjson::InsituStringStream ms(copy);
+  rapidjson::InsituStringStream ms(padded_copy(text, doc));
   rapidjson::Reader reader;
   rapidjson::ParseResult result;
   // flatten: the whole iterative parser inlined into this one loop. Left to itself, GCC inlines
