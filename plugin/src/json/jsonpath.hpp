@@ -19,6 +19,7 @@
 #pragma once
 
 #include "base/reject.hpp"
+#include "base/slot_table.hpp"
 #include "json/rapidjson.hpp"
 
 #include <cstddef>
@@ -26,7 +27,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace rdwh::json {
@@ -114,13 +114,10 @@ class PathTable {
 public:
   // `path`, or the identical path interned before (a copy sharing its compiled form), with its slot.
   JsonPath intern(JsonPath path);
-  // Slots given: every slot is below this.
-  std::uint32_t size() const noexcept { return slots_; }
+  std::uint32_t size() const noexcept { return table_.size(); }
 
 private:
-  // Keyed by a view of each path's own text: a path from key storage is never copied into a key.
-  std::unordered_map<std::string_view, JsonPath> by_text_;
-  std::uint32_t slots_ = 0;
+  SlotTable<JsonPath> table_;
 };
 
 } // namespace rdwh::json

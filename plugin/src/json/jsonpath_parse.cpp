@@ -431,14 +431,15 @@ JsonPath JsonPath::compile(std::string_view text, const PathLimits &limits) {
 }
 
 JsonPath PathTable::intern(JsonPath path) {
-  const auto same_limits = [](const PathLimits &a, const PathLimits &b) {
-    return a.max_path_length == b.max_path_length && a.max_steps == b.max_steps && a.max_results == b.max_results &&
-           a.max_work == b.max_work;
+  const PathLimits &limits = path.impl_->limits;
+  const auto same_limits = [&](const JsonPath &kept) {
+    const PathLimits &k = kept.impl_->limits;
+    return k.max_path_length == limits.max_path_length && k.max_steps == limits.max_steps &&
+           k.max_results == limits.max_results && k.max_work == limits.max_work;
   };
-  auto it = by_text_.find(path.text());
-  if (it != by_text_.end() && same_limits(it->second.impl_->limits, path.impl_->limits)) return it->second;
-  path.slot_ = slots_++;
-  if (it == by_text_.end()) by_text_.emplace(path.text(), path); // the view stays valid: the map holds a copy
+  if (const JsonPath *kept = table_.find(path.text(), same_limits)) return *kept;
+  path.slot_ = table_.next_slot();
+  table_.keep(path.text(), path); // the key views the text the kept copy shares
   return path;
 }
 

@@ -318,15 +318,14 @@ ValueExpr::ValueExpr(std::shared_ptr<const Compiled> compiled) : compiled_(std::
 ValueExpr ValueTable::intern(ValueExpr value) {
   if (value.is_literal()) return value;
   const ValueExpr::Compiled &c = *value.compiled_;
-  auto [first, last] = by_text_.equal_range(c.text.view());
-  for (auto it = first; it != last; ++it) {
-    const ValueExpr::Compiled &seen = *it->second.compiled_;
-    if (seen.empty_for_missing == c.empty_for_missing && seen.from_key_storage == c.from_key_storage &&
-        seen.always_template == c.always_template)
-      return it->second;
-  }
-  value.slot_ = slots_++;
-  by_text_.emplace(c.text.view(), value); // the view stays valid: the map holds a copy
+  const auto same_options = [&](const ValueExpr &kept) {
+    const ValueExpr::Compiled &k = *kept.compiled_;
+    return k.empty_for_missing == c.empty_for_missing && k.from_key_storage == c.from_key_storage &&
+           k.always_template == c.always_template;
+  };
+  if (const ValueExpr *kept = table_.find(c.text.view(), same_options)) return *kept;
+  value.slot_ = table_.next_slot();
+  table_.keep(c.text.view(), value); // the key views the text the kept copy shares
   return value;
 }
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "base/secret.hpp"
+#include "base/slot_table.hpp"
 #include "json/jsonpath.hpp"
 #include "rules/groovy.hpp"
 
@@ -20,7 +21,6 @@
 #include <memory>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace rdwh::rules {
@@ -93,13 +93,10 @@ public:
   // `value`, or the identical value interned before (sharing its compiled form), with its slot; a
   // literal as it is.
   ValueExpr intern(ValueExpr value);
-  // Slots given: every slot is below this.
-  std::uint32_t size() const noexcept { return slots_; }
+  std::uint32_t size() const noexcept { return table_.size(); }
 
 private:
-  // Keyed by a view of each value's own text: a key-storage value is never copied into a key.
-  std::unordered_multimap<std::string_view, ValueExpr> by_text_;
-  std::uint32_t slots_ = 0;
+  SlotTable<ValueExpr> table_;
 };
 
 } // namespace rdwh::rules
