@@ -1,6 +1,6 @@
 // What a config of many rules shares: identical JsonPaths and values compiled once (PathTable,
-// ValueTable), each selected or rendered once per event, and first conditions judged once per
-// event for every rule that starts with them. Sharing changes no outcome: these tests compare
+// ValueTable), each selected or rendered once per event, and identical conditions judged once per
+// event for every rule that has them. Sharing changes no outcome: these tests compare
 // with what each rule gives on its own, explained (every condition evaluated) or not.
 #include "json/parse.hpp"
 #include "support.hpp"
@@ -78,29 +78,34 @@ TEST_CASE("identical values share one compiled form and one slot; literals need 
   CHECK(table.size() == 2);
 }
 
-TEST_CASE("a config keys the first conditions that decide whether a rule can fire", "[sharing]") {
+TEST_CASE("a config keys the conditions of its flat rules, each distinct one once", "[sharing]") {
   const std::string type = equals("$.type", "triggered");
   const auto config = compile(R"({"rules":[)" + rule("a", "all", type + "," + equals("$.urgency", "high")) + "," +
                               rule("b", "all", type) + "," + rule("c", "all", equals("$.type", "resolved")) + "," +
                               rule("d", "any", type) + "," +
                               rule("e", "all", R"({"path":"$.type","condition":"equals","value":"triggered","negate":true})") +
                               "," + rule("f", "all", R"({"conditions":[)" + type + "]}") + "," +
-                              rule("g", "all", R"({"path":"$.type","condition":"matches","value":"triggered"})") + "]}");
+                              rule("g", "all", R"({"path":"$.type","condition":"matches","value":"triggered"})") + "," +
+                              rule("h", "all", "") + "]}");
   const auto &r = config.rules;
-  CHECK(r[0].first_condition != rules::Rule::no_key);
-  CHECK(r[1].first_condition == r[0].first_condition);
-  CHECK(r[6].first_condition == r[0].first_condition); // matches is equals
-  CHECK(r[2].first_condition != r[0].first_condition);
-  CHECK(r[3].first_condition == rules::Rule::no_key); // any: the first condition does not decide
-  CHECK(r[4].first_condition == rules::Rule::no_key); // negated
-  CHECK(r[5].first_condition == rules::Rule::no_key); // a group
-  CHECK(config.first_condition_keys == 2);
-  CHECK(config.paths.size() == 3); // $.type, $.urgency, $.id (the options' $.id)
+  const auto key = [&](std::size_t rule, std::size_t i) { return config.conditions.keys[r[rule].first_key + i]; };
+  REQUIRE(r[0].flat);
+  REQUIRE(r[0].key_count == 2);
+  CHECK(key(1, 0) == key(0, 0));
+  CHECK(key(3, 0) == key(0, 0)); // policy any: the same condition
+  CHECK(key(6, 0) == key(0, 0)); // matches is equals
+  CHECK(key(2, 0) != key(0, 0));
+  CHECK(key(4, 0) != key(0, 0)); // negated
+  CHECK_FALSE(r[5].flat);        // a nested group: evaluated node by node
+  CHECK(r[7].flat);
+  CHECK(r[7].key_count == 0);
+  CHECK(config.conditions.judged_by.size() == 4); // type = triggered, urgency = high, type = resolved, negated
+  CHECK(config.paths.size() == 3);                 // $.type, $.urgency, $.id (the options' $.id)
 }
 
-TEST_CASE("shared paths, values and first conditions give every rule's own outcome, per event", "[sharing]") {
-  // Two events of a batch: rules sharing the first condition fire on the event where it holds,
-  // and each event's values are its own.
+TEST_CASE("shared paths, values and conditions give every rule's own outcome, per event", "[sharing]") {
+  // Two events of a batch: rules sharing a condition fire on the event where it holds, and each
+  // event's values are its own.
   const auto doc = test::parse_json(
       R"({"messages":[{"id":"m1","type":"triggered","urgency":"high","title":"Disk full"},)"
       R"({"id":"m2","type":"resolved","urgency":"high","title":"Disk full again"}]})");
@@ -127,12 +132,12 @@ TEST_CASE("shared paths, values and first conditions give every rule's own outco
   REQUIRE(traced.debug.size() == 2);
 }
 
-TEST_CASE("a shared first condition over its limits still refuses the delivery", "[sharing][limits]") {
+TEST_CASE("a shared condition over its limits still refuses the delivery", "[sharing][limits]") {
   const auto doc = test::parse_json(R"({"a":[1,2,3,4,5,6,7,8,9,10],"type":"x"})");
   const std::string heavy = equals("$..*", "never");
   const auto config = compile(R"({"limits":{"maxPathWork":5},"rules":[)" + rule("a", "all", heavy) + "," +
                               rule("b", "all", heavy) + "]}");
-  REQUIRE(config.rules[0].first_condition == config.rules[1].first_condition);
+  REQUIRE(config.conditions.judged_by.size() == 1);
   const test::Run quiet = test::run(config, doc);
   CHECK(quiet.limit_exceeded);
   CHECK_THAT(quiet.error, Contains("limits.maxPathWork"));

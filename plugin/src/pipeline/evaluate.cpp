@@ -53,18 +53,22 @@ Checked<bool> evaluate_node(const Node &node, const Event &event, int64_t now, N
   return satisfied;
 }
 
-// Whether `rule` may hold on `event`: not when its first condition, judged once per event for
-// every rule that shares it, does not (the rule's policy is all). Such rules are skipped unread.
-Checked<bool> may_hold(const rules::Rule &rule, const Event &event, int64_t now, EventMemo<bool> &first_conditions,
-                       Selections &selections) {
-  if (rule.first_condition == rules::Rule::no_key) return true;
-  EventMemo<bool>::Entry &judged = first_conditions.at(rule.first_condition);
-  if (judged.event != event.value) {
-    Checked<bool> held = evaluate_node(rule.root.children.front(), event, now, nullptr, selections);
-    if (!held) return held;
-    judged = {event.value, *held};
+// A flat rule (rules::Rule::flat), from its condition keys, each judged once per event for every
+// rule that has it: its nodes are not read.
+Checked<bool> evaluate_flat(const rules::ConditionTable &conditions, const rules::Rule &rule, const Event &event,
+                            int64_t now, EventMemo<bool> &judged, Selections &selections) {
+  const bool all = rule.root.policy == Policy::all;
+  const uint32_t *key = conditions.keys.data() + rule.first_key;
+  for (const uint32_t *end = key + rule.key_count; key != end; ++key) {
+    EventMemo<bool>::Entry &condition = judged.at(*key);
+    if (condition.event != event.value) {
+      Checked<bool> held = evaluate_node(*conditions.judged_by[*key], event, now, nullptr, selections);
+      if (!held) return held;
+      condition = {event.value, *held};
+    }
+    if (condition.result != all) return condition.result; // settled as evaluate_group settles it
   }
-  return judged.result;
+  return all || rule.key_count == 0;
 }
 
 } // namespace
@@ -75,7 +79,7 @@ Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, co
   out.jobs.reserve(std::min<std::size_t>(split.events.size() * config.rules.size(), 64));
   if (explain) out.traces.assign(split.events.size(), std::vector<RuleTrace>(config.rules.size()));
   RuleTrace local;
-  EventMemo<bool> first_conditions(config.first_condition_keys);
+  EventMemo<bool> judged(static_cast<uint32_t>(config.conditions.judged_by.size()));
   for (const Event &event : split.events) {
     for (const rules::Rule &rule : config.rules) {
       RuleTrace *trace = out.trace(event.index, rule);
@@ -85,12 +89,11 @@ Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, co
         trace->event_index = event.index;
       }
       if (!rule.enabled) continue;
-      if (!trace) { // a traced rule shows every condition
-        Checked<bool> may = may_hold(rule, event, delivery.now_unix_ms, first_conditions, selections);
-        if (!may) return std::move(may.rejection());
-        if (!*may) continue;
-      }
-      Checked<bool> held = evaluate_node(rule.root, event, delivery.now_unix_ms, trace ? &trace->root : nullptr, selections);
+      // A traced rule shows every condition: it is evaluated node by node.
+      Checked<bool> held = !trace && rule.flat
+                               ? evaluate_flat(config.conditions, rule, event, delivery.now_unix_ms, judged, selections)
+                               : evaluate_node(rule.root, event, delivery.now_unix_ms, trace ? &trace->root : nullptr,
+                                               selections);
       if (!held) return std::move(held.rejection());
       if (trace) trace->satisfied = *held;
       if (*held) out.jobs.push_back({&rule, event.index, event.id, event.key, event.resource_id, event.time_unix_ms, {}, 0, 0, {}, {}});

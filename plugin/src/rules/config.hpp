@@ -75,11 +75,11 @@ struct JobOption {
 struct Rule {
   bool enabled = true;
   bool debug = false;
-  // When the rule can only fire if its first condition holds (policy all), that condition's key:
-  // identical first conditions (same path, type and value) of all rules share one key, which a
-  // delivery judges once per event. no_key otherwise.
-  static constexpr std::uint32_t no_key = UINT32_MAX;
-  std::uint32_t first_condition = no_key;
+  // Flat: its conditions are all conditions (no nested group), ConditionTable::keys[first_key,
+  // first_key + key_count) in order, so that it is evaluated from them without reading its nodes.
+  bool flat = false;
+  std::uint32_t first_key = 0;
+  std::uint32_t key_count = 0;
   Node root; // a group with the rule's policy
   std::size_t index = 0;
   std::optional<ValueExpr> job_id;
@@ -93,6 +93,13 @@ struct Rule {
   std::vector<ValueExpr> arg_tokens;
   std::string uuid; // Rundeck's per-rule id; may be empty
   std::size_t conditions = 0; // written in the config, nested ones included
+};
+
+// The conditions of a config's flat rules, each distinct one (same path, type, value and negate)
+// under one key, which a delivery judges once per event for every rule that has it.
+struct ConditionTable {
+  std::vector<const Node *> judged_by; // key -> a node with that condition
+  std::vector<std::uint32_t> keys;     // the flat rules' condition keys, rule after rule
 };
 
 struct Config {
@@ -110,7 +117,7 @@ struct Config {
   // Every value that reads the delivery (options, node filters, users, job ids), each distinct
   // one compiled once; a delivery renders each slot at most once per event.
   ValueTable values;
-  std::uint32_t first_condition_keys = 0; // Rule::first_condition is below this
+  ConditionTable conditions;
 };
 
 // Looks a `${KS:path}` reference up; nullopt when the key does not exist. The returned text is a
