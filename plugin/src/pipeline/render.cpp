@@ -187,8 +187,9 @@ private:
 
   Checked<std::optional<std::string>> options() {
     for (const rules::JobOption &option : rule_.options) {
-      Checked<std::optional<std::string>> r = field(option.value, [&] { return "option " + option.shown; },
-                                                    out_.options.emplace_back().value);
+      RenderedOption &rendered = out_.options.emplace_back();
+      rendered.config_name = option.name;
+      Checked<std::optional<std::string>> r = field(option.value, [&] { return "option " + option.shown; }, rendered.value);
       if (!r || *r) return r;
     }
     return std::optional<std::string>();
