@@ -47,5 +47,6 @@ if(TARGET rdwh-gateway)
 endif()
 file(GLOB rdwh_docs ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${rdwh_docs} DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/images DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT runtime) # docs/console.md
 install(FILES ${PROJECT_SOURCE_DIR}/examples/gateway/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR}
         RENAME gateway.md COMPONENT runtime)

@@ -8,6 +8,7 @@
 #   RDWH_DEMO_SERVE=0 scripts/demo.sh   # stop after the self-test instead of serving
 #   RDWH_DEMO_PORT=8080 scripts/demo.sh # serve the gateway on another port (default 4480; not
 #                                       # Rundeck's 4440, so the demo runs beside a Rundeck)
+#   RDWH_DEMO_CONSOLE_PORT=8081 ...     # the console's port (default 4481)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-debian.sh
@@ -41,9 +42,17 @@ demo=$PWD/build/demo
 mkdir -p "$demo/keys/pagerduty" "$demo/state"
 printf '%s\n' "$secret" >"$demo/keys/pagerduty/v3-secret"
 port=${RDWH_DEMO_PORT:-4480}
-if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-  echo "demo: 127.0.0.1:$port is already in use; choose another port with RDWH_DEMO_PORT=..." >&2
-  exit 1
+console_port=${RDWH_DEMO_CONSOLE_PORT:-4481}
+for p in "$port:RDWH_DEMO_PORT" "$console_port:RDWH_DEMO_CONSOLE_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/${p%%:*}") 2>/dev/null; then
+    echo "demo: 127.0.0.1:${p%%:*} is already in use; choose another port with ${p#*:}=..." >&2
+    exit 1
+  fi
+done
+# The console's token: made once, readable by its owner only.
+console_token=$demo/console.token
+if [ ! -s "$console_token" ]; then
+  (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$console_token")
 fi
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -69,6 +78,7 @@ cat >"$demo/gateway.json" <<JSON
   "stateDir": "$demo/state",
   "keyStorageDir": "$demo/keys",
   "rundeck": {"url": "$rundeck_url", "apiVersion": 41, "authTokenFile": "$token_file"},
+  "console": {"listen": "127.0.0.1:$console_port", "authTokenFile": "$console_token"},
   "webhooks": [{"name": "PagerDuty", "project": "ops", "eventPlugin": "pagerduty-V3-run-job",
                 "authToken": "demo-token", "enabled": true, "user": "admin",
                 "config": $(cat examples/rundeck/pagerduty-v3.json)}]
@@ -88,6 +98,7 @@ sed -e "s/\"occurred_at\": *\"[^\"]*\"/\"occurred_at\": \"$(date -u +%Y-%m-%dT%H
   examples/deliveries/v3-incident.triggered-nudgebee.json >"$demo/delivery.json"
 send="$host send $url --body $demo/delivery.json --key $secret"
 echo "gateway: $url (config $demo/gateway.json, outbox $demo/state, log $demo/gateway.log)"
+echo "console: http://127.0.0.1:$console_port/ (log in with the token in $console_token)"
 echo "self-test: $send"
 $send
 if [ -z "${RUNDECK_URL:-}" ]; then
@@ -100,5 +111,8 @@ fi
 echo
 echo "Serving. Send a test delivery from another terminal with:"
 echo "  $send"
+echo "The console: http://127.0.0.1:$console_port/ (log in with the token in $console_token);"
+echo "its API takes the same token: curl -H \"X-Rundeck-Auth-Token: \$(cat $console_token)\" \\"
+echo "  http://127.0.0.1:$console_port/api/41/project/ops/webhooks"
 echo "Stop with Ctrl-C."
 wait "$gateway"

@@ -22,6 +22,7 @@ namespace rdwh::gateway {
 namespace fs = std::filesystem;
 
 std::string WebhookConfig::field(const char *key) const {
+  if (!from_file) return "webhook " + std::to_string(id) + " (" + project + "/" + name + ")." + key;
   return "webhooks[" + std::to_string(index) + "]." + key;
 }
 
@@ -145,6 +146,8 @@ std::string resolve(const fs::path &base, const std::string &p) {
   return (path.is_absolute() ? path : base / path).lexically_normal().string();
 }
 
+} // namespace
+
 bool parse_listen(const std::string &text, ListenAddress &out, std::string &why) {
   std::string host, port;
   if (!text.empty() && text.front() == '[') {
@@ -180,6 +183,8 @@ bool parse_listen(const std::string &text, ListenAddress &out, std::string &why)
   out.port = static_cast<uint16_t>(std::stoul(port));
   return true;
 }
+
+namespace {
 
 bool is_key_reference(const std::string &s) { return s.rfind("keys/", 0) == 0 || s.rfind("env/", 0) == 0; }
 
@@ -268,6 +273,38 @@ void read_rundeck(const Obj &root, const fs::path &base, Config &c, Problems &p)
     ro.integer("maxDelayMs", r.retry.max_delay_ms, 1, 24 * 3600 * 1000);
     if (r.retry.max_delay_ms < r.retry.initial_delay_ms)
       p.add("rundeck.retry.maxDelayMs", "must not be below initialDelayMs");
+  }
+}
+
+void read_console(const Obj &root, const fs::path &base, Config &c, Problems &p) {
+  const Value *console = nullptr;
+  if (!root.object("console", console)) return;
+  ConsoleSettings &s = c.console;
+  s.enabled = true;
+  // A small pool: a handful of people and scripts, never PagerDuty's bursts.
+  s.http.threads = 4;
+  s.http.max_connections = 64;
+  s.http.max_connections_per_ip = 32;
+  Obj o(*console, "console", p);
+  o.allow_only({"listen", "authTokenFile", "publicUrl", "secureCookies", "sessionHours", "deliveries"});
+  std::string listen = "127.0.0.1:4441";
+  o.str("listen", listen, false);
+  if (std::string why; !parse_listen(listen, s.http.listen, why)) p.add("console.listen", why);
+  if (o.str("authTokenFile", s.auth_token_file, true)) s.auth_token_file = resolve(base, s.auth_token_file);
+  if (o.str("publicUrl", s.public_url, false)) {
+    if (s.public_url.rfind("http://", 0) != 0 && s.public_url.rfind("https://", 0) != 0)
+      p.add("console.publicUrl", "must start with http:// or https://");
+    while (!s.public_url.empty() && s.public_url.back() == '/') s.public_url.pop_back();
+  }
+  o.boolean("secureCookies", s.secure_cookies);
+  o.integer("sessionHours", s.session_hours, 1, 24 * 30);
+  const Value *deliveries = nullptr;
+  if (o.object("deliveries", deliveries)) {
+    Obj d(*deliveries, "console.deliveries", p);
+    d.allow_only({"enabled", "retainHours", "maxBodyBytes"});
+    d.boolean("enabled", s.deliveries.enabled);
+    d.integer("retainHours", s.deliveries.retain_hours, 1, 24 * 366);
+    d.integer("maxBodyBytes", s.deliveries.max_body_bytes, 0, 16LL * 1024 * 1024);
   }
 }
 
@@ -374,8 +411,12 @@ Config load_config(const std::string &path) {
   const fs::path base = fs::absolute(fs::path(path)).parent_path();
   Obj root(doc, "", p);
   root.allow_only({"listen", "pluginDir", "stateDir", "keyStorageDir", "rundeck", "webhooks", "http", "outbox",
-                   "maxEventAge", "logLevel"});
+                   "maxEventAge", "logLevel", "console"});
   read_http(root, c, p);
+  read_console(root, base, c, p);
+  if (c.console.enabled && c.console.http.listen.port != 0 && c.console.http.listen.port == c.http.listen.port &&
+      c.console.http.listen.host == c.http.listen.host)
+    p.add("console.listen", "must differ from listen (the console has its own listener)");
 
   // pluginDir: one directory, a colon-separated list, or a JSON list of directories.
   if (const Value *pd = root.get("pluginDir")) {

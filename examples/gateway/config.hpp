@@ -18,6 +18,17 @@ public:
   using std::runtime_error::runtime_error;
 };
 
+// A plugin refused a webhook's config: what() as ConfigError's, detail() the plugin's own message
+// ("rules[0].conditions[1].condition: unknown condition 'x' ...").
+class PluginConfigError : public ConfigError {
+public:
+  PluginConfigError(const std::string &what, std::string detail) : ConfigError(what), detail_(std::move(detail)) {}
+  const std::string &detail() const { return detail_; }
+
+private:
+  std::string detail_;
+};
+
 struct ListenAddress {
   std::string host; // numeric IPv4 or IPv6 address (IPv6 without brackets)
   uint16_t port = 0; // 0: any free port (the chosen one is logged)
@@ -76,15 +87,37 @@ struct OutboxSettings {
   int64_t lease_seconds = 30;
 };
 
+// The delivery store: every delivery the gateway answers, kept for the console and the debug API.
+struct DeliveryStoreSettings {
+  bool enabled = true;
+  int64_t retain_hours = 24;            // as Rundeck's debug store
+  size_t max_body_bytes = 64 * 1024;    // a longer body is stored cut (and cannot be replayed)
+};
+
+// The console: Rundeck's webhook API, the debug API and the browser pages, on their own listener.
+struct ConsoleSettings {
+  bool enabled = false;            // "console" is in the file
+  HttpSettings http;               // listen (loopback by default), smaller limits than the webhook listener
+  std::string auth_token_file;     // absolute; the token itself is read by Runtime::build
+  std::string public_url;          // the webhook listener as PagerDuty reaches it, for Post URLs; "" = http://<listen>
+  bool secure_cookies = false;     // mark the session cookie Secure (the console is behind a TLS proxy)
+  int64_t session_hours = 12;
+  DeliveryStoreSettings deliveries;
+};
+
 // One webhook, in the shape of Rundeck's webhook API/export.
 struct WebhookConfig {
   size_t index = 0;        // position in webhooks[], for messages
+  bool from_file = true;   // false: created through the console's API (stored in the database)
+  int64_t id = 0;          // the integer id the API shows (from the database; 0 before it is known)
+  std::string assigned_uuid; // the uuid the API shows when `uuid` is empty (kept in the database)
   std::string uuid;        // optional
   std::string name;
   std::string project;
   std::string event_plugin;
   std::string auth_token;  // the URL token (secret: never logged)
   std::string user;        // informational (provenance), see README
+  std::string creator;     // API webhooks: who created it (informational)
   std::vector<std::string> roles;
   bool enabled = true;
   bool use_auth = false;
@@ -95,7 +128,10 @@ struct WebhookConfig {
   // The stable identity used in the outbox's de-duplication key: the uuid if given, else the
   // project and name (the same name in two projects is two webhooks).
   std::string key() const { return uuid.empty() ? "name:" + project + "/" + name : "uuid:" + uuid; }
-  std::string field(const char *key) const; // "webhooks[i].<name>"
+  // The uuid the API shows: `uuid`, else the one the database assigned.
+  const std::string &public_uuid() const { return uuid.empty() ? assigned_uuid : uuid; }
+  // "webhooks[i].<name>" for a file webhook; "webhook <id> (<project>/<name>).<name>" for an API one.
+  std::string field(const char *key) const;
 };
 
 struct Config {
@@ -112,12 +148,16 @@ struct Config {
   // still remembered by the de-duplication.
   int64_t max_event_age_s = 49 * 3600;
   std::string log_level = "info";
+  ConsoleSettings console;
   std::vector<WebhookConfig> webhooks;
 };
 
 // Reads and checks the file. Relative paths resolve against the file's directory.
 // Throws ConfigError listing every problem found.
 Config load_config(const std::string &path);
+
+// Parses "host:port" / "[v6]:port" (numeric addresses only); false with `why` when malformed.
+bool parse_listen(const std::string &text, ListenAddress &out, std::string &why);
 
 // Reads a whole file; throws std::runtime_error naming the path on failure.
 std::string read_file(const std::string &path);

@@ -57,6 +57,27 @@ std::string random_token(size_t length) {
   return out;
 }
 
+std::string base64_encode(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char *>(out.data()),
+                                reinterpret_cast<const unsigned char *>(data.data()), static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::string base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) throw std::runtime_error("not base64");
+  std::string out(3 * (text.size() / 4), '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char *>(out.data()),
+                                reinterpret_cast<const unsigned char *>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) throw std::runtime_error("not base64");
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  size_t len = static_cast<size_t>(n);
+  for (size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --len;
+  out.resize(len);
+  return out;
+}
+
 void wipe(std::string &s) {
   if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
   s.clear();

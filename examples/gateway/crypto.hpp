@@ -15,6 +15,10 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 std::string random_uuid();
 // `length` random characters from [A-Za-z0-9], as Rundeck's webhook auth tokens.
 std::string random_token(size_t length);
+// Standard base64 (with padding) of `data`, and back; base64_decode throws std::runtime_error for
+// text that is not base64.
+std::string base64_encode(std::string_view data);
+std::string base64_decode(std::string_view text);
 // Overwrites the string's bytes before it is freed.
 void wipe(std::string &s);
 

@@ -153,6 +153,9 @@ void Dispatcher::coordinate() {
         next_purge = now + kPurgeEveryMs;
         if (const int64_t n = outbox_.purge_done(now - cfg.outbox.retain_done_hours * 3600 * 1000))
           log::info("purged finished jobs", {{"jobs", n}});
+        // Kept for the console: purged with the store's retention even when the console is off now.
+        if (const int64_t n = outbox_.deliveries().purge(now - cfg.console.deliveries.retain_hours * 3600 * 1000))
+          log::info("purged old deliveries", {{"deliveries", n}});
       }
       if (now >= next_renew) {
         next_renew = now + lease_ms / 3;

@@ -25,8 +25,8 @@ namespace {
 // connection reset from unread data.
 size_t hard_cap(size_t limit) { return std::max(limit * 4, limit + 1024 * 1024); }
 
-MHD_Result collect_header(void *cls, MHD_ValueKind, const char *key, size_t key_size, const char *value,
-                          size_t value_size) {
+MHD_Result collect_value(void *cls, MHD_ValueKind, const char *key, size_t key_size, const char *value,
+                         size_t value_size) {
   auto *headers = static_cast<std::vector<std::pair<std::string, std::string>> *>(cls);
   headers->emplace_back(std::string(key, key_size), value ? std::string(value, value_size) : std::string());
   return MHD_YES;
@@ -54,6 +54,7 @@ MHD_Result send_response(MHD_Connection *c, const HttpResponse &r) {
       MHD_create_response_from_buffer(r.body.size(), const_cast<char *>(r.body.data()), MHD_RESPMEM_MUST_COPY);
   if (!resp) return MHD_NO;
   if (!r.content_type.empty()) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type.c_str());
+  for (const auto &[name, value] : r.headers) MHD_add_response_header(resp, name.c_str(), value.c_str());
   const MHD_Result ret = MHD_queue_response(c, static_cast<unsigned int>(r.status), resp);
   MHD_destroy_response(resp);
   return ret;
@@ -69,6 +70,29 @@ void mhd_logger(void *, const char *fmt, va_list ap) {
 
 } // namespace
 
+std::vector<std::pair<std::string, std::string>> parse_form(std::string_view body) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto decode = [](std::string_view s) {
+    std::string text(s);
+    for (char &ch : text)
+      if (ch == '+') ch = ' ';
+    text.resize(MHD_http_unescape(text.data())); // %xx; text is NUL-terminated (std::string)
+    return text;
+  };
+  size_t start = 0;
+  while (start <= body.size()) {
+    size_t end = body.find('&', start);
+    if (end == std::string_view::npos) end = body.size();
+    const std::string_view field = body.substr(start, end - start);
+    if (!field.empty()) {
+      const size_t eq = field.find('=');
+      out.emplace_back(decode(field.substr(0, eq)), eq == std::string_view::npos ? "" : decode(field.substr(eq + 1)));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
 bool header_name_equals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -83,6 +107,18 @@ bool header_name_equals(std::string_view a, std::string_view b) {
 std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
   for (const auto &[n, v] : headers)
     if (header_name_equals(n, name)) return std::string_view(v);
+  return std::nullopt;
+}
+
+std::optional<std::string_view> HttpRequest::arg(std::string_view name) const {
+  for (const auto &[n, v] : query)
+    if (n == name) return std::string_view(v);
+  return std::nullopt;
+}
+
+std::optional<std::string_view> HttpRequest::cookie(std::string_view name) const {
+  for (const auto &[n, v] : cookies)
+    if (n == name) return std::string_view(v);
   return std::nullopt;
 }
 
@@ -200,7 +236,9 @@ MHD_Result MhdCallbacks::on_access(void *cls, MHD_Connection *c, const char *url
     p->req.path = url;
     p->req.sender = peer_address(c);
     p->req.received_unix_ms = now_ms();
-    MHD_get_connection_values_n(c, MHD_HEADER_KIND, &collect_header, &p->req.headers);
+    MHD_get_connection_values_n(c, MHD_HEADER_KIND, &collect_value, &p->req.headers);
+    MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, &collect_value, &p->req.query);
+    MHD_get_connection_values_n(c, MHD_COOKIE_KIND, &collect_value, &p->req.cookies);
     self->set_deadline(c, p->req.received_unix_ms + self->body_timeout_ms_);
     if (auto cl = p->req.header(MHD_HTTP_HEADER_CONTENT_LENGTH)) {
       const unsigned long long declared = std::strtoull(std::string(*cl).c_str(), nullptr, 10);

@@ -28,6 +28,8 @@ struct HttpRequest {
   std::string method;
   std::string path; // percent-decoded, without the query string
   std::vector<std::pair<std::string, std::string>> headers; // in arrival order
+  std::vector<std::pair<std::string, std::string>> query;   // the query string's arguments, decoded
+  std::vector<std::pair<std::string, std::string>> cookies;
   std::string body;
   bool body_too_large = false; // the body went over the limit: `body` is then empty
   std::string sender;          // the peer's IP address
@@ -35,15 +37,24 @@ struct HttpRequest {
 
   // The first header named `name` (case-insensitive).
   std::optional<std::string_view> header(std::string_view name) const;
+  // The first query argument / cookie named `name` (case-sensitive).
+  std::optional<std::string_view> arg(std::string_view name) const;
+  std::optional<std::string_view> cookie(std::string_view name) const;
 };
+
+// The fields of an application/x-www-form-urlencoded body, decoded, in order (repeated names kept).
+std::vector<std::pair<std::string, std::string>> parse_form(std::string_view body);
 
 // HTTP header names compare case-insensitively (ASCII).
 bool header_name_equals(std::string_view a, std::string_view b);
 
 struct HttpResponse {
+  HttpResponse() = default;
+  HttpResponse(int s, std::string type, std::string text) : status(s), content_type(std::move(type)), body(std::move(text)) {}
   int status = 200;
   std::string content_type;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers; // more headers (Location, Set-Cookie...)
 };
 
 class HttpServer {

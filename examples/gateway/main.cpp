@@ -6,10 +6,14 @@
 //   rdwh-gateway --config FILE --jobs [--status S]   list the outbox's jobs as JSON lines
 //   rdwh-gateway --config FILE --requeue [--status S] [--webhook NAME] [--id N]   queue jobs again
 //   rdwh-gateway --config FILE --import PATH [--with-tokens]   merge Rundeck's webhooks.yaml into FILE
+//   rdwh-gateway --config FILE --export PATH [--with-tokens]   write the webhooks table as webhooks.yaml
 #include "config.hpp"
+#include "console.hpp"
 #include "dispatcher.hpp"
+#include "export_webhooks.hpp"
 #include "http_server.hpp"
 #include "import_webhooks.hpp"
+#include "loader.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "outbox.hpp"
@@ -37,10 +41,12 @@ namespace {
 
 constexpr const char *kUsage =
     "usage: rdwh-gateway --config FILE [--check | --jobs [--status S] |\n"
-    "                    --requeue [--status S] [--webhook NAME] [--id N] | --import PATH [--with-tokens]]\n";
+    "                    --requeue [--status S] [--webhook NAME] [--id N] |\n"
+    "                    --import PATH [--with-tokens] | --export PATH [--with-tokens]]\n";
 
 constexpr const char *kHelp = R"(usage: rdwh-gateway --config FILE [--check | --jobs [--status S] |
-                    --requeue [--status S] [--webhook NAME] [--id N] | --import PATH [--with-tokens]]
+                    --requeue [--status S] [--webhook NAME] [--id N] |
+                    --import PATH [--with-tokens] | --export PATH [--with-tokens]]
 
 An HTTP server PagerDuty calls: POST /api/{version}/webhook/{authToken}, as Rundeck's webhook
 URL. Each delivery goes to the rdwh plugin (signature, rules); the job requests it returns are
@@ -67,12 +73,18 @@ with retries. Redeliveries never run a job twice.
                     archive .jar/.zip holding it) into FILE: same uuid, else same project and
                     name, updates; anything else is added. FILE is rewritten atomically; run
                     --check next, and SIGHUP a running gateway to apply it
+  --export PATH     write every webhook the gateway serves (the config file's and those created
+                    through the console's API) as Rundeck's webhooks.yaml to PATH ("-": standard
+                    output); --import it into a config file, or into a Rundeck project
   --with-tokens     with --import: keep the exported auth tokens (the Post URLs stay the same);
-                    without it every webhook added gets a new token, as Rundeck's importer does
+                    without it every webhook added gets a new token, as Rundeck's importer does;
+                    with --export: include the tokens (the file is then written mode 0600)
   --version         print the version (and the rdwh ABI it speaks)
   -h, --help        this text
 
-Routes: POST /api/{v}/webhook/{token}, GET /healthz, GET /metrics (Prometheus).
+Routes: POST /api/{v}/webhook/{token}, GET /healthz, GET /metrics (Prometheus). With "console"
+in the config, a second listener serves Rundeck's webhook API, its debug API and the console's
+pages (docs/console.md).
 Signals: SIGHUP reloads FILE (a bad config keeps the running one), SIGTERM/SIGINT drain and exit.
 Exit status: 0 on a clean stop or a valid --check, 1 for a bad config or a failure, 2 for usage.
 Reference: examples/gateway/README.md (installed: /usr/share/doc/rdwh/gateway.md).
@@ -81,7 +93,7 @@ Reference: examples/gateway/README.md (installed: /usr/share/doc/rdwh/gateway.md
 struct Args {
   std::string config;
   bool check = false, jobs = false, requeue = false, with_tokens = false;
-  std::string status, webhook, id, import;
+  std::string status, webhook, id, import, export_to;
 };
 
 bool parse_args(int argc, char **argv, Args &a) {
@@ -117,30 +129,23 @@ bool parse_args(int argc, char **argv, Args &a) {
       if (!value(a.id) || a.id.empty() || a.id.find_first_not_of("0123456789") != std::string::npos) return false;
     } else if (arg == "--import") {
       if (!value(a.import)) return false;
+    } else if (arg == "--export") {
+      if (!value(a.export_to)) return false;
     } else if (arg == "--with-tokens") {
       a.with_tokens = true;
     } else {
       return false;
     }
   }
-  const int modes = int(a.check) + int(a.jobs) + int(a.requeue) + int(!a.import.empty());
+  const int modes = int(a.check) + int(a.jobs) + int(a.requeue) + int(!a.import.empty()) + int(!a.export_to.empty());
   return !a.config.empty() && modes <= 1 && (a.status.empty() || a.jobs || a.requeue) &&
-         (a.webhook.empty() && a.id.empty() ? true : a.requeue) && (!a.with_tokens || !a.import.empty());
+         (a.webhook.empty() && a.id.empty() ? true : a.requeue) &&
+         (!a.with_tokens || !a.import.empty() || !a.export_to.empty());
 }
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// Loads the config and builds its runtime; ConfigError on any problem. The log level changes
-// only once the whole config is good (a failed reload changes nothing).
-std::shared_ptr<const Runtime> load(const std::string &path) {
-  std::shared_ptr<const Runtime> rt = Runtime::build(load_config(path));
-  log::Level level = log::Level::info;
-  log::parse_level(rt->config().log_level, level);
-  log::set_min_level(level);
-  return rt;
 }
 
 int import_into(const std::string &config, const std::string &source, bool with_tokens) {
@@ -162,7 +167,8 @@ int import_into(const std::string &config, const std::string &source, bool with_
 
 int check(const std::string &path) {
   try {
-    auto rt = load(path);
+    Loader loader(path);
+    auto rt = loader.load(nullptr);
     if (const std::vector<std::string> refusals = rt->check_refusals(); !refusals.empty()) {
       std::fprintf(stderr, "%s: invalid config\n", path.c_str());
       for (const std::string &r : refusals) std::fprintf(stderr, "%s\n", r.c_str());
@@ -207,11 +213,34 @@ void print_job(const OutboxJob &j) {
   std::printf("%s\n", buf.GetString());
 }
 
-// --jobs and --requeue: work on the outbox beside a running gateway (no state directory lock).
+// --export: the webhooks table as webhooks.yaml, written whole (a temporary file renamed).
+void export_to(Outbox &outbox, const std::string &path, bool with_tokens) {
+  const std::string yaml = webhooks_yaml(outbox.webhooks().list(""), with_tokens);
+  if (path == "-") {
+    std::fputs(yaml.c_str(), stdout);
+    return;
+  }
+  const std::string tmp = path + ".tmp";
+  {
+    std::FILE *f = std::fopen(tmp.c_str(), "w");
+    if (!f) throw std::runtime_error(tmp + ": " + std::strerror(errno));
+    if (with_tokens) std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    const bool ok = std::fwrite(yaml.data(), 1, yaml.size(), f) == yaml.size();
+    if (std::fclose(f) != 0 || !ok) throw std::runtime_error(tmp + ": cannot write");
+  }
+  std::filesystem::rename(tmp, path);
+  std::fprintf(stderr, "rdwh-gateway: wrote %s\n", path.c_str());
+}
+
+// --jobs, --requeue and --export: work on the outbox beside a running gateway (no state directory lock).
 int outbox_command(const Args &a) {
   try {
     const Config c = load_config(a.config);
     std::unique_ptr<Outbox> outbox = open_outbox(c);
+    if (!a.export_to.empty()) {
+      export_to(*outbox, a.export_to, a.with_tokens);
+      return 0;
+    }
     if (a.jobs) {
       for (const OutboxJob &j : outbox->list(a.status)) print_job(j);
       return 0;
@@ -230,32 +259,30 @@ int outbox_command(const Args &a) {
   }
 }
 
-void reload(const std::string &path, CurrentRuntime &current, HttpServer &server, Dispatcher &dispatcher,
-            Metrics &metrics) {
-  std::shared_ptr<const Runtime> next;
-  try {
-    next = load(path);
-  } catch (const ConfigError &e) {
+// SIGHUP: the file again (and the webhooks table); a bad one keeps the running config.
+void reload(Loader &loader, CurrentRuntime &current, HttpServer &server, Dispatcher &dispatcher, Metrics &metrics) {
+  const std::shared_ptr<const Runtime> old = current.get();
+  if (!loader.reload()) {
     metrics.config_reload(false);
-    log::error("config reload failed; keeping the running config", {{"config", path}, {"error", e.what()}});
     return;
   }
-  const Config &old_cfg = current.get()->config();
-  const Config &new_cfg = next->config();
+  const Config &old_cfg = old->config();
+  const Config &new_cfg = current.get()->config();
   const auto &a = old_cfg.http, &b = new_cfg.http;
+  const auto &ca = old_cfg.console, &cb = new_cfg.console;
   if (a.listen.host != b.listen.host || a.listen.port != b.listen.port || a.threads != b.threads ||
       a.connection_timeout_s != b.connection_timeout_s || a.max_connections != b.max_connections ||
       a.max_connections_per_ip != b.max_connections_per_ip || a.header_timeout_s != b.header_timeout_s ||
       a.body_timeout_s != b.body_timeout_s || old_cfg.state_dir != new_cfg.state_dir ||
       old_cfg.outbox.postgresql != new_cfg.outbox.postgresql ||
-      old_cfg.rundeck.max_concurrent_calls != new_cfg.rundeck.max_concurrent_calls)
-    log::warn("listen, http threads/timeouts/connections, stateDir, outbox.postgresql and "
-              "rundeck.maxConcurrentCalls changes take effect at the next restart");
+      old_cfg.rundeck.max_concurrent_calls != new_cfg.rundeck.max_concurrent_calls || ca.enabled != cb.enabled ||
+      ca.http.listen.host != cb.http.listen.host || ca.http.listen.port != cb.http.listen.port)
+    log::warn("listen, http threads/timeouts/connections, stateDir, outbox.postgresql, "
+              "rundeck.maxConcurrentCalls and console.listen changes take effect at the next restart");
   server.set_max_body(b.max_body_bytes);
-  current.set(std::move(next));
   dispatcher.notify_reloaded();
   metrics.config_reload(true);
-  log::info("config reloaded", {{"config", path}, {"webhooks", new_cfg.webhooks.size()}});
+  log::info("config reloaded", {{"config", loader.path()}, {"webhooks", new_cfg.webhooks.size()}});
 }
 
 int serve(const std::string &path) {
@@ -269,16 +296,13 @@ int serve(const std::string &path) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  std::shared_ptr<const Runtime> first;
+  Config cfg; // the parts that only a restart changes
   try {
-    first = load(path);
+    cfg = load_config(path);
   } catch (const ConfigError &e) {
     log::error("invalid config; not starting", {{"config", path}, {"error", e.what()}});
     return 1;
   }
-  const Config cfg = first->config(); // the parts that only a restart changes
-  CurrentRuntime current(std::move(first));
-  Metrics metrics;
 
   std::unique_ptr<StateDirLock> state_lock;
   std::unique_ptr<Outbox> outbox;
@@ -295,14 +319,38 @@ int serve(const std::string &path) {
     return 1;
   }
 
+  Loader loader(path);
+  std::shared_ptr<const Runtime> first;
+  try {
+    first = loader.load(outbox.get());
+  } catch (const std::exception &e) {
+    log::error("invalid config; not starting", {{"config", path}, {"error", e.what()}});
+    return 1;
+  }
+  cfg = first->config();
+  CurrentRuntime current(std::move(first));
+  Metrics metrics;
+
   // With SQLite, the lock proves every other owner of a running job dead: take them over now.
   Dispatcher dispatcher(*outbox, metrics, current, make_owner_id(), sqlite);
   outbox->on_wakeup([&dispatcher] { dispatcher.notify(); });
+  // The delivery store's background writer (deliveries without jobs); it writes what is left when
+  // it goes, after the HTTP servers have stopped.
+  std::unique_ptr<DeliveryRecorder> recorder;
+  if (cfg.console.enabled) recorder = std::make_unique<DeliveryRecorder>(*outbox, metrics);
   Service service(current, *outbox, metrics, [&dispatcher] { dispatcher.notify(); },
-                  [&dispatcher] { return dispatcher.degraded_reason(); });
-  std::unique_ptr<HttpServer> server;
+                  [&dispatcher] { return dispatcher.degraded_reason(); }, recorder.get());
+  loader.start(*outbox, current, [&dispatcher] { dispatcher.notify(); });
+  std::unique_ptr<HttpServer> server, console_server;
+  std::unique_ptr<Console> console;
   try {
     server = std::make_unique<HttpServer>(cfg.http, [&service](const HttpRequest &r) { return service.handle(r); });
+    if (cfg.console.enabled) {
+      console = std::make_unique<Console>(current, *outbox, loader, [&dispatcher] { dispatcher.notify(); });
+      console->webhooks().set_listener_port(server->port());
+      console_server = std::make_unique<HttpServer>(cfg.console.http,
+                                                    [&console](const HttpRequest &r) { return console->handle(r); });
+    }
   } catch (const std::exception &e) {
     log::error("cannot start the HTTP server", {{"error", e.what()}});
     return 1;
@@ -310,12 +358,15 @@ int serve(const std::string &path) {
   dispatcher.start();
   log::info("listening", {{"host", cfg.http.listen.host}, {"port", server->port()}, {"webhooks", cfg.webhooks.size()},
                           {"outbox", outbox->describe()}});
+  if (console_server)
+    log::info("console listening", {{"host", cfg.console.http.listen.host}, {"port", console_server->port()},
+                                    {"deliveryStore", cfg.console.deliveries.enabled}});
 
   for (;;) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      reload(path, current, *server, dispatcher, metrics);
+      reload(loader, current, *server, dispatcher, metrics);
       continue;
     }
     log::info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
@@ -324,7 +375,10 @@ int serve(const std::string &path) {
   // Stop taking deliveries first (answering those in flight, up to shutdownGraceSeconds), then
   // the dispatcher: calls in flight are cut off and queued again for reconciliation (about two
   // seconds at most). Queued jobs stay in the outbox for the next start or another gateway.
+  if (console_server) console_server->stop(std::chrono::seconds(1));
   server->stop(std::chrono::seconds(cfg.http.shutdown_grace_s));
+  if (recorder) recorder->flush();
+  loader.stop();
   dispatcher.stop();
   outbox->on_wakeup(nullptr);
   log::info("stopped");
@@ -340,7 +394,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (args.check) return check(args.config);
-  if (args.jobs || args.requeue) return outbox_command(args);
+  if (args.jobs || args.requeue || !args.export_to.empty()) return outbox_command(args);
   if (!args.import.empty()) return import_into(args.config, args.import, args.with_tokens);
   curl_global_init(CURL_GLOBAL_DEFAULT); // before any thread starts
   const int rc = serve(args.config);

@@ -83,6 +83,10 @@ void Metrics::rundeck_auth_failure() {
   std::lock_guard lock(mu_);
   ++auth_failures_;
 }
+void Metrics::delivery_not_recorded() {
+  std::lock_guard lock(mu_);
+  ++not_recorded_;
+}
 void Metrics::config_reload(bool ok) {
   std::lock_guard lock(mu_);
   bump(reloads_, ok ? "ok" : "error", 1);
@@ -120,6 +124,9 @@ std::string Metrics::render(const Gauges &gauges) const {
   header(out, "rdwh_gateway_rundeck_auth_failures_total", "counter",
          "Rundeck calls refused for the API token (401/403): jobs stay queued.");
   out += "rdwh_gateway_rundeck_auth_failures_total " + std::to_string(auth_failures_) + "\n";
+  header(out, "rdwh_gateway_deliveries_not_recorded_total", "counter",
+         "Deliveries the console's delivery store could not record (the database fell behind or failed).");
+  out += "rdwh_gateway_deliveries_not_recorded_total " + std::to_string(not_recorded_) + "\n";
   header(out, "rdwh_gateway_rundeck_auth_failing", "gauge", "1 while Rundeck refuses the API token (dispatch paused).");
   out += std::string("rdwh_gateway_rundeck_auth_failing ") + (gauges.rundeck_auth_failing ? "1" : "0") + "\n";
 

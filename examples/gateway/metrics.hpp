@@ -39,6 +39,8 @@ public:
   // found: Rundeck had run the job of unknown outcome (else it runs now).
   void job_reconciled(std::string_view webhook, bool found);
   void rundeck_auth_failure();
+  // A delivery the delivery store could not record (the database fell behind or failed).
+  void delivery_not_recorded();
   void config_reload(bool ok);
 
   std::string render(const Gauges &gauges) const;
@@ -53,6 +55,7 @@ private:
   std::map<std::string, uint64_t, std::less<>> sig_failures_, queued_, duplicates_, run_, retried_, refused_,
       skipped_, reconciled_found_, reconciled_not_found_;
   uint64_t auth_failures_ = 0;
+  uint64_t not_recorded_ = 0;
   std::map<std::string, uint64_t, std::less<>> reloads_;
   std::array<uint64_t, kBuckets.size()> bucket_counts_{};
   uint64_t latency_count_ = 0;

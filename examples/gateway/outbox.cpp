@@ -94,6 +94,9 @@ const char *const kGauges = "SELECT status, uncertain, COUNT(*) FROM jobs GROUP 
 const char *const kHealthWrite =
     "INSERT INTO meta (key, value) VALUES ('healthz', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 const char *const kList = "SELECT " RDWH_JOB_COLUMNS " FROM jobs WHERE $1 = '' OR status = $1 ORDER BY id";
+const char *const kFindByKey =
+    "SELECT " RDWH_JOB_COLUMNS " FROM jobs WHERE webhook_key = $1 AND delivery_key = $2 AND rule_key = $3";
+const char *const kFindById = "SELECT " RDWH_JOB_COLUMNS " FROM jobs WHERE id = $1";
 
 const std::set<std::string, std::less<>> kStatuses = {"queued", "running", "done", "refused", "skipped"};
 
@@ -139,8 +142,65 @@ CREATE INDEX jobs_by_execution ON jobs (execution_id) WHERE execution_id <> '';
 )sql";
 }
 
-SqlOutbox::SqlOutbox(const char *claim_lock, const char *notify)
-    : claim_sql_(std::string(kClaimHead) + claim_lock + kClaimTail), notify_(notify) {}
+std::string schema_v3_sql(const char *id_column) {
+  return std::string("CREATE TABLE webhooks (id ") + id_column + R"sql(,
+  uuid         TEXT NOT NULL UNIQUE,
+  project      TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  source       TEXT NOT NULL CHECK (source IN ('file', 'api')),
+  event_plugin TEXT NOT NULL,
+  config_json  TEXT NOT NULL,
+  enabled      INTEGER NOT NULL DEFAULT 1,
+  auth_token   TEXT NOT NULL,
+  use_auth     INTEGER NOT NULL DEFAULT 0,
+  auth_sha256  TEXT NOT NULL DEFAULT '',
+  user_name    TEXT NOT NULL DEFAULT '',
+  roles        TEXT NOT NULL DEFAULT '',
+  creator      TEXT NOT NULL DEFAULT '',
+  created_ms   BIGINT NOT NULL,
+  updated_ms   BIGINT NOT NULL,
+  UNIQUE (project, name)
+);
+CREATE UNIQUE INDEX webhooks_by_token ON webhooks (auth_token);
+CREATE TABLE deliveries (id )sql" + id_column + R"sql(,
+  received_ms    BIGINT NOT NULL,
+  webhook_id     BIGINT NOT NULL DEFAULT 0,
+  webhook_name   TEXT NOT NULL DEFAULT '',
+  project        TEXT NOT NULL DEFAULT '',
+  webhook_key    TEXT NOT NULL DEFAULT '',
+  delivery_id    TEXT NOT NULL DEFAULT '',
+  sender         TEXT NOT NULL DEFAULT '',
+  headers_json   TEXT NOT NULL DEFAULT '[]',
+  body           TEXT NOT NULL DEFAULT '',
+  body_base64    INTEGER NOT NULL DEFAULT 0,
+  body_bytes     BIGINT NOT NULL DEFAULT 0,
+  body_truncated INTEGER NOT NULL DEFAULT 0,
+  status         INTEGER NOT NULL,
+  verdict        TEXT NOT NULL DEFAULT '',
+  outcome        TEXT NOT NULL,
+  error          TEXT NOT NULL DEFAULT '',
+  job_count      INTEGER NOT NULL DEFAULT 0,
+  evaluation     TEXT NOT NULL DEFAULT '',
+  jobs_json      TEXT NOT NULL DEFAULT '[]',
+  replay_of      BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, id);
+CREATE INDEX deliveries_by_time ON deliveries (received_ms);
+INSERT INTO meta (key, value) VALUES ('webhooks_version', '0');
+)sql";
+}
+
+const char *outcome_of(const EnqueueResult &r) {
+  if (r.inserted > r.skipped) return outcome::queued;
+  if (r.skipped > 0) return outcome::skipped;
+  return outcome::duplicate;
+}
+
+SqlOutbox::SqlOutbox(const char *claim_lock, const char *notify, const char *relaxed)
+    : claim_sql_(std::string(kClaimHead) + claim_lock + kClaimTail), notify_(notify), relaxed_(relaxed),
+      webhooks_(make_webhook_store(*this)), deliveries_(make_delivery_store(*this)) {}
+
+SqlOutbox::~SqlOutbox() = default;
 
 void SqlOutbox::with(Use use, const char *what, const std::function<void(sql::Connection &)> &fn) {
   try {
@@ -150,13 +210,20 @@ void SqlOutbox::with(Use use, const char *what, const std::function<void(sql::Co
   }
 }
 
-EnqueueResult SqlOutbox::enqueue(const std::vector<NewJob> &jobs, int64_t now_ms) {
-  if (jobs.empty()) return {};
+EnqueueResult SqlOutbox::enqueue(const std::vector<NewJob> &jobs, int64_t now_ms, DeliveryRecord *record) {
+  if (jobs.empty()) { // nothing to make durable: the record alone, on the no-job path
+    if (record) {
+      std::vector<DeliveryRecord> one(1, std::move(*record));
+      this->record(one);
+      *record = std::move(one[0]);
+    }
+    return {};
+  }
   std::unique_lock lock(batch_mu_);
   if (!open_batch_) open_batch_ = std::make_shared<Batch>();
   std::shared_ptr<Batch> batch = open_batch_;
   const size_t index = batch->deliveries.size();
-  batch->deliveries.emplace_back(&jobs, now_ms);
+  batch->deliveries.push_back({&jobs, now_ms, record});
   // The first delivery to find no commit under way commits its whole batch (those that joined
   // it meanwhile included); the others wait for that commit. Each is answered only after it.
   while (!batch->done) {
@@ -177,8 +244,8 @@ EnqueueResult SqlOutbox::enqueue(const std::vector<NewJob> &jobs, int64_t now_ms
   return batch->results[index];
 }
 
-// One transaction for every delivery of the batch. A failure fails them all (each gets 503 and
-// PagerDuty delivers it again); nothing of a failed batch is stored.
+// One transaction for every delivery of the batch, with their records. A failure fails them all
+// (each gets 503 and PagerDuty delivers it again); nothing of a failed batch is stored.
 void SqlOutbox::commit_batch(Batch &batch) {
   try {
     std::vector<EnqueueResult> results(batch.deliveries.size());
@@ -187,7 +254,7 @@ void SqlOutbox::commit_batch(Batch &batch) {
       sql::Transaction tx(db);
       bool queued = false;
       for (size_t d = 0; d < batch.deliveries.size(); ++d) {
-        const auto &[jobs, now_ms] = batch.deliveries[d];
+        const auto &[jobs, now_ms, record] = batch.deliveries[d];
         for (const NewJob &j : *jobs) {
           const int64_t changed =
               db.exec(kInsert, {j.webhook_key, j.webhook_name, j.project, j.delivery_key, j.rule_key, j.rule, j.event_id,
@@ -200,6 +267,10 @@ void SqlOutbox::commit_batch(Batch &batch) {
           } else {
             ++results[d].duplicates;
           }
+        }
+        if (record) {
+          record->outcome = outcome_of(results[d]);
+          insert_delivery(db, *record);
         }
       }
       if (queued && notify_) db.script(notify_);
@@ -265,6 +336,16 @@ std::vector<OutboxJob> SqlOutbox::requeue(const RequeueFilter &f, int64_t now_ms
   return out;
 }
 
+void SqlOutbox::record(std::vector<DeliveryRecord> &records) {
+  if (records.empty()) return;
+  with(Use::record, "cannot record the deliveries", [&](sql::Connection &db) {
+    sql::Transaction tx(db);
+    if (relaxed_) db.script(relaxed_);
+    for (DeliveryRecord &r : records) insert_delivery(db, r);
+    tx.commit();
+  });
+}
+
 int64_t SqlOutbox::purge_done(int64_t before_ms) {
   int64_t n = 0;
   with(Use::dispatch, "cannot purge", [&](sql::Connection &db) { n = db.exec(kPurge, {before_ms}); });
@@ -313,6 +394,25 @@ Health SqlOutbox::health(int64_t now_ms) {
     return {false, e.what()};
   }
   return {true, ""};
+}
+
+std::optional<OutboxJob> SqlOutbox::find(std::string_view webhook_key, std::string_view delivery_key,
+                                         std::string_view rule_key) {
+  std::optional<OutboxJob> out;
+  with(Use::read, "cannot read the outbox", [&](sql::Connection &db) {
+    out.reset();
+    db.exec(kFindByKey, {webhook_key, delivery_key, rule_key}, [&](const sql::Row &r) { out = read_job(r); });
+  });
+  return out;
+}
+
+std::optional<OutboxJob> SqlOutbox::find(int64_t id) {
+  std::optional<OutboxJob> out;
+  with(Use::read, "cannot read the outbox", [&](sql::Connection &db) {
+    out.reset();
+    db.exec(kFindById, {id}, [&](const sql::Row &r) { out = read_job(r); });
+  });
+  return out;
 }
 
 std::vector<OutboxJob> SqlOutbox::list(std::string_view status) {

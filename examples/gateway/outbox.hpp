@@ -18,11 +18,14 @@
 #pragma once
 
 #include "config.hpp"
+#include "delivery_store.hpp"
 #include "metrics.hpp"
+#include "webhook_store.hpp"
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -46,12 +49,16 @@ struct NewJob {
   std::string request_json; // the body of Rundeck's job run call
   bool skip = false;        // store as "skipped" with `reason` (runs nothing, kept as a redelivery's memory)
   std::string reason;
+  uint32_t event_index = 0, rule_index = 0; // where the plugin's result had it (for the delivery store)
 };
 
 struct EnqueueResult {
   uint64_t inserted = 0, duplicates = 0;
   uint64_t skipped = 0; // of `inserted`: stored as skipped (too old)
 };
+
+// The outcome (see delivery_store.hpp) of a delivery whose jobs were stored with this result.
+const char *outcome_of(const EnqueueResult &r);
 
 // One stored job.
 struct OutboxJob {
@@ -105,10 +112,12 @@ class Outbox {
 public:
   virtual ~Outbox() = default;
 
-  // Stores a delivery's jobs and returns once they are committed (durably: an acknowledged job
-  // survives a crash or power loss). Throws OutboxError when the commit fails: nothing of the
-  // delivery is then stored. Deliveries arriving while a commit is under way share the next one.
-  virtual EnqueueResult enqueue(const std::vector<NewJob> &jobs, int64_t now_ms) = 0;
+  // Stores a delivery's jobs and, when `record` is given, the delivery itself in the same
+  // transaction (its id and outcome are set), and returns once they are committed, durably: an
+  // acknowledged job survives a crash or power loss. Throws OutboxError when the commit fails:
+  // nothing of the delivery is then stored. Deliveries arriving while a commit is under way share
+  // the next one. Without jobs, the record alone is stored as record() does.
+  virtual EnqueueResult enqueue(const std::vector<NewJob> &jobs, int64_t now_ms, DeliveryRecord *record = nullptr) = 0;
 
   // One dispatcher step, in one transaction: records `done` (each by the owner that claimed it),
   // then claims up to `max` due jobs for `owner` with a lease until now + lease_ms.
@@ -122,6 +131,9 @@ public:
 
   // Puts jobs back in the queue (due now); returns them. Throws OutboxError for a bad filter.
   virtual std::vector<OutboxJob> requeue(const RequeueFilter &filter, int64_t now_ms) = 0;
+  // Stores the records of deliveries that hold no job, in one transaction that does not wait for
+  // the disk (nothing acknowledged depends on them); sets their ids. Throws OutboxError.
+  virtual void record(std::vector<DeliveryRecord> &records) = 0;
   // Deletes done and skipped jobs last updated before `before_ms`. Returns how many.
   virtual int64_t purge_done(int64_t before_ms) = 0;
   // True when a job row already holds Rundeck execution `id` (reconciliation must not take one
@@ -133,6 +145,15 @@ public:
   virtual Health health(int64_t now_ms) = 0;
   // Jobs with `status` ("" = all), oldest first.
   virtual std::vector<OutboxJob> list(std::string_view status) = 0;
+  // The job with this identity (see NewJob), or with this id; nullopt when there is none (never
+  // stored, or purged).
+  virtual std::optional<OutboxJob> find(std::string_view webhook_key, std::string_view delivery_key,
+                                        std::string_view rule_key) = 0;
+  virtual std::optional<OutboxJob> find(int64_t id) = 0;
+
+  // The console's tables, in the same database.
+  virtual WebhookStore &webhooks() = 0;
+  virtual DeliveryStore &deliveries() = 0;
   // Called (from any thread) when another process may have queued jobs (PostgreSQL's NOTIFY).
   virtual void on_wakeup(std::function<void()> fn) = 0;
   // "sqlite <path>" or "postgresql host:port/db", for logs.

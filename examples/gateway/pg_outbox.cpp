@@ -21,7 +21,8 @@ struct Migration {
 };
 // The versions match the SQLite outbox's: version 2 is the first PostgreSQL layout.
 std::vector<Migration> migrations() {
-  return {{2, schema_v2_sql("BIGSERIAL PRIMARY KEY") + "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"}};
+  return {{2, schema_v2_sql("BIGSERIAL PRIMARY KEY") + "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"},
+          {3, schema_v3_sql("BIGSERIAL PRIMARY KEY")}};
 }
 
 void migrate(sql::PgConnection &db) {
@@ -92,7 +93,8 @@ struct PgOutbox::Impl {
 };
 
 PgOutbox::PgOutbox(const std::string &conninfo)
-    : SqlOutbox("FOR UPDATE SKIP LOCKED", "NOTIFY rdwh_jobs"), impl_(std::make_unique<Impl>()) {
+    : SqlOutbox("FOR UPDATE SKIP LOCKED", "NOTIFY rdwh_jobs", "SET LOCAL synchronous_commit TO OFF"),
+      impl_(std::make_unique<Impl>()) {
   impl_->conninfo = conninfo;
   try {
     impl_->intake = std::make_unique<sql::PgConnection>(conninfo);
@@ -119,7 +121,7 @@ void PgOutbox::on_wakeup(std::function<void()> fn) {
 std::string PgOutbox::describe() const { return impl_->description; }
 
 void PgOutbox::run(Use use, const std::function<void(sql::Connection &)> &fn) {
-  const bool intake = use == Use::intake || use == Use::health;
+  const bool intake = use == Use::intake || use == Use::record || use == Use::health;
   std::mutex &mu = intake ? impl_->intake_mu : use == Use::dispatch ? impl_->dispatch_mu : impl_->read_mu;
   sql::PgConnection &db = intake ? *impl_->intake : use == Use::dispatch ? *impl_->dispatch : *impl_->read;
   std::lock_guard lock(mu);

@@ -301,6 +301,39 @@ ExecutionsOutcome RundeckClient::job_executions(const RundeckSettings &settings,
   return out;
 }
 
+JobsOutcome RundeckClient::list_jobs(const RundeckSettings &settings, const std::string &token,
+                                     const std::string &project, const std::atomic<bool> &abort) {
+  JobsOutcome out;
+  CURL *c = static_cast<CURL *>(curl_);
+  char *escaped = curl_easy_escape(c, project.c_str(), static_cast<int>(project.size()));
+  if (!escaped) throw std::bad_alloc();
+  const std::string url = settings.url + "/api/" + std::to_string(settings.api_version) + "/project/" + escaped + "/jobs";
+  curl_free(escaped);
+  const Reply r = perform(settings, token, url, nullptr, abort);
+  if (r.rc != CURLE_OK) {
+    out.reason = transport_reason(r.rc, false);
+    return out;
+  }
+  out.http_status = r.status;
+  if (r.status < 200 || r.status >= 300) {
+    out.reason = error_reason(r.body, r.status);
+    return out;
+  }
+  rapidjson::Document doc;
+  doc.Parse(r.body.data(), r.body.size());
+  if (doc.HasParseError() || !doc.IsArray()) {
+    out.reason = clip("HTTP " + std::to_string(r.status) + " without Rundeck's job list JSON (content type '" +
+                      r.content_type + "')");
+    return out;
+  }
+  for (const auto &j : doc.GetArray())
+    if (j.IsObject())
+      out.jobs.push_back({string_member(j, "id"), string_member(j, "name"), string_member(j, "group"),
+                          string_member(j, "description")});
+  out.ok = true;
+  return out;
+}
+
 bool execution_matches(const Execution &e, const std::string &request_json, const std::string &token_user) {
   rapidjson::Document req;
   req.Parse(request_json.data(), request_json.size());

@@ -45,6 +45,19 @@ struct ExecutionsOutcome {
   std::vector<Execution> executions; // newest first
 };
 
+// One job of a project, as Rundeck's job list describes it.
+struct JobSummary {
+  std::string id, name, group, description;
+};
+
+// The answer to a job list: ok, or why not (`reason` never holds the token).
+struct JobsOutcome {
+  bool ok = false;
+  long http_status = 0;
+  std::string reason;
+  std::vector<JobSummary> jobs; // as Rundeck orders them
+};
+
 class RundeckClient {
 public:
   RundeckClient();
@@ -61,6 +74,10 @@ public:
   // through GET /api/{v}/job/{id}/executions.
   ExecutionsOutcome job_executions(const RundeckSettings &settings, const std::string &token, const std::string &job_id,
                                    int64_t since_ms, const std::atomic<bool> &abort);
+
+  // The project's jobs: GET /api/{v}/project/{project}/jobs (the console's job chooser).
+  JobsOutcome list_jobs(const RundeckSettings &settings, const std::string &token, const std::string &project,
+                        const std::atomic<bool> &abort);
 
 private:
   struct Reply;

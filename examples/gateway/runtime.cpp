@@ -20,18 +20,18 @@ log::Level level_of(int rdwh_level) {
   }
 }
 
-// The plugin reports config diagnostics as data (rdwh.host.diagnostics/1): kept on the webhook for
-// --check, and logged as warnings with their fields.
-host::Services services_for(const WebhookConfig &w, const KeyStore &keys, Webhook &hook) {
+// The plugin reports config diagnostics as data (rdwh.host.diagnostics/1): logged as warnings with
+// their fields, and kept in `diagnostics` (a served webhook's, for --check) when given.
+host::Services services_for(const WebhookConfig &w, const KeyStore &keys, std::vector<host::Diagnostic> *diagnostics) {
   host::Services s;
   s.log = [name = w.name](int level, std::string_view message) {
     log::write(level_of(level), message, {{"source", "plugin"}, {"webhook", name}});
   };
   s.get_secret = [keys](std::string_view path) { return keys.get(path); };
-  s.diagnostic = [&hook](const host::Diagnostic &d) {
-    log::warn(d.message, {{"source", "plugin"}, {"webhook", hook.config.name}, {"field", d.field}, {"rule", d.rule},
+  s.diagnostic = [name = w.name, diagnostics](const host::Diagnostic &d) {
+    log::warn(d.message, {{"source", "plugin"}, {"webhook", name}, {"field", d.field}, {"rule", d.rule},
                           {"suggestion", d.suggestion}});
-    hook.diagnostics.push_back(d);
+    if (diagnostics) diagnostics->push_back(d);
   };
   return s;
 }
@@ -48,22 +48,67 @@ void strip_line_end(std::string &s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
 }
 
+// A token file's content, trimmed; a problem (naming `field`) when unreadable or empty.
+std::string read_token(const std::string &path, const char *field, std::vector<std::string> &problems) {
+  try {
+    std::string token = read_file(path);
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.front()))) token.erase(0, 1);
+    if (token.empty()) problems.push_back(std::string(field) + ": the file is empty");
+    return token;
+  } catch (const std::exception &e) {
+    problems.push_back(std::string(field) + ": " + e.what());
+    return "";
+  }
+}
+
 } // namespace
 
-std::shared_ptr<const Runtime> Runtime::build(Config config) {
-  std::shared_ptr<Runtime> rt(new Runtime());
+std::unique_ptr<host::Handler> Runtime::make_handler(const WebhookConfig &w, std::string_view config_json,
+                                                     std::vector<host::Diagnostic> *diagnostics) const {
+  const host::Plugin *plugin = plugins_.find(w.event_plugin);
+  if (!plugin)
+    throw ConfigError(w.field("eventPlugin") + ": no plugin offers provider '" + w.event_plugin +
+                      "' (offered: " + providers_offered(plugins_) + ")");
+  try {
+    return std::make_unique<host::Handler>(*plugin, w.event_plugin, config_json, services_for(w, keys_, diagnostics));
+  } catch (const host::HostError &e) {
+    throw PluginConfigError(w.field("config") + ": " + e.what(), e.what());
+  }
+}
+
+std::unique_ptr<Webhook> Runtime::build_webhook(const WebhookConfig &w) const {
+  auto hook = std::make_unique<Webhook>();
+  hook->config = w;
+  if (w.use_auth && w.authorization_sha256.empty()) {
+    std::optional<std::string> secret;
+    try {
+      secret = keys_.get(w.authorization_ref);
+    } catch (const std::exception &e) {
+      throw ConfigError(w.field("authorization") + ": " + e.what());
+    }
+    if (!secret) throw ConfigError(w.field("authorization") + ": no key at '" + w.authorization_ref + "'");
+    strip_line_end(*secret);
+    hook->authorization_sha256 = sha256_hex(*secret);
+    wipe(*secret);
+  } else if (w.use_auth) {
+    hook->authorization_sha256 = w.authorization_sha256;
+  }
+  hook->handler = make_handler(w, w.config_json, &hook->diagnostics);
+  return hook;
+}
+
+std::shared_ptr<const Runtime> Runtime::build(Config config, const std::vector<WebhookConfig> &api_hooks) {
+  std::shared_ptr<Runtime> rt(new Runtime(config.key_storage_dir));
   std::vector<std::string> problems;
-  const KeyStore keys(config.key_storage_dir);
 
   if (!config.key_storage_dir.empty() && !std::filesystem::is_directory(config.key_storage_dir))
     problems.push_back("keyStorageDir: '" + config.key_storage_dir + "' is not a directory");
-
-  try {
-    rt->token_ = read_file(config.rundeck.auth_token_file);
-    while (!rt->token_.empty() && std::isspace(static_cast<unsigned char>(rt->token_.back()))) rt->token_.pop_back();
-    if (rt->token_.empty()) problems.push_back("rundeck.authTokenFile: the file is empty");
-  } catch (const std::exception &e) {
-    problems.push_back(std::string("rundeck.authTokenFile: ") + e.what());
+  rt->token_ = read_token(config.rundeck.auth_token_file, "rundeck.authTokenFile", problems);
+  if (config.console.enabled) {
+    rt->console_token_ = read_token(config.console.auth_token_file, "console.authTokenFile", problems);
+    if (!rt->console_token_.empty() && rt->console_token_.size() < 16)
+      problems.push_back("console.authTokenFile: the token must be at least 16 characters long");
   }
 
   for (const std::string &dir : config.plugin_dirs)
@@ -72,52 +117,42 @@ std::shared_ptr<const Runtime> Runtime::build(Config config) {
   for (const std::string &why : rt->plugins_.skipped()) log::warn("plugin skipped", {{"reason", why}});
 
   for (const WebhookConfig &w : config.webhooks) {
-    auto hook = std::make_unique<Webhook>();
-    hook->config = w;
-    if (w.use_auth) {
-      if (!w.authorization_sha256.empty()) {
-        hook->authorization_sha256 = w.authorization_sha256;
-      } else {
-        try {
-          std::optional<std::string> secret = keys.get(w.authorization_ref);
-          if (!secret) problems.push_back(w.field("authorization") + ": no key at '" + w.authorization_ref + "'");
-          else {
-            strip_line_end(*secret);
-            hook->authorization_sha256 = sha256_hex(*secret);
-            wipe(*secret);
-          }
-        } catch (const std::exception &e) {
-          problems.push_back(w.field("authorization") + ": " + e.what());
-        }
-      }
-    }
-    const host::Plugin *plugin = rt->plugins_.find(w.event_plugin);
-    if (!plugin) {
-      problems.push_back(w.field("eventPlugin") + ": no plugin offers provider '" + w.event_plugin +
-                         "' (offered: " + providers_offered(rt->plugins_) + ")");
-      continue;
-    }
     try {
-      hook->handler = std::make_unique<host::Handler>(*plugin, w.event_plugin, w.config_json, services_for(w, keys, *hook));
-    } catch (const host::HostError &e) {
-      problems.push_back(w.field("config") + ": " + e.what());
-      continue;
+      rt->add(rt->build_webhook(w));
+    } catch (const ConfigError &e) {
+      problems.push_back(e.what());
     }
-    rt->by_token_.emplace(w.auth_token, hook.get());
-    rt->hooks_.push_back(std::move(hook));
   }
-
   if (!problems.empty()) {
     std::string text;
     for (const auto &p : problems) text += (text.empty() ? "" : "\n") + p;
     throw ConfigError(text);
   }
+  // A webhook created through the API that cannot be built now (a key gone from key storage, a
+  // plugin removed) is not served, and the console says why; the file's webhooks still are.
+  for (const WebhookConfig &w : api_hooks) {
+    try {
+      if (rt->by_token_.count(w.auth_token)) throw ConfigError(w.field("authToken") + ": same token as another webhook");
+      rt->add(rt->build_webhook(w));
+    } catch (const ConfigError &e) {
+      rt->unavailable_[w.id] = e.what();
+      log::error("webhook not served", {{"webhook", w.name}, {"project", w.project}, {"id", w.id}, {"error", e.what()}});
+    }
+  }
   rt->config_ = std::move(config);
   return rt;
 }
 
+void Runtime::add(std::unique_ptr<Webhook> hook) {
+  by_token_.emplace(hook->config.auth_token, hook.get());
+  if (hook->config.id) by_id_.emplace(hook->config.id, hook.get());
+  hooks_.push_back(std::move(hook));
+}
+
 Runtime::~Runtime() {
   wipe(token_);
+  wipe(console_token_);
+  by_id_.clear();
   by_token_.clear();
   hooks_.clear(); // handlers before plugins (also guaranteed by member order)
 }
@@ -134,6 +169,16 @@ std::vector<std::string> Runtime::check_refusals() const {
 const Webhook *Runtime::find(std::string_view token) const {
   auto it = by_token_.find(std::string(token));
   return it == by_token_.end() ? nullptr : it->second;
+}
+
+const Webhook *Runtime::find_id(int64_t id) const {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
+std::string Runtime::unavailable(int64_t id) const {
+  auto it = unavailable_.find(id);
+  return it == unavailable_.end() ? std::string() : it->second;
 }
 
 } // namespace rdwh::gateway

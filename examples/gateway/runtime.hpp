@@ -5,7 +5,9 @@
 
 #include "config.hpp"
 #include "hostkit.hpp"
+#include "keystore.hpp"
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,8 +28,10 @@ struct Webhook {
 class Runtime {
 public:
   // Scans the plugin directories, creates every webhook's handler (so bad rules fail here) and
-  // reads the Rundeck token. Throws ConfigError listing every problem.
-  static std::shared_ptr<const Runtime> build(Config config);
+  // reads the Rundeck and console tokens. Throws ConfigError listing every problem of the file.
+  // `api_hooks` (webhooks created through the console's API): one that cannot be built is left
+  // out and noted in unavailable(), never fatal.
+  static std::shared_ptr<const Runtime> build(Config config, const std::vector<WebhookConfig> &api_hooks = {});
   ~Runtime();
   Runtime(const Runtime &) = delete;
   Runtime &operator=(const Runtime &) = delete;
@@ -35,20 +39,38 @@ public:
   const Config &config() const { return config_; }
   // The webhook whose authToken is `token`, or nullptr.
   const Webhook *find(std::string_view token) const;
+  // The webhook served with database id `id`, or nullptr.
+  const Webhook *find_id(int64_t id) const;
+  // Why the API webhook `id` is not served ("" when it is, or is unknown).
+  std::string unavailable(int64_t id) const;
   const std::string &rundeck_token() const { return token_; }
   // What `--check` refuses although the plugin accepts it: unknown config keys (with the plugin's
   // "did you mean") and enabled rules without a job, one line each naming the webhook.
   std::vector<std::string> check_refusals() const;
+  const std::string &console_token() const { return console_token_; }
+  const host::PluginSet &plugins() const { return plugins_; }
+  // A handler for `w` with the config `config_json` (the webhook's own, or an edited one) and this
+  // runtime's key storage; the plugin's config diagnostics are logged, and kept in `diagnostics`
+  // when given. Throws ConfigError naming the field (the plugin's message for a bad config). The
+  // handler must be destroyed before this runtime.
+  std::unique_ptr<host::Handler> make_handler(const WebhookConfig &w, std::string_view config_json,
+                                              std::vector<host::Diagnostic> *diagnostics = nullptr) const;
 
 private:
-  Runtime() = default;
+  explicit Runtime(std::string key_storage_dir) : keys_(std::move(key_storage_dir)) {}
+  std::unique_ptr<Webhook> build_webhook(const WebhookConfig &w) const; // throws ConfigError
+  void add(std::unique_ptr<Webhook> hook);
+
   Config config_;
-  std::string token_;
+  KeyStore keys_;
+  std::string token_, console_token_;
   // Declared before the webhooks: members are destroyed in reverse order, so every handler is
   // destroyed before its plugin is dlclose()d.
   host::PluginSet plugins_;
   std::vector<std::unique_ptr<Webhook>> hooks_;
   std::unordered_map<std::string, const Webhook *> by_token_;
+  std::unordered_map<int64_t, const Webhook *> by_id_;
+  std::map<int64_t, std::string> unavailable_;
 };
 
 } // namespace rdwh::gateway

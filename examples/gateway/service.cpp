@@ -1,11 +1,8 @@
 #include "service.hpp"
 
 #include "crypto.hpp"
+#include "intake.hpp"
 #include "log.hpp"
-
-#define RAPIDJSON_HAS_STDSTRING 1
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <chrono>
 #include <optional>
@@ -41,49 +38,6 @@ std::optional<std::string_view> webhook_token(std::string_view path) {
   if (path.rfind(hook, 0) != 0) return std::nullopt;
   path.remove_prefix(hook.size());
   return path.substr(0, path.find('#'));
-}
-
-// The body of Rundeck's job run call: {"options":{...},"filter":"...","asUser":"..."}, empty
-// members left out.
-std::string run_request_json(const rdwh_job_t &job) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  auto str = [&w](rdwh_str_t s) { w.String(s.data ? s.data : "", static_cast<rapidjson::SizeType>(s.size)); };
-  w.StartObject();
-  if (job.option_count > 0) {
-    w.Key("options");
-    w.StartObject();
-    for (size_t i = 0; i < job.option_count; ++i) {
-      str(job.options[i].name);
-      str(job.options[i].value);
-    }
-    w.EndObject();
-  }
-  if (job.filter.size) {
-    w.Key("filter");
-    str(job.filter);
-  }
-  if (job.as_user.size) {
-    w.Key("asUser");
-    str(job.as_user);
-  }
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
-}
-
-// For logs: "" when the plugin was not reached.
-const char *verdict_name(int64_t v) {
-  switch (v) {
-  case -1: return "";
-  case RDWH_VERDICT_ACCEPTED: return "accepted";
-  case RDWH_VERDICT_MALFORMED: return "malformed";
-  case RDWH_VERDICT_SIGNATURE_MISSING: return "signature_missing";
-  case RDWH_VERDICT_SIGNATURE_INVALID: return "signature_invalid";
-  case RDWH_VERDICT_TOO_LARGE: return "too_large";
-  case RDWH_VERDICT_LIMIT_EXCEEDED: return "limit_exceeded";
-  case RDWH_VERDICT_UNPROCESSABLE: return "unprocessable";
-  default: return "unknown";
-  }
 }
 
 bool is_signature_failure(rdwh_verdict v) {
@@ -127,34 +81,44 @@ HttpResponse Service::handle(const HttpRequest &req) {
 HttpResponse Service::deliver(const HttpRequest &req, std::string_view token) {
   const std::shared_ptr<const Runtime> rt = runtime_.get();
   const Webhook *hook = rt->find(token);
-  // Never log the token or the path (which holds it): the webhook's name identifies it.
-  if (!hook) {
-    metrics_.delivery("", 400);
-    log::warn("delivery for an unknown webhook token", {{"sender", req.sender}, {"status", 400}});
-    return json_error(400, "Webhook not found");
-  }
-  const WebhookConfig &cfg = hook->config;
+  const DeliveryStoreSettings &store = rt->config().console.deliveries;
+  const bool keep = recorder_ && rt->config().console.enabled && store.enabled;
   const std::optional<std::string_view> webhook_id = req.header("X-Webhook-Id");
   const bool has_webhook_id = webhook_id && !webhook_id->empty();
   const std::string delivery_id = has_webhook_id ? std::string(*webhook_id) : random_uuid();
 
-  // Everything known about the delivery, logged once when it is answered.
+  // Everything known about the delivery, logged once when it is answered, and stored (when the
+  // delivery store is on) unless the enqueue of its jobs stored it already.
   struct Outcome {
     int64_t verdict = -1;
     size_t jobs = 0;
     EnqueueResult stored;
+    bool recorded = false;
   } outcome;
+  DeliveryRecord record;
+  if (keep) record = record_of(req, hook ? &hook->config : nullptr, delivery_id, store.max_body_bytes);
   auto answer = [&](HttpResponse r) {
-    metrics_.delivery(cfg.name, r.status);
+    const std::string &name = hook ? hook->config.name : std::string();
+    metrics_.delivery(name, r.status);
     const log::Level level = r.status >= 500 ? log::Level::error : r.status >= 400 ? log::Level::warn : log::Level::info;
-    log::write(level, "delivery", {{"webhook", cfg.name}, {"project", cfg.project}, {"delivery", delivery_id},
-                                   {"sender", req.sender}, {"status", r.status}, {"verdict", verdict_name(outcome.verdict)},
-                                   {"jobs", outcome.jobs}, {"queued", outcome.stored.inserted},
-                                   {"duplicates", outcome.stored.duplicates},
-                                   {"ms", now_ms() - req.received_unix_ms}});
+    if (hook)
+      log::write(level, "delivery", {{"webhook", name}, {"project", hook->config.project}, {"delivery", delivery_id},
+                                     {"sender", req.sender}, {"status", r.status}, {"verdict", verdict_name(outcome.verdict)},
+                                     {"jobs", outcome.jobs}, {"queued", outcome.stored.inserted},
+                                     {"duplicates", outcome.stored.duplicates},
+                                     {"ms", now_ms() - req.received_unix_ms}});
+    // Never log the token or the path (which holds it): the webhook's name identifies it.
+    else log::warn("delivery for an unknown webhook token", {{"sender", req.sender}, {"status", r.status}});
+    if (keep && !outcome.recorded) { // no job: written in the background
+      record.verdict = verdict_name(outcome.verdict);
+      record_answer(record, r);
+      recorder_->add(std::move(record));
+    }
     return r;
   };
 
+  if (!hook) return answer(json_error(400, "Webhook not found"));
+  const WebhookConfig &cfg = hook->config;
   if (!cfg.enabled) return answer(json_error(404, "Webhook not enabled"));
   if (cfg.use_auth) {
     // As Rundeck: the sha256 hex of the raw Authorization header value equals the stored hash.
@@ -164,16 +128,9 @@ HttpResponse Service::deliver(const HttpRequest &req, std::string_view token) {
   }
   if (req.body_too_large) return answer(json_error(413, "Request body too large"));
 
-  host::Handler::Request in;
-  for (const auto &h : req.headers)
-    if (!header_name_equals(h.first, "Authorization")) // checked above; not the plugin's business
-      in.headers.push_back(h);
-  in.body = req.body;
-  in.delivery_id = delivery_id;
-  in.webhook_name = cfg.name;
-  in.project = cfg.project;
-  in.sender = req.sender;
-  in.received_unix_ms = req.received_unix_ms;
+  // With the store on, the plugin explains why each rule fired or not: the store keeps it.
+  const host::Handler::Request in =
+      plugin_request(cfg, req.headers, req.body, delivery_id, req.sender, req.received_unix_ms, keep);
 
   std::optional<host::Result> result;
   try {
@@ -188,43 +145,26 @@ HttpResponse Service::deliver(const HttpRequest &req, std::string_view token) {
   outcome.jobs = r.job_count;
   if (is_signature_failure(r.verdict)) metrics_.signature_failure(cfg.name);
 
+  HttpResponse out;
+  out.status = r.http_status;
+  out.content_type = r.content_type.size ? std::string(host::view(r.content_type)) : std::string(kJson);
+  out.body = std::string(host::view(r.body));
+  if (keep) record.evaluation = utf8_clean(host::view(r.evaluation));
+
   if (r.verdict == RDWH_VERDICT_ACCEPTED && r.job_count > 0) {
     const int64_t now = now_ms();
-    const int64_t max_age_ms = rt->config().max_event_age_s * 1000;
-    std::vector<NewJob> jobs;
-    jobs.reserve(r.job_count);
     uint64_t too_old = 0;
-    for (size_t i = 0; i < r.job_count; ++i) {
-      const rdwh_job_t &j = *r.jobs[i];
-      NewJob n;
-      n.webhook_key = cfg.key();
-      n.webhook_name = cfg.name;
-      n.project = cfg.project;
-      n.rule = host::view(j.rule);
-      n.event_id = host::view(j.event_id);
-      n.job_id = host::view(j.job_id);
-      n.request_json = run_request_json(j);
-      std::string_view event_key;
-      if (RDWH_HAS_FIELD(&j, rdwh_job_t, event_time_unix_ms)) { // ABI 1.1
-        event_key = host::view(j.event_key);
-        n.rule_key = host::view(j.rule_key);
-        n.resource_id = host::view(j.resource_id);
-        n.event_time_ms = j.event_time_unix_ms;
-      }
-      if (n.rule_key.empty()) n.rule_key = "index:" + std::to_string(j.rule_index); // a plugin before ABI 1.1
-      n.delivery_key = event_key.empty() ? "delivery:" + delivery_id + "#" + std::to_string(j.event_index)
-                                         : "event:" + std::string(event_key);
-      if (n.event_time_ms > 0 && now - n.event_time_ms > max_age_ms) {
-        n.skip = true;
-        n.reason = "the event happened " + std::to_string((now - n.event_time_ms) / 60000) +
-                   " minutes ago, more than maxEventAge (" + std::to_string(max_age_ms / 60000) +
-                   " minutes): a replay or a very late redelivery; not run";
-        ++too_old;
-      }
-      jobs.push_back(std::move(n));
+    const std::vector<NewJob> jobs =
+        jobs_of(r, cfg, delivery_id, {now, rt->config().max_event_age_s * 1000, ""}, too_old);
+    if (keep) {
+      record.verdict = verdict_name(r.verdict);
+      record.status = out.status;
+      record.job_count = static_cast<int64_t>(jobs.size());
+      record.jobs_json = utf8_clean(jobs_json(jobs));
     }
+    outcome.recorded = keep; // with the jobs, or not at all when their commit fails
     try {
-      outcome.stored = outbox_.enqueue(jobs, now);
+      outcome.stored = outbox_.enqueue(jobs, now, keep ? &record : nullptr);
     } catch (const OutboxError &e) {
       // Not stored, so not acknowledged: 503 makes PagerDuty deliver it again later.
       log::error("outbox commit failed", {{"webhook", cfg.name}, {"delivery", delivery_id}, {"error", e.what()}});
@@ -239,11 +179,6 @@ HttpResponse Service::deliver(const HttpRequest &req, std::string_view token) {
     }
     if (outcome.stored.duplicates) metrics_.jobs_duplicate(cfg.name, outcome.stored.duplicates);
   }
-
-  HttpResponse out;
-  out.status = r.http_status;
-  out.content_type = r.content_type.size ? std::string(host::view(r.content_type)) : std::string(kJson);
-  out.body = std::string(host::view(r.body));
   return answer(std::move(out));
 }
 

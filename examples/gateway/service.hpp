@@ -8,6 +8,7 @@
 // X-Webhook-Id header, or a random one) stand in. Events older than maxEventAge run nothing.
 #pragma once
 
+#include "delivery_recorder.hpp"
 #include "http_server.hpp"
 #include "metrics.hpp"
 #include "outbox.hpp"
@@ -22,10 +23,11 @@ class Service {
 public:
   // jobs_added: called after a delivery committed new jobs (wakes the dispatcher).
   // degraded: why dispatching is degraded ("" when it is not), for /healthz and /metrics.
+  // recorder: writes the delivery store's records of deliveries without jobs; nullptr: no console.
   Service(const CurrentRuntime &runtime, Outbox &outbox, Metrics &metrics, std::function<void()> jobs_added,
-          std::function<std::string()> degraded)
+          std::function<std::string()> degraded, DeliveryRecorder *recorder = nullptr)
       : runtime_(runtime), outbox_(outbox), metrics_(metrics), jobs_added_(std::move(jobs_added)),
-        degraded_(std::move(degraded)) {}
+        degraded_(std::move(degraded)), recorder_(recorder) {}
 
   HttpResponse handle(const HttpRequest &req);
 
@@ -37,6 +39,7 @@ private:
   Metrics &metrics_;
   std::function<void()> jobs_added_;
   std::function<std::string()> degraded_;
+  DeliveryRecorder *recorder_;
   std::atomic<int64_t> in_flight_{0}; // requests inside handle()
 };
 

@@ -12,33 +12,57 @@
 
 namespace rdwh::gateway {
 
-// The current schema's tables and indexes (version 2), for both databases: `id_column` is the
-// primary key's definition ("INTEGER PRIMARY KEY" on SQLite, "BIGSERIAL PRIMARY KEY" on PostgreSQL).
+// The schema's tables and indexes, for both databases: `id_column` is the primary key's definition
+// ("INTEGER PRIMARY KEY" on SQLite, "BIGSERIAL PRIMARY KEY" on PostgreSQL). Version 2: the jobs;
+// version 3 adds the console's webhooks and deliveries.
 std::string schema_v2_sql(const char *id_column);
+std::string schema_v3_sql(const char *id_column);
+
+class SqlOutbox;
+
+// The console's tables over a SqlOutbox's connections (webhook_store.cpp, delivery_store.cpp).
+std::unique_ptr<WebhookStore> make_webhook_store(SqlOutbox &db);
+std::unique_ptr<DeliveryStore> make_delivery_store(SqlOutbox &db);
+// Inserts `record` inside the caller's transaction and sets its id.
+void insert_delivery(sql::Connection &db, DeliveryRecord &record);
 
 class SqlOutbox : public Outbox {
 public:
-  EnqueueResult enqueue(const std::vector<NewJob> &jobs, int64_t now_ms) override;
+  EnqueueResult enqueue(const std::vector<NewJob> &jobs, int64_t now_ms, DeliveryRecord *record = nullptr) override;
   ClaimResult settle_and_claim(const std::string &owner, const std::vector<Settlement> &done, size_t max,
                                int64_t now_ms, int64_t lease_ms) override;
   int64_t renew_leases(const std::string &owner, int64_t until_ms) override;
   int64_t expire_leases(int64_t now_ms, const std::string &only_owner_not) override;
   std::vector<OutboxJob> requeue(const RequeueFilter &filter, int64_t now_ms) override;
+  void record(std::vector<DeliveryRecord> &records) override;
   int64_t purge_done(int64_t before_ms) override;
   bool execution_recorded(std::string_view execution_id) override;
   OutboxGauges gauges() override;
   Health health(int64_t now_ms) override;
   std::vector<OutboxJob> list(std::string_view status) override;
+  std::optional<OutboxJob> find(std::string_view webhook_key, std::string_view delivery_key,
+                                std::string_view rule_key) override;
+  std::optional<OutboxJob> find(int64_t id) override;
+  WebhookStore &webhooks() override { return *webhooks_; }
+  DeliveryStore &deliveries() override { return *deliveries_; }
+
+  // Which connection a call needs. intake: deliveries' commits (durable); record: the same
+  // connection for the records of deliveries that queued nothing (not synced to disk: nothing
+  // acknowledged depends on them); health: the intake path, but never waiting long for a lock;
+  // dispatch: the dispatcher's and the console's bookkeeping (never holding up deliveries for
+  // long); read: listings and gauges (never blocked by a writer).
+  enum class Use { intake, record, health, dispatch, read };
+
+  // Runs fn through run(use), turning sql::Error into OutboxError prefixed with `what`.
+  void with(Use use, const char *what, const std::function<void(sql::Connection &)> &fn);
 
 protected:
-  // Which connection a call needs. intake: deliveries' commits (durable); health: the same path,
-  // but never waiting long for a lock; dispatch: the dispatcher's bookkeeping (never holding up
-  // deliveries for long); read: listings and gauges (never blocked by a writer).
-  enum class Use { intake, health, dispatch, read };
-
   // claim_lock: appended to the claim's row selection ("FOR UPDATE SKIP LOCKED" on PostgreSQL).
   // notify: run inside a transaction that queued jobs (PostgreSQL: "NOTIFY ..."), or nullptr.
-  SqlOutbox(const char *claim_lock, const char *notify);
+  // relaxed: run first in record()'s transactions, so their commits do not wait for the disk
+  // (PostgreSQL: "SET LOCAL synchronous_commit TO OFF"), or nullptr (SQLite: Use::record).
+  SqlOutbox(const char *claim_lock, const char *notify, const char *relaxed);
+  ~SqlOutbox() override;
 
   // Runs fn on the connection for `use`, serialised with the other users of that connection.
   // Throws sql::Error (turned into OutboxError by the callers).
@@ -46,12 +70,14 @@ protected:
   // What the backend checks beyond a committed write (e.g. that SQLite's file is still ours).
   virtual Health backend_health() { return {true, ""}; }
 
-  // Runs fn through run(use), turning sql::Error into OutboxError prefixed with `what`.
-  void with(Use use, const char *what, const std::function<void(sql::Connection &)> &fn);
-
 private:
+  struct Pending {
+    const std::vector<NewJob> *jobs;
+    int64_t now_ms;
+    DeliveryRecord *record; // nullptr: not stored
+  };
   struct Batch {
-    std::vector<std::pair<const std::vector<NewJob> *, int64_t>> deliveries; // jobs, now_ms
+    std::vector<Pending> deliveries;
     std::vector<EnqueueResult> results;
     std::exception_ptr error;
     bool done = false;
@@ -60,6 +86,9 @@ private:
 
   const std::string claim_sql_; // owned here: the statement cache keys on its address
   const char *notify_;
+  const char *relaxed_;
+  std::unique_ptr<WebhookStore> webhooks_;
+  std::unique_ptr<DeliveryStore> deliveries_;
 
   std::mutex batch_mu_; // guards open_batch_ and committing_
   std::condition_variable batch_done_;

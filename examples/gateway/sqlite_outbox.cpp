@@ -56,7 +56,9 @@ struct Migration {
   int version;
   std::string sql;
 };
-std::vector<Migration> migrations() { return {{1, kSchemaV1}, {2, migration_v2()}}; }
+std::vector<Migration> migrations() {
+  return {{1, kSchemaV1}, {2, migration_v2()}, {3, schema_v3_sql("INTEGER PRIMARY KEY")}};
+}
 
 struct FileId {
   dev_t dev = 0;
@@ -88,7 +90,7 @@ struct SqliteOutbox::Impl {
 };
 
 SqliteOutbox::SqliteOutbox(const std::string &path, int busy_timeout_ms)
-    : SqlOutbox("", nullptr), impl_(std::make_unique<Impl>()) {
+    : SqlOutbox("", nullptr, nullptr), impl_(std::make_unique<Impl>()) {
   impl_->path = path;
   impl_->busy_timeout_ms = busy_timeout_ms;
   try {
@@ -142,13 +144,18 @@ void SqliteOutbox::run(Use use, const std::function<void(sql::Connection &)> &fn
   // Intake and dispatcher share this connection (and its mutex). Only a delivery waits the full
   // busy timeout for a lock held by another process; the dispatcher and the health check give up
   // soon, so they never hold the mutex (and the deliveries behind it) for long.
-  db.set_busy_timeout(use == Use::intake ? impl_->busy_timeout_ms : std::min(impl_->busy_timeout_ms, kShortWaitMs));
+  const bool delivery = use == Use::intake || use == Use::record;
+  db.set_busy_timeout(delivery ? impl_->busy_timeout_ms : std::min(impl_->busy_timeout_ms, kShortWaitMs));
   if (use == Use::dispatch) {
     fn(db);
     return;
   }
   // A write to a deleted file would succeed and be lost at the next start: refuse it.
   if (std::string problem = impl_->file_problem(); !problem.empty()) throw sql::Error(problem);
+  if (use == Use::record) { // nothing acknowledged depends on it: NORMAL (WAL: survives a process crash)
+    fn(db);
+    return;
+  }
   // FULL: the commit is on disk (fsync'd) before any delivery of it is answered 2xx, so even a
   // power loss cannot lose an acknowledged job.
   db.script("PRAGMA synchronous=FULL");

@@ -232,6 +232,7 @@ metric_at_least() { (($(metric "$1") >= $2)); }
 metric_is() { (($(metric "$1") == $2)); }
 outbox_empty() { metric_is rdwh_gateway_outbox_depth 0; }
 jobs_listing() { "$GATEWAY" --config "$T/gateway.json" --jobs "$@"; }
+refused_recorded() { jobs_listing --status refused | grep -q .; }
 healthz_is() { [[ $(http_get /healthz) == "$1" ]]; }
 
 # ------------------------------------------------------------------------------- scenarios
@@ -727,6 +728,8 @@ scenario_requeue() {
   standin_control 'fail?count=1&status=400'
   expect 200 tok-pd "$(body 1)"
   wait_for 10 "the refusal" metric_is 'rdwh_gateway_jobs_refused_total{webhook="PagerDuty"}' 1
+  # The metric counts the answer; the outbox records it in the dispatcher's next step.
+  wait_for 10 "the refusal recorded" refused_recorded
   "$GATEWAY" --config "$T/gateway.json" --requeue --status refused --webhook PagerDuty >"$T/requeue.out" 2>"$T/requeue.err" ||
     fail "--requeue failed: $(cat "$T/requeue.err")"
   grep -qF '"status":"queued"' "$T/requeue.out" && grep -qF 'requeued by an operator (was refused)' "$T/requeue.out" &&

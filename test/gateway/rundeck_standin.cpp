@@ -12,6 +12,7 @@
 //   GET  /api/{v}/project/{p}/executions?jobIdListFilter=&begin=&max=    begin: epoch ms or ISO-8601
 //   GET  /api/{v}/project/{p}/executions/running
 //   GET  /api/{v}/execution/{id}
+//   GET  /api/{v}/project/{p}/jobs       the project's jobs (kJobs below), in the shape of Rundeck's job list
 //   Every API call needs X-Rundeck-Auth-Token equal to --token (when given), else 403 as Rundeck
 //   answers an expired or wrong token. An execution runs as the body's asUser, else as "admin".
 // Record: one JSON line per API call in FILE, written when the call arrives:
@@ -233,6 +234,39 @@ bool authorised(State &s, MHD_Connection *c) {
   return token && s.token == token;
 }
 
+// The jobs every project of the stand-in lists (the console's job chooser): {id, name, group, description}.
+struct JobInfo {
+  const char *id, *name, *group, *description;
+};
+constexpr JobInfo kJobs[] = {
+    {"9b1c5a52-0d6f-4d39-8bb3-5f0c2b7e1a01", "Diagnose incident", "pagerduty", "Collects diagnostics for an incident"},
+    {"3a13fca8-0000-4000-8000-000000000001", "Restart service", "pagerduty/remediation", "Restarts the incident's service"},
+    {"missing-job", "Deleted job", "", "Rundeck answers 404 when it is run"},
+};
+
+std::string jobs_json(const std::string &project) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartArray();
+  for (const JobInfo &j : kJobs) {
+    const std::string href = std::string("http://127.0.0.1/api/41/job/") + j.id;
+    w.StartObject();
+    w.Key("id"), w.String(j.id);
+    w.Key("name"), w.String(j.name);
+    w.Key("group"), w.String(j.group);
+    w.Key("project"), w.String(project.c_str());
+    w.Key("description"), w.String(j.description);
+    w.Key("href"), w.String(href.c_str());
+    w.Key("permalink"), w.String(href.c_str());
+    w.Key("scheduled"), w.Bool(false);
+    w.Key("scheduleEnabled"), w.Bool(true);
+    w.Key("enabled"), w.Bool(true);
+    w.EndObject();
+  }
+  w.EndArray();
+  return buf.GetString();
+}
+
 const char *const kLoginPage = "<!DOCTYPE html><html><head><title>Sign in</title></head><body><form method=\"post\">"
                                "<input name=\"user\"><input type=\"password\" name=\"password\"></form></body></html>";
 
@@ -317,6 +351,10 @@ MHD_Result query(State &s, MHD_Connection *c, const std::string &path, const std
     record(s, c, "GET", path, job, "", 403, 0);
     return reply(c, 403, envelope(403, "api.error.item.unauthorized", "Not authorized: invalid or expired token"),
                  "application/json");
+  }
+  if (parts.size() == 3 && parts[0] == "project" && parts[2] == "jobs") {
+    record(s, c, "GET", path, "", "", 200, 0);
+    return reply(c, 200, jobs_json(parts[1]), "application/json");
   }
   std::vector<const Execution *> found; // newest first
   for (auto it = s.executions.rbegin(); it != s.executions.rend(); ++it) found.push_back(&*it);

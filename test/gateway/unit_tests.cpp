@@ -15,6 +15,7 @@
 #include "rundeck_client.hpp"
 #include "sqlite_db.hpp"
 #include "sqlite_outbox.hpp"
+#include "test_support.hpp"
 
 #include <unistd.h>
 
@@ -27,29 +28,10 @@
 #include <random>
 
 using namespace rdwh::gateway;
+using namespace rdwh::gateway::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh directory, removed at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("rdwh-gateway-unit-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string write(const std::string &name, const std::string &text) const {
-    const fs::path p = path / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-};
 
 const char *kGood = R"({
   "listen": "127.0.0.1:4440", "pluginDir": "plugins", "stateDir": "state", "keyStorageDir": "keys",
@@ -88,32 +70,6 @@ NewJob job(const std::string &delivery, const std::string &rule, const std::stri
   j.request_json = R"({"options":{"a":"b"}})";
   return j;
 }
-
-// The outbox under test: SQLite in a temporary directory, or, when RDWH_TEST_OUTBOX=postgresql, a
-// fresh database on the cluster whose connection string is in the file $RDWH_TEST_PG_CONNINFO
-// (the "gateway: postgresql ..." CTest fixture starts it). open() again = a restart.
-struct OutboxUnderTest {
-  TempDir dir;
-  std::string conninfo;
-  OutboxUnderTest() {
-    const char *which = std::getenv("RDWH_TEST_OUTBOX");
-    if (!which || std::string(which) != "postgresql") return;
-    const char *file = std::getenv("RDWH_TEST_PG_CONNINFO");
-    REQUIRE(file);
-    std::string base = read_file(file);
-    while (!base.empty() && base.back() == '\n') base.pop_back();
-    std::random_device rd;
-    const std::string db = "unit_" + std::to_string(rd()) + std::to_string(rd());
-    sql::PgConnection admin(base);
-    admin.script(("CREATE DATABASE " + db).c_str());
-    conninfo = base + " dbname=" + db;
-  }
-  bool postgresql() const { return !conninfo.empty(); }
-  std::unique_ptr<Outbox> open() const {
-    if (postgresql()) return std::make_unique<PgOutbox>(conninfo);
-    return std::make_unique<SqliteOutbox>((dir.path / "outbox.sqlite3").string(), 2000);
-  }
-};
 
 Settlement settle(const OutboxJob &j, const std::string &status, int64_t next = 0) {
   Settlement s;
@@ -450,10 +406,15 @@ TEST_CASE("sqlite outbox: a corrupt file does not open; a deleted one fails deli
     for (int i = 0; i < 200; ++i) many.push_back(job("event:" + std::to_string(i), "r"));
     o.enqueue(many, 1000);
   }
+  int64_t jobs_page = 0;
+  {
+    sql::SqliteConnection c(db, 1000, false);
+    jobs_page = std::stoll(c.scalar("SELECT rootpage FROM sqlite_master WHERE name = 'jobs'"));
+  }
   {
     std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(4096 + 100); // inside the table's first page
-    const std::string garbage(3000, '\x5a');
+    f.seekp((jobs_page - 1) * 4096); // the jobs table's root page, header included
+    const std::string garbage(4096, '\x5a');
     f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
   }
   CHECK_THROWS_WITH(SqliteOutbox(db, 1000), Catch::Contains("outbox") );

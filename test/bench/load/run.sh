@@ -13,6 +13,8 @@
 #   RDWH_LOAD_THREADS=2        wrk threads
 #   RDWH_LOAD_CONNECTIONS=32   wrk connections
 #   RDWH_LOAD_DIAG=1           also the two diagnostic gateway rows (0: only the three main rows)
+#   RDWH_LOAD_STORE=1          also gw-match and (with the diagnostics) gw-nomatch with the console's
+#                              delivery store on: its cost, as ratios to the rows without it
 #
 # Needs wrk, webhook and python3 (scripts/bench-gateway.sh installs them). Everything listens on
 # 127.0.0.1 only; every process started here is stopped by its pid on exit. About 100 s with the
@@ -32,6 +34,9 @@
 #   gw-nomatch  (diagnostic) rdwh-gateway, signed, no rule matches: no outbox write.
 #   gw-stalled  (diagnostic) rdwh-gateway, rule matches, Rundeck stalled: the dispatcher sits in
 #               one run call all along, so the intake has the outbox's writer to itself.
+#   gw-match-store, gw-nomatch-store   gw-match and gw-nomatch with the console on and its delivery
+#               store recording every delivery (explanation included): in the same transaction as
+#               its job; a delivery with no job by the background writer (no fsync).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -44,6 +49,7 @@ ROUNDS=${RDWH_LOAD_ROUNDS:-2}
 THREADS=${RDWH_LOAD_THREADS:-2}
 CONNS=${RDWH_LOAD_CONNECTIONS:-32}
 DIAG=${RDWH_LOAD_DIAG:-1}
+STORE=${RDWH_LOAD_STORE:-1}
 FIXTURE=$ROOT/test/gateway/data/v3-incident.triggered-nudgebee.json
 SECRET=$(cat "$ROOT/test/gateway/data/pd-secret.txt")
 TOKEN=bench-token-0123456789abcdef
@@ -134,14 +140,18 @@ start_standin() { # ROUND
 standin_runs() { local n; n=$(grep -c '"executed":true' "$STANDIN_RECORD" 2>/dev/null) || true; echo "${n:-0}"; }
 standin_has_runs() { (($(standin_runs) >= $1)); }
 
-# gateway_config DIR RUNDECK_TIMEOUT_S [OUTBOX_MEMBERS]: one webhook whose one rule matches the
-# delivery (one job per delivery), one whose rule does not. Defaults otherwise (http.threads 16,
-# logLevel info).
+# gateway_config DIR RUNDECK_TIMEOUT_S [OUTBOX_MEMBERS] [store]: one webhook whose one rule matches
+# the delivery (one job per delivery), one whose rule does not. Defaults otherwise (http.threads
+# 16, logLevel info). "store": the console on, with its delivery store (defaults).
 gateway_config() {
-  local d=$1 timeout=$2 outbox=${3:-}
+  local d=$1 timeout=$2 outbox=${3:-} console=''
   mkdir -p "$d/keys/pd"
   printf '%s' "$SECRET" >"$d/keys/pd/secret"
   printf 'rdtoken-bench\n' >"$d/rundeck.token"
+  if [[ ${4:-} == store ]]; then
+    printf 'console-token-bench-0123456789\n' >"$d/console.token"
+    console='"console": {"listen": "127.0.0.1:0", "authTokenFile": "console.token"},'
+  fi
   local rule_common='"jobId": "3a13fca8-0000-4000-8000-000000000001",
       "jobOptions": [{"name": "pd_incident_id", "value": "$.event.data.id"},
                      {"name": "service", "value": "$.event.data.service.summary"}],
@@ -154,6 +164,7 @@ gateway_config() {
   "keyStorageDir": "keys",
   "logLevel": "info",
   "outbox": {$outbox},
+  $console
   "rundeck": {"url": "http://127.0.0.1:$STANDIN_PORT", "apiVersion": 41, "authTokenFile": "rundeck.token",
               "connectTimeoutSeconds": 2, "timeoutSeconds": $timeout},
   "webhooks": [
@@ -347,9 +358,9 @@ out ""
 GW_URL() { echo "http://127.0.0.1:$GW_PORT/api/41/webhook/$1"; }
 DISPATCHED=() WH_DRAIN_MS=() WH_DONE_RPS=() SERIES=()
 
-row_gw_match() { # ROUND
-  local k=gw-match,$1 tag=gw-match-r$1 runs0
-  gateway_config "$W/$tag" 10
+row_gw_match() { # ROUND [store]
+  local k=gw-match${2:+-$2},$1 tag=gw-match${2:+-$2}-r$1 runs0
+  gateway_config "$W/$tag" 10 "" "${2:-}"
   start_gateway "$W/$tag"
   expect "gateway, signed, matching" '"status":200' "$(GW_URL "$TOKEN")" --key "$SECRET"
   expect "gateway, bad signature" '"status":403' "$(GW_URL "$TOKEN")" --key wrong-secret
@@ -358,9 +369,9 @@ row_gw_match() { # ROUND
   outbox_snapshot
   load "$tag" "$(GW_URL "$TOKEN")" "$GW_PID"
   record "$k" "$GW_PID"
-  DISPATCHED[$1]=$(($(standin_runs) - runs0))
-  outbox_check "$tag" "gateway, rule matches, round $1"
-  SERIES[$1]=$(per_second "$W/deliveries-$tag.log")
+  [[ -n ${2:-} ]] || DISPATCHED[$1]=$(($(standin_runs) - runs0))
+  outbox_check "$tag" "gateway${2:+ with the delivery store}, rule matches, round $1"
+  [[ -n ${2:-} ]] || SERIES[$1]=$(per_second "$W/deliveries-$tag.log")
   stop "$GW_PID"
 }
 
@@ -401,13 +412,13 @@ row_webhook() { # ROUND: wh-match, then wh-nomatch, on one webhook process
   stop "$WH_PID"
 }
 
-row_gw_nomatch() { # ROUND
-  local tag=gw-nomatch-r$1
-  gateway_config "$W/$tag" 10
+row_gw_nomatch() { # ROUND [store]
+  local tag=gw-nomatch${2:+-$2}-r$1
+  gateway_config "$W/$tag" 10 "" "${2:-}"
   start_gateway "$W/$tag"
   expect "gateway, signed, no rule matches" '"status":200' "$(GW_URL "$TOKEN_NOMATCH")" --key "$SECRET"
   load "$tag" "$(GW_URL "$TOKEN_NOMATCH")" "$GW_PID"
-  record "gw-nomatch,$1" "$GW_PID"
+  record "gw-nomatch${2:+-$2},$1" "$GW_PID"
   [[ $(gw_jobs | wc -l) == 0 ]] || die "jobs queued although no rule matches"
   stop "$GW_PID"
 }
@@ -433,10 +444,12 @@ for ((round = 1; round <= ROUNDS; round++)); do
   note "round $round of $ROUNDS"
   start_standin "$round"
   row_gw_match "$round"
+  [[ $STORE == 1 ]] && row_gw_match "$round" store
   [[ ${RDWH_LOAD_PG:-1} == 1 ]] && row_gw_match_pg "$round"
   row_webhook "$round"
   if [[ $DIAG == 1 ]]; then
     row_gw_nomatch "$round"
+    [[ $STORE == 1 ]] && row_gw_nomatch "$round" store
     row_gw_stalled "$round"
   else
     stop "$STANDIN_PID"
@@ -466,11 +479,16 @@ declare -A LABEL=(
   [wh-nomatch]="webhook: HMAC checked, event_type does not match (no command runs)"
   [gw-nomatch]="diagnostic: rdwh-gateway, signed, no rule matches (no outbox write)"
   [gw-stalled]="diagnostic: rdwh-gateway, rule matches, Rundeck stalled (dispatcher idle)"
+  [gw-match-store]="rdwh-gateway with the delivery store: signed, rule matches (delivery recorded with its job)"
+  [gw-nomatch-store]="diagnostic: rdwh-gateway with the delivery store, no rule matches (recorded in the background, no job)"
 )
 rows=(gw-match)
+[[ $STORE == 1 ]] && rows+=(gw-match-store)
 [[ ${RDWH_LOAD_PG:-1} == 1 ]] && rows+=(gw-match-pg)
 rows+=(wh-match wh-nomatch)
-[[ $DIAG == 1 ]] && rows+=(gw-nomatch gw-stalled)
+[[ $DIAG == 1 ]] && rows+=(gw-nomatch)
+[[ $DIAG == 1 && $STORE == 1 ]] && rows+=(gw-nomatch-store)
+[[ $DIAG == 1 ]] && rows+=(gw-stalled)
 declare -A BEST
 out "| server and variant | requests/s | every round | p50 ms | p90 ms | p99 ms | max ms | non-2xx | socket errors | server CPU µs/request | server CPU during the load, % of one core |"
 out "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -503,6 +521,20 @@ out "| at least 3x webhook's requests/s with a lower p99 (webhook matching: it d
 out "| for reference: against the rate webhook's commands completed | $(ratio "${RPS[$gk]}" "${WH_DONE_RPS[$wb]}")x (${RPS[$gk]} vs ${WH_DONE_RPS[$wb]}/s) | |"
 out "| for reference: against webhook when nothing matches (no fork) | $(ratio "${RPS[$gk]}" "${RPS[$nk]}")x (${RPS[$gk]} vs ${RPS[$nk]} requests/s); p99 ${P99[$gk]} vs ${P99[$nk]} ms (lower: $(lower "${P99[$gk]}" "${P99[$nk]}")) | |"
 out ""
+if [[ $STORE == 1 ]]; then
+  # The store's cost as ratios to the rows without it, each row's best round, measured in this run.
+  store_line() { # ROW LABEL
+    local a=${BEST[$1]} b=${BEST[$1-store]}
+    out "| $2 | $(ratio "${RPS[$b]}" "${RPS[$a]}")x (${RPS[$b]} vs ${RPS[$a]}) | ${P99[$b]} vs ${P99[$a]} | ${CPU[$b]} vs ${CPU[$a]} |"
+  }
+  out "Delivery store (console.deliveries): with it / without it, best rounds of this run."
+  out ""
+  out "| deliveries | requests/s with / without | p99 ms with vs without | server CPU µs/request with vs without |"
+  out "|---|---|---|---|"
+  store_line gw-match "a rule matches: the record joins its job's transaction"
+  [[ $DIAG == 1 ]] && store_line gw-nomatch "no rule matches: recorded by the background writer, many per transaction, no fsync"
+  out ""
+fi
 out "Outbox check: every delivery answered 2xx has its job committed, one per delivery."
 out ""
 out "| run | requests sent | 2xx seen by wrk | deliveries logged 200 | deliveries_total{code=200} | jobs in the outbox | distinct events | done / queued at the check | verdict |"

@@ -1,0 +1,72 @@
+// The delivery store: every delivery the gateway answered (jobs queued, nothing matched, refused
+// with 4xx, failed with 5xx), with what the console and Rundeck's debug API show about it: time,
+// webhook, sender, headers (secrets redacted), body (capped), status, verdict, the plugin's
+// explanation and the identities of the jobs it asked for. A delivery with jobs is written by
+// Outbox::enqueue in the same transaction as its jobs; one without is written in the background
+// (DeliveryRecorder -> Outbox::record), many per transaction, without waiting for the disk. The
+// jobs' dispatch state is read from the jobs table when a delivery is shown. Rows older than console.deliveries.retainHours are purged.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rdwh::gateway {
+
+// What became of a delivery (the filters of the deliveries page use these names).
+namespace outcome {
+inline constexpr const char *queued = "queued";       // new jobs were queued
+inline constexpr const char *duplicate = "duplicate"; // every job it asked for was already stored (a redelivery)
+inline constexpr const char *skipped = "skipped";     // its jobs were stored as skipped (older than maxEventAge)
+inline constexpr const char *nothing = "nothing";     // accepted; no rule fired
+inline constexpr const char *refused = "refused";     // answered 4xx: token, signature, body, disabled...
+inline constexpr const char *failed = "failed";       // answered 5xx: the jobs could not be stored, plugin failure
+} // namespace outcome
+
+struct DeliveryRecord {
+  int64_t id = 0;                // set when stored
+  int64_t received_ms = 0;
+  int64_t webhook_id = 0;        // 0: the token matched no webhook
+  std::string webhook_name, project, webhook_key;
+  std::string delivery_id;       // X-Webhook-Id, or the random id the gateway gave it
+  std::string sender;
+  std::string headers_json;      // [[name, value], ...], secrets redacted
+  std::string body;              // as received (cut at the cap); base64 when not valid UTF-8 text
+  bool body_base64 = false;
+  int64_t body_bytes = 0;        // the size received
+  bool body_truncated = false;
+  int64_t status = 0;            // the HTTP status answered
+  std::string verdict;           // the plugin's (accepted, signature_invalid...), "" when not reached
+  std::string outcome;           // see `outcome`; for deliveries with jobs, set by the enqueue
+  std::string error;             // the error answered, for 4xx/5xx
+  int64_t job_count = 0;         // jobs the plugin asked for
+  std::string evaluation;        // the plugin's explanation (JSON array), "" when none
+  std::string jobs_json;         // [{eventIndex, ruleIndex, rule, ruleKey, deliveryKey, jobId, request}]
+  int64_t replay_of = 0;         // a replay: the delivery it replays
+};
+
+struct DeliveryFilter {
+  int64_t webhook_id = -1;       // -1: any; 0: unknown tokens
+  std::string project;           // "": any
+  std::string outcome;           // "": any
+  bool ran_nothing = false;      // only deliveries that started no job: nothing, skipped, refused, failed
+  int64_t before_id = 0;         // paging: ids below this (0: from the newest)
+  int64_t since_ms = 0;          // received at or after
+  size_t limit = 50;
+};
+
+class DeliveryStore {
+public:
+  virtual ~DeliveryStore() = default;
+  // Newest first, without body, headers, explanation or jobs (the list's columns). Throws OutboxError.
+  virtual std::vector<DeliveryRecord> list(const DeliveryFilter &filter) = 0;
+  // Newest first, whole (the debug API's events). Throws OutboxError.
+  virtual std::vector<DeliveryRecord> list_full(const DeliveryFilter &filter) = 0;
+  virtual std::optional<DeliveryRecord> get(int64_t id) = 0;
+  // Deletes deliveries received before `before_ms`; returns how many.
+  virtual int64_t purge(int64_t before_ms) = 0;
+};
+
+} // namespace rdwh::gateway

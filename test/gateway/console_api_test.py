@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the console's API and of the pages' protections, against rdwh-gateway with
+the real plugin and the Rundeck stand-in (see console_env.py):
+
+    console_api_test.py GATEWAY HOST STANDIN PLUGIN_DIR DATA_DIR
+
+Every endpoint; authentication failures; the requests of Rundeck's API documentation; the exact
+sequence Terraform's rundeck_webhook resource makes; debug-events; replay, try and requeue; the
+login, session cookie and CSRF checks of the pages; the delivery store switched off; no secret in
+the logs.
+"""
+import json
+import re
+
+from console_env import CONSOLE_TOKEN, Failed, check, form, run, step, v3_webhook
+
+V = "/api/41"
+JOB = "9b1c5a52-0d6f-4d39-8bb3-5f0c2b7e1a01"
+
+
+def auth_and_routes(env):
+    step("no token: 401, a wrong one: 403, in Rundeck's error envelope; old versions and unknown routes refused")
+    status, body = env.api("GET", V + "/project/ops/webhooks", token=None)
+    check(status == 401 and body["error"] is True and body["errorCode"] == "api.error.unauthorized", body)
+    check(body["apiversion"] == 41, body)
+    status, body = env.api("GET", V + "/project/ops/webhooks", token="not-the-token")
+    check(status == 403 and body["errorCode"] == "api.error.item.unauthorized", body)
+    check("not-the-token" not in json.dumps(body), "the token was echoed")
+    status, body = env.api("GET", "/api/32/project/ops/webhooks")
+    check(status == 400 and body["errorCode"] == "api.error.api-version.unsupported", body)
+    status, body = env.api("GET", V + "/no/such/thing")
+    check(status == 404 and body["errorCode"] == "api.error.invalid.request", body)
+    status, body = env.api("PUT", V + "/project/ops/webhooks")
+    check(status == 405, body)
+
+
+def rundeck_documented_requests(env):
+    step("Rundeck's documented create body: Saved webhook, a uuid, a 32-character security string")
+    create = {"name": "Webhook Job Runner 1", "project": "ops", "eventPlugin": "pagerduty-V3-run-job",
+              "config": {"keyStoragePath": "keys/pd/secret", "rules": [
+                  {"name": "on trigger", "jobId": JOB, "jobOptions": [{"name": "pd_incident_id", "value": "$.event.data.id"}],
+                   "conditions": [{"path": "$.event.event_type", "condition": "equals", "value": "incident.triggered"}]}]},
+              "user": "admin", "roles": "admin,user,webhook", "enabled": True, "useAuth": True, "regenAuth": True}
+    status, body = env.api("POST", V + "/project/ops/webhook", create)
+    check(status == 200 and body["msg"] == "Saved webhook", body)
+    uuid, secret = body["uuid"], body["generatedSecurityString"]
+    check(re.fullmatch(r"[A-Za-z0-9]{32}", secret), secret)
+    status, hooks = env.api("GET", V + "/project/ops/webhooks")
+    check(status == 200, hooks)
+    hook = next(h for h in hooks if h["uuid"] == uuid)
+    for key in ("id", "uuid", "name", "project", "enabled", "user", "creator", "roles", "authToken", "useAuth",
+                "regenAuth", "eventPlugin", "config"):
+        check(key in hook, "GET representation lacks " + key)
+    check(re.fullmatch(r"[A-Za-z0-9]{32}", hook["authToken"]) and hook["useAuth"] is True and hook["regenAuth"] is False, hook)
+    check(hook["roles"] == "admin,user,webhook" and hook["user"] == "admin", hook)
+    check(env.api("GET", V + "/project/ops/webhook/%d" % hook["id"]) == (200, hook), "GET by id")
+    check(env.api("GET", V + "/project/ops/webhook/" + uuid) == (200, hook), "GET by uuid")
+    check(env.api("GET", V + "/project/other/webhook/%d" % hook["id"])[0] == 404, "another project's id")
+
+    step("the created webhook serves at once: the Authorization value is required, the job runs")
+    b1 = env.body(1)
+    check(env.send(hook["authToken"], b1) == (400, '{"err":"Failed webhook authorization"}'), "no Authorization")
+    check(env.send(hook["authToken"], b1, headers=["Authorization: " + secret])[0] == 200, "with Authorization")
+    env.wait_for("the job", lambda: env.runs("Q2X369CTEOAGYM-1"))
+
+    step("update (POST .../webhook/{id}): the fields given change; user and token stay")
+    update = {"id": hook["id"], "name": "Webhook Job Runner 1", "project": "ops", "eventPlugin": "pagerduty-V3-run-job",
+              "config": dict(create["config"], rules=[dict(create["config"]["rules"][0], jobId="3a13fca8-0000-4000-8000-000000000001")]),
+              "roles": "admin,user", "enabled": True, "useAuth": False, "user": "someone-else"}
+    status, body = env.api("POST", V + "/project/ops/webhook/%d" % hook["id"], update)
+    check(status == 200 and body["msg"] == "Saved webhook" and body["uuid"] == uuid, body)
+    check("generatedSecurityString" not in body, body)
+    status, after = env.api("GET", V + "/project/ops/webhook/%d" % hook["id"])
+    check(after["user"] == "admin" and after["authToken"] == hook["authToken"] and after["useAuth"] is False, after)
+    check(after["config"]["rules"][0]["jobId"] == "3a13fca8-0000-4000-8000-000000000001", after)
+    check(env.send(hook["authToken"], env.body(2))[0] == 200, "no Authorization needed any more")
+    env.wait_for("the new job", lambda: env.runs("3a13fca8-0000-4000-8000-000000000001"))
+
+    step("delete: Rundeck's message; the token stops working at once")
+    status, body = env.api("DELETE", V + "/project/ops/webhook/%d" % hook["id"])
+    check(status == 200 and body == {"msg": "Deleted Webhook Job Runner 1 webhook"}, body)
+    check(env.api("GET", V + "/project/ops/webhook/%d" % hook["id"]) == (404, {"err": "Webhook not found"}), "gone")
+    check(env.send(hook["authToken"], env.body(3)) == (400, '{"err":"Webhook not found"}'), "token gone")
+
+
+def terraform_sequence(env):
+    step("Terraform's rundeck_webhook: create, list to find id and authToken, get, update by id, delete (404 tolerated)")
+    plan = {"name": "tf-hook", "user": "admin", "roles": "admin", "eventPlugin": "advanced-run-job", "enabled": True,
+            "project": "ops", "config": {"rules": [{"name": "r", "jobId": JOB, "enabled": True, "policy": "all",
+                                                     "jobOptions": [], "conditions": []}]}}
+    status, created = env.api("POST", V + "/project/ops/webhook", plan)
+    check(status == 200 and "uuid" in created and "generatedSecurityString" not in created, created)
+    status, hooks = env.api("GET", V + "/project/ops/webhooks")
+    mine = [h for h in hooks if h["uuid"] == created["uuid"]]
+    check(len(mine) == 1 and isinstance(mine[0]["id"], int) and mine[0]["authToken"], hooks)
+    wid = str(mine[0]["id"])
+    status, got = env.api("GET", V + "/project/ops/webhook/" + wid)
+    check(status == 200 and got["name"] == "tf-hook" and got["config"]["rules"][0]["jobId"] == JOB, got)
+    plan["config"]["rules"][0]["nodeFilter"] = "tags: web"
+    status, saved = env.api("POST", V + "/project/ops/webhook/" + wid, plan)
+    check(status == 200 and saved["msg"] == "Saved webhook", saved)
+    status, got = env.api("GET", V + "/project/ops/webhook/" + wid)
+    check(got["config"]["rules"][0]["nodeFilter"] == "tags: web", got)
+    check(env.api("DELETE", V + "/project/ops/webhook/" + wid)[0] == 200, "delete")
+    check(env.api("DELETE", V + "/project/ops/webhook/" + wid)[0] == 404, "a second delete is 404")
+
+
+def validation(env):
+    step("bad bodies: Rundeck's messages, the field named; nothing stored")
+    base = {"project": "ops", "name": "v", "eventPlugin": "pagerduty-V3-run-job", "config": {"rules": []}}
+    status, body = env.api("POST", V + "/project/ops/webhook", dict(base, project=None))
+    check(status == 400 and body["errorCode"] == "api.error.parameter.required", body)
+    status, body = env.api("POST", V + "/project/ops/webhook", dict(base, eventPlugin="no-such-plugin"))
+    check(status == 400 and body == {"err": "Plugin does not exist: no-such-plugin"}, body)
+    bad = dict(base, config={"rules": [{"name": "x", "jobId": JOB, "conditions": [
+        {"path": "$.a", "condition": "nope", "value": "1"}]}]})
+    status, body = env.api("POST", V + "/project/ops/webhook", bad)
+    check(status == 400 and body["err"].startswith("Invalid plugin configuration: rules[0].conditions[0].condition : unknown condition 'nope'"), body)
+    check(list(body["errors"]) == ["rules[0].conditions[0].condition"], body)
+    status, body = env.api("POST", V + "/project/ops/webhook", dict(base, config={"keyStoragePath": "keys/none"}))
+    check(status == 400 and "keys/none" in body["err"], body)
+    status, body = env.api("POST", V + "/project/ops/webhook", dict(base, project="elsewhere"))
+    check(status == 400 and "project" in body["err"], body)
+    status, body = env.api("POST", V + "/project/ops/webhook", "{not json")
+    check(status == 400 and body["errorCode"] == "api.error.invalid.request", body)
+    status, body = env.api("POST", V + "/project/ops/webhook", dict(base, name="file hook"))
+    check(status == 400 and "already exists" in body["err"], body)
+    hooks = env.api("GET", V + "/project/ops/webhooks")[1]
+    check(not [h for h in hooks if h["name"] == "v"], "a refused webhook was stored")
+
+
+def file_webhooks(env):
+    step("the config file's webhooks are listed with ids and uuids, and read-only (the file named)")
+    hooks = env.api("GET", V + "/project/ops/webhooks")[1]
+    hook = next(h for h in hooks if h["name"] == "file hook")
+    check(hook["authToken"] == "tok-file" and len(hook["uuid"]) == 36, hook)
+    status, body = env.api("POST", V + "/project/ops/webhook/%d" % hook["id"], {"project": "ops", "enabled": False})
+    check(status == 409 and env.path("gateway.json") in body["err"], body)
+    status, body = env.api("DELETE", V + "/project/ops/webhook/" + hook["uuid"])
+    check(status == 409 and "config file" in body["err"], body)
+    return hook
+
+
+def deliveries_and_debug(env, hook):
+    step("deliveries are stored: jobs queued, no rule fired, a bad signature; debug-events newest first")
+    check(env.send("tok-file", env.body(10))[0] == 200, "matching delivery")
+    env.wait_for("the job", lambda: env.runs("Q2X369CTEOAGYM-10"))
+    other = env.body(11, "v3-incident.priority_updated-gopagerduty.json")
+    check(env.send("tok-file", other)[0] == 200, "non-matching delivery")
+    check(env.send("tok-file", env.body(12), key=False, headers=["X-PagerDuty-Signature: v1=" + "0" * 64])[0] == 403,
+          "forged signature")
+    check(env.send("no-such-token", env.body(13))[0] == 400, "unknown token")
+
+    # Deliveries without jobs are recorded in the background: within moments.
+    events = env.wait_for("three recorded deliveries", lambda: (lambda e: e if len(e) == 3 else None)(
+        env.api("GET", V + "/enterprise/project/ops/webhooks/%d/debug-events" % hook["id"])[1]))
+    forged, nothing, ran = events
+    check(forged["error"].startswith("invalid signature") and forged["routingResults"] == [], forged)
+    check(ran["routingResults"][0]["ruleRoutingResults"][0]["jobRunStatus"] == "STARTED", ran)
+    rr = ran["routingResults"][0]["ruleRoutingResults"][0]
+    check(rr["executionId"] and rr["renderedOptions"] == {"pd_incident_id": "Q2X369CTEOAGYM-10"}, rr)
+    check(rr["ruleEvaluation"]["satisfied"] is True and rr["ruleEvaluation"]["rule"]["name"] == "on trigger", rr)
+    miss = nothing["routingResults"][0]["ruleRoutingResults"][0]
+    check(miss["ruleEvaluation"]["satisfied"] is False and miss["jobRunStatus"] is None, miss)
+    cond = miss["ruleEvaluation"]["conditionEvaluations"][0]
+    check(cond["satisfied"] is False and cond["value"] == "incident.priority_updated", cond)
+    check(cond["condition"] == {"path": "$.event.event_type", "condition": "equals", "value": "incident.triggered"}, cond)
+    check(env.api("GET", V + "/enterprise/project/ops/webhooks/%s/debug-events?max=1" % hook["uuid"])[1] == [forged],
+          "max and uuid")
+
+    step("the deliveries list filters by webhook, outcome and 'ran nothing'; a delivery shows its jobs' state")
+    status, page = env.api("GET", V + "/rdwh/project/ops/deliveries?ranNothing=true")
+    outcomes = [d["outcome"] for d in page["deliveries"] if d["webhook"] == "file hook"]
+    check(outcomes == ["refused", "nothing"], page)
+    status, page = env.api("GET", V + "/rdwh/project/ops/deliveries?webhook=%d&outcome=queued" % hook["id"])
+    check(len(page["deliveries"]) == 1 and page["deliveries"][0]["jobCount"] == 1, page)
+    delivery_id = page["deliveries"][0]["id"]
+    status, d = env.api("GET", V + "/rdwh/delivery/%d" % delivery_id)
+    check(status == 200 and d["jobs"][0]["outbox"]["status"] == "done" and d["evaluation"][0]["rules"], d)
+    check(["X-PagerDuty-Signature", "(redacted)"] in d["headers"], d["headers"])
+    check("Q2X369CTEOAGYM-10" in d["body"], "the body is kept")
+    status, unknown = env.api("GET", V + "/rdwh/project//deliveries")
+    check(status == 404, "an empty project")
+    return delivery_id, nothing
+
+
+def replay_try_requeue(env, hook, delivery_id):
+    step("replay: a dry run stores nothing; a replay of a job that ran runs nothing; runAgain runs it again")
+    runs = len(env.runs("Q2X369CTEOAGYM-10"))
+    status, dry = env.api("POST", V + "/rdwh/delivery/%d/replay" % delivery_id, {})
+    check(status == 200 and dry["dryRun"] is True and dry["delivery"] is None, dry)
+    check(dry["jobs"][0]["outbox"]["status"] == "done", dry)
+    status, real = env.api("POST", V + "/rdwh/delivery/%d/replay" % delivery_id, {"dryRun": False})
+    check(status == 200 and real["delivery"] and real["queued"] == 0 and real["duplicates"] == 1, real)
+    status, again = env.api("POST", V + "/rdwh/delivery/%d/replay" % delivery_id, {"dryRun": False, "runAgain": True})
+    check(status == 200 and again["queued"] == 1, again)
+    env.wait_for("the job run again", lambda: len(env.runs("Q2X369CTEOAGYM-10")) == runs + 1)
+    status, stored = env.api("GET", V + "/rdwh/delivery/%d" % again["delivery"])
+    check(stored["replayOf"] == delivery_id and stored["outcome"] == "queued", stored)
+
+    step("try an edited config on the delivery: the evaluation, nothing stored or run")
+    edited = {"rules": [{"name": "urgent only", "jobId": JOB, "conditions": [
+        {"path": "$.event.data.urgency", "condition": "equals", "value": "low"}]}]}
+    status, tried = env.api("POST", V + "/rdwh/delivery/%d/try" % delivery_id, {"config": edited})
+    rule = tried["evaluation"][0]["rules"][0]
+    check(status == 200 and tried["jobs"] == [] and rule["rule"] == "urgent only" and rule["satisfied"] is False, tried)
+    check(rule["conditions"][0]["received"] == "high", rule)
+    status, body = env.api("POST", V + "/rdwh/delivery/%d/try" % delivery_id, {"config": {"rules": [{"name": "x", "conditions": [{"path": "$.a", "condition": "nope", "value": "1"}]}]}})
+    check(status == 400 and "Invalid plugin configuration" in body["err"], body)
+    status, refused = env.api("GET", V + "/rdwh/project/ops/deliveries?outcome=refused&webhook=%d" % hook["id"])
+    status, body = env.api("POST", V + "/rdwh/delivery/%d/replay" % refused["deliveries"][0]["id"], {"dryRun": False})
+    check(status == 409 and "refused" in body["err"], body)
+
+    step("requeue: a job Rundeck refused runs once requeued; a done one only with again")
+    env.standin_control("fail?count=1&status=400")
+    check(env.send("tok-file", env.body(20))[0] == 200, "delivery")
+    page = env.wait_for("the refusal recorded", lambda: [
+        d for d in env.api("GET", V + "/rdwh/project/ops/deliveries?outcome=queued")[1]["deliveries"]
+        if env.api("GET", V + "/rdwh/delivery/%d" % d["id"])[1]["jobs"][0]["outbox"]["status"] == "refused"])
+    job = env.api("GET", V + "/rdwh/delivery/%d" % page[0]["id"])[1]["jobs"][0]["outbox"]
+    check(job["httpStatus"] == 400, job)
+    status, body = env.api("POST", V + "/rdwh/job/%d/requeue" % job["id"], {})
+    check(status == 200 and body["status"] == "queued", body)
+    env.wait_for("the requeued job", lambda: env.runs("Q2X369CTEOAGYM-20"))
+    env.wait_for("done", lambda: env.api("GET", V + "/rdwh/delivery/%d" % page[0]["id"])[1]["jobs"][0]["outbox"]["status"] == "done")
+    status, body = env.api("POST", V + "/rdwh/job/%d/requeue" % job["id"], {})
+    check(status == 409 and "again=true" in body["err"], body)
+    check(env.api("POST", V + "/rdwh/job/999999/requeue", {})[0] == 404, "unknown job")
+
+
+def extras(env):
+    step("the project's jobs come from Rundeck; providers carry the sample action and field suggestions")
+    status, jobs = env.api("GET", V + "/rdwh/project/ops/jobs")
+    check(status == 200 and jobs[0]["id"] == JOB and jobs[0]["name"] == "Diagnose incident", jobs)
+    status, providers = env.api("GET", V + "/rdwh/providers")
+    v3 = next(p for p in providers if p["name"] == "pagerduty-V3-run-job")
+    check(v3["title"] == "PagerDuty: Generic V3 Webhook" and v3["sampleAction"]["name"] == "PagerDuty Example Action", v3)
+    check(any(f["path"] == "$.event.data.id" for f in v3["fields"]), v3)
+
+
+def pages_protections(env):
+    step("pages: a login with the console token sets an HttpOnly SameSite=Strict cookie; CSRF and Origin checked")
+    origin = "http://127.0.0.1:%d" % env.console_port
+    status, hdrs, _ = env.http("GET", "/webhooks")
+    check(status == 303 and hdrs["location"] == ["/login?next=%2Fwebhooks"], hdrs)
+    post = {"Content-Type": "application/x-www-form-urlencoded", "Origin": origin}
+    status, _, text = env.http("POST", "/login", form({"token": "wrong", "next": "/webhooks"}), post)
+    check(status == 403 and "Wrong token" in text, text[:200])
+    status, _, text = env.http("POST", "/login", form({"token": CONSOLE_TOKEN}), dict(post, Origin="https://evil.example"))
+    check(status == 403 and "another site" in text, text[:300])
+    for elsewhere in ("//evil.example/x", "/\\evil.example/x"):  # a login never sends the browser away
+        status, hdrs, _ = env.http("POST", "/login", form({"token": CONSOLE_TOKEN, "next": elsewhere}), post)
+        check(status == 303 and hdrs["location"] == ["/webhooks"], hdrs)
+    cookie = hdrs["set-cookie"][0]
+    check("HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie, cookie)
+    session = {"Cookie": cookie.split(";")[0]}
+    status, hdrs, text = env.http("GET", "/webhooks", headers=session)
+    check(status == 200 and "file hook" in text, text[:200])
+    check("default-src 'none'" in hdrs["content-security-policy"][0] and hdrs["x-frame-options"] == ["DENY"], hdrs)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', text).group(1)
+    fields = {"name": "from a page", "project": "ops", "provider": "advanced-run-job", "enabled": "true", "rule": "0",
+              "r0.name": "r", "r0.enabled": "true", "r0.jobId": JOB, "r0.policy": "all"}
+    for headers, token, why in ((dict(post, **session), None, "no CSRF token"),
+                                (dict(post, **session), "stale", "a wrong CSRF token"),
+                                (dict(post, Origin="https://evil.example", **session), csrf, "another Origin"),
+                                ({"Content-Type": "application/x-www-form-urlencoded", **session}, csrf, "no Origin")):
+        body = dict(fields, csrf=token) if token else fields
+        status, _, text = env.http("POST", "/webhooks/new", form(body), headers)
+        check(status == 403, "%s: HTTP %d" % (why, status))
+    check(not [h for h in env.api("GET", V + "/project/ops/webhooks")[1] if h["name"] == "from a page"], "stored anyway")
+    status, hdrs, _ = env.http("POST", "/webhooks/new", form(dict(fields, csrf=csrf)), dict(post, **session))
+    check(status == 303 and re.fullmatch(r"/webhooks/\d+\?notice=saved", hdrs["location"][0]), hdrs)
+    status, hdrs, _ = env.http("POST", "/logout", form({"csrf": csrf}), dict(post, **session))
+    check(status == 303 and "Max-Age=0" in hdrs["set-cookie"][0], hdrs)
+    status, hdrs, _ = env.http("GET", "/webhooks", headers=session)
+    check(status == 303, "the session ended")
+
+
+def no_secrets_in_logs(env, secrets):
+    step("no token, signature or secret in the gateway's log")
+    log = open(env.path("gateway.log")).read()
+    for s in secrets:
+        check(s not in log, "a secret is in the log: %s..." % s[:4])
+
+
+def store_switched_off(env):
+    step("console.deliveries.enabled false: the API works, nothing is recorded")
+    env.stop()
+    env.write_config([v3_webhook("file hook", "tok-file")], console={"deliveries": {"enabled": False}})
+    env.start_gateway()
+    before = env.api("GET", V + "/rdwh/project/ops/deliveries?max=500")[1]["deliveries"]
+    check(env.send("tok-file", env.body(30))[0] == 200, "delivery")
+    check(env.send("tok-file", env.body(31, "v3-incident.priority_updated-gopagerduty.json"))[0] == 200, "no job")
+    env.wait_for("the job", lambda: env.runs("Q2X369CTEOAGYM-30"))
+    env.stop()  # writes whatever a recorder would have pending
+    env.start_gateway()
+    check(env.api("GET", V + "/rdwh/project/ops/deliveries?max=500")[1]["deliveries"] == before, "recorded anyway")
+
+
+def main(env):
+    env.start_standin()
+    env.write_config([v3_webhook("file hook", "tok-file")])
+    env.start_gateway()
+    auth_and_routes(env)
+    rundeck_documented_requests(env)
+    terraform_sequence(env)
+    validation(env)
+    hook = file_webhooks(env)
+    delivery_id, _ = deliveries_and_debug(env, hook)
+    replay_try_requeue(env, hook, delivery_id)
+    extras(env)
+    pages_protections(env)
+    api_tokens = [h["authToken"] for h in env.api("GET", V + "/project/ops/webhooks")[1]]
+    no_secrets_in_logs(env, [CONSOLE_TOKEN, env.secret, "tok-file"] + api_tokens)
+    store_switched_off(env)
+
+
+if __name__ == "__main__":
+    run(main)
