@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds rdwh optimised with its benchmarks and runs them: the micro benchmarks through the real
 # C ABI with the floor (RapidJSON parse + OpenSSL HMAC-SHA256) in the same run, a table of every
-# figure as a ratio to its floor with the goals checked, then the memory checks (a 1,000-rule
-# and 10,000-rule handlers' size, no growth over a million deliveries). About three minutes on 2 cores,
-# plus the build.
+# figure as a ratio to its floor with the goals checked, then the memory checks (the size of
+# handlers of 1,000 and 10,000 rules, no growth over a million deliveries). About three minutes on
+# 2 cores, plus the build.
 #
 #   scripts/bench.sh                                  # everything
 #   scripts/bench.sh --benchmark_filter='v3'          # extra arguments go to rdwh_bench
