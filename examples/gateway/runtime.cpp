@@ -21,17 +21,17 @@ log::Level level_of(int rdwh_level) {
 }
 
 // The plugin reports config diagnostics as data (rdwh.host.diagnostics/1): logged as warnings with
-// their fields, and kept in `diagnostics` (a served webhook's, for --check) when given.
-host::Services services_for(const WebhookConfig &w, const KeyStore &keys, std::vector<host::Diagnostic> *diagnostics) {
+// their fields, and kept in `found` (when given) for --check.
+host::Services services_for(const WebhookConfig &w, const KeyStore &keys, std::vector<host::Diagnostic> *found) {
   host::Services s;
   s.log = [name = w.name](int level, std::string_view message) {
     log::write(level_of(level), message, {{"source", "plugin"}, {"webhook", name}});
   };
   s.get_secret = [keys](std::string_view path) { return keys.get(path); };
-  s.diagnostic = [name = w.name, diagnostics](const host::Diagnostic &d) {
+  s.diagnostic = [name = w.name, found](const host::Diagnostic &d) {
     log::warn(d.message, {{"source", "plugin"}, {"webhook", name}, {"field", d.field}, {"rule", d.rule},
                           {"suggestion", d.suggestion}});
-    if (diagnostics) diagnostics->push_back(d);
+    if (found) found->push_back(d);
   };
   return s;
 }

@@ -50,9 +50,9 @@ public:
   const std::string &console_token() const { return console_token_; }
   const host::PluginSet &plugins() const { return plugins_; }
   // A handler for `w` with the config `config_json` (the webhook's own, or an edited one) and this
-  // runtime's key storage; the plugin's config diagnostics are logged, and kept in `diagnostics`
-  // when given. Throws ConfigError naming the field (the plugin's message for a bad config). The
-  // handler must be destroyed before this runtime.
+  // runtime's key storage; the plugin's diagnostics are logged and, given `diagnostics`, kept there.
+  // Throws ConfigError naming the field (the plugin's message for a bad config). The handler must
+  // be destroyed before this runtime.
   std::unique_ptr<host::Handler> make_handler(const WebhookConfig &w, std::string_view config_json,
                                               std::vector<host::Diagnostic> *diagnostics = nullptr) const;
 
