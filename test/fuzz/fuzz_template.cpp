@@ -66,7 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       std::string other = "prefix";
       pipeline::Event empty_event;
       empty_event.value = &empty;
-      Checked<pipeline::ValueRender> again = pipeline::render_value(*expr, empty_event, delivery, other, before + max);
+      Checked<pipeline::ValueRender> again =
+          pipeline::render_value(*expr, empty_event, delivery, selections, other, before + max);
       FUZZ_CHECK(again && again->fits && !again->failure);
       FUZZ_CHECK(other == out);
     }
