@@ -1,3 +1,10 @@
+// RapidJSON's SSE2 scans of white space and strings (16 bytes at a time) for this file's in-place
+// parse only, which pads its copy of the text for their aligned reads (see padded_copy). Not in
+// json/rapidjson.hpp: Document::Parse over a string its caller owns (tests, tools) could read past
+// that string's end. No other file of the plugin runs RapidJSON's reader.
+#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2)
+#define RAPIDJSON_SSE2
+#endif
 #include "json/parse.hpp"
 
 #include "base/text.hpp"
@@ -111,7 +118,7 @@ private:
 char *padded_copy(std::string_view text, Document &doc) {
   constexpr std::size_t padding = 32;
   char *copy = static_cast<char *>(doc.GetAllocator().Malloc(text.size() + padding));
-  std::memcpy(copy, text.data(), text.size());
+  if (!text.empty()) std::memcpy(copy, text.data(), text.size()); // an empty view may have no data
   std::memset(copy + text.size(), 0, padding);
   return copy;
 }

@@ -17,11 +17,6 @@ struct AssertionFailure : std::logic_error {
 #define RAPIDJSON_NOEXCEPT_ASSERT(x) ((void)0)
 #endif
 #define RAPIDJSON_HAS_STDSTRING 1
-// RapidJSON scans white space and strings 16 bytes at a time when parsing in place (json/parse.cpp,
-// which pads its copy of the text for these reads). Every x86-64 CPU has SSE2.
-#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2)
-#define RAPIDJSON_SSE2
-#endif
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
