@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds rdwh optimised with its benchmarks and runs them: the micro benchmarks through the real
 # C ABI with the floor (RapidJSON parse + OpenSSL HMAC-SHA256) in the same run, a table of every
-# figure as a ratio to its floor with the goals checked, then the memory checks (a 1,000-rule
-# handler's size, no growth over a million deliveries). About two minutes on 2 cores, plus the build.
+# figure as a ratio to its floor with the goals checked, then the memory checks (the size of
+# handlers of 1,000 and 10,000 rules, no growth over a million deliveries). About three minutes on
+# 2 cores, plus the build.
 #
 #   scripts/bench.sh                                  # everything
 #   scripts/bench.sh --benchmark_filter='v3'          # extra arguments go to rdwh_bench
 #   RDWH_BENCH_REPETITIONS=15 RDWH_BENCH_MIN_TIME=0.2 RDWH_MEMCHECK_N=100000 scripts/bench.sh
-#   RDWH_BENCH_CALLGRIND=1 scripts/bench.sh           # also instruction counts (callgrind): ~1 more minute
+#   RDWH_BENCH_CALLGRIND=1 scripts/bench.sh           # also instruction counts (callgrind): ~2 more minutes
+#   RDWH_BENCH_PLUGIN=/other/build/plugins/rdwh-pagerduty.so scripts/bench.sh   # another build's module
 #
 # Results are also written to build/bench/results.md (what is printed) and build/bench/results.json
 # (Google Benchmark's JSON). docs/benchmarks.md explains them.
@@ -75,7 +77,9 @@ if [ "${RDWH_BENCH_CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
     for c in v3:0 v3:1 v3:10 v3:100 v3:100:nomatch v3:10:explain; do
       i=$(ir $c 1000); echo "| $c | $i | floor:v3 | $(awk "BEGIN{printf \"%.2fx\", $i/$f3}") |"
     done
-    i=$(ir v3:1000 20); echo "| v3:1000 | $i | floor:v3 | $(awk "BEGIN{printf \"%.2fx\", $i/$f3}") |"
+    for c in "v3:1000 20" "v3:10000 4" "v3:10:distinct 1000" "v3:100:distinct 200" "v3:1000:distinct 20" "v3:10000:distinct 4"; do
+      set -- $c; i=$(ir $1 $2); echo "| $1 | $i | floor:v3 | $(awk "BEGIN{printf \"%.2fx\", $i/$f3}") |"
+    done
     for c in v2:10:0 v2:10:10; do
       i=$(ir $c 50); echo "| $c | $i | floor:v2:10 | $(awk "BEGIN{printf \"%.2fx\", $i/$f2}") |"
     done

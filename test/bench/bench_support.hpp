@@ -46,11 +46,17 @@ struct Module {
   void *dl = nullptr;
   const rdwh_plugin_entry_t *entry = nullptr;
 
+  // The built module, or RDWH_BENCH_PLUGIN's (e.g. an earlier version's, to compare with it in one session).
+  static const char *path() {
+    const char *other = std::getenv("RDWH_BENCH_PLUGIN");
+    return other && *other ? other : RDWH_PLUGIN_PATH;
+  }
+
   Module() {
-    dl = dlopen(RDWH_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
+    dl = dlopen(path(), RTLD_NOW | RTLD_LOCAL);
     if (!dl) die(std::string("dlopen: ") + dlerror());
     auto get = reinterpret_cast<rdwh_plugin_get_entry_fn>(dlsym(dl, RDWH_PLUGIN_ENTRY_SYMBOL));
-    if (!get) die("no " RDWH_PLUGIN_ENTRY_SYMBOL " in " RDWH_PLUGIN_PATH);
+    if (!get) die(std::string("no " RDWH_PLUGIN_ENTRY_SYMBOL " in ") + path());
     entry = get(RDWH_ABI_VERSION_MAJOR);
     if (!entry) die("the plugin does not speak this ABI major");
   }
@@ -308,13 +314,26 @@ inline std::string rule(const Flavor &f, int i, bool matching = true) {
          R"(","jobOptions":[)" + options + R"(],"conditions":[)" + conditions + "]" + extra + "}";
 }
 
-inline std::string config(const Flavor &f, int rules, bool matching = true) {
+// Rule i of a set where every rule has paths of its own (the worst case for sharing paths): a
+// custom field of the incident that this delivery does not have, so none fires; and an option of
+// its own.
+inline std::string distinct_rule(const Flavor &f, int i) {
+  const std::string d = f.data_path, n = std::to_string(i);
+  return R"({"name":"Custom field check )" + n + R"(","enabled":true,"jobId":"9b1c5a52-0d6f-4d39-8bb3-)" +
+         std::to_string(200000000000LL + i) + R"(","jobOptions":[)" + option("field", d + ".custom_fields.check_" + n) +
+         "," + option("pd_incident_id", d + ".id") + R"(],"conditions":[)" +
+         cond(d + ".custom_fields.check_" + n, "equals", "on") + "]}";
+}
+
+enum class RuleSet { realistic, nomatch, distinct };
+
+inline std::string config(const Flavor &f, int rules, RuleSet set = RuleSet::realistic) {
   std::string out = "{";
   if (&f == &kV3) out += R"("keyStoragePath":")" + std::string(kSecretPath) + R"(","eventIdKey":"$.event.id",)";
   out += R"("returnProcessingInfo":false,"rules":[)";
   for (int i = 0; i < rules; ++i) {
     if (i) out += ',';
-    out += rule(f, i, matching);
+    out += set == RuleSet::distinct ? distinct_rule(f, i) : rule(f, i, set == RuleSet::realistic);
   }
   return out + "]}";
 }

@@ -1,5 +1,5 @@
 // Memory of the plugin through its real C ABI:
-//  1. what a handler with 1,000 rules keeps: resident size (VmRSS) and heap in use (mallinfo2)
+//  1. what a handler with 1,000 or 10,000 rules keeps: resident size (VmRSS) and heap in use (mallinfo2)
 //     before and after create(), and what destroy() gives back;
 //  2. no growth over many deliveries: N handles of the signed V3 delivery (10 rules), resident size
 //     and heap in use at N/10 and N (default N = 1,000,000); the same for the V2 delivery of 10
@@ -59,6 +59,27 @@ bool soak(const char *label, rdwh_handler_t *h, const Request &r, long total) {
   return ok;
 }
 
+// What a handler of `rules` rules keeps after create(), and that destroy() gives it back.
+bool handler_memory(const char *label, const std::string &text, int rules) {
+  malloc_trim(0);
+  Snapshot before;
+  rdwh_handler_t *h = create_handler("pagerduty-V3-run-job", text);
+  Snapshot after;
+  Request r(v3_body(), v3_signed_headers(v3_body()));
+  if (!handle_once(h, r, 200)) die(std::string(label) + ": the handler failed a delivery");
+  Module::instance().entry->destroy(h);
+  malloc_trim(0);
+  Snapshot destroyed;
+  std::printf("| %s | %zu KiB | %ld -> %ld KiB (**%+ld KiB**) | %ld -> %ld KiB (**%+ld KiB**) | %.2f KiB heap | "
+              "RSS %ld KiB, heap %ld KiB (%+ld KiB vs before) |\n",
+              label, text.size() / 1024, before.rss, after.rss, after.rss - before.rss, before.heap, after.heap,
+              after.heap - before.heap, static_cast<double>(after.heap - before.heap) / rules, destroyed.rss,
+              destroyed.heap, destroyed.heap - before.heap);
+  if (destroyed.heap - before.heap <= 64) return true;
+  std::printf("\n**destroy() did not give back the handler's heap**\n");
+  return false;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -76,33 +97,18 @@ int main(int argc, char **argv) {
     Module::instance().entry->destroy(h);
   }
 
-  // ---- 1. A handler with 1,000 rules
-  const std::string big = config(kV3, 1000);
-  malloc_trim(0);
-  Snapshot before;
-  rdwh_handler_t *h = create_handler(V3, big);
-  Snapshot after;
-  Request r3(v3_body(), v3_signed_headers(v3_body()));
-  if (!handle_once(h, r3, 200)) die("1,000-rule handler failed a delivery");
-  Module::instance().entry->destroy(h);
-  malloc_trim(0);
-  Snapshot destroyed;
+  // ---- 1. Handlers of 1,000 and 10,000 rules
   std::printf("## Handler memory\n\n| handler | config text | RSS before -> after create | heap in use before -> "
               "after create | per rule | after destroy |\n|---|---:|---|---|---:|---|\n");
-  std::printf("| V3, 1,000 rules | %zu KiB | %ld -> %ld KiB (**%+ld KiB**) | %ld -> %ld KiB (**%+ld KiB**) | %.2f KiB heap | "
-              "RSS %ld KiB, heap %ld KiB (%+ld KiB vs before) |\n",
-              big.size() / 1024, before.rss, after.rss, after.rss - before.rss, before.heap, after.heap,
-              after.heap - before.heap, static_cast<double>(after.heap - before.heap) / 1000.0, destroyed.rss,
-              destroyed.heap, destroyed.heap - before.heap);
-  if (destroyed.heap - before.heap > 64) {
-    std::printf("\n**destroy() did not give back the handler's heap**\n");
-    ok = false;
-  }
+  ok &= handler_memory("V3, 1,000 rules", config(kV3, 1000), 1000);
+  ok &= handler_memory("V3, 10,000 rules", config(kV3, 10000), 10000);
+  ok &= handler_memory("V3, 10,000 rules, each with paths of its own", config(kV3, 10000, RuleSet::distinct), 10000);
+  Request r3(v3_body(), v3_signed_headers(v3_body()));
 
   // ---- 2. No growth over many deliveries
   std::printf("\n## Growth over many deliveries\n\n| delivery | handles | RSS / heap at 1/10 | RSS / heap at end | growth "
               "| verdict |\n|---|---:|---|---|---|---|\n");
-  h = create_handler(V3, config(kV3, 10));
+  rdwh_handler_t *h = create_handler(V3, config(kV3, 10));
   ok &= soak("V3 signed, 10 rules", h, r3, n);
   Module::instance().entry->destroy(h);
 

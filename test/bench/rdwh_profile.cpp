@@ -3,7 +3,7 @@
 // `valgrind --tool=callgrind --instr-atstart=no`.
 //
 //   rdwh_profile CASE [N]
-//   CASE: v3:RULES[:nomatch][:explain] | v3:sig-bad | v2:MESSAGES:RULES | floor:v3 | floor:v2:MESSAGES
+//   CASE: v3:RULES[:nomatch|:distinct][:explain] | v3:sig-bad | v2:MESSAGES:RULES | floor:v3 | floor:v2:MESSAGES
 //         (a floor parses with the default flags; floor:v3:plugin-flags, floor:v2:10:plugin-flags as the plugin)
 //
 //   valgrind --tool=callgrind --instr-atstart=no build/bench/bin/rdwh_profile v3:10 2000
@@ -68,9 +68,11 @@ int main(int argc, char **argv) {
   rdwh_handler_t *h = nullptr;
   std::unique_ptr<Request> r;
   if (c[0] == "v3") {
-    bool nomatch = false, explain = false;
+    RuleSet set = RuleSet::realistic;
+    bool explain = false;
     for (std::size_t i = 2; i < c.size(); ++i) {
-      nomatch |= c[i] == "nomatch";
+      if (c[i] == "nomatch") set = RuleSet::nomatch;
+      if (c[i] == "distinct") set = RuleSet::distinct;
       explain |= c[i] == "explain";
     }
     const std::string body = v3_body();
@@ -78,7 +80,7 @@ int main(int argc, char **argv) {
       h = create_handler("pagerduty-V3-run-job", config(kV3, 10));
       r = std::make_unique<Request>(body, v3_headers("v1=" + std::string(64, '0')));
     } else {
-      h = create_handler("pagerduty-V3-run-job", config(kV3, std::atoi(c[1].c_str()), !nomatch));
+      h = create_handler("pagerduty-V3-run-job", config(kV3, std::atoi(c[1].c_str()), set));
       r = std::make_unique<Request>(body, v3_signed_headers(body), explain ? static_cast<uint32_t>(RDWH_REQUEST_EXPLAIN) : 0u);
     }
   } else if (c[0] == "v2" && c.size() == 3) {

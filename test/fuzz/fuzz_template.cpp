@@ -51,7 +51,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (std::size_t max : {std::size_t{0}, std::size_t{7}, std::size_t{256}, std::size_t{1} << 20}) {
     std::string out = "prefix";
     const std::size_t before = out.size();
-    Checked<pipeline::ValueRender> rendered = pipeline::render_value(*expr, event, delivery, out, before + max);
+    const json::PathTable no_paths;
+    pipeline::Selections selections(no_paths);
+    Checked<pipeline::ValueRender> rendered = pipeline::render_value(*expr, event, delivery, selections, out, before + max);
     if (!rendered) continue; // a documented limit of a path
     if (rendered->failure) FUZZ_CHECK(!rendered->failure->empty()); // what Groovy would throw, said
     const bool fits = rendered->fits && !rendered->failure;
@@ -64,7 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       std::string other = "prefix";
       pipeline::Event empty_event;
       empty_event.value = &empty;
-      Checked<pipeline::ValueRender> again = pipeline::render_value(*expr, empty_event, delivery, other, before + max);
+      Checked<pipeline::ValueRender> again =
+          pipeline::render_value(*expr, empty_event, delivery, selections, other, before + max);
       FUZZ_CHECK(again && again->fits && !again->failure);
       FUZZ_CHECK(other == out);
     }

@@ -89,10 +89,11 @@ inline Run run(const rules::Config &config, const json::Value &payload, const pi
   Checked<pipeline::Split> split = pipeline::split(config, paths, payload, delivery, out.rendered.strings);
   if (!split) return refused(split.rejection());
   out.error = split->note;
-  Checked<pipeline::Evaluation> evaluation = pipeline::evaluate(config, *split, delivery, explain);
+  pipeline::Selections selections(config.paths);
+  Checked<pipeline::Evaluation> evaluation = pipeline::evaluate(config, *split, delivery, selections, explain);
   if (!evaluation) return refused(evaluation.rejection());
   out.debug = pipeline::debug_lines(*split, *evaluation, out.rendered.strings);
-  if (Checked<void> rendered = pipeline::render(config, *split, *evaluation, delivery, out.rendered); !rendered)
+  if (Checked<void> rendered = pipeline::render(config, *split, *evaluation, delivery, selections, out.rendered); !rendered)
     return refused(rendered.rejection());
   if (explain) out.explanation = pipeline::explanation_json(*split, *evaluation, out.rendered.strings);
   return out;

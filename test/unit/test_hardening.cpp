@@ -195,7 +195,9 @@ TEST_CASE("hardening: a list rendered into a value stops at maxValueBytes", "[ha
     INFO(text);
     const auto expr = rules::ValueExpr::compile(text);
     std::string out;
-    Checked<pipeline::ValueRender> rendered = pipeline::render_value(expr, event, d, out, 1 << 20);
+    const json::PathTable no_paths;
+    pipeline::Selections selections(no_paths);
+    Checked<pipeline::ValueRender> rendered = pipeline::render_value(expr, event, d, selections, out, 1 << 20);
     REQUIRE(rendered);
     CHECK_FALSE(rendered->fits);
     CHECK(out.size() <= (1u << 20));

@@ -31,7 +31,9 @@ struct Fixture {
   bool render_into(const ValueExpr &expr, std::string &out, std::size_t max) {
     rdwh::pipeline::Event e;
     e.value = &event;
-    rdwh::Checked<rdwh::pipeline::ValueRender> rendered = rdwh::pipeline::render_value(expr, e, delivery, out, max);
+    const rdwh::json::PathTable no_paths; // the value's paths have no slot: each is selected when rendered
+    rdwh::pipeline::Selections selections(no_paths);
+    rdwh::Checked<rdwh::pipeline::ValueRender> rendered = rdwh::pipeline::render_value(expr, e, delivery, selections, out, max);
     REQUIRE(rendered);
     if (rendered->failure) out = "failed: " + *rendered->failure;
     return rendered->fits;

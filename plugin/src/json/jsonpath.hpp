@@ -19,9 +19,11 @@
 #pragma once
 
 #include "base/reject.hpp"
+#include "base/slot_table.hpp"
 #include "json/rapidjson.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -64,9 +66,17 @@ public:
   // position (never the document). A filter's `=~` regex and JSON literals are compiled here too.
   static JsonPath compile(std::string_view text, const PathLimits &limits = {});
 
+  // Copies share the compiled form (immutable).
+  JsonPath(const JsonPath &) noexcept;
+  JsonPath &operator=(const JsonPath &) noexcept;
   JsonPath(JsonPath &&) noexcept;
   JsonPath &operator=(JsonPath &&) noexcept;
   ~JsonPath();
+
+  // The slot a PathTable gave this path: identical paths of one table share it. no_slot for a path
+  // compiled outside a table.
+  static constexpr std::uint32_t no_slot = UINT32_MAX;
+  std::uint32_t slot() const noexcept { return slot_; }
 
   // True when the path can only ever select one value.
   bool definite() const noexcept;
@@ -91,8 +101,23 @@ public:
   struct Impl;
 
 private:
+  friend class PathTable;
   explicit JsonPath(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<const Impl> impl_;
+  std::uint32_t slot_ = no_slot;
+};
+
+// The JsonPaths of one config. Identical paths (same text, same limits) share one compiled form
+// and one slot, so that a config of many rules keeps each distinct path once and a delivery can
+// resolve each distinct path once per event (pipeline::Selections, indexed by slot).
+class PathTable {
+public:
+  // `path`, or the identical path interned before (a copy sharing its compiled form), with its slot.
+  JsonPath intern(JsonPath path);
+  std::uint32_t size() const noexcept { return table_.size(); }
+
+private:
+  SlotTable<JsonPath> table_;
 };
 
 } // namespace rdwh::json

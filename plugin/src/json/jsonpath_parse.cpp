@@ -404,6 +404,8 @@ JsonPath::Impl::~Impl() {
 }
 
 JsonPath::JsonPath(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JsonPath::JsonPath(const JsonPath &) noexcept = default;
+JsonPath &JsonPath::operator=(const JsonPath &) noexcept = default;
 JsonPath::JsonPath(JsonPath &&) noexcept = default;
 JsonPath &JsonPath::operator=(JsonPath &&) noexcept = default;
 JsonPath::~JsonPath() = default;
@@ -426,6 +428,19 @@ JsonPath JsonPath::compile(std::string_view text, const PathLimits &limits) {
   Parser parser(impl->text, *impl);
   impl->main = parser.parse_top();
   return JsonPath(std::move(impl));
+}
+
+JsonPath PathTable::intern(JsonPath path) {
+  const PathLimits &limits = path.impl_->limits;
+  const auto same_limits = [&](const JsonPath &kept) {
+    const PathLimits &k = kept.impl_->limits;
+    return k.max_path_length == limits.max_path_length && k.max_steps == limits.max_steps &&
+           k.max_results == limits.max_results && k.max_work == limits.max_work;
+  };
+  if (const JsonPath *kept = table_.find(path.text(), same_limits)) return *kept;
+  path.slot_ = table_.next_slot();
+  table_.keep(path.text(), path); // the key views the text the kept copy shares
+  return path;
 }
 
 bool JsonPath::definite() const noexcept { return impl_->paths[impl_->main].definite; }

@@ -1,3 +1,10 @@
+// RapidJSON's SSE2 scans of white space and strings (16 bytes at a time) for this file's in-place
+// parse only, which pads its copy of the text for their aligned reads (see padded_copy). Not in
+// json/rapidjson.hpp: Document::Parse over a string its caller owns (tests, tools) could read past
+// that string's end. No other file of the plugin runs RapidJSON's reader.
+#if defined(__SSE2__) && !defined(RAPIDJSON_SSE2)
+#define RAPIDJSON_SSE2
+#endif
 #include "json/parse.hpp"
 
 #include "base/text.hpp"
@@ -103,6 +110,19 @@ private:
   bool too_big_ = false;
 };
 
+// What the document is parsed from, in place (kParseInsituFlag): a copy its allocator holds, so
+// that strings and keys are decoded where they are instead of copied twice, and RapidJSON's SSE2
+// scans (white space, strings) apply. The copy ends with a NUL, read as the end of the text exactly
+// as a stream past its end reads one, and zero padding, so that the scans' aligned 16-byte reads
+// stay inside it.
+char *padded_copy(std::string_view text, Document &doc) {
+  constexpr std::size_t padding = 32;
+  char *copy = static_cast<char *>(doc.GetAllocator().Malloc(text.size() + padding));
+  if (!text.empty()) std::memcpy(copy, text.data(), text.size()); // an empty view may have no data
+  std::memset(copy + text.size(), 0, padding);
+  return copy;
+}
+
 } // namespace
 
 std::size_t find_invalid_utf8(std::string_view text) noexcept {
@@ -164,11 +184,11 @@ ParseFailure parse(std::string_view text, Document &doc, const ParseLimits &limi
     return failure;
   }
   // Numbers as text (converted exactly by the handler), no trailing garbage; iterative so that
-  // nesting costs heap, not stack.
+  // nesting costs heap, not stack; in place, in a copy (see padded_copy).
   constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseStopWhenDoneFlag |
-                             rapidjson::kParseNumbersAsStringsFlag;
+                             rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseInsituFlag;
   DepthLimitedHandler handler(doc, limits.max_depth);
-  rapidjson::MemoryStream ms(text.data(), text.size());
+  rapidjson::InsituStringStream ms(padded_copy(text, doc));
   rapidjson::Reader reader;
   rapidjson::ParseResult result;
   // flatten: the whole iterative parser inlined into this one loop. Left to itself, GCC inlines

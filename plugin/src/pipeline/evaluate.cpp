@@ -9,14 +9,14 @@ using rules::Policy;
 // Whether the node holds on the event; with `trace`, every child is evaluated (no short cut) and
 // recorded.
 Checked<bool> evaluate_node(const Node &node, const Event &event, int64_t now, NodeTrace *trace,
-                            json::Selection &scratch);
+                            Selections &selections);
 
 Checked<bool> evaluate_group(const Node &node, const Event &event, int64_t now, NodeTrace *trace,
-                             json::Selection &scratch) {
+                             Selections &selections) {
   bool satisfied = node.policy == Policy::all || node.children.empty();
   if (trace) trace->children.resize(node.children.size());
   for (std::size_t i = 0; i < node.children.size(); ++i) {
-    Checked<bool> held = evaluate_node(node.children[i], event, now, trace ? &trace->children[i] : nullptr, scratch);
+    Checked<bool> held = evaluate_node(node.children[i], event, now, trace ? &trace->children[i] : nullptr, selections);
     if (!held) return held;
     if (node.policy == Policy::all && !*held) satisfied = false;
     if (node.policy == Policy::any && *held) satisfied = true;
@@ -27,10 +27,12 @@ Checked<bool> evaluate_group(const Node &node, const Event &event, int64_t now, 
 }
 
 Checked<bool> evaluate_condition(const Node &node, const Event &event, int64_t now, NodeTrace *trace,
-                                 json::Selection &scratch) {
+                                 Selections &selections) {
   if (!node.path) return true; // Rundeck: a condition with no path holds
-  json::Selection &field = trace ? trace->field : scratch;
-  if (Checked<void> selected = select(*node.path, event, field); !selected) return std::move(selected.rejection());
+  Checked<const json::Selection *> selected = selections.get(*node.path, event);
+  if (!selected) return std::move(selected.rejection());
+  const json::Selection &field = **selected;
+  if (trace) trace->field = field;
   // A path Jayway fails on (a function of an empty list...): the condition cannot hold.
   rules::MatchOutcome outcome = field.kind == json::Selection::Kind::failed ? rules::MatchOutcome{false, field.error}
                                                                            : node.matcher->test(field, now);
@@ -39,9 +41,9 @@ Checked<bool> evaluate_condition(const Node &node, const Event &event, int64_t n
 }
 
 Checked<bool> evaluate_node(const Node &node, const Event &event, int64_t now, NodeTrace *trace,
-                            json::Selection &scratch) {
-  Checked<bool> held = node.is_group() ? evaluate_group(node, event, now, trace, scratch)
-                                       : evaluate_condition(node, event, now, trace, scratch);
+                            Selections &selections) {
+  Checked<bool> held = node.is_group() ? evaluate_group(node, event, now, trace, selections)
+                                       : evaluate_condition(node, event, now, trace, selections);
   if (!held) return held;
   const bool satisfied = node.negate ? !*held : *held;
   if (trace) {
@@ -51,14 +53,33 @@ Checked<bool> evaluate_node(const Node &node, const Event &event, int64_t now, N
   return satisfied;
 }
 
+// A flat rule (rules::Rule::flat), from its condition keys, each judged once per event for every
+// rule that has it: its nodes are not read.
+Checked<bool> evaluate_flat(const rules::ConditionTable &conditions, const rules::Rule &rule, const Event &event,
+                            int64_t now, EventMemo<bool> &judged, Selections &selections) {
+  const bool all = rule.root.policy == Policy::all;
+  const uint32_t *key = conditions.keys.data() + rule.first_key;
+  for (const uint32_t *end = key + rule.key_count; key != end; ++key) {
+    EventMemo<bool>::Entry &condition = judged.at(*key);
+    if (condition.event != event.value) {
+      Checked<bool> held = evaluate_node(*conditions.judged_by[*key], event, now, nullptr, selections);
+      if (!held) return held;
+      condition = {event.value, *held};
+    }
+    if (condition.result != all) return condition.result; // settled as evaluate_group settles it
+  }
+  return all || rule.key_count == 0;
+}
+
 } // namespace
 
-Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, const Delivery &delivery, bool explain) {
+Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, const Delivery &delivery,
+                             Selections &selections, bool explain) {
   Evaluation out;
   out.jobs.reserve(std::min<std::size_t>(split.events.size() * config.rules.size(), 64));
   if (explain) out.traces.assign(split.events.size(), std::vector<RuleTrace>(config.rules.size()));
-  json::Selection scratch;
   RuleTrace local;
+  EventMemo<bool> judged(static_cast<uint32_t>(config.conditions.judged_by.size()));
   for (const Event &event : split.events) {
     for (const rules::Rule &rule : config.rules) {
       RuleTrace *trace = out.trace(event.index, rule);
@@ -68,7 +89,11 @@ Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, co
         trace->event_index = event.index;
       }
       if (!rule.enabled) continue;
-      Checked<bool> held = evaluate_node(rule.root, event, delivery.now_unix_ms, trace ? &trace->root : nullptr, scratch);
+      // A traced rule shows every condition: it is evaluated node by node.
+      Checked<bool> held = !trace && rule.flat
+                               ? evaluate_flat(config.conditions, rule, event, delivery.now_unix_ms, judged, selections)
+                               : evaluate_node(rule.root, event, delivery.now_unix_ms, trace ? &trace->root : nullptr,
+                                               selections);
       if (!held) return std::move(held.rejection());
       if (trace) trace->satisfied = *held;
       if (*held) out.jobs.push_back({&rule, event.index, event.id, event.key, event.resource_id, event.time_unix_ms, {}, 0, 0, {}, {}});

@@ -42,6 +42,7 @@ struct Evaluation {
 };
 
 // Refuses the delivery only when a condition's path goes over its limits.
-Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, const Delivery &delivery, bool explain);
+Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, const Delivery &delivery,
+                             Selections &selections, bool explain);
 
 } // namespace rdwh::pipeline

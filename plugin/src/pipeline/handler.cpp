@@ -96,10 +96,11 @@ Outcome Handler::handle(const Delivery &delivery, bool explain) const {
   rendered.strings.buffer.reserve(1024); // a delivery's strings usually fit: one allocation
   Checked<Split> events = split(config_, event_paths_, doc, delivery, rendered.strings);
   if (!events) return Outcome::rejected(events.rejection());
-  Checked<Evaluation> evaluation = evaluate(config_, *events, delivery, explain);
+  Selections selections(config_.paths);
+  Checked<Evaluation> evaluation = evaluate(config_, *events, delivery, selections, explain);
   if (!evaluation) return Outcome::rejected(evaluation.rejection());
   for (const std::string &line : debug_lines(*events, *evaluation, rendered.strings)) services_.log(LogLevel::info, line);
-  if (Checked<void> jobs = render(config_, *events, *evaluation, delivery, rendered); !jobs)
+  if (Checked<void> jobs = render(config_, *events, *evaluation, delivery, selections, rendered); !jobs)
     return Outcome::rejected(jobs.rejection());
   for (const Rendered::Failure &f : rendered.failures)
     services_.log(LogLevel::warn, fmt::format("rule '{}' on event {}: {}; its job is not run", f.rule->name, f.event_index, f.what));

@@ -48,12 +48,13 @@ struct OptionView {
   std::string_view value;
 };
 
-// One rendered option: its value, and its name when rendered too (webhook-run-job's argString);
-// otherwise the name is the rule's option name at the same position.
+// One rendered option: its value, and its name: rendered too (webhook-run-job's argString), or
+// the rule's option name, kept here so that reading a job does not go back to the rule.
 struct RenderedOption {
   Text value;
   Text name;
   bool rendered_name = false;
+  std::string_view config_name; // when !rendered_name
 };
 
 // One job as a host sees it: names from the compiled config, values from the delivery's strings.
@@ -75,7 +76,7 @@ public:
   std::size_t option_count() const noexcept { return job_.option_count; }
   OptionView option(std::size_t i) const noexcept {
     const RenderedOption &o = options_[job_.first_option + i];
-    return {o.rendered_name ? strings_[o.name] : std::string_view(job_.rule->options[i].name), strings_[o.value]};
+    return {o.rendered_name ? strings_[o.name] : o.config_name, strings_[o.value]};
   }
 
 private:

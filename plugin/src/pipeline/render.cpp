@@ -79,7 +79,7 @@ void render_text(const Segment &seg, const Delivery &delivery, bool empty_for_mi
 }
 
 Checked<std::optional<std::string>> render_segment(const Segment &seg, const rules::ValueExpr &value, const Event &event,
-                                                   const Delivery &delivery, json::Selection &selection, std::string &out,
+                                                   const Delivery &delivery, Selections &selections, std::string &out,
                                                    std::size_t max_bytes) {
   const bool empty = value.empty_for_missing();
   if (seg.kind == Segment::Kind::data) return render_data(seg, event, empty, out);
@@ -87,17 +87,23 @@ Checked<std::optional<std::string>> render_segment(const Segment &seg, const rul
     render_text(seg, delivery, empty, out);
     return std::optional<std::string>();
   }
-  if (Checked<void> selected = select(*seg.path, event, selection); !selected) return std::move(selected.rejection());
-  return seg.groovy ? render_path_call(selection, *seg.path, empty, out, max_bytes) : render_json_value(selection, out, max_bytes);
+  Checked<const json::Selection *> selected = selections.get(*seg.path, event);
+  if (!selected) return std::move(selected.rejection());
+  return seg.groovy ? render_path_call(**selected, *seg.path, empty, out, max_bytes) : render_json_value(**selected, out, max_bytes);
 }
 
 } // namespace
 
 Checked<ValueRender> render_value(const rules::ValueExpr &value, const Event &event, const Delivery &delivery,
-                                  std::string &out, std::size_t max_bytes) {
-  json::Selection selection;
+                                  Selections &selections, std::string &out, std::size_t max_bytes) {
+  if (value.is_literal()) { // most job ids: no need to read the compiled form
+    out.append(value.literal_text());
+    if (out.size() <= max_bytes) return ValueRender{};
+    out.resize(max_bytes);
+    return ValueRender{false, std::nullopt};
+  }
   for (const Segment &seg : value.segments()) {
-    Checked<std::optional<std::string>> failure = render_segment(seg, value, event, delivery, selection, out, max_bytes);
+    Checked<std::optional<std::string>> failure = render_segment(seg, value, event, delivery, selections, out, max_bytes);
     if (!failure) return std::move(failure.rejection());
     if (*failure) return ValueRender{true, value.from_key_storage() ? "(a value from key storage) cannot be rendered"
                                                                     : std::move(*failure)};
@@ -114,19 +120,25 @@ Checked<ValueRender> render_value(const rules::ValueExpr &value, const Event &ev
 namespace rdwh::pipeline {
 namespace {
 
+// The slices of the values rendered for the current event, by the config's value slot: a value
+// many rules share renders once per event, and their jobs share its slice.
+using RenderedValues = EventMemo<Text>;
+
 // Renders one fired rule's values into `out`: a failure (a value that cannot be rendered) is a
 // message; a value over limits.maxValueBytes refuses the delivery.
 class JobRenderer {
 public:
   JobRenderer(const rules::Rule &rule, const Event &event, const Delivery &delivery, const rules::Limits &limits,
-              Rendered &out)
-      : rule_(rule), event_(event), delivery_(delivery), limits_(limits), out_(out) {}
+              Selections &selections, RenderedValues &rendered, Rendered &out)
+      : rule_(rule), event_(event), delivery_(delivery), limits_(limits), selections_(selections), rendered_(rendered),
+        out_(out) {}
 
   // Fills `job`; its job id stays empty when the rule cannot run (see render()).
   Checked<std::optional<std::string>> fill(Job &job) {
     const std::size_t job_start = out_.strings.buffer.size();
     const auto failed = [](const Checked<std::optional<std::string>> &r) { return !r || *r; };
-    Checked<std::optional<std::string>> r = rule_.job_id ? field(*rule_.job_id, "jobId", job.job_id) : std::optional<std::string>();
+    Checked<std::optional<std::string>> r =
+        rule_.job_id ? field(*rule_.job_id, [] { return std::string("jobId"); }, job.job_id) : std::optional<std::string>();
     if (!failed(r) && job.job_id.size == 0) {
       out_.strings.buffer.resize(job_start); // no job: Rundeck reports NOT_FOUND
       return r;
@@ -134,8 +146,8 @@ public:
     job.first_option = static_cast<uint32_t>(out_.options.size());
     if (!failed(r)) r = rule_.arg_tokens.empty() ? options() : arg_string();
     job.option_count = static_cast<uint32_t>(out_.options.size() - job.first_option);
-    if (!failed(r) && rule_.node_filter) r = field(*rule_.node_filter, "nodeFilter", job.filter);
-    if (!failed(r) && rule_.user) r = field(*rule_.user, "user", job.as_user);
+    if (!failed(r) && rule_.node_filter) r = field(*rule_.node_filter, [] { return std::string("nodeFilter"); }, job.filter);
+    if (!failed(r) && rule_.user) r = field(*rule_.user, [] { return std::string("user"); }, job.as_user);
     if (r && *r) job.job_id = Text{};
     return r;
   }
@@ -145,26 +157,39 @@ private:
   const Event &event_;
   const Delivery &delivery_;
   const rules::Limits &limits_;
+  Selections &selections_;
+  RenderedValues &rendered_;
   Rendered &out_;
 
-  // Renders `value` into the buffer as `slice`.
-  Checked<std::optional<std::string>> field(const rules::ValueExpr &value, std::string_view name, Text &slice) {
+  // Renders `value` into the buffer as `slice`, or takes the slice of the same value rendered for
+  // this event before (unless `shared` is false: a slice the caller cuts off again). `name()` names
+  // the value in a failure.
+  template <class Name>
+  Checked<std::optional<std::string>> field(const rules::ValueExpr &value, const Name &name, Text &slice,
+                                            bool shared = true) {
+    RenderedValues::Entry *memo = shared && value.slot() != rules::ValueExpr::no_slot ? &rendered_.at(value.slot()) : nullptr;
+    if (memo && memo->event == event_.value) {
+      slice = memo->result;
+      return std::optional<std::string>();
+    }
     std::string &buffer = out_.strings.buffer;
     const std::size_t start = buffer.size();
-    Checked<ValueRender> r = render_value(value, event_, delivery_, buffer, start + limits_.max_value_bytes);
+    Checked<ValueRender> r = render_value(value, event_, delivery_, selections_, buffer, start + limits_.max_value_bytes);
     slice = out_.strings.since(start);
     if (!r) return std::move(r.rejection());
     if (!r->fits || buffer.size() > UINT32_MAX / 2)
       return over_limit(fmt::format("rule '{}' renders a value over {} bytes (limits.maxValueBytes)", rule_.name,
                                     limits_.max_value_bytes));
-    if (r->failure) return std::optional<std::string>(fmt::format("{} cannot be rendered: {}", name, *r->failure));
+    if (r->failure) return std::optional<std::string>(fmt::format("{} cannot be rendered: {}", name(), *r->failure));
+    if (memo) *memo = {event_.value, slice};
     return std::optional<std::string>();
   }
 
   Checked<std::optional<std::string>> options() {
     for (const rules::JobOption &option : rule_.options) {
-      Checked<std::optional<std::string>> r = field(option.value, fmt::format("option {}", option.shown),
-                                                    out_.options.emplace_back().value);
+      RenderedOption &rendered = out_.options.emplace_back();
+      rendered.config_name = option.name;
+      Checked<std::optional<std::string>> r = field(option.value, [&] { return "option " + option.shown; }, rendered.value);
       if (!r || *r) return r;
     }
     return std::optional<std::string>();
@@ -175,7 +200,8 @@ private:
     std::vector<std::string> tokens;
     for (const rules::ValueExpr &token : rule_.arg_tokens) {
       Text slice;
-      Checked<std::optional<std::string>> r = field(token, fmt::format("argString token '{}'", token.text()), slice);
+      Checked<std::optional<std::string>> r =
+          field(token, [&] { return fmt::format("argString token '{}'", token.text()); }, slice, false);
       if (!r || *r) return r;
       tokens.emplace_back(out_.strings[slice]);
       out_.strings.buffer.resize(slice.offset);
@@ -198,13 +224,14 @@ private:
 } // namespace
 
 Checked<void> render(const rules::Config &config, const Split &split, Evaluation &evaluation, const Delivery &delivery,
-                     Rendered &out) {
+                     Selections &selections, Rendered &out) {
   out.jobs = std::move(evaluation.jobs);
+  RenderedValues rendered(config.values.size());
   std::size_t kept = 0; // jobs that cannot run are dropped, the others keep their order
   for (Job &job : out.jobs) {
     const Event &event = split.events[job.event_index];
     RuleTrace *trace = evaluation.trace(job.event_index, *job.rule);
-    Checked<std::optional<std::string>> failure = JobRenderer(*job.rule, event, delivery, config.limits, out).fill(job);
+    Checked<std::optional<std::string>> failure = JobRenderer(*job.rule, event, delivery, config.limits, selections, rendered, out).fill(job);
     if (!failure) return std::move(failure.rejection());
     if (*failure) {
       if (trace) trace->error = **failure;

@@ -29,12 +29,12 @@ struct ValueRender {
 // JsonPath values (JSON for lists and maps), a template as a Groovy GString would. Refuses only a
 // path over its limits.
 Checked<ValueRender> render_value(const rules::ValueExpr &value, const Event &event, const Delivery &delivery,
-                                  std::string &out, std::size_t max_bytes);
+                                  Selections &selections, std::string &out, std::size_t max_bytes);
 
 // Renders the jobs evaluate() found into `out` (taking them from `evaluation`). A rule whose
 // jobId renders empty runs nothing; a rule with a value that cannot be rendered runs nothing and
 // is noted in out.failures (their traces say why). Refuses (400) a value over limits.maxValueBytes.
 Checked<void> render(const rules::Config &config, const Split &split, Evaluation &evaluation,
-                     const Delivery &delivery, Rendered &out);
+                     const Delivery &delivery, Selections &selections, Rendered &out);
 
 } // namespace rdwh::pipeline

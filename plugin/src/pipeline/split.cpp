@@ -64,7 +64,7 @@ Checked<Text> first_present(std::initializer_list<Source> sources, const Event &
   const std::size_t start = out.size();
   for (const Source &source : sources) {
     if (source.path) {
-      if (Checked<void> selected = select(*source.path, event, scratch); !selected)
+      if (Checked<void> selected = source.path->select(*event.value, scratch); !selected)
         return std::move(selected.rejection());
       json::append_selection(scratch, out, start + limits.max_value_bytes);
     } else {
@@ -78,7 +78,8 @@ Checked<Text> first_present(std::initializer_list<Source> sources, const Event &
 // When the event happened, from the provider's time path; 0 when absent or not a date-time.
 Checked<int64_t> event_time(const EventPaths &paths, const Event &event, Selection &scratch) {
   if (!paths.time) return int64_t{0};
-  if (Checked<void> selected = select(*paths.time, event, scratch); !selected) return std::move(selected.rejection());
+  if (Checked<void> selected = paths.time->select(*event.value, scratch); !selected)
+    return std::move(selected.rejection());
   if (scratch.kind != Selection::Kind::single) return int64_t{0};
   const Value &v = *scratch.single;
   if (v.IsString()) return rules::parse_datetime({v.GetString(), v.GetStringLength()}).value_or(0);
@@ -113,6 +114,19 @@ Checked<void> identify(Event &event, const rules::Config &config, const EventPat
 }
 
 } // namespace
+
+Checked<const json::Selection *> Selections::get(const json::JsonPath &path, const Event &event) {
+  EventMemo<json::Selection>::Entry *entry = nullptr;
+  if (path.slot() != json::JsonPath::no_slot) {
+    entry = &memo_.at(path.slot());
+    if (entry->event == event.value) return &entry->result;
+    entry->event = nullptr; // until selected
+  }
+  json::Selection &out = entry ? entry->result : scratch_;
+  if (Checked<void> selected = path.select(*event.value, out); !selected) return std::move(selected.rejection());
+  if (entry) entry->event = event.value;
+  return &out;
+}
 
 Checked<Split> split(const rules::Config &config, const EventPaths &paths, const Value &payload,
                      const Delivery &delivery, Strings &strings) {

@@ -9,6 +9,7 @@
 #include "pipeline/jobs.hpp"
 #include "rules/config.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -33,11 +34,45 @@ struct Event {
   int64_t time_unix_ms = 0;     // when it happened; 0: unknown
 };
 
-// Every path a rule evaluates on an event is selected here: the one place where results could
-// be shared between rules.
-inline Checked<void> select(const json::JsonPath &path, const Event &event, json::Selection &out) {
-  return path.select(*event.value, out);
-}
+// What the config's paths select in the events of one delivery: every path a rule evaluates on
+// an event is selected here. Each slot of the config's PathTable is resolved at most once per
+// event, so rules that share a path (as most do: many rules, a few paths, different values) share
+// its result. One per delivery (not thread-safe).
+// What each slot of a config's table (paths, values) gave for the event it was last computed on:
+// a result computed once per event and shared by every rule that uses the same path or value.
+template <class T> class EventMemo {
+public:
+  struct Entry {
+    const json::Value *event = nullptr; // the event (its value) `result` is of; nullptr: none
+    T result{};
+  };
+  // Room for the first slots used is made at once: a small config grows nothing per delivery.
+  explicit EventMemo(uint32_t slots) : index_(slots, 0) { entries_.reserve(std::min<uint32_t>(slots, 64)); }
+  // The slot's entry, made on first use; valid until the next call.
+  Entry &at(uint32_t slot) {
+    uint32_t &i = index_[slot];
+    if (i == 0) {
+      entries_.emplace_back();
+      i = static_cast<uint32_t>(entries_.size());
+    }
+    return entries_[i - 1];
+  }
+
+private:
+  std::vector<uint32_t> index_; // slot -> 1 + its entry, 0 before its first use
+  std::vector<Entry> entries_;  // the slots used, in order of first use
+};
+
+class Selections {
+public:
+  explicit Selections(const json::PathTable &paths) : memo_(paths.size()) {}
+  // What `path` selects in `event`; valid until the next get(). Refuses a path over its limits.
+  Checked<const json::Selection *> get(const json::JsonPath &path, const Event &event);
+
+private:
+  EventMemo<json::Selection> memo_;
+  json::Selection scratch_; // a path without a slot
+};
 
 struct Split {
   std::vector<Event> events;

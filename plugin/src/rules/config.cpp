@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 #include <unordered_map>
 
 namespace rdwh::rules {
@@ -177,6 +179,26 @@ void assign_rule_keys(std::vector<Rule> &rules) {
   }
 }
 
+// Gives the flat rules their condition keys (see Rule::flat, ConditionTable).
+void key_conditions(Config &config) {
+  using Key = std::tuple<std::uint32_t, std::string_view, std::string_view, bool>; // views into the rules
+  std::map<Key, std::uint32_t> keys;
+  ConditionTable &table = config.conditions;
+  for (Rule &r : config.rules) {
+    const std::vector<Node> &children = r.root.children;
+    r.flat = !r.root.negate && std::none_of(children.begin(), children.end(), [](const Node &n) { return n.is_group(); });
+    if (!r.flat) continue;
+    r.first_key = static_cast<std::uint32_t>(table.keys.size());
+    r.key_count = static_cast<std::uint32_t>(children.size());
+    for (const Node &n : children) {
+      const Key key{n.path ? n.path->slot() : json::JsonPath::no_slot, n.type->canonical, n.value.view(), n.negate};
+      auto [it, added] = keys.emplace(key, static_cast<std::uint32_t>(table.judged_by.size()));
+      if (added) table.judged_by.push_back(&n);
+      table.keys.push_back(it->second);
+    }
+  }
+}
+
 } // namespace
 
 Config compile_config(std::string_view text, const CompileOptions &options) {
@@ -204,6 +226,7 @@ Config compile_config(std::string_view text, const CompileOptions &options) {
     for (const auto &r : rules->GetArray()) config.rules.push_back(rule_reader.rule(r, i++));
   }
   assign_rule_keys(config.rules);
+  key_conditions(config);
   return config;
 }
 

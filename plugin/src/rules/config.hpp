@@ -12,6 +12,7 @@
 #include "rules/value_expr.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -44,20 +45,21 @@ struct Limits {
 enum class Policy { all, any };
 
 // A node of a rule's condition tree: a condition, or a group of nodes under a policy. Rundeck's
-// rules are one group; rdwh also reads nested groups and `negate`.
+// rules are one group; rdwh also reads nested groups and `negate`. What evaluation reads comes
+// first (one cache line), the texts for messages after it: a config of many rules is read from
+// memory, not from the cache.
 struct Node {
   bool negate = false;
-  // condition (when `group` is empty and type != nullptr)
+  Policy policy = Policy::all;            // group
+  const ConditionType *type = nullptr;    // condition (when not null)
+  std::optional<json::JsonPath> path;     // condition
+  std::unique_ptr<Matcher> matcher;       // condition
+  std::vector<Node> children;             // group
+  // condition, for messages and explanations
   Secret path_text;                       // as written ("" = always satisfied, as Rundeck's)
   bool path_is_secret = false;            // from ${KS:...}: never quoted
-  std::optional<json::JsonPath> path;
-  const ConditionType *type = nullptr;
   Secret value;                           // may hold a ${KS:...} value
   bool value_is_secret = false;           // from ${KS:...}: never shown in explanations or logs
-  std::unique_ptr<Matcher> matcher;
-  // group
-  Policy policy = Policy::all;
-  std::vector<Node> children;
 
   bool is_group() const noexcept { return type == nullptr; }
 };
@@ -68,22 +70,36 @@ struct JobOption {
   std::string shown; // the name as messages show it: quoted, or hidden when from key storage
 };
 
+// What every delivery reads of every rule comes first, then what a fired rule's job reads, then
+// the rest (see Node).
 struct Rule {
-  std::size_t index = 0;
-  std::size_t conditions = 0; // written in the config, nested ones included
-  std::string name;
-  std::string uuid; // Rundeck's per-rule id; may be empty
-  std::string key;  // stable identity: uuid, else name; "#2", "#3"... on repeats (rdwh_job_t.rule_key)
   bool enabled = true;
   bool debug = false;
+  // Flat: its conditions are all conditions (no nested group), ConditionTable::keys[first_key,
+  // first_key + key_count) in order, so that it is evaluated from them without reading its nodes.
+  bool flat = false;
+  std::uint32_t first_key = 0;
+  std::uint32_t key_count = 0;
+  Node root; // a group with the rule's policy
+  std::size_t index = 0;
   std::optional<ValueExpr> job_id;
   std::vector<JobOption> options;
+  std::optional<ValueExpr> node_filter;
+  std::optional<ValueExpr> user;
+  std::string name;
+  std::string key;  // stable identity: uuid, else name; "#2", "#3"... on repeats (rdwh_job_t.rule_key)
   // webhook-run-job: the argString's tokens, each a template; the job's options are read from them
   // once rendered (rules/argstring.hpp). Empty for the rule engine.
   std::vector<ValueExpr> arg_tokens;
-  std::optional<ValueExpr> node_filter;
-  std::optional<ValueExpr> user;
-  Node root; // a group with the rule's policy
+  std::string uuid; // Rundeck's per-rule id; may be empty
+  std::size_t conditions = 0; // written in the config, nested ones included
+};
+
+// The conditions of a config's flat rules, each distinct one (same path, type, value and negate)
+// under one key, which a delivery judges once per event for every rule that has it.
+struct ConditionTable {
+  std::vector<const Node *> judged_by; // key -> a node with that condition
+  std::vector<std::uint32_t> keys;     // the flat rules' condition keys, rule after rule
 };
 
 struct Config {
@@ -95,6 +111,13 @@ struct Config {
   Limits limits;
   bool empty_for_missing = false;     // missingValues: "empty" (TemplateOptions)
   std::vector<Diagnostic> diagnostics; // compiling's; the handler adds its own and lint's
+  // Every JsonPath of the config (conditions, values, batchKey, eventIdKey), each distinct one
+  // compiled once; a delivery resolves each slot at most once per event.
+  json::PathTable paths;
+  // Every value that reads the delivery (options, node filters, users, job ids), each distinct
+  // one compiled once; a delivery renders each slot at most once per event.
+  ValueTable values;
+  ConditionTable conditions;
 };
 
 // Looks a `${KS:path}` reference up; nullopt when the key does not exist. The returned text is a

@@ -167,7 +167,7 @@ void Reader::syntax_error(const std::string &field, const std::string &rule, con
 
 json::JsonPath Reader::path(std::string_view text, const std::string &field) const {
   try {
-    return json::JsonPath::compile(text, config_.limits.path_limits());
+    return config_.paths.intern(json::JsonPath::compile(text, config_.limits.path_limits()));
   } catch (const SyntaxError &e) {
     syntax_error(field, {}, e, "JsonPath");
   }
@@ -180,8 +180,9 @@ ValueExpr Reader::value_expr(std::string_view text, const std::string &field, co
   options.empty_for_missing = config_.empty_for_missing;
   options.always_template = always_template;
   options.from_key_storage = key_storage_fields_.count(field) > 0;
+  options.paths = &config_.paths;
   try {
-    return ValueExpr::compile(text, options);
+    return config_.values.intern(ValueExpr::compile(text, options));
   } catch (const SyntaxError &e) {
     syntax_error(field, rule, e, "value");
   }

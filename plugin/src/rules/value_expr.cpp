@@ -281,33 +281,52 @@ std::vector<Segment> compile_template(std::string_view text, const json::PathLim
 } // namespace
 
 ValueExpr ValueExpr::compile(std::string_view text, const TemplateOptions &options) {
-  ValueExpr expr;
-  expr.text_.append(text);
-  expr.empty_for_missing_ = options.empty_for_missing;
-  expr.from_key_storage_ = options.from_key_storage;
+  auto compiled = std::make_shared<Compiled>();
+  compiled->text.append(text);
+  compiled->empty_for_missing = options.empty_for_missing;
+  compiled->from_key_storage = options.from_key_storage;
+  compiled->always_template = options.always_template;
   // A leading `$` means JsonPath, except `${`, which no JsonPath can start with: that is a
   // template whose first character is an expression (Rundeck would fail on it).
   if (!options.always_template && !text.empty() && text[0] == '$' && !(text.size() > 1 && text[1] == '{')) {
     Segment seg = path_segment(json::JsonPath::compile(text, options.limits));
     seg.groovy = false;
-    expr.segments_.push_back(std::move(seg));
-    return expr;
+    compiled->segments.push_back(std::move(seg));
+  } else {
+    refuse_non_templates(text);
+    // A leading `\$` before an expression only says "template, not JsonPath": Rundeck's
+    // documentation drops that backslash, so `\${data.a}` expands. (Elsewhere `\$` is a literal
+    // dollar, as in Groovy.)
+    if (!options.always_template && text.size() > 2 && text[0] == '\\' && text[1] == '$' &&
+        (text[2] == '{' || is_ident_start(text[2])))
+      text.remove_prefix(1);
+    compiled->segments = compile_template(text, options.limits);
   }
-  refuse_non_templates(text);
-  // A leading `\$` before an expression only says "template, not JsonPath": Rundeck's
-  // documentation drops that backslash, so `\${data.a}` expands. (Elsewhere `\$` is a literal
-  // dollar, as in Groovy.)
-  if (!options.always_template && text.size() > 2 && text[0] == '\\' && text[1] == '$' &&
-      (text[2] == '{' || is_ident_start(text[2])))
-    text.remove_prefix(1);
-  expr.segments_ = compile_template(text, options.limits);
-  return expr;
+  if (options.paths)
+    for (Segment &seg : compiled->segments)
+      if (seg.path) seg.path = options.paths->intern(std::move(*seg.path));
+  return ValueExpr(std::move(compiled));
 }
 
-bool ValueExpr::is_literal() const noexcept {
-  for (const Segment &s : segments_)
-    if (s.kind != Segment::Kind::literal) return false;
-  return true;
+ValueExpr::ValueExpr(std::shared_ptr<const Compiled> compiled) : compiled_(std::move(compiled)) {
+  const std::vector<Segment> &segments = compiled_->segments;
+  // Literal text is one segment: compile_template joins adjacent text.
+  is_literal_ = segments.empty() || (segments.size() == 1 && segments[0].kind == Segment::Kind::literal);
+  if (!segments.empty() && is_literal_) literal_text_ = segments[0].text.view();
+}
+
+ValueExpr ValueTable::intern(ValueExpr value) {
+  if (value.is_literal()) return value;
+  const ValueExpr::Compiled &c = *value.compiled_;
+  const auto same_options = [&](const ValueExpr &kept) {
+    const ValueExpr::Compiled &k = *kept.compiled_;
+    return k.empty_for_missing == c.empty_for_missing && k.from_key_storage == c.from_key_storage &&
+           k.always_template == c.always_template;
+  };
+  if (const ValueExpr *kept = table_.find(c.text.view(), same_options)) return *kept;
+  value.slot_ = table_.next_slot();
+  table_.keep(c.text.view(), value); // the key views the text the kept copy shares
+  return value;
 }
 
 } // namespace rdwh::rules

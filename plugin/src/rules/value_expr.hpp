@@ -13,9 +13,12 @@
 #pragma once
 
 #include "base/secret.hpp"
+#include "base/slot_table.hpp"
 #include "json/jsonpath.hpp"
 #include "rules/groovy.hpp"
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -33,6 +36,8 @@ struct TemplateOptions {
   bool always_template = false;
   // The text holds a key-storage value: errors at delivery do not quote what it names.
   bool from_key_storage = false;
+  // The config's path table: the value's JsonPaths are interned there (null: not interned).
+  json::PathTable *paths = nullptr;
 };
 
 class ValueExpr {
@@ -49,19 +54,49 @@ public:
   // Throws rdwh::SyntaxError naming the problem.
   static ValueExpr compile(std::string_view text, const TemplateOptions &options = {});
 
-  const std::vector<Segment> &segments() const noexcept { return segments_; }
-  std::string_view text() const noexcept { return text_; }
-  bool empty_for_missing() const noexcept { return empty_for_missing_; }
-  bool from_key_storage() const noexcept { return from_key_storage_; }
-  // True when the value is a fixed literal (no data reference): its rendering is text().
-  bool is_literal() const noexcept;
+  // Copies share the compiled form (immutable).
+  const std::vector<Segment> &segments() const noexcept { return compiled_->segments; }
+  std::string_view text() const noexcept { return compiled_->text; }
+  bool empty_for_missing() const noexcept { return compiled_->empty_for_missing; }
+  bool from_key_storage() const noexcept { return compiled_->from_key_storage; }
+  // True when the value is a fixed literal (no data reference): its rendering is literal_text().
+  bool is_literal() const noexcept { return is_literal_; }
+  // A literal's rendering (its text with the escapes resolved), read without going through the
+  // compiled form.
+  std::string_view literal_text() const noexcept { return literal_text_; }
+  // The slot a ValueTable gave this value: identical values of one table share it. no_slot for a
+  // literal, or a value compiled outside a table.
+  static constexpr std::uint32_t no_slot = UINT32_MAX;
+  std::uint32_t slot() const noexcept { return slot_; }
 
 private:
-  ValueExpr() = default;
-  Secret text_;
-  bool empty_for_missing_ = false;
-  bool from_key_storage_ = false;
-  std::vector<Segment> segments_;
+  friend class ValueTable;
+  struct Compiled {
+    Secret text;
+    bool empty_for_missing = false;
+    bool from_key_storage = false;
+    bool always_template = false;
+    std::vector<Segment> segments;
+  };
+  explicit ValueExpr(std::shared_ptr<const Compiled> compiled);
+  std::shared_ptr<const Compiled> compiled_;
+  std::string_view literal_text_; // into compiled_
+  std::uint32_t slot_ = no_slot;
+  bool is_literal_ = false;
+};
+
+// The values of one config that read the delivery: identical ones (same text, same options) share
+// one compiled form and one slot, as rules repeat the same options ("$.event.data.id",
+// "${data.event.data.title}"), so a delivery renders each once per event (pipeline/render.cpp).
+class ValueTable {
+public:
+  // `value`, or the identical value interned before (sharing its compiled form), with its slot; a
+  // literal as it is.
+  ValueExpr intern(ValueExpr value);
+  std::uint32_t size() const noexcept { return table_.size(); }
+
+private:
+  SlotTable<ValueExpr> table_;
 };
 
 } // namespace rdwh::rules
