@@ -417,7 +417,8 @@ scenario_outbox_locked() {
   "$HOST" send "http://127.0.0.1:$GW_PORT/api/41/webhook/tok-pd" --body "$b" --key "$SECRET" \
     --header 'X-Webhook-Id: wid-1' >"$T/inflight.out" &
   local sender=$!
-  wait_for 5 "the delivery to be handled" metric_at_least rdwh_gateway_http_requests_in_flight 2
+  # (within the 8 s the delivery waits for the lock)
+  wait_for 7 "the delivery to be handled" metric_at_least rdwh_gateway_http_requests_in_flight 2
   stop_gateway # SIGTERM while the delivery waits for the lock: it is answered before the exit
   wait "$sender" || [ $? -eq 3 ] || fail "the delivery in flight at SIGTERM got no answer"
   grep -qF '{"status":503,' "$T/inflight.out" || fail "expected 503, got: $(cat "$T/inflight.out")"
