@@ -77,15 +77,20 @@ std::vector<std::string> PluginSet::split_path_list(std::string_view list) {
   return dirs;
 }
 
+std::string beside_executable(const std::string &installed_rel, const std::string &build_bin_dir,
+                              const std::string &in_build_tree) {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::canonical("/proc/self/exe", ec);
+  if (ec) return in_build_tree;
+  const std::filesystem::path bin_dir = exe.parent_path();
+  if (std::filesystem::equivalent(bin_dir, build_bin_dir, ec)) return in_build_tree;
+  return (bin_dir / ".." / installed_rel).lexically_normal().string();
+}
+
 std::vector<std::string> PluginSet::default_dirs(const std::string &installed_rel, const std::string &build_bin_dir,
                                                  const std::string &build_plugin_dir) {
   if (const char *env = std::getenv("RDWH_PLUGIN_PATH"); env && *env) return split_path_list(env);
-  std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::canonical("/proc/self/exe", ec);
-  if (ec) return {build_plugin_dir};
-  const std::filesystem::path bin_dir = exe.parent_path();
-  if (std::filesystem::equivalent(bin_dir, build_bin_dir, ec)) return {build_plugin_dir};
-  return {(bin_dir / ".." / installed_rel).lexically_normal().string()};
+  return {beside_executable(installed_rel, build_bin_dir, build_plugin_dir)};
 }
 
 PluginSet PluginSet::scan(const std::vector<std::string> &dirs) {

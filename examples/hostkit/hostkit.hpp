@@ -75,6 +75,12 @@ private:
   std::vector<std::string> skipped_;
 };
 
+// A file or directory the running executable ships with: `installed_rel` beside it
+// (<prefix>/bin/../<installed_rel>) once installed or copied; `in_build_tree` for the executable
+// still in its build tree (its directory is `build_bin_dir`). Never a build path for a copy.
+std::string beside_executable(const std::string &installed_rel, const std::string &build_bin_dir,
+                              const std::string &in_build_tree);
+
 // A config diagnostic the plugin reported (rdwh_diagnostic_t, copied).
 struct Diagnostic {
   rdwh_diagnostic_kind kind = 0; // RDWH_DIAGNOSTIC_*

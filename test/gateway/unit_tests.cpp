@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "config.hpp"
+#include "hostkit.hpp"
 #include "dispatcher.hpp"
 #include "keystore.hpp"
 #include "metrics.hpp"
@@ -508,4 +509,9 @@ TEST_CASE("metrics: Prometheus text with escaped labels") {
   CHECK_THAT(text, Catch::Contains("rdwh_gateway_dispatch_duration_seconds_bucket{le=\"0.025\"} 1\n"));
   CHECK_THAT(text, Catch::Contains("rdwh_gateway_dispatch_duration_seconds_count 1\n"));
   CHECK_THAT(text, Catch::Contains("rdwh_gateway_outbox_depth 3\n"));
+}
+
+TEST_CASE("hostkit: run_job_answer is Rundeck's Run Job answer, the execution id a string", "[hostkit]") {
+  CHECK(rdwh::host::run_job_answer("job-1", "1000") == R"({"jobId":"job-1","executionId":"1000"})");
+  CHECK(rdwh::host::run_job_answer("a\"b", "7") == R"({"jobId":"a\"b","executionId":"7"})");
 }

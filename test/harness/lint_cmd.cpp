@@ -10,9 +10,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -150,15 +148,9 @@ void check_rendering(const std::string &rule, const std::map<std::string, std::s
 
 } // namespace
 
-// The bundled sample deliveries, found as the plugins are: beside the binary once installed (or
-// copied); the source tree's only for the binary in its own build tree.
+// The bundled sample deliveries, found as the plugins are.
 std::string default_samples_dir() {
-  std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::canonical("/proc/self/exe", ec);
-  if (ec) return RDWH_SOURCE_SAMPLES_DIR;
-  const std::filesystem::path bin_dir = exe.parent_path();
-  if (std::filesystem::equivalent(bin_dir, RDWH_BUILD_BIN_DIR, ec)) return RDWH_SOURCE_SAMPLES_DIR;
-  return (bin_dir / ".." / RDWH_INSTALLED_SAMPLES_DIR).lexically_normal().string();
+  return host::beside_executable(RDWH_INSTALLED_SAMPLES_DIR, RDWH_BUILD_BIN_DIR, RDWH_SOURCE_SAMPLES_DIR);
 }
 
 int run_lint(const std::vector<std::string> &dirs, int argc, char **argv) {
