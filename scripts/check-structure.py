@@ -1,16 +1,26 @@
 #!/usr/bin/env python3
-"""Checks the plugin's structure (docs/design.md):
-  1. the folders of plugin/src include each other without a cycle (base <- json <- rules <-
-     providers <- pipeline <- abi), so no folder includes one that includes it back;
-  2. no function in plugin/ is longer than 50 lines, from the first line of its signature to its
-     closing brace (lambdas and local blocks count towards the function holding them).
-Usage: check-structure.py PLUGIN_SRC_DIR [MAX_LINES]. Exit status 1 with a list of what is wrong.
+"""Checks a tree's structure (docs/design.md), the plugin's (plugin/src) and the gateway's
+(examples/gateway):
+  1. its folders include each other without a cycle, so no folder includes one that includes it
+     back;
+  2. no function is longer than MAX_LINES lines, from the first line of its signature to its
+     closing brace (lambdas and local blocks count towards the function holding them);
+  3. with --layers, includes go one way only: a file includes files of its own layer's folder or
+     of a lower layer, never of a higher one nor of another folder of the same layer. The spec
+     lists layers from the bottom, '<' between layers and ',' between the folders of one layer;
+     a folder may be a path (console/admin), and a file belongs to the longest one that holds it:
+       --layers "base < config < http, store, rundeck < runtime < intake, dispatch < console"
+  4. with --only HEADER=FOLDER (repeatable), HEADER (sqlite3.h) is included only below FOLDER.
+Usage: check-structure.py SRC_DIR [MAX_LINES] [--layers SPEC] [--only HEADER=FOLDER ...].
+Exit status 1 with a list of what is wrong.
 """
+import argparse
 import os
 import re
 import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"/]+)/[^"]+"', re.M)
+ANY_INCLUDE = re.compile(r'^\s*#\s*include\s+["<]([^">]+)[">]', re.M)
 CONTROL = re.compile(r'\b(if|for|while|switch|catch|do|else|try)\s*(\(|$)')
 
 
@@ -115,10 +125,71 @@ def long_functions(path, max_lines):
     return found
 
 
-def main():
-    root = sys.argv[1]
-    max_lines = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+def parse_layers(spec):
+    """{folder: rank} from 'a < b, c < d' (rank 0 at the bottom)."""
+    ranks = {}
+    for rank, layer in enumerate(spec.split('<')):
+        for folder in layer.split(','):
+            if folder.strip():
+                ranks[folder.strip().strip('/')] = rank
+    return ranks
+
+
+def folder_in(ranks, relpath):
+    """The longest folder of the spec that holds relpath, or None."""
+    best = None
+    for folder in ranks:
+        if relpath.startswith(folder + '/') and (best is None or len(folder) > len(best)):
+            best = folder
+    return best
+
+
+def layer_violations(root, ranks):
     problems = []
+    for path in sources(root):
+        rel = os.path.relpath(path, root)
+        here = folder_in(ranks, rel)
+        if here is None:
+            problems.append(f'{rel}: in no folder of the layers')
+            continue
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+        for target in ANY_INCLUDE.findall(text):
+            if not os.path.exists(os.path.join(root, target)):
+                continue  # a system or another target's header
+            there = folder_in(ranks, target)
+            if there is None or there == here or ranks[there] < ranks[here]:
+                continue
+            how = 'a higher layer' if ranks[there] > ranks[here] else 'another folder of its own layer'
+            problems.append(f'{rel}: includes {target}, {how} ({here} -> {there})')
+    return problems
+
+
+def header_violations(root, only):
+    problems = []
+    for rule in only:
+        header, _, folder = rule.partition('=')
+        for path in sources(root):
+            rel = os.path.relpath(path, root)
+            with open(path, encoding='utf-8') as f:
+                included = ANY_INCLUDE.findall(f.read())
+            if header in included and not rel.startswith(folder.strip('/') + '/'):
+                problems.append(f'{rel}: includes {header}, which only {folder}/ may include')
+    return problems
+
+
+def main():
+    parser = argparse.ArgumentParser(description='Checks a source tree\'s folders, includes and function lengths.')
+    parser.add_argument('root')
+    parser.add_argument('max_lines', nargs='?', type=int, default=50)
+    parser.add_argument('--layers', help='the layers from the bottom: "a < b, c < d"')
+    parser.add_argument('--only', action='append', default=[], metavar='HEADER=FOLDER')
+    args = parser.parse_args()
+    root, max_lines = args.root, args.max_lines
+    problems = []
+    if args.layers:
+        problems += layer_violations(root, parse_layers(args.layers))
+    problems += header_violations(root, args.only)
     edges, cycles = include_cycles(root)
     for cycle in cycles:
         problems.append('include cycle between folders: ' + ' -> '.join(cycle))
@@ -130,7 +201,12 @@ def main():
         print(p)
     if problems:
         return 1
-    print(f'no include cycle between folders, no function over {max_lines} lines')
+    checked = 'no include cycle between folders, no function over {} lines'.format(max_lines)
+    if args.layers:
+        checked += ', includes only downwards (' + args.layers + ')'
+    for rule in args.only:
+        checked += ', ' + rule.replace('=', ' only in ') + '/'
+    print(checked)
     return 0
 
 

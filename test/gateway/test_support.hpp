@@ -1,11 +1,11 @@
 // Helpers the gateway's unit test files share.
 #pragma once
 
-#include "config.hpp"
-#include "outbox.hpp"
-#include "pg_db.hpp"
-#include "pg_outbox.hpp"
-#include "sqlite_outbox.hpp"
+#include "config/config.hpp"
+#include "store/outbox.hpp"
+#include "store/postgresql/connection.hpp"
+#include "store/postgresql/outbox.hpp"
+#include "store/sqlite/outbox.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -50,6 +50,10 @@ typedef struct rdwh_diagnostic {
   rdwh_str_t suggestion;      /* "did you mean": the key, name or path meant; empty when none */
 } rdwh_diagnostic_t;
 
+/* The host table (rdwh/host.h), declared here so that this header stands alone: a struct first
+ * named inside a parameter list would be a different type in C. */
+struct rdwh_host;
+
 /* The extension's table (implemented by the host).
  * OWNERSHIP: host owns. LIFETIME: until create() returns. */
 typedef struct rdwh_host_diagnostics {

@@ -1,0 +1,159 @@
+#include "console/admin/deliveries.hpp"
+
+#include "base/crypto.hpp"
+#include "intake/pipeline.hpp"
+#include "base/log.hpp"
+
+#include <chrono>
+
+namespace rdwh::gateway {
+
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+ReplayResult refuse(int status, std::string message) {
+  ReplayResult r;
+  r.error = webhook_error(status, message);
+  return r;
+}
+
+// The config without its signature secret: replays run on stored bodies whose signature header
+// was not kept (and was verified when they arrived).
+std::optional<std::string> without_signature(std::string_view config_json) {
+  rapidjson::Document doc;
+  doc.Parse(config_json.data(), config_json.size());
+  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+  doc.RemoveMember("keyStoragePath");
+  return to_json(doc);
+}
+
+// The stored delivery as the plugin sees it again: its headers without the redacted ones, its body.
+host::Handler::Request replay_request(const DeliveryRecord &original, const WebhookConfig &cfg, int64_t now) {
+  std::vector<std::pair<std::string, std::string>> kept;
+  rapidjson::Document headers;
+  headers.Parse(original.headers_json.data(), original.headers_json.size());
+  if (!headers.HasParseError() && headers.IsArray())
+    for (const auto &h : headers.GetArray())
+      if (h.IsArray() && h.Size() == 2 && h[0].IsString() && h[1].IsString() && !is_secret_header(h[0].GetString()))
+        kept.emplace_back(h[0].GetString(), h[1].GetString());
+  return plugin_request(cfg, kept, stored_body(original), original.delivery_id, original.sender, now, true);
+}
+
+bool signature_failed(std::string_view verdict) {
+  return verdict == "signature_missing" || verdict == "signature_invalid";
+}
+
+} // namespace
+
+ReplayResult DeliveryAdmin::replay(const DeliveryRecord &original, bool dry_run, bool run_again) {
+  return run(original, std::nullopt, !dry_run, run_again);
+}
+
+ReplayResult DeliveryAdmin::try_config(const DeliveryRecord &original, std::string_view config_json) {
+  return run(original, config_json, false, false);
+}
+
+ReplayResult DeliveryAdmin::run(const DeliveryRecord &original, std::optional<std::string_view> config_json,
+                                bool store, bool run_again) {
+  if (original.verdict.empty() || signature_failed(original.verdict))
+    return refuse(409, "only deliveries the plugin accepted or judged can be replayed: this one was refused before "
+                       "(" + (original.error.empty() ? original.verdict : original.error) + ")");
+  if (original.body_truncated)
+    return refuse(409, "the body was not stored whole (" + std::to_string(original.body_bytes) +
+                           " bytes, over console.deliveries.maxBodyBytes): it cannot be replayed");
+  const std::shared_ptr<const Runtime> rt = runtime_.get();
+  const Webhook *hook = rt->find_id(original.webhook_id);
+  if (!hook) return refuse(404, "the delivery's webhook is not served now (deleted, or its config is broken)");
+  const WebhookConfig &cfg = hook->config;
+  const std::optional<std::string> config = without_signature(config_json.value_or(cfg.config_json));
+  if (!config) return refuse(400, "config must be a JSON object");
+  std::unique_ptr<host::Handler> handler;
+  try {
+    handler = rt->make_handler(cfg, *config);
+  } catch (const PluginConfigError &e) {
+    return refuse(400, "Invalid plugin configuration: " + e.detail());
+  } catch (const ConfigError &e) {
+    return refuse(400, e.what());
+  }
+
+  const int64_t now = now_ms();
+  std::optional<host::Result> result;
+  try {
+    result.emplace(handler->handle(replay_request(original, cfg, now)));
+  } catch (const host::HostError &e) {
+    return refuse(500, std::string("the plugin failed: ") + e.what());
+  }
+  const rdwh_result_t &r = **result;
+
+  ReplayResult out;
+  out.ok = true;
+  DeliveryRecord &d = out.record;
+  d = original;
+  d.id = 0;
+  d.received_ms = now;
+  d.replay_of = original.id;
+  d.status = r.http_status;
+  d.verdict = verdict_name(r.verdict);
+  d.evaluation = utf8_clean(host::view(r.evaluation));
+  d.outcome = r.http_status >= 400 ? outcome::refused : outcome::nothing;
+  d.error.clear();
+  std::vector<NewJob> jobs;
+  if (r.verdict == RDWH_VERDICT_ACCEPTED) {
+    uint64_t too_old = 0;
+    const JobOptions options{now, run_again ? 0 : rt->config().max_event_age_s * 1000,
+                             run_again ? "replay:" + random_uuid() + ":" : ""};
+    jobs = jobs_of(r, cfg, original.delivery_id, options, too_old);
+  }
+  d.job_count = static_cast<int64_t>(jobs.size());
+  d.jobs_json = utf8_clean(jobs_json(jobs));
+  if (!store) return out;
+  try {
+    out.enqueued = outbox_.enqueue(jobs, now, &d);
+  } catch (const OutboxError &e) {
+    return refuse(503, std::string("cannot store the replay: ") + e.what());
+  }
+  out.stored = true;
+  log::info("console: delivery replayed", {{"webhook", cfg.name}, {"replayOf", original.id}, {"delivery", d.id},
+                                           {"queued", out.enqueued.inserted - out.enqueued.skipped},
+                                           {"duplicates", out.enqueued.duplicates}, {"runAgain", run_again}});
+  if (out.enqueued.inserted > out.enqueued.skipped && jobs_added_) jobs_added_();
+  return out;
+}
+
+std::optional<OutboxJob> DeliveryAdmin::requeue(int64_t id, bool again, HttpResponse &error) {
+  const std::optional<OutboxJob> job = outbox_.find(id);
+  if (!job) {
+    error = webhook_error(404, "Job " + std::to_string(id) + " not found in the outbox");
+    return std::nullopt;
+  }
+  if (job->status == "running" || (job->status == "done" && !again)) {
+    error = webhook_error(409, "Job " + std::to_string(id) + " is " + job->status +
+                                   (job->status == "done" ? ": it ran (execution " + job->execution_id +
+                                                                "); requeue it with again=true to run it once more"
+                                                          : ": its gateway holds it"));
+    return std::nullopt;
+  }
+  RequeueFilter f;
+  f.id = id;
+  f.status = again ? job->status : "";
+  std::vector<OutboxJob> done;
+  try {
+    done = outbox_.requeue(f, now_ms());
+  } catch (const OutboxError &e) {
+    error = webhook_error(503, e.what());
+    return std::nullopt;
+  }
+  if (done.empty()) {
+    error = webhook_error(409, "Job " + std::to_string(id) + " changed meanwhile; look again");
+    return std::nullopt;
+  }
+  log::info("console: job requeued", {{"job", id}, {"webhook", done[0].webhook_name}});
+  if (jobs_added_) jobs_added_();
+  return done[0];
+}
+
+} // namespace rdwh::gateway

@@ -1,0 +1,60 @@
+// What the console can do with a stored delivery beyond Rundeck: replay it against the current
+// rules (a dry run first, then for real), try it against an edited config (nothing is stored or
+// run), and requeue a job.
+//
+// A replay runs the stored body through the webhook's current handler, without the signature
+// check: the stored headers lack the signature (it is never kept), and only deliveries whose
+// signature was verified (the plugin accepted or judged them) can be replayed. A delivery whose
+// body was cut at console.deliveries.maxBodyBytes cannot be.
+//
+// De-duplication of a replay: by default its jobs keep the original event's identity, so a job
+// that already ran (or is queued) for that event and rule is not run again (it counts as a
+// duplicate), while rules that fire now and did not before run. Running jobs again is an explicit
+// choice (runAgain): the replay's jobs then get identities of their own ("replay:<id>:" before the
+// event's key) and maxEventAge does not apply. Either way the replay is recorded as a new delivery
+// pointing at the one it replays.
+#pragma once
+
+#include "console/json.hpp"
+#include "store/delivery_store.hpp"
+#include "store/outbox.hpp"
+#include "runtime/runtime.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace rdwh::gateway {
+
+struct ReplayResult {
+  bool ok = false;
+  HttpResponse error;     // when !ok: why not (400, 404, 409, 503)
+  DeliveryRecord record;  // the replay as a delivery: explanation, jobs (stored when `stored`)
+  bool stored = false;
+  EnqueueResult enqueued; // stored: new jobs and duplicates
+};
+
+class DeliveryAdmin {
+public:
+  DeliveryAdmin(Outbox &outbox, const CurrentRuntime &runtime, std::function<void()> jobs_added)
+      : outbox_(outbox), runtime_(runtime), jobs_added_(std::move(jobs_added)) {}
+
+  ReplayResult replay(const DeliveryRecord &original, bool dry_run, bool run_again);
+  // `config_json`: the edited plugin config (a JSON object's text). Nothing is stored.
+  ReplayResult try_config(const DeliveryRecord &original, std::string_view config_json);
+  // Queues job `id` again (a refused, skipped or waiting one; a done one only with `again`).
+  // The job as now stored, or the answer saying why not (404, 409).
+  std::optional<OutboxJob> requeue(int64_t id, bool again, HttpResponse &error);
+
+private:
+  // config_json: the config to use (nullopt: the webhook's current one).
+  ReplayResult run(const DeliveryRecord &original, std::optional<std::string_view> config_json, bool store,
+                   bool run_again);
+
+  Outbox &outbox_;
+  const CurrentRuntime &runtime_;
+  std::function<void()> jobs_added_;
+};
+
+} // namespace rdwh::gateway

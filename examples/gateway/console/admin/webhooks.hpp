@@ -1,0 +1,72 @@
+// Managing webhooks as Rundeck's webhook API does (create, update, delete, the GET
+// representation), shared by the console's API and its pages. A config is compiled by the
+// plugin before it is saved, so a webhook that saves is a webhook that runs; a save applies at
+// once on this gateway (Loader::rebuild) and within a second on the others sharing the database.
+// Webhooks from the config file are read-only here (the answer names the file).
+#pragma once
+
+#include "console/json.hpp"
+#include "runtime/loader.hpp"
+#include "store/outbox.hpp"
+#include "runtime/runtime.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rdwh::gateway {
+
+struct SaveResult {
+  HttpResponse answer;          // Rundeck's: 200 {"msg":"Saved webhook","uuid":...} or {"err":...}
+  bool ok = false;
+  int64_t id = 0;
+  std::string generated_secret; // useAuth + regenAuth: the Authorization value, shown this once
+};
+
+class WebhookAdmin {
+public:
+  WebhookAdmin(Outbox &outbox, Loader &loader, const CurrentRuntime &runtime)
+      : outbox_(outbox), loader_(loader), runtime_(runtime) {}
+
+  std::vector<StoredWebhook> list(std::string_view project) { return outbox_.webhooks().list(project); }
+  std::optional<StoredWebhook> find(std::string_view project, std::string_view id_or_uuid) {
+    return outbox_.webhooks().find(project, id_or_uuid);
+  }
+
+  // POST /api/{v}/project/{p}/webhook: `body` is Rundeck's create body (project, name, user,
+  // roles, eventPlugin, config, enabled, useAuth, regenAuth; uuid optional). A token is generated.
+  SaveResult create(std::string_view project, const rapidjson::Value &body, std::string_view creator);
+  // POST /api/{v}/project/{p}/webhook/{id}: the fields given replace the stored ones (user and
+  // authToken never change).
+  SaveResult update(const StoredWebhook &existing, const rapidjson::Value &body);
+  // DELETE /api/{v}/project/{p}/webhook/{id}: {"msg":"Deleted <name> webhook"}; its stored
+  // deliveries go with it.
+  HttpResponse remove(const StoredWebhook &hook);
+
+  // Rundeck's GET representation: {id, uuid, name, project, enabled, user, creator, roles,
+  // authToken, useAuth, regenAuth, eventPlugin, config}.
+  static void write(JsonWriter &w, const StoredWebhook &hook);
+
+  // Where PagerDuty posts: <publicUrl or http://listen>/api/<v>/webhook/<token>#<name, spaces as _>.
+  std::string post_url(const StoredWebhook &hook) const;
+  // The webhook listener's port once bound (the config may say 0: any free port).
+  void set_listener_port(uint16_t port) { listener_port_ = port; }
+  // Why the gateway does not serve this webhook now ("" when it does).
+  std::string not_served_reason(const StoredWebhook &hook) const;
+  // Why it cannot be changed here ("" for a webhook created through the API).
+  std::string read_only_reason(const StoredWebhook &hook) const;
+
+private:
+  // Applies the body's fields to `w`; a 400 answer when one is wrong or the plugin refuses the config.
+  std::optional<HttpResponse> apply(StoredWebhook &w, const rapidjson::Value &body, bool creating,
+                                    std::string &generated_secret);
+  SaveResult saved(const StoredWebhook &w, std::string generated_secret);
+
+  Outbox &outbox_;
+  Loader &loader_;
+  const CurrentRuntime &runtime_;
+  uint16_t listener_port_ = 0;
+};
+
+} // namespace rdwh::gateway

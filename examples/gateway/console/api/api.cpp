@@ -1,0 +1,410 @@
+// The console's JSON API (see console/console.hpp and docs/console.md):
+//   Rundeck's webhook API        GET  /api/{v}/project/{p}/webhooks
+//                                POST /api/{v}/project/{p}/webhook
+//                                GET|POST|DELETE /api/{v}/project/{p}/webhook/{id}
+//   Rundeck Enterprise's debug   GET  /api/{v}/enterprise/project/{p}/webhooks/{id}/debug-events[?max=N]
+//   rdwh (beyond Rundeck)        GET  /api/{v}/rdwh/providers
+//                                GET  /api/{v}/rdwh/project/{p}/jobs
+//                                GET  /api/{v}/rdwh/project/{p}/deliveries[?webhook=&outcome=&ranNothing=&before=&max=]
+//                                GET  /api/{v}/rdwh/delivery/{id}
+//                                POST /api/{v}/rdwh/delivery/{id}/replay   {"dryRun":bool,"runAgain":bool}
+//                                POST /api/{v}/rdwh/delivery/{id}/try      {"config":{...}}
+//                                POST /api/{v}/rdwh/job/{id}/requeue       {"again":bool}
+// {id} of a webhook is its integer id or its uuid.
+#include "console/console.hpp"
+
+#include "console/admin/delivery_view.hpp"
+#include "intake/pipeline.hpp"
+
+#include <algorithm>
+
+#include <atomic>
+
+namespace rdwh::gateway {
+
+namespace {
+
+constexpr int kMinApiVersion = 33; // Rundeck's webhook API dates from v33
+constexpr size_t kDefaultMax = 50, kMaxMax = 500;
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    out.emplace_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool is_digits(std::string_view s) {
+  return !s.empty() && s.size() < 19 && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+int64_t int_arg(const HttpRequest &req, const char *name, int64_t fallback) {
+  const auto v = req.arg(name);
+  return v && is_digits(*v) ? std::stoll(std::string(*v)) : fallback;
+}
+
+bool true_arg(const HttpRequest &req, const char *name) {
+  const auto v = req.arg(name);
+  return v && (*v == "true" || *v == "1");
+}
+
+struct Call {
+  ConsoleContext &ctx;
+  const HttpRequest &req;
+  int version;
+  std::vector<std::string> seg; // after "/api/{v}"
+
+  HttpResponse not_found() const {
+    return rundeck_error(404, version, "api.error.invalid.request", "No such endpoint: " + req.method + " " + req.path);
+  }
+  HttpResponse bad_method() const {
+    return rundeck_error(405, version, "api.error.invalid.request", "Method not allowed: " + req.method + " " + req.path);
+  }
+  // The request's JSON object body (an empty body reads as {}), or the answer saying why not.
+  std::optional<HttpResponse> body(rapidjson::Document &doc) const {
+    if (req.body.empty()) {
+      doc.SetObject();
+      return std::nullopt;
+    }
+    doc.Parse(req.body.data(), req.body.size());
+    if (doc.HasParseError() || !doc.IsObject())
+      return rundeck_error(400, version, "api.error.invalid.request", "The request body must be a JSON object");
+    return std::nullopt;
+  }
+};
+
+template <class F> std::string json(F &&fill) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  fill(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+// ------------------------------------------------------------------------ Rundeck's webhook API
+
+HttpResponse webhook_api(Call &c) {
+  const std::string &project = c.seg[1];
+  WebhookAdmin &admin = c.ctx.webhooks;
+  if (c.seg.size() == 3 && c.seg[2] == "webhooks") {
+    if (c.req.method != "GET") return c.bad_method();
+    const std::vector<StoredWebhook> hooks = admin.list(project);
+    return json_ok(json([&](JsonWriter &w) {
+      w.StartArray();
+      for (const StoredWebhook &h : hooks) WebhookAdmin::write(w, h);
+      w.EndArray();
+    }));
+  }
+  if (c.seg[2] != "webhook" || c.seg.size() > 4) return c.not_found();
+  // Create and update: Rundeck's save wants the project in the body too.
+  rapidjson::Document doc;
+  if (c.req.method == "POST") {
+    if (auto bad = c.body(doc)) return *bad;
+    const auto body_project = string_member(doc, "project");
+    if (!body_project || body_project->empty())
+      return rundeck_error(400, c.version, "api.error.parameter.required", "The parameter \"project\" is required");
+    if (*body_project != project)
+      return webhook_error(400, "the body's project '" + *body_project + "' is not the path's '" + project + "'");
+  }
+  if (c.seg.size() == 3) {
+    if (c.req.method != "POST") return c.bad_method();
+    return admin.create(project, doc, "console").answer;
+  }
+  const std::optional<StoredWebhook> hook = admin.find(project, c.seg[3]);
+  if (c.req.method == "GET") {
+    if (!hook) return webhook_error(404, "Webhook not found");
+    return json_ok(json([&](JsonWriter &w) { WebhookAdmin::write(w, *hook); }));
+  }
+  if (c.req.method == "POST") {
+    if (!hook) return webhook_error(404, "Webhook not found");
+    return admin.update(*hook, doc).answer;
+  }
+  if (c.req.method == "DELETE") {
+    if (!hook) return webhook_error(404, "Webhook not found");
+    return admin.remove(*hook);
+  }
+  return c.bad_method();
+}
+
+// --------------------------------------------------------------------- Rundeck's debug API
+
+HttpResponse debug_events(Call &c) {
+  if (c.req.method != "GET") return c.bad_method();
+  const std::optional<StoredWebhook> hook = c.ctx.webhooks.find(c.seg[2], c.seg[4]);
+  if (!hook) return webhook_error(404, "Webhook not found");
+  DeliveryFilter f;
+  f.webhook_id = hook->id;
+  f.limit = static_cast<size_t>(std::clamp<int64_t>(int_arg(c.req, "max", kDefaultMax), 1, kMaxMax));
+  const std::vector<DeliveryRecord> records = c.ctx.outbox.deliveries().list_full(f);
+  rapidjson::Document config;
+  config.Parse(hook->config_json.data(), hook->config_json.size());
+  if (config.HasParseError()) config.SetObject();
+  return json_ok(json([&](JsonWriter &w) {
+    w.StartArray();
+    for (const DeliveryRecord &r : records)
+      write_webhook_evaluation(w, explain_delivery(r, c.ctx.outbox), config, hook->event_plugin);
+    w.EndArray();
+  }));
+}
+
+// ------------------------------------------------------------------------------- rdwh extras
+
+void write_summary(JsonWriter &w, const DeliveryRecord &r) {
+  w.Key("id"), w.Int64(r.id);
+  w.Key("time"), write_str(w, iso_time(r.received_ms));
+  w.Key("webhookId"), w.Int64(r.webhook_id);
+  w.Key("webhook"), write_str(w, r.webhook_name);
+  w.Key("project"), write_str(w, r.project);
+  w.Key("deliveryId"), write_str(w, r.delivery_id);
+  w.Key("sender"), write_str(w, r.sender);
+  w.Key("status"), w.Int64(r.status);
+  w.Key("verdict"), write_str(w, r.verdict);
+  w.Key("outcome"), write_str(w, r.outcome);
+  w.Key("error"), write_str(w, r.error);
+  w.Key("jobCount"), w.Int64(r.job_count);
+  w.Key("bodyBytes"), w.Int64(r.body_bytes);
+  w.Key("replayOf"), w.Int64(r.replay_of);
+}
+
+void write_jobs(JsonWriter &w, const DeliveryView &d) {
+  w.StartArray();
+  for (const JobView &j : d.jobs) {
+    w.StartObject();
+    w.Key("rule"), write_str(w, j.rule);
+    w.Key("jobId"), write_str(w, j.job_id);
+    w.Key("options");
+    w.StartObject();
+    for (const auto &[k, v] : j.options) write_str(w, k), write_str(w, v);
+    w.EndObject();
+    if (!j.filter.empty()) w.Key("filter"), write_str(w, j.filter);
+    if (!j.as_user.empty()) w.Key("asUser"), write_str(w, j.as_user);
+    w.Key("deliveryKey"), write_str(w, j.delivery_key);
+    w.Key("ruleKey"), write_str(w, j.rule_key);
+    w.Key("jobRunStatus"), w.String(j.run_status());
+    w.Key("outbox");
+    if (!j.state) {
+      w.Null();
+    } else {
+      const OutboxJob &s = *j.state;
+      w.StartObject();
+      w.Key("id"), w.Int64(s.id);
+      w.Key("status"), write_str(w, s.status);
+      w.Key("uncertain"), w.Bool(s.uncertain);
+      w.Key("attempts"), w.Int64(s.attempts);
+      w.Key("executionId"), write_str(w, s.execution_id);
+      w.Key("httpStatus"), w.Int64(s.http_status);
+      w.Key("reason"), write_str(w, s.reason);
+      w.EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+void write_delivery(JsonWriter &w, const DeliveryView &d) {
+  w.StartObject();
+  write_summary(w, d.record);
+  w.Key("headers");
+  w.StartArray();
+  for (const auto &[n, v] : d.headers) {
+    w.StartArray();
+    write_str(w, n);
+    write_str(w, v);
+    w.EndArray();
+  }
+  w.EndArray();
+  w.Key("body"), write_str(w, utf8_clean(d.body));
+  w.Key("bodyTruncated"), w.Bool(d.record.body_truncated);
+  w.Key("evaluation");
+  if (d.record.evaluation.empty()) w.Null();
+  else w.RawValue(d.record.evaluation.data(), d.record.evaluation.size(), rapidjson::kArrayType);
+  w.Key("jobs");
+  write_jobs(w, d);
+  w.EndObject();
+}
+
+HttpResponse providers(Call &c) {
+  if (c.req.method != "GET") return c.bad_method();
+  const std::vector<ProviderChoice> list = provider_choices(*c.ctx.runtime.get());
+  return json_ok(json([&](JsonWriter &w) {
+    w.StartArray();
+    for (const ProviderChoice &p : list) {
+      w.StartObject();
+      w.Key("name"), write_str(w, p.name);
+      w.Key("title"), write_str(w, p.title);
+      w.Key("description"), write_str(w, p.description);
+      w.Key("sampleAction");
+      if (p.sample_action.empty()) w.Null();
+      else w.RawValue(p.sample_action.data(), p.sample_action.size(), rapidjson::kObjectType);
+      w.Key("fields");
+      w.StartArray();
+      for (const auto &f : p.fields) {
+        w.StartObject();
+        w.Key("path"), write_str(w, f.path);
+        w.Key("title"), write_str(w, f.title);
+        w.Key("example"), write_str(w, f.example);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+  }));
+}
+
+HttpResponse project_jobs(Call &c) {
+  if (c.req.method != "GET") return c.bad_method();
+  const JobsOutcome jobs = project_jobs(*c.ctx.runtime.get(), c.seg[2]);
+  if (!jobs.ok)
+    return rundeck_error(502, c.version, "api.error.rundeck.unavailable", "Rundeck's job list: " + jobs.reason);
+  return json_ok(json([&](JsonWriter &w) {
+    w.StartArray();
+    for (const JobSummary &j : jobs.jobs) {
+      w.StartObject();
+      w.Key("id"), write_str(w, j.id);
+      w.Key("name"), write_str(w, j.name);
+      w.Key("group"), write_str(w, j.group);
+      w.Key("project"), write_str(w, c.seg[2]);
+      w.Key("description"), write_str(w, j.description);
+      w.EndObject();
+    }
+    w.EndArray();
+  }));
+}
+
+HttpResponse deliveries(Call &c) {
+  if (c.req.method != "GET") return c.bad_method();
+  DeliveryFilter f;
+  f.project = c.seg[2];
+  if (const auto hook = c.req.arg("webhook"); hook && !hook->empty()) {
+    const std::optional<StoredWebhook> w = c.ctx.webhooks.find(f.project, *hook);
+    if (!w) return webhook_error(404, "Webhook not found");
+    f.webhook_id = w->id;
+  }
+  f.outcome = std::string(c.req.arg("outcome").value_or(""));
+  f.ran_nothing = true_arg(c.req, "ranNothing");
+  f.before_id = int_arg(c.req, "before", 0);
+  f.limit = static_cast<size_t>(std::clamp<int64_t>(int_arg(c.req, "max", kDefaultMax), 1, kMaxMax));
+  const std::vector<DeliveryRecord> list = c.ctx.outbox.deliveries().list(f);
+  return json_ok(json([&](JsonWriter &w) {
+    w.StartObject();
+    w.Key("deliveries");
+    w.StartArray();
+    for (const DeliveryRecord &r : list) {
+      w.StartObject();
+      write_summary(w, r);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("next");
+    if (list.size() == f.limit) w.Int64(list.back().id);
+    else w.Null();
+    w.EndObject();
+  }));
+}
+
+void write_replay(JsonWriter &w, ConsoleContext &ctx, const ReplayResult &r, bool dry_run) {
+  const DeliveryView view = explain_delivery(r.record, ctx.outbox);
+  w.StartObject();
+  w.Key("dryRun"), w.Bool(dry_run);
+  w.Key("delivery");
+  if (r.stored) w.Int64(r.record.id);
+  else w.Null();
+  w.Key("status"), w.Int64(r.record.status);
+  w.Key("verdict"), write_str(w, r.record.verdict);
+  w.Key("queued"), w.Uint64(r.enqueued.inserted - r.enqueued.skipped);
+  w.Key("duplicates"), w.Uint64(r.enqueued.duplicates);
+  w.Key("skipped"), w.Uint64(r.enqueued.skipped);
+  w.Key("evaluation");
+  if (r.record.evaluation.empty()) w.Null();
+  else w.RawValue(r.record.evaluation.data(), r.record.evaluation.size(), rapidjson::kArrayType);
+  w.Key("jobs");
+  write_jobs(w, view);
+  w.EndObject();
+}
+
+HttpResponse delivery(Call &c) {
+  if (!is_digits(c.seg[2])) return webhook_error(404, "Delivery not found");
+  const std::optional<DeliveryRecord> record = c.ctx.outbox.deliveries().get(std::stoll(c.seg[2]));
+  if (!record) return webhook_error(404, "Delivery not found");
+  if (c.seg.size() == 3) {
+    if (c.req.method != "GET") return c.bad_method();
+    return json_ok(json([&](JsonWriter &w) { write_delivery(w, explain_delivery(*record, c.ctx.outbox)); }));
+  }
+  if (c.seg.size() != 4 || (c.seg[3] != "replay" && c.seg[3] != "try")) return c.not_found();
+  if (c.req.method != "POST") return c.bad_method();
+  rapidjson::Document doc;
+  if (auto bad = c.body(doc)) return *bad;
+  ReplayResult r;
+  bool dry_run = true;
+  if (c.seg[3] == "replay") {
+    dry_run = bool_member(doc, "dryRun").value_or(true); // a real replay must be asked for
+    r = c.ctx.deliveries.replay(*record, dry_run, bool_member(doc, "runAgain").value_or(false));
+  } else {
+    auto it = doc.FindMember("config");
+    if (it == doc.MemberEnd() || !it->value.IsObject())
+      return webhook_error(400, "the body must hold the config to try: {\"config\": {...}}");
+    r = c.ctx.deliveries.try_config(*record, to_json(it->value));
+  }
+  if (!r.ok) return r.error;
+  return json_ok(json([&](JsonWriter &w) { write_replay(w, c.ctx, r, dry_run); }));
+}
+
+HttpResponse requeue(Call &c) {
+  if (c.req.method != "POST") return c.bad_method();
+  if (!is_digits(c.seg[2])) return webhook_error(404, "Job not found");
+  rapidjson::Document doc;
+  if (auto bad = c.body(doc)) return *bad;
+  HttpResponse error;
+  const std::optional<OutboxJob> job =
+      c.ctx.deliveries.requeue(std::stoll(c.seg[2]), bool_member(doc, "again").value_or(false), error);
+  if (!job) return error;
+  return json_ok(json([&](JsonWriter &w) {
+    w.StartObject();
+    w.Key("msg"), w.String("Requeued");
+    w.Key("id"), w.Int64(job->id);
+    w.Key("status"), write_str(w, job->status);
+    w.EndObject();
+  }));
+}
+
+HttpResponse rdwh_api(Call &c) {
+  const auto &s = c.seg;
+  if (s.size() == 2 && s[1] == "providers") return providers(c);
+  if (s.size() == 4 && s[1] == "project" && !s[2].empty() && s[3] == "jobs") return project_jobs(c);
+  if (s.size() == 4 && s[1] == "project" && !s[2].empty() && s[3] == "deliveries") return deliveries(c);
+  if (s.size() >= 3 && s[1] == "delivery") return delivery(c);
+  if (s.size() == 4 && s[1] == "job" && s[3] == "requeue") return requeue(c);
+  return c.not_found();
+}
+
+} // namespace
+
+HttpResponse handle_console_api(ConsoleContext &ctx, const HttpRequest &req) {
+  std::vector<std::string> seg = split_path(req.path); // "api", v, ...
+  if (seg.size() < 3 || seg[0] != "api") return rundeck_error(404, kMinApiVersion, "api.error.invalid.request", "No such endpoint");
+  if (!is_digits(seg[1]) || std::stoi(seg[1]) < kMinApiVersion)
+    return rundeck_error(400, kMinApiVersion, "api.error.api-version.unsupported",
+                         "Unsupported API Version \"" + seg[1] + "\". Minimum supported version: " +
+                             std::to_string(kMinApiVersion));
+  const int version = std::stoi(seg[1]);
+  if (auto denied = ctx.auth.check_api(req, ctx.runtime.get()->console_token(), version)) return *denied;
+  seg.erase(seg.begin(), seg.begin() + 2);
+  Call c{ctx, req, version, std::move(seg)};
+  try {
+    const auto &s = c.seg;
+    if (s.size() >= 3 && s[0] == "project" && !s[1].empty()) return webhook_api(c);
+    if (s.size() == 6 && s[0] == "enterprise" && s[1] == "project" && s[3] == "webhooks" && s[5] == "debug-events")
+      return debug_events(c);
+    if (!s.empty() && s[0] == "rdwh") return rdwh_api(c);
+    return c.not_found();
+  } catch (const OutboxError &e) {
+    return rundeck_error(503, version, "api.error.database.unavailable", e.what());
+  }
+}
+
+} // namespace rdwh::gateway

@@ -1,0 +1,46 @@
+// What the gateway answers: the webhook endpoint (Rundeck's POST /api/{v}/webhook/{authToken}),
+// /healthz and /metrics. A delivery is answered 2xx only once its jobs are committed to the outbox.
+//
+// A job's identity (the outbox's de-duplication key) is what the sender signed: the webhook (its
+// uuid, else its project and name), the event's key from the plugin (for V3, the event id inside
+// the signed body; then eventIdKey; then X-Webhook-Id), and the rule's key (uuid or name, stable
+// when rules are reordered). Only when nothing identifies the event does the delivery id (the
+// X-Webhook-Id header, or a random one) stand in. Events older than maxEventAge run nothing.
+#pragma once
+
+#include "intake/recorder.hpp"
+#include "http/server.hpp"
+#include "base/metrics.hpp"
+#include "store/outbox.hpp"
+#include "runtime/runtime.hpp"
+
+#include <atomic>
+#include <functional>
+
+namespace rdwh::gateway {
+
+class Service {
+public:
+  // jobs_added: called after a delivery committed new jobs (wakes the dispatcher).
+  // degraded: why dispatching is degraded ("" when it is not), for /healthz and /metrics.
+  // recorder: writes the delivery store's records of deliveries without jobs; nullptr: no console.
+  Service(const CurrentRuntime &runtime, Outbox &outbox, Metrics &metrics, std::function<void()> jobs_added,
+          std::function<std::string()> degraded, DeliveryRecorder *recorder = nullptr)
+      : runtime_(runtime), outbox_(outbox), metrics_(metrics), jobs_added_(std::move(jobs_added)),
+        degraded_(std::move(degraded)), recorder_(recorder) {}
+
+  HttpResponse handle(const HttpRequest &req);
+
+private:
+  HttpResponse deliver(const HttpRequest &req, std::string_view token);
+
+  const CurrentRuntime &runtime_;
+  Outbox &outbox_;
+  Metrics &metrics_;
+  std::function<void()> jobs_added_;
+  std::function<std::string()> degraded_;
+  DeliveryRecorder *recorder_;
+  std::atomic<int64_t> in_flight_{0}; // requests inside handle()
+};
+
+} // namespace rdwh::gateway

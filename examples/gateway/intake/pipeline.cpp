@@ -1,0 +1,253 @@
+#include "intake/pipeline.hpp"
+
+#include "base/crypto.hpp"
+
+#define RAPIDJSON_HAS_STDSTRING 1
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace rdwh::gateway {
+
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void write_str(Writer &w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// The length of the UTF-8 sequence starting at s[i], or 0 when it is not one (overlong forms,
+// surrogates and code points above U+10FFFF included). NUL counts as invalid: text columns refuse it.
+size_t utf8_sequence(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  if (c == 0) return 0;
+  if (c < 0x80) return 1;
+  size_t n = 0;
+  uint32_t cp = 0, min = 0;
+  if ((c & 0xe0) == 0xc0) n = 2, cp = c & 0x1f, min = 0x80;
+  else if ((c & 0xf0) == 0xe0) n = 3, cp = c & 0x0f, min = 0x800;
+  else if ((c & 0xf8) == 0xf0) n = 4, cp = c & 0x07, min = 0x10000;
+  else return 0;
+  if (i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (b(i + k) & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return n;
+}
+
+bool is_utf8_text(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = utf8_sequence(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+} // namespace
+
+std::string utf8_clean(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = utf8_sequence(s, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+host::Handler::Request plugin_request(const WebhookConfig &webhook,
+                                      const std::vector<std::pair<std::string, std::string>> &headers,
+                                      std::string body, std::string_view delivery_id, std::string_view sender,
+                                      int64_t received_ms, bool explain) {
+  host::Handler::Request in;
+  for (const auto &h : headers)
+    if (!header_name_equals(h.first, "Authorization")) in.headers.push_back(h);
+  in.body = std::move(body);
+  in.delivery_id = delivery_id;
+  in.webhook_name = webhook.name;
+  in.project = webhook.project;
+  in.sender = sender;
+  in.received_unix_ms = received_ms;
+  in.explain = explain;
+  return in;
+}
+
+std::string run_request_json(const rdwh_job_t &job) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  auto str = [&w](rdwh_str_t s) { w.String(s.data ? s.data : "", static_cast<rapidjson::SizeType>(s.size)); };
+  w.StartObject();
+  if (job.option_count > 0) {
+    w.Key("options");
+    w.StartObject();
+    for (size_t i = 0; i < job.option_count; ++i) {
+      str(job.options[i].name);
+      str(job.options[i].value);
+    }
+    w.EndObject();
+  }
+  if (job.filter.size) {
+    w.Key("filter");
+    str(job.filter);
+  }
+  if (job.as_user.size) {
+    w.Key("asUser");
+    str(job.as_user);
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::vector<NewJob> jobs_of(const rdwh_result_t &r, const WebhookConfig &cfg, std::string_view delivery_id,
+                            const JobOptions &o, uint64_t &too_old) {
+  std::vector<NewJob> jobs;
+  jobs.reserve(r.job_count);
+  too_old = 0;
+  for (size_t i = 0; i < r.job_count; ++i) {
+    const rdwh_job_t &j = *r.jobs[i];
+    NewJob n;
+    n.webhook_key = cfg.key();
+    n.webhook_name = cfg.name;
+    n.project = cfg.project;
+    n.rule = host::view(j.rule);
+    n.event_id = host::view(j.event_id);
+    n.job_id = host::view(j.job_id);
+    n.request_json = run_request_json(j);
+    n.event_index = j.event_index;
+    n.rule_index = j.rule_index;
+    std::string_view event_key;
+    if (RDWH_HAS_FIELD(&j, rdwh_job_t, event_time_unix_ms)) { // ABI 1.1
+      event_key = host::view(j.event_key);
+      n.rule_key = host::view(j.rule_key);
+      n.resource_id = host::view(j.resource_id);
+      n.event_time_ms = j.event_time_unix_ms;
+    }
+    if (n.rule_key.empty()) n.rule_key = "index:" + std::to_string(j.rule_index); // a plugin before ABI 1.1
+    n.delivery_key = o.identity_prefix + (event_key.empty() ? "delivery:" + std::string(delivery_id) + "#" +
+                                                                  std::to_string(j.event_index)
+                                                            : "event:" + std::string(event_key));
+    if (o.max_event_age_ms > 0 && n.event_time_ms > 0 && o.now_ms - n.event_time_ms > o.max_event_age_ms) {
+      n.skip = true;
+      n.reason = "the event happened " + std::to_string((o.now_ms - n.event_time_ms) / 60000) +
+                 " minutes ago, more than maxEventAge (" + std::to_string(o.max_event_age_ms / 60000) +
+                 " minutes): a replay or a very late redelivery; not run";
+      ++too_old;
+    }
+    jobs.push_back(std::move(n));
+  }
+  return jobs;
+}
+
+const char *verdict_name(int64_t v) {
+  switch (v) {
+  case -1: return "";
+  case RDWH_VERDICT_ACCEPTED: return "accepted";
+  case RDWH_VERDICT_MALFORMED: return "malformed";
+  case RDWH_VERDICT_SIGNATURE_MISSING: return "signature_missing";
+  case RDWH_VERDICT_SIGNATURE_INVALID: return "signature_invalid";
+  case RDWH_VERDICT_TOO_LARGE: return "too_large";
+  case RDWH_VERDICT_LIMIT_EXCEEDED: return "limit_exceeded";
+  case RDWH_VERDICT_UNPROCESSABLE: return "unprocessable";
+  default: return "unknown";
+  }
+}
+
+bool is_secret_header(std::string_view name) {
+  const std::string n = lower(name);
+  return n == "authorization" || n == "proxy-authorization" || n == "cookie" || n == "set-cookie" ||
+         n.find("signature") != std::string::npos || n.find("token") != std::string::npos ||
+         n.find("secret") != std::string::npos || n.find("api-key") != std::string::npos ||
+         n.find("apikey") != std::string::npos || n.find("password") != std::string::npos;
+}
+
+DeliveryRecord record_of(const HttpRequest &req, const WebhookConfig *hook, std::string_view delivery_id,
+                         size_t max_body) {
+  DeliveryRecord d;
+  d.received_ms = req.received_unix_ms;
+  if (hook) {
+    d.webhook_id = hook->id;
+    d.webhook_name = hook->name;
+    d.project = hook->project;
+    d.webhook_key = hook->key();
+  }
+  d.delivery_id = utf8_clean(delivery_id);
+  d.sender = req.sender;
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartArray();
+  for (const auto &[name, value] : req.headers) {
+    w.StartArray();
+    write_str(w, utf8_clean(name));
+    write_str(w, is_secret_header(name) ? std::string("(redacted)") : utf8_clean(value));
+    w.EndArray();
+  }
+  w.EndArray();
+  d.headers_json.assign(buf.GetString(), buf.GetSize());
+  d.body_bytes = static_cast<int64_t>(req.body.size());
+  // An unknown token's body is not kept: anyone can post one.
+  const size_t keep = hook && !req.body_too_large ? std::min(req.body.size(), max_body) : 0;
+  d.body_truncated = keep < req.body.size() || req.body_too_large;
+  const std::string_view body(req.body.data(), keep);
+  if (is_utf8_text(body)) {
+    d.body.assign(body);
+  } else {
+    d.body = base64_encode(body);
+    d.body_base64 = true;
+  }
+  return d;
+}
+
+void record_answer(DeliveryRecord &d, const HttpResponse &r) {
+  d.status = r.status;
+  if (r.status < 400) {
+    if (d.outcome.empty()) d.outcome = outcome::nothing;
+    return;
+  }
+  d.outcome = r.status >= 500 ? outcome::failed : outcome::refused;
+  rapidjson::Document doc;
+  doc.Parse(r.body.data(), r.body.size());
+  if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("err") && doc["err"].IsString())
+    d.error = utf8_clean(std::string_view(doc["err"].GetString(), doc["err"].GetStringLength()));
+  else d.error = utf8_clean(r.body.substr(0, 1000));
+}
+
+std::string jobs_json(const std::vector<NewJob> &jobs) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartArray();
+  for (const NewJob &j : jobs) {
+    w.StartObject();
+    w.Key("eventIndex"), w.Uint(j.event_index);
+    w.Key("ruleIndex"), w.Uint(j.rule_index);
+    w.Key("rule"), write_str(w, j.rule);
+    w.Key("ruleKey"), write_str(w, j.rule_key);
+    w.Key("deliveryKey"), write_str(w, j.delivery_key);
+    w.Key("jobId"), write_str(w, j.job_id);
+    w.Key("request"), w.RawValue(j.request_json.data(), j.request_json.size(), rapidjson::kObjectType);
+    w.EndObject();
+  }
+  w.EndArray();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string stored_body(const DeliveryRecord &d) { return d.body_base64 ? base64_decode(d.body) : d.body; }
+
+} // namespace rdwh::gateway

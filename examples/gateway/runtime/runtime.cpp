@@ -1,0 +1,184 @@
+#include "runtime/runtime.hpp"
+
+#include "base/crypto.hpp"
+#include "config/keystore.hpp"
+#include "base/log.hpp"
+
+#include <cctype>
+#include <filesystem>
+
+namespace rdwh::gateway {
+
+namespace {
+
+log::Level level_of(int rdwh_level) {
+  switch (rdwh_level) {
+  case RDWH_LOG_DEBUG: return log::Level::debug;
+  case RDWH_LOG_WARN: return log::Level::warn;
+  case RDWH_LOG_ERROR: return log::Level::error;
+  default: return log::Level::info;
+  }
+}
+
+// The plugin reports config diagnostics as data (rdwh.host.diagnostics/1): logged as warnings with
+// their fields, and kept in `found` (when given) for --check.
+host::Services services_for(const WebhookConfig &w, const KeyStore &keys, std::vector<host::Diagnostic> *found) {
+  host::Services s;
+  s.log = [name = w.name](int level, std::string_view message) {
+    log::write(level_of(level), message, {{"source", "plugin"}, {"webhook", name}});
+  };
+  s.get_secret = [keys](std::string_view path) { return keys.get(path); };
+  s.diagnostic = [name = w.name, found](const host::Diagnostic &d) {
+    log::warn(d.message, {{"source", "plugin"}, {"webhook", name}, {"field", d.field}, {"rule", d.rule},
+                          {"suggestion", d.suggestion}});
+    if (found) found->push_back(d);
+  };
+  return s;
+}
+
+std::string providers_offered(const host::PluginSet &plugins) {
+  std::string out;
+  for (const auto &p : plugins.plugins())
+    for (const rdwh_provider_info_t *info : p->providers()) out += (out.empty() ? "" : ", ") + std::string(info->name);
+  return out.empty() ? "none" : out;
+}
+
+// Header values cannot hold CR or LF, so a key file's trailing newline is not part of the secret.
+void strip_line_end(std::string &s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+}
+
+// A token file's content, trimmed; a problem (naming `field`) when unreadable or empty.
+std::string read_token(const std::string &path, const char *field, std::vector<std::string> &problems) {
+  try {
+    std::string token = read_file(path);
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.front()))) token.erase(0, 1);
+    if (token.empty()) problems.push_back(std::string(field) + ": the file is empty");
+    return token;
+  } catch (const std::exception &e) {
+    problems.push_back(std::string(field) + ": " + e.what());
+    return "";
+  }
+}
+
+} // namespace
+
+std::unique_ptr<host::Handler> Runtime::make_handler(const WebhookConfig &w, std::string_view config_json,
+                                                     std::vector<host::Diagnostic> *diagnostics) const {
+  const host::Plugin *plugin = plugins_.find(w.event_plugin);
+  if (!plugin)
+    throw ConfigError(w.field("eventPlugin") + ": no plugin offers provider '" + w.event_plugin +
+                      "' (offered: " + providers_offered(plugins_) + ")");
+  try {
+    return std::make_unique<host::Handler>(*plugin, w.event_plugin, config_json, services_for(w, keys_, diagnostics));
+  } catch (const host::HostError &e) {
+    throw PluginConfigError(w.field("config") + ": " + e.what(), e.what());
+  }
+}
+
+std::unique_ptr<Webhook> Runtime::build_webhook(const WebhookConfig &w) const {
+  auto hook = std::make_unique<Webhook>();
+  hook->config = w;
+  if (w.use_auth && w.authorization_sha256.empty()) {
+    std::optional<std::string> secret;
+    try {
+      secret = keys_.get(w.authorization_ref);
+    } catch (const std::exception &e) {
+      throw ConfigError(w.field("authorization") + ": " + e.what());
+    }
+    if (!secret) throw ConfigError(w.field("authorization") + ": no key at '" + w.authorization_ref + "'");
+    strip_line_end(*secret);
+    hook->authorization_sha256 = sha256_hex(*secret);
+    wipe(*secret);
+  } else if (w.use_auth) {
+    hook->authorization_sha256 = w.authorization_sha256;
+  }
+  hook->handler = make_handler(w, w.config_json, &hook->diagnostics);
+  return hook;
+}
+
+std::shared_ptr<const Runtime> Runtime::build(Config config, const std::vector<WebhookConfig> &api_hooks) {
+  std::shared_ptr<Runtime> rt(new Runtime(config.key_storage_dir));
+  std::vector<std::string> problems;
+
+  if (!config.key_storage_dir.empty() && !std::filesystem::is_directory(config.key_storage_dir))
+    problems.push_back("keyStorageDir: '" + config.key_storage_dir + "' is not a directory");
+  rt->token_ = read_token(config.rundeck.auth_token_file, "rundeck.authTokenFile", problems);
+  if (config.console.enabled) {
+    rt->console_token_ = read_token(config.console.auth_token_file, "console.authTokenFile", problems);
+    if (!rt->console_token_.empty() && rt->console_token_.size() < 16)
+      problems.push_back("console.authTokenFile: the token must be at least 16 characters long");
+  }
+
+  for (const std::string &dir : config.plugin_dirs)
+    if (!std::filesystem::is_directory(dir)) problems.push_back("pluginDir: '" + dir + "' is not a directory");
+  rt->plugins_ = host::PluginSet::scan(config.plugin_dirs);
+  for (const std::string &why : rt->plugins_.skipped()) log::warn("plugin skipped", {{"reason", why}});
+
+  for (const WebhookConfig &w : config.webhooks) {
+    try {
+      rt->add(rt->build_webhook(w));
+    } catch (const ConfigError &e) {
+      problems.push_back(e.what());
+    }
+  }
+  if (!problems.empty()) {
+    std::string text;
+    for (const auto &p : problems) text += (text.empty() ? "" : "\n") + p;
+    throw ConfigError(text);
+  }
+  // A webhook created through the API that cannot be built now (a key gone from key storage, a
+  // plugin removed) is not served, and the console says why; the file's webhooks still are.
+  for (const WebhookConfig &w : api_hooks) {
+    try {
+      if (rt->by_token_.count(w.auth_token)) throw ConfigError(w.field("authToken") + ": same token as another webhook");
+      rt->add(rt->build_webhook(w));
+    } catch (const ConfigError &e) {
+      rt->unavailable_[w.id] = e.what();
+      log::error("webhook not served", {{"webhook", w.name}, {"project", w.project}, {"id", w.id}, {"error", e.what()}});
+    }
+  }
+  rt->config_ = std::move(config);
+  return rt;
+}
+
+void Runtime::add(std::unique_ptr<Webhook> hook) {
+  by_token_.emplace(hook->config.auth_token, hook.get());
+  if (hook->config.id) by_id_.emplace(hook->config.id, hook.get());
+  hooks_.push_back(std::move(hook));
+}
+
+Runtime::~Runtime() {
+  wipe(token_);
+  wipe(console_token_);
+  by_id_.clear();
+  by_token_.clear();
+  hooks_.clear(); // handlers before plugins (also guaranteed by member order)
+}
+
+std::vector<std::string> Runtime::check_refusals() const {
+  std::vector<std::string> out;
+  for (const auto &hook : hooks_)
+    for (const host::Diagnostic &d : hook->diagnostics)
+      if (d.kind == RDWH_DIAGNOSTIC_UNKNOWN_KEY || d.kind == RDWH_DIAGNOSTIC_RULE_WITHOUT_JOB)
+        out.push_back(hook->config.field("config") + " (webhook '" + hook->config.name + "'): " + d.message);
+  return out;
+}
+
+const Webhook *Runtime::find(std::string_view token) const {
+  auto it = by_token_.find(std::string(token));
+  return it == by_token_.end() ? nullptr : it->second;
+}
+
+const Webhook *Runtime::find_id(int64_t id) const {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
+std::string Runtime::unavailable(int64_t id) const {
+  auto it = unavailable_.find(id);
+  return it == unavailable_.end() ? std::string() : it->second;
+}
+
+} // namespace rdwh::gateway

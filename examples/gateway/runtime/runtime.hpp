@@ -1,0 +1,102 @@
+// What a config becomes once loaded: the plugins, one handler per webhook, the Rundeck token.
+// Immutable after build() and shared (std::shared_ptr<const Runtime>): a reload builds a new one
+// and swaps it in; requests in flight keep the old one alive until they finish.
+#pragma once
+
+#include "config/config.hpp"
+#include "hostkit.hpp"
+#include "config/keystore.hpp"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace rdwh::gateway {
+
+struct Webhook {
+  WebhookConfig config;
+  std::vector<host::Diagnostic> diagnostics; // what the plugin found in its config (logged at build)
+  std::string authorization_sha256; // lowercase hex; empty when config.use_auth is false
+  std::unique_ptr<host::Handler> handler;
+};
+
+class Runtime {
+public:
+  // Scans the plugin directories, creates every webhook's handler (so bad rules fail here) and
+  // reads the Rundeck and console tokens. Throws ConfigError listing every problem of the file.
+  // `api_hooks` (webhooks created through the console's API): one that cannot be built is left
+  // out and noted in unavailable(), never fatal.
+  static std::shared_ptr<const Runtime> build(Config config, const std::vector<WebhookConfig> &api_hooks = {});
+  ~Runtime();
+  Runtime(const Runtime &) = delete;
+  Runtime &operator=(const Runtime &) = delete;
+
+  const Config &config() const { return config_; }
+  // The webhook whose authToken is `token`, or nullptr.
+  const Webhook *find(std::string_view token) const;
+  // The webhook served with database id `id`, or nullptr.
+  const Webhook *find_id(int64_t id) const;
+  // Why the API webhook `id` is not served ("" when it is, or is unknown).
+  std::string unavailable(int64_t id) const;
+  const std::string &rundeck_token() const { return token_; }
+  // What `--check` refuses although the plugin accepts it: unknown config keys (with the plugin's
+  // "did you mean") and enabled rules without a job, one line each naming the webhook.
+  std::vector<std::string> check_refusals() const;
+  const std::string &console_token() const { return console_token_; }
+  const host::PluginSet &plugins() const { return plugins_; }
+  // A handler for `w` with the config `config_json` (the webhook's own, or an edited one) and this
+  // runtime's key storage; the plugin's diagnostics are logged and, given `diagnostics`, kept there.
+  // Throws ConfigError naming the field (the plugin's message for a bad config). The handler must
+  // be destroyed before this runtime.
+  std::unique_ptr<host::Handler> make_handler(const WebhookConfig &w, std::string_view config_json,
+                                              std::vector<host::Diagnostic> *diagnostics = nullptr) const;
+
+private:
+  explicit Runtime(std::string key_storage_dir) : keys_(std::move(key_storage_dir)) {}
+  std::unique_ptr<Webhook> build_webhook(const WebhookConfig &w) const; // throws ConfigError
+  void add(std::unique_ptr<Webhook> hook);
+
+  Config config_;
+  KeyStore keys_;
+  std::string token_, console_token_;
+  // Declared before the webhooks: members are destroyed in reverse order, so every handler is
+  // destroyed before its plugin is dlclose()d.
+  host::PluginSet plugins_;
+  std::vector<std::unique_ptr<Webhook>> hooks_;
+  std::unordered_map<std::string, const Webhook *> by_token_;
+  std::unordered_map<int64_t, const Webhook *> by_id_;
+  std::map<int64_t, std::string> unavailable_;
+};
+
+} // namespace rdwh::gateway
+
+namespace rdwh::gateway {
+
+// The runtime in force; swapped by a reload. Thread-safe.
+class CurrentRuntime {
+public:
+  explicit CurrentRuntime(std::shared_ptr<const Runtime> rt) : rt_(std::move(rt)) {}
+  std::shared_ptr<const Runtime> get() const {
+    std::lock_guard lock(mu_);
+    return rt_;
+  }
+  void set(std::shared_ptr<const Runtime> rt) {
+    std::shared_ptr<const Runtime> old;
+    {
+      std::lock_guard lock(mu_);
+      old = std::exchange(rt_, std::move(rt));
+    }
+    // `old` is released here, outside the lock (destroying handlers may take a moment).
+  }
+
+private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const Runtime> rt_;
+};
+
+} // namespace rdwh::gateway

@@ -1,0 +1,167 @@
+// The durable outbox: every job request a delivery produced, with its dispatch state. One
+// interface, two databases: SQLite (one gateway, the default) and PostgreSQL (any number of
+// gateways sharing it). open_outbox() picks one from the config.
+//
+// Exactly once:
+// - A job's identity is UNIQUE(webhook key, delivery key, rule key): the webhook's uuid or its
+//   project and name; the event's own identity (what the sender signed, see intake/listener.cpp); the
+//   rule's uuid or name. A delivery's jobs are inserted with ON CONFLICT DO NOTHING in one
+//   transaction committed before the delivery is answered, so a redelivery adds nothing.
+// - A row moves queued -> running -> done | refused (or back to queued to be retried); a row
+//   that arrives too old is stored as skipped. A running row has an owner (one gateway process)
+//   and a lease; the owner renews it while it lives. A row whose lease expired (its owner died
+//   during the run call) goes back to queued marked `uncertain`, like a call whose answer was
+//   lost: before it runs again, Rundeck's executions are searched for it (reconciliation).
+// - A job of a resource (an incident) is claimed only once every earlier job of that resource
+//   is finished (done, refused or skipped), so they start in the order their events arrived.
+// All methods are thread-safe.
+#pragma once
+
+#include "config/config.hpp"
+#include "store/delivery_store.hpp"
+#include "base/metrics.hpp"
+#include "store/webhook_store.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rdwh::gateway {
+
+class OutboxError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+// A job request to store.
+struct NewJob {
+  std::string webhook_key;  // "uuid:<uuid>" or "name:<project>/<name>"
+  std::string webhook_name, project;
+  std::string delivery_key; // "event:<event key>", or "delivery:<delivery id>#<event index>" when nothing identifies the event
+  std::string rule_key;     // the rule's uuid or name ("#2"... for a repeated name)
+  std::string rule, event_id, resource_id, job_id;
+  int64_t event_time_ms = 0;
+  std::string request_json; // the body of Rundeck's job run call
+  bool skip = false;        // store as "skipped" with `reason` (runs nothing, kept as a redelivery's memory)
+  std::string reason;
+  uint32_t event_index = 0, rule_index = 0; // where the plugin's result had it (for the delivery store)
+};
+
+struct EnqueueResult {
+  uint64_t inserted = 0, duplicates = 0;
+  uint64_t skipped = 0; // of `inserted`: stored as skipped (too old)
+};
+
+// The outcome (see store/delivery_store.hpp) of a delivery whose jobs were stored with this result.
+const char *outcome_of(const EnqueueResult &r);
+
+// One stored job.
+struct OutboxJob {
+  int64_t id = 0;
+  std::string webhook_key, webhook_name, project, delivery_key, rule_key;
+  std::string rule, event_id, resource_id, job_id, request_json;
+  int64_t event_time_ms = 0;
+  std::string status;     // queued, running, done, refused, skipped
+  bool uncertain = false; // a run call's outcome is unknown: reconcile before running it again
+  int64_t attempts = 0, next_attempt_ms = 0;
+  int64_t sent_ms = 0;    // when the first run call of unknown outcome was sent (0: none)
+  std::string owner;      // the process running it (status running)
+  int64_t lease_until_ms = 0;
+  int64_t created_ms = 0, updated_ms = 0;
+  std::string execution_id; // Rundeck's, when done
+  int64_t http_status = 0;  // Rundeck's last answer; 0 when none
+  std::string reason;       // why the last attempt failed, why Rundeck refused, why it was skipped
+};
+
+// What became of a claimed job.
+struct Settlement {
+  int64_t id = 0;
+  std::string owner;        // the owner it was claimed as
+  std::string status;       // done, refused or queued (a retry)
+  bool uncertain = false;   // queued: reconcile before the next run
+  int64_t next_attempt_ms = 0;
+  int64_t sent_ms = 0;      // uncertain: when the call was sent
+  std::string execution_id;
+  int64_t http_status = 0;
+  std::string reason;
+};
+
+struct ClaimResult {
+  std::vector<OutboxJob> jobs;     // now running, owned by the caller, in id order
+  std::vector<int64_t> lost;       // settlements not recorded: the row's lease had been taken over
+  int64_t next_due_ms = INT64_MAX; // the next queued job's due time after now (INT64_MAX: none)
+};
+
+struct RequeueFilter {
+  std::string status;  // "" = refused, skipped and queued (a retry waiting: now due); never running
+  std::string webhook; // "" = any (the webhook's name)
+  int64_t id = 0;      // 0 = any
+};
+
+struct Health {
+  bool ok = false;
+  std::string reason; // why not
+};
+
+class Outbox {
+public:
+  virtual ~Outbox() = default;
+
+  // Stores a delivery's jobs and, when `record` is given, the delivery itself in the same
+  // transaction (its id and outcome are set), and returns once they are committed, durably: an
+  // acknowledged job survives a crash or power loss. Throws OutboxError when the commit fails:
+  // nothing of the delivery is then stored. Deliveries arriving while a commit is under way share
+  // the next one. Without jobs, the record alone is stored as record() does.
+  virtual EnqueueResult enqueue(const std::vector<NewJob> &jobs, int64_t now_ms, DeliveryRecord *record = nullptr) = 0;
+
+  // One dispatcher step, in one transaction: records `done` (each by the owner that claimed it),
+  // then claims up to `max` due jobs for `owner` with a lease until now + lease_ms.
+  virtual ClaimResult settle_and_claim(const std::string &owner, const std::vector<Settlement> &done, size_t max,
+                                       int64_t now_ms, int64_t lease_ms) = 0;
+  // Extends the leases of every job `owner` runs. Returns how many.
+  virtual int64_t renew_leases(const std::string &owner, int64_t until_ms) = 0;
+  // Running jobs whose lease expired go back to queued, uncertain. `only_owner_not`: all rows of
+  // other owners regardless of their lease (SQLite: the state directory's lock proves them dead).
+  virtual int64_t expire_leases(int64_t now_ms, const std::string &only_owner_not = "") = 0;
+
+  // Puts jobs back in the queue (due now); returns them. Throws OutboxError for a bad filter.
+  virtual std::vector<OutboxJob> requeue(const RequeueFilter &filter, int64_t now_ms) = 0;
+  // Stores the records of deliveries that hold no job, in one transaction that does not wait for
+  // the disk (nothing acknowledged depends on them); sets their ids. Throws OutboxError.
+  virtual void record(std::vector<DeliveryRecord> &records) = 0;
+  // Deletes done and skipped jobs last updated before `before_ms`. Returns how many.
+  virtual int64_t purge_done(int64_t before_ms) = 0;
+  // True when a job row already holds Rundeck execution `id` (reconciliation must not take one
+  // execution for two jobs).
+  virtual bool execution_recorded(std::string_view execution_id) = 0;
+
+  virtual OutboxGauges gauges() = 0;
+  // Exercises the durable write path (a committed, synced write) and the backend's own checks.
+  virtual Health health(int64_t now_ms) = 0;
+  // Jobs with `status` ("" = all), oldest first.
+  virtual std::vector<OutboxJob> list(std::string_view status) = 0;
+  // The job with this identity (see NewJob), or with this id; nullopt when there is none (never
+  // stored, or purged).
+  virtual std::optional<OutboxJob> find(std::string_view webhook_key, std::string_view delivery_key,
+                                        std::string_view rule_key) = 0;
+  virtual std::optional<OutboxJob> find(int64_t id) = 0;
+
+  // The console's tables, in the same database.
+  virtual WebhookStore &webhooks() = 0;
+  virtual DeliveryStore &deliveries() = 0;
+  // Called (from any thread) when another process may have queued jobs (PostgreSQL's NOTIFY).
+  virtual void on_wakeup(std::function<void()> fn) = 0;
+  // "sqlite <path>" or "postgresql host:port/db", for logs.
+  virtual std::string describe() const = 0;
+};
+
+// The outbox a config asks for: PostgreSQL when outbox.postgresql is set, else SQLite in
+// stateDir. Creates or migrates the schema. Throws OutboxError.
+std::unique_ptr<Outbox> open_outbox(const Config &config);
+
+} // namespace rdwh::gateway

@@ -1,0 +1,452 @@
+#include "store/sql_outbox.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace rdwh::gateway {
+
+namespace {
+
+// Every statement below runs unchanged on SQLite and PostgreSQL.
+
+#define RDWH_JOB_COLUMNS                                                                                        \
+  "id, webhook_key, webhook_name, project, delivery_key, rule_key, rule, event_id, resource_id, event_time_ms, " \
+  "job_id, request_json, status, uncertain, attempts, next_attempt_ms, sent_ms, owner, lease_until_ms, "        \
+  "created_ms, updated_ms, execution_id, http_status, reason"
+
+OutboxJob read_job(const sql::Row &r) {
+  OutboxJob j;
+  int c = 0;
+  j.id = r.i64(c++);
+  j.webhook_key = r.text(c++);
+  j.webhook_name = r.text(c++);
+  j.project = r.text(c++);
+  j.delivery_key = r.text(c++);
+  j.rule_key = r.text(c++);
+  j.rule = r.text(c++);
+  j.event_id = r.text(c++);
+  j.resource_id = r.text(c++);
+  j.event_time_ms = r.i64(c++);
+  j.job_id = r.text(c++);
+  j.request_json = r.text(c++);
+  j.status = r.text(c++);
+  j.uncertain = r.i64(c++) != 0;
+  j.attempts = r.i64(c++);
+  j.next_attempt_ms = r.i64(c++);
+  j.sent_ms = r.i64(c++);
+  j.owner = r.text(c++);
+  j.lease_until_ms = r.i64(c++);
+  j.created_ms = r.i64(c++);
+  j.updated_ms = r.i64(c++);
+  j.execution_id = r.text(c++);
+  j.http_status = r.i64(c++);
+  j.reason = r.text(c++);
+  return j;
+}
+
+// ON CONFLICT ... DO NOTHING is INSERT OR IGNORE restricted to the identity key: a redelivered
+// job is skipped, while any other constraint failure still fails the delivery.
+const char *const kInsert =
+    "INSERT INTO jobs (webhook_key, webhook_name, project, delivery_key, rule_key, rule, event_id, resource_id, "
+    "event_time_ms, job_id, request_json, status, reason, next_attempt_ms, created_ms, updated_ms) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $14) "
+    "ON CONFLICT (webhook_key, delivery_key, rule_key) DO NOTHING";
+
+// Only the owner records an outcome: a row whose lease was taken over is left to its new owner.
+const char *const kSettle =
+    "UPDATE jobs SET status = $2, uncertain = $3, next_attempt_ms = $4, sent_ms = $5, execution_id = $6, "
+    "http_status = $7, reason = $8, updated_ms = $9, owner = '', lease_until_ms = 0 "
+    "WHERE id = $1 AND status = 'running' AND owner = $10";
+
+// The due jobs, oldest first, each only when no earlier job of its resource is still open. The
+// selection is a materialised CTE so it runs exactly once (as an IN subquery, PostgreSQL may run
+// it again per row and claim more than asked).
+const char *const kClaimHead =
+    "WITH picked AS MATERIALIZED (SELECT j.id FROM jobs j WHERE j.status = 'queued' AND j.next_attempt_ms <= $3 "
+    "AND (j.resource_id = '' OR NOT EXISTS (SELECT 1 FROM jobs e WHERE e.resource_id = j.resource_id "
+    "AND e.id < j.id AND e.status IN ('queued', 'running'))) "
+    "ORDER BY j.next_attempt_ms, j.id LIMIT $4 ";
+const char *const kClaimTail =
+    ") UPDATE jobs SET status = 'running', owner = $1, lease_until_ms = $2, attempts = attempts + 1, updated_ms = $3 "
+    "WHERE status = 'queued' AND id IN (SELECT id FROM picked) RETURNING " RDWH_JOB_COLUMNS;
+
+const char *const kNextDue =
+    "SELECT COALESCE(MIN(next_attempt_ms), 0) FROM jobs WHERE status = 'queued' AND next_attempt_ms > $1";
+
+const char *const kRenew = "UPDATE jobs SET lease_until_ms = $2 WHERE status = 'running' AND owner = $1";
+
+const char *const kExpire =
+    "UPDATE jobs SET status = 'queued', uncertain = 1, "
+    "sent_ms = CASE WHEN sent_ms = 0 THEN updated_ms ELSE sent_ms END, next_attempt_ms = $1, updated_ms = $1, "
+    "reason = 'its gateway (' || owner || ') stopped during the run call: Rundeck is asked whether it ran before it "
+    "runs again', owner = '', lease_until_ms = 0 "
+    "WHERE status = 'running' AND (lease_until_ms < $1 OR ($2 <> '' AND owner <> $2))";
+
+const char *const kRequeue =
+    "UPDATE jobs SET status = 'queued', next_attempt_ms = $1, updated_ms = $1, attempts = 0, "
+    "reason = 'requeued by an operator (was ' || status || ')' "
+    "WHERE status <> 'running' AND (($2 = '' AND status IN ('refused', 'skipped', 'queued')) OR status = $2) "
+    "AND ($3 = '' OR webhook_name = $3) AND ($4 = 0 OR id = $4) RETURNING " RDWH_JOB_COLUMNS;
+
+const char *const kPurge = "DELETE FROM jobs WHERE status IN ('done', 'skipped') AND updated_ms < $1";
+const char *const kExecution = "SELECT id FROM jobs WHERE execution_id = $1 LIMIT 1";
+const char *const kGauges = "SELECT status, uncertain, COUNT(*) FROM jobs GROUP BY status, uncertain";
+const char *const kHealthWrite =
+    "INSERT INTO meta (key, value) VALUES ('healthz', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+const char *const kList = "SELECT " RDWH_JOB_COLUMNS " FROM jobs WHERE $1 = '' OR status = $1 ORDER BY id";
+const char *const kFindByKey =
+    "SELECT " RDWH_JOB_COLUMNS " FROM jobs WHERE webhook_key = $1 AND delivery_key = $2 AND rule_key = $3";
+const char *const kFindById = "SELECT " RDWH_JOB_COLUMNS " FROM jobs WHERE id = $1";
+
+const std::set<std::string, std::less<>> kStatuses = {"queued", "running", "done", "refused", "skipped"};
+
+// A status filter names one of the statuses ("" = all): a typo must not read as "no such jobs".
+void check_status_filter(std::string_view status) {
+  if (!status.empty() && !kStatuses.count(status))
+    throw OutboxError("unknown status '" + std::string(status) + "' (queued, running, done, refused or skipped)");
+}
+
+} // namespace
+
+std::string schema_v2_sql(const char *id_column) {
+  return std::string("CREATE TABLE jobs (id ") + id_column + R"sql(,
+  webhook_key     TEXT NOT NULL,
+  webhook_name    TEXT NOT NULL,
+  project         TEXT NOT NULL,
+  delivery_key    TEXT NOT NULL,
+  rule_key        TEXT NOT NULL,
+  rule            TEXT NOT NULL,
+  event_id        TEXT NOT NULL,
+  resource_id     TEXT NOT NULL DEFAULT '',
+  event_time_ms   BIGINT NOT NULL DEFAULT 0,
+  job_id          TEXT NOT NULL,
+  request_json    TEXT NOT NULL,
+  status          TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'refused', 'skipped')),
+  uncertain       INTEGER NOT NULL DEFAULT 0,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms BIGINT NOT NULL,
+  sent_ms         BIGINT NOT NULL DEFAULT 0,
+  owner           TEXT NOT NULL DEFAULT '',
+  lease_until_ms  BIGINT NOT NULL DEFAULT 0,
+  created_ms      BIGINT NOT NULL,
+  updated_ms      BIGINT NOT NULL,
+  execution_id    TEXT NOT NULL DEFAULT '',
+  http_status     INTEGER NOT NULL DEFAULT 0,
+  reason          TEXT NOT NULL DEFAULT '',
+  UNIQUE (webhook_key, delivery_key, rule_key)
+);
+CREATE INDEX jobs_due ON jobs (status, next_attempt_ms, id);
+CREATE INDEX jobs_open_by_resource ON jobs (resource_id, id) WHERE status IN ('queued', 'running');
+CREATE INDEX jobs_running_by_owner ON jobs (owner, lease_until_ms) WHERE status = 'running';
+CREATE INDEX jobs_by_execution ON jobs (execution_id) WHERE execution_id <> '';
+)sql";
+}
+
+std::string schema_v3_sql(const char *id_column) {
+  return std::string("CREATE TABLE webhooks (id ") + id_column + R"sql(,
+  uuid         TEXT NOT NULL UNIQUE,
+  project      TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  source       TEXT NOT NULL CHECK (source IN ('file', 'api')),
+  event_plugin TEXT NOT NULL,
+  config_json  TEXT NOT NULL,
+  enabled      INTEGER NOT NULL DEFAULT 1,
+  auth_token   TEXT NOT NULL,
+  use_auth     INTEGER NOT NULL DEFAULT 0,
+  auth_sha256  TEXT NOT NULL DEFAULT '',
+  user_name    TEXT NOT NULL DEFAULT '',
+  roles        TEXT NOT NULL DEFAULT '',
+  creator      TEXT NOT NULL DEFAULT '',
+  created_ms   BIGINT NOT NULL,
+  updated_ms   BIGINT NOT NULL,
+  UNIQUE (project, name)
+);
+CREATE UNIQUE INDEX webhooks_by_token ON webhooks (auth_token);
+CREATE TABLE deliveries (id )sql" + id_column + R"sql(,
+  received_ms    BIGINT NOT NULL,
+  webhook_id     BIGINT NOT NULL DEFAULT 0,
+  webhook_name   TEXT NOT NULL DEFAULT '',
+  project        TEXT NOT NULL DEFAULT '',
+  webhook_key    TEXT NOT NULL DEFAULT '',
+  delivery_id    TEXT NOT NULL DEFAULT '',
+  sender         TEXT NOT NULL DEFAULT '',
+  headers_json   TEXT NOT NULL DEFAULT '[]',
+  body           TEXT NOT NULL DEFAULT '',
+  body_base64    INTEGER NOT NULL DEFAULT 0,
+  body_bytes     BIGINT NOT NULL DEFAULT 0,
+  body_truncated INTEGER NOT NULL DEFAULT 0,
+  status         INTEGER NOT NULL,
+  verdict        TEXT NOT NULL DEFAULT '',
+  outcome        TEXT NOT NULL,
+  error          TEXT NOT NULL DEFAULT '',
+  job_count      INTEGER NOT NULL DEFAULT 0,
+  evaluation     TEXT NOT NULL DEFAULT '',
+  jobs_json      TEXT NOT NULL DEFAULT '[]',
+  replay_of      BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, id);
+CREATE INDEX deliveries_by_time ON deliveries (received_ms);
+INSERT INTO meta (key, value) VALUES ('webhooks_version', '0');
+)sql";
+}
+
+const char *outcome_of(const EnqueueResult &r) {
+  if (r.inserted > r.skipped) return outcome::queued;
+  if (r.skipped > 0) return outcome::skipped;
+  return outcome::duplicate;
+}
+
+SqlOutbox::SqlOutbox(const char *claim_lock, const char *notify, const char *relaxed)
+    : claim_sql_(std::string(kClaimHead) + claim_lock + kClaimTail), notify_(notify), relaxed_(relaxed),
+      webhooks_(make_webhook_store(*this)), deliveries_(make_delivery_store(*this)) {}
+
+SqlOutbox::~SqlOutbox() = default;
+
+void SqlOutbox::with(Use use, const char *what, const std::function<void(sql::Connection &)> &fn) {
+  try {
+    run(use, fn);
+  } catch (const sql::Error &e) {
+    throw OutboxError(std::string(what) + ": " + e.what());
+  }
+}
+
+EnqueueResult SqlOutbox::enqueue(const std::vector<NewJob> &jobs, int64_t now_ms, DeliveryRecord *record) {
+  if (jobs.empty()) { // nothing to make durable: the record alone, on the no-job path
+    if (record) {
+      std::vector<DeliveryRecord> one(1, std::move(*record));
+      this->record(one);
+      *record = std::move(one[0]);
+    }
+    return {};
+  }
+  std::unique_lock lock(batch_mu_);
+  if (!open_batch_) open_batch_ = std::make_shared<Batch>();
+  std::shared_ptr<Batch> batch = open_batch_;
+  const size_t index = batch->deliveries.size();
+  batch->deliveries.push_back({&jobs, now_ms, record});
+  // The first delivery to find no commit under way commits its whole batch (those that joined
+  // it meanwhile included); the others wait for that commit. Each is answered only after it.
+  while (!batch->done) {
+    if (!committing_ && open_batch_ == batch) {
+      committing_ = true;
+      open_batch_.reset(); // later arrivals start the next batch
+      lock.unlock();
+      commit_batch(*batch);
+      lock.lock();
+      committing_ = false;
+      batch->done = true;
+      batch->cv.notify_all();
+      if (open_batch_) open_batch_->cv.notify_one(); // deliveries that arrived meanwhile: one leads
+      break;
+    }
+    batch->cv.wait(lock);
+  }
+  if (batch->error) std::rethrow_exception(batch->error);
+  return batch->results[index];
+}
+
+// One transaction for every delivery of the batch, with their records. A failure fails them all
+// (each gets 503 and PagerDuty delivers it again); nothing of a failed batch is stored. The jobs
+// go in one exec_all (on PostgreSQL one round trip), then the records, whose outcomes depend on
+// which jobs were new, in another.
+void SqlOutbox::commit_batch(Batch &batch) {
+  try {
+    std::vector<EnqueueResult> results(batch.deliveries.size());
+    with(Use::intake, "cannot store the jobs", [&](sql::Connection &db) {
+      std::fill(results.begin(), results.end(), EnqueueResult{});
+      sql::Transaction tx(db);
+      std::vector<sql::Statement> inserts;
+      for (const Pending &p : batch.deliveries)
+        for (const NewJob &j : *p.jobs)
+          inserts.push_back({kInsert,
+                             {j.webhook_key, j.webhook_name, j.project, j.delivery_key, j.rule_key, j.rule, j.event_id,
+                              j.resource_id, j.event_time_ms, j.job_id, j.request_json,
+                              std::string_view(j.skip ? "skipped" : "queued"), j.reason, p.now_ms}});
+      const std::vector<int64_t> changed = db.exec_all(inserts);
+      bool queued = false;
+      std::vector<sql::Statement> records;
+      size_t k = 0;
+      for (size_t d = 0; d < batch.deliveries.size(); ++d) {
+        const Pending &p = batch.deliveries[d];
+        for (const NewJob &j : *p.jobs) {
+          if (changed[k++] > 0) {
+            ++results[d].inserted;
+            if (j.skip) ++results[d].skipped;
+            queued = queued || !j.skip;
+          } else {
+            ++results[d].duplicates;
+          }
+        }
+        if (p.record) {
+          p.record->outcome = outcome_of(results[d]);
+          records.push_back(insert_delivery(*p.record));
+        }
+      }
+      if (!records.empty()) db.exec_all(records);
+      if (queued && notify_) db.script(notify_);
+      tx.commit();
+    });
+    batch.results = std::move(results);
+    commits_.fetch_add(1, std::memory_order_relaxed);
+    committed_deliveries_.fetch_add(batch.deliveries.size(), std::memory_order_relaxed);
+  } catch (...) {
+    batch.error = std::current_exception();
+  }
+}
+
+ClaimResult SqlOutbox::settle_and_claim(const std::string &owner, const std::vector<Settlement> &done, size_t max,
+                                        int64_t now_ms, int64_t lease_ms) {
+  ClaimResult out;
+  with(Use::dispatch, "cannot claim jobs", [&](sql::Connection &db) {
+    out = ClaimResult{};
+    sql::Transaction tx(db);
+    // One batch (on PostgreSQL one round trip): the outcomes, the claim, the next due time.
+    std::vector<sql::Statement> step;
+    step.reserve(done.size() + 2);
+    for (const Settlement &s : done)
+      step.push_back({kSettle,
+                      {s.id, s.status, int64_t{s.uncertain ? 1 : 0}, s.next_attempt_ms, s.sent_ms, s.execution_id,
+                       s.http_status, s.reason, now_ms, s.owner}});
+    if (max > 0)
+      step.push_back({claim_sql_.c_str(),
+                      {owner, now_ms + lease_ms, now_ms, static_cast<int64_t>(max)},
+                      [&](const sql::Row &r) { out.jobs.push_back(read_job(r)); }});
+    step.push_back({kNextDue, {now_ms}, [&](const sql::Row &r) {
+                      if (const int64_t due = r.i64(0)) out.next_due_ms = due;
+                    }});
+    const std::vector<int64_t> changed = db.exec_all(step);
+    for (size_t i = 0; i < done.size(); ++i)
+      if (changed[i] == 0) out.lost.push_back(done[i].id);
+    tx.commit();
+  });
+  dispatch_commits_.fetch_add(1, std::memory_order_relaxed);
+  std::sort(out.jobs.begin(), out.jobs.end(), [](const OutboxJob &a, const OutboxJob &b) { return a.id < b.id; });
+  return out;
+}
+
+int64_t SqlOutbox::renew_leases(const std::string &owner, int64_t until_ms) {
+  int64_t n = 0;
+  with(Use::dispatch, "cannot renew leases", [&](sql::Connection &db) { n = db.exec(kRenew, {owner, until_ms}); });
+  return n;
+}
+
+int64_t SqlOutbox::expire_leases(int64_t now_ms, const std::string &only_owner_not) {
+  int64_t n = 0;
+  with(Use::dispatch, "cannot expire leases",
+       [&](sql::Connection &db) { n = db.exec(kExpire, {now_ms, only_owner_not}); });
+  return n;
+}
+
+std::vector<OutboxJob> SqlOutbox::requeue(const RequeueFilter &f, int64_t now_ms) {
+  check_status_filter(f.status);
+  if (f.status == "running")
+    throw OutboxError("running jobs are not requeued: their gateway holds them; when it dies, its lease expires "
+                      "and another gateway (or the next start) takes them over");
+  std::vector<OutboxJob> out;
+  with(Use::dispatch, "cannot requeue", [&](sql::Connection &db) {
+    out.clear();
+    sql::Transaction tx(db);
+    db.exec(kRequeue, {now_ms, f.status, f.webhook, f.id}, [&](const sql::Row &r) { out.push_back(read_job(r)); });
+    if (!out.empty() && notify_) db.script(notify_);
+    tx.commit();
+  });
+  std::sort(out.begin(), out.end(), [](const OutboxJob &a, const OutboxJob &b) { return a.id < b.id; });
+  return out;
+}
+
+void SqlOutbox::record(std::vector<DeliveryRecord> &records) {
+  if (records.empty()) return;
+  with(Use::record, "cannot record the deliveries", [&](sql::Connection &db) {
+    sql::Transaction tx(db);
+    if (relaxed_) db.script(relaxed_);
+    std::vector<sql::Statement> inserts;
+    inserts.reserve(records.size());
+    for (DeliveryRecord &r : records) inserts.push_back(insert_delivery(r));
+    db.exec_all(inserts);
+    tx.commit();
+  });
+}
+
+int64_t SqlOutbox::purge_done(int64_t before_ms) {
+  int64_t n = 0;
+  with(Use::dispatch, "cannot purge", [&](sql::Connection &db) { n = db.exec(kPurge, {before_ms}); });
+  return n;
+}
+
+bool SqlOutbox::execution_recorded(std::string_view execution_id) {
+  bool found = false;
+  with(Use::read, "cannot read the outbox",
+       [&](sql::Connection &db) { db.exec(kExecution, {execution_id}, [&](const sql::Row &) { found = true; }); });
+  return found;
+}
+
+OutboxGauges SqlOutbox::gauges() {
+  OutboxGauges g;
+  try {
+    with(Use::read, "cannot read the outbox", [&](sql::Connection &db) {
+      g = OutboxGauges{};
+      db.exec(kGauges, {}, [&](const sql::Row &r) {
+        const std::string status = r.text(0);
+        const int64_t n = r.i64(2);
+        if (r.i64(1) != 0) g.uncertain += n;
+        if (status == "queued") g.queued += n;
+        else if (status == "running") g.running += n;
+        else if (status == "refused") g.refused += n;
+        else if (status == "done") g.done += n;
+        else if (status == "skipped") g.skipped += n;
+      });
+    });
+    g.ok = true;
+  } catch (const OutboxError &) {
+    g.ok = false;
+  }
+  g.intake_commits = commits_.load(std::memory_order_relaxed);
+  g.intake_committed_deliveries = committed_deliveries_.load(std::memory_order_relaxed);
+  g.dispatch_commits = dispatch_commits_.load(std::memory_order_relaxed);
+  return g;
+}
+
+Health SqlOutbox::health(int64_t now_ms) {
+  if (Health h = backend_health(); !h.ok) return h;
+  try {
+    with(Use::health, "the outbox is not writable", [&](sql::Connection &db) {
+      sql::Transaction tx(db);
+      db.exec(kHealthWrite, {std::to_string(now_ms)});
+      tx.commit();
+    });
+  } catch (const OutboxError &e) {
+    return {false, e.what()};
+  }
+  return {true, ""};
+}
+
+std::optional<OutboxJob> SqlOutbox::find(std::string_view webhook_key, std::string_view delivery_key,
+                                         std::string_view rule_key) {
+  std::optional<OutboxJob> out;
+  with(Use::read, "cannot read the outbox", [&](sql::Connection &db) {
+    out.reset();
+    db.exec(kFindByKey, {webhook_key, delivery_key, rule_key}, [&](const sql::Row &r) { out = read_job(r); });
+  });
+  return out;
+}
+
+std::optional<OutboxJob> SqlOutbox::find(int64_t id) {
+  std::optional<OutboxJob> out;
+  with(Use::read, "cannot read the outbox", [&](sql::Connection &db) {
+    out.reset();
+    db.exec(kFindById, {id}, [&](const sql::Row &r) { out = read_job(r); });
+  });
+  return out;
+}
+
+std::vector<OutboxJob> SqlOutbox::list(std::string_view status) {
+  check_status_filter(status);
+  std::vector<OutboxJob> out;
+  with(Use::read, "cannot read the outbox", [&](sql::Connection &db) {
+    out.clear();
+    db.exec(kList, {status}, [&](const sql::Row &r) { out.push_back(read_job(r)); });
+  });
+  return out;
+}
+
+} // namespace rdwh::gateway

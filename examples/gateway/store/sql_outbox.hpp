@@ -1,0 +1,104 @@
+// The outbox's logic and statements, written once over sql::Connection; SqliteOutbox and
+// PgOutbox supply the connections, the schema and what only their database does.
+#pragma once
+
+#include "store/outbox.hpp"
+#include "store/sql.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <utility>
+
+namespace rdwh::gateway {
+
+// The schema's tables and indexes, for both databases: `id_column` is the primary key's definition
+// ("INTEGER PRIMARY KEY" on SQLite, "BIGSERIAL PRIMARY KEY" on PostgreSQL). Version 2: the jobs;
+// version 3 adds the console's webhooks and deliveries.
+std::string schema_v2_sql(const char *id_column);
+std::string schema_v3_sql(const char *id_column);
+
+class SqlOutbox;
+
+// The console's tables over a SqlOutbox's connections (store/webhook_store.cpp, store/delivery_store.cpp).
+std::unique_ptr<WebhookStore> make_webhook_store(SqlOutbox &db);
+std::unique_ptr<DeliveryStore> make_delivery_store(SqlOutbox &db);
+// The statement that inserts `record` and sets its id (run inside the caller's transaction;
+// `record` must outlive it).
+sql::Statement insert_delivery(DeliveryRecord &record);
+
+class SqlOutbox : public Outbox {
+public:
+  EnqueueResult enqueue(const std::vector<NewJob> &jobs, int64_t now_ms, DeliveryRecord *record = nullptr) override;
+  ClaimResult settle_and_claim(const std::string &owner, const std::vector<Settlement> &done, size_t max,
+                               int64_t now_ms, int64_t lease_ms) override;
+  int64_t renew_leases(const std::string &owner, int64_t until_ms) override;
+  int64_t expire_leases(int64_t now_ms, const std::string &only_owner_not) override;
+  std::vector<OutboxJob> requeue(const RequeueFilter &filter, int64_t now_ms) override;
+  void record(std::vector<DeliveryRecord> &records) override;
+  int64_t purge_done(int64_t before_ms) override;
+  bool execution_recorded(std::string_view execution_id) override;
+  OutboxGauges gauges() override;
+  Health health(int64_t now_ms) override;
+  std::vector<OutboxJob> list(std::string_view status) override;
+  std::optional<OutboxJob> find(std::string_view webhook_key, std::string_view delivery_key,
+                                std::string_view rule_key) override;
+  std::optional<OutboxJob> find(int64_t id) override;
+  WebhookStore &webhooks() override { return *webhooks_; }
+  DeliveryStore &deliveries() override { return *deliveries_; }
+
+  // Which connection a call needs. intake: deliveries' commits (durable); record: the same
+  // connection for the records of deliveries that queued nothing (not synced to disk: nothing
+  // acknowledged depends on them); health: the intake path, but never waiting long for a lock;
+  // dispatch: the dispatcher's and the console's bookkeeping (never holding up deliveries for
+  // long); read: listings and gauges (never blocked by a writer).
+  enum class Use { intake, record, health, dispatch, read };
+
+  // Runs fn through run(use), turning sql::Error into OutboxError prefixed with `what`.
+  void with(Use use, const char *what, const std::function<void(sql::Connection &)> &fn);
+
+protected:
+  // claim_lock: appended to the claim's row selection ("FOR UPDATE SKIP LOCKED" on PostgreSQL).
+  // notify: run inside a transaction that queued jobs (PostgreSQL: "NOTIFY ..."), or nullptr.
+  // relaxed: run first in record()'s transactions, so their commits do not wait for the disk
+  // (PostgreSQL: "SET LOCAL synchronous_commit TO OFF"), or nullptr (SQLite: Use::record).
+  SqlOutbox(const char *claim_lock, const char *notify, const char *relaxed);
+  ~SqlOutbox() override;
+
+  // Runs fn on the connection for `use`, serialised with the other users of that connection.
+  // Throws sql::Error (turned into OutboxError by the callers).
+  virtual void run(Use use, const std::function<void(sql::Connection &)> &fn) = 0;
+  // What the backend checks beyond a committed write (e.g. that SQLite's file is still ours).
+  virtual Health backend_health() { return {true, ""}; }
+
+private:
+  struct Pending {
+    const std::vector<NewJob> *jobs;
+    int64_t now_ms;
+    DeliveryRecord *record; // nullptr: not stored
+  };
+  struct Batch {
+    std::vector<Pending> deliveries;
+    std::vector<EnqueueResult> results;
+    std::exception_ptr error;
+    bool done = false;
+    // Its deliveries wait here: a finished commit wakes only its own batch (and one delivery of
+    // the next, to lead it), never every waiting thread.
+    std::condition_variable cv;
+  };
+  void commit_batch(Batch &batch);
+
+  const std::string claim_sql_; // owned here: the statement cache keys on its address
+  const char *notify_;
+  const char *relaxed_;
+  std::unique_ptr<WebhookStore> webhooks_;
+  std::unique_ptr<DeliveryStore> deliveries_;
+
+  std::mutex batch_mu_; // guards open_batch_ and committing_
+  std::shared_ptr<Batch> open_batch_;
+  bool committing_ = false;
+  std::atomic<uint64_t> commits_{0}, committed_deliveries_{0}, dispatch_commits_{0};
+};
+
+} // namespace rdwh::gateway

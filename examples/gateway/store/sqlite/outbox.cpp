@@ -1,0 +1,208 @@
+// The SQLite outbox: one file in stateDir, WAL mode, for one gateway process (the state
+// directory's lock, lock_state_dir(), keeps a second one out).
+#include "store/sqlite/outbox.hpp"
+
+#include "store/sqlite/connection.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace rdwh::gateway {
+
+namespace {
+
+// Version 1: the first layout (identity by delivery header and rule position).
+const char *const kSchemaV1 = R"sql(
+CREATE TABLE IF NOT EXISTS jobs (
+  id INTEGER PRIMARY KEY, webhook_key TEXT NOT NULL, webhook_name TEXT NOT NULL, project TEXT NOT NULL,
+  delivery_key TEXT NOT NULL, event_index INTEGER NOT NULL, rule_index INTEGER NOT NULL, rule TEXT NOT NULL,
+  event_id TEXT NOT NULL, job_id TEXT NOT NULL, request_json TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'refused')),
+  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL, execution_id TEXT NOT NULL DEFAULT '', http_status INTEGER NOT NULL DEFAULT 0,
+  reason TEXT NOT NULL DEFAULT '', UNIQUE (webhook_key, delivery_key, event_index, rule_index));
+CREATE INDEX IF NOT EXISTS jobs_due ON jobs (status, next_attempt_ms, id);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql";
+
+// Version 1 -> 2: identities from what the sender signed (event key, rule key, webhook project),
+// leases, uncertain outcomes, resources. Old rows keep their old keys (a redelivery of an event
+// acknowledged before the upgrade is not recognised: see docs/operations.md); rows left running
+// become uncertain (their owner is gone).
+std::string migration_v2() {
+  return "ALTER TABLE jobs RENAME TO jobs_v1; DROP INDEX IF EXISTS jobs_due;" + schema_v2_sql("INTEGER PRIMARY KEY") +
+         R"sql(
+INSERT INTO jobs (id, webhook_key, webhook_name, project, delivery_key, rule_key, rule, event_id, job_id,
+  request_json, status, uncertain, attempts, next_attempt_ms, sent_ms, created_ms, updated_ms, execution_id,
+  http_status, reason)
+SELECT id, CASE WHEN webhook_key = webhook_name THEN 'name:' || project || '/' || webhook_name
+                ELSE 'uuid:' || webhook_key END,
+  webhook_name, project, delivery_key || '#' || event_index, 'index:' || rule_index, rule, event_id, job_id,
+  request_json, status, CASE WHEN status = 'running' THEN 1 ELSE 0 END, attempts, next_attempt_ms,
+  CASE WHEN status = 'running' THEN updated_ms ELSE 0 END, created_ms, updated_ms, execution_id, http_status, reason
+FROM jobs_v1;
+DROP TABLE jobs_v1;
+)sql";
+}
+
+// Each step brings the schema to its version, in one transaction with the version bump.
+struct Migration {
+  int version;
+  std::string sql;
+};
+std::vector<Migration> migrations() {
+  return {{1, kSchemaV1}, {2, migration_v2()}, {3, schema_v3_sql("INTEGER PRIMARY KEY")}};
+}
+
+struct FileId {
+  dev_t dev = 0;
+  ino_t ino = 0;
+};
+
+} // namespace
+
+constexpr int kShortWaitMs = 250;
+
+struct SqliteOutbox::Impl {
+  std::string path;
+  int busy_timeout_ms = 2000;
+  FileId file;
+  std::mutex mu;   // guards writer
+  std::unique_ptr<sql::SqliteConnection> writer;
+  std::mutex read_mu; // guards reader
+  std::unique_ptr<sql::SqliteConnection> reader;
+
+  // Empty when the file at `path` is still the one opened; else what happened to it.
+  std::string file_problem() const {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+      return "the outbox file " + path + " is gone (" + std::strerror(errno) + "): acknowledged jobs cannot be kept";
+    if (st.st_dev != file.dev || st.st_ino != file.ino)
+      return "the outbox file " + path + " was replaced by another file while the gateway runs";
+    return "";
+  }
+};
+
+SqliteOutbox::SqliteOutbox(const std::string &path, int busy_timeout_ms)
+    : SqlOutbox("", nullptr, nullptr), impl_(std::make_unique<Impl>()) {
+  impl_->path = path;
+  impl_->busy_timeout_ms = busy_timeout_ms;
+  try {
+    impl_->writer = std::make_unique<sql::SqliteConnection>(path, busy_timeout_ms, true);
+    sql::SqliteConnection &db = *impl_->writer;
+    if (db.scalar("PRAGMA journal_mode=WAL") != "wal") throw OutboxError(path + ": cannot switch to WAL mode");
+    // Corruption found now stops the start with a clear message, rather than failing deliveries later.
+    const std::string check = db.scalar("PRAGMA quick_check");
+    if (check != "ok")
+      throw OutboxError(path + ": the integrity check failed (" + check +
+                        "); restore the outbox from a backup (docs/operations.md)");
+    // NORMAL for the dispatcher's bookkeeping (WAL: durable across a process crash; a power loss
+    // can at worst forget a recent `done`, which reconciliation then finds on Rundeck).
+    // Deliveries commit with FULL (run(Use::intake)).
+    db.script("PRAGMA synchronous=NORMAL");
+    const int version = std::stoi(db.scalar("PRAGMA user_version"));
+    const std::vector<Migration> steps = migrations();
+    if (version > steps.back().version)
+      throw OutboxError(path + ": schema version " + std::to_string(version) + " is newer than this gateway's (" +
+                        std::to_string(steps.back().version) + "): run the newer gateway, or restore a backup");
+    for (const Migration &m : steps) {
+      if (m.version <= version) continue;
+      sql::Transaction tx(db);
+      db.script(m.sql.c_str());
+      db.script(("PRAGMA user_version = " + std::to_string(m.version)).c_str());
+      tx.commit();
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) throw OutboxError(path + ": " + std::strerror(errno));
+    impl_->file = {st.st_dev, st.st_ino};
+    impl_->reader = std::make_unique<sql::SqliteConnection>(path, busy_timeout_ms, false);
+    impl_->reader->script("PRAGMA query_only=1");
+  } catch (const sql::Error &e) {
+    const std::string_view what = e.what();
+    throw OutboxError(what.substr(0, path.size()) == path ? std::string(what) : path + ": " + std::string(what));
+  }
+}
+
+SqliteOutbox::~SqliteOutbox() = default;
+
+std::string SqliteOutbox::describe() const { return "sqlite " + impl_->path; }
+
+void SqliteOutbox::run(Use use, const std::function<void(sql::Connection &)> &fn) {
+  if (use == Use::read) {
+    std::lock_guard lock(impl_->read_mu);
+    fn(*impl_->reader);
+    return;
+  }
+  std::lock_guard lock(impl_->mu);
+  sql::SqliteConnection &db = *impl_->writer;
+  // Intake and dispatcher share this connection (and its mutex). Only a delivery waits the full
+  // busy timeout for a lock held by another process; the dispatcher and the health check give up
+  // soon, so they never hold the mutex (and the deliveries behind it) for long.
+  const bool delivery = use == Use::intake || use == Use::record;
+  db.set_busy_timeout(delivery ? impl_->busy_timeout_ms : std::min(impl_->busy_timeout_ms, kShortWaitMs));
+  if (use == Use::dispatch) {
+    fn(db);
+    return;
+  }
+  // A write to a deleted file would succeed and be lost at the next start: refuse it.
+  if (std::string problem = impl_->file_problem(); !problem.empty()) throw sql::Error(problem);
+  if (use == Use::record) { // nothing acknowledged depends on it: NORMAL (WAL: survives a process crash)
+    fn(db);
+    return;
+  }
+  // FULL: the commit is on disk (fsync'd) before any delivery of it is answered 2xx, so even a
+  // power loss cannot lose an acknowledged job.
+  db.script("PRAGMA synchronous=FULL");
+  struct Normal {
+    sql::SqliteConnection &db;
+    ~Normal() {
+      try {
+        db.script("PRAGMA synchronous=NORMAL");
+      } catch (const sql::Error &) {
+        // Stays FULL: slower, never less safe.
+      }
+    }
+  } normal{db};
+  fn(db);
+}
+
+Health SqliteOutbox::backend_health() {
+  std::string problem = impl_->file_problem();
+  return {problem.empty(), problem};
+}
+
+// ----------------------------------------------------------------------------- StateDirLock
+
+StateDirLock::StateDirLock(const std::string &dir) {
+  const std::string path = dir + "/gateway.lock";
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd_ < 0) throw OutboxError(path + ": " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    char buf[32] = {};
+    const ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
+    std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    ::close(fd_);
+    fd_ = -1;
+    if (err == EWOULDBLOCK)
+      throw OutboxError("stateDir " + dir + " is in use by another rdwh-gateway (pid " + pid +
+                        "); one SQLite outbox serves one gateway (several gateways need the PostgreSQL outbox)");
+    throw OutboxError(path + ": cannot lock: " + std::strerror(err));
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
+    throw OutboxError(path + ": cannot write the pid: " + std::strerror(errno));
+}
+
+StateDirLock::~StateDirLock() {
+  if (fd_ >= 0) ::close(fd_); // releases the lock; the file stays (another process may hold it next)
+}
+
+} // namespace rdwh::gateway

@@ -1,0 +1,118 @@
+// The config file: what loads, its durations and limits, errors naming the field; key storage.
+#include <catch2/catch.hpp>
+
+#include "config/config.hpp"
+#include "config/keystore.hpp"
+#include "test_support.hpp"
+
+#include <filesystem>
+#include <string>
+
+using namespace rdwh::gateway;
+using namespace rdwh::gateway::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char *kGood = R"({
+  "listen": "127.0.0.1:4440", "pluginDir": "plugins", "stateDir": "state", "keyStorageDir": "keys",
+  "rundeck": {"url": "http://127.0.0.1:4441/", "apiVersion": 41, "authTokenFile": "token"},
+  "webhooks": [{"name": "PagerDuty", "project": "ops", "eventPlugin": "pagerduty-V3-run-job",
+                "authToken": "abc", "enabled": true, "user": "admin", "roles": "admin,user",
+                "config": "{\"rules\": []}"}]})";
+
+std::string config_error(const std::string &text) {
+  TempDir dir;
+  try {
+    load_config(dir.write("gw.json", text));
+  } catch (const ConfigError &e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string with(std::string text, const std::string &from, const std::string &to) {
+  const size_t at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
+} // namespace
+
+TEST_CASE("config: a good file loads, relative paths resolve against its directory") {
+  TempDir dir;
+  const Config c = load_config(dir.write("gw.json", kGood));
+  CHECK(c.http.listen.host == "127.0.0.1");
+  CHECK(c.http.listen.port == 4440);
+  CHECK(c.http.max_body_bytes == 1024 * 1024);
+  REQUIRE(c.plugin_dirs.size() == 1);
+  CHECK(c.plugin_dirs[0] == (fs::absolute(dir.path) / "plugins").lexically_normal().string());
+  CHECK(c.rundeck.url == "http://127.0.0.1:4441"); // trailing '/' dropped
+  CHECK(c.rundeck.auth_token_file == (fs::absolute(dir.path) / "token").lexically_normal().string());
+  REQUIRE(c.webhooks.size() == 1);
+  CHECK(c.webhooks[0].config_json == R"({"rules": []})"); // a JSON string config is kept as text
+  CHECK(c.webhooks[0].roles == std::vector<std::string>{"admin", "user"});
+  CHECK(c.webhooks[0].key() == "name:ops/PagerDuty");
+  CHECK(c.max_event_age_s == 49 * 3600);
+  CHECK(c.outbox.postgresql.empty());
+}
+
+TEST_CASE("config: durations, the PostgreSQL outbox, dispatch and HTTP limits") {
+  TempDir dir;
+  const Config c = load_config(dir.write(
+      "gw.json", with(with(with(kGood, "\"stateDir\"", "\"maxEventAge\": \"50h\", \"stateDir\""), "\"apiVersion\": 41",
+                           "\"apiVersion\": 41, \"maxConcurrentCalls\": 3, \"reconcileDelaySeconds\": 2"),
+                      "\"pluginDir\"",
+                      "\"outbox\": {\"postgresql\": \"host=/run/pg dbname=rdwh\", \"leaseSeconds\": 20}, "
+                      "\"http\": {\"maxConnectionsPerIp\": 8, \"headerTimeoutSeconds\": 3}, \"pluginDir\"")));
+  CHECK(c.max_event_age_s == 50 * 3600);
+  CHECK(c.outbox.postgresql == "host=/run/pg dbname=rdwh");
+  CHECK(c.outbox.lease_seconds == 20);
+  CHECK(c.rundeck.max_concurrent_calls == 3);
+  CHECK(c.rundeck.reconcile_delay_ms == 2000);
+  CHECK(c.http.max_connections_per_ip == 8);
+  CHECK(c.http.header_timeout_s == 3);
+}
+
+TEST_CASE("config: errors name the field") {
+  CHECK_THAT(config_error(with(kGood, "\"127.0.0.1:4440\"", "\"localhost:4440\"")),
+             Catch::Contains("listen: 'localhost' is not a numeric IP address"));
+  CHECK_THAT(config_error(with(kGood, "\"apiVersion\": 41", "\"apiVersion\": \"41\"")),
+             Catch::Contains("rundeck.apiVersion: must be an integer"));
+  CHECK_THAT(config_error(with(kGood, "\"eventPlugin\": \"pagerduty-V3-run-job\",", "")),
+             Catch::Contains("webhooks[0].eventPlugin: required"));
+  CHECK_THAT(config_error(with(kGood, "\"enabled\": true", "\"enabled\": true, \"useAuth\": true")),
+             Catch::Contains("webhooks[0].useAuth: needs 'authorization'"));
+  CHECK_THAT(config_error(with(kGood, "\"enabled\": true", "\"enabled\": true, \"authorization\": \"hunter2\"")),
+             Catch::Contains("webhooks[0].authorization: must be a key reference"));
+  CHECK_THAT(config_error(with(kGood, "\"enabled\": true", "\"enabled\": true, \"authorizationSha256\": \"xyz\"")),
+             Catch::Contains("webhooks[0].authorizationSha256: must be 64 hex digits"));
+  CHECK_THAT(config_error(with(kGood, "\"config\": \"{\\\"rules\\\": []}\"", "\"config\": \"[1]\"")),
+             Catch::Contains("webhooks[0].config: a string config must hold a JSON object"));
+  CHECK_THAT(config_error(with(kGood, "\"stateDir\"", "\"stateDirs\"")), Catch::Contains("stateDirs: unknown key"));
+  const std::string two = with(kGood, "\"config\": \"{\\\"rules\\\": []}\"}]",
+                               "\"config\": {}}, {\"name\": \"B\", \"project\": \"ops\", \"eventPlugin\": \"x\", "
+                               "\"authToken\": \"abc\"}]");
+  CHECK_THAT(config_error(two), Catch::Contains("webhooks[1].authToken: same token as an earlier webhook"));
+  CHECK_THAT(config_error("{"), Catch::Contains("invalid JSON"));
+  CHECK_THAT(config_error(with(kGood, "\"stateDir\"", "\"maxEventAge\": \"9x\", \"stateDir\"")),
+             Catch::Contains("maxEventAge: must be a duration"));
+  CHECK_THAT(config_error(with(kGood, "\"stateDir\"", "\"maxEventAge\": \"200d\", \"stateDir\"")),
+             Catch::Contains("maxEventAge: must be below outbox.retainDoneHours"));
+}
+
+TEST_CASE("key storage: files as stored, env/NAME, no way out of the directory") {
+  TempDir dir;
+  dir.write("keys/pd/secret", "line1\nline2\n");
+  const KeyStore keys((dir.path / "keys").string());
+  CHECK(keys.get("keys/pd/secret") == std::optional<std::string>("line1\nline2\n")); // bytes as-is
+  CHECK(keys.get("/keys/pd/secret") == std::optional<std::string>("line1\nline2\n"));
+  CHECK_FALSE(keys.get("keys/pd/none").has_value());
+  ::setenv("RDWH_GATEWAY_UNIT_SECRET", "s3", 1);
+  CHECK(keys.get("env/RDWH_GATEWAY_UNIT_SECRET") == std::optional<std::string>("s3"));
+  CHECK_FALSE(keys.get("env/RDWH_GATEWAY_UNIT_UNSET").has_value());
+  CHECK_THROWS_WITH(keys.get("keys/../keys/pd/secret"), Catch::Contains("malformed"));
+  CHECK_THROWS_WITH(keys.get("keys/pd//secret"), Catch::Contains("malformed"));
+  CHECK_THROWS_WITH(keys.get("files/x"), Catch::Contains("must start with keys/ or env/"));
+  CHECK_THROWS(keys.get("env/BAD-NAME"));
+}

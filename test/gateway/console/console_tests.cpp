@@ -1,0 +1,542 @@
+// Unit tests of the console's pieces: forms, the delivery record (redaction, bodies), login,
+// sessions and CSRF, the console config, the webhooks and deliveries tables (on SQLite, and on
+// PostgreSQL with the other [outbox] tests), and the explanation of a stored delivery. The API and
+// the pages end to end are in console_api_test.py and console_browser_test.py.
+#include <catch2/catch.hpp>
+
+#include "console/auth.hpp"
+#include "base/crypto.hpp"
+#include "intake/recorder.hpp"
+#include "console/admin/delivery_view.hpp"
+#include "intake/pipeline.hpp"
+#include "test_support.hpp"
+
+#include <set>
+
+using namespace rdwh::gateway;
+using namespace rdwh::gateway::test;
+
+namespace {
+
+HttpRequest request(std::vector<std::pair<std::string, std::string>> headers, std::string body = "") {
+  HttpRequest r;
+  r.method = "POST";
+  r.path = "/api/41/webhook/x";
+  r.headers = std::move(headers);
+  r.body = std::move(body);
+  r.sender = "192.0.2.7";
+  r.received_unix_ms = 1714564800000;
+  return r;
+}
+
+WebhookConfig file_webhook(const std::string &name, const std::string &token, const std::string &uuid = "") {
+  WebhookConfig w;
+  w.name = name;
+  w.project = "ops";
+  w.event_plugin = "pagerduty-V3-run-job";
+  w.auth_token = token;
+  w.uuid = uuid;
+  w.config_json = R"({"rules":[]})";
+  return w;
+}
+
+StoredWebhook api_webhook(const std::string &name, const std::string &token) {
+  StoredWebhook w;
+  w.uuid = random_uuid();
+  w.project = "ops";
+  w.name = name;
+  w.event_plugin = "pagerduty-V3-run-job";
+  w.config_json = "{}";
+  w.auth_token = token;
+  w.user = "admin";
+  w.creator = "console";
+  return w;
+}
+
+NewJob stored_job(const std::string &event, const std::string &rule, uint32_t rule_index) {
+  NewJob j;
+  j.webhook_key = "uuid:hook-1";
+  j.webhook_name = "Hook";
+  j.project = "ops";
+  j.delivery_key = "event:" + event;
+  j.rule_key = rule;
+  j.rule = rule;
+  j.event_id = event;
+  j.job_id = "job-" + rule;
+  j.request_json = R"({"options":{"pd_incident_id":"PGR0VU2"}})";
+  j.rule_index = rule_index;
+  return j;
+}
+
+// A JSON string's text ("<not a string>" otherwise): Catch cannot print RapidJSON values.
+std::string text(const rapidjson::Value &v) { return v.IsString() ? v.GetString() : "<not a string>"; }
+
+DeliveryRecord record_for(int64_t webhook_id, int64_t received_ms, const std::string &outcome_name) {
+  DeliveryRecord d;
+  d.received_ms = received_ms;
+  d.webhook_id = webhook_id;
+  d.webhook_name = "Hook";
+  d.project = "ops";
+  d.webhook_key = "uuid:hook-1";
+  d.delivery_id = "d-" + std::to_string(received_ms);
+  d.sender = "192.0.2.7";
+  d.status = 200;
+  d.verdict = "accepted";
+  d.outcome = outcome_name;
+  return d;
+}
+
+} // namespace
+
+TEST_CASE("console: a form body decodes + and %xx, in order, repeated names kept") {
+  const auto f = parse_form("name=PagerDuty+V3&r0.opt.name=a%26b&r0.opt.name=%24.event.id&empty=&flag&x=%E2%9C%94");
+  REQUIRE(f.size() == 6);
+  CHECK(f[0] == std::pair<std::string, std::string>("name", "PagerDuty V3"));
+  CHECK(f[1].second == "a&b");
+  CHECK(f[2] == std::pair<std::string, std::string>("r0.opt.name", "$.event.id"));
+  CHECK(f[3].second.empty());
+  CHECK(f[4] == std::pair<std::string, std::string>("flag", ""));
+  CHECK(f[5].second == "\xE2\x9C\x94");
+  CHECK(parse_form("").empty());
+}
+
+TEST_CASE("console: text for the database is valid UTF-8 without NUL; base64 round-trips") {
+  CHECK(utf8_clean("plain ✔ text") == "plain ✔ text");
+  CHECK(utf8_clean(std::string("a\0b", 3)) == "a\xEF\xBF\xBD" "b");
+  CHECK(utf8_clean("\xC0\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD");   // an overlong '/'
+  CHECK(utf8_clean("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"); // a surrogate
+  CHECK(utf8_clean("cut \xE2\x9C") == "cut \xEF\xBF\xBD\xEF\xBF\xBD");
+  for (const std::string &s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)})
+    CHECK(base64_decode(base64_encode(s)) == s);
+  CHECK(base64_encode("hello") == "aGVsbG8=");
+  CHECK_THROWS(base64_decode("not*base64"));
+}
+
+TEST_CASE("console: the delivery record redacts secrets and keeps the body, cut at the cap") {
+  const WebhookConfig hook = file_webhook("Hook", "tok");
+  const HttpRequest req = request({{"X-PagerDuty-Signature", "v1=abcdef"},
+                                   {"Authorization", "Bearer s3cret"},
+                                   {"Cookie", "session=1"},
+                                   {"X-Rundeck-Auth-Token", "rdtoken"},
+                                   {"X-Hub-Signature-256", "sha256=00"},
+                                   {"X-Api-Key", "k"},
+                                   {"X-Webhook-Id", "w-1"},
+                                   {"Content-Type", "application/json"}},
+                                  R"({"event":{"id":"1"}})");
+  const DeliveryRecord d = record_of(req, &hook, "w-1", 1024);
+  for (const char *secret : {"abcdef", "s3cret", "session=1", "rdtoken", "sha256=00", "\"k\""})
+    CHECK(d.headers_json.find(secret) == std::string::npos);
+  CHECK(d.headers_json.find(R"(["X-Webhook-Id","w-1"])") != std::string::npos);
+  CHECK(d.headers_json.find(R"x(["Authorization","(redacted)"])x") != std::string::npos);
+  CHECK(d.body == R"({"event":{"id":"1"}})");
+  CHECK_FALSE(d.body_truncated);
+  CHECK(d.body_bytes == 20);
+  CHECK(d.webhook_key == hook.key());
+
+  const DeliveryRecord cut = record_of(req, &hook, "w-1", 5);
+  CHECK(cut.body == R"({"eve)");
+  CHECK(cut.body_truncated);
+  CHECK(cut.body_bytes == 20);
+
+  const DeliveryRecord binary = record_of(request({}, std::string("\x89PNG\0\x01", 6)), &hook, "w-2", 1024);
+  CHECK(binary.body_base64);
+  CHECK(stored_body(binary) == std::string("\x89PNG\0\x01", 6));
+
+  // Anyone can post to an unknown token: nothing of the body is kept.
+  const DeliveryRecord unknown = record_of(req, nullptr, "w-1", 1024);
+  CHECK(unknown.webhook_id == 0);
+  CHECK(unknown.body.empty());
+  CHECK(unknown.body_truncated);
+
+  DeliveryRecord answered = d;
+  record_answer(answered, {403, "application/json", R"({"err":"invalid signature: no v1 entry matched"})"});
+  CHECK(answered.outcome == outcome::refused);
+  CHECK(answered.error == "invalid signature: no v1 entry matched");
+  record_answer(answered, {503, "application/json", R"({"err":"Cannot store the jobs now, retry later"})"});
+  CHECK(answered.outcome == outcome::failed);
+}
+
+TEST_CASE("console auth: the API wants the token; wrong ones are counted and slowed down") {
+  ConsoleAuth auth;
+  const std::string token = "console-token-0123456789";
+  const auto denied = auth.check_api(request({}), token, 41);
+  REQUIRE(denied);
+  CHECK(denied->status == 401);
+  CHECK(denied->body.find(R"("errorCode":"api.error.unauthorized")") != std::string::npos);
+  CHECK(denied->body.find(R"("apiversion":41)") != std::string::npos);
+  CHECK_FALSE(auth.check_api(request({{"X-Rundeck-Auth-Token", token}}), token, 41));
+  for (int i = 0; i < 9; ++i) {
+    const auto wrong = auth.check_api(request({{"X-Rundeck-Auth-Token", "guess"}}), token, 41);
+    REQUIRE(wrong);
+    CHECK(wrong->status == 403);
+    CHECK(wrong->body.find("guess") == std::string::npos);
+  }
+  CHECK(auth.check_api(request({{"X-Rundeck-Auth-Token", "guess"}}), token, 41)->status == 403);
+  // Ten wrong tokens: the address waits, even with the right one.
+  CHECK(auth.check_api(request({{"X-Rundeck-Auth-Token", token}}), token, 41)->status == 429);
+}
+
+TEST_CASE("console auth: a login makes a session the cookie names; logout and a new token end it") {
+  ConsoleAuth auth;
+  ConsoleSettings settings;
+  const std::string token = "console-token-0123456789";
+  bool throttled = false;
+  CHECK_FALSE(auth.login(request({}), "wrong", token, settings, throttled));
+  CHECK_FALSE(throttled);
+  const auto s = auth.login(request({}), token, token, settings, throttled);
+  REQUIRE(s);
+  CHECK(s->id.size() >= 40);
+  CHECK(s->csrf != s->id);
+  const std::string cookie = ConsoleAuth::cookie(*s, settings);
+  CHECK(cookie.find("HttpOnly") != std::string::npos);
+  CHECK(cookie.find("SameSite=Strict") != std::string::npos);
+  CHECK(cookie.find("Secure") == std::string::npos);
+  settings.secure_cookies = true;
+  CHECK(ConsoleAuth::cookie(*s, settings).find("; Secure") != std::string::npos);
+
+  HttpRequest browser = request({});
+  browser.cookies = {{ConsoleAuth::kCookie, s->id}};
+  REQUIRE(auth.session(browser, token));
+  CHECK(auth.session(browser, token)->csrf == s->csrf);
+  CHECK_FALSE(auth.session(browser, "a-new-console-token-0000")); // the token changed: sessions end
+  CHECK_FALSE(auth.session(browser, token));
+  const auto again = auth.login(request({}), token, token, settings, throttled);
+  browser.cookies = {{ConsoleAuth::kCookie, again->id}};
+  REQUIRE(auth.session(browser, token));
+  auth.logout(browser);
+  CHECK_FALSE(auth.session(browser, token));
+  browser.cookies = {{ConsoleAuth::kCookie, "made-up"}};
+  CHECK_FALSE(auth.session(browser, token));
+}
+
+TEST_CASE("console auth: a change needs this host's Origin (else Referer) and the session's CSRF token") {
+  const Session s{"id", "csrf-token-1234", 0};
+  std::string why;
+  auto req = [](std::vector<std::pair<std::string, std::string>> h) { return request(std::move(h)); };
+  CHECK(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}, {"Origin", "http://127.0.0.1:4441"}}), s, "csrf-token-1234", why));
+  CHECK(ConsoleAuth::csrf_ok(req({{"Host", "console.example"}, {"Referer", "https://console.example/webhooks/2"}}), s,
+                             "csrf-token-1234", why));
+  CHECK_FALSE(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}, {"Origin", "http://127.0.0.1:4441"}}), s, "other", why));
+  CHECK(why.find("CSRF") != std::string::npos);
+  CHECK_FALSE(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}, {"Origin", "http://127.0.0.1:4441"}}), s, "", why));
+  CHECK_FALSE(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}, {"Origin", "https://evil.example"}}), s,
+                                   "csrf-token-1234", why));
+  CHECK(why.find("evil.example") != std::string::npos);
+  CHECK_FALSE(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}, {"Origin", "null"}}), s, "csrf-token-1234", why));
+  CHECK_FALSE(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}}), s, "csrf-token-1234", why));
+  CHECK(why.find("neither an Origin nor a Referer") != std::string::npos);
+}
+
+TEST_CASE("config: the console section: defaults, every key, errors named") {
+  TempDir dir;
+  const std::string base = R"({"listen": "127.0.0.1:4440", "pluginDir": "p", "stateDir": "s",
+    "rundeck": {"url": "http://rd", "apiVersion": 41, "authTokenFile": "t"}, "webhooks": [])";
+  Config c = load_config(dir.write("a.json", base + "}"));
+  CHECK_FALSE(c.console.enabled);
+  c = load_config(dir.write("b.json", base + R"(, "console": {"authTokenFile": "console.token"}})"));
+  CHECK(c.console.enabled);
+  CHECK(c.console.http.listen.host == "127.0.0.1");
+  CHECK(c.console.http.listen.port == 4441);
+  CHECK(c.console.auth_token_file == (dir.path / "console.token").string());
+  CHECK(c.console.deliveries.enabled);
+  CHECK(c.console.deliveries.retain_hours == 24);
+  CHECK(c.console.deliveries.max_body_bytes == 64 * 1024);
+  c = load_config(dir.write("c.json", base + R"(, "console": {"listen": "[::1]:9000", "authTokenFile": "/t",
+      "publicUrl": "https://rdwh.example/", "secureCookies": true, "sessionHours": 2,
+      "deliveries": {"enabled": false, "retainHours": 72, "maxBodyBytes": 1000}}})"));
+  CHECK(c.console.http.listen.ipv6);
+  CHECK(c.console.public_url == "https://rdwh.example");
+  CHECK(c.console.secure_cookies);
+  CHECK(c.console.session_hours == 2);
+  CHECK_FALSE(c.console.deliveries.enabled);
+  CHECK(c.console.deliveries.retain_hours == 72);
+  auto error = [&](const std::string &console) {
+    try {
+      load_config(dir.write("e.json", base + ", \"console\": " + console + "}"));
+    } catch (const ConfigError &e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(error(R"({})").find("console.authTokenFile: required") != std::string::npos);
+  CHECK(error(R"({"authTokenFile": "t", "listen": "localhost:1"})").find("console.listen:") != std::string::npos);
+  CHECK(error(R"({"authTokenFile": "t", "listen": "127.0.0.1:4440"})").find("must differ from listen") != std::string::npos);
+  CHECK(error(R"({"authTokenFile": "t", "publicUrl": "ftp://x"})").find("console.publicUrl") != std::string::npos);
+  CHECK(error(R"({"authTokenFile": "t", "deliveries": {"retainHours": 0}})").find("console.deliveries.retainHours") !=
+        std::string::npos);
+  CHECK(error(R"({"authTokenFile": "t", "colour": 1})").find("console.colour: unknown key") != std::string::npos);
+}
+
+TEST_CASE("webhook store: file webhooks get stable ids and uuids; the file wins; rows of removed ones go", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  WebhookStore &store = o->webhooks();
+  const int64_t v0 = store.version();
+  std::vector<WebhookConfig> file = {file_webhook("A", "ta"), file_webhook("B", "tb", "uuid-b")};
+  CHECK(store.sync_file(file, 1000).empty());
+  CHECK(file[0].id > 0);
+  CHECK(file[1].id > file[0].id);
+  CHECK(file[0].assigned_uuid.size() == 36); // generated, kept
+  CHECK(file[1].assigned_uuid == "uuid-b");
+  const int64_t v1 = store.version();
+  CHECK(v1 > v0);
+
+  // The same file again: same ids and uuids, nothing changes (the version neither).
+  std::vector<WebhookConfig> again = {file_webhook("A", "ta"), file_webhook("B", "tb", "uuid-b")};
+  store.sync_file(again, 2000);
+  CHECK(again[0].id == file[0].id);
+  CHECK(again[0].assigned_uuid == file[0].assigned_uuid);
+  CHECK(store.version() == v1);
+
+  // An API webhook, then a file webhook of the same name: the file's takes its row.
+  StoredWebhook api = api_webhook("C", "tc");
+  store.create(api, 3000);
+  CHECK(api.id > 0);
+  CHECK(store.list("").size() == 3);
+  std::vector<WebhookConfig> with_c = {file_webhook("A", "ta"), file_webhook("B", "tb", "uuid-b"),
+                                       file_webhook("C", "tc-from-file")};
+  const auto warnings = store.sync_file(with_c, 4000);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("created through the console is replaced") != std::string::npos);
+  CHECK(with_c[2].id == api.id);
+  const auto c = store.find("ops", std::to_string(api.id));
+  REQUIRE(c);
+  CHECK(c->from_file);
+  CHECK(c->auth_token == "tc-from-file");
+
+  // B renamed in the file (same uuid): same row. A gone from the file: its row goes.
+  std::vector<WebhookConfig> renamed = {file_webhook("B2", "tb", "uuid-b")};
+  store.sync_file(renamed, 5000);
+  CHECK(renamed[0].id == file[1].id);
+  const auto rows = store.list("");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].name == "B2");
+  CHECK(store.find("", "uuid-b"));
+  CHECK_FALSE(store.find("", std::to_string(file[0].id)));
+
+  // A file token an API webhook already uses: a conflict that names no token.
+  StoredWebhook d = api_webhook("D", "td");
+  store.create(d, 6000);
+  std::vector<WebhookConfig> clash = {file_webhook("B2", "tb", "uuid-b"), file_webhook("E", "td")};
+  try {
+    store.sync_file(clash, 7000);
+    FAIL("a conflict was expected");
+  } catch (const WebhookConflict &e) {
+    CHECK(std::string(e.what()).find("td") == std::string::npos);
+  }
+  CHECK(store.list("").size() == 2); // nothing of the failed sync stayed
+}
+
+TEST_CASE("webhook store: API webhooks are created, updated, deleted; names and tokens stay unique", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  WebhookStore &store = o->webhooks();
+  StoredWebhook a = api_webhook("A", "ta");
+  store.create(a, 1000);
+  StoredWebhook b = api_webhook("B", "tb");
+  b.project = "other";
+  store.create(b, 1000);
+  CHECK(store.list("ops").size() == 1);
+  CHECK(store.list("").size() == 2);
+  CHECK(store.find("ops", a.uuid)->id == a.id);
+  CHECK_FALSE(store.find("other", std::to_string(a.id))); // {id} is looked up in the path's project
+
+  StoredWebhook dup = api_webhook("A", "tz");
+  CHECK_THROWS_AS(store.create(dup, 2000), WebhookConflict);
+  StoredWebhook same_token = api_webhook("Z", "ta");
+  CHECK_THROWS_AS(store.create(same_token, 2000), WebhookConflict);
+
+  const int64_t v = store.version();
+  a.config_json = R"({"rules":[{"name":"r"}]})";
+  a.enabled = false;
+  store.update(a, 3000);
+  CHECK(store.version() > v);
+  const auto updated = store.find("", std::to_string(a.id));
+  REQUIRE(updated);
+  CHECK_FALSE(updated->enabled);
+  CHECK(updated->config_json == a.config_json);
+  CHECK(updated->created_ms == 1000);
+  CHECK(updated->updated_ms == 3000);
+
+  // Deleting takes the webhook's stored deliveries with it.
+  DeliveryRecord d = record_for(a.id, 3500, outcome::nothing);
+  o->enqueue({}, 3500, &d);
+  CHECK(store.remove(a.id));
+  CHECK_FALSE(store.remove(a.id));
+  CHECK_FALSE(o->deliveries().get(d.id));
+  CHECK(store.list("").size() == 1);
+}
+
+TEST_CASE("delivery store: a delivery is stored with its jobs in one commit; filters; purge", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  DeliveryRecord first = record_for(7, 1000, "");
+  std::vector<NewJob> jobs = {stored_job("e1", "rule A", 0)};
+  first.jobs_json = jobs_json(jobs);
+  CHECK(o->enqueue(jobs, 1000, &first).inserted == 1);
+  CHECK(first.id > 0);
+  CHECK(first.outcome == outcome::queued);
+
+  DeliveryRecord redelivery = record_for(7, 2000, "");
+  CHECK(o->enqueue(jobs, 2000, &redelivery).duplicates == 1);
+  CHECK(redelivery.outcome == outcome::duplicate);
+
+  DeliveryRecord nothing = record_for(7, 3000, outcome::nothing);
+  DeliveryRecord refused = record_for(0, 4000, outcome::refused);
+  refused.status = 400;
+  refused.error = "Webhook not found";
+  DeliveryRecord other = record_for(8, 5000, outcome::nothing);
+  other.project = "other";
+  for (DeliveryRecord *d : {&nothing, &refused, &other}) CHECK(o->enqueue({}, d->received_ms, d).inserted == 0);
+  CHECK(o->list("").size() == 1); // only the one job
+
+  DeliveryStore &store = o->deliveries();
+  auto ids = [&](const DeliveryFilter &f) {
+    std::vector<int64_t> out;
+    for (const DeliveryRecord &d : store.list(f)) out.push_back(d.id);
+    return out;
+  };
+  DeliveryFilter all;
+  CHECK(ids(all) == std::vector<int64_t>{other.id, refused.id, nothing.id, redelivery.id, first.id}); // newest first
+  DeliveryFilter hook7;
+  hook7.webhook_id = 7;
+  CHECK(ids(hook7) == std::vector<int64_t>{nothing.id, redelivery.id, first.id});
+  DeliveryFilter unknown;
+  unknown.webhook_id = 0;
+  CHECK(ids(unknown) == std::vector<int64_t>{refused.id});
+  DeliveryFilter ran_nothing;
+  ran_nothing.ran_nothing = true;
+  ran_nothing.project = "ops";
+  CHECK(ids(ran_nothing) == std::vector<int64_t>{refused.id, nothing.id});
+  DeliveryFilter queued;
+  queued.outcome = outcome::queued;
+  CHECK(ids(queued) == std::vector<int64_t>{first.id});
+  DeliveryFilter page;
+  page.limit = 2;
+  CHECK(ids(page) == std::vector<int64_t>{other.id, refused.id});
+  page.before_id = refused.id;
+  CHECK(ids(page) == std::vector<int64_t>{nothing.id, redelivery.id});
+
+  const auto got = store.get(first.id);
+  REQUIRE(got);
+  CHECK(got->jobs_json == first.jobs_json);
+  CHECK(got->delivery_id == "d-1000");
+  CHECK(store.list(all)[0].jobs_json.empty()); // the list leaves the details out
+  CHECK(store.list_full(all)[4].jobs_json == first.jobs_json);
+
+  CHECK(store.purge(3000) == 2);
+  CHECK(ids(all).size() == 3);
+  CHECK(o->list("").size() == 1); // jobs have their own retention
+}
+
+TEST_CASE("delivery view: why each rule fired or not, and each job's state from the outbox", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  const std::vector<NewJob> jobs = {stored_job("e1", "fires", 0)};
+  DeliveryRecord d = record_for(7, 1714564800123, "");
+  d.body = R"({"event":{"id":"e1","event_type":"incident.triggered"}})";
+  d.headers_json = R"x([["X-Webhook-Id","w-1"],["X-PagerDuty-Signature","(redacted)"]])x";
+  d.jobs_json = jobs_json(jobs);
+  d.evaluation = R"([{"event":0,"eventId":"e1","rules":[
+    {"rule":"fires","index":0,"enabled":true,"satisfied":true,"policy":"all","conditions":[
+      {"path":"$.event.event_type","condition":"equals","value":"incident.triggered","satisfied":true,"found":true,"received":"incident.triggered"}]},
+    {"rule":"never","index":1,"enabled":true,"satisfied":false,"policy":"any","conditions":[
+      {"policy":"all","negate":true,"satisfied":false,"conditions":[
+        {"path":"$.event.data.urgency","condition":"equals","value":"low","satisfied":false,"found":false,"received":null}]}]}]}])";
+  o->enqueue(jobs, d.received_ms, &d);
+
+  DeliveryView v = explain_delivery(*o->deliveries().get(d.id), *o);
+  CHECK(v.headers.size() == 2);
+  REQUIRE(v.events.size() == 1);
+  REQUIRE(v.events[0].rules.size() == 2);
+  const RuleView &fires = v.events[0].rules[0], &never = v.events[0].rules[1];
+  CHECK(fires.satisfied);
+  CHECK(fires.job == 0);
+  CHECK(fires.conditions[0].received == "\"incident.triggered\"");
+  CHECK_FALSE(never.satisfied);
+  CHECK(never.job == -1);
+  REQUIRE(never.conditions.size() == 1);
+  CHECK(never.conditions[0].group);
+  CHECK(never.conditions[0].negate);
+  CHECK_FALSE(never.conditions[0].children[0].found);
+  REQUIRE(v.jobs.size() == 1);
+  REQUIRE(v.jobs[0].state);
+  CHECK(v.jobs[0].state->status == "queued");
+  CHECK(std::string(v.jobs[0].run_status()) == "NOT_STARTED");
+  CHECK(v.jobs[0].options == std::vector<std::pair<std::string, std::string>>{{"pd_incident_id", "PGR0VU2"}});
+
+  // Done on Rundeck: STARTED with the execution id, in Rundeck's WebhookEvaluation shape.
+  ClaimResult claim = o->settle_and_claim("me", {}, 1, d.received_ms, 30000);
+  REQUIRE(claim.jobs.size() == 1);
+  Settlement s;
+  s.id = claim.jobs[0].id;
+  s.owner = "me";
+  s.status = "done";
+  s.execution_id = "1003";
+  s.http_status = 200;
+  o->settle_and_claim("me", {s}, 0, d.received_ms + 1, 30000);
+  v = explain_delivery(*o->deliveries().get(d.id), *o);
+  CHECK(std::string(v.jobs[0].run_status()) == "STARTED");
+  CHECK(v.jobs[0].state_text() == "done: execution 1003");
+
+  rapidjson::Document config;
+  config.Parse(R"({"rules":[{"name":"fires","jobId":"job-fires"},{"name":"never","jobId":"job-never"}]})");
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  write_webhook_evaluation(w, v, config, "pagerduty-V3-run-job");
+  rapidjson::Document e;
+  e.Parse(buf.GetString());
+  REQUIRE_FALSE(e.HasParseError());
+  CHECK(text(e["time"]) == "2024-05-01T12:00:00.123Z");
+  CHECK(text(e["event"]["event"]["id"]) == "e1");
+  CHECK(e["batchKey"].IsNull());
+  CHECK(e["error"].IsNull());
+  const auto &routing = e["routingResults"][0];
+  CHECK(text(routing["event"]["meta"]["id"]) == "e1");
+  CHECK(text(routing["event"]["event"]["event"]["event_type"]) == "incident.triggered");
+  const auto &fired = routing["ruleRoutingResults"][0];
+  CHECK(fired["ruleEvaluation"]["satisfied"].IsTrue());
+  CHECK(text(fired["ruleEvaluation"]["rule"]["jobId"]) == "job-fires");
+  CHECK(text(fired["ruleEvaluation"]["conditionEvaluations"][0]["value"]) == "incident.triggered");
+  CHECK(text(fired["ruleEvaluation"]["conditionEvaluations"][0]["condition"]["path"]) == "$.event.event_type");
+  CHECK(text(fired["jobRunStatus"]) == "STARTED");
+  CHECK(text(fired["executionId"]) == "1003");
+  CHECK(text(fired["renderedOptions"]["pd_incident_id"]) == "PGR0VU2");
+  const auto &not_fired = routing["ruleRoutingResults"][1];
+  CHECK(not_fired["jobRunStatus"].IsNull());
+  CHECK(text(not_fired["jobId"]) == "job-never");
+  CHECK(text(not_fired["ruleEvaluation"]["conditionEvaluations"][0]["condition"]["policy"]) == "all");
+  CHECK(not_fired["renderedOptions"].ObjectEmpty());
+}
+
+TEST_CASE("delivery recorder: records of deliveries without jobs are written in the background", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  Metrics metrics;
+  {
+    DeliveryRecorder recorder(*o, metrics);
+    for (int i = 0; i < 50; ++i) recorder.add(record_for(7, 1000 + i, outcome::nothing));
+    recorder.flush();
+    DeliveryFilter all;
+    all.limit = 100;
+    CHECK(o->deliveries().list(all).size() == 50);
+    recorder.add(record_for(7, 2000, outcome::refused));
+  } // the destructor writes what is pending
+  DeliveryFilter refused;
+  refused.outcome = outcome::refused;
+  CHECK(o->deliveries().list(refused).size() == 1);
+  CHECK(metrics.render({}).find("rdwh_gateway_deliveries_not_recorded_total 0\n") != std::string::npos);
+}
+
+TEST_CASE("delivery recorder: a failed write drops the records and counts them", "[sqlite]") {
+  TempDir dir;
+  const std::string db = (dir.path / "outbox.sqlite3").string();
+  SqliteOutbox o(db, 1000);
+  Metrics metrics;
+  DeliveryRecorder recorder(o, metrics);
+  fs::remove(db); // the outbox refuses every write to a deleted file
+  recorder.add(record_for(7, 1000, outcome::nothing));
+  recorder.add(record_for(7, 1001, outcome::nothing));
+  recorder.flush();
+  CHECK(metrics.render({}).find("rdwh_gateway_deliveries_not_recorded_total 2\n") != std::string::npos);
+}
