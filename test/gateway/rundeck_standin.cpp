@@ -17,7 +17,9 @@
 //   answers an expired or wrong token. An execution runs as the body's asUser, else as "admin".
 // Record: one JSON line per API call in FILE, written when the call arrives:
 //   {"seq","ms","method","path","jobId","token","contentType","body","status","executed","executionId"}
-//   (ms: when it arrived, epoch milliseconds)
+//   (ms: when it arrived, epoch milliseconds); a run call also has "alsoInFlight": the seqs of the
+//   run calls not yet answered when it arrived, so tests assert overlap and order from the record,
+//   never from clocks.
 //   `executed` is true when the call created an execution (what "ran" means in the tests).
 // Control:
 //   POST /_control/fail?count=N&status=S   the next N runs answer S (default 503), nothing runs
@@ -28,6 +30,10 @@
 //        html-after-run: runs; 200 with an HTML page (a proxy that mangles the answer)
 //        gateway-timeout: runs; 504 from a proxy
 //   POST /_control/delay?ms=D              runs at once, answers D ms later (0: none)
+//   POST /_control/gather?calls=N          the next run calls are answered only once N of them are
+//                                          in flight at once (or after 60 s, which a test then sees
+//                                          in the record), then everything flows again
+//   GET  /_control/inflight                the number of run calls not yet answered
 //   POST /_control/token?value=T           the token accepted from now on
 //   GET  /_control/ping                    200 "ok" (readiness)
 // SIGTERM/SIGINT: exit 0. Port 0 (default) picks a free port; --port-file receives it.
@@ -51,8 +57,10 @@
 #include <cstring>
 #include <ctime>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
+#include <condition_variable>
 #include <vector>
 
 namespace {
@@ -78,6 +86,9 @@ struct State {
   std::string fault_kind;
   std::vector<Execution> executions;
   std::atomic<int> delay_ms{0};
+  std::set<long> run_calls_in_flight; // their seqs
+  size_t gather = 0;                  // answer no run call before this many are in flight
+  std::condition_variable in_flight_changed;
   std::atomic<bool> stopping{false};
 };
 
@@ -198,9 +209,9 @@ std::vector<std::string> api_parts(const std::string &path) {
   return parts;
 }
 
-// One line of the record, as described at the top. Caller holds s.mu.
-void record(State &s, MHD_Connection *c, const char *method, const std::string &path, const std::string &job_id,
-            const std::string &body, int status, long execution) {
+// One line of the record, as described at the top; returns its seq. Caller holds s.mu.
+long record(State &s, MHD_Connection *c, const char *method, const std::string &path, const std::string &job_id,
+            const std::string &body, int status, long execution, bool run_call = false) {
   const char *token = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Rundeck-Auth-Token");
   const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
   rapidjson::Document parsed;
@@ -208,7 +219,8 @@ void record(State &s, MHD_Connection *c, const char *method, const std::string &
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
-  w.Key("seq"), w.Int64(++s.seq);
+  const long seq = ++s.seq;
+  w.Key("seq"), w.Int64(seq);
   w.Key("ms"), w.Int64(now_ms());
   w.Key("method"), w.String(method);
   w.Key("path"), w.String(path.c_str());
@@ -222,10 +234,34 @@ void record(State &s, MHD_Connection *c, const char *method, const std::string &
   w.Key("status"), w.Int(status);
   w.Key("executed"), w.Bool(execution != 0);
   w.Key("executionId"), w.Int64(execution);
+  if (run_call) {
+    w.Key("alsoInFlight");
+    w.StartArray();
+    for (long other : s.run_calls_in_flight) w.Int64(other);
+    w.EndArray();
+  }
   w.EndObject();
   std::string line(buf.GetString(), buf.GetSize());
   line += '\n';
   if (::write(s.record_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) std::perror("record");
+  return seq;
+}
+
+// A run call is in flight from its arrival to its answer. With a gather set, it waits until that
+// many are in flight together (the first to see them all ends the gathering).
+void run_call_arrived(State &s, std::unique_lock<std::mutex> &lock, long seq) {
+  s.run_calls_in_flight.insert(seq);
+  s.in_flight_changed.notify_all();
+  if (s.gather == 0) return;
+  s.in_flight_changed.wait_for(lock, std::chrono::seconds(60),
+                               [&] { return s.gather == 0 || s.run_calls_in_flight.size() >= s.gather || s.stopping; });
+  s.gather = 0;
+  s.in_flight_changed.notify_all();
+}
+
+void run_call_answered(State &s, long seq) {
+  std::lock_guard lock(s.mu);
+  s.run_calls_in_flight.erase(seq);
 }
 
 bool authorised(State &s, MHD_Connection *c) {
@@ -276,8 +312,9 @@ MHD_Result run_job(State &s, MHD_Connection *c, const std::string &path, const s
   long execution = 0;
   std::string answer, type = "application/json", fault;
   int hold_ms = 0;
+  long seq = 0;
   {
-    std::lock_guard lock(s.mu);
+    std::unique_lock lock(s.mu);
     bool runs = false;
     if (!authorised(s, c)) {
       status = 403;
@@ -335,13 +372,19 @@ MHD_Result run_job(State &s, MHD_Connection *c, const std::string &path, const s
       answer = "<html><body>504 Gateway Time-out</body></html>";
       type = "text/html";
     }
-    record(s, c, "POST", path, job_id, body, fault == "reset" ? 0 : status, execution);
+    seq = record(s, c, "POST", path, job_id, body, fault == "reset" ? 0 : status, execution, true);
+    run_call_arrived(s, lock, seq);
   }
-  if (fault == "reset") return MHD_NO; // drops the connection: the client never hears back
+  if (fault == "reset") {
+    run_call_answered(s, seq);
+    return MHD_NO; // drops the connection: the client never hears back
+  }
   for (int waited = 0; waited < hold_ms && !s.stopping; waited += 50)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   if (const int d = s.delay_ms.load(); d > 0) std::this_thread::sleep_for(std::chrono::milliseconds(d));
-  return reply(c, static_cast<unsigned int>(status), answer, type.c_str());
+  const MHD_Result answered = reply(c, static_cast<unsigned int>(status), answer, type.c_str());
+  run_call_answered(s, seq);
+  return answered;
 }
 
 MHD_Result query(State &s, MHD_Connection *c, const std::string &path, const std::vector<std::string> &parts) {
@@ -410,6 +453,10 @@ MHD_Result on_access(void *cls, MHD_Connection *c, const char *url, const char *
   }
   const std::string path = url, m = method;
   if (m == "GET" && path == "/_control/ping") return reply(c, 200, "ok", "text/plain");
+  if (m == "GET" && path == "/_control/inflight") {
+    std::lock_guard lock(s.mu);
+    return reply(c, 200, std::to_string(s.run_calls_in_flight.size()), "text/plain");
+  }
   if (m == "POST" && path.rfind("/_control/", 0) == 0) {
     std::lock_guard lock(s.mu);
     if (path == "/_control/fail") {
@@ -421,6 +468,9 @@ MHD_Result on_access(void *cls, MHD_Connection *c, const char *url, const char *
       s.fault_ms = int_arg(c, "ms", 60000);
     } else if (path == "/_control/delay") {
       s.delay_ms = int_arg(c, "ms", 0);
+    } else if (path == "/_control/gather") {
+      s.gather = static_cast<size_t>(int_arg(c, "calls", 0));
+      s.in_flight_changed.notify_all();
     } else if (path == "/_control/token") {
       s.token = arg(c, "value") ? arg(c, "value") : "";
     } else {
@@ -503,7 +553,11 @@ int main(int argc, char **argv) {
   }
   int sig = 0;
   sigwait(&signals, &sig);
-  state.stopping = true;
+  {
+    std::lock_guard lock(state.mu);
+    state.stopping = true;
+    state.in_flight_changed.notify_all();
+  }
   MHD_stop_daemon(d);
   ::close(state.record_fd);
   return 0;
