@@ -69,8 +69,9 @@ bool is_digits(std::string_view s) {
 }
 
 // A unique key refusing the row is the caller's doing: a name, uuid or token already taken. Runs
-// fn and turns such a refusal into WebhookConflict, by the key's name (never the message: it may
-// quote the row's values, a token included); a key the schema does not name is an OutboxError.
+// fn and turns such a refusal into WebhookConflict, told by the key's name, never by the message's
+// words (PostgreSQL's quotes the row's values: a token may say "name"); a key the schema does not
+// name is an OutboxError.
 void refusing_conflicts(const StoredWebhook &w, const std::function<void()> &fn) {
   try {
     fn();
