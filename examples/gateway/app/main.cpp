@@ -19,7 +19,6 @@
 #include "store/outbox.hpp"
 #include "runtime/runtime.hpp"
 #include "intake/listener.hpp"
-#include "store/sqlite/outbox.hpp"
 
 #define RAPIDJSON_HAS_STDSTRING 1
 #include <rapidjson/stringbuffer.h>
@@ -304,16 +303,12 @@ int serve(const std::string &path) {
     return 1;
   }
 
-  std::unique_ptr<StateDirLock> state_lock;
   std::unique_ptr<Outbox> outbox;
-  const bool sqlite = cfg.outbox.postgresql.empty();
   try {
     // The outbox holds incident data: a state directory made here is for its owner only.
     if (std::filesystem::create_directories(cfg.state_dir))
       std::filesystem::permissions(cfg.state_dir, std::filesystem::perms::owner_all);
-    // One gateway per SQLite outbox: a second one would run the same jobs.
-    if (sqlite) state_lock = std::make_unique<StateDirLock>(cfg.state_dir);
-    outbox = open_outbox(cfg);
+    outbox = open_outbox(cfg, OpenFor::serve); // with SQLite, also the state directory's lock
   } catch (const std::exception &e) {
     log::error("cannot open the outbox; not starting", {{"stateDir", cfg.state_dir}, {"error", e.what()}});
     return 1;
@@ -331,8 +326,9 @@ int serve(const std::string &path) {
   CurrentRuntime current(std::move(first));
   Metrics metrics;
 
-  // With SQLite, the lock proves every other owner of a running job dead: take them over now.
-  Dispatcher dispatcher(*outbox, metrics, current, make_owner_id(), sqlite);
+  // An exclusive outbox (SQLite's locked state directory) proves every other owner of a running
+  // job dead: take them over now.
+  Dispatcher dispatcher(*outbox, metrics, current, make_owner_id(), outbox->exclusive());
   outbox->on_wakeup([&dispatcher] { dispatcher.notify(); });
   // The delivery store's background writer (deliveries without jobs); it writes what is left when
   // it goes, after the HTTP servers have stopped.

@@ -29,9 +29,7 @@ std::string number(double v) {
   return buf;
 }
 
-void header(std::string &out, const char *name, const char *type, const char *help) {
-  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
-}
+using prometheus::header;
 
 void per_webhook(std::string &out, const char *name, const char *help,
                  const std::map<std::string, uint64_t, std::less<>> &m) {
@@ -39,6 +37,16 @@ void per_webhook(std::string &out, const char *name, const char *help,
   for (const auto &[hook, n] : m) out += std::string(name) + "{webhook=\"" + label(hook) + "\"} " + std::to_string(n) + "\n";
 }
 } // namespace
+
+void prometheus::header(std::string &out, const char *name, const char *type, const char *help) {
+  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+void prometheus::sample(std::string &out, std::string_view series, int64_t value) {
+  out += std::string(series) + " " + std::to_string(value) + "\n";
+}
+void prometheus::sample(std::string &out, std::string_view series, uint64_t value) {
+  out += std::string(series) + " " + std::to_string(value) + "\n";
+}
 
 void Metrics::delivery(std::string_view webhook, int http_status) {
   std::lock_guard lock(mu_);
@@ -100,9 +108,22 @@ void Metrics::observe(double seconds) {
 }
 
 std::string Metrics::render(const Gauges &gauges) const {
-  const OutboxGauges &outbox = gauges.outbox;
   std::lock_guard lock(mu_);
   std::string out;
+  render_counters(out);
+  header(out, "rdwh_gateway_rundeck_auth_failing", "gauge", "1 while Rundeck refuses the API token (dispatch paused).");
+  out += std::string("rdwh_gateway_rundeck_auth_failing ") + (gauges.rundeck_auth_failing ? "1" : "0") + "\n";
+  render_latency(out);
+  header(out, "rdwh_gateway_config_reloads_total", "counter", "Config reloads (SIGHUP), by result.");
+  for (const auto &[result, n] : reloads_)
+    out += "rdwh_gateway_config_reloads_total{result=\"" + result + "\"} " + std::to_string(n) + "\n";
+
+  header(out, "rdwh_gateway_http_requests_in_flight", "gauge", "HTTP requests being handled (body received, not yet answered), this scrape included.");
+  out += "rdwh_gateway_http_requests_in_flight " + std::to_string(gauges.http_in_flight) + "\n";
+  return out;
+}
+
+void Metrics::render_counters(std::string &out) const {
   header(out, "rdwh_gateway_deliveries_total", "counter", "Webhook deliveries answered, by webhook and HTTP status.");
   for (const auto &[key, n] : deliveries_)
     out += "rdwh_gateway_deliveries_total{webhook=\"" + label(key.first) + "\",code=\"" + std::to_string(key.second) +
@@ -127,9 +148,9 @@ std::string Metrics::render(const Gauges &gauges) const {
   header(out, "rdwh_gateway_deliveries_not_recorded_total", "counter",
          "Deliveries the console's delivery store could not record (the database fell behind or failed).");
   out += "rdwh_gateway_deliveries_not_recorded_total " + std::to_string(not_recorded_) + "\n";
-  header(out, "rdwh_gateway_rundeck_auth_failing", "gauge", "1 while Rundeck refuses the API token (dispatch paused).");
-  out += std::string("rdwh_gateway_rundeck_auth_failing ") + (gauges.rundeck_auth_failing ? "1" : "0") + "\n";
+}
 
+void Metrics::render_latency(std::string &out) const {
   header(out, "rdwh_gateway_dispatch_duration_seconds", "histogram", "Duration of one job run call to Rundeck.");
   for (size_t i = 0; i < kBuckets.size(); ++i)
     out += "rdwh_gateway_dispatch_duration_seconds_bucket{le=\"" + number(kBuckets[i]) + "\"} " +
@@ -137,38 +158,6 @@ std::string Metrics::render(const Gauges &gauges) const {
   out += "rdwh_gateway_dispatch_duration_seconds_bucket{le=\"+Inf\"} " + std::to_string(latency_count_) + "\n";
   out += "rdwh_gateway_dispatch_duration_seconds_sum " + number(latency_sum_) + "\n";
   out += "rdwh_gateway_dispatch_duration_seconds_count " + std::to_string(latency_count_) + "\n";
-
-  header(out, "rdwh_gateway_config_reloads_total", "counter", "Config reloads (SIGHUP), by result.");
-  for (const auto &[result, n] : reloads_)
-    out += "rdwh_gateway_config_reloads_total{result=\"" + result + "\"} " + std::to_string(n) + "\n";
-
-  header(out, "rdwh_gateway_http_requests_in_flight", "gauge", "HTTP requests being handled (body received, not yet answered), this scrape included.");
-  out += "rdwh_gateway_http_requests_in_flight " + std::to_string(gauges.http_in_flight) + "\n";
-
-  header(out, "rdwh_gateway_outbox_commits_total", "counter",
-         "Durable outbox commits of deliveries' jobs (each waits for the disk once).");
-  out += "rdwh_gateway_outbox_commits_total " + std::to_string(outbox.intake_commits) + "\n";
-  header(out, "rdwh_gateway_outbox_committed_deliveries_total", "counter",
-         "Deliveries whose jobs those commits stored (divided by the commits: deliveries per commit).");
-  out += "rdwh_gateway_outbox_committed_deliveries_total " + std::to_string(outbox.intake_committed_deliveries) + "\n";
-  header(out, "rdwh_gateway_outbox_dispatch_commits_total", "counter",
-         "The dispatcher's transactions (each records the outcomes reported since the last and claims due jobs).");
-  out += "rdwh_gateway_outbox_dispatch_commits_total " + std::to_string(outbox.dispatch_commits) + "\n";
-
-  if (outbox.ok) {
-    header(out, "rdwh_gateway_outbox_depth", "gauge", "Jobs waiting to run on Rundeck (queued or running).");
-    out += "rdwh_gateway_outbox_depth " + std::to_string(outbox.queued + outbox.running) + "\n";
-    header(out, "rdwh_gateway_outbox_jobs", "gauge", "Jobs in the outbox, by status.");
-    out += "rdwh_gateway_outbox_jobs{status=\"queued\"} " + std::to_string(outbox.queued) + "\n";
-    out += "rdwh_gateway_outbox_jobs{status=\"running\"} " + std::to_string(outbox.running) + "\n";
-    out += "rdwh_gateway_outbox_jobs{status=\"refused\"} " + std::to_string(outbox.refused) + "\n";
-    out += "rdwh_gateway_outbox_jobs{status=\"done\"} " + std::to_string(outbox.done) + "\n";
-    out += "rdwh_gateway_outbox_jobs{status=\"skipped\"} " + std::to_string(outbox.skipped) + "\n";
-    header(out, "rdwh_gateway_outbox_uncertain", "gauge",
-           "Queued or running jobs whose last run call had an unknown outcome (reconciled before any new run).");
-    out += "rdwh_gateway_outbox_uncertain " + std::to_string(outbox.uncertain) + "\n";
-  }
-  return out;
 }
 
 } // namespace rdwh::gateway

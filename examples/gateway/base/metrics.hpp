@@ -11,23 +11,21 @@
 
 namespace rdwh::gateway {
 
-// Point-in-time gauges read from the outbox when /metrics is scraped.
-struct OutboxGauges {
-  bool ok = false; // false: the outbox could not be read (gauges omitted)
-  int64_t queued = 0, running = 0, refused = 0, done = 0, skipped = 0;
-  int64_t uncertain = 0; // queued or running jobs whose last run call had an unknown outcome
-  // Counters kept by the outbox (read even when ok is false): durable intake commits, and the
-  // deliveries they carried (their ratio is the group commit's size); the dispatcher's
-  // transactions (each records outcomes and claims jobs).
-  uint64_t intake_commits = 0, intake_committed_deliveries = 0, dispatch_commits = 0;
-};
-
-// Gauges read when /metrics is scraped.
+// Gauges read when /metrics is scraped. (The outbox's are rendered by its caller after these:
+// intake/outbox_metrics.hpp.)
 struct Gauges {
-  OutboxGauges outbox;
   int64_t http_in_flight = 0; // requests being handled (body received), the scrape included
   bool rundeck_auth_failing = false;
 };
+
+// The Prometheus text format (0.0.4), for metrics rendered beside Metrics.
+namespace prometheus {
+// The "# HELP" and "# TYPE" lines of metric `name`.
+void header(std::string &out, const char *name, const char *type, const char *help);
+// One sample: `series` (the name and its labels, if any) and its value.
+void sample(std::string &out, std::string_view series, int64_t value);
+void sample(std::string &out, std::string_view series, uint64_t value);
+} // namespace prometheus
 
 class Metrics {
 public:
@@ -53,6 +51,9 @@ private:
   static constexpr std::array<double, 12> kBuckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                    0.5,   1,    2.5,   5,    10,  30};
   void observe(double seconds); // caller holds mu_
+  // Parts of render(), caller holds mu_.
+  void render_counters(std::string &out) const;
+  void render_latency(std::string &out) const;
 
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t, std::less<>> deliveries_;

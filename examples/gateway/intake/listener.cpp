@@ -1,6 +1,7 @@
 #include "intake/listener.hpp"
 
 #include "base/crypto.hpp"
+#include "intake/outbox_metrics.hpp"
 #include "intake/pipeline.hpp"
 #include "base/log.hpp"
 
@@ -65,11 +66,11 @@ HttpResponse Service::handle(const HttpRequest &req) {
     return {200, "text/plain; charset=utf-8", "ok"};
   }
   if (req.path == "/metrics" && get) {
+    const OutboxGauges outbox = outbox_.gauges();
     Gauges g;
-    g.outbox = outbox_.gauges();
     g.http_in_flight = in_flight_.load();
     g.rundeck_auth_failing = !degraded_().empty();
-    return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(g)};
+    return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(g) + render_outbox_metrics(outbox)};
   }
   if (auto token = webhook_token(req.path)) {
     if (req.method != "POST") return json_error(405, "Method not allowed");

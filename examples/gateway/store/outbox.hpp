@@ -19,7 +19,6 @@
 
 #include "config/config.hpp"
 #include "store/delivery_store.hpp"
-#include "base/metrics.hpp"
 #include "store/webhook_store.hpp"
 
 #include <cstdint>
@@ -103,6 +102,17 @@ struct RequeueFilter {
   int64_t id = 0;      // 0 = any
 };
 
+// Point-in-time gauges read from the outbox when /metrics is scraped.
+struct OutboxGauges {
+  bool ok = false; // false: the outbox could not be read (gauges omitted)
+  int64_t queued = 0, running = 0, refused = 0, done = 0, skipped = 0;
+  int64_t uncertain = 0; // queued or running jobs whose last run call had an unknown outcome
+  // Counters kept by the outbox (read even when ok is false): durable intake commits, and the
+  // deliveries they carried (their ratio is the group commit's size); the dispatcher's
+  // transactions (each records outcomes and claims jobs).
+  uint64_t intake_commits = 0, intake_committed_deliveries = 0, dispatch_commits = 0;
+};
+
 struct Health {
   bool ok = false;
   std::string reason; // why not
@@ -158,10 +168,20 @@ public:
   virtual void on_wakeup(std::function<void()> fn) = 0;
   // "sqlite <path>" or "postgresql host:port/db", for logs.
   virtual std::string describe() const = 0;
+  // True when no other process uses this outbox while it is open (SQLite opened to serve: the
+  // state directory's lock keeps other gateways out), so a job another owner left running was
+  // left by a dead process.
+  virtual bool exclusive() const { return false; }
 };
 
+// Who opens the outbox. serve: the gateway itself; with SQLite, the state directory is locked
+// first and stays locked while the outbox lives (one gateway per SQLite outbox), and the outbox
+// is exclusive(). command: --jobs, --requeue, --export beside a running gateway (no lock).
+enum class OpenFor { command, serve };
+
 // The outbox a config asks for: PostgreSQL when outbox.postgresql is set, else SQLite in
-// stateDir. Creates or migrates the schema. Throws OutboxError.
-std::unique_ptr<Outbox> open_outbox(const Config &config);
+// stateDir. Creates or migrates the schema. Throws OutboxError (the state directory's lock
+// taken by another gateway included).
+std::unique_ptr<Outbox> open_outbox(const Config &config, OpenFor purpose = OpenFor::command);
 
 } // namespace rdwh::gateway

@@ -12,21 +12,48 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
 namespace rdwh::gateway::sql {
 
-// A failed statement or connection. `connection_lost` tells the caller that the connection is
-// gone (PostgreSQL restarted, network): the driver reconnects on the next call.
+// A failed statement or connection, with what the database said it was: read from SQLSTATE
+// (PostgreSQL) or the extended result code (SQLite), never from the message's words.
 class Error : public std::runtime_error {
 public:
-  Error(const std::string &what, bool connection_lost = false)
-      : std::runtime_error(what), connection_lost_(connection_lost) {}
-  bool connection_lost() const { return connection_lost_; }
+  enum class Kind {
+    other,
+    // The connection is gone (PostgreSQL restarted, network): the driver reconnects on the next call.
+    connection_lost,
+    // A unique key refused the row; constraint() names the key.
+    unique_violation,
+    // Another transaction holds a lock this statement needed (SQLite's busy timeout ran out; a
+    // PostgreSQL lock, deadlock or serialization failure). Nothing retries it: the caller fails.
+    busy,
+  };
+  explicit Error(const std::string &what, Kind kind = Kind::other, std::string constraint = {})
+      : std::runtime_error(what), kind_(kind), constraint_(std::move(constraint)) {}
+  Kind kind() const { return kind_; }
+  bool connection_lost() const { return kind_ == Kind::connection_lost; }
+  // unique_violation: the key's name as store/schema.hpp declares it (the same on both databases),
+  // or what the database reported when the schema names no such key; else "".
+  const std::string &constraint() const { return constraint_; }
 
 private:
-  bool connection_lost_;
+  Kind kind_;
+  std::string constraint_;
+};
+
+// What the SQL must say differently on each database; a backend gives its one to the shared SQL
+// (store/sql_outbox.hpp, store/schema.hpp). nullptr: the database needs nothing there.
+struct Dialect {
+  const char *id_column;  // a table's primary key: "INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY"
+  const char *claim_lock; // appended to the claim's row selection: "FOR UPDATE SKIP LOCKED" or ""
+  const char *notify;     // run inside a transaction that queued jobs (wakes the other gateways)
+  // Run first in the transactions that store delivery records alone, so their commits do not wait
+  // for the disk (nothing acknowledged depends on them).
+  const char *relaxed;
 };
 
 using Param = std::variant<int64_t, std::string_view>;

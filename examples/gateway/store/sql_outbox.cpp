@@ -108,96 +108,14 @@ void check_status_filter(std::string_view status) {
 
 } // namespace
 
-std::string schema_v2_sql(const char *id_column) {
-  return std::string("CREATE TABLE jobs (id ") + id_column + R"sql(,
-  webhook_key     TEXT NOT NULL,
-  webhook_name    TEXT NOT NULL,
-  project         TEXT NOT NULL,
-  delivery_key    TEXT NOT NULL,
-  rule_key        TEXT NOT NULL,
-  rule            TEXT NOT NULL,
-  event_id        TEXT NOT NULL,
-  resource_id     TEXT NOT NULL DEFAULT '',
-  event_time_ms   BIGINT NOT NULL DEFAULT 0,
-  job_id          TEXT NOT NULL,
-  request_json    TEXT NOT NULL,
-  status          TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'refused', 'skipped')),
-  uncertain       INTEGER NOT NULL DEFAULT 0,
-  attempts        INTEGER NOT NULL DEFAULT 0,
-  next_attempt_ms BIGINT NOT NULL,
-  sent_ms         BIGINT NOT NULL DEFAULT 0,
-  owner           TEXT NOT NULL DEFAULT '',
-  lease_until_ms  BIGINT NOT NULL DEFAULT 0,
-  created_ms      BIGINT NOT NULL,
-  updated_ms      BIGINT NOT NULL,
-  execution_id    TEXT NOT NULL DEFAULT '',
-  http_status     INTEGER NOT NULL DEFAULT 0,
-  reason          TEXT NOT NULL DEFAULT '',
-  UNIQUE (webhook_key, delivery_key, rule_key)
-);
-CREATE INDEX jobs_due ON jobs (status, next_attempt_ms, id);
-CREATE INDEX jobs_open_by_resource ON jobs (resource_id, id) WHERE status IN ('queued', 'running');
-CREATE INDEX jobs_running_by_owner ON jobs (owner, lease_until_ms) WHERE status = 'running';
-CREATE INDEX jobs_by_execution ON jobs (execution_id) WHERE execution_id <> '';
-)sql";
-}
-
-std::string schema_v3_sql(const char *id_column) {
-  return std::string("CREATE TABLE webhooks (id ") + id_column + R"sql(,
-  uuid         TEXT NOT NULL UNIQUE,
-  project      TEXT NOT NULL,
-  name         TEXT NOT NULL,
-  source       TEXT NOT NULL CHECK (source IN ('file', 'api')),
-  event_plugin TEXT NOT NULL,
-  config_json  TEXT NOT NULL,
-  enabled      INTEGER NOT NULL DEFAULT 1,
-  auth_token   TEXT NOT NULL,
-  use_auth     INTEGER NOT NULL DEFAULT 0,
-  auth_sha256  TEXT NOT NULL DEFAULT '',
-  user_name    TEXT NOT NULL DEFAULT '',
-  roles        TEXT NOT NULL DEFAULT '',
-  creator      TEXT NOT NULL DEFAULT '',
-  created_ms   BIGINT NOT NULL,
-  updated_ms   BIGINT NOT NULL,
-  UNIQUE (project, name)
-);
-CREATE UNIQUE INDEX webhooks_by_token ON webhooks (auth_token);
-CREATE TABLE deliveries (id )sql" + id_column + R"sql(,
-  received_ms    BIGINT NOT NULL,
-  webhook_id     BIGINT NOT NULL DEFAULT 0,
-  webhook_name   TEXT NOT NULL DEFAULT '',
-  project        TEXT NOT NULL DEFAULT '',
-  webhook_key    TEXT NOT NULL DEFAULT '',
-  delivery_id    TEXT NOT NULL DEFAULT '',
-  sender         TEXT NOT NULL DEFAULT '',
-  headers_json   TEXT NOT NULL DEFAULT '[]',
-  body           TEXT NOT NULL DEFAULT '',
-  body_base64    INTEGER NOT NULL DEFAULT 0,
-  body_bytes     BIGINT NOT NULL DEFAULT 0,
-  body_truncated INTEGER NOT NULL DEFAULT 0,
-  status         INTEGER NOT NULL,
-  verdict        TEXT NOT NULL DEFAULT '',
-  outcome        TEXT NOT NULL,
-  error          TEXT NOT NULL DEFAULT '',
-  job_count      INTEGER NOT NULL DEFAULT 0,
-  evaluation     TEXT NOT NULL DEFAULT '',
-  jobs_json      TEXT NOT NULL DEFAULT '[]',
-  replay_of      BIGINT NOT NULL DEFAULT 0
-);
-CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, id);
-CREATE INDEX deliveries_by_time ON deliveries (received_ms);
-INSERT INTO meta (key, value) VALUES ('webhooks_version', '0');
-)sql";
-}
-
 const char *outcome_of(const EnqueueResult &r) {
   if (r.inserted > r.skipped) return outcome::queued;
   if (r.skipped > 0) return outcome::skipped;
   return outcome::duplicate;
 }
 
-SqlOutbox::SqlOutbox(const char *claim_lock, const char *notify, const char *relaxed)
-    : claim_sql_(std::string(kClaimHead) + claim_lock + kClaimTail), notify_(notify), relaxed_(relaxed),
+SqlOutbox::SqlOutbox(const sql::Dialect &dialect)
+    : claim_sql_(std::string(kClaimHead) + dialect.claim_lock + kClaimTail), dialect_(dialect),
       webhooks_(make_webhook_store(*this)), deliveries_(make_delivery_store(*this)) {}
 
 SqlOutbox::~SqlOutbox() = default;
@@ -283,7 +201,7 @@ void SqlOutbox::commit_batch(Batch &batch) {
         }
       }
       if (!records.empty()) db.exec_all(records);
-      if (queued && notify_) db.script(notify_);
+      if (queued && dialect_.notify) db.script(dialect_.notify);
       tx.commit();
     });
     batch.results = std::move(results);
@@ -347,7 +265,7 @@ std::vector<OutboxJob> SqlOutbox::requeue(const RequeueFilter &f, int64_t now_ms
     out.clear();
     sql::Transaction tx(db);
     db.exec(kRequeue, {now_ms, f.status, f.webhook, f.id}, [&](const sql::Row &r) { out.push_back(read_job(r)); });
-    if (!out.empty() && notify_) db.script(notify_);
+    if (!out.empty() && dialect_.notify) db.script(dialect_.notify);
     tx.commit();
   });
   std::sort(out.begin(), out.end(), [](const OutboxJob &a, const OutboxJob &b) { return a.id < b.id; });
@@ -358,7 +276,7 @@ void SqlOutbox::record(std::vector<DeliveryRecord> &records) {
   if (records.empty()) return;
   with(Use::record, "cannot record the deliveries", [&](sql::Connection &db) {
     sql::Transaction tx(db);
-    if (relaxed_) db.script(relaxed_);
+    if (dialect_.relaxed) db.script(dialect_.relaxed);
     std::vector<sql::Statement> inserts;
     inserts.reserve(records.size());
     for (DeliveryRecord &r : records) inserts.push_back(insert_delivery(r));

@@ -1,5 +1,6 @@
 // The outbox's logic and statements, written once over sql::Connection; SqliteOutbox and
-// PgOutbox supply the connections, the schema and what only their database does.
+// PgOutbox supply the connections, their sql::Dialect, the migrations (store/schema.hpp) and what
+// only their database does.
 #pragma once
 
 #include "store/outbox.hpp"
@@ -12,12 +13,6 @@
 #include <utility>
 
 namespace rdwh::gateway {
-
-// The schema's tables and indexes, for both databases: `id_column` is the primary key's definition
-// ("INTEGER PRIMARY KEY" on SQLite, "BIGSERIAL PRIMARY KEY" on PostgreSQL). Version 2: the jobs;
-// version 3 adds the console's webhooks and deliveries.
-std::string schema_v2_sql(const char *id_column);
-std::string schema_v3_sql(const char *id_column);
 
 class SqlOutbox;
 
@@ -59,11 +54,9 @@ public:
   void with(Use use, const char *what, const std::function<void(sql::Connection &)> &fn);
 
 protected:
-  // claim_lock: appended to the claim's row selection ("FOR UPDATE SKIP LOCKED" on PostgreSQL).
-  // notify: run inside a transaction that queued jobs (PostgreSQL: "NOTIFY ..."), or nullptr.
-  // relaxed: run first in record()'s transactions, so their commits do not wait for the disk
-  // (PostgreSQL: "SET LOCAL synchronous_commit TO OFF"), or nullptr (SQLite: Use::record).
-  SqlOutbox(const char *claim_lock, const char *notify, const char *relaxed);
+  // dialect: what the statements say differently on this database (its strings must outlive
+  // the outbox: the statement cache keys on their addresses).
+  explicit SqlOutbox(const sql::Dialect &dialect);
   ~SqlOutbox() override;
 
   // Runs fn on the connection for `use`, serialised with the other users of that connection.
@@ -90,8 +83,7 @@ private:
   void commit_batch(Batch &batch);
 
   const std::string claim_sql_; // owned here: the statement cache keys on its address
-  const char *notify_;
-  const char *relaxed_;
+  const sql::Dialect dialect_;
   std::unique_ptr<WebhookStore> webhooks_;
   std::unique_ptr<DeliveryStore> deliveries_;
 

@@ -1,6 +1,7 @@
 // The webhooks table (see store/webhook_store.hpp), over SqlOutbox's connections. Every statement runs
 // unchanged on SQLite and PostgreSQL.
 #include "base/crypto.hpp"
+#include "store/schema.hpp"
 #include "store/sql_outbox.hpp"
 
 #include <algorithm>
@@ -67,21 +68,23 @@ bool is_digits(std::string_view s) {
   return !s.empty() && s.size() < 19 && s.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
-// A database refusal that is the caller's doing: a unique name, uuid or token already taken.
-[[noreturn]] void conflict(const sql::Error &e, const StoredWebhook &w) {
-  const std::string what = e.what();
-  if (what.find("name") != std::string::npos || what.find("webhooks_project_name") != std::string::npos)
-    throw WebhookConflict("a webhook named '" + w.name + "' already exists in project '" + w.project + "'");
-  if (what.find("uuid") != std::string::npos) throw WebhookConflict("a webhook with uuid " + w.uuid + " already exists");
-  if (what.find("token") != std::string::npos)
-    throw WebhookConflict("webhook '" + w.project + "/" + w.name + "': its auth token is already used by another webhook");
-  throw OutboxError(std::string("cannot store the webhook: ") + what);
-}
-
-bool is_unique_violation(const sql::Error &e) {
-  const std::string what = e.what();
-  return what.find("UNIQUE") != std::string::npos || what.find("unique") != std::string::npos ||
-         what.find("duplicate key") != std::string::npos;
+// A unique key refusing the row is the caller's doing: a name, uuid or token already taken. Runs
+// fn and turns such a refusal into WebhookConflict, told by the key's name, never by the message's
+// words (PostgreSQL's quotes the row's values: a token may say "name"); a key the schema does not
+// name is an OutboxError.
+void refusing_conflicts(const StoredWebhook &w, const std::function<void()> &fn) {
+  try {
+    fn();
+  } catch (const sql::Error &e) {
+    if (e.kind() != sql::Error::Kind::unique_violation) throw;
+    const std::string &key = e.constraint();
+    if (key == schema::kWebhookName)
+      throw WebhookConflict("a webhook named '" + w.name + "' already exists in project '" + w.project + "'");
+    if (key == schema::kWebhookUuid) throw WebhookConflict("a webhook with uuid " + w.uuid + " already exists");
+    if (key == schema::kWebhookToken)
+      throw WebhookConflict("webhook '" + w.project + "/" + w.name + "': its auth token is already used by another webhook");
+    throw OutboxError(std::string("cannot store the webhook: ") + e.what());
+  }
 }
 
 // The row a file webhook keeps or gets.
@@ -186,12 +189,7 @@ private:
   void write(const char *what, const StoredWebhook &w, const std::function<void(sql::Connection &)> &fn) {
     db_.with(SqlOutbox::Use::dispatch, what, [&](sql::Connection &c) {
       sql::Transaction tx(c);
-      try {
-        fn(c);
-      } catch (const sql::Error &e) {
-        if (is_unique_violation(e)) conflict(e, w);
-        throw;
-      }
+      refusing_conflicts(w, [&] { fn(c); });
       c.exec(kBump);
       tx.commit();
     });
@@ -200,8 +198,79 @@ private:
   SqlOutbox &db_;
 };
 
-// Matches every file webhook with a row (uuid first, then project and name), deletes the file
-// rows left over and the API rows a file webhook replaces, then writes what changed.
+// Every file webhook's row: its index in `rows` (uuid first, then project and name), or -1.
+std::vector<long> match_rows(const std::vector<WebhookConfig> &hooks, const std::vector<StoredWebhook> &rows) {
+  std::map<std::string, size_t> by_uuid, by_name;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    by_uuid[rows[i].uuid] = i;
+    by_name[rows[i].project + "\n" + rows[i].name] = i;
+  }
+  std::vector<long> match(hooks.size(), -1);
+  for (size_t h = 0; h < hooks.size(); ++h) {
+    const WebhookConfig &w = hooks[h];
+    auto u = w.uuid.empty() ? by_uuid.end() : by_uuid.find(w.uuid);
+    auto n = by_name.find(w.project + "\n" + w.name);
+    if (u != by_uuid.end()) match[h] = static_cast<long>(u->second);
+    else if (n != by_name.end()) match[h] = static_cast<long>(n->second);
+  }
+  return match;
+}
+
+// Deletes the rows no file webhook kept: a file webhook gone from the file, or an API webhook in
+// the way of a file one (same project and name, another uuid): the file wins. A token used by
+// both is a conflict (found when the file's row is written). Returns whether any went.
+bool delete_left_over(sql::Connection &c, const std::vector<WebhookConfig> &hooks,
+                      const std::vector<StoredWebhook> &rows, const std::vector<long> &match,
+                      std::vector<std::string> &warnings) {
+  std::set<size_t> kept;
+  for (const long m : match)
+    if (m >= 0) kept.insert(static_cast<size_t>(m));
+  bool changed = false;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (kept.count(i)) continue;
+    const bool in_the_way = std::any_of(hooks.begin(), hooks.end(), [&](const WebhookConfig &w) {
+      return w.project == rows[i].project && w.name == rows[i].name;
+    });
+    if (!rows[i].from_file && !in_the_way) continue;
+    if (!rows[i].from_file)
+      warnings.push_back("the webhook '" + rows[i].project + "/" + rows[i].name + "' (id " +
+                         std::to_string(rows[i].id) + ") created through the console is replaced by the config "
+                         "file's webhook of the same name");
+    c.exec(kDelete, {rows[i].id});
+    changed = true;
+  }
+  return changed;
+}
+
+// Writes file webhook `w`'s row: over its matched row `have` (when it differs), else a new one.
+// Sets w's id and assigned uuid. Returns whether the table changed.
+bool write_file_row(sql::Connection &c, WebhookConfig &w, const StoredWebhook *have, int64_t now_ms,
+                    std::vector<std::string> &warnings) {
+  bool changed = false;
+  StoredWebhook want;
+  if (have) {
+    want = file_row(w, w.uuid.empty() ? have->uuid : w.uuid);
+    want.id = have->id;
+    want.created_ms = have->created_ms;
+    if (!have->from_file)
+      warnings.push_back("the webhook '" + have->project + "/" + have->name + "' (id " + std::to_string(have->id) +
+                         ") created through the console is replaced by the config file's " + w.field("name"));
+    if (!same_content(want, *have)) {
+      refusing_conflicts(want, [&] { update(c, want, now_ms); });
+      changed = true;
+    }
+  } else {
+    want = file_row(w, w.uuid.empty() ? random_uuid() : w.uuid);
+    refusing_conflicts(want, [&] { insert(c, want, now_ms); });
+    changed = true;
+  }
+  w.id = want.id;
+  w.assigned_uuid = want.uuid;
+  return changed;
+}
+
+// Matches every file webhook with a row, deletes the file rows left over and the API rows a file
+// webhook replaces, then writes what changed.
 std::vector<std::string> SqlWebhookStore::sync_file(std::vector<WebhookConfig> &hooks, int64_t now_ms) {
   std::vector<std::string> warnings;
   db_.with(SqlOutbox::Use::dispatch, "cannot sync the config file's webhooks", [&](sql::Connection &c) {
@@ -209,69 +278,11 @@ std::vector<std::string> SqlWebhookStore::sync_file(std::vector<WebhookConfig> &
     sql::Transaction tx(c);
     std::vector<StoredWebhook> rows;
     c.exec("SELECT " RDWH_WEBHOOK_COLUMNS " FROM webhooks", {}, [&](const sql::Row &r) { rows.push_back(read_row(r)); });
-    std::map<std::string, size_t> by_uuid, by_name;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      by_uuid[rows[i].uuid] = i;
-      by_name[rows[i].project + "\n" + rows[i].name] = i;
-    }
-    std::vector<long> match(hooks.size(), -1);
-    std::set<size_t> kept;
+    const std::vector<long> match = match_rows(hooks, rows);
+    bool changed = delete_left_over(c, hooks, rows, match, warnings);
     for (size_t h = 0; h < hooks.size(); ++h) {
-      const WebhookConfig &w = hooks[h];
-      auto u = w.uuid.empty() ? by_uuid.end() : by_uuid.find(w.uuid);
-      auto n = by_name.find(w.project + "\n" + w.name);
-      if (u != by_uuid.end()) match[h] = static_cast<long>(u->second);
-      else if (n != by_name.end()) match[h] = static_cast<long>(n->second);
-      if (match[h] >= 0) kept.insert(static_cast<size_t>(match[h]));
-    }
-    bool changed = false;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      if (kept.count(i)) continue;
-      // Left over: a file webhook gone from the file, or an API webhook in the way of a file one
-      // (same project and name, another uuid): the file wins. A token used by both is a conflict.
-      const bool in_the_way = std::any_of(hooks.begin(), hooks.end(), [&](const WebhookConfig &w) {
-        return w.project == rows[i].project && w.name == rows[i].name;
-      });
-      if (!rows[i].from_file && !in_the_way) continue;
-      if (!rows[i].from_file)
-        warnings.push_back("the webhook '" + rows[i].project + "/" + rows[i].name + "' (id " +
-                           std::to_string(rows[i].id) + ") created through the console is replaced by the config "
-                           "file's webhook of the same name");
-      c.exec(kDelete, {rows[i].id});
-      changed = true;
-    }
-    for (size_t h = 0; h < hooks.size(); ++h) {
-      WebhookConfig &w = hooks[h];
-      StoredWebhook want;
-      if (match[h] >= 0) {
-        const StoredWebhook &have = rows[static_cast<size_t>(match[h])];
-        want = file_row(w, w.uuid.empty() ? have.uuid : w.uuid);
-        want.id = have.id;
-        want.created_ms = have.created_ms;
-        if (!have.from_file)
-          warnings.push_back("the webhook '" + have.project + "/" + have.name + "' (id " + std::to_string(have.id) +
-                             ") created through the console is replaced by the config file's " + w.field("name"));
-        if (!same_content(want, have)) {
-          try {
-            gateway::update(c, want, now_ms);
-          } catch (const sql::Error &e) {
-            if (is_unique_violation(e)) conflict(e, want);
-            throw;
-          }
-          changed = true;
-        }
-      } else {
-        want = file_row(w, w.uuid.empty() ? random_uuid() : w.uuid);
-        try {
-          insert(c, want, now_ms);
-        } catch (const sql::Error &e) {
-          if (is_unique_violation(e)) conflict(e, want);
-          throw;
-        }
-        changed = true;
-      }
-      w.id = want.id;
-      w.assigned_uuid = want.uuid;
+      const StoredWebhook *have = match[h] >= 0 ? &rows[static_cast<size_t>(match[h])] : nullptr;
+      if (write_file_row(c, hooks[h], have, now_ms, warnings)) changed = true;
     }
     if (changed) c.exec(kBump);
     tx.commit();

@@ -11,13 +11,9 @@ TEST_CASE("metrics: Prometheus text with escaped labels") {
   m.delivery("", 400);
   m.job_run("Pager\"Duty", 0.02);
   Gauges g;
-  g.outbox.ok = true;
-  g.outbox.queued = 2;
-  g.outbox.running = 1;
   const std::string text = m.render(g);
   CHECK_THAT(text, Catch::Contains("rdwh_gateway_deliveries_total{webhook=\"Pager\\\"Duty\",code=\"200\"} 1\n"));
   CHECK_THAT(text, Catch::Contains("rdwh_gateway_deliveries_total{webhook=\"\",code=\"400\"} 1\n"));
   CHECK_THAT(text, Catch::Contains("rdwh_gateway_dispatch_duration_seconds_bucket{le=\"0.025\"} 1\n"));
   CHECK_THAT(text, Catch::Contains("rdwh_gateway_dispatch_duration_seconds_count 1\n"));
-  CHECK_THAT(text, Catch::Contains("rdwh_gateway_outbox_depth 3\n"));
 }

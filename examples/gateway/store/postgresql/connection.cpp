@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <cstdlib>
+#include <string_view>
 #include <memory>
 #include <vector>
 
@@ -39,6 +40,35 @@ std::string message(const pg_conn *c) {
   std::string m = c ? PQerrorMessage(c) : "out of memory";
   while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
   return m;
+}
+
+// What a failed statement was, by its SQLSTATE: the session ended (class 08, connection
+// exception; 57P01-57P03, the server shutting down or starting), a unique key, a lock held
+// elsewhere (lock_not_available, deadlock_detected, serialization_failure), or something else.
+Error::Kind kind_of(const PGresult *r) {
+  const char *field = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string_view state = field ? field : "";
+  if (state.substr(0, 2) == "08" || state == "57P01" || state == "57P02" || state == "57P03")
+    return Error::Kind::connection_lost;
+  if (state == "23505") return Error::Kind::unique_violation;
+  if (state == "55P03" || state == "40P01" || state == "40001") return Error::Kind::busy;
+  return Error::Kind::other;
+}
+
+// The error of failed result `r` (nullptr: none to read), with `message`. A connection found
+// gone is lost whatever the result says.
+Error error_of(std::string message, const PGresult *r, bool gone) {
+  const Error::Kind kind = gone ? Error::Kind::connection_lost : kind_of(r);
+  const char *key = kind == Error::Kind::unique_violation ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : nullptr;
+  return Error(std::move(message), kind, key ? key : "");
+}
+
+// Why a statement of a batch failed (one after a failure is skipped, without a message).
+std::string batch_message(const PGresult *r) {
+  const char *m = PQresultErrorMessage(r);
+  std::string error = m && *m ? m : "not run: an earlier statement of the batch failed";
+  while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+  return error;
 }
 
 // A statement's parameters as libpq takes them: text values, and their types (int8 or text) for
@@ -94,19 +124,20 @@ void PgConnection::ensure_connected() {
   if (!conn_) conn_ = PQconnectdb(conninfo_.c_str());
   else PQreset(conn_);
   statements_.clear(); // prepared statements died with the old session
-  if (!conn_ || PQstatus(conn_) != CONNECTION_OK) throw Error("cannot connect to PostgreSQL: " + message(conn_), true);
+  if (!conn_ || PQstatus(conn_) != CONNECTION_OK)
+    throw Error("cannot connect to PostgreSQL: " + message(conn_), Error::Kind::connection_lost);
   // Messages (NOTICEs) must not go to stderr unformatted: the gateway logs JSON lines only.
   PQsetNoticeProcessor(conn_, [](void *, const char *) {}, nullptr);
   if (!listening_.empty()) {
     const std::string sql = "LISTEN " + listening_;
     Result r(PQexec(conn_, sql.c_str()));
-    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) fail("listen");
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) fail("listen", r.get());
   }
 }
 
-void PgConnection::fail(const char *what) {
-  const bool lost = !conn_ || PQstatus(conn_) != CONNECTION_OK;
-  throw Error(std::string(what) + ": " + message(conn_), lost);
+void PgConnection::fail(const char *what, const PGresult *r) {
+  const bool gone = !conn_ || PQstatus(conn_) != CONNECTION_OK;
+  throw error_of(std::string(what) + ": " + message(conn_), r, gone);
 }
 
 const std::string &PgConnection::prepared(const char *sql, const std::vector<Oid> &types) {
@@ -114,7 +145,7 @@ const std::string &PgConnection::prepared(const char *sql, const std::vector<Oid
   if (it == statements_.end()) {
     const std::string name = "s" + std::to_string(statements_.size());
     Result r(PQprepare(conn_, name.c_str(), sql, static_cast<int>(types.size()), types.data()));
-    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) fail("prepare");
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) fail("prepare", r.get());
     it = statements_.emplace(sql, name).first;
   }
   return it->second;
@@ -126,7 +157,7 @@ int64_t PgConnection::exec_span(const char *sql, std::span<const Param> params, 
   const std::string &name = prepared(sql, b.types);
   Result r(PQexecPrepared(conn_, name.c_str(), b.count(), b.values.data(), nullptr, nullptr, 0));
   const ExecStatusType st = PQresultStatus(r.get());
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail("statement");
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail("statement", r.get());
   ++completed_;
   return take_rows(r.get(), on_row);
 }
@@ -147,12 +178,12 @@ std::vector<int64_t> PgConnection::exec_all(const std::vector<Statement> &statem
     sent = PQsendQueryPrepared(conn_, names[i]->c_str(), bound[i].count(), bound[i].values.data(), nullptr, nullptr,
                                0) == 1;
   if (!sent || PQpipelineSync(conn_) != 1)
-    throw Error("statement: " + message(conn_), true); // broken: ensure_connected() resets it
+    throw Error("statement: " + message(conn_), Error::Kind::connection_lost); // broken: ensure_connected() resets it
   // Every statement's answer is read (the server skips those after a failure, up to the sync),
   // so the connection leaves pipeline mode clean whatever happened.
   std::vector<int64_t> changed;
   changed.reserve(statements.size());
-  std::string error;
+  Result failed; // the first statement that did not succeed
   bool lost = false;
   for (const Statement &st : statements) {
     Result r(PQgetResult(conn_));
@@ -164,9 +195,8 @@ std::vector<int64_t> PgConnection::exec_all(const std::vector<Statement> &statem
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
       ++completed_;
       changed.push_back(take_rows(r.get(), st.on_row));
-    } else if (error.empty()) {
-      const char *m = PQresultErrorMessage(r.get());
-      error = m && *m ? m : "not run: an earlier statement of the batch failed";
+    } else if (!failed) {
+      failed = std::move(r);
     }
     while (PGresult *end = PQgetResult(conn_)) PQclear(end); // the statement's terminating NULL
   }
@@ -174,11 +204,9 @@ std::vector<int64_t> PgConnection::exec_all(const std::vector<Statement> &statem
     Result sync(PQgetResult(conn_));
     lost = !sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC;
   }
-  if (lost || PQexitPipelineMode(conn_) != 1) throw Error("statement: " + message(conn_), true);
-  if (!error.empty()) {
-    while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
-    throw Error("statement: " + error);
-  }
+  if (lost || PQexitPipelineMode(conn_) != 1)
+    throw Error("statement: " + message(conn_), Error::Kind::connection_lost);
+  if (failed) throw error_of("statement: " + batch_message(failed.get()), failed.get(), false);
   return changed;
 }
 
@@ -186,7 +214,7 @@ void PgConnection::script(const char *sql) {
   ensure_connected();
   Result r(PQexec(conn_, sql));
   const ExecStatusType st = PQresultStatus(r.get());
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail("statement");
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail("statement", r.get());
   ++completed_;
 }
 

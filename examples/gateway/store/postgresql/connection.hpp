@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 struct pg_conn;
+struct pg_result;
 
 namespace rdwh::gateway::sql {
 
@@ -42,7 +43,9 @@ public:
 
 private:
   void ensure_connected();
-  [[noreturn]] void fail(const char *what);
+  // Throws the Error of a failed call: its kind from `r`'s SQLSTATE (nullptr: none to read), or
+  // connection_lost when the connection is gone.
+  [[noreturn]] void fail(const char *what, const pg_result *r = nullptr);
   // The name `sql` is prepared under on this session (prepared now with `types` when new).
   const std::string &prepared(const char *sql, const std::vector<unsigned int> &types);
 

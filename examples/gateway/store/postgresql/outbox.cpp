@@ -2,6 +2,7 @@
 
 #include "base/log.hpp"
 #include "store/postgresql/connection.hpp"
+#include "store/schema.hpp"
 
 #include <poll.h>
 
@@ -15,14 +16,16 @@ namespace {
 constexpr const char *kChannel = "rdwh_jobs";
 constexpr int64_t kAdvisoryLockKey = 0x72647768; // "rdwh": serialises migrations between gateways
 
-struct Migration {
-  int version;
-  std::string sql;
-};
+// Claims skip rows another gateway's claim holds; a commit that queued jobs wakes every gateway
+// (each LISTENs); records commit without waiting for the disk.
+const sql::Dialect kDialect{"BIGSERIAL PRIMARY KEY", "FOR UPDATE SKIP LOCKED", "NOTIFY rdwh_jobs",
+                           "SET LOCAL synchronous_commit TO OFF"};
+
+using schema::Migration;
 // The versions match the SQLite outbox's: version 2 is the first PostgreSQL layout.
 std::vector<Migration> migrations() {
-  return {{2, schema_v2_sql("BIGSERIAL PRIMARY KEY") + "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"},
-          {3, schema_v3_sql("BIGSERIAL PRIMARY KEY")}};
+  return {{2, schema::schema_v2_sql(kDialect) + "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"},
+          {3, schema::schema_v3_sql(kDialect)}};
 }
 
 void migrate(sql::PgConnection &db) {
@@ -93,8 +96,7 @@ struct PgOutbox::Impl {
 };
 
 PgOutbox::PgOutbox(const std::string &conninfo)
-    : SqlOutbox("FOR UPDATE SKIP LOCKED", "NOTIFY rdwh_jobs", "SET LOCAL synchronous_commit TO OFF"),
-      impl_(std::make_unique<Impl>()) {
+    : SqlOutbox(kDialect), impl_(std::make_unique<Impl>()) {
   impl_->conninfo = conninfo;
   try {
     impl_->intake = std::make_unique<sql::PgConnection>(conninfo);

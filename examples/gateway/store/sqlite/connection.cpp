@@ -1,8 +1,11 @@
 #include "store/sqlite/connection.hpp"
 
+#include "store/schema.hpp"
+
 #include <sqlite3.h>
 
 #include <cstdlib>
+#include <string_view>
 
 namespace rdwh::gateway::sql {
 
@@ -31,6 +34,41 @@ struct ResetOnExit {
   }
 };
 
+// The key a unique violation broke, as the schema names it. SQLite reports the key's columns in
+// its message for these codes, in one format: "UNIQUE constraint failed: webhooks.project,
+// webhooks.name". Columns the schema names no key for are returned as reported.
+std::string violated_key(std::string_view message) {
+  constexpr std::string_view kFailed = "constraint failed: ";
+  const size_t at = message.find(kFailed);
+  if (at == std::string_view::npos) return std::string(message);
+  const std::string_view reported = message.substr(at + kFailed.size());
+  std::string_view table, rest = reported;
+  std::vector<std::string_view> columns;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(", ");
+    const std::string_view item = rest.substr(0, comma);
+    const size_t dot = item.find('.');
+    if (dot == std::string_view::npos || (!table.empty() && item.substr(0, dot) != table)) return std::string(reported);
+    table = item.substr(0, dot);
+    columns.push_back(item.substr(dot + 1));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+  }
+  const std::string_view name = schema::unique_key_named(table, columns);
+  return std::string(name.empty() ? reported : name);
+}
+
+// What the last failure on `db` was, by its extended result code.
+Error error_of(std::string what, sqlite3 *db) {
+  if (!db) return Error(what + ": out of memory");
+  const char *message = sqlite3_errmsg(db);
+  const int code = sqlite3_extended_errcode(db);
+  what += std::string(": ") + message;
+  if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY)
+    return Error(what, Error::Kind::unique_violation, violated_key(message));
+  if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) return Error(what, Error::Kind::busy);
+  return Error(what);
+}
+
 } // namespace
 
 SqliteConnection::SqliteConnection(const std::string &path, int busy_timeout_ms, bool create) {
@@ -55,9 +93,7 @@ SqliteConnection::~SqliteConnection() {
   sqlite3_close(db_);
 }
 
-void SqliteConnection::fail(const std::string &what) const {
-  throw Error(what + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory"));
-}
+void SqliteConnection::fail(const std::string &what) const { throw error_of(what, db_); }
 
 const SqliteConnection::Prepared &SqliteConnection::prepared(const char *sql) {
   auto it = statements_.find(sql);

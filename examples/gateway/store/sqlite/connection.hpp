@@ -32,6 +32,7 @@ public:
   void set_busy_timeout(int ms);
 
 private:
+  // Throws the Error of the last failure: its kind from SQLite's extended result code.
   [[noreturn]] void fail(const std::string &what) const;
   struct Prepared {
     sqlite3_stmt *stmt;

@@ -1,13 +1,11 @@
 // The SQLite outbox: one file in stateDir, WAL mode, for one gateway process (the state
-// directory's lock, lock_state_dir(), keeps a second one out).
+// directory's lock, StateDirLock, keeps a second one out).
 #include "store/sqlite/outbox.hpp"
 
+#include "store/schema.hpp"
 #include "store/sqlite/connection.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,6 +14,10 @@
 namespace rdwh::gateway {
 
 namespace {
+
+// No claim lock (one writer at a time), no NOTIFY (one process), and records need no relaxed
+// commit: run(Use::record) leaves synchronous=NORMAL.
+const sql::Dialect kDialect{"INTEGER PRIMARY KEY", "", nullptr, nullptr};
 
 // Version 1: the first layout (identity by delivery header and rule position).
 const char *const kSchemaV1 = R"sql(
@@ -36,7 +38,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 // acknowledged before the upgrade is not recognised: see docs/operations.md); rows left running
 // become uncertain (their owner is gone).
 std::string migration_v2() {
-  return "ALTER TABLE jobs RENAME TO jobs_v1; DROP INDEX IF EXISTS jobs_due;" + schema_v2_sql("INTEGER PRIMARY KEY") +
+  return "ALTER TABLE jobs RENAME TO jobs_v1; DROP INDEX IF EXISTS jobs_due;" + schema::schema_v2_sql(kDialect) +
          R"sql(
 INSERT INTO jobs (id, webhook_key, webhook_name, project, delivery_key, rule_key, rule, event_id, job_id,
   request_json, status, uncertain, attempts, next_attempt_ms, sent_ms, created_ms, updated_ms, execution_id,
@@ -51,13 +53,9 @@ DROP TABLE jobs_v1;
 )sql";
 }
 
-// Each step brings the schema to its version, in one transaction with the version bump.
-struct Migration {
-  int version;
-  std::string sql;
-};
+using schema::Migration;
 std::vector<Migration> migrations() {
-  return {{1, kSchemaV1}, {2, migration_v2()}, {3, schema_v3_sql("INTEGER PRIMARY KEY")}};
+  return {{1, kSchemaV1}, {2, migration_v2()}, {3, schema::schema_v3_sql(kDialect)}};
 }
 
 struct FileId {
@@ -89,8 +87,8 @@ struct SqliteOutbox::Impl {
   }
 };
 
-SqliteOutbox::SqliteOutbox(const std::string &path, int busy_timeout_ms)
-    : SqlOutbox("", nullptr, nullptr), impl_(std::make_unique<Impl>()) {
+SqliteOutbox::SqliteOutbox(const std::string &path, int busy_timeout_ms, std::unique_ptr<StateDirLock> lock)
+    : SqlOutbox(kDialect), lock_(std::move(lock)), impl_(std::make_unique<Impl>()) {
   impl_->path = path;
   impl_->busy_timeout_ms = busy_timeout_ms;
   try {
@@ -175,34 +173,6 @@ void SqliteOutbox::run(Use use, const std::function<void(sql::Connection &)> &fn
 Health SqliteOutbox::backend_health() {
   std::string problem = impl_->file_problem();
   return {problem.empty(), problem};
-}
-
-// ----------------------------------------------------------------------------- StateDirLock
-
-StateDirLock::StateDirLock(const std::string &dir) {
-  const std::string path = dir + "/gateway.lock";
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd_ < 0) throw OutboxError(path + ": " + std::strerror(errno));
-  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    const int err = errno;
-    char buf[32] = {};
-    const ssize_t n = ::pread(fd_, buf, sizeof buf - 1, 0);
-    std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
-    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
-    ::close(fd_);
-    fd_ = -1;
-    if (err == EWOULDBLOCK)
-      throw OutboxError("stateDir " + dir + " is in use by another rdwh-gateway (pid " + pid +
-                        "); one SQLite outbox serves one gateway (several gateways need the PostgreSQL outbox)");
-    throw OutboxError(path + ": cannot lock: " + std::strerror(err));
-  }
-  const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
-    throw OutboxError(path + ": cannot write the pid: " + std::strerror(errno));
-}
-
-StateDirLock::~StateDirLock() {
-  if (fd_ >= 0) ::close(fd_); // releases the lock; the file stays (another process may hold it next)
 }
 
 } // namespace rdwh::gateway

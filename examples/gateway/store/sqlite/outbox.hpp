@@ -4,6 +4,7 @@
 #pragma once
 
 #include "store/sql_outbox.hpp"
+#include "store/sqlite/state_dir_lock.hpp"
 
 #include <memory>
 #include <string>
@@ -12,9 +13,11 @@ namespace rdwh::gateway {
 
 class SqliteOutbox final : public SqlOutbox {
 public:
-  // A write waits up to busy_timeout_ms for a lock another process holds, then fails.
-  SqliteOutbox(const std::string &path, int busy_timeout_ms);
+  // A write waits up to busy_timeout_ms for a lock another process holds, then fails. `lock`:
+  // the state directory's, taken before (the serving gateway's), held as long as the outbox lives.
+  SqliteOutbox(const std::string &path, int busy_timeout_ms, std::unique_ptr<StateDirLock> lock = nullptr);
   ~SqliteOutbox() override;
+  bool exclusive() const override { return lock_ != nullptr; } // the lock keeps every other gateway out
   void on_wakeup(std::function<void()>) override {} // one process: its own deliveries wake it
   std::string describe() const override;
 
@@ -23,21 +26,9 @@ protected:
   Health backend_health() override;
 
 private:
+  std::unique_ptr<StateDirLock> lock_; // released last, after the connections close
   struct Impl;
   std::unique_ptr<Impl> impl_;
-};
-
-// An exclusive lock on a state directory (flock on <dir>/gateway.lock, which holds the pid), held
-// while the object lives. Throws OutboxError naming the other process's pid when it is taken.
-class StateDirLock {
-public:
-  explicit StateDirLock(const std::string &dir);
-  ~StateDirLock();
-  StateDirLock(const StateDirLock &) = delete;
-  StateDirLock &operator=(const StateDirLock &) = delete;
-
-private:
-  int fd_ = -1;
 };
 
 } // namespace rdwh::gateway

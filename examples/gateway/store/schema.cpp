@@ -1,0 +1,115 @@
+// The schema (see store/schema.hpp). Every statement runs unchanged on SQLite and PostgreSQL but
+// for the primary key's definition (the dialect's).
+#include "store/schema.hpp"
+
+#include <array>
+
+namespace rdwh::gateway::schema {
+
+namespace {
+
+struct UniqueKey {
+  const char *name;
+  const char *table;
+  std::vector<std::string_view> columns;
+};
+
+// Every key named in the SQL below that a caller tells apart.
+const std::array<UniqueKey, 3> &unique_keys() {
+  static const std::array<UniqueKey, 3> keys{{{kWebhookUuid, "webhooks", {"uuid"}},
+                                              {kWebhookName, "webhooks", {"project", "name"}},
+                                              {kWebhookToken, "webhooks", {"auth_token"}}}};
+  return keys;
+}
+
+} // namespace
+
+std::string_view unique_key_named(std::string_view table, const std::vector<std::string_view> &columns) {
+  for (const UniqueKey &k : unique_keys())
+    if (table == k.table && columns == k.columns) return k.name;
+  return {};
+}
+
+std::string schema_v2_sql(const sql::Dialect &dialect) {
+  return std::string("CREATE TABLE jobs (id ") + dialect.id_column + R"sql(,
+  webhook_key     TEXT NOT NULL,
+  webhook_name    TEXT NOT NULL,
+  project         TEXT NOT NULL,
+  delivery_key    TEXT NOT NULL,
+  rule_key        TEXT NOT NULL,
+  rule            TEXT NOT NULL,
+  event_id        TEXT NOT NULL,
+  resource_id     TEXT NOT NULL DEFAULT '',
+  event_time_ms   BIGINT NOT NULL DEFAULT 0,
+  job_id          TEXT NOT NULL,
+  request_json    TEXT NOT NULL,
+  status          TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'refused', 'skipped')),
+  uncertain       INTEGER NOT NULL DEFAULT 0,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms BIGINT NOT NULL,
+  sent_ms         BIGINT NOT NULL DEFAULT 0,
+  owner           TEXT NOT NULL DEFAULT '',
+  lease_until_ms  BIGINT NOT NULL DEFAULT 0,
+  created_ms      BIGINT NOT NULL,
+  updated_ms      BIGINT NOT NULL,
+  execution_id    TEXT NOT NULL DEFAULT '',
+  http_status     INTEGER NOT NULL DEFAULT 0,
+  reason          TEXT NOT NULL DEFAULT '',
+  UNIQUE (webhook_key, delivery_key, rule_key)
+);
+CREATE INDEX jobs_due ON jobs (status, next_attempt_ms, id);
+CREATE INDEX jobs_open_by_resource ON jobs (resource_id, id) WHERE status IN ('queued', 'running');
+CREATE INDEX jobs_running_by_owner ON jobs (owner, lease_until_ms) WHERE status = 'running';
+CREATE INDEX jobs_by_execution ON jobs (execution_id) WHERE execution_id <> '';
+)sql";
+}
+
+std::string schema_v3_sql(const sql::Dialect &dialect) {
+  return std::string("CREATE TABLE webhooks (id ") + dialect.id_column + R"sql(,
+  uuid         TEXT NOT NULL CONSTRAINT webhooks_uuid_key UNIQUE,
+  project      TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  source       TEXT NOT NULL CHECK (source IN ('file', 'api')),
+  event_plugin TEXT NOT NULL,
+  config_json  TEXT NOT NULL,
+  enabled      INTEGER NOT NULL DEFAULT 1,
+  auth_token   TEXT NOT NULL,
+  use_auth     INTEGER NOT NULL DEFAULT 0,
+  auth_sha256  TEXT NOT NULL DEFAULT '',
+  user_name    TEXT NOT NULL DEFAULT '',
+  roles        TEXT NOT NULL DEFAULT '',
+  creator      TEXT NOT NULL DEFAULT '',
+  created_ms   BIGINT NOT NULL,
+  updated_ms   BIGINT NOT NULL,
+  CONSTRAINT webhooks_project_name_key UNIQUE (project, name)
+);
+CREATE UNIQUE INDEX webhooks_by_token ON webhooks (auth_token);
+CREATE TABLE deliveries (id )sql" + dialect.id_column + R"sql(,
+  received_ms    BIGINT NOT NULL,
+  webhook_id     BIGINT NOT NULL DEFAULT 0,
+  webhook_name   TEXT NOT NULL DEFAULT '',
+  project        TEXT NOT NULL DEFAULT '',
+  webhook_key    TEXT NOT NULL DEFAULT '',
+  delivery_id    TEXT NOT NULL DEFAULT '',
+  sender         TEXT NOT NULL DEFAULT '',
+  headers_json   TEXT NOT NULL DEFAULT '[]',
+  body           TEXT NOT NULL DEFAULT '',
+  body_base64    INTEGER NOT NULL DEFAULT 0,
+  body_bytes     BIGINT NOT NULL DEFAULT 0,
+  body_truncated INTEGER NOT NULL DEFAULT 0,
+  status         INTEGER NOT NULL,
+  verdict        TEXT NOT NULL DEFAULT '',
+  outcome        TEXT NOT NULL,
+  error          TEXT NOT NULL DEFAULT '',
+  job_count      INTEGER NOT NULL DEFAULT 0,
+  evaluation     TEXT NOT NULL DEFAULT '',
+  jobs_json      TEXT NOT NULL DEFAULT '[]',
+  replay_of      BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, id);
+CREATE INDEX deliveries_by_time ON deliveries (received_ms);
+INSERT INTO meta (key, value) VALUES ('webhooks_version', '0');
+)sql";
+}
+
+} // namespace rdwh::gateway::schema

@@ -1,0 +1,38 @@
+// The outbox's tables, for both databases. Invariants:
+// - A layout has a version; a database is only ever moved forward, one version per step, each
+//   step in one transaction with the version bump (the backends keep their own history: SQLite's
+//   starts at version 1, PostgreSQL's at 2).
+// - The unique keys a caller tells apart (the webhooks') are named here, once: PostgreSQL reports
+//   the name itself, the SQLite driver maps the columns SQLite reports to it (unique_key_named()).
+//   The names are the ones PostgreSQL gave these keys before they were written in the schema, so
+//   databases made before and after agree.
+#pragma once
+
+#include "store/sql.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rdwh::gateway::schema {
+
+// The webhooks' unique keys (store/webhook_store.hpp: a name, uuid or token already taken).
+inline constexpr const char *kWebhookUuid = "webhooks_uuid_key";         // (uuid)
+inline constexpr const char *kWebhookName = "webhooks_project_name_key"; // (project, name)
+inline constexpr const char *kWebhookToken = "webhooks_by_token";        // (auth_token)
+
+// The named key over exactly `table` and `columns` (in the key's order), or "" when there is none.
+std::string_view unique_key_named(std::string_view table, const std::vector<std::string_view> &columns);
+
+// One step of a backend's history: the SQL that brings the schema to `version`.
+struct Migration {
+  int version;
+  std::string sql;
+};
+
+// Version 2: the jobs. Version 3 adds the console's webhooks and deliveries (and meta's
+// webhooks_version). The meta table itself is each backend's (SQLite's version 1 made it).
+std::string schema_v2_sql(const sql::Dialect &dialect);
+std::string schema_v3_sql(const sql::Dialect &dialect);
+
+} // namespace rdwh::gateway::schema
