@@ -11,6 +11,9 @@
 // Rundeck refusing the API token (401/403) pauses dispatch (jobs stay queued) with a growing
 // delay, probing with one job at a time; degraded_reason() says why, for /healthz. A reload
 // (notify_reloaded) ends the pause at once.
+//
+// Files: coordinator.cpp (the loop), maintenance.cpp (leases, purges), worker.cpp (the calls),
+// reconcile.cpp (unknown outcomes), settle.hpp (the decisions, pure); this one, the token's pause.
 #pragma once
 
 #include "base/metrics.hpp"

@@ -76,7 +76,7 @@ TEST_CASE("before any call: a stopping gateway leaves the job due now, as it was
   }
 }
 
-TEST_CASE("before any call: a certain job runs; an uncertain one is reconciled once Rundeck had time") {
+TEST_CASE("before any call: a certain job runs, an uncertain one is reconciled once Rundeck had time") {
   CHECK(settle_before_call(certain_job(), settings(), kNow, false).kind == Kind::run);
   CHECK(settle_before_call(uncertain_job(), settings(), kNow, false).kind == Kind::reconcile);
 
@@ -125,7 +125,7 @@ TEST_CASE("reconciliation: Rundeck could not be asked: ask again after the backo
   }
 }
 
-TEST_CASE("reconciliation: Rundeck answered: the found execution settles it; none found runs it") {
+TEST_CASE("reconciliation: Rundeck answered: the found execution settles it, none found runs it") {
   const OutboxJob job = uncertain_job();
   const Moment m{kNow, 4000};
   Reconciliation r;
@@ -156,7 +156,7 @@ TEST_CASE("reconciliation: Rundeck answered: the found execution settles it; non
   CHECK(v.settlement.sent_ms == 0);
 }
 
-TEST_CASE("run: started is done with Rundeck's execution; refused is final") {
+TEST_CASE("run: started is done with Rundeck's execution, refused is final") {
   for (const OutboxJob &job : {certain_job(), uncertain_job()}) {
     RunOutcome o = answer(RunOutcome::Kind::started, 200);
     o.execution_id = "99";
@@ -193,7 +193,7 @@ TEST_CASE("run: a refused token leaves the job due now, certain (the pause holds
   }
 }
 
-TEST_CASE("run: a retry waits the backoff, or Retry-After (capped) when longer; it did not run") {
+TEST_CASE("run: a retry waits the backoff, or Retry-After (capped) when longer, and it did not run") {
   const RundeckSettings rd = settings();
   for (const OutboxJob &job : {certain_job(), uncertain_job()}) {
     RunOutcome o = answer(RunOutcome::Kind::retry, 429, "slow down");
