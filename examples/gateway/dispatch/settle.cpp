@@ -61,7 +61,8 @@ int64_t retry_delay_ms(int64_t attempts, const RetrySettings &retry, std::mt1993
 }
 
 Verdict settle_before_call(const OutboxJob &job, const RundeckSettings &rd, int64_t now_ms, bool stopping) {
-  if (stopping) return verdict(Kind::stopped, Token::unknown, queued(job, now_ms, 0, "the gateway stopped before the call"));
+  if (stopping)
+    return verdict(Kind::stopped, Token::unknown, queued(job, now_ms, 0, "the gateway stopped before the call"));
   if (!job.uncertain) return verdict(Kind::run, Token::unknown, {});
   // Its last call may have started it: give a slow Rundeck time to finish creating the
   // execution before looking for it.
@@ -87,7 +88,8 @@ Verdict settle_reconciliation(const OutboxJob &job, const Reconciliation &r, con
     return verdict(Kind::query_failed, Token::unknown,
                    queued(job, later, r.http_status, "cannot ask Rundeck whether it ran: " + r.reason));
   if (!r.lookup_error.empty())
-    return verdict(Kind::lookup_failed, Token::accepted, queued(job, later, 0, "cannot check the outbox: " + r.lookup_error));
+    return verdict(Kind::lookup_failed, Token::accepted,
+                   queued(job, later, 0, "cannot check the outbox: " + r.lookup_error));
   if (!r.execution_id) return verdict(Kind::run, Token::accepted, {});
   Settlement s = finished("done", m.now_ms, 200);
   s.execution_id = *r.execution_id;
