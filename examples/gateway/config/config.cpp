@@ -308,6 +308,59 @@ void read_console(const Obj &root, const fs::path &base, Config &c, Problems &p)
   }
 }
 
+void read_roles(const Obj &o, WebhookConfig &w, Problems &p) {
+  const Value *roles = o.get("roles");
+  if (!roles) return;
+  // Rundeck's API takes a comma-separated string; accept a list too.
+  if (roles->IsString()) {
+    std::stringstream ss(roles->GetString());
+    for (std::string r; std::getline(ss, r, ',');)
+      if (!r.empty()) w.roles.push_back(r);
+  } else if (roles->IsArray()) {
+    for (const auto &r : roles->GetArray())
+      if (r.IsString()) w.roles.emplace_back(r.GetString());
+      else p.add(w.field("roles"), "must be a string or a list of strings");
+  } else {
+    p.add(w.field("roles"), "must be a string or a list of strings");
+  }
+}
+
+// The Authorization header's check: a key reference or the header's sha256, not both.
+void read_authorization(const Obj &o, WebhookConfig &w, Problems &p) {
+  if (o.str("authorization", w.authorization_ref, false) && !is_key_reference(w.authorization_ref))
+    p.add(w.field("authorization"),
+          "must be a key reference (keys/<path> or env/<NAME>), not the secret itself");
+  if (o.str("authorizationSha256", w.authorization_sha256, false)) {
+    std::transform(w.authorization_sha256.begin(), w.authorization_sha256.end(), w.authorization_sha256.begin(),
+                   [](char ch) { return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch; });
+    if (!is_sha256_hex(w.authorization_sha256))
+      p.add(w.field("authorizationSha256"), "must be 64 hex digits (sha256 of the Authorization header value)");
+  }
+  if (w.use_auth && w.authorization_ref.empty() && w.authorization_sha256.empty())
+    p.add(w.field("useAuth"), "needs 'authorization' (a key reference) or 'authorizationSha256'");
+  if (!w.authorization_ref.empty() && !w.authorization_sha256.empty())
+    p.add(w.field("authorization"), "give either 'authorization' or 'authorizationSha256', not both");
+}
+
+void read_webhook_config(const Obj &o, WebhookConfig &w, Problems &p) {
+  // config: an object, or a JSON string holding one (Rundeck's export writes a string).
+  if (const Value *cfg = o.get("config")) {
+    if (cfg->IsObject()) {
+      w.config_json = to_json(*cfg);
+    } else if (cfg->IsString()) {
+      rapidjson::Document inner;
+      inner.Parse(cfg->GetString(), cfg->GetStringLength());
+      if (inner.HasParseError() || !inner.IsObject())
+        p.add(w.field("config"), "a string config must hold a JSON object");
+      else w.config_json = std::string(cfg->GetString(), cfg->GetStringLength());
+    } else {
+      p.add(w.field("config"), "must be an object or a JSON string");
+    }
+  } else {
+    w.config_json = "{}";
+  }
+}
+
 void read_webhook(const Value &v, size_t i, Config &c, Problems &p) {
   const std::string path = "webhooks[" + std::to_string(i) + "]";
   if (!v.IsObject()) {
@@ -331,50 +384,9 @@ void read_webhook(const Value &v, size_t i, Config &c, Problems &p) {
   o.str("user", w.user, false);
   o.boolean("enabled", w.enabled);
   o.boolean("useAuth", w.use_auth);
-  if (const Value *roles = o.get("roles")) {
-    // Rundeck's API takes a comma-separated string; accept a list too.
-    if (roles->IsString()) {
-      std::stringstream ss(roles->GetString());
-      for (std::string r; std::getline(ss, r, ',');)
-        if (!r.empty()) w.roles.push_back(r);
-    } else if (roles->IsArray()) {
-      for (const auto &r : roles->GetArray())
-        if (r.IsString()) w.roles.emplace_back(r.GetString());
-        else p.add(w.field("roles"), "must be a string or a list of strings");
-    } else {
-      p.add(w.field("roles"), "must be a string or a list of strings");
-    }
-  }
-  if (o.str("authorization", w.authorization_ref, false) && !is_key_reference(w.authorization_ref))
-    p.add(w.field("authorization"),
-          "must be a key reference (keys/<path> or env/<NAME>), not the secret itself");
-  if (o.str("authorizationSha256", w.authorization_sha256, false)) {
-    std::transform(w.authorization_sha256.begin(), w.authorization_sha256.end(), w.authorization_sha256.begin(),
-                   [](char ch) { return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch; });
-    if (!is_sha256_hex(w.authorization_sha256))
-      p.add(w.field("authorizationSha256"), "must be 64 hex digits (sha256 of the Authorization header value)");
-  }
-  if (w.use_auth && w.authorization_ref.empty() && w.authorization_sha256.empty())
-    p.add(w.field("useAuth"), "needs 'authorization' (a key reference) or 'authorizationSha256'");
-  if (!w.authorization_ref.empty() && !w.authorization_sha256.empty())
-    p.add(w.field("authorization"), "give either 'authorization' or 'authorizationSha256', not both");
-
-  // config: an object, or a JSON string holding one (Rundeck's export writes a string).
-  if (const Value *cfg = o.get("config")) {
-    if (cfg->IsObject()) {
-      w.config_json = to_json(*cfg);
-    } else if (cfg->IsString()) {
-      rapidjson::Document inner;
-      inner.Parse(cfg->GetString(), cfg->GetStringLength());
-      if (inner.HasParseError() || !inner.IsObject())
-        p.add(w.field("config"), "a string config must hold a JSON object");
-      else w.config_json = std::string(cfg->GetString(), cfg->GetStringLength());
-    } else {
-      p.add(w.field("config"), "must be an object or a JSON string");
-    }
-  } else {
-    w.config_json = "{}";
-  }
+  read_roles(o, w, p);
+  read_authorization(o, w, p);
+  read_webhook_config(o, w, p);
   c.webhooks.push_back(std::move(w));
 }
 
@@ -389,10 +401,8 @@ void check_unique(const Config &c, Problems &p) {
   }
 }
 
-} // namespace
-
-Config load_config(const std::string &path) {
-  std::string text;
+// The file as a JSON object, or a ConfigError naming where it is not one.
+rapidjson::Document parse_file(const std::string &path, std::string &text) {
   try {
     text = read_file(path);
   } catch (const std::exception &e) {
@@ -404,49 +414,48 @@ Config load_config(const std::string &path) {
     throw ConfigError(path + ":" + line_column(text, doc.GetErrorOffset()) + ": invalid JSON: " +
                       rapidjson::GetParseError_En(doc.GetParseError()));
   if (!doc.IsObject()) throw ConfigError(path + ": must hold a JSON object");
+  return doc;
+}
 
-  Problems p;
-  Config c;
-  c.path = path;
-  const fs::path base = fs::absolute(fs::path(path)).parent_path();
-  Obj root(doc, "", p);
-  root.allow_only({"listen", "pluginDir", "stateDir", "keyStorageDir", "rundeck", "webhooks", "http", "outbox",
-                   "maxEventAge", "logLevel", "console"});
-  read_http(root, c, p);
-  read_console(root, base, c, p);
+void check_listeners_differ(const Config &c, Problems &p) {
   if (c.console.enabled && c.console.http.listen.port != 0 && c.console.http.listen.port == c.http.listen.port &&
       c.console.http.listen.host == c.http.listen.host)
     p.add("console.listen", "must differ from listen (the console has its own listener)");
+}
 
-  // pluginDir: one directory, a colon-separated list, or a JSON list of directories.
-  if (const Value *pd = root.get("pluginDir")) {
-    std::vector<std::string> dirs;
-    if (pd->IsString()) {
-      std::stringstream ss(pd->GetString());
-      for (std::string d; std::getline(ss, d, ':');)
-        if (!d.empty()) dirs.push_back(d);
-    } else if (pd->IsArray()) {
-      for (const auto &d : pd->GetArray())
-        if (d.IsString()) dirs.emplace_back(d.GetString());
-    }
-    if (dirs.empty()) p.add("pluginDir", "must be a directory or a list of directories");
-    for (const auto &d : dirs) c.plugin_dirs.push_back(resolve(base, d));
-  } else {
+// pluginDir: one directory, a colon-separated list, or a JSON list of directories.
+void read_plugin_dirs(const Obj &root, const fs::path &base, Config &c, Problems &p) {
+  const Value *pd = root.get("pluginDir");
+  if (!pd) {
     p.add("pluginDir", "required");
+    return;
   }
-  if (root.str("stateDir", c.state_dir, true)) c.state_dir = resolve(base, c.state_dir);
-  if (root.str("keyStorageDir", c.key_storage_dir, false)) c.key_storage_dir = resolve(base, c.key_storage_dir);
-  read_rundeck(root, base, c, p);
+  std::vector<std::string> dirs;
+  if (pd->IsString()) {
+    std::stringstream ss(pd->GetString());
+    for (std::string d; std::getline(ss, d, ':');)
+      if (!d.empty()) dirs.push_back(d);
+  } else if (pd->IsArray()) {
+    for (const auto &d : pd->GetArray())
+      if (d.IsString()) dirs.emplace_back(d.GetString());
+  }
+  if (dirs.empty()) p.add("pluginDir", "must be a directory or a list of directories");
+  for (const auto &d : dirs) c.plugin_dirs.push_back(resolve(base, d));
+}
 
+void read_outbox(const Obj &root, Config &c, Problems &p) {
   const Value *outbox = nullptr;
-  if (root.object("outbox", outbox)) {
-    Obj o(*outbox, "outbox", p);
-    o.allow_only({"retainDoneHours", "busyTimeoutMs", "postgresql", "leaseSeconds"});
-    o.integer("retainDoneHours", c.outbox.retain_done_hours, 1, 24 * 3650);
-    o.integer("busyTimeoutMs", c.outbox.busy_timeout_ms, 100, 60000);
-    o.str("postgresql", c.outbox.postgresql, false);
-    o.integer("leaseSeconds", c.outbox.lease_seconds, 3, 3600);
-  }
+  if (!root.object("outbox", outbox)) return;
+  Obj o(*outbox, "outbox", p);
+  o.allow_only({"retainDoneHours", "busyTimeoutMs", "postgresql", "leaseSeconds"});
+  o.integer("retainDoneHours", c.outbox.retain_done_hours, 1, 24 * 3650);
+  o.integer("busyTimeoutMs", c.outbox.busy_timeout_ms, 100, 60000);
+  o.str("postgresql", c.outbox.postgresql, false);
+  o.integer("leaseSeconds", c.outbox.lease_seconds, 3, 3600);
+}
+
+// maxEventAge, checked against the outbox's retention (read before).
+void read_max_event_age(const Obj &root, Config &c, Problems &p) {
   if (const Value *age = root.get("maxEventAge")) {
     if (!parse_duration(*age, c.max_event_age_s) || c.max_event_age_s < 60)
       p.add("maxEventAge", "must be a duration of at least a minute: seconds, or a string such as \"49h\", "
@@ -456,10 +465,9 @@ Config load_config(const std::string &path) {
     p.add("maxEventAge", "must be below outbox.retainDoneHours (" + std::to_string(c.outbox.retain_done_hours) +
                              " h: jobs are remembered that long, so a replayed event young enough to run is "
                              "always recognised)");
-  if (root.str("logLevel", c.log_level, false) && c.log_level != "debug" && c.log_level != "info" &&
-      c.log_level != "warn" && c.log_level != "error")
-    p.add("logLevel", "must be debug, info, warn or error");
+}
 
+void read_webhooks(const Obj &root, Config &c, Problems &p) {
   if (const Value *hooks = root.get("webhooks")) {
     if (!hooks->IsArray()) p.add("webhooks", "must be a list");
     else
@@ -468,6 +476,33 @@ Config load_config(const std::string &path) {
     p.add("webhooks", "required");
   }
   check_unique(c, p);
+}
+
+} // namespace
+
+Config load_config(const std::string &path) {
+  std::string text;
+  const rapidjson::Document doc = parse_file(path, text);
+  Problems p;
+  Config c;
+  c.path = path;
+  const fs::path base = fs::absolute(fs::path(path)).parent_path();
+  Obj root(doc, "", p);
+  root.allow_only({"listen", "pluginDir", "stateDir", "keyStorageDir", "rundeck", "webhooks", "http", "outbox",
+                   "maxEventAge", "logLevel", "console"});
+  read_http(root, c, p);
+  read_console(root, base, c, p);
+  check_listeners_differ(c, p);
+  read_plugin_dirs(root, base, c, p);
+  if (root.str("stateDir", c.state_dir, true)) c.state_dir = resolve(base, c.state_dir);
+  if (root.str("keyStorageDir", c.key_storage_dir, false)) c.key_storage_dir = resolve(base, c.key_storage_dir);
+  read_rundeck(root, base, c, p);
+  read_outbox(root, c, p);
+  read_max_event_age(root, c, p);
+  if (root.str("logLevel", c.log_level, false) && c.log_level != "debug" && c.log_level != "info" &&
+      c.log_level != "warn" && c.log_level != "error")
+    p.add("logLevel", "must be debug, info, warn or error");
+  read_webhooks(root, c, p);
   if (!p.empty()) throw ConfigError(p.text());
   return c;
 }

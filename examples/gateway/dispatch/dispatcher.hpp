@@ -11,9 +11,13 @@
 // Rundeck refusing the API token (401/403) pauses dispatch (jobs stay queued) with a growing
 // delay, probing with one job at a time; degraded_reason() says why, for /healthz. A reload
 // (notify_reloaded) ends the pause at once.
+//
+// Files: coordinator.cpp (the loop), maintenance.cpp (leases, purges), worker.cpp (the calls),
+// reconcile.cpp (unknown outcomes), settle.hpp (the decisions, pure); this one, the token's pause.
 #pragma once
 
 #include "base/metrics.hpp"
+#include "dispatch/settle.hpp"
 #include "store/outbox.hpp"
 #include "rundeck/client.hpp"
 #include "runtime/runtime.hpp"
@@ -26,6 +30,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace rdwh::gateway {
@@ -58,15 +63,51 @@ private:
     OutboxJob job;
     std::shared_ptr<const Runtime> runtime;
   };
+  // The coordinator's own state, across rounds.
+  struct Coordination {
+    int64_t next_purge = 0, next_renew = 0, next_expire = 0;
+    int64_t stop_deadline = INT64_MAX; // set when stopping begins
+    bool started = false;              // the jobs of gateways gone were taken over
+    std::vector<Settlement> pending;   // outcomes to record (kept while recording fails)
+  };
+  // One round's look at the shared state.
+  struct Round {
+    std::shared_ptr<const Runtime> rt;
+    int64_t now = 0, lease_ms = 0;
+    size_t free = 0; // how many jobs to claim
+    bool stopping = false;
+    std::string owner; // the name claims use
+  };
+  static int64_t now_ms();
+
+  // coordinator.cpp: records outcomes, claims jobs, hands them to the workers.
   void coordinate();
+  Round begin_round(Coordination &st);
+  bool await_last_outcomes(Coordination &st, int64_t now); // false: stop now
+  // Records the outcomes and claims jobs in one transaction; returns the claim's count and next due time.
+  std::pair<size_t, int64_t> settle_and_claim(Coordination &st, const Round &r);
+  bool outbox_failed(Coordination &st, const Round &r, const OutboxError &e); // false: stop now
+  void wait_for_work(const Coordination &st, int64_t now, int64_t due_ms);
+  bool wait_until(int64_t deadline_ms); // false when stopping
+  // maintenance.cpp: leases (taken over at start, renewed, expired) and purges.
+  void maintain(Coordination &st, const Round &r);
+  void take_over_at_start(Coordination &st, const Round &r);
+  void purge(Coordination &st, const Round &r);
+  void renew_leases(Coordination &st, const Round &r);
+  void expire_leases(Coordination &st, const Round &r);
+  // worker.cpp: each job in one pass: decide (settle.hpp), then do (report), then talk.
   void work();
-  Settlement execute(RundeckClient &client, const OutboxJob &job, const Runtime &rt);
-  // Returns the settlement for a job left queued: a retry after the backoff (or `min_delay_ms`).
-  Settlement retry_later(const OutboxJob &job, const RetrySettings &retry, int64_t min_delay_ms, int64_t http_status,
-                         const std::string &reason);
+  Settlement attempt(RundeckClient &client, const OutboxJob &job, const Runtime &rt, std::mt19937_64 &rng);
+  void report_run(const Verdict &v, const OutboxJob &job, const Runtime &rt, const RunOutcome &o, double secs);
+  // reconcile.cpp: whether Rundeck started a job whose last call had an unknown outcome.
+  Reconciliation reconcile(RundeckClient &client, const OutboxJob &job, const Runtime &rt);
+  std::optional<std::string> first_unrecorded(const std::vector<std::string> &ids); // throws OutboxError
+  void report_reconciliation(const Verdict &v, const OutboxJob &job, const Runtime &rt, const Reconciliation &r);
+  // dispatcher.cpp: what an answer said about the API token (the authentication pause).
+  void note_token(Verdict::Token token, const OutboxJob &job, const Runtime &rt, long http_status,
+                  const std::string &reason);
   void auth_failed(const OutboxJob &job, const Runtime &rt, long http_status, const std::string &reason);
   void auth_ok();
-  bool wait_until(int64_t deadline_ms); // false when stopping
 
   Outbox &outbox_;
   Metrics &metrics_;
@@ -93,15 +134,11 @@ private:
   std::string auth_reason_;
   std::string token_user_; // the user Rundeck runs jobs as for our token (from run answers)
 
-  std::mt19937_64 rng_{std::random_device{}()}; // guarded by mu_
+  std::mt19937_64 rng_{std::random_device{}()}; // the pause's jitter; guarded by mu_
   std::mutex reconcile_mu_; // one reconciliation at a time: two jobs never take one execution
   std::thread coordinator_;
   std::vector<std::thread> workers_;
 };
-
-// The delay before attempt `attempts + 1`: initial * 2^(attempts-1), capped at max, then "equal
-// jitter" (half fixed, half random) so a crowd of retries does not hit Rundeck in step.
-int64_t retry_delay_ms(int64_t attempts, const RetrySettings &retry, std::mt19937_64 &rng);
 
 // A process identity for leases: host name, pid and a random part.
 std::string make_owner_id();

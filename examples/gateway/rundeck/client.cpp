@@ -144,26 +144,26 @@ RundeckClient::RundeckClient() : curl_(curl_easy_init()) {
 
 RundeckClient::~RundeckClient() { curl_easy_cleanup(static_cast<CURL *>(curl_)); }
 
-RundeckClient::Reply RundeckClient::perform(const RundeckSettings &settings, const std::string &token,
-                                            const std::string &url, const std::string *post_body,
-                                            const std::atomic<bool> &abort) {
-  CURL *c = static_cast<CURL *>(curl_);
-  curl_easy_reset(c); // keeps the connection cache
+namespace {
+
+// The request's headers: the token, and JSON both ways.
+std::unique_ptr<curl_slist, SlistDeleter> request_headers(const std::string &token, bool post) {
   std::string auth = "X-Rundeck-Auth-Token: " + token;
   curl_slist *raw = nullptr;
   raw = curl_slist_append(raw, auth.c_str());
   OPENSSL_cleanse(auth.data(), auth.size()); // curl keeps its own copy in the list
-  if (post_body) raw = curl_slist_append(raw, "Content-Type: application/json");
+  if (post) raw = curl_slist_append(raw, "Content-Type: application/json");
   raw = curl_slist_append(raw, "Accept: application/json");
   raw = curl_slist_append(raw, "Expect:");
-  std::unique_ptr<curl_slist, SlistDeleter> headers(raw);
+  return std::unique_ptr<curl_slist, SlistDeleter>(raw);
+}
 
-  Reply reply;
-  ReplyBuffer buffer;
+void set_request(CURL *c, const RundeckSettings &settings, const std::string &url, curl_slist *headers,
+                 const std::string *post_body) {
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   if (post_body) {
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, post_body->data());
@@ -172,6 +172,9 @@ RundeckClient::Reply RundeckClient::perform(const RundeckSettings &settings, con
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(settings.connect_timeout_ms));
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(settings.request_timeout_ms));
   curl_easy_setopt(c, CURLOPT_USERAGENT, "rdwh-gateway");
+}
+
+void set_callbacks(CURL *c, ReplyBuffer &buffer, const std::atomic<bool> &abort) {
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &buffer);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &on_header);
@@ -181,6 +184,20 @@ RundeckClient::Reply RundeckClient::perform(const RundeckSettings &settings, con
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &on_progress);
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, &abort);
+}
+
+} // namespace
+
+RundeckClient::Reply RundeckClient::perform(const RundeckSettings &settings, const std::string &token,
+                                            const std::string &url, const std::string *post_body,
+                                            const std::atomic<bool> &abort) {
+  CURL *c = static_cast<CURL *>(curl_);
+  curl_easy_reset(c); // keeps the connection cache
+  std::unique_ptr<curl_slist, SlistDeleter> headers = request_headers(token, post_body != nullptr);
+  Reply reply;
+  ReplyBuffer buffer;
+  set_request(c, settings, url, headers.get(), post_body);
+  set_callbacks(c, buffer, abort);
 
   reply.rc = curl_easy_perform(c);
   headers.reset();

@@ -1,0 +1,81 @@
+// Deciding what becomes of a job: pure functions from what Rundeck answered, the job and the
+// settings to the settlement the outbox stores (and what the worker reports). No clock, no
+// randomness, no I/O: the caller reads the clock and draws the backoff (retry_delay_ms).
+//
+// Invariants: a job whose call may have reached Rundeck is queued `uncertain`, with the time the
+// call was sent, and is reconciled (Rundeck is asked whether it ran) before it runs again; a job
+// Rundeck provably did not run is never marked uncertain by its call; a token Rundeck refuses is
+// not the job's fault: the job is due again at once, held back by the dispatcher's pause rather
+// than by its own backoff.
+#pragma once
+
+#include "config/config.hpp"
+#include "rundeck/client.hpp"
+#include "store/outbox.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace rdwh::gateway {
+
+// The delay before attempt `attempts + 1`: initial * 2^(attempts-1), capped at max, then "equal
+// jitter" (half fixed, half random) so a crowd of retries does not hit Rundeck in step.
+int64_t retry_delay_ms(int64_t attempts, const RetrySettings &retry, std::mt19937_64 &rng);
+
+// When a decision is taken: now, and the backoff drawn for the job (retry_delay_ms).
+struct Moment {
+  int64_t now_ms = 0;
+  int64_t backoff_ms = 0;
+};
+
+// A decision: either the next call to make (reconcile, run) or the settlement to store.
+struct Verdict {
+  enum class Kind {
+    reconcile,     // ask Rundeck whether the job's last call started it
+    run,           // call Rundeck's run
+    stopped,       // the gateway stopped before the call: queued, due now
+    wait,          // uncertain: Rundeck is given reconcileDelay to create the execution first
+    query_refused, // the executions query: Rundeck refuses the token
+    query_failed,  // the executions query failed otherwise: ask again after the backoff
+    lookup_failed, // the outbox could not say whether an execution is another job's
+    reconciled,    // Rundeck had started it: done with that execution
+    started,       // the run call's outcomes (RunOutcome::Kind)
+    refused,
+    auth,
+    retry,
+    unknown
+  };
+  // What the answer says about the API token.
+  enum class Token { unknown, accepted, refused };
+  Kind kind = Kind::run;
+  Token token = Token::unknown;
+  Settlement settlement; // the one to store; not for reconcile and run
+};
+
+// Before any call: stopping, or whether the job must be reconciled first (and may be yet).
+Verdict settle_before_call(const OutboxJob &job, const RundeckSettings &rd, int64_t now_ms, bool stopping);
+
+// What reconciliation learned from Rundeck's executions and the outbox.
+struct Reconciliation {
+  RunOutcome::Kind kind = RunOutcome::Kind::retry; // the query's: started when Rundeck answered
+  long http_status = 0;
+  std::string reason;       // why Rundeck could not be asked
+  std::optional<std::string> execution_id; // the oldest matching execution no other job holds
+  std::string lookup_error; // the outbox could not be asked ("": it could, or was not)
+};
+
+// The executions that may be the job's run (rundeck's execution_matches), oldest first.
+std::vector<std::string> matching_executions(const std::vector<Execution> &newest_first,
+                                             const std::string &request_json, const std::string &token_user);
+
+// After reconciliation: query_refused, query_failed, lookup_failed, reconciled, or run.
+Verdict settle_reconciliation(const OutboxJob &job, const Reconciliation &r, const Moment &m);
+
+// After the run call, sent at `sent_ms`: started, refused, auth, retry or unknown.
+Verdict settle_run(const OutboxJob &job, const RundeckSettings &rd, const RunOutcome &o, int64_t sent_ms,
+                   const Moment &m);
+
+} // namespace rdwh::gateway
