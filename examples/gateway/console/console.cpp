@@ -64,13 +64,13 @@ HttpResponse Console::login(const HttpRequest &req) {
   std::string next(req.arg("next").value_or("/webhooks"));
   if (req.method == "POST") {
     const Form form = parse_form(req.body);
-    next = first(form, "next");
+    next = form_field(form, "next");
     std::string why;
     if (!ConsoleAuth::same_origin(req, why)) {
       error = "Refused: " + why;
     } else {
       bool throttled = false;
-      if (const auto s = auth_.login(req, first(form, "token"), rt->console_token(), settings, throttled)) {
+      if (const auto s = auth_.login(req, form_field(form, "token"), rt->console_token(), settings, throttled)) {
         HttpResponse r = redirect(safe_next(next));
         r.headers.emplace_back("Set-Cookie", ConsoleAuth::cookie(*s, settings));
         return r;
@@ -96,7 +96,7 @@ HttpResponse Console::signed_in(const HttpRequest &req, const Session &session) 
   if (req.method == "POST") {
     form = parse_form(req.body);
     std::string why;
-    if (!ConsoleAuth::csrf_ok(req, session, first(form, "csrf"), why)) {
+    if (!ConsoleAuth::csrf_ok(req, session, form_field(form, "csrf"), why)) {
       log::warn("console: refused a form", {{"sender", req.sender}, {"reason", why}});
       return message_page(session.csrf, req, 403, "Refused", why, "/webhooks");
     }

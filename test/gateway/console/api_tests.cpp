@@ -6,7 +6,7 @@
 
 using namespace rdwh::gateway;
 
-TEST_CASE("console api: a refusal's kind is its status; a field's error goes in \"errors\"") {
+TEST_CASE("console api: a refusal's kind is its status, a field's error goes in errors") {
   const HttpResponse config = webhook_error(refuse(Refusal::invalid, "Invalid plugin configuration: rules : bad", "rules", "bad"));
   CHECK(config.status == 400);
   CHECK(config.content_type == "application/json");

@@ -127,10 +127,11 @@ Outcome<OutboxJob> DeliveryAdmin::requeue(int64_t id, bool again) {
   const std::optional<OutboxJob> job = outbox_.find(id);
   if (!job) return refuse(Refusal::not_found, "Job " + std::to_string(id) + " not found in the outbox");
   if (job->status == "running" || (job->status == "done" && !again))
-    return refuse(Refusal::conflict, "Job " + std::to_string(id) + " is " + job->status +
-                                         (job->status == "done" ? ": it ran (execution " + job->execution_id +
-                                                                      "); requeue it with again=true to run it once more"
-                                                                : ": its gateway holds it"));
+    return refuse(Refusal::conflict,
+                  "Job " + std::to_string(id) + " is " + job->status +
+                      (job->status == "done" ? ": it ran (execution " + job->execution_id +
+                                                   "); requeue it with again=true to run it once more"
+                                             : ": its gateway holds it"));
   RequeueFilter f;
   f.id = id;
   f.status = again ? job->status : "";

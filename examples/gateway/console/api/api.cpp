@@ -379,7 +379,8 @@ HttpResponse requeue(Call &c) {
   if (!is_digits(c.seg[2])) return webhook_error(404, "Job not found");
   rapidjson::Document doc;
   if (auto bad = c.body(doc)) return *bad;
-  const Outcome<OutboxJob> job = c.ctx.deliveries.requeue(std::stoll(c.seg[2]), bool_member(doc, "again").value_or(false));
+  const Outcome<OutboxJob> job =
+      c.ctx.deliveries.requeue(std::stoll(c.seg[2]), bool_member(doc, "again").value_or(false));
   if (!job) return webhook_error(job.refused());
   return json_ok(json_text([&](JsonWriter &w) {
     w.StartObject();

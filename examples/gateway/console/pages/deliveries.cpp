@@ -251,15 +251,15 @@ HttpResponse replay_page(Page &p, int64_t id, bool trial) {
   const std::string back = "/deliveries/" + std::to_string(id);
   if (!record) return p.fail(404, "Delivery " + std::to_string(id) + " is not in the delivery store", "/deliveries");
   std::optional<Outcome<Replay>> r;
-  const bool dry_run = trial || first(p.form, "mode") != "real";
+  const bool dry_run = trial || form_field(p.form, "mode") != "real";
   if (trial) {
     rapidjson::Document config;
-    const std::string text = first(p.form, "config");
+    const std::string text = form_field(p.form, "config");
     config.Parse(text.data(), text.size());
     if (config.HasParseError() || !config.IsObject()) return p.fail(400, "The config must be a JSON object", back);
     r.emplace(p.ctx.deliveries.try_config(*record, text));
   } else {
-    r.emplace(p.ctx.deliveries.replay(*record, dry_run, first(p.form, "runAgain") == "true"));
+    r.emplace(p.ctx.deliveries.replay(*record, dry_run, form_field(p.form, "runAgain") == "true"));
   }
   if (!*r) return p.fail(r->refused(), back);
   const Replay &replay = r->value();
@@ -273,9 +273,9 @@ HttpResponse replay_page(Page &p, int64_t id, bool trial) {
 }
 
 HttpResponse requeue(Page &p, int64_t id) {
-  const std::string back = first(p.form, "back");
+  const std::string back = form_field(p.form, "back");
   const std::string page_url = is_digits(back) ? "/deliveries/" + back : "/deliveries";
-  const Outcome<OutboxJob> job = p.ctx.deliveries.requeue(id, first(p.form, "again") == "true");
+  const Outcome<OutboxJob> job = p.ctx.deliveries.requeue(id, form_field(p.form, "again") == "true");
   if (!job) return p.fail(job.refused(), page_url);
   return redirect(page_url + "?notice=requeued");
 }

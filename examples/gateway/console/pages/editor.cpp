@@ -227,11 +227,11 @@ rapidjson::Value text_value(const std::string &s, Allocator &a) {
 // The conditions of the action whose fields start with `p`: JSON text, or rows.
 bool conditions_from_form(const Form &f, const std::string &p, rapidjson::Value &out, Allocator &a, std::string &why) {
   out.SetArray();
-  if (const std::string json = first(f, p + "conditions"); !json.empty()) {
+  if (const std::string json = form_field(f, p + "conditions"); !json.empty()) {
     rapidjson::Document d;
     d.Parse(json.data(), json.size());
     if (d.HasParseError() || !d.IsArray()) {
-      why = "the conditions of action '" + first(f, p + "name") + "' are not a JSON list";
+      why = "the conditions of action '" + form_field(f, p + "name") + "' are not a JSON list";
       return false;
     }
     out.CopyFrom(d, a);
@@ -254,15 +254,15 @@ bool conditions_from_form(const Form &f, const std::string &p, rapidjson::Value 
 bool rule_from_form(const Form &f, const std::string &n, rapidjson::Value &rule, Allocator &a, std::string &why) {
   const std::string p = "r" + n + ".";
   rule.SetObject();
-  if (const std::string extra = first(f, p + "extra"); !extra.empty()) {
+  if (const std::string extra = form_field(f, p + "extra"); !extra.empty()) {
     rapidjson::Document d;
     d.Parse(extra.data(), extra.size());
     if (!d.HasParseError() && d.IsObject()) rule.CopyFrom(d, a);
   }
-  set_member(rule, "name", text_value(first(f, p + "name"), a), a);
-  set_member(rule, "enabled", rapidjson::Value(first(f, p + "enabled") == "true"), a);
-  set_member(rule, "policy", text_value(first(f, p + "policy") == "any" ? "any" : "all", a), a);
-  set_member(rule, "jobId", text_value(first(f, p + "jobId"), a), a);
+  set_member(rule, "name", text_value(form_field(f, p + "name"), a), a);
+  set_member(rule, "enabled", rapidjson::Value(form_field(f, p + "enabled") == "true"), a);
+  set_member(rule, "policy", text_value(form_field(f, p + "policy") == "any" ? "any" : "all", a), a);
+  set_member(rule, "jobId", text_value(form_field(f, p + "jobId"), a), a);
   rapidjson::Value options(rapidjson::kArrayType);
   const auto names = all(f, p + "opt.name"), values = all(f, p + "opt.value");
   for (size_t i = 0; i < names.size(); ++i) {
@@ -275,7 +275,7 @@ bool rule_from_form(const Form &f, const std::string &n, rapidjson::Value &rule,
   set_member(rule, "jobOptions", std::move(options), a);
   for (const char *key : {"nodeFilter", "user"}) {
     rule.RemoveMember(key);
-    if (const std::string v = first(f, p + key); !v.empty()) set_member(rule, key, text_value(v, a), a);
+    if (const std::string v = form_field(f, p + key); !v.empty()) set_member(rule, key, text_value(v, a), a);
   }
   rapidjson::Value conditions;
   if (!conditions_from_form(f, p, conditions, a, why)) return false;
@@ -288,16 +288,16 @@ bool rule_from_form(const Form &f, const std::string &n, rapidjson::Value &rule,
 bool config_from_form(const Form &f, rapidjson::Document &config, std::string &why) {
   auto &a = config.GetAllocator();
   config.SetObject();
-  if (const std::string extra = first(f, "extra"); !extra.empty()) {
+  if (const std::string extra = form_field(f, "extra"); !extra.empty()) {
     config.Parse(extra.data(), extra.size());
     if (config.HasParseError() || !config.IsObject()) config.SetObject();
   }
   for (const char *key : {"keyStoragePath", "batchKey", "eventIdKey"}) {
     config.RemoveMember(key);
-    if (const std::string v = first(f, key); !v.empty()) set_member(config, key, text_value(v, a), a);
+    if (const std::string v = form_field(f, key); !v.empty()) set_member(config, key, text_value(v, a), a);
   }
   config.RemoveMember("returnProcessingInfo");
-  if (first(f, "returnProcessingInfo") == "true") set_member(config, "returnProcessingInfo", rapidjson::Value(true), a);
+  if (form_field(f, "returnProcessingInfo") == "true") set_member(config, "returnProcessingInfo", rapidjson::Value(true), a);
   rapidjson::Value rules(rapidjson::kArrayType);
   for (const std::string &n : all(f, "rule")) {
     rapidjson::Value rule;
@@ -311,11 +311,11 @@ bool config_from_form(const Form &f, rapidjson::Document &config, std::string &w
 Draft draft_from_form(const Form &f, int64_t id) {
   Draft d;
   d.id = id;
-  d.name = first(f, "name");
-  d.project = first(f, "project");
-  d.provider = first(f, "provider");
-  d.enabled = first(f, "enabled") == "true";
-  d.use_auth = first(f, "useAuth") == "true";
+  d.name = form_field(f, "name");
+  d.project = form_field(f, "project");
+  d.provider = form_field(f, "provider");
+  d.enabled = form_field(f, "enabled") == "true";
+  d.use_auth = form_field(f, "useAuth") == "true";
   return d;
 }
 
@@ -364,7 +364,7 @@ HttpResponse save_webhook(Page &p, const std::optional<StoredWebhook> &existing)
   body.AddMember("eventPlugin", rapidjson::Value(draft.provider.c_str(), a), a);
   body.AddMember("enabled", draft.enabled, a);
   body.AddMember("useAuth", draft.use_auth, a);
-  body.AddMember("regenAuth", first(p.form, "regenAuth") == "true", a);
+  body.AddMember("regenAuth", form_field(p.form, "regenAuth") == "true", a);
   body.AddMember("config", rapidjson::Value(config, a), a);
   if (draft.project.empty()) return editor(p, draft, {"the project is required", "", {}}, 400);
   const Outcome<SavedWebhook> r =

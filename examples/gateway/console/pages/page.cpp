@@ -94,7 +94,7 @@ HttpResponse Page::fail(const Refused &refused, const std::string &back) const {
 
 } // namespace pages
 
-std::string first(const Form &f, std::string_view name) {
+std::string form_field(const Form &f, std::string_view name) {
   for (const auto &[n, v] : f)
     if (n == name) return v;
   return "";

@@ -14,8 +14,10 @@ namespace {
 
 HttpResponse webhook_route(Page &p, const std::vector<std::string> &seg, bool get, bool post) {
   if (seg.size() == 1 && get) return pages::webhooks_page(p);
-  if (seg.size() == 2 && seg[1] == "new")
-    return get ? pages::new_webhook_page(p) : post ? pages::save_webhook(p, std::nullopt) : p.fail(405, "Method not allowed", "/webhooks");
+  if (seg.size() == 2 && seg[1] == "new") {
+    if (get) return pages::new_webhook_page(p);
+    return post ? pages::save_webhook(p, std::nullopt) : p.fail(405, "Method not allowed", "/webhooks");
+  }
   if (seg.size() == 3 && seg[1] == "new" && seg[2] == "edit" && get) return pages::new_webhook_editor(p);
   if (seg.size() >= 2 && is_digits(seg[1])) {
     const std::optional<StoredWebhook> hook = p.ctx.webhooks.find("", seg[1]);

@@ -28,7 +28,7 @@ namespace rdwh::gateway {
 using Form = std::vector<std::pair<std::string, std::string>>; // a POST's fields, in order
 
 // The first value of the field `name` ("" when absent).
-std::string first(const Form &f, std::string_view name);
+std::string form_field(const Form &f, std::string_view name);
 
 // A page for a signed-in visitor whose forms echo `csrf`; `form`: a POST's fields (checked).
 HttpResponse handle_console_page(Admin &admin, const HttpRequest &req, const std::string &csrf, const Form &form);
