@@ -1,6 +1,6 @@
 #include "console/auth.hpp"
 
-#include "console/json.hpp"
+#include "console/api/errors.hpp"
 #include "base/crypto.hpp"
 #include "base/log.hpp"
 

@@ -1,49 +1,32 @@
 #include "console/console.hpp"
 
 #include "base/log.hpp"
-
-#include <rdwh/ext/provider-ui.h>
-
-#include <algorithm>
-#include <atomic>
+#include "base/text.hpp"
+#include "console/api/api.hpp"
+#include "console/pages/pages.hpp"
 
 namespace rdwh::gateway {
 
-std::vector<ProviderChoice> provider_choices(const Runtime &rt) {
-  std::vector<ProviderChoice> out;
-  for (const auto &plugin : rt.plugins().plugins()) {
-    const auto *ui = static_cast<const rdwh_plugin_provider_ui_t *>(plugin->extension(RDWH_EXT_PROVIDER_UI));
-    for (const rdwh_provider_info_t *info : plugin->providers()) {
-      ProviderChoice p;
-      p.name = info->name ? info->name : "";
-      p.title = info->title ? info->title : p.name;
-      p.description = info->description ? info->description : "";
-      const rdwh_provider_ui_t *data =
-          ui && RDWH_HAS_FIELD(ui, rdwh_plugin_provider_ui_t, get) && ui->get ? ui->get(info->name) : nullptr;
-      if (data && RDWH_HAS_FIELD(data, rdwh_provider_ui_t, fields)) {
-        if (data->sample_action) p.sample_action = data->sample_action;
-        for (size_t i = 0; i < data->field_count; ++i) {
-          const rdwh_field_suggestion_t &f = data->fields[i];
-          p.fields.push_back({f.path ? f.path : "", f.title ? f.title : "", f.example ? f.example : ""});
-        }
-      }
-      out.push_back(std::move(p));
-    }
-  }
-  return out;
+namespace {
+
+// Where a login may send the browser back to: a path of this console only ("//host" and a path
+// with a backslash would leave it: browsers read a backslash as a slash).
+std::string safe_next(const std::string &next) {
+  const bool local = next.size() > 1 && next[0] == '/' && next[1] != '/' &&
+                     next.find_first_of("\\\r\n\t") == std::string::npos;
+  return local ? next : "/webhooks";
 }
 
-JobsOutcome project_jobs(const Runtime &rt, const std::string &project) {
-  static const std::atomic<bool> never{false};
-  RundeckSettings settings = rt.config().rundeck;
-  settings.connect_timeout_ms = std::min<int64_t>(settings.connect_timeout_ms, 2000);
-  settings.request_timeout_ms = std::min<int64_t>(settings.request_timeout_ms, 5000);
-  RundeckClient client;
-  return client.list_jobs(settings, rt.rundeck_token(), project, never);
-}
+} // namespace
 
 HttpResponse Console::handle(const HttpRequest &req) {
-  HttpResponse r = req.path.rfind("/api/", 0) == 0 ? handle_console_api(ctx_, req) : handle_console_page(ctx_, req);
+  HttpResponse r = req.path.rfind("/api/", 0) == 0
+                       ? handle_console_api(admin_, req,
+                                            [&](int version) {
+                                              return auth_.check_api(req, admin_.runtime.get()->console_token(),
+                                                                     version);
+                                            })
+                       : page(req);
   // Nothing the console serves may be framed, sniffed or cached, nor load anything from elsewhere.
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("X-Frame-Options", "DENY");
@@ -54,6 +37,71 @@ HttpResponse Console::handle(const HttpRequest &req) {
                          "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
   if (r.status >= 500) log::warn("console request failed", {{"method", req.method}, {"status", r.status}});
   return r;
+}
+
+HttpResponse Console::page(const HttpRequest &req) {
+  try {
+    if (req.path.rfind("/static/", 0) == 0) return static_file(std::string_view(req.path).substr(8));
+    if (req.path == "/favicon.ico") return static_file("favicon.svg");
+    if (req.path == "/login") return login(req);
+    const std::optional<Session> session = auth_.session(req, admin_.runtime.get()->console_token());
+    if (req.path == "/logout" && req.method == "POST") return logout(req, session);
+    if (!session) {
+      if (req.method != "GET")
+        return message_page(std::nullopt, req, 401, "Log in first", "Your session ended: log in again.", "/login");
+      return redirect("/login?next=" + url_encode(req.path));
+    }
+    return signed_in(req, *session);
+  } catch (const OutboxError &e) {
+    return message_page(std::nullopt, req, 503, "The database is not available", e.what(), "/webhooks");
+  }
+}
+
+HttpResponse Console::login(const HttpRequest &req) {
+  const std::shared_ptr<const Runtime> rt = admin_.runtime.get();
+  const ConsoleSettings &settings = rt->config().console;
+  std::string error;
+  std::string next(req.arg("next").value_or("/webhooks"));
+  if (req.method == "POST") {
+    const Form form = parse_form(req.body);
+    next = form_field(form, "next");
+    std::string why;
+    if (!ConsoleAuth::same_origin(req, why)) {
+      error = "Refused: " + why;
+    } else {
+      bool throttled = false;
+      if (const auto s = auth_.login(req, form_field(form, "token"), rt->console_token(), settings, throttled)) {
+        HttpResponse r = redirect(safe_next(next));
+        r.headers.emplace_back("Set-Cookie", ConsoleAuth::cookie(*s, settings));
+        return r;
+      }
+      error = throttled ? "Too many wrong tokens from your address: wait a minute." : "Wrong token.";
+    }
+  }
+  return login_page(req, error, safe_next(next), req.method == "POST" ? 403 : 200);
+}
+
+HttpResponse Console::logout(const HttpRequest &req, const std::optional<Session> &session) {
+  std::string why;
+  if (!ConsoleAuth::same_origin(req, why))
+    return message_page(session ? std::optional(session->csrf) : std::nullopt, req, 403, "Refused", why, "/webhooks");
+  auth_.logout(req);
+  HttpResponse r = redirect("/login");
+  r.headers.emplace_back("Set-Cookie", ConsoleAuth::clear_cookie(admin_.runtime.get()->config().console));
+  return r;
+}
+
+HttpResponse Console::signed_in(const HttpRequest &req, const Session &session) {
+  Form form;
+  if (req.method == "POST") {
+    form = parse_form(req.body);
+    std::string why;
+    if (!ConsoleAuth::csrf_ok(req, session, form_field(form, "csrf"), why)) {
+      log::warn("console: refused a form", {{"sender", req.sender}, {"reason", why}});
+      return message_page(session.csrf, req, 403, "Refused", why, "/webhooks");
+    }
+  }
+  return handle_console_page(admin_, req, session.csrf, form);
 }
 
 } // namespace rdwh::gateway

@@ -1,67 +1,39 @@
 // The console: a second listener (console.listen) serving Rundeck's webhook management API, Rundeck
-// Enterprise's debug API and the rdwh extras (console/api/api.cpp), and the browser pages
-// (console/pages/pages.cpp). Everything needs the console token: in X-Rundeck-Auth-Token for /api/...,
-// through a login and a session cookie for the pages.
+// Enterprise's debug API and the rdwh extras (console/api/), and the browser pages
+// (console/pages/). Here: which of the two a request goes to, who may use them, and the security
+// headers of every answer. Everything needs the console token: in X-Rundeck-Auth-Token for
+// /api/..., through a login (/login, /logout) and a session cookie for the pages. Every POST but
+// the login needs a live session, its CSRF token and an Origin (else Referer) of this host.
 #pragma once
 
+#include "console/admin/admin.hpp"
 #include "console/auth.hpp"
-#include "console/admin/deliveries.hpp"
 #include "http/server.hpp"
 #include "runtime/loader.hpp"
-#include "store/outbox.hpp"
-#include "rundeck/client.hpp"
 #include "runtime/runtime.hpp"
-#include "console/admin/webhooks.hpp"
+#include "store/outbox.hpp"
 
 #include <functional>
-#include <string>
-#include <vector>
 
 namespace rdwh::gateway {
-
-// What a provider offers an editor (rdwh.provider-ui/1), with its Rundeck title.
-struct ProviderChoice {
-  std::string name, title, description;
-  std::string sample_action; // a rule as JSON text; "" when the provider has none
-  struct Field {
-    std::string path, title, example;
-  };
-  std::vector<Field> fields;
-};
-
-// Every provider the runtime's plugins offer, in plugin order.
-std::vector<ProviderChoice> provider_choices(const Runtime &rt);
-
-// The project's jobs from Rundeck (the job chooser), asked with the gateway's Rundeck token and a
-// short timeout: a page or an API call never waits long on a slow Rundeck.
-JobsOutcome project_jobs(const Runtime &rt, const std::string &project);
-
-// The pieces the API and the pages share.
-struct ConsoleContext {
-  ConsoleContext(const CurrentRuntime &rt, Outbox &ob, Loader &loader, std::function<void()> jobs_added)
-      : runtime(rt), outbox(ob), webhooks(ob, loader, rt), deliveries(ob, rt, std::move(jobs_added)) {}
-  const CurrentRuntime &runtime;
-  Outbox &outbox;
-  ConsoleAuth auth;
-  WebhookAdmin webhooks;
-  DeliveryAdmin deliveries;
-};
-
-// /api/...: every answer JSON; errors in Rundeck's envelope (auth, versions, routes) or the
-// webhook API's {"err": ...}.
-HttpResponse handle_console_api(ConsoleContext &ctx, const HttpRequest &req);
-// Everything else: the pages, their static files, login and logout.
-HttpResponse handle_console_page(ConsoleContext &ctx, const HttpRequest &req);
 
 class Console {
 public:
   Console(const CurrentRuntime &runtime, Outbox &outbox, Loader &loader, std::function<void()> jobs_added)
-      : ctx_(runtime, outbox, loader, std::move(jobs_added)) {}
+      : admin_(runtime, outbox, loader, std::move(jobs_added)) {}
   HttpResponse handle(const HttpRequest &req);
-  WebhookAdmin &webhooks() { return ctx_.webhooks; }
+  WebhookAdmin &webhooks() { return admin_.webhooks; }
 
 private:
-  ConsoleContext ctx_;
+  // Everything but /api/...: the pages, their static files, login and logout.
+  HttpResponse page(const HttpRequest &req);
+  HttpResponse login(const HttpRequest &req);
+  HttpResponse logout(const HttpRequest &req, const std::optional<Session> &session);
+  // A page for a visitor with a live session: a POST's form must carry its CSRF token.
+  HttpResponse signed_in(const HttpRequest &req, const Session &session);
+
+  Admin admin_;
+  ConsoleAuth auth_;
 };
 
 } // namespace rdwh::gateway

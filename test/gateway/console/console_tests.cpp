@@ -8,6 +8,7 @@
 #include "base/crypto.hpp"
 #include "intake/recorder.hpp"
 #include "console/admin/delivery_view.hpp"
+#include "console/api/evaluation.hpp"
 #include "intake/pipeline.hpp"
 #include "test_support.hpp"
 

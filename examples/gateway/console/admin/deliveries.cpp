@@ -1,6 +1,7 @@
 #include "console/admin/deliveries.hpp"
 
 #include "base/crypto.hpp"
+#include "base/json.hpp"
 #include "intake/pipeline.hpp"
 #include "base/log.hpp"
 
@@ -13,12 +14,6 @@ namespace {
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-ReplayResult refuse(int status, std::string message) {
-  ReplayResult r;
-  r.error = webhook_error(status, message);
-  return r;
 }
 
 // The config without its signature secret: replays run on stored bodies whose signature header
@@ -49,35 +44,37 @@ bool signature_failed(std::string_view verdict) {
 
 } // namespace
 
-ReplayResult DeliveryAdmin::replay(const DeliveryRecord &original, bool dry_run, bool run_again) {
+Outcome<Replay> DeliveryAdmin::replay(const DeliveryRecord &original, bool dry_run, bool run_again) {
   return run(original, std::nullopt, !dry_run, run_again);
 }
 
-ReplayResult DeliveryAdmin::try_config(const DeliveryRecord &original, std::string_view config_json) {
+Outcome<Replay> DeliveryAdmin::try_config(const DeliveryRecord &original, std::string_view config_json) {
   return run(original, config_json, false, false);
 }
 
-ReplayResult DeliveryAdmin::run(const DeliveryRecord &original, std::optional<std::string_view> config_json,
-                                bool store, bool run_again) {
+Outcome<Replay> DeliveryAdmin::run(const DeliveryRecord &original, std::optional<std::string_view> config_json,
+                                   bool store, bool run_again) {
   if (original.verdict.empty() || signature_failed(original.verdict))
-    return refuse(409, "only deliveries the plugin accepted or judged can be replayed: this one was refused before "
-                       "(" + (original.error.empty() ? original.verdict : original.error) + ")");
+    return refuse(Refusal::conflict,
+                  "only deliveries the plugin accepted or judged can be replayed: this one was refused before "
+                  "(" + (original.error.empty() ? original.verdict : original.error) + ")");
   if (original.body_truncated)
-    return refuse(409, "the body was not stored whole (" + std::to_string(original.body_bytes) +
-                           " bytes, over console.deliveries.maxBodyBytes): it cannot be replayed");
+    return refuse(Refusal::conflict, "the body was not stored whole (" + std::to_string(original.body_bytes) +
+                                         " bytes, over console.deliveries.maxBodyBytes): it cannot be replayed");
   const std::shared_ptr<const Runtime> rt = runtime_.get();
   const Webhook *hook = rt->find_id(original.webhook_id);
-  if (!hook) return refuse(404, "the delivery's webhook is not served now (deleted, or its config is broken)");
+  if (!hook)
+    return refuse(Refusal::not_found, "the delivery's webhook is not served now (deleted, or its config is broken)");
   const WebhookConfig &cfg = hook->config;
   const std::optional<std::string> config = without_signature(config_json.value_or(cfg.config_json));
-  if (!config) return refuse(400, "config must be a JSON object");
+  if (!config) return refuse(Refusal::invalid, "config must be a JSON object", "config");
   std::unique_ptr<host::Handler> handler;
   try {
     handler = rt->make_handler(cfg, *config);
   } catch (const PluginConfigError &e) {
-    return refuse(400, "Invalid plugin configuration: " + e.detail());
+    return refuse(Refusal::invalid, "Invalid plugin configuration: " + e.detail(), "config");
   } catch (const ConfigError &e) {
-    return refuse(400, e.what());
+    return refuse(Refusal::invalid, e.what(), "config");
   }
 
   const int64_t now = now_ms();
@@ -85,12 +82,14 @@ ReplayResult DeliveryAdmin::run(const DeliveryRecord &original, std::optional<st
   try {
     result.emplace(handler->handle(replay_request(original, cfg, now)));
   } catch (const host::HostError &e) {
-    return refuse(500, std::string("the plugin failed: ") + e.what());
+    return refuse(Refusal::failed, std::string("the plugin failed: ") + e.what());
   }
-  const rdwh_result_t &r = **result;
+  return record(original, *rt, cfg, **result, now, store, run_again);
+}
 
-  ReplayResult out;
-  out.ok = true;
+Outcome<Replay> DeliveryAdmin::record(const DeliveryRecord &original, const Runtime &rt, const WebhookConfig &cfg,
+                                      const rdwh_result_t &r, int64_t now, bool store, bool run_again) {
+  Replay out;
   DeliveryRecord &d = out.record;
   d = original;
   d.id = 0;
@@ -104,7 +103,7 @@ ReplayResult DeliveryAdmin::run(const DeliveryRecord &original, std::optional<st
   std::vector<NewJob> jobs;
   if (r.verdict == RDWH_VERDICT_ACCEPTED) {
     uint64_t too_old = 0;
-    const JobOptions options{now, run_again ? 0 : rt->config().max_event_age_s * 1000,
+    const JobOptions options{now, run_again ? 0 : rt.config().max_event_age_s * 1000,
                              run_again ? "replay:" + random_uuid() + ":" : ""};
     jobs = jobs_of(r, cfg, original.delivery_id, options, too_old);
   }
@@ -114,7 +113,7 @@ ReplayResult DeliveryAdmin::run(const DeliveryRecord &original, std::optional<st
   try {
     out.enqueued = outbox_.enqueue(jobs, now, &d);
   } catch (const OutboxError &e) {
-    return refuse(503, std::string("cannot store the replay: ") + e.what());
+    return refuse(Refusal::unavailable, std::string("cannot store the replay: ") + e.what());
   }
   out.stored = true;
   log::info("console: delivery replayed", {{"webhook", cfg.name}, {"replayOf", original.id}, {"delivery", d.id},
@@ -124,19 +123,15 @@ ReplayResult DeliveryAdmin::run(const DeliveryRecord &original, std::optional<st
   return out;
 }
 
-std::optional<OutboxJob> DeliveryAdmin::requeue(int64_t id, bool again, HttpResponse &error) {
+Outcome<OutboxJob> DeliveryAdmin::requeue(int64_t id, bool again) {
   const std::optional<OutboxJob> job = outbox_.find(id);
-  if (!job) {
-    error = webhook_error(404, "Job " + std::to_string(id) + " not found in the outbox");
-    return std::nullopt;
-  }
-  if (job->status == "running" || (job->status == "done" && !again)) {
-    error = webhook_error(409, "Job " + std::to_string(id) + " is " + job->status +
-                                   (job->status == "done" ? ": it ran (execution " + job->execution_id +
-                                                                "); requeue it with again=true to run it once more"
-                                                          : ": its gateway holds it"));
-    return std::nullopt;
-  }
+  if (!job) return refuse(Refusal::not_found, "Job " + std::to_string(id) + " not found in the outbox");
+  if (job->status == "running" || (job->status == "done" && !again))
+    return refuse(Refusal::conflict,
+                  "Job " + std::to_string(id) + " is " + job->status +
+                      (job->status == "done" ? ": it ran (execution " + job->execution_id +
+                                                   "); requeue it with again=true to run it once more"
+                                             : ": its gateway holds it"));
   RequeueFilter f;
   f.id = id;
   f.status = again ? job->status : "";
@@ -144,13 +139,9 @@ std::optional<OutboxJob> DeliveryAdmin::requeue(int64_t id, bool again, HttpResp
   try {
     done = outbox_.requeue(f, now_ms());
   } catch (const OutboxError &e) {
-    error = webhook_error(503, e.what());
-    return std::nullopt;
+    return refuse(Refusal::unavailable, e.what());
   }
-  if (done.empty()) {
-    error = webhook_error(409, "Job " + std::to_string(id) + " changed meanwhile; look again");
-    return std::nullopt;
-  }
+  if (done.empty()) return refuse(Refusal::conflict, "Job " + std::to_string(id) + " changed meanwhile; look again");
   log::info("console: job requeued", {{"job", id}, {"webhook", done[0].webhook_name}});
   if (jobs_added_) jobs_added_();
   return done[0];

@@ -15,7 +15,7 @@
 // pointing at the one it replays.
 #pragma once
 
-#include "console/json.hpp"
+#include "console/admin/outcome.hpp"
 #include "store/delivery_store.hpp"
 #include "store/outbox.hpp"
 #include "runtime/runtime.hpp"
@@ -27,9 +27,7 @@
 
 namespace rdwh::gateway {
 
-struct ReplayResult {
-  bool ok = false;
-  HttpResponse error;     // when !ok: why not (400, 404, 409, 503)
+struct Replay {
   DeliveryRecord record;  // the replay as a delivery: explanation, jobs (stored when `stored`)
   bool stored = false;
   EnqueueResult enqueued; // stored: new jobs and duplicates
@@ -40,17 +38,22 @@ public:
   DeliveryAdmin(Outbox &outbox, const CurrentRuntime &runtime, std::function<void()> jobs_added)
       : outbox_(outbox), runtime_(runtime), jobs_added_(std::move(jobs_added)) {}
 
-  ReplayResult replay(const DeliveryRecord &original, bool dry_run, bool run_again);
+  // Refused: conflict (not replayable), not_found (its webhook), invalid (the config), failed
+  // (the plugin), unavailable (storing it).
+  Outcome<Replay> replay(const DeliveryRecord &original, bool dry_run, bool run_again);
   // `config_json`: the edited plugin config (a JSON object's text). Nothing is stored.
-  ReplayResult try_config(const DeliveryRecord &original, std::string_view config_json);
-  // Queues job `id` again (a refused, skipped or waiting one; a done one only with `again`).
-  // The job as now stored, or the answer saying why not (404, 409).
-  std::optional<OutboxJob> requeue(int64_t id, bool again, HttpResponse &error);
+  Outcome<Replay> try_config(const DeliveryRecord &original, std::string_view config_json);
+  // Queues job `id` again (a refused, skipped or waiting one; a done one only with `again`): the
+  // job as now stored. Refused: not_found, conflict (running, done, changed meanwhile), unavailable.
+  Outcome<OutboxJob> requeue(int64_t id, bool again);
 
 private:
   // config_json: the config to use (nullopt: the webhook's current one).
-  ReplayResult run(const DeliveryRecord &original, std::optional<std::string_view> config_json, bool store,
-                   bool run_again);
+  Outcome<Replay> run(const DeliveryRecord &original, std::optional<std::string_view> config_json, bool store,
+                      bool run_again);
+  // run's second half: the plugin's result as a delivery and its jobs, stored when `store`.
+  Outcome<Replay> record(const DeliveryRecord &original, const Runtime &rt, const WebhookConfig &cfg,
+                         const rdwh_result_t &r, int64_t now, bool store, bool run_again);
 
   Outbox &outbox_;
   const CurrentRuntime &runtime_;

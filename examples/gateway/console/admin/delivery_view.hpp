@@ -3,7 +3,6 @@
 // console's delivery page and Rundeck's debug API (WebhookEvaluation) both show this one model.
 #pragma once
 
-#include "console/json.hpp"
 #include "store/delivery_store.hpp"
 #include "store/outbox.hpp"
 
@@ -65,13 +64,6 @@ struct DeliveryView {
 
 // Reads the record's explanation and jobs, and each job's state from `outbox`.
 DeliveryView explain_delivery(DeliveryRecord record, Outbox &outbox);
-
-// Rundeck Enterprise's WebhookEvaluation for one delivery: {id, time, event, batchKey, error,
-// routingResults[{event, ruleRoutingResults[{ruleEvaluation{satisfied, rule,
-// conditionEvaluations[{satisfied, value, condition, error}]}, jobRunStatus, jobId, executionId,
-// errorMsg, renderedOptions}]}]}. `config` is the webhook's config now (the rules shown).
-void write_webhook_evaluation(JsonWriter &w, const DeliveryView &d, const rapidjson::Value &config,
-                              std::string_view event_plugin);
 
 // ISO-8601 UTC with milliseconds: "2024-05-01T12:00:00.123Z".
 std::string iso_time(int64_t unix_ms);

@@ -17,11 +17,15 @@ int64_t now_ms() {
 }
 
 // Rundeck's "Invalid plugin configuration: <key> : <message>", from the plugin's "<key>: <message>".
-HttpResponse invalid_config(const std::string &detail) {
+Refused invalid_config(const std::string &detail) {
   const size_t colon = detail.find(": ");
   const std::string key = colon == std::string::npos ? "config" : detail.substr(0, colon);
   const std::string message = colon == std::string::npos ? detail : detail.substr(colon + 2);
-  return webhook_error(400, "Invalid plugin configuration: " + key + " : " + message, {{key, message}});
+  return refuse(Refusal::invalid, "Invalid plugin configuration: " + key + " : " + message, key, message);
+}
+
+Refused invalid(std::string reason, std::string field = "") {
+  return refuse(Refusal::invalid, std::move(reason), std::move(field));
 }
 
 // The roles as Rundeck's API gives them: a comma-separated string (a list is accepted too).
@@ -53,40 +57,45 @@ const rapidjson::Value *member(const rapidjson::Value &body, const char *key) {
 
 } // namespace
 
-std::optional<HttpResponse> WebhookAdmin::apply(StoredWebhook &w, const rapidjson::Value &body, bool creating,
-                                                std::string &generated_secret) {
+std::optional<Refused> WebhookAdmin::apply_fields(StoredWebhook &w, const rapidjson::Value &body, bool creating) {
   if (const auto *v = member(body, "name")) {
-    if (!v->IsString() || v->GetStringLength() == 0) return webhook_error(400, "name must be a non-empty string");
+    if (!v->IsString() || v->GetStringLength() == 0) return invalid("name must be a non-empty string", "name");
     w.name.assign(v->GetString(), v->GetStringLength());
   } else if (creating) {
-    return webhook_error(400, "name is required");
+    return invalid("name is required", "name");
   }
   if (const auto *v = member(body, "eventPlugin")) {
-    if (!v->IsString()) return webhook_error(400, "eventPlugin must be a string");
+    if (!v->IsString()) return invalid("eventPlugin must be a string", "eventPlugin");
     w.event_plugin.assign(v->GetString(), v->GetStringLength());
   } else if (creating) {
-    return webhook_error(400, "eventPlugin is required");
+    return invalid("eventPlugin is required", "eventPlugin");
   }
   if (const auto *v = member(body, "config")) {
     const auto config = config_of(*v);
-    if (!config) return webhook_error(400, "config must be an object (or a JSON string holding one)");
+    if (!config) return invalid("config must be an object (or a JSON string holding one)", "config");
     w.config_json = *config;
   } else if (creating) {
     w.config_json = "{}";
   }
   if (const auto *v = member(body, "enabled")) {
-    if (!v->IsBool()) return webhook_error(400, "enabled must be true or false");
+    if (!v->IsBool()) return invalid("enabled must be true or false", "enabled");
     w.enabled = v->GetBool();
   }
   if (const auto *v = member(body, "roles")) {
     const auto roles = roles_of(*v);
-    if (!roles) return webhook_error(400, "roles must be a comma-separated string");
+    if (!roles) return invalid("roles must be a comma-separated string", "roles");
     w.roles = *roles;
   }
   if (creating) { // Rundeck: the user cannot change on update
     if (const auto user = string_member(body, "user")) w.user = *user;
     if (const auto uuid = string_member(body, "uuid"); uuid && !uuid->empty()) w.uuid = *uuid;
   }
+  return std::nullopt;
+}
+
+std::optional<Refused> WebhookAdmin::apply(StoredWebhook &w, const rapidjson::Value &body, bool creating,
+                                           std::string &generated_secret) {
+  if (auto bad = apply_fields(w, body, creating)) return bad;
   // Rundeck's rules: useAuth + regenAuth generates a new Authorization value (shown once, stored
   // as its sha256); useAuth false removes the check; useAuth alone keeps the current one.
   const auto use_auth = bool_member(body, "useAuth");
@@ -100,35 +109,25 @@ std::optional<HttpResponse> WebhookAdmin::apply(StoredWebhook &w, const rapidjso
   }
 
   const std::shared_ptr<const Runtime> rt = runtime_.get();
-  if (!rt->plugins().find(w.event_plugin)) return webhook_error(400, "Plugin does not exist: " + w.event_plugin);
+  if (!rt->plugins().find(w.event_plugin)) return invalid("Plugin does not exist: " + w.event_plugin, "eventPlugin");
   try {
     rt->make_handler(w.to_config(), w.config_json);
   } catch (const PluginConfigError &e) {
     return invalid_config(e.detail());
   } catch (const ConfigError &e) {
-    return webhook_error(400, e.what());
+    return invalid(e.what());
   }
   return std::nullopt;
 }
 
-SaveResult WebhookAdmin::saved(const StoredWebhook &w, std::string generated_secret) {
+SavedWebhook WebhookAdmin::saved(const StoredWebhook &w, std::string generated_secret) {
   loader_.rebuild();
-  rapidjson::StringBuffer buf;
-  JsonWriter out(buf);
-  out.StartObject();
-  out.Key("msg"), out.String("Saved webhook");
-  out.Key("uuid"), write_str(out, w.uuid);
-  if (!generated_secret.empty()) out.Key("generatedSecurityString"), write_str(out, generated_secret);
-  out.EndObject();
-  SaveResult r;
-  r.answer = json_ok(std::string(buf.GetString(), buf.GetSize()));
-  r.ok = true;
-  r.id = w.id;
-  r.generated_secret = std::move(generated_secret);
-  return r;
+  return {w.id, w.uuid, std::move(generated_secret)};
 }
 
-SaveResult WebhookAdmin::create(std::string_view project, const rapidjson::Value &body, std::string_view creator) {
+// A name, uuid or token already taken is "invalid", as Rundeck answers it (400), not a conflict.
+Outcome<SavedWebhook> WebhookAdmin::create(std::string_view project, const rapidjson::Value &body,
+                                           std::string_view creator) {
   StoredWebhook w;
   w.project = project;
   w.from_file = false;
@@ -136,73 +135,37 @@ SaveResult WebhookAdmin::create(std::string_view project, const rapidjson::Value
   w.auth_token = random_token(kTokenLength);
   w.user = std::string(creator);
   w.creator = std::string(creator);
-  SaveResult r;
   std::string secret;
-  if (auto bad = apply(w, body, true, secret)) {
-    r.answer = std::move(*bad);
-    return r;
-  }
+  if (auto bad = apply(w, body, true, secret)) return std::move(*bad);
   try {
     outbox_.webhooks().create(w, now_ms());
   } catch (const WebhookConflict &e) {
-    r.answer = webhook_error(400, e.what());
-    return r;
+    return invalid(e.what());
   }
   log::info("console: webhook created", {{"webhook", w.name}, {"project", w.project}, {"id", w.id}});
   return saved(w, std::move(secret));
 }
 
-SaveResult WebhookAdmin::update(const StoredWebhook &existing, const rapidjson::Value &body) {
-  SaveResult r;
-  if (std::string why = read_only_reason(existing); !why.empty()) {
-    r.answer = webhook_error(409, why);
-    return r;
-  }
+Outcome<SavedWebhook> WebhookAdmin::update(const StoredWebhook &existing, const rapidjson::Value &body) {
+  if (std::string why = read_only_reason(existing); !why.empty()) return refuse(Refusal::conflict, why);
   StoredWebhook w = existing;
   std::string secret;
-  if (auto bad = apply(w, body, false, secret)) {
-    r.answer = std::move(*bad);
-    return r;
-  }
+  if (auto bad = apply(w, body, false, secret)) return std::move(*bad);
   try {
     outbox_.webhooks().update(w, now_ms());
   } catch (const WebhookConflict &e) {
-    r.answer = webhook_error(400, e.what());
-    return r;
+    return invalid(e.what());
   }
   log::info("console: webhook updated", {{"webhook", w.name}, {"project", w.project}, {"id", w.id}});
   return saved(w, std::move(secret));
 }
 
-HttpResponse WebhookAdmin::remove(const StoredWebhook &hook) {
-  if (std::string why = read_only_reason(hook); !why.empty()) return webhook_error(409, why);
-  if (!outbox_.webhooks().remove(hook.id)) return webhook_error(404, "Webhook not found");
+Outcome<Done> WebhookAdmin::remove(const StoredWebhook &hook) {
+  if (std::string why = read_only_reason(hook); !why.empty()) return refuse(Refusal::conflict, why);
+  if (!outbox_.webhooks().remove(hook.id)) return refuse(Refusal::not_found, "Webhook not found");
   log::info("console: webhook deleted", {{"webhook", hook.name}, {"project", hook.project}, {"id", hook.id}});
   loader_.rebuild();
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartObject();
-  w.Key("msg"), write_str(w, "Deleted " + hook.name + " webhook");
-  w.EndObject();
-  return json_ok(std::string(buf.GetString(), buf.GetSize()));
-}
-
-void WebhookAdmin::write(JsonWriter &w, const StoredWebhook &h) {
-  w.StartObject();
-  w.Key("id"), w.Int64(h.id);
-  w.Key("uuid"), write_str(w, h.uuid);
-  w.Key("name"), write_str(w, h.name);
-  w.Key("project"), write_str(w, h.project);
-  w.Key("enabled"), w.Bool(h.enabled);
-  w.Key("user"), write_str(w, h.user);
-  w.Key("creator"), write_str(w, h.creator);
-  w.Key("roles"), write_str(w, h.roles);
-  w.Key("authToken"), write_str(w, h.auth_token);
-  w.Key("useAuth"), w.Bool(h.use_auth);
-  w.Key("regenAuth"), w.Bool(false);
-  w.Key("eventPlugin"), write_str(w, h.event_plugin);
-  w.Key("config"), w.RawValue(h.config_json.data(), h.config_json.size(), rapidjson::kObjectType);
-  w.EndObject();
+  return Done{};
 }
 
 std::string WebhookAdmin::post_url(const StoredWebhook &hook) const {

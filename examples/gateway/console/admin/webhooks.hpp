@@ -5,7 +5,8 @@
 // Webhooks from the config file are read-only here (the answer names the file).
 #pragma once
 
-#include "console/json.hpp"
+#include "base/json.hpp"
+#include "console/admin/outcome.hpp"
 #include "runtime/loader.hpp"
 #include "store/outbox.hpp"
 #include "runtime/runtime.hpp"
@@ -17,10 +18,9 @@
 
 namespace rdwh::gateway {
 
-struct SaveResult {
-  HttpResponse answer;          // Rundeck's: 200 {"msg":"Saved webhook","uuid":...} or {"err":...}
-  bool ok = false;
+struct SavedWebhook {
   int64_t id = 0;
+  std::string uuid;
   std::string generated_secret; // useAuth + regenAuth: the Authorization value, shown this once
 };
 
@@ -34,19 +34,15 @@ public:
     return outbox_.webhooks().find(project, id_or_uuid);
   }
 
-  // POST /api/{v}/project/{p}/webhook: `body` is Rundeck's create body (project, name, user,
-  // roles, eventPlugin, config, enabled, useAuth, regenAuth; uuid optional). A token is generated.
-  SaveResult create(std::string_view project, const rapidjson::Value &body, std::string_view creator);
-  // POST /api/{v}/project/{p}/webhook/{id}: the fields given replace the stored ones (user and
-  // authToken never change).
-  SaveResult update(const StoredWebhook &existing, const rapidjson::Value &body);
-  // DELETE /api/{v}/project/{p}/webhook/{id}: {"msg":"Deleted <name> webhook"}; its stored
-  // deliveries go with it.
-  HttpResponse remove(const StoredWebhook &hook);
-
-  // Rundeck's GET representation: {id, uuid, name, project, enabled, user, creator, roles,
-  // authToken, useAuth, regenAuth, eventPlugin, config}.
-  static void write(JsonWriter &w, const StoredWebhook &hook);
+  // `body` is Rundeck's create body (project, name, user, roles, eventPlugin, config, enabled,
+  // useAuth, regenAuth; uuid optional). A token is generated. Refused: invalid (a field, the
+  // config, a name or uuid taken).
+  Outcome<SavedWebhook> create(std::string_view project, const rapidjson::Value &body, std::string_view creator);
+  // The fields given replace the stored ones (user and authToken never change). Refused: invalid,
+  // or conflict (read-only).
+  Outcome<SavedWebhook> update(const StoredWebhook &existing, const rapidjson::Value &body);
+  // Its stored deliveries go with it. Refused: conflict (read-only), not_found.
+  Outcome<Done> remove(const StoredWebhook &hook);
 
   // Where PagerDuty posts: <publicUrl or http://listen>/api/<v>/webhook/<token>#<name, spaces as _>.
   std::string post_url(const StoredWebhook &hook) const;
@@ -58,10 +54,12 @@ public:
   std::string read_only_reason(const StoredWebhook &hook) const;
 
 private:
-  // Applies the body's fields to `w`; a 400 answer when one is wrong or the plugin refuses the config.
-  std::optional<HttpResponse> apply(StoredWebhook &w, const rapidjson::Value &body, bool creating,
-                                    std::string &generated_secret);
-  SaveResult saved(const StoredWebhook &w, std::string generated_secret);
+  // Applies the body's fields to `w`; why not when one is wrong or the plugin refuses the config.
+  std::optional<Refused> apply(StoredWebhook &w, const rapidjson::Value &body, bool creating,
+                               std::string &generated_secret);
+  // The fields a body may give ("" when absent); why not when one has the wrong type.
+  static std::optional<Refused> apply_fields(StoredWebhook &w, const rapidjson::Value &body, bool creating);
+  SavedWebhook saved(const StoredWebhook &w, std::string generated_secret);
 
   Outbox &outbox_;
   Loader &loader_;

@@ -1,4 +1,4 @@
-// The console's JSON API (see console/console.hpp and docs/console.md):
+// The console's JSON API (see docs/console.md):
 //   Rundeck's webhook API        GET  /api/{v}/project/{p}/webhooks
 //                                POST /api/{v}/project/{p}/webhook
 //                                GET|POST|DELETE /api/{v}/project/{p}/webhook/{id}
@@ -11,14 +11,16 @@
 //                                POST /api/{v}/rdwh/delivery/{id}/try      {"config":{...}}
 //                                POST /api/{v}/rdwh/job/{id}/requeue       {"again":bool}
 // {id} of a webhook is its integer id or its uuid.
-#include "console/console.hpp"
+#include "console/api/api.hpp"
 
+#include "base/json.hpp"
+#include "base/text.hpp"
 #include "console/admin/delivery_view.hpp"
+#include "console/api/errors.hpp"
+#include "console/api/evaluation.hpp"
 #include "intake/pipeline.hpp"
 
 #include <algorithm>
-
-#include <atomic>
 
 namespace rdwh::gateway {
 
@@ -26,22 +28,6 @@ namespace {
 
 constexpr int kMinApiVersion = 33; // Rundeck's webhook API dates from v33
 constexpr size_t kDefaultMax = 50, kMaxMax = 500;
-
-std::vector<std::string> split_path(std::string_view path) {
-  std::vector<std::string> out;
-  size_t start = 1;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    out.emplace_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-bool is_digits(std::string_view s) {
-  return !s.empty() && s.size() < 19 && s.find_first_not_of("0123456789") == std::string_view::npos;
-}
 
 int64_t int_arg(const HttpRequest &req, const char *name, int64_t fallback) {
   const auto v = req.arg(name);
@@ -54,7 +40,7 @@ bool true_arg(const HttpRequest &req, const char *name) {
 }
 
 struct Call {
-  ConsoleContext &ctx;
+  Admin &ctx;
   const HttpRequest &req;
   int version;
   std::vector<std::string> seg; // after "/api/{v}"
@@ -78,11 +64,45 @@ struct Call {
   }
 };
 
-template <class F> std::string json(F &&fill) {
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  fill(w);
-  return std::string(buf.GetString(), buf.GetSize());
+// Rundeck's GET representation of a webhook: {id, uuid, name, project, enabled, user, creator,
+// roles, authToken, useAuth, regenAuth, eventPlugin, config}.
+void write_webhook(JsonWriter &w, const StoredWebhook &h) {
+  w.StartObject();
+  w.Key("id"), w.Int64(h.id);
+  w.Key("uuid"), write_str(w, h.uuid);
+  w.Key("name"), write_str(w, h.name);
+  w.Key("project"), write_str(w, h.project);
+  w.Key("enabled"), w.Bool(h.enabled);
+  w.Key("user"), write_str(w, h.user);
+  w.Key("creator"), write_str(w, h.creator);
+  w.Key("roles"), write_str(w, h.roles);
+  w.Key("authToken"), write_str(w, h.auth_token);
+  w.Key("useAuth"), w.Bool(h.use_auth);
+  w.Key("regenAuth"), w.Bool(false);
+  w.Key("eventPlugin"), write_str(w, h.event_plugin);
+  w.Key("config"), w.RawValue(h.config_json.data(), h.config_json.size(), rapidjson::kObjectType);
+  w.EndObject();
+}
+
+// A save as Rundeck answers it: {"msg":"Saved webhook","uuid":...,"generatedSecurityString"?}.
+HttpResponse saved_answer(const Outcome<SavedWebhook> &r) {
+  if (!r) return webhook_error(r.refused());
+  return json_ok(json_text([&](JsonWriter &w) {
+    w.StartObject();
+    w.Key("msg"), w.String("Saved webhook");
+    w.Key("uuid"), write_str(w, r->uuid);
+    if (!r->generated_secret.empty()) w.Key("generatedSecurityString"), write_str(w, r->generated_secret);
+    w.EndObject();
+  }));
+}
+
+HttpResponse deleted_answer(const Outcome<Done> &r, const StoredWebhook &hook) {
+  if (!r) return webhook_error(r.refused());
+  return json_ok(json_text([&](JsonWriter &w) {
+    w.StartObject();
+    w.Key("msg"), write_str(w, "Deleted " + hook.name + " webhook");
+    w.EndObject();
+  }));
 }
 
 // ------------------------------------------------------------------------ Rundeck's webhook API
@@ -93,9 +113,9 @@ HttpResponse webhook_api(Call &c) {
   if (c.seg.size() == 3 && c.seg[2] == "webhooks") {
     if (c.req.method != "GET") return c.bad_method();
     const std::vector<StoredWebhook> hooks = admin.list(project);
-    return json_ok(json([&](JsonWriter &w) {
+    return json_ok(json_text([&](JsonWriter &w) {
       w.StartArray();
-      for (const StoredWebhook &h : hooks) WebhookAdmin::write(w, h);
+      for (const StoredWebhook &h : hooks) write_webhook(w, h);
       w.EndArray();
     }));
   }
@@ -112,20 +132,20 @@ HttpResponse webhook_api(Call &c) {
   }
   if (c.seg.size() == 3) {
     if (c.req.method != "POST") return c.bad_method();
-    return admin.create(project, doc, "console").answer;
+    return saved_answer(admin.create(project, doc, "console"));
   }
   const std::optional<StoredWebhook> hook = admin.find(project, c.seg[3]);
   if (c.req.method == "GET") {
     if (!hook) return webhook_error(404, "Webhook not found");
-    return json_ok(json([&](JsonWriter &w) { WebhookAdmin::write(w, *hook); }));
+    return json_ok(json_text([&](JsonWriter &w) { write_webhook(w, *hook); }));
   }
   if (c.req.method == "POST") {
     if (!hook) return webhook_error(404, "Webhook not found");
-    return admin.update(*hook, doc).answer;
+    return saved_answer(admin.update(*hook, doc));
   }
   if (c.req.method == "DELETE") {
     if (!hook) return webhook_error(404, "Webhook not found");
-    return admin.remove(*hook);
+    return deleted_answer(admin.remove(*hook), *hook);
   }
   return c.bad_method();
 }
@@ -143,7 +163,7 @@ HttpResponse debug_events(Call &c) {
   rapidjson::Document config;
   config.Parse(hook->config_json.data(), hook->config_json.size());
   if (config.HasParseError()) config.SetObject();
-  return json_ok(json([&](JsonWriter &w) {
+  return json_ok(json_text([&](JsonWriter &w) {
     w.StartArray();
     for (const DeliveryRecord &r : records)
       write_webhook_evaluation(w, explain_delivery(r, c.ctx.outbox), config, hook->event_plugin);
@@ -230,7 +250,7 @@ void write_delivery(JsonWriter &w, const DeliveryView &d) {
 HttpResponse providers(Call &c) {
   if (c.req.method != "GET") return c.bad_method();
   const std::vector<ProviderChoice> list = provider_choices(*c.ctx.runtime.get());
-  return json_ok(json([&](JsonWriter &w) {
+  return json_ok(json_text([&](JsonWriter &w) {
     w.StartArray();
     for (const ProviderChoice &p : list) {
       w.StartObject();
@@ -261,7 +281,7 @@ HttpResponse project_jobs(Call &c) {
   const JobsOutcome jobs = project_jobs(*c.ctx.runtime.get(), c.seg[2]);
   if (!jobs.ok)
     return rundeck_error(502, c.version, "api.error.rundeck.unavailable", "Rundeck's job list: " + jobs.reason);
-  return json_ok(json([&](JsonWriter &w) {
+  return json_ok(json_text([&](JsonWriter &w) {
     w.StartArray();
     for (const JobSummary &j : jobs.jobs) {
       w.StartObject();
@@ -290,7 +310,7 @@ HttpResponse deliveries(Call &c) {
   f.before_id = int_arg(c.req, "before", 0);
   f.limit = static_cast<size_t>(std::clamp<int64_t>(int_arg(c.req, "max", kDefaultMax), 1, kMaxMax));
   const std::vector<DeliveryRecord> list = c.ctx.outbox.deliveries().list(f);
-  return json_ok(json([&](JsonWriter &w) {
+  return json_ok(json_text([&](JsonWriter &w) {
     w.StartObject();
     w.Key("deliveries");
     w.StartArray();
@@ -307,7 +327,7 @@ HttpResponse deliveries(Call &c) {
   }));
 }
 
-void write_replay(JsonWriter &w, ConsoleContext &ctx, const ReplayResult &r, bool dry_run) {
+void write_replay(JsonWriter &w, Admin &ctx, const Replay &r, bool dry_run) {
   const DeliveryView view = explain_delivery(r.record, ctx.outbox);
   w.StartObject();
   w.Key("dryRun"), w.Bool(dry_run);
@@ -333,25 +353,25 @@ HttpResponse delivery(Call &c) {
   if (!record) return webhook_error(404, "Delivery not found");
   if (c.seg.size() == 3) {
     if (c.req.method != "GET") return c.bad_method();
-    return json_ok(json([&](JsonWriter &w) { write_delivery(w, explain_delivery(*record, c.ctx.outbox)); }));
+    return json_ok(json_text([&](JsonWriter &w) { write_delivery(w, explain_delivery(*record, c.ctx.outbox)); }));
   }
   if (c.seg.size() != 4 || (c.seg[3] != "replay" && c.seg[3] != "try")) return c.not_found();
   if (c.req.method != "POST") return c.bad_method();
   rapidjson::Document doc;
   if (auto bad = c.body(doc)) return *bad;
-  ReplayResult r;
+  std::optional<Outcome<Replay>> r;
   bool dry_run = true;
   if (c.seg[3] == "replay") {
     dry_run = bool_member(doc, "dryRun").value_or(true); // a real replay must be asked for
-    r = c.ctx.deliveries.replay(*record, dry_run, bool_member(doc, "runAgain").value_or(false));
+    r.emplace(c.ctx.deliveries.replay(*record, dry_run, bool_member(doc, "runAgain").value_or(false)));
   } else {
     auto it = doc.FindMember("config");
     if (it == doc.MemberEnd() || !it->value.IsObject())
       return webhook_error(400, "the body must hold the config to try: {\"config\": {...}}");
-    r = c.ctx.deliveries.try_config(*record, to_json(it->value));
+    r.emplace(c.ctx.deliveries.try_config(*record, to_json(it->value)));
   }
-  if (!r.ok) return r.error;
-  return json_ok(json([&](JsonWriter &w) { write_replay(w, c.ctx, r, dry_run); }));
+  if (!*r) return webhook_error(r->refused());
+  return json_ok(json_text([&](JsonWriter &w) { write_replay(w, c.ctx, r->value(), dry_run); }));
 }
 
 HttpResponse requeue(Call &c) {
@@ -359,11 +379,10 @@ HttpResponse requeue(Call &c) {
   if (!is_digits(c.seg[2])) return webhook_error(404, "Job not found");
   rapidjson::Document doc;
   if (auto bad = c.body(doc)) return *bad;
-  HttpResponse error;
-  const std::optional<OutboxJob> job =
-      c.ctx.deliveries.requeue(std::stoll(c.seg[2]), bool_member(doc, "again").value_or(false), error);
-  if (!job) return error;
-  return json_ok(json([&](JsonWriter &w) {
+  const Outcome<OutboxJob> job =
+      c.ctx.deliveries.requeue(std::stoll(c.seg[2]), bool_member(doc, "again").value_or(false));
+  if (!job) return webhook_error(job.refused());
+  return json_ok(json_text([&](JsonWriter &w) {
     w.StartObject();
     w.Key("msg"), w.String("Requeued");
     w.Key("id"), w.Int64(job->id);
@@ -384,7 +403,7 @@ HttpResponse rdwh_api(Call &c) {
 
 } // namespace
 
-HttpResponse handle_console_api(ConsoleContext &ctx, const HttpRequest &req) {
+HttpResponse handle_console_api(Admin &ctx, const HttpRequest &req, const ApiAuthorize &authorize) {
   std::vector<std::string> seg = split_path(req.path); // "api", v, ...
   if (seg.size() < 3 || seg[0] != "api") return rundeck_error(404, kMinApiVersion, "api.error.invalid.request", "No such endpoint");
   if (!is_digits(seg[1]) || std::stoi(seg[1]) < kMinApiVersion)
@@ -392,7 +411,7 @@ HttpResponse handle_console_api(ConsoleContext &ctx, const HttpRequest &req) {
                          "Unsupported API Version \"" + seg[1] + "\". Minimum supported version: " +
                              std::to_string(kMinApiVersion));
   const int version = std::stoi(seg[1]);
-  if (auto denied = ctx.auth.check_api(req, ctx.runtime.get()->console_token(), version)) return *denied;
+  if (auto denied = authorize(version)) return *denied;
   seg.erase(seg.begin(), seg.begin() + 2);
   Call c{ctx, req, version, std::move(seg)};
   try {

@@ -1,0 +1,59 @@
+#include "console/api/errors.hpp"
+
+#include "base/json.hpp"
+
+namespace rdwh::gateway {
+
+namespace {
+
+constexpr const char *kJson = "application/json";
+
+int status_of(Refusal kind) {
+  switch (kind) {
+  case Refusal::invalid: return 400;
+  case Refusal::not_found: return 404;
+  case Refusal::conflict: return 409;
+  case Refusal::failed: return 500;
+  case Refusal::unavailable: return 503;
+  }
+  return 500;
+}
+
+} // namespace
+
+HttpResponse rundeck_error(int status, int api_version, std::string_view code, std::string_view message) {
+  return {status, kJson, json_text([&](JsonWriter &w) {
+            w.StartObject();
+            w.Key("error"), w.Bool(true);
+            w.Key("apiversion"), w.Int(api_version);
+            w.Key("errorCode"), write_str(w, code);
+            w.Key("message"), write_str(w, message);
+            w.EndObject();
+          })};
+}
+
+HttpResponse webhook_error(int status, std::string_view message, const std::map<std::string, std::string> &errors) {
+  return {status, kJson, json_text([&](JsonWriter &w) {
+            w.StartObject();
+            w.Key("err"), write_str(w, message);
+            if (!errors.empty()) {
+              w.Key("errors");
+              w.StartObject();
+              for (const auto &[k, v] : errors) {
+                write_str(w, k);
+                write_str(w, v);
+              }
+              w.EndObject();
+            }
+            w.EndObject();
+          })};
+}
+
+HttpResponse webhook_error(const Refused &r) {
+  if (r.field_error.empty()) return webhook_error(status_of(r.kind), r.reason);
+  return webhook_error(status_of(r.kind), r.reason, {{r.field, r.field_error}});
+}
+
+HttpResponse json_ok(std::string json) { return {200, kJson, std::move(json)}; }
+
+} // namespace rdwh::gateway

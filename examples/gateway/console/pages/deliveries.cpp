@@ -1,0 +1,283 @@
+// The deliveries: the list with its filter, one delivery explained (why each rule fired or not,
+// the jobs and their state), a replay or a trial shown the same way, and a job requeued.
+#include "console/pages/page.hpp"
+
+#include "base/json.hpp"
+#include "base/text.hpp"
+#include "console/admin/delivery_view.hpp"
+#include "intake/pipeline.hpp"
+
+namespace rdwh::gateway::pages {
+
+namespace {
+
+constexpr size_t kPageSize = 50;
+
+// The filter's choices: the webhooks and the outcomes, the selected ones marked.
+void filter_data(Page &p, const DeliveryFilter &f, data &d) {
+  data hooks(data::type::list);
+  for (const StoredWebhook &h : p.ctx.webhooks.list("")) {
+    data o;
+    o.set("id", std::to_string(h.id));
+    o.set("name", h.name);
+    o.set("project", h.project);
+    if (f.webhook_id == h.id) o.set("selected", true);
+    hooks.push_back(o);
+  }
+  d.set("webhooks", hooks);
+  if (f.webhook_id == 0) d.set("unknown_selected", true);
+  data outcomes(data::type::list);
+  for (const auto &[value, label] : kOutcomes) {
+    data o;
+    o.set("value", value);
+    o.set("label", label);
+    if (f.outcome == value) o.set("selected", true);
+    outcomes.push_back(o);
+  }
+  d.set("outcomes", outcomes);
+  if (f.ran_nothing) d.set("ran_nothing", true);
+}
+
+data delivery_rows(const std::vector<DeliveryRecord> &list) {
+  data rows(data::type::list);
+  for (const DeliveryRecord &r : list) {
+    data row;
+    row.set("id", std::to_string(r.id));
+    row.set("time", iso_time(r.received_ms).substr(0, 19).replace(10, 1, " "));
+    row.set("webhook", r.webhook_id ? r.project + " / " + r.webhook_name : std::string("(unknown token)"));
+    row.set("status", std::to_string(r.status));
+    row.set("outcome", r.outcome);
+    row.set("outcome_text", outcome_text(r.outcome));
+    if (r.replay_of) row.set("replay_of", std::to_string(r.replay_of));
+    row.set("job_count", std::to_string(r.job_count));
+    row.set("sender", r.sender);
+    row.set("delivery_id", r.delivery_id);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+
+// Condition rows, nested groups flattened with their depth.
+void condition_rows(const std::vector<ConditionView> &conds, int depth, data &rows) {
+  for (const ConditionView &c : conds) {
+    data row;
+    row.set("depth", std::to_string(depth));
+    if (c.group) row.set("group", std::string(c.negate ? "not " : "") + c.policy + " of:");
+    opt(row, "path", c.path);
+    row.set("condition", c.group ? std::string() : std::string(c.negate ? "not " : "") + c.condition);
+    opt(row, "value", c.value);
+    if (c.has_received && c.found) row.set("received", c.received);
+    if (c.has_received && !c.found) row.set("missing", "nothing there");
+    if (c.satisfied) row.set("satisfied", true);
+    opt(row, "error", c.error);
+    rows.push_back(row);
+    condition_rows(c.children, depth + 1, rows);
+  }
+}
+
+// What the delivery did, in one sentence.
+std::string why_text(const DeliveryView &v) {
+  const DeliveryRecord &r = v.record;
+  if (r.outcome == outcome::refused || r.outcome == outcome::failed)
+    return "The gateway answered HTTP " + std::to_string(r.status) + ": " + (r.error.empty() ? r.verdict : r.error) +
+           ". No rule was evaluated.";
+  size_t rules = 0, fired = 0;
+  for (const EventView &e : v.events)
+    for (const RuleView &rule : e.rules) ++rules, fired += rule.satisfied && rule.error.empty() ? 1 : 0;
+  if (v.events.empty()) return r.evaluation.empty() ? "The delivery store kept no explanation for this delivery." : "No event in the delivery.";
+  if (fired == 0)
+    return "No rule fired: " + std::to_string(rules) + " rule evaluation(s) on " + std::to_string(v.events.size()) +
+           " event(s), none held. The failing conditions are marked below.";
+  return std::to_string(fired) + " of " + std::to_string(rules) + " rule evaluation(s) fired on " +
+         std::to_string(v.events.size()) + " event(s).";
+}
+
+// How a job row is shown; `dry_run`: not stored, so "would run" unless the outbox has it.
+void job_data(data &row, const JobView &j, bool dry_run) {
+  row.set("rule", j.rule);
+  row.set("job_id", j.job_id);
+  row.set("options", pair_list(j.options));
+  if (!j.options.empty()) row.set("has_options", true);
+  opt(row, "filter", j.filter);
+  opt(row, "as_user", j.as_user);
+  row.set("state", dry_run && !j.state ? std::string("would be queued and run now")
+                   : dry_run ? "already in the outbox, not run again: " + j.state_text()
+                             : j.state_text());
+}
+
+enum class Mode { stored, dry_run, trial };
+
+// Per event, per action: whether it fired, each condition, the job it asked for.
+data events_data(const DeliveryView &v, Mode mode) {
+  data events(data::type::list);
+  for (const EventView &e : v.events) {
+    data ev;
+    ev.set("index", std::to_string(e.index));
+    opt(ev, "event_id", e.event_id);
+    data rules(data::type::list);
+    for (const RuleView &rule : e.rules) {
+      data rd;
+      rd.set("name", rule.name);
+      const bool fired = rule.satisfied && rule.error.empty();
+      rd.set("mark", !rule.enabled ? "–" : fired ? "✔" : "✘");
+      rd.set("css", !rule.enabled ? "disabled" : fired ? "fired" : "not-fired");
+      rd.set("verdict", !rule.enabled      ? std::string("disabled")
+                        : fired            ? std::string("fired")
+                        : rule.satisfied   ? std::string("its conditions hold, but it did not run")
+                        : rule.conditions.size() > 1 ? "did not fire: " + rule.policy + " of its conditions must hold"
+                                                      : std::string("did not fire"));
+      data conds(data::type::list);
+      condition_rows(rule.conditions, 0, conds);
+      rd.set("conditions", conds);
+      if (!rule.conditions.empty()) rd.set("has_conditions", true);
+      opt(rd, "error", rule.error);
+      if (rule.job >= 0) {
+        data job;
+        job_data(job, v.jobs[static_cast<size_t>(rule.job)], mode != Mode::stored);
+        rd.set("job", job);
+      }
+      rules.push_back(rd);
+    }
+    ev.set("rules", rules);
+    events.push_back(ev);
+  }
+  return events;
+}
+
+// The jobs table, with Requeue (or Run again) where the job's state allows it.
+data jobs_data(Page &p, const DeliveryView &v, Mode mode) {
+  data jobs(data::type::list);
+  for (const JobView &j : v.jobs) {
+    data row;
+    job_data(row, j, mode != Mode::stored);
+    row.set("delivery", std::to_string(v.record.id));
+    row.set("csrf", p.csrf);
+    if (mode == Mode::stored && j.state) {
+      row.set("outbox_id", std::to_string(j.state->id));
+      const std::string &s = j.state->status;
+      if (s == "refused" || s == "skipped" || (s == "queued" && j.state->attempts > 0)) row.set("requeue", "Requeue");
+      if (s == "done") {
+        row.set("requeue", "Run again");
+        row.set("again", true);
+        row.set("execution_id", j.state->execution_id);
+      }
+    }
+    jobs.push_back(row);
+  }
+  return jobs;
+}
+
+data delivery_data(Page &p, const DeliveryView &v, Mode mode) {
+  const DeliveryRecord &r = v.record;
+  data d;
+  d.set("id", std::to_string(r.id));
+  d.set("csrf", p.csrf);
+  d.set("time", iso_time(r.received_ms));
+  d.set("webhook", r.webhook_id ? r.project + " / " + r.webhook_name : std::string("(unknown token)"));
+  if (r.webhook_id) d.set("webhook_id", std::to_string(r.webhook_id));
+  opt(d, "sender", r.sender);
+  d.set("status", std::to_string(r.status));
+  opt(d, "verdict", r.verdict);
+  d.set("outcome_text", mode == Mode::stored ? outcome_text(r.outcome) : std::string("not stored: nothing ran"));
+  opt(d, "error", r.error);
+  if (r.replay_of) d.set("replay_of", std::to_string(r.replay_of));
+  opt(d, "delivery_id", r.delivery_id);
+  d.set("why", why_text(v));
+  opt(d, "note", v.note);
+  d.set("events", events_data(v, mode));
+  d.set("jobs", jobs_data(p, v, mode));
+  if (!v.jobs.empty()) d.set("has_jobs", true);
+  d.set("headers", pair_list(v.headers));
+  d.set("body", utf8_clean(v.body));
+  if (r.body_truncated)
+    d.set("body_note", r.webhook_id ? "cut: " + std::to_string(r.body_bytes) + " bytes received"
+                                    : std::string("not kept: the token matched no webhook"));
+  return d;
+}
+
+} // namespace
+
+HttpResponse deliveries_page(Page &p) {
+  DeliveryFilter f;
+  const std::string webhook(p.req.arg("webhook").value_or(""));
+  if (is_digits(webhook)) f.webhook_id = std::stoll(webhook);
+  f.outcome = std::string(p.req.arg("outcome").value_or(""));
+  f.ran_nothing = p.req.arg("ranNothing").value_or("") == "1";
+  const std::string before(p.req.arg("before").value_or(""));
+  if (is_digits(before)) f.before_id = std::stoll(before);
+  f.limit = kPageSize;
+  const std::vector<DeliveryRecord> list = p.ctx.outbox.deliveries().list(f);
+
+  data d;
+  filter_data(p, f, d);
+  d.set("retain_hours", std::to_string(p.settings().deliveries.retain_hours));
+  d.set("deliveries", delivery_rows(list));
+  if (!list.empty()) d.set("has_deliveries", true);
+  if (list.size() == f.limit)
+    d.set("next", "/deliveries?webhook=" + url_encode(webhook) + "&outcome=" + url_encode(f.outcome) +
+                      (f.ran_nothing ? "&ranNothing=1" : "") + "&before=" + std::to_string(list.back().id));
+  return p.show("Deliveries", "nav_deliveries", render("deliveries.html", d));
+}
+
+HttpResponse delivery_page(Page &p, int64_t id) {
+  const std::optional<DeliveryRecord> record = p.ctx.outbox.deliveries().get(id);
+  if (!record) return p.fail(404, "Delivery " + std::to_string(id) + " is not in the delivery store (kept " +
+                                      std::to_string(p.settings().deliveries.retain_hours) + " hours)",
+                             "/deliveries");
+  const DeliveryView v = explain_delivery(*record, p.ctx.outbox);
+  data d = delivery_data(p, v, Mode::stored);
+  d.set("heading", "Delivery #" + std::to_string(id));
+  const std::shared_ptr<const Runtime> rt = p.ctx.runtime.get();
+  const Webhook *hook = rt->find_id(record->webhook_id);
+  std::string not_replayable;
+  if (!hook) not_replayable = "its webhook is not served now";
+  else if (record->verdict.empty() || record->verdict == "signature_missing" || record->verdict == "signature_invalid")
+    not_replayable = "it was refused before its signature was verified";
+  else if (record->body_truncated) not_replayable = "its body was not stored whole";
+  if (not_replayable.empty()) {
+    d.set("replayable", true);
+    rapidjson::Document config;
+    config.Parse(hook->config.config_json.data(), hook->config.config_json.size());
+    d.set("config", config.HasParseError() ? hook->config.config_json : pretty_json(config));
+  } else {
+    d.set("not_replayable", not_replayable);
+  }
+  return p.show("Delivery #" + std::to_string(id), "nav_deliveries", render("delivery.html", d));
+}
+
+HttpResponse replay_page(Page &p, int64_t id, bool trial) {
+  const std::optional<DeliveryRecord> record = p.ctx.outbox.deliveries().get(id);
+  const std::string back = "/deliveries/" + std::to_string(id);
+  if (!record) return p.fail(404, "Delivery " + std::to_string(id) + " is not in the delivery store", "/deliveries");
+  std::optional<Outcome<Replay>> r;
+  const bool dry_run = trial || form_field(p.form, "mode") != "real";
+  if (trial) {
+    rapidjson::Document config;
+    const std::string text = form_field(p.form, "config");
+    config.Parse(text.data(), text.size());
+    if (config.HasParseError() || !config.IsObject()) return p.fail(400, "The config must be a JSON object", back);
+    r.emplace(p.ctx.deliveries.try_config(*record, text));
+  } else {
+    r.emplace(p.ctx.deliveries.replay(*record, dry_run, form_field(p.form, "runAgain") == "true"));
+  }
+  if (!*r) return p.fail(r->refused(), back);
+  const Replay &replay = r->value();
+  if (replay.stored) return redirect("/deliveries/" + std::to_string(replay.record.id) + "?notice=replayed");
+  const DeliveryView v = explain_delivery(replay.record, p.ctx.outbox);
+  data d = delivery_data(p, v, trial ? Mode::trial : Mode::dry_run);
+  const std::string heading = (trial ? "Delivery #" + std::to_string(id) + " against the edited config"
+                                     : "Dry run: delivery #" + std::to_string(id) + " against the current rules");
+  d.set("heading", heading);
+  return p.show(heading, "nav_deliveries", render("delivery.html", d));
+}
+
+HttpResponse requeue(Page &p, int64_t id) {
+  const std::string back = form_field(p.form, "back");
+  const std::string page_url = is_digits(back) ? "/deliveries/" + back : "/deliveries";
+  const Outcome<OutboxJob> job = p.ctx.deliveries.requeue(id, form_field(p.form, "again") == "true");
+  if (!job) return p.fail(job.refused(), page_url);
+  return redirect(page_url + "?notice=requeued");
+}
+
+} // namespace rdwh::gateway::pages

@@ -1,0 +1,379 @@
+// The webhook editor: a webhook's config as a form (each action a block of rows: conditions,
+// job, options), and the form back to Rundeck's create/update body.
+#include "console/pages/page.hpp"
+
+#include "base/json.hpp"
+
+namespace rdwh::gateway::pages {
+
+namespace {
+
+const std::vector<std::pair<const char *, const char *>> kConditionTypes = {
+    {"equals", "equals"},           {"contains", "contains"},         {"exists", "exists"},
+    {"isA", "is a (type)"},         {"dateTimeAfter", "is after (date-time)"},
+    {"dateTimeBefore", "is before (date-time)"},
+};
+
+// A webhook as the editor shows it (stored, or as submitted).
+struct Draft {
+  int64_t id = 0; // 0: not created yet
+  std::string name, project, provider;
+  bool enabled = true, use_auth = false, read_only = false;
+  std::string config_json = "{}";
+};
+
+const char *const kTopKeys[] = {"keyStoragePath", "batchKey", "eventIdKey", "returnProcessingInfo", "rules"};
+const char *const kRuleKeys[] = {"name", "enabled", "policy", "jobId", "jobOptions", "nodeFilter", "user", "conditions"};
+
+// `v` without `keys`, as JSON text ("" when nothing is left): what the form does not edit rides along.
+template <size_t N> std::string rest_of(const rapidjson::Value &v, const char *const (&keys)[N]) {
+  rapidjson::Document copy;
+  copy.CopyFrom(v, copy.GetAllocator());
+  for (const char *k : keys) copy.RemoveMember(k);
+  return copy.MemberCount() ? to_json(copy) : "";
+}
+
+// Plain conditions ({path, condition, value}) are edited as rows; nested groups or negations as JSON.
+bool plain_conditions(const rapidjson::Value &conds) {
+  for (const auto &c : conds.GetArray()) {
+    if (!c.IsObject() || c.HasMember("conditions") || c.HasMember("negate")) return false;
+    for (auto m = c.MemberBegin(); m != c.MemberEnd(); ++m) {
+      const std::string_view k(m->name.GetString(), m->name.GetStringLength());
+      if ((k != "path" && k != "condition" && k != "value") || !m->value.IsString()) return false;
+    }
+  }
+  return true;
+}
+
+data condition_types(const std::string &selected) {
+  data types(data::type::list);
+  bool known = selected.empty();
+  for (const auto &[name, label] : kConditionTypes) {
+    data t;
+    t.set("name", name);
+    t.set("label", label);
+    if (selected == name) t.set("selected", true), known = true;
+    types.push_back(t);
+  }
+  if (!known) { // e.g. the pre-3.2 "matches": kept as it is
+    data t;
+    t.set("name", selected);
+    t.set("label", selected);
+    t.set("selected", true);
+    types.push_back(t);
+  }
+  return types;
+}
+
+data jobs_choice(const JobsOutcome &jobs, const std::string &selected) {
+  data list(data::type::list);
+  bool found = selected.empty();
+  for (const JobSummary &j : jobs.jobs) {
+    data o;
+    o.set("id", j.id);
+    o.set("label", (j.group.empty() ? "" : j.group + "/") + j.name);
+    if (j.id == selected) o.set("selected", true), found = true;
+    list.push_back(o);
+  }
+  if (!found) { // a job Rundeck did not list (another project, deleted): still shown and kept
+    data o;
+    o.set("id", selected);
+    o.set("label", selected + " (not in the project's job list)");
+    o.set("selected", true);
+    list.push_back(o);
+  }
+  return list;
+}
+
+data rule_data(const rapidjson::Value &rule, const std::string &n, const JobsOutcome &jobs) {
+  data r;
+  r.set("n", n);
+  opt(r, "extra", rest_of(rule, kRuleKeys));
+  r.set("name", string_member(rule, "name").value_or(""));
+  if (bool_member(rule, "enabled").value_or(true)) r.set("enabled", true);
+  if (string_member(rule, "policy").value_or("all") != "any") r.set("policy_all", true);
+  const std::string job_id = string_member(rule, "jobId").value_or("");
+  r.set("job_id", job_id);
+  if (jobs.ok) {
+    r.set("has_jobs", true);
+    r.set("jobs", jobs_choice(jobs, job_id));
+  }
+  std::vector<std::pair<std::string, std::string>> options;
+  if (rule.HasMember("jobOptions") && rule["jobOptions"].IsArray())
+    for (const auto &o : rule["jobOptions"].GetArray())
+      options.emplace_back(string_member(o, "name").value_or(""), string_member(o, "value").value_or(""));
+  r.set("options", pair_list(options));
+  data conditions(data::type::list);
+  if (rule.HasMember("conditions") && rule["conditions"].IsArray()) {
+    if (!plain_conditions(rule["conditions"])) r.set("conditions_json", pretty_json(rule["conditions"]));
+    else
+      for (const auto &c : rule["conditions"].GetArray()) {
+        data row;
+        row.set("path", string_member(c, "path").value_or(""));
+        row.set("value", string_member(c, "value").value_or(""));
+        row.set("types", condition_types(string_member(c, "condition").value_or("equals")));
+        conditions.push_back(row);
+      }
+  }
+  r.set("conditions", conditions);
+  r.set("blank_types", condition_types(""));
+  r.set("node_filter", string_member(rule, "nodeFilter").value_or(""));
+  r.set("user", string_member(rule, "user").value_or(""));
+  return r;
+}
+
+struct EditorNotes {
+  std::string error, secret;
+  std::vector<std::pair<std::string, std::string>> errors;
+};
+
+// A refusal as the editor shows it: its reason above the form, the field's error by its name.
+EditorNotes notes_of(const Refused &r) {
+  EditorNotes notes{r.reason, "", {}};
+  if (!r.field_error.empty()) notes.errors.emplace_back(r.field, r.field_error);
+  return notes;
+}
+
+// The editor's datalists: the provider's field suggestions.
+data field_suggestions(const ProviderChoice &provider) {
+  data fields(data::type::list);
+  for (const auto &f : provider.fields) {
+    data o;
+    o.set("path", f.path);
+    o.set("title", f.title);
+    o.set("example", f.example);
+    fields.push_back(o);
+  }
+  return fields;
+}
+
+void set_notes(data &d, const EditorNotes &notes) {
+  opt(d, "error", notes.error);
+  opt(d, "secret", notes.secret);
+  if (notes.errors.empty()) return;
+  d.set("errors", pair_list(notes.errors, "key", "message"));
+  d.set("has_errors", true);
+}
+
+// The handler's settings and its actions, from the plugin config.
+void set_config(data &d, const rapidjson::Value &config, const JobsOutcome &jobs) {
+  opt(d, "extra", rest_of(config, kTopKeys));
+  d.set("key_storage_path", string_member(config, "keyStoragePath").value_or(""));
+  d.set("batch_key", string_member(config, "batchKey").value_or(""));
+  d.set("event_id_key", string_member(config, "eventIdKey").value_or(""));
+  if (bool_member(config, "returnProcessingInfo").value_or(false)) d.set("return_info", true);
+  data rules(data::type::list);
+  if (config.HasMember("rules") && config["rules"].IsArray())
+    for (rapidjson::SizeType i = 0; i < config["rules"].Size(); ++i)
+      if (config["rules"][i].IsObject()) rules.push_back(rule_data(config["rules"][i], std::to_string(i), jobs));
+  d.set("rules", rules);
+  rapidjson::Document blank;
+  blank.Parse(R"({"name":"","enabled":true,"policy":"all","jobId":"","jobOptions":[],"conditions":[]})");
+  d.set("blank_rule", rule_data(blank, "__N__", jobs));
+  if (!jobs.ok) d.set("jobs_error", jobs.reason);
+}
+
+HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int status = 200) {
+  const std::shared_ptr<const Runtime> rt = p.ctx.runtime.get();
+  const std::vector<ProviderChoice> providers = provider_choices(*rt);
+  const ProviderChoice *provider = nullptr;
+  for (const ProviderChoice &c : providers)
+    if (c.name == draft.provider) provider = &c;
+  if (!provider) return p.fail(400, "No plugin offers the provider '" + draft.provider + "'", "/webhooks/new");
+
+  rapidjson::Document config;
+  config.Parse(draft.config_json.data(), draft.config_json.size());
+  if (config.HasParseError() || !config.IsObject()) config.SetObject();
+
+  data d;
+  d.set("heading", draft.id ? "Webhook " + draft.name : "New webhook");
+  d.set("action", draft.id ? "/webhooks/" + std::to_string(draft.id) : "/webhooks/new");
+  d.set("csrf", p.csrf);
+  d.set("provider", provider->name);
+  d.set("provider_title", provider->title);
+  d.set("name", draft.name);
+  d.set("project", draft.project);
+  if (draft.enabled) d.set("enabled", true);
+  if (draft.use_auth) d.set("use_auth", true);
+  d.set("signed", true);
+  set_config(d, config, project_jobs(*rt, draft.project));
+  d.set("fields", field_suggestions(*provider));
+  set_notes(d, notes);
+  if (draft.id) {
+    data existing;
+    existing.set("id", std::to_string(draft.id));
+    d.set("existing", existing);
+    if (const auto stored = p.ctx.webhooks.find("", std::to_string(draft.id))) {
+      d.set("post_url", p.ctx.webhooks.post_url(*stored));
+      opt(d, "read_only", p.ctx.webhooks.read_only_reason(*stored));
+      opt(d, "problem", p.ctx.webhooks.not_served_reason(*stored));
+    }
+  }
+  d.set("rule", kainjow::mustache::partial([] { return std::string(console_asset("rule.html")); }));
+  return p.show(draft.id ? draft.name : "New webhook", "nav_webhooks", render("edit.html", d), status);
+}
+
+using Allocator = rapidjson::Document::AllocatorType;
+
+void set_member(rapidjson::Value &obj, const char *key, rapidjson::Value v, Allocator &a) {
+  obj.RemoveMember(key);
+  obj.AddMember(rapidjson::Value(key, a), v, a);
+}
+
+rapidjson::Value text_value(const std::string &s, Allocator &a) {
+  return rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a);
+}
+
+// The conditions of the action whose fields start with `p`: JSON text, or rows.
+bool conditions_from_form(const Form &f, const std::string &p, rapidjson::Value &out, Allocator &a, std::string &why) {
+  out.SetArray();
+  if (const std::string json = form_field(f, p + "conditions"); !json.empty()) {
+    rapidjson::Document d;
+    d.Parse(json.data(), json.size());
+    if (d.HasParseError() || !d.IsArray()) {
+      why = "the conditions of action '" + form_field(f, p + "name") + "' are not a JSON list";
+      return false;
+    }
+    out.CopyFrom(d, a);
+    return true;
+  }
+  const auto paths = all(f, p + "cond.path"), types = all(f, p + "cond.condition"), values = all(f, p + "cond.value");
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string value = i < values.size() ? values[i] : "";
+    if (paths[i].empty() && value.empty()) continue; // a row left empty
+    rapidjson::Value c(rapidjson::kObjectType);
+    c.AddMember("path", text_value(paths[i], a), a);
+    c.AddMember("condition", text_value(i < types.size() ? types[i] : "equals", a), a);
+    c.AddMember("value", text_value(value, a), a);
+    out.PushBack(c, a);
+  }
+  return true;
+}
+
+// One action (rule) from the fields "r<n>.*", over the keys of it the form does not edit.
+bool rule_from_form(const Form &f, const std::string &n, rapidjson::Value &rule, Allocator &a, std::string &why) {
+  const std::string p = "r" + n + ".";
+  rule.SetObject();
+  if (const std::string extra = form_field(f, p + "extra"); !extra.empty()) {
+    rapidjson::Document d;
+    d.Parse(extra.data(), extra.size());
+    if (!d.HasParseError() && d.IsObject()) rule.CopyFrom(d, a);
+  }
+  set_member(rule, "name", text_value(form_field(f, p + "name"), a), a);
+  set_member(rule, "enabled", rapidjson::Value(form_field(f, p + "enabled") == "true"), a);
+  set_member(rule, "policy", text_value(form_field(f, p + "policy") == "any" ? "any" : "all", a), a);
+  set_member(rule, "jobId", text_value(form_field(f, p + "jobId"), a), a);
+  rapidjson::Value options(rapidjson::kArrayType);
+  const auto names = all(f, p + "opt.name"), values = all(f, p + "opt.value");
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i].empty()) continue;
+    rapidjson::Value o(rapidjson::kObjectType);
+    o.AddMember("name", text_value(names[i], a), a);
+    o.AddMember("value", text_value(i < values.size() ? values[i] : "", a), a);
+    options.PushBack(o, a);
+  }
+  set_member(rule, "jobOptions", std::move(options), a);
+  for (const char *key : {"nodeFilter", "user"}) {
+    rule.RemoveMember(key);
+    if (const std::string v = form_field(f, p + key); !v.empty()) set_member(rule, key, text_value(v, a), a);
+  }
+  rapidjson::Value conditions;
+  if (!conditions_from_form(f, p, conditions, a, why)) return false;
+  set_member(rule, "conditions", std::move(conditions), a);
+  return true;
+}
+
+// The config the editor's form describes, over the keys of it the form does not edit; false with
+// `why` when a JSON part is not valid.
+bool config_from_form(const Form &f, rapidjson::Document &config, std::string &why) {
+  auto &a = config.GetAllocator();
+  config.SetObject();
+  if (const std::string extra = form_field(f, "extra"); !extra.empty()) {
+    config.Parse(extra.data(), extra.size());
+    if (config.HasParseError() || !config.IsObject()) config.SetObject();
+  }
+  for (const char *key : {"keyStoragePath", "batchKey", "eventIdKey"}) {
+    config.RemoveMember(key);
+    if (const std::string v = form_field(f, key); !v.empty()) set_member(config, key, text_value(v, a), a);
+  }
+  config.RemoveMember("returnProcessingInfo");
+  if (form_field(f, "returnProcessingInfo") == "true") set_member(config, "returnProcessingInfo", rapidjson::Value(true), a);
+  rapidjson::Value rules(rapidjson::kArrayType);
+  for (const std::string &n : all(f, "rule")) {
+    rapidjson::Value rule;
+    if (!rule_from_form(f, n, rule, a, why)) return false;
+    rules.PushBack(rule, a);
+  }
+  set_member(config, "rules", std::move(rules), a);
+  return true;
+}
+
+Draft draft_from_form(const Form &f, int64_t id) {
+  Draft d;
+  d.id = id;
+  d.name = form_field(f, "name");
+  d.project = form_field(f, "project");
+  d.provider = form_field(f, "provider");
+  d.enabled = form_field(f, "enabled") == "true";
+  d.use_auth = form_field(f, "useAuth") == "true";
+  return d;
+}
+
+Draft draft_of(const StoredWebhook &w) {
+  Draft d;
+  d.id = w.id;
+  d.name = w.name;
+  d.project = w.project;
+  d.provider = w.event_plugin;
+  d.enabled = w.enabled;
+  d.use_auth = w.use_auth;
+  d.config_json = w.config_json;
+  return d;
+}
+
+
+} // namespace
+
+HttpResponse edit_webhook_page(Page &p, const StoredWebhook &hook) { return editor(p, draft_of(hook), {}); }
+
+// GET /webhooks/new/edit: the editor of a new webhook, starting from the plugin's sample action.
+HttpResponse new_webhook_editor(Page &p) {
+  Draft draft;
+  draft.name = std::string(p.req.arg("name").value_or(""));
+  draft.project = std::string(p.req.arg("project").value_or(""));
+  draft.provider = std::string(p.req.arg("provider").value_or(""));
+  for (const ProviderChoice &c : provider_choices(*p.ctx.runtime.get()))
+    if (c.name == draft.provider && !c.sample_action.empty()) draft.config_json = "{\"rules\":[" + c.sample_action + "]}";
+  if (draft.name.empty() || draft.project.empty())
+    return p.fail(400, "A webhook needs a name and a project", "/webhooks/new");
+  return editor(p, draft, {});
+}
+
+// POST /webhooks/new and /webhooks/{id}: the form as Rundeck's API body, then create or update.
+HttpResponse save_webhook(Page &p, const std::optional<StoredWebhook> &existing) {
+  Draft draft = draft_from_form(p.form, existing ? existing->id : 0);
+  if (existing) draft.project = existing->project, draft.provider = existing->event_plugin;
+  rapidjson::Document config;
+  std::string why;
+  if (!config_from_form(p.form, config, why)) return editor(p, draft, {why, "", {}}, 400);
+  draft.config_json = to_json(config);
+  rapidjson::Document body(rapidjson::kObjectType);
+  auto &a = body.GetAllocator();
+  body.AddMember("project", rapidjson::Value(draft.project.c_str(), a), a);
+  body.AddMember("name", rapidjson::Value(draft.name.c_str(), a), a);
+  body.AddMember("eventPlugin", rapidjson::Value(draft.provider.c_str(), a), a);
+  body.AddMember("enabled", draft.enabled, a);
+  body.AddMember("useAuth", draft.use_auth, a);
+  body.AddMember("regenAuth", form_field(p.form, "regenAuth") == "true", a);
+  body.AddMember("config", rapidjson::Value(config, a), a);
+  if (draft.project.empty()) return editor(p, draft, {"the project is required", "", {}}, 400);
+  const Outcome<SavedWebhook> r =
+      existing ? p.ctx.webhooks.update(*existing, body) : p.ctx.webhooks.create(draft.project, body, "console");
+  if (!r) return editor(p, draft, notes_of(r.refused()), status_of(r.refused().kind));
+  if (r->generated_secret.empty()) return redirect("/webhooks/" + std::to_string(r->id) + "?notice=saved");
+  const auto stored = p.ctx.webhooks.find("", std::to_string(r->id));
+  if (!stored) return redirect("/webhooks");
+  return editor(p, draft_of(*stored), {"", r->generated_secret, {}});
+}
+
+} // namespace rdwh::gateway::pages
