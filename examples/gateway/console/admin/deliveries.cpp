@@ -81,46 +81,26 @@ ReplayResult DeliveryAdmin::run(const DeliveryRecord &original, std::optional<st
   }
 
   const int64_t now = now_ms();
-  std::optional<host::Result> result;
-  try {
-    result.emplace(handler->handle(replay_request(original, cfg, now)));
-  } catch (const host::HostError &e) {
-    return refuse(500, std::string("the plugin failed: ") + e.what());
-  }
-  const rdwh_result_t &r = **result;
-
   ReplayResult out;
-  out.ok = true;
   DeliveryRecord &d = out.record;
   d = original;
   d.id = 0;
   d.received_ms = now;
   d.replay_of = original.id;
-  d.status = r.http_status;
-  d.verdict = verdict_name(r.verdict);
-  d.evaluation = utf8_clean(host::view(r.evaluation));
-  d.outcome = r.http_status >= 400 ? outcome::refused : outcome::nothing;
-  d.error.clear();
-  std::vector<NewJob> jobs;
-  if (r.verdict == RDWH_VERDICT_ACCEPTED) {
-    uint64_t too_old = 0;
-    const JobOptions options{now, run_again ? 0 : rt->config().max_event_age_s * 1000,
-                             run_again ? "replay:" + random_uuid() + ":" : ""};
-    jobs = jobs_of(r, cfg, original.delivery_id, options, too_old);
-  }
-  d.job_count = static_cast<int64_t>(jobs.size());
-  d.jobs_json = utf8_clean(jobs_json(jobs));
+  const JobOptions options{now, run_again ? 0 : rt->config().max_event_age_s * 1000,
+                           run_again ? "replay:" + random_uuid() + ":" : ""};
+  const Processed p = IntakePipeline(outbox_, jobs_added_)
+                          .process({cfg, *handler, replay_request(original, cfg, now), options, &d,
+                                    store ? Commit::always : Commit::none});
+  if (p.failure == Processed::Failure::plugin) return refuse(500, "the plugin failed: " + p.error);
+  if (p.failure == Processed::Failure::store) return refuse(503, "cannot store the replay: " + p.error);
+  out.ok = true;
   if (!store) return out;
-  try {
-    out.enqueued = outbox_.enqueue(jobs, now, &d);
-  } catch (const OutboxError &e) {
-    return refuse(503, std::string("cannot store the replay: ") + e.what());
-  }
+  out.enqueued = p.enqueued;
   out.stored = true;
   log::info("console: delivery replayed", {{"webhook", cfg.name}, {"replayOf", original.id}, {"delivery", d.id},
                                            {"queued", out.enqueued.inserted - out.enqueued.skipped},
                                            {"duplicates", out.enqueued.duplicates}, {"runAgain", run_again}});
-  if (out.enqueued.inserted > out.enqueued.skipped && jobs_added_) jobs_added_();
   return out;
 }
 
