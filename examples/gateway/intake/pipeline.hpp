@@ -64,6 +64,7 @@ struct Processed {
   EnqueueResult enqueued;
 };
 
+// Thread-safe: the listener's threads share one (the outbox batches their commits).
 class IntakePipeline {
 public:
   // jobs_added: called when a commit queued new jobs (wakes the dispatcher). metrics: the per-webhook
