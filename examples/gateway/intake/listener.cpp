@@ -41,10 +41,6 @@ std::optional<std::string_view> webhook_token(std::string_view path) {
   return path.substr(0, path.find('#'));
 }
 
-bool is_signature_failure(rdwh_verdict v) {
-  return v == RDWH_VERDICT_SIGNATURE_MISSING || v == RDWH_VERDICT_SIGNATURE_INVALID;
-}
-
 } // namespace
 
 HttpResponse Service::handle(const HttpRequest &req) {
@@ -79,108 +75,92 @@ HttpResponse Service::handle(const HttpRequest &req) {
   return json_error(404, "Not found");
 }
 
-HttpResponse Service::deliver(const HttpRequest &req, std::string_view token) {
-  const std::shared_ptr<const Runtime> rt = runtime_.get();
-  const Webhook *hook = rt->find(token);
-  const DeliveryStoreSettings &store = rt->config().console.deliveries;
-  const bool keep = recorder_ && rt->config().console.enabled && store.enabled;
-  const std::optional<std::string_view> webhook_id = req.header("X-Webhook-Id");
-  const bool has_webhook_id = webhook_id && !webhook_id->empty();
-  const std::string delivery_id = has_webhook_id ? std::string(*webhook_id) : random_uuid();
-
-  // Everything known about the delivery, logged once when it is answered, and stored (when the
-  // delivery store is on) unless the enqueue of its jobs stored it already.
-  struct Outcome {
-    int64_t verdict = -1;
-    size_t jobs = 0;
-    EnqueueResult stored;
-    bool recorded = false;
-  } outcome;
+// Everything known about a delivery being answered: logged once when it is answered, and stored
+// (when the delivery store is on) unless the commit of its jobs stored it already.
+struct Service::Delivery {
+  Delivery(const HttpRequest &r, std::shared_ptr<const Runtime> runtime) : req(r), rt(std::move(runtime)) {}
+  const HttpRequest &req;
+  std::shared_ptr<const Runtime> rt;
+  const Webhook *hook = nullptr;
+  std::string id;          // X-Webhook-Id, or a random one
+  bool keep = false;       // the delivery store is on: a record is kept
   DeliveryRecord record;
-  if (keep) record = record_of(req, hook ? &hook->config : nullptr, delivery_id, store.max_body_bytes);
-  auto answer = [&](HttpResponse r) {
-    const std::string &name = hook ? hook->config.name : std::string();
-    metrics_.delivery(name, r.status);
-    const log::Level level = r.status >= 500 ? log::Level::error : r.status >= 400 ? log::Level::warn : log::Level::info;
-    if (hook)
-      log::write(level, "delivery", {{"webhook", name}, {"project", hook->config.project}, {"delivery", delivery_id},
-                                     {"sender", req.sender}, {"status", r.status}, {"verdict", verdict_name(outcome.verdict)},
-                                     {"jobs", outcome.jobs}, {"queued", outcome.stored.inserted},
-                                     {"duplicates", outcome.stored.duplicates},
-                                     {"ms", now_ms() - req.received_unix_ms}});
-    // Never log the token or the path (which holds it): the webhook's name identifies it.
-    else log::warn("delivery for an unknown webhook token", {{"sender", req.sender}, {"status", r.status}});
-    if (keep && !outcome.recorded) { // no job: written in the background
-      record.verdict = verdict_name(outcome.verdict);
-      record_answer(record, r);
-      recorder_->add(std::move(record));
-    }
-    return r;
-  };
+  Processed processed;     // what the pipeline made of it (verdict -1: not reached)
+  bool recorded = false;   // the record went with its jobs (or nowhere, when their commit failed)
+};
 
-  if (!hook) return answer(json_error(400, "Webhook not found"));
-  const WebhookConfig &cfg = hook->config;
-  if (!cfg.enabled) return answer(json_error(404, "Webhook not enabled"));
+HttpResponse Service::deliver(const HttpRequest &req, std::string_view token) {
+  Delivery d(req, runtime_.get());
+  d.hook = d.rt->find(token);
+  const DeliveryStoreSettings &store = d.rt->config().console.deliveries;
+  d.keep = recorder_ && d.rt->config().console.enabled && store.enabled;
+  const std::optional<std::string_view> webhook_id = req.header("X-Webhook-Id");
+  d.id = webhook_id && !webhook_id->empty() ? std::string(*webhook_id) : random_uuid();
+  if (d.keep) d.record = record_of(req, d.hook ? &d.hook->config : nullptr, d.id, store.max_body_bytes);
+  if (std::optional<HttpResponse> refused = refusal(d)) return answer(d, std::move(*refused));
+  return answer(d, process(d));
+}
+
+// Why the delivery is refused before the plugin sees it; nullopt: it is not.
+std::optional<HttpResponse> Service::refusal(const Delivery &d) const {
+  if (!d.hook) return json_error(400, "Webhook not found");
+  const WebhookConfig &cfg = d.hook->config;
+  if (!cfg.enabled) return json_error(404, "Webhook not enabled");
   if (cfg.use_auth) {
     // As Rundeck: the sha256 hex of the raw Authorization header value equals the stored hash.
-    const auto auth = req.header("Authorization");
-    if (!auth || !constant_time_equal(sha256_hex(*auth), hook->authorization_sha256))
-      return answer(json_error(400, "Failed webhook authorization"));
+    const auto auth = d.req.header("Authorization");
+    if (!auth || !constant_time_equal(sha256_hex(*auth), d.hook->authorization_sha256))
+      return json_error(400, "Failed webhook authorization");
   }
-  if (req.body_too_large) return answer(json_error(413, "Request body too large"));
+  if (d.req.body_too_large) return json_error(413, "Request body too large");
+  return std::nullopt;
+}
 
+HttpResponse Service::process(Delivery &d) {
+  const WebhookConfig &cfg = d.hook->config;
+  const HttpRequest &req = d.req;
   // With the store on, the plugin explains why each rule fired or not: the store keeps it.
-  const host::Handler::Request in =
-      plugin_request(cfg, req.headers, req.body, delivery_id, req.sender, req.received_unix_ms, keep);
-
-  std::optional<host::Result> result;
-  try {
-    result.emplace(hook->handler->handle(in));
-  } catch (const host::HostError &e) {
-    // The call itself failed (out of memory, a plugin bug): 500, and PagerDuty retries later.
-    log::error("plugin call failed", {{"webhook", cfg.name}, {"delivery", delivery_id}, {"error", e.what()}});
-    return answer(json_error(500, "Internal error"));
+  Intake in{cfg, *d.hook->handler,
+            plugin_request(cfg, req.headers, req.body, d.id, req.sender, req.received_unix_ms, d.keep),
+            {0, d.rt->config().max_event_age_s * 1000, ""}, d.keep ? &d.record : nullptr, Commit::with_jobs};
+  d.processed = pipeline_.process(in);
+  const Processed &p = d.processed;
+  d.recorded = d.keep && !p.jobs.empty();
+  if (p.failure == Processed::Failure::plugin) {
+    // 500, and PagerDuty retries later.
+    log::error("plugin call failed", {{"webhook", cfg.name}, {"delivery", d.id}, {"error", p.error}});
+    return json_error(500, "Internal error");
   }
-  const rdwh_result_t &r = **result;
-  outcome.verdict = r.verdict;
-  outcome.jobs = r.job_count;
-  if (is_signature_failure(r.verdict)) metrics_.signature_failure(cfg.name);
-
-  HttpResponse out;
-  out.status = r.http_status;
-  out.content_type = r.content_type.size ? std::string(host::view(r.content_type)) : std::string(kJson);
-  out.body = std::string(host::view(r.body));
-  if (keep) record.evaluation = utf8_clean(host::view(r.evaluation));
-
-  if (r.verdict == RDWH_VERDICT_ACCEPTED && r.job_count > 0) {
-    const int64_t now = now_ms();
-    uint64_t too_old = 0;
-    const std::vector<NewJob> jobs =
-        jobs_of(r, cfg, delivery_id, {now, rt->config().max_event_age_s * 1000, ""}, too_old);
-    if (keep) {
-      record.verdict = verdict_name(r.verdict);
-      record.status = out.status;
-      record.job_count = static_cast<int64_t>(jobs.size());
-      record.jobs_json = utf8_clean(jobs_json(jobs));
-    }
-    outcome.recorded = keep; // with the jobs, or not at all when their commit fails
-    try {
-      outcome.stored = outbox_.enqueue(jobs, now, keep ? &record : nullptr);
-    } catch (const OutboxError &e) {
-      // Not stored, so not acknowledged: 503 makes PagerDuty deliver it again later.
-      log::error("outbox commit failed", {{"webhook", cfg.name}, {"delivery", delivery_id}, {"error", e.what()}});
-      return answer(json_error(503, "Cannot store the jobs now, retry later"));
-    }
-    if (too_old) log::warn("event older than maxEventAge: its jobs are not run (stored as skipped)",
-                           {{"webhook", cfg.name}, {"delivery", delivery_id}, {"jobs", too_old}});
-    if (outcome.stored.skipped) metrics_.jobs_skipped(cfg.name, outcome.stored.skipped);
-    if (const uint64_t queued = outcome.stored.inserted - outcome.stored.skipped) {
-      metrics_.jobs_queued(cfg.name, queued);
-      jobs_added_();
-    }
-    if (outcome.stored.duplicates) metrics_.jobs_duplicate(cfg.name, outcome.stored.duplicates);
+  if (p.failure == Processed::Failure::store) {
+    // Not stored, so not acknowledged: 503 makes PagerDuty deliver it again later.
+    log::error("outbox commit failed", {{"webhook", cfg.name}, {"delivery", d.id}, {"error", p.error}});
+    return json_error(503, "Cannot store the jobs now, retry later");
   }
-  return answer(std::move(out));
+  if (p.too_old) log::warn("event older than maxEventAge: its jobs are not run (stored as skipped)",
+                           {{"webhook", cfg.name}, {"delivery", d.id}, {"jobs", p.too_old}});
+  return p.answer;
+}
+
+// Counts and logs the answer, and hands a record not stored with jobs to the recorder.
+HttpResponse Service::answer(Delivery &d, HttpResponse r) {
+  const std::string &name = d.hook ? d.hook->config.name : std::string();
+  const Processed &p = d.processed;
+  metrics_.delivery(name, r.status);
+  const log::Level level = r.status >= 500 ? log::Level::error : r.status >= 400 ? log::Level::warn : log::Level::info;
+  if (d.hook)
+    log::write(level, "delivery", {{"webhook", name}, {"project", d.hook->config.project}, {"delivery", d.id},
+                                   {"sender", d.req.sender}, {"status", r.status}, {"verdict", verdict_name(p.verdict)},
+                                   {"jobs", p.job_count}, {"queued", p.enqueued.inserted},
+                                   {"duplicates", p.enqueued.duplicates},
+                                   {"ms", now_ms() - d.req.received_unix_ms}});
+  // Never log the token or the path (which holds it): the webhook's name identifies it.
+  else log::warn("delivery for an unknown webhook token", {{"sender", d.req.sender}, {"status", r.status}});
+  if (d.keep && !d.recorded) { // no job: written in the background
+    d.record.verdict = verdict_name(p.verdict);
+    record_answer(d.record, r);
+    recorder_->add(std::move(d.record));
+  }
+  return r;
 }
 
 } // namespace rdwh::gateway

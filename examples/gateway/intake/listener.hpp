@@ -8,6 +8,7 @@
 // X-Webhook-Id header, or a random one) stand in. Events older than maxEventAge run nothing.
 #pragma once
 
+#include "intake/pipeline.hpp"
 #include "intake/recorder.hpp"
 #include "http/server.hpp"
 #include "base/metrics.hpp"
@@ -16,6 +17,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 
 namespace rdwh::gateway {
 
@@ -26,20 +28,24 @@ public:
   // recorder: writes the delivery store's records of deliveries without jobs; nullptr: no console.
   Service(const CurrentRuntime &runtime, Outbox &outbox, Metrics &metrics, std::function<void()> jobs_added,
           std::function<std::string()> degraded, DeliveryRecorder *recorder = nullptr)
-      : runtime_(runtime), outbox_(outbox), metrics_(metrics), jobs_added_(std::move(jobs_added)),
-        degraded_(std::move(degraded)), recorder_(recorder) {}
+      : runtime_(runtime), outbox_(outbox), metrics_(metrics), degraded_(std::move(degraded)), recorder_(recorder),
+        pipeline_(outbox, std::move(jobs_added), &metrics) {}
 
   HttpResponse handle(const HttpRequest &req);
 
 private:
+  struct Delivery; // one delivery being answered (listener.cpp)
   HttpResponse deliver(const HttpRequest &req, std::string_view token);
+  std::optional<HttpResponse> refusal(const Delivery &d) const;
+  HttpResponse process(Delivery &d);
+  HttpResponse answer(Delivery &d, HttpResponse r);
 
   const CurrentRuntime &runtime_;
   Outbox &outbox_;
   Metrics &metrics_;
-  std::function<void()> jobs_added_;
   std::function<std::string()> degraded_;
   DeliveryRecorder *recorder_;
+  IntakePipeline pipeline_;
   std::atomic<int64_t> in_flight_{0}; // requests inside handle()
 };
 

@@ -2,6 +2,9 @@
 
 #include "base/crypto.hpp"
 
+#include <chrono>
+#include <optional>
+
 #define RAPIDJSON_HAS_STDSTRING 1
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -46,6 +49,26 @@ size_t utf8_sequence(std::string_view s, size_t i) {
   return n;
 }
 
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool is_signature_failure(int64_t v) {
+  return v == RDWH_VERDICT_SIGNATURE_MISSING || v == RDWH_VERDICT_SIGNATURE_INVALID;
+}
+
+// A record the pipeline stores: what the plugin answered and the jobs it asked for. Its outcome
+// is the enqueue's when it has jobs.
+void describe(DeliveryRecord &d, const Processed &p) {
+  d.status = p.answer.status;
+  d.verdict = verdict_name(p.verdict);
+  d.outcome = p.answer.status >= 400 ? outcome::refused : outcome::nothing;
+  d.error.clear();
+  d.job_count = static_cast<int64_t>(p.jobs.size());
+  d.jobs_json = utf8_clean(jobs_json(p.jobs));
+}
+
 bool is_utf8_text(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     const size_t n = utf8_sequence(s, i);
@@ -71,6 +94,62 @@ std::string utf8_clean(std::string_view s) {
     }
   }
   return out;
+}
+
+Processed IntakePipeline::process(const Intake &in) const {
+  Processed out;
+  std::optional<host::Result> result;
+  try {
+    result.emplace(in.handler.handle(in.request));
+  } catch (const host::HostError &e) {
+    // The call itself failed (out of memory, a plugin bug): nothing is stored.
+    out.failure = Processed::Failure::plugin;
+    out.error = e.what();
+    return out;
+  }
+  const int64_t now = in.options.now_ms ? in.options.now_ms : now_ms();
+  JobOptions options = in.options;
+  options.now_ms = now;
+  judge(in, **result, out);
+  if (out.verdict == RDWH_VERDICT_ACCEPTED)
+    out.jobs = jobs_of(**result, in.webhook, in.request.delivery_id, options, out.too_old);
+  const bool record_is_ours = in.commit != Commit::with_jobs || !out.jobs.empty();
+  if (in.record && record_is_ours) describe(*in.record, out);
+  if (in.commit == Commit::none || !record_is_ours) return out;
+  commit(in, now, out);
+  return out;
+}
+
+// The plugin's verdict and answer; with a record, its explanation.
+void IntakePipeline::judge(const Intake &in, const rdwh_result_t &r, Processed &out) const {
+  out.verdict = r.verdict;
+  out.job_count = r.job_count;
+  out.answer.status = r.http_status;
+  out.answer.content_type = r.content_type.size ? std::string(host::view(r.content_type)) : "application/json";
+  out.answer.body = std::string(host::view(r.body));
+  if (in.record) in.record->evaluation = utf8_clean(host::view(r.evaluation));
+  if (metrics_ && is_signature_failure(r.verdict)) metrics_->signature_failure(in.webhook.name);
+}
+
+// The jobs, with the record when it is the pipeline's, in one transaction; then the counters and
+// the dispatcher's wake-up.
+void IntakePipeline::commit(const Intake &in, int64_t now, Processed &out) const {
+  try {
+    out.enqueued = outbox_.enqueue(out.jobs, now, in.record);
+  } catch (const OutboxError &e) {
+    out.failure = Processed::Failure::store;
+    out.error = e.what();
+    return;
+  }
+  out.stored = true;
+  const EnqueueResult &s = out.enqueued;
+  const std::string &name = in.webhook.name;
+  if (metrics_ && s.skipped) metrics_->jobs_skipped(name, s.skipped);
+  if (const uint64_t queued = s.inserted - s.skipped) {
+    if (metrics_) metrics_->jobs_queued(name, queued);
+    if (jobs_added_) jobs_added_();
+  }
+  if (metrics_ && s.duplicates) metrics_->jobs_duplicate(name, s.duplicates);
 }
 
 host::Handler::Request plugin_request(const WebhookConfig &webhook,

@@ -1,8 +1,12 @@
-// What a handled delivery becomes: the jobs to store, each with the identity the outbox
-// de-duplicates by, and the record the delivery store keeps. Shared by the webhook listener
-// (intake/listener.cpp) and the console's replays, so a replay is processed exactly as a delivery is.
+// The one way a delivery is processed, live (intake/listener.cpp) or replayed (the console's
+// replays, console/admin/deliveries.cpp), so a replay is processed exactly as a delivery is: the
+// plugin judges it, an accepted one becomes jobs, each with the identity the outbox de-duplicates
+// by, and the jobs are committed with the record the delivery store keeps, in one transaction.
+// What differs stays with the callers: how the delivery is admitted (token, authorization) and
+// how a failure is answered.
 #pragma once
 
+#include "base/metrics.hpp"
 #include "store/delivery_store.hpp"
 #include "http/server.hpp"
 #include "hostkit.hpp"
@@ -11,6 +15,7 @@
 #include <rdwh/rdwh.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,11 +23,64 @@
 namespace rdwh::gateway {
 
 struct JobOptions {
-  int64_t now_ms = 0;
+  int64_t now_ms = 0; // 0: when the plugin has answered (a live delivery's jobs are stored then)
   int64_t max_event_age_ms = 0; // older events are stored as skipped; 0: no limit
   // Prepended to every job's delivery key: a replay the operator chose to run again gets new
   // identities (so jobs that already ran run again). "" for a delivery.
   std::string identity_prefix;
+};
+
+// What is stored of a judged delivery, and when.
+enum class Commit {
+  none,      // a dry run: nothing is stored
+  with_jobs, // a delivery: its jobs with its record; a record without jobs stays the caller's (the
+             // recorder writes it in the background, so a delivery that runs nothing never waits)
+  always,    // a replay: its record is stored at once, with its jobs or alone (its id is shown)
+};
+
+// One delivery on its way through the pipeline.
+struct Intake {
+  const WebhookConfig &webhook;
+  const host::Handler &handler;     // the webhook's (or, for a tried config, one made for it)
+  host::Handler::Request request;   // plugin_request()
+  JobOptions options;
+  // Completed with the verdict, the answer, the explanation and the jobs when the pipeline stores
+  // it (see Commit), else with the explanation only. nullptr: no record kept.
+  DeliveryRecord *record = nullptr;
+  Commit commit = Commit::with_jobs;
+};
+
+// What became of it. The pipeline stops at the first failure; what it had found stays filled in.
+struct Processed {
+  enum class Failure { none, plugin, store };
+  Failure failure = Failure::none;
+  std::string error;         // the failure's message (the plugin call's, the commit's)
+  int64_t verdict = -1;      // the plugin's; -1 when the call failed
+  size_t job_count = 0;      // the jobs the plugin asked for
+  HttpResponse answer;       // the plugin's answer (JSON when it names no content type)
+  std::vector<NewJob> jobs;  // an accepted delivery's
+  uint64_t too_old = 0;      // of `jobs`: stored as skipped (older than maxEventAge)
+  bool stored = false;       // the commit happened (with the record when it was the pipeline's)
+  EnqueueResult enqueued;
+};
+
+// Thread-safe: the listener's threads share one (the outbox batches their commits).
+class IntakePipeline {
+public:
+  // jobs_added: called when a commit queued new jobs (wakes the dispatcher). metrics: the per-webhook
+  // counters of deliveries PagerDuty sent; nullptr for replays, which are not counted.
+  IntakePipeline(Outbox &outbox, std::function<void()> jobs_added, Metrics *metrics = nullptr)
+      : outbox_(outbox), jobs_added_(std::move(jobs_added)), metrics_(metrics) {}
+
+  Processed process(const Intake &in) const;
+
+private:
+  void judge(const Intake &in, const rdwh_result_t &result, Processed &out) const;
+  void commit(const Intake &in, int64_t now, Processed &out) const;
+
+  Outbox &outbox_;
+  std::function<void()> jobs_added_;
+  Metrics *metrics_;
 };
 
 // The job requests of `result` (an accepted delivery's), with their identities: the webhook's key,

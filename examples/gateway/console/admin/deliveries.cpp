@@ -77,49 +77,32 @@ Outcome<Replay> DeliveryAdmin::run(const DeliveryRecord &original, std::optional
     return refuse(Refusal::invalid, e.what(), "config");
   }
 
-  const int64_t now = now_ms();
-  std::optional<host::Result> result;
-  try {
-    result.emplace(handler->handle(replay_request(original, cfg, now)));
-  } catch (const host::HostError &e) {
-    return refuse(Refusal::failed, std::string("the plugin failed: ") + e.what());
-  }
-  return record(original, *rt, cfg, **result, now, store, run_again);
+  return record(original, *rt, cfg, *handler, store, run_again);
 }
 
 Outcome<Replay> DeliveryAdmin::record(const DeliveryRecord &original, const Runtime &rt, const WebhookConfig &cfg,
-                                      const rdwh_result_t &r, int64_t now, bool store, bool run_again) {
+                                      host::Handler &handler, bool store, bool run_again) {
+  const int64_t now = now_ms();
   Replay out;
   DeliveryRecord &d = out.record;
   d = original;
   d.id = 0;
   d.received_ms = now;
   d.replay_of = original.id;
-  d.status = r.http_status;
-  d.verdict = verdict_name(r.verdict);
-  d.evaluation = utf8_clean(host::view(r.evaluation));
-  d.outcome = r.http_status >= 400 ? outcome::refused : outcome::nothing;
-  d.error.clear();
-  std::vector<NewJob> jobs;
-  if (r.verdict == RDWH_VERDICT_ACCEPTED) {
-    uint64_t too_old = 0;
-    const JobOptions options{now, run_again ? 0 : rt.config().max_event_age_s * 1000,
-                             run_again ? "replay:" + random_uuid() + ":" : ""};
-    jobs = jobs_of(r, cfg, original.delivery_id, options, too_old);
-  }
-  d.job_count = static_cast<int64_t>(jobs.size());
-  d.jobs_json = utf8_clean(jobs_json(jobs));
+  const JobOptions options{now, run_again ? 0 : rt.config().max_event_age_s * 1000,
+                           run_again ? "replay:" + random_uuid() + ":" : ""};
+  const Processed p = IntakePipeline(outbox_, jobs_added_)
+                          .process({cfg, handler, replay_request(original, cfg, now), options, &d,
+                                    store ? Commit::always : Commit::none});
+  if (p.failure == Processed::Failure::plugin) return refuse(Refusal::failed, "the plugin failed: " + p.error);
+  if (p.failure == Processed::Failure::store)
+    return refuse(Refusal::unavailable, "cannot store the replay: " + p.error);
   if (!store) return out;
-  try {
-    out.enqueued = outbox_.enqueue(jobs, now, &d);
-  } catch (const OutboxError &e) {
-    return refuse(Refusal::unavailable, std::string("cannot store the replay: ") + e.what());
-  }
+  out.enqueued = p.enqueued;
   out.stored = true;
   log::info("console: delivery replayed", {{"webhook", cfg.name}, {"replayOf", original.id}, {"delivery", d.id},
                                            {"queued", out.enqueued.inserted - out.enqueued.skipped},
                                            {"duplicates", out.enqueued.duplicates}, {"runAgain", run_again}});
-  if (out.enqueued.inserted > out.enqueued.skipped && jobs_added_) jobs_added_();
   return out;
 }
 

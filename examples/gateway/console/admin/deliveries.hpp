@@ -51,9 +51,9 @@ private:
   // config_json: the config to use (nullopt: the webhook's current one).
   Outcome<Replay> run(const DeliveryRecord &original, std::optional<std::string_view> config_json, bool store,
                       bool run_again);
-  // run's second half: the plugin's result as a delivery and its jobs, stored when `store`.
+  // run's second half: the delivery through the intake pipeline, recorded with its jobs when `store`.
   Outcome<Replay> record(const DeliveryRecord &original, const Runtime &rt, const WebhookConfig &cfg,
-                         const rdwh_result_t &r, int64_t now, bool store, bool run_again);
+                         host::Handler &handler, bool store, bool run_again);
 
   Outbox &outbox_;
   const CurrentRuntime &runtime_;

@@ -1,0 +1,142 @@
+#include "app/commands.hpp"
+
+#include "app/export.hpp"
+#include "app/import.hpp"
+#include "config/config.hpp"
+#include "runtime/loader.hpp"
+#include "store/outbox.hpp"
+
+#define RAPIDJSON_HAS_STDSTRING 1
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+namespace rdwh::gateway {
+
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void print_job(const OutboxJob &j) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("id"), w.Int64(j.id);
+  w.Key("webhook"), w.String(j.webhook_name);
+  w.Key("project"), w.String(j.project);
+  w.Key("deliveryKey"), w.String(j.delivery_key);
+  w.Key("ruleKey"), w.String(j.rule_key);
+  w.Key("rule"), w.String(j.rule);
+  w.Key("eventId"), w.String(j.event_id);
+  w.Key("resourceId"), w.String(j.resource_id);
+  w.Key("eventTimeMs"), w.Int64(j.event_time_ms);
+  w.Key("jobId"), w.String(j.job_id);
+  w.Key("request"), w.RawValue(j.request_json.data(), j.request_json.size(), rapidjson::kObjectType);
+  w.Key("status"), w.String(j.status);
+  w.Key("uncertain"), w.Bool(j.uncertain);
+  w.Key("attempts"), w.Int64(j.attempts);
+  w.Key("executionId"), w.String(j.execution_id);
+  w.Key("httpStatus"), w.Int64(j.http_status);
+  w.Key("reason"), w.String(j.reason);
+  w.Key("owner"), w.String(j.owner);
+  w.Key("leaseUntilMs"), w.Int64(j.lease_until_ms);
+  w.Key("sentMs"), w.Int64(j.sent_ms);
+  w.Key("nextAttemptMs"), w.Int64(j.next_attempt_ms);
+  w.Key("createdMs"), w.Int64(j.created_ms);
+  w.Key("updatedMs"), w.Int64(j.updated_ms);
+  w.EndObject();
+  std::printf("%s\n", buf.GetString());
+}
+
+// --export: the webhooks table as webhooks.yaml, written whole (a temporary file renamed).
+void export_to(Outbox &outbox, const std::string &path, bool with_tokens) {
+  const std::string yaml = webhooks_yaml(outbox.webhooks().list(""), with_tokens);
+  if (path == "-") {
+    std::fputs(yaml.c_str(), stdout);
+    return;
+  }
+  const std::string tmp = path + ".tmp";
+  {
+    std::FILE *f = std::fopen(tmp.c_str(), "w");
+    if (!f) throw std::runtime_error(tmp + ": " + std::strerror(errno));
+    if (with_tokens) std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    const bool ok = std::fwrite(yaml.data(), 1, yaml.size(), f) == yaml.size();
+    if (std::fclose(f) != 0 || !ok) throw std::runtime_error(tmp + ": cannot write");
+  }
+  std::filesystem::rename(tmp, path);
+  std::fprintf(stderr, "rdwh-gateway: wrote %s\n", path.c_str());
+}
+
+} // namespace
+
+int import_into(const std::string &config, const std::string &source, bool with_tokens) {
+  ImportOptions options;
+  options.with_tokens = with_tokens;
+  try {
+    const ImportReport report = import_webhooks(config, source, options);
+    for (const auto &w : report.added) std::printf("added %s\n", w.c_str());
+    for (const auto &w : report.updated) std::printf("updated %s\n", w.c_str());
+    for (const auto &w : report.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    std::printf("%s: %zu added, %zu updated; check it with: rdwh-gateway --config %s --check\n", config.c_str(),
+                report.added.size(), report.updated.size(), config.c_str());
+    return 0;
+  } catch (const ImportError &e) {
+    std::fprintf(stderr, "rdwh-gateway: import failed, %s is unchanged\n%s\n", config.c_str(), e.what());
+    return 1;
+  }
+}
+
+int check(const std::string &path) {
+  try {
+    Loader loader(path);
+    auto rt = loader.load(nullptr);
+    if (const std::vector<std::string> refusals = rt->check_refusals(); !refusals.empty()) {
+      std::fprintf(stderr, "%s: invalid config\n", path.c_str());
+      for (const std::string &r : refusals) std::fprintf(stderr, "%s\n", r.c_str());
+      return 1;
+    }
+    std::printf("%s: OK (%zu webhooks)\n", path.c_str(), rt->config().webhooks.size());
+    return 0;
+  } catch (const ConfigError &e) {
+    std::fprintf(stderr, "%s: invalid config\n%s\n", path.c_str(), e.what());
+    return 1;
+  }
+}
+
+// --jobs, --requeue and --export: work on the outbox beside a running gateway (no state directory lock).
+int outbox_command(const Args &a) {
+  try {
+    const Config c = load_config(a.config);
+    std::unique_ptr<Outbox> outbox = open_outbox(c);
+    if (!a.export_to.empty()) {
+      export_to(*outbox, a.export_to, a.with_tokens);
+      return 0;
+    }
+    if (a.jobs) {
+      for (const OutboxJob &j : outbox->list(a.status)) print_job(j);
+      return 0;
+    }
+    RequeueFilter f;
+    f.status = a.status;
+    f.webhook = a.webhook;
+    f.id = a.id.empty() ? 0 : std::stoll(a.id);
+    const std::vector<OutboxJob> jobs = outbox->requeue(f, now_ms());
+    for (const OutboxJob &j : jobs) print_job(j);
+    std::fprintf(stderr, "rdwh-gateway: requeued %zu job(s)\n", jobs.size());
+    return 0;
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "rdwh-gateway: %s\n", e.what());
+    return 1;
+  }
+}
+
+} // namespace rdwh::gateway
