@@ -1,5 +1,6 @@
 #include "app/commands.hpp"
 
+#include "base/clock.hpp"
 #include "app/export.hpp"
 #include "app/import.hpp"
 #include "config/config.hpp"
@@ -20,11 +21,6 @@
 namespace rdwh::gateway {
 
 namespace {
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void print_job(const OutboxJob &j) {
   rapidjson::StringBuffer buf;

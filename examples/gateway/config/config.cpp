@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include "base/json.hpp"
+
 #define RAPIDJSON_HAS_STDSTRING 1
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -212,13 +214,6 @@ bool parse_duration(const Value &v, int64_t &seconds) {
   case 'd': seconds = n * 86400; return true;
   default: return false;
   }
-}
-
-std::string to_json(const Value &v) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  v.Accept(w);
-  return std::string(buf.GetString(), buf.GetSize());
 }
 
 void read_http(const Obj &root, Config &c, Problems &p) {

@@ -1,5 +1,6 @@
 #include "console/auth.hpp"
 
+#include "base/clock.hpp"
 #include "console/api/errors.hpp"
 #include "base/crypto.hpp"
 #include "base/log.hpp"
@@ -14,11 +15,6 @@ constexpr int kMaxFailures = 10;                  // wrong tokens per address an
 constexpr int64_t kFailureWindowMs = 60 * 1000;   // ...before the address waits
 constexpr int64_t kBlockMs = 60 * 1000;
 constexpr size_t kMaxSessions = 1000;             // the oldest go first beyond this
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // "https://host:port/path" -> "host:port"; "" when it is not an http(s) URL.
 std::string url_host(std::string_view url) {

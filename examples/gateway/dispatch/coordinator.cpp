@@ -2,6 +2,7 @@
 // jobs for the free workers, in one transaction, then sleeps until something is due.
 #include "dispatch/dispatcher.hpp"
 
+#include "base/clock.hpp"
 #include "base/log.hpp"
 
 #include <algorithm>

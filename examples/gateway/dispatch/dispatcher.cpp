@@ -1,5 +1,6 @@
 #include "dispatch/dispatcher.hpp"
 
+#include "base/clock.hpp"
 #include "base/crypto.hpp"
 #include "base/log.hpp"
 
@@ -8,11 +9,6 @@
 #include <chrono>
 
 namespace rdwh::gateway {
-
-int64_t Dispatcher::now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string make_owner_id() {
   char host[256] = {};

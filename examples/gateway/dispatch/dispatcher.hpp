@@ -78,7 +78,6 @@ private:
     bool stopping = false;
     std::string owner; // the name claims use
   };
-  static int64_t now_ms();
 
   // coordinator.cpp: records outcomes, claims jobs, hands them to the workers.
   void coordinate();

@@ -2,6 +2,7 @@
 // call is one pass: talk (the Rundeck client), decide (settle.hpp), do (token state, metrics, log).
 #include "dispatch/dispatcher.hpp"
 
+#include "base/clock.hpp"
 #include "base/log.hpp"
 
 #include <chrono>

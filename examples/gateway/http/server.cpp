@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include "base/clock.hpp"
 #include "base/log.hpp"
 
 #include <microhttpd.h>
@@ -42,11 +43,6 @@ std::string peer_address(MHD_Connection *c) {
   else if (sa->sa_family == AF_INET6)
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6 *>(sa)->sin6_addr, buf, sizeof buf);
   return buf;
-}
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 MHD_Result send_response(MHD_Connection *c, const HttpResponse &r) {

@@ -1,5 +1,6 @@
 #include "intake/listener.hpp"
 
+#include "base/clock.hpp"
 #include "base/crypto.hpp"
 #include "intake/outbox_metrics.hpp"
 #include "intake/pipeline.hpp"
@@ -16,11 +17,6 @@ constexpr const char *kJson = "application/json";
 
 HttpResponse json_error(int status, const char *message) {
   return {status, kJson, std::string(R"({"err":")") + message + "\"}"};
-}
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 bool is_digits(std::string_view s) {

@@ -1,6 +1,8 @@
 #include "intake/pipeline.hpp"
 
+#include "base/clock.hpp"
 #include "base/crypto.hpp"
+#include "base/json.hpp"
 
 #include <chrono>
 #include <optional>
@@ -16,10 +18,6 @@
 namespace rdwh::gateway {
 
 namespace {
-
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void write_str(Writer &w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -47,11 +45,6 @@ size_t utf8_sequence(std::string_view s, size_t i) {
   }
   if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
   return n;
-}
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 bool is_signature_failure(int64_t v) {
@@ -171,7 +164,7 @@ host::Handler::Request plugin_request(const WebhookConfig &webhook,
 
 std::string run_request_json(const rdwh_job_t &job) {
   rapidjson::StringBuffer buf;
-  Writer w(buf);
+  JsonWriter w(buf);
   auto str = [&w](rdwh_str_t s) { w.String(s.data ? s.data : "", static_cast<rapidjson::SizeType>(s.size)); };
   w.StartObject();
   if (job.option_count > 0) {
@@ -270,7 +263,7 @@ DeliveryRecord record_of(const HttpRequest &req, const WebhookConfig *hook, std:
   d.delivery_id = utf8_clean(delivery_id);
   d.sender = req.sender;
   rapidjson::StringBuffer buf;
-  Writer w(buf);
+  JsonWriter w(buf);
   w.StartArray();
   for (const auto &[name, value] : req.headers) {
     w.StartArray();
@@ -310,7 +303,7 @@ void record_answer(DeliveryRecord &d, const HttpResponse &r) {
 
 std::string jobs_json(const std::vector<NewJob> &jobs) {
   rapidjson::StringBuffer buf;
-  Writer w(buf);
+  JsonWriter w(buf);
   w.StartArray();
   for (const NewJob &j : jobs) {
     w.StartObject();

@@ -1,5 +1,7 @@
 #include "rundeck/client.hpp"
 
+#include "base/json.hpp"
+
 #define RAPIDJSON_HAS_STDSTRING 1
 #include <rapidjson/document.h>
 
@@ -80,22 +82,20 @@ std::string id_text(const rapidjson::Value &obj) {
   return "";
 }
 
-std::string string_member(const rapidjson::Value &obj, const char *name) {
-  auto m = obj.FindMember(name);
-  return m != obj.MemberEnd() && m->value.IsString() ? m->value.GetString() : "";
-}
+// A string member's text, or "" (absent or not a string).
+std::string text_member(const rapidjson::Value &obj, const char *name) { return string_member(obj, name).value_or(""); }
 
 // An execution object: id, status, user, date-started.unixtime, job.id, job.options.
 Execution read_execution(const rapidjson::Value &e) {
   Execution x;
   x.id = id_text(e);
-  x.status = string_member(e, "status");
-  x.user = string_member(e, "user");
+  x.status = text_member(e, "status");
+  x.user = text_member(e, "user");
   if (auto d = e.FindMember("date-started"); d != e.MemberEnd() && d->value.IsObject())
     if (auto u = d->value.FindMember("unixtime"); u != d->value.MemberEnd() && u->value.IsInt64())
       x.started_ms = u->value.GetInt64();
   if (auto j = e.FindMember("job"); j != e.MemberEnd() && j->value.IsObject()) {
-    x.job_id = string_member(j->value, "id");
+    x.job_id = text_member(j->value, "id");
     if (auto o = j->value.FindMember("options"); o != j->value.MemberEnd() && o->value.IsObject())
       for (const auto &opt : o->value.GetObject())
         if (opt.value.IsString()) x.options[opt.name.GetString()] = opt.value.GetString();
@@ -345,8 +345,8 @@ JobsOutcome RundeckClient::list_jobs(const RundeckSettings &settings, const std:
   }
   for (const auto &j : doc.GetArray())
     if (j.IsObject())
-      out.jobs.push_back({string_member(j, "id"), string_member(j, "name"), string_member(j, "group"),
-                          string_member(j, "description")});
+      out.jobs.push_back({text_member(j, "id"), text_member(j, "name"), text_member(j, "group"),
+                          text_member(j, "description")});
   out.ok = true;
   return out;
 }

@@ -1,5 +1,6 @@
 #include "runtime/loader.hpp"
 
+#include "base/clock.hpp"
 #include "base/log.hpp"
 
 #include <chrono>
@@ -10,11 +11,6 @@ namespace rdwh::gateway {
 namespace {
 
 constexpr auto kPoll = std::chrono::seconds(1);
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::vector<WebhookConfig> api_webhooks(Outbox &outbox) {
   std::vector<WebhookConfig> out;

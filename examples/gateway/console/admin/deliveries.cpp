@@ -1,5 +1,6 @@
 #include "console/admin/deliveries.hpp"
 
+#include "base/clock.hpp"
 #include "base/crypto.hpp"
 #include "base/json.hpp"
 #include "intake/pipeline.hpp"
@@ -10,11 +11,6 @@
 namespace rdwh::gateway {
 
 namespace {
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The config without its signature secret: replays run on stored bodies whose signature header
 // was not kept (and was verified when they arrived).

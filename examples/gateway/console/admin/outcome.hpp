@@ -16,6 +16,18 @@ enum class Refusal {
   unavailable, // the database is not available
 };
 
+// The HTTP status the console's API and pages answer a refusal with.
+inline int status_of(Refusal kind) {
+  switch (kind) {
+  case Refusal::invalid: return 400;
+  case Refusal::not_found: return 404;
+  case Refusal::conflict: return 409;
+  case Refusal::failed: return 500;
+  case Refusal::unavailable: return 503;
+  }
+  return 500;
+}
+
 struct Refused {
   Refusal kind = Refusal::invalid;
   std::string reason;      // a sentence for people

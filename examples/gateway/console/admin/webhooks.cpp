@@ -1,5 +1,6 @@
 #include "console/admin/webhooks.hpp"
 
+#include "base/clock.hpp"
 #include "base/crypto.hpp"
 #include "base/log.hpp"
 
@@ -10,11 +11,6 @@ namespace rdwh::gateway {
 namespace {
 
 constexpr size_t kTokenLength = 32; // as Rundeck's webhook tokens and generated security strings
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Rundeck's "Invalid plugin configuration: <key> : <message>", from the plugin's "<key>: <message>".
 Refused invalid_config(const std::string &detail) {

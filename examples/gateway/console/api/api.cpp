@@ -225,6 +225,15 @@ void write_jobs(JsonWriter &w, const DeliveryView &d) {
   w.EndArray();
 }
 
+// "evaluation" (the plugin's explanation, null when none) and "jobs", as a delivery shows them.
+void write_evaluation_and_jobs(JsonWriter &w, const DeliveryView &d) {
+  w.Key("evaluation");
+  if (d.record.evaluation.empty()) w.Null();
+  else w.RawValue(d.record.evaluation.data(), d.record.evaluation.size(), rapidjson::kArrayType);
+  w.Key("jobs");
+  write_jobs(w, d);
+}
+
 void write_delivery(JsonWriter &w, const DeliveryView &d) {
   w.StartObject();
   write_summary(w, d.record);
@@ -239,11 +248,7 @@ void write_delivery(JsonWriter &w, const DeliveryView &d) {
   w.EndArray();
   w.Key("body"), write_str(w, utf8_clean(d.body));
   w.Key("bodyTruncated"), w.Bool(d.record.body_truncated);
-  w.Key("evaluation");
-  if (d.record.evaluation.empty()) w.Null();
-  else w.RawValue(d.record.evaluation.data(), d.record.evaluation.size(), rapidjson::kArrayType);
-  w.Key("jobs");
-  write_jobs(w, d);
+  write_evaluation_and_jobs(w, d);
   w.EndObject();
 }
 
@@ -339,11 +344,7 @@ void write_replay(JsonWriter &w, Admin &ctx, const Replay &r, bool dry_run) {
   w.Key("queued"), w.Uint64(r.enqueued.inserted - r.enqueued.skipped);
   w.Key("duplicates"), w.Uint64(r.enqueued.duplicates);
   w.Key("skipped"), w.Uint64(r.enqueued.skipped);
-  w.Key("evaluation");
-  if (r.record.evaluation.empty()) w.Null();
-  else w.RawValue(r.record.evaluation.data(), r.record.evaluation.size(), rapidjson::kArrayType);
-  w.Key("jobs");
-  write_jobs(w, view);
+  write_evaluation_and_jobs(w, view);
   w.EndObject();
 }
 

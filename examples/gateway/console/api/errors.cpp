@@ -8,17 +8,6 @@ namespace {
 
 constexpr const char *kJson = "application/json";
 
-int status_of(Refusal kind) {
-  switch (kind) {
-  case Refusal::invalid: return 400;
-  case Refusal::not_found: return 404;
-  case Refusal::conflict: return 409;
-  case Refusal::failed: return 500;
-  case Refusal::unavailable: return 503;
-  }
-  return 500;
-}
-
 } // namespace
 
 HttpResponse rundeck_error(int status, int api_version, std::string_view code, std::string_view message) {

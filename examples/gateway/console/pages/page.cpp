@@ -77,17 +77,6 @@ HttpResponse page(const std::optional<std::string> &csrf, const std::string &tit
   return {status, kHtml, render("layout.html", d)};
 }
 
-int status_of(Refusal kind) {
-  switch (kind) {
-  case Refusal::invalid: return 400;
-  case Refusal::not_found: return 404;
-  case Refusal::conflict: return 409;
-  case Refusal::failed: return 500;
-  case Refusal::unavailable: return 503;
-  }
-  return 500;
-}
-
 HttpResponse Page::fail(const Refused &refused, const std::string &back) const {
   return fail(status_of(refused.kind), refused.reason, back);
 }

@@ -56,9 +56,6 @@ struct Page {
   HttpResponse fail(const Refused &refused, const std::string &back) const;
 };
 
-// A use case's refusal as the page's status.
-int status_of(Refusal kind);
-
 // ------------------------------------------------------------------------------- editor.cpp
 // GET /webhooks/{id}: the editor of a stored webhook.
 HttpResponse edit_webhook_page(Page &p, const StoredWebhook &hook);
