@@ -92,7 +92,9 @@ bool build_parts(Gateway &g) {
   outbox.on_wakeup([&dispatcher] { dispatcher.notify(); });
   // The delivery store's background writer (deliveries without jobs); it writes what is left when
   // it goes, after the HTTP servers have stopped.
-  if (cfg.console.enabled) g.recorder = std::make_unique<DeliveryRecorder>(outbox, g.metrics);
+  // Made even with the console off: it keeps the store within its bounds (old rows purged).
+  g.recorder = std::make_unique<DeliveryRecorder>(
+      outbox, g.metrics, [&current] { return current.get()->config().console.deliveries; });
   g.service = std::make_unique<Service>(current, outbox, g.metrics, [&dispatcher] { dispatcher.notify(); },
                                         [&dispatcher] { return dispatcher.degraded_reason(); }, g.recorder.get());
   g.loader.start(outbox, current, [&dispatcher] { dispatcher.notify(); });

@@ -296,10 +296,12 @@ void read_console(const Obj &root, const fs::path &base, Config &c, Problems &p)
   const Value *deliveries = nullptr;
   if (o.object("deliveries", deliveries)) {
     Obj d(*deliveries, "console.deliveries", p);
-    d.allow_only({"enabled", "retainHours", "maxBodyBytes"});
+    d.allow_only({"enabled", "retainHours", "maxBodyBytes", "maxBytes", "minFreeBytes"});
     d.boolean("enabled", s.deliveries.enabled);
     d.integer("retainHours", s.deliveries.retain_hours, 1, 24 * 366);
     d.integer("maxBodyBytes", s.deliveries.max_body_bytes, 0, 16LL * 1024 * 1024);
+    d.integer("maxBytes", s.deliveries.max_bytes, 1LL << 20, 1LL << 40);
+    d.integer("minFreeBytes", s.deliveries.min_free_bytes, 0, 1LL << 40);
   }
 }
 

@@ -94,6 +94,8 @@ struct DeliveryStoreSettings {
   bool enabled = true;
   int64_t retain_hours = 24;            // as Rundeck's debug store
   size_t max_body_bytes = 64 * 1024;    // a longer body is stored cut (and cannot be replayed)
+  int64_t max_bytes = 256LL << 20;      // the store's total size: beyond it, the oldest are evicted
+  int64_t min_free_bytes = 64LL << 20;  // SQLite: records stop while the disk has less free (the outbox's)
 };
 
 // The console: Rundeck's webhook API, the debug API and the browser pages, on their own listener.

@@ -35,9 +35,7 @@ void Dispatcher::purge(Coordination &st, const Round &r) {
   st.next_purge = r.now + kPurgeEveryMs;
   if (const int64_t n = outbox_.purge_done(r.now - cfg.outbox.retain_done_hours * 3600 * 1000))
     log::info("purged finished jobs", {{"jobs", n}});
-  // Kept for the console: purged with the store's retention even when the console is off now.
-  if (const int64_t n = outbox_.deliveries().purge(r.now - cfg.console.deliveries.retain_hours * 3600 * 1000))
-    log::info("purged old deliveries", {{"deliveries", n}});
+  // The delivery store is kept by its recorder's thread (intake/recorder.hpp), off this one.
 }
 
 // Every name we claimed jobs under that still holds some (see outbox_failed).

@@ -54,7 +54,10 @@ HttpResponse Service::handle(const HttpRequest &req) {
       log::error("health check failed: the outbox is not writable", {{"error", h.reason}});
       return {503, "text/plain; charset=utf-8", "outbox not writable: " + h.reason};
     }
-    if (std::string why = degraded_(); !why.empty()) return {200, "text/plain; charset=utf-8", "degraded: " + why};
+    // The delivery store not recording is reported too, and intake goes on.
+    std::string why = degraded_();
+    if (why.empty() && recorder_) why = recorder_->refusing();
+    if (!why.empty()) return {200, "text/plain; charset=utf-8", "degraded: " + why};
     return {200, "text/plain; charset=utf-8", "ok"};
   }
   if (req.path == "/metrics" && get) {
@@ -62,7 +65,8 @@ HttpResponse Service::handle(const HttpRequest &req) {
     Gauges g;
     g.http_in_flight = in_flight_.load();
     g.rundeck_auth_failing = !degraded_().empty();
-    return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(g) + render_outbox_metrics(outbox)};
+    return {200, "text/plain; version=0.0.4; charset=utf-8",
+            metrics_.render(g) + render_outbox_metrics(outbox) + (recorder_ ? recorder_->render_metrics() : "")};
   }
   if (auto token = webhook_token(req.path)) {
     if (req.method != "POST") return json_error(405, "Method not allowed");
@@ -89,7 +93,11 @@ HttpResponse Service::deliver(const HttpRequest &req, std::string_view token) {
   Delivery d(req, runtime_.get());
   d.hook = d.rt->find(token);
   const DeliveryStoreSettings &store = d.rt->config().console.deliveries;
-  d.keep = recorder_ && d.rt->config().console.enabled && store.enabled;
+  d.keep = recorder_ && d.rt->config().console.enabled && store.enabled && recorder_->accepting();
+  if (d.keep && !d.hook && !unknown_token_records_.take(now_ms())) {
+    d.keep = false;
+    metrics_.delivery_not_recorded();
+  }
   const std::optional<std::string_view> webhook_id = req.header("X-Webhook-Id");
   d.id = webhook_id && !webhook_id->empty() ? std::string(*webhook_id) : random_uuid();
   if (d.keep) d.record = record_of(req, d.hook ? &d.hook->config : nullptr, d.id, store.max_body_bytes);

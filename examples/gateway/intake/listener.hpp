@@ -10,6 +10,7 @@
 
 #include "intake/pipeline.hpp"
 #include "intake/recorder.hpp"
+#include "base/rate.hpp"
 #include "http/server.hpp"
 #include "base/metrics.hpp"
 #include "store/outbox.hpp"
@@ -25,7 +26,8 @@ class Service {
 public:
   // jobs_added: called after a delivery committed new jobs (wakes the dispatcher).
   // degraded: why dispatching is degraded ("" when it is not), for /healthz and /metrics.
-  // recorder: writes the delivery store's records of deliveries without jobs; nullptr: no console.
+  // recorder: writes the delivery store's records of deliveries without jobs and says whether records
+  // are kept now; nullptr: none are.
   Service(const CurrentRuntime &runtime, Outbox &outbox, Metrics &metrics, std::function<void()> jobs_added,
           std::function<std::string()> degraded, DeliveryRecorder *recorder = nullptr)
       : runtime_(runtime), outbox_(outbox), metrics_(metrics), degraded_(std::move(degraded)), recorder_(recorder),
@@ -47,6 +49,8 @@ private:
   DeliveryRecorder *recorder_;
   IntakePipeline pipeline_;
   std::atomic<int64_t> in_flight_{0}; // requests inside handle()
+  // Anyone can post to an unknown token: a sample of those is recorded, the rest only counted.
+  RateBudget unknown_token_records_{1, 10};
 };
 
 } // namespace rdwh::gateway

@@ -250,6 +250,66 @@ bool is_secret_header(std::string_view name) {
          n.find("apikey") != std::string::npos || n.find("password") != std::string::npos;
 }
 
+namespace {
+
+// What a record keeps of the request line and headers, whoever sent it: a sender controls them.
+constexpr size_t kDeliveryIdBytes = 200, kHeaderNameBytes = 64, kHeaderValueBytes = 256, kHeadersBytes = 2048;
+// A refused delivery's record (4xx, unknown tokens), all texts and the row included.
+constexpr size_t kRefusedRecordBytes = 4096, kRefusedErrorBytes = 512, kRefusedEvaluationBytes = 1024;
+
+// `text` made valid UTF-8 and cut to at most `max` bytes on a character boundary.
+std::string clipped(std::string_view text, size_t max) {
+  std::string out = utf8_clean(text.substr(0, max + 3));
+  if (out.size() <= max) return out;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(out[end]) & 0xC0) == 0x80) --end;
+  out.resize(end);
+  return out;
+}
+
+// [[name, value], ...] within kHeadersBytes: secrets redacted, long names and values cut, and the
+// headers beyond the budget counted in a last pair.
+std::string headers_json_of(const std::vector<std::pair<std::string, std::string>> &headers) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartArray();
+  size_t left_out = 0;
+  for (const auto &[name, value] : headers) {
+    const std::string n = clipped(name, kHeaderNameBytes);
+    const std::string v = is_secret_header(name) ? std::string("(redacted)") : clipped(value, kHeaderValueBytes);
+    if (buf.GetSize() + n.size() + v.size() + 64 > kHeadersBytes) {
+      ++left_out;
+      continue;
+    }
+    w.StartArray();
+    write_str(w, n);
+    write_str(w, v);
+    w.EndArray();
+  }
+  if (left_out) {
+    w.StartArray();
+    write_str(w, "(not kept)");
+    write_str(w, std::to_string(left_out) + " more headers");
+    w.EndArray();
+  }
+  w.EndArray();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+// A refused delivery's record within kRefusedRecordBytes: anyone can send one as often as they
+// like, so its error and explanation are capped and its body gets what is left.
+void bound_refused(DeliveryRecord &d) {
+  d.error = clipped(d.error, kRefusedErrorBytes);
+  if (d.evaluation.size() > kRefusedEvaluationBytes) d.evaluation.clear(); // JSON: whole or nothing
+  const int64_t room = static_cast<int64_t>(kRefusedRecordBytes) - (stored_bytes(d) - static_cast<int64_t>(d.body.size()));
+  const size_t keep = static_cast<size_t>(std::max<int64_t>(room, 0));
+  if (d.body.size() <= keep) return;
+  d.body = d.body_base64 ? d.body.substr(0, keep / 4 * 4) : clipped(d.body, keep);
+  d.body_truncated = true;
+}
+
+} // namespace
+
 DeliveryRecord record_of(const HttpRequest &req, const WebhookConfig *hook, std::string_view delivery_id,
                          size_t max_body) {
   DeliveryRecord d;
@@ -260,19 +320,9 @@ DeliveryRecord record_of(const HttpRequest &req, const WebhookConfig *hook, std:
     d.project = hook->project;
     d.webhook_key = hook->key();
   }
-  d.delivery_id = utf8_clean(delivery_id);
+  d.delivery_id = clipped(delivery_id, kDeliveryIdBytes);
   d.sender = req.sender;
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  w.StartArray();
-  for (const auto &[name, value] : req.headers) {
-    w.StartArray();
-    write_str(w, utf8_clean(name));
-    write_str(w, is_secret_header(name) ? std::string("(redacted)") : utf8_clean(value));
-    w.EndArray();
-  }
-  w.EndArray();
-  d.headers_json.assign(buf.GetString(), buf.GetSize());
+  d.headers_json = headers_json_of(req.headers);
   d.body_bytes = static_cast<int64_t>(req.body.size());
   // An unknown token's body is not kept: anyone can post one.
   const size_t keep = hook && !req.body_too_large ? std::min(req.body.size(), max_body) : 0;
@@ -299,6 +349,7 @@ void record_answer(DeliveryRecord &d, const HttpResponse &r) {
   if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("err") && doc["err"].IsString())
     d.error = utf8_clean(std::string_view(doc["err"].GetString(), doc["err"].GetStringLength()));
   else d.error = utf8_clean(r.body.substr(0, 1000));
+  if (r.status < 500) bound_refused(d);
 }
 
 std::string jobs_json(const std::vector<NewJob> &jobs) {

@@ -102,11 +102,13 @@ std::string run_request_json(const rdwh_job_t &job);
 // For logs and the store: "accepted", "signature_invalid"...; "" when the plugin was not reached (-1).
 const char *verdict_name(int64_t verdict);
 
-// A record of what arrived (time, webhook, sender, headers with secrets redacted, the body cut at
-// `max_body`); the caller fills in the answer. `webhook` may be null (unknown token: no body kept).
+// A record of what arrived (time, webhook, sender, headers with secrets redacted and within 2 KiB,
+// the body cut at `max_body`); the caller fills in the answer. `webhook` may be null (unknown
+// token: no body kept).
 DeliveryRecord record_of(const HttpRequest &req, const WebhookConfig *webhook, std::string_view delivery_id,
                          size_t max_body);
-// Fills the record's answer: status, and for 4xx/5xx the outcome and the error the body holds.
+// Fills the record's answer: status, and for 4xx/5xx the outcome and the error the body holds. A
+// refused (4xx) record is cut to 4 KiB in all: anyone can send those.
 void record_answer(DeliveryRecord &record, const HttpResponse &response);
 // The record's jobs, as [{eventIndex, ruleIndex, rule, ruleKey, deliveryKey, jobId, request}].
 std::string jobs_json(const std::vector<NewJob> &jobs);

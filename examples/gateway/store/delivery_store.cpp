@@ -2,6 +2,8 @@
 // runs unchanged on SQLite and PostgreSQL.
 #include "store/sql_outbox.hpp"
 
+#include "store/schema.hpp"
+
 namespace rdwh::gateway {
 
 namespace {
@@ -14,8 +16,9 @@ namespace {
 const char *const kInsert =
     "INSERT INTO deliveries (received_ms, webhook_id, webhook_name, project, webhook_key, delivery_id, sender, "
     "headers_json, body, body_base64, body_bytes, body_truncated, status, verdict, outcome, error, job_count, "
-    "evaluation, jobs_json, replay_of) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id";
+    "evaluation, jobs_json, replay_of, stored_bytes) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) "
+    "RETURNING id";
 
 // One filter for both listings: $1 webhook id (-1 any), $2 project, $3 outcome, $4 ran nothing
 // (1/0), $5 before id (0 none), $6 since ms, $7 limit.
@@ -27,7 +30,12 @@ const char *const kInsert =
 const char *const kList = "SELECT " RDWH_DELIVERY_SUMMARY RDWH_DELIVERY_WHERE;
 const char *const kListFull = "SELECT " RDWH_DELIVERY_SUMMARY ", " RDWH_DELIVERY_DETAIL RDWH_DELIVERY_WHERE;
 const char *const kGet = "SELECT " RDWH_DELIVERY_SUMMARY ", " RDWH_DELIVERY_DETAIL " FROM deliveries WHERE id = $1";
-const char *const kPurge = "DELETE FROM deliveries WHERE received_ms < $1";
+// Both delete the oldest rows in bounded steps, so neither holds the database long.
+const char *const kPurge =
+    "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE received_ms < $1 ORDER BY id LIMIT $2)";
+const char *const kTotal = "SELECT COALESCE(SUM(stored_bytes), 0) FROM deliveries";
+const char *const kOldest = "SELECT id, stored_bytes FROM deliveries ORDER BY id LIMIT $1";
+const char *const kDeleteThrough = "DELETE FROM deliveries WHERE id <= $1";
 
 DeliveryRecord read_summary(const sql::Row &r) {
   DeliveryRecord d;
@@ -80,11 +88,33 @@ public:
     return out;
   }
 
-  int64_t purge(int64_t before_ms) override {
+  int64_t purge(int64_t before_ms, int64_t max_rows) override {
     int64_t n = 0;
-    db_.with(SqlOutbox::Use::dispatch, "cannot purge the deliveries",
-             [&](sql::Connection &c) { n = c.exec(kPurge, {before_ms}); });
+    db_.with(SqlOutbox::Use::record, "cannot purge the deliveries",
+             [&](sql::Connection &c) { n = c.exec(kPurge, {before_ms, max_rows}); });
     return n;
+  }
+
+  int64_t total_bytes() override {
+    int64_t total = 0;
+    db_.with(SqlOutbox::Use::read, "cannot read the deliveries' size",
+             [&](sql::Connection &c) { c.exec(kTotal, {}, [&](const sql::Row &r) { total = r.i64(0); }); });
+    return total;
+  }
+
+  int64_t evict_oldest(int64_t bytes, int64_t max_rows) override {
+    int64_t freed = 0;
+    db_.with(SqlOutbox::Use::record, "cannot evict deliveries", [&](sql::Connection &c) {
+      freed = 0;
+      int64_t through = 0;
+      c.exec(kOldest, {max_rows}, [&](const sql::Row &r) {
+        if (freed >= bytes) return;
+        through = r.i64(0);
+        freed += r.i64(1);
+      });
+      if (through > 0) c.exec(kDeleteThrough, {through});
+    });
+    return freed;
   }
 
 private:
@@ -109,8 +139,15 @@ sql::Statement insert_delivery(DeliveryRecord &d) {
   return {kInsert,
           {d.received_ms, d.webhook_id, d.webhook_name, d.project, d.webhook_key, d.delivery_id, d.sender,
            d.headers_json, d.body, int64_t{d.body_base64 ? 1 : 0}, d.body_bytes, int64_t{d.body_truncated ? 1 : 0},
-           d.status, d.verdict, d.outcome, d.error, d.job_count, d.evaluation, d.jobs_json, d.replay_of},
+           d.status, d.verdict, d.outcome, d.error, d.job_count, d.evaluation, d.jobs_json, d.replay_of,
+           stored_bytes(d)},
           [&d](const sql::Row &r) { d.id = r.i64(0); }};
+}
+
+int64_t stored_bytes(const DeliveryRecord &d) {
+  return schema::kDeliveryRowOverhead +
+         static_cast<int64_t>(d.headers_json.size() + d.body.size() + d.evaluation.size() + d.jobs_json.size() +
+                              d.error.size());
 }
 
 std::unique_ptr<DeliveryStore> make_delivery_store(SqlOutbox &db) { return std::make_unique<SqlDeliveryStore>(db); }

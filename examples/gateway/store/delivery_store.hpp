@@ -4,7 +4,9 @@
 // explanation and the identities of the jobs it asked for. A delivery with jobs is written by
 // Outbox::enqueue in the same transaction as its jobs; one without is written in the background
 // (DeliveryRecorder -> Outbox::record), many per transaction, without waiting for the disk. The
-// jobs' dispatch state is read from the jobs table when a delivery is shown. Rows older than console.deliveries.retainHours are purged.
+// jobs' dispatch state is read from the jobs table when a delivery is shown. Bounded: rows older than
+// console.deliveries.retainHours are purged, and the oldest are evicted when the rows' sizes add up
+// to more than console.deliveries.maxBytes (both in small transactions, by the recorder's thread).
 #pragma once
 
 #include <cstdint>
@@ -47,6 +49,9 @@ struct DeliveryRecord {
   int64_t replay_of = 0;         // a replay: the delivery it replays
 };
 
+// What a record counts for the store's cap (its texts and the row's overhead).
+int64_t stored_bytes(const DeliveryRecord &d);
+
 struct DeliveryFilter {
   int64_t webhook_id = -1;       // -1: any; 0: unknown tokens
   std::string project;           // "": any
@@ -65,8 +70,12 @@ public:
   // Newest first, whole (the debug API's events). Throws OutboxError.
   virtual std::vector<DeliveryRecord> list_full(const DeliveryFilter &filter) = 0;
   virtual std::optional<DeliveryRecord> get(int64_t id) = 0;
-  // Deletes deliveries received before `before_ms`; returns how many.
-  virtual int64_t purge(int64_t before_ms) = 0;
+  // Deletes deliveries received before `before_ms`, at most `max_rows` of the oldest; returns how many.
+  virtual int64_t purge(int64_t before_ms, int64_t max_rows) = 0;
+  // What the stored rows count for the cap (stored_bytes, summed). Throws OutboxError.
+  virtual int64_t total_bytes() = 0;
+  // Deletes the oldest rows, at most `max_rows`, until `bytes` are freed; returns the bytes freed.
+  virtual int64_t evict_oldest(int64_t bytes, int64_t max_rows) = 0;
 };
 
 } // namespace rdwh::gateway

@@ -172,6 +172,9 @@ public:
   // state directory's lock keeps other gateways out), so a job another owner left running was
   // left by a dead process.
   virtual bool exclusive() const { return false; }
+  // The free space of the filesystem holding the outbox, when it is a local file (SQLite);
+  // nullopt when the database is elsewhere (PostgreSQL).
+  virtual std::optional<int64_t> local_free_bytes() const { return std::nullopt; }
 };
 
 // Who opens the outbox. serve: the gateway itself; with SQLite, the state directory is locked

@@ -112,4 +112,11 @@ INSERT INTO meta (key, value) VALUES ('webhooks_version', '0');
 )sql";
 }
 
+std::string schema_v4_sql() {
+  return "ALTER TABLE deliveries ADD COLUMN stored_bytes BIGINT NOT NULL DEFAULT 0;"
+         "UPDATE deliveries SET stored_bytes = " +
+         std::to_string(kDeliveryRowOverhead) +
+         " + length(headers_json) + length(body) + length(evaluation) + length(jobs_json) + length(error);";
+}
+
 } // namespace rdwh::gateway::schema

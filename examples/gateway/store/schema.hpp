@@ -10,6 +10,7 @@
 
 #include "store/sql.hpp"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,5 +35,11 @@ struct Migration {
 // webhooks_version). The meta table itself is each backend's (SQLite's version 1 made it).
 std::string schema_v2_sql(const sql::Dialect &dialect);
 std::string schema_v3_sql(const sql::Dialect &dialect);
+// Version 4: each delivery's size (stored_bytes), for the store's total cap
+// (console.deliveries.maxBytes); rows made before count what they hold.
+std::string schema_v4_sql();
+
+// What a delivery row counts for the cap: its texts, plus the row's own overhead.
+inline constexpr int64_t kDeliveryRowOverhead = 256;
 
 } // namespace rdwh::gateway::schema

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "console/auth.hpp"
+#include "base/clock.hpp"
 #include "base/crypto.hpp"
 #include "intake/recorder.hpp"
 #include "console/admin/delivery_view.hpp"
@@ -13,6 +14,8 @@
 #include "test_support.hpp"
 
 #include <set>
+
+using Catch::Matchers::Contains;
 
 using namespace rdwh::gateway;
 using namespace rdwh::gateway::test;
@@ -425,7 +428,7 @@ TEST_CASE("delivery store: a delivery is stored with its jobs in one commit; fil
   CHECK(store.list(all)[0].jobs_json.empty()); // the list leaves the details out
   CHECK(store.list_full(all)[4].jobs_json == first.jobs_json);
 
-  CHECK(store.purge(3000) == 2);
+  CHECK(store.purge(3000, 1000) == 2);
   CHECK(ids(all).size() == 3);
   CHECK(o->list("").size() == 1); // jobs have their own retention
 }
@@ -527,6 +530,62 @@ TEST_CASE("delivery recorder: records of deliveries without jobs are written in 
   refused.outcome = outcome::refused;
   CHECK(o->deliveries().list(refused).size() == 1);
   CHECK(metrics.render({}).find("rdwh_gateway_deliveries_not_recorded_total 0\n") != std::string::npos);
+}
+
+TEST_CASE("delivery recorder: the keeper purges old records and evicts the oldest beyond maxBytes", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  Metrics metrics;
+  const int64_t now = now_ms();
+  // Written before the recorder starts: its first keep sees them.
+  std::vector<DeliveryRecord> old{record_for(7, now - 30LL * 3600 * 1000, outcome::nothing)};
+  std::vector<DeliveryRecord> big;
+  for (int i = 0; i < 30; ++i) {
+    big.push_back(record_for(7, now - 1000 + i, outcome::nothing));
+    big.back().body = std::string(64 * 1024, 'b');
+  }
+  o->record(old);
+  o->record(big);
+  REQUIRE(o->deliveries().total_bytes() > (1 << 20));
+  DeliveryStoreSettings s;
+  s.retain_hours = 24;
+  s.max_bytes = 1 << 20;
+  s.min_free_bytes = 0;
+  {
+    DeliveryRecorder recorder(*o, metrics, [s] { return s; });
+    recorder.add(record_for(7, now, outcome::refused)); // the thread keeps after writing it
+    recorder.flush();
+  }
+  DeliveryFilter all;
+  all.limit = 100;
+  const std::vector<DeliveryRecord> kept = o->deliveries().list(all);
+  CHECK(o->deliveries().total_bytes() <= s.max_bytes);
+  REQUIRE(kept.size() > 1);
+  CHECK(kept.size() < 31);
+  CHECK(kept.front().outcome == outcome::refused);                 // the newest stays
+  CHECK(kept.back().received_ms > now - 30LL * 3600 * 1000);       // the old one was purged
+  CHECK(kept.back().id > big.front().id);                          // the oldest were evicted
+}
+
+TEST_CASE("delivery recorder: records stop while the disk is short of minFreeBytes", "[sqlite]") {
+  TempDir dir;
+  SqliteOutbox o((dir.path / "outbox.sqlite3").string(), 1000);
+  Metrics metrics;
+  DeliveryStoreSettings s;
+  s.min_free_bytes = int64_t{1} << 40; // more than this machine has
+  DeliveryRecorder recorder(o, metrics, [s] { return s; });
+  // The first keep runs when the thread starts or after this first write: either way before flush returns.
+  recorder.add(record_for(7, now_ms(), outcome::nothing));
+  recorder.flush();
+  REQUIRE_FALSE(recorder.accepting());
+  CHECK_THAT(recorder.refusing(), Contains("minFreeBytes"));
+  DeliveryFilter all;
+  const size_t before = o.deliveries().list(all).size();
+  recorder.add(record_for(7, now_ms(), outcome::nothing));
+  recorder.flush();
+  CHECK(o.deliveries().list(all).size() == before);
+  CHECK(metrics.render({}).find("rdwh_gateway_deliveries_not_recorded_total " + std::to_string(2 - before) + "\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("delivery recorder: a failed write drops the records and counts them", "[sqlite]") {

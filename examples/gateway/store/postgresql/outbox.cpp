@@ -25,7 +25,8 @@ using schema::Migration;
 // The versions match the SQLite outbox's: version 2 is the first PostgreSQL layout.
 std::vector<Migration> migrations() {
   return {{2, schema::schema_v2_sql(kDialect) + "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"},
-          {3, schema::schema_v3_sql(kDialect)}};
+          {3, schema::schema_v3_sql(kDialect)},
+          {4, schema::schema_v4_sql()}};
 }
 
 void migrate(sql::PgConnection &db) {

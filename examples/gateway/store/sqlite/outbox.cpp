@@ -6,6 +6,7 @@
 #include "store/sqlite/connection.hpp"
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -55,7 +56,8 @@ DROP TABLE jobs_v1;
 
 using schema::Migration;
 std::vector<Migration> migrations() {
-  return {{1, kSchemaV1}, {2, migration_v2()}, {3, schema::schema_v3_sql(kDialect)}};
+  return {{1, kSchemaV1}, {2, migration_v2()}, {3, schema::schema_v3_sql(kDialect)},
+          {4, schema::schema_v4_sql()}};
 }
 
 struct FileId {
@@ -168,6 +170,12 @@ void SqliteOutbox::run(Use use, const std::function<void(sql::Connection &)> &fn
     }
   } normal{db};
   fn(db);
+}
+
+std::optional<int64_t> SqliteOutbox::local_free_bytes() const {
+  struct statvfs fs {};
+  if (::statvfs(impl_->path.c_str(), &fs) != 0) return std::nullopt;
+  return static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize);
 }
 
 Health SqliteOutbox::backend_health() {

@@ -20,6 +20,7 @@ public:
   bool exclusive() const override { return lock_ != nullptr; } // the lock keeps every other gateway out
   void on_wakeup(std::function<void()>) override {} // one process: its own deliveries wake it
   std::string describe() const override;
+  std::optional<int64_t> local_free_bytes() const override;
 
 protected:
   void run(Use use, const std::function<void(sql::Connection &)> &fn) override;
