@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # rdwh-gateway's command line as an operator uses it: --version; --jobs refusing a status that
-# does not exist; --import merging Rundeck's webhooks.yaml into the config, --check failing until
-# the key the imported webhook names exists, then passing, and a bad export leaving the file
-# untouched.
+# does not exist; --import refusing an export whose merged config --check would refuse (the key
+# the imported webhook names is not there yet), then merging it once the key exists, --check
+# passing; a bad export leaving the file untouched.
 #   cli_test.sh GATEWAY PLUGIN_DIR WORK_DIR
 set -euo pipefail
 gateway=$1 plugin_dir=$2 T=$3
@@ -41,19 +41,25 @@ if "$gateway" --config "$T/broken.json" --check 2>"$T/broken.err"; then fail "a 
 grep -q "broken.json:3:14: invalid JSON: Missing a colon after a name of object member" "$T/broken.err" ||
   fail "no line:column: $(cat "$T/broken.err")"
 
+cp "$T/gateway.json" "$T/before.json"
+if "$gateway" --config "$T/gateway.json" --import "$T/webhooks.yaml" --with-tokens >"$T/import.out" 2>&1; then
+  fail "imported a webhook whose key is not in key storage"
+fi
+cat "$T/import.out"
+grep -q "would not pass --check" "$T/import.out" || fail "the refusal does not say why"
+grep -q "keyStoragePath" "$T/import.out" || fail "the refusal does not name the missing key"
+grep -q 'ExportedToken' "$T/import.out" && fail "the token was printed"
+cmp -s "$T/before.json" "$T/gateway.json" || fail "a refused import changed the config"
+mkdir -p "$T/keys/pagerduty"
+printf 'secret\n' >"$T/keys/pagerduty/v3-secret"
+
 out=$("$gateway" --config "$T/gateway.json" --import "$T/webhooks.yaml" --with-tokens)
 echo "$out"
 grep -q '^added ops/PagerDuty V3$' <<<"$out" || fail "no 'added' line"
 grep -q 'ExportedToken' <<<"$out" && fail "the token was printed"
 grep -q '"authToken": "ExportedToken0123456789abcdefABCD"' "$T/gateway.json" || fail "token not kept with --with-tokens"
 [ "$(stat -c %a "$T/gateway.json")" = 640 ] || fail "the config's mode changed"
-
-if "$gateway" --config "$T/gateway.json" --check >"$T/check.out" 2>&1; then fail "--check passed without the key"; fi
-cat "$T/check.out"
-grep -q "keyStoragePath" "$T/check.out" || fail "--check does not name the missing key"
-mkdir -p "$T/keys/pagerduty"
-printf 'secret\n' >"$T/keys/pagerduty/v3-secret"
-"$gateway" --config "$T/gateway.json" --check || fail "--check refused the imported config once its key exists"
+"$gateway" --config "$T/gateway.json" --check || fail "--check refused the imported config"
 
 cp "$T/gateway.json" "$T/before.json"
 printf 'webhooks:\n- name: broken\n' >"$T/bad.yaml"

@@ -82,10 +82,10 @@ int import_into(const std::string &config, const std::string &source, bool with_
     for (const auto &w : report.added) std::printf("added %s\n", w.c_str());
     for (const auto &w : report.updated) std::printf("updated %s\n", w.c_str());
     for (const auto &w : report.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
-    std::printf("%s: %zu added, %zu updated; check it with: rdwh-gateway --config %s --check\n", config.c_str(),
-                report.added.size(), report.updated.size(), config.c_str());
+    std::printf("%s: %zu added, %zu updated; it passes --check\n", config.c_str(), report.added.size(),
+                report.updated.size());
     return 0;
-  } catch (const ImportError &e) {
+  } catch (const std::exception &e) { // ImportError, and anything else (out of memory): the file is untouched
     std::fprintf(stderr, "rdwh-gateway: import failed, %s is unchanged\n%s\n", config.c_str(), e.what());
     return 1;
   }

@@ -1,7 +1,9 @@
 #include "app/import.hpp"
 
-#include "config/config.hpp"
+#include "app/import_source.hpp"
 #include "base/crypto.hpp"
+#include "config/config.hpp"
+#include "runtime/runtime.hpp"
 
 #define RAPIDJSON_HAS_STDSTRING 1
 #include <rapidjson/document.h>
@@ -9,8 +11,6 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <yaml-cpp/yaml.h>
 
 #include <fcntl.h>
@@ -21,6 +21,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <set>
@@ -39,51 +40,6 @@ struct Exported {
   rapidjson::Document config; // the plugin config, as an object
   int line = 0;               // in the YAML, for messages
 };
-
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
-
-std::string basename_of(std::string_view path) {
-  const size_t slash = path.rfind('/');
-  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
-}
-
-// ----------------------------------------------------------------------------- reading the source
-
-// The webhooks.yaml inside a project archive (a zip: Rundeck's .jar export).
-std::string yaml_from_archive(const std::string &path) {
-  std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), &archive_read_free);
-  archive_read_support_format_zip(a.get());
-  if (archive_read_open_filename(a.get(), path.c_str(), 64 * 1024) != ARCHIVE_OK)
-    throw ImportError(path + ": cannot read the archive: " + archive_error_string(a.get()));
-  std::string found_name, text;
-  archive_entry *entry = nullptr;
-  int rc;
-  while ((rc = archive_read_next_header(a.get(), &entry)) == ARCHIVE_OK) {
-    const char *name = archive_entry_pathname(entry);
-    if (!name || basename_of(name) != "webhooks.yaml") continue;
-    if (!found_name.empty())
-      throw ImportError(path + ": holds more than one webhooks.yaml (" + found_name + ", " + name + ")");
-    found_name = name;
-    char buf[64 * 1024];
-    la_ssize_t n;
-    while ((n = archive_read_data(a.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-    if (n < 0) throw ImportError(path + ": " + found_name + ": " + archive_error_string(a.get()));
-  }
-  if (rc != ARCHIVE_EOF) throw ImportError(path + ": cannot read the archive: " + archive_error_string(a.get()));
-  if (found_name.empty())
-    throw ImportError(path + ": no webhooks.yaml in the archive (was the project exported with its webhooks?)");
-  return text;
-}
-
-std::string read_source(const std::string &path) {
-  std::string text;
-  try {
-    text = read_file(path);
-  } catch (const std::exception &e) {
-    throw ImportError(e.what());
-  }
-  return starts_with(text, "PK\x03\x04") ? yaml_from_archive(path) : text;
-}
 
 // ----------------------------------------------------------------------------- YAML to JSON
 
@@ -152,7 +108,10 @@ void to_json(const YAML::Node &node, Value &out, Allocator &alloc, const std::st
   }
 }
 
-std::string text_field(const YAML::Node &hook, const char *key, const std::string &at, bool required) {
+// A text field of a webhook; `at` is the webhook's place, for a missing field. A required one may
+// not be empty (the config's checks refuse an empty name, project or provider).
+std::string text_field(const YAML::Node &hook, const char *key, const std::string &at, const std::string &source,
+                       bool required) {
   const YAML::Node v = hook[key];
   if (!v || v.IsNull()) {
     if (required) throw ImportError(at + ": '" + key + "' is missing");
@@ -160,65 +119,79 @@ std::string text_field(const YAML::Node &hook, const char *key, const std::strin
   }
   if (v.IsSequence() && std::string(key) == "roles") { // roles as a list: Rundeck keeps them comma-separated
     std::string joined;
-    for (const auto &r : v) joined += (joined.empty() ? "" : ",") + r.as<std::string>();
+    for (const auto &r : v) {
+      if (!r.IsScalar()) throw ImportError(where(source, r) + ": each of 'roles' must be text");
+      joined += (joined.empty() ? "" : ",") + r.Scalar();
+    }
     return joined;
   }
-  if (!v.IsScalar()) throw ImportError(at + ": '" + key + "' must be text");
+  if (!v.IsScalar()) throw ImportError(where(source, v) + ": '" + key + "' must be text");
+  if (required && v.Scalar().empty()) throw ImportError(where(source, v) + ": '" + key + "' is empty");
   return v.Scalar();
 }
 
-// The webhook's plugin config: Rundeck exports a JSON string; a map is accepted too.
-void read_config(const YAML::Node &hook, Exported &out, const std::string &at, const std::string &source) {
+// The webhook's plugin config: Rundeck exports a JSON string; a map is accepted too. A string is
+// measured (values, nesting) before it is parsed.
+void read_config(const YAML::Node &hook, Exported &out, ImportBudget &budget) {
   const YAML::Node config = hook["config"];
   if (!config || config.IsNull()) {
     out.config.SetObject();
   } else if (config.IsScalar()) {
     const std::string &text = config.Scalar();
+    measure_json(text, budget, config.Mark().line + 1);
     if (out.config.Parse(text).HasParseError())
-      throw ImportError(at + ": config is not valid JSON (" + rapidjson::GetParseError_En(out.config.GetParseError()) +
-                        " at " + line_column(text, out.config.GetErrorOffset()) + " of the string)");
+      throw ImportError(where(budget.source(), config) + ": config is not valid JSON (" +
+                        rapidjson::GetParseError_En(out.config.GetParseError()) + " at " +
+                        line_column(text, out.config.GetErrorOffset()) + " of the string)");
   } else {
-    to_json(config, out.config, out.config.GetAllocator(), source);
+    to_json(config, out.config, out.config.GetAllocator(), budget.source());
   }
-  if (!out.config.IsObject()) throw ImportError(at + ": config must be a map");
+  if (!out.config.IsObject()) throw ImportError(where(budget.source(), config) + ": config must be a map");
 }
 
-std::vector<Exported> parse_export(const std::string &text, const std::string &source) {
-  YAML::Node root;
+Exported parse_hook(const YAML::Node &hook, ImportBudget &budget) {
+  const std::string &source = budget.source();
+  const std::string at = where(source, hook);
+  if (!hook.IsMap()) throw ImportError(at + ": a webhook must be a map");
+  if (hook["pluginConfiguration"] || hook["apiToken"])
+    throw ImportError(at + ": the pre-3.3 export shape (pluginConfiguration, apiToken), which Rundeck's own "
+                      "importer no longer reads: export the project again from a current Rundeck");
+  Exported e;
+  e.line = hook.Mark().line + 1;
+  e.name = text_field(hook, "name", at, source, true);
+  e.project = text_field(hook, "project", at, source, true);
+  e.event_plugin = text_field(hook, "eventPlugin", at, source, true);
+  e.uuid = text_field(hook, "uuid", at, source, false);
+  e.user = text_field(hook, "user", at, source, false);
+  e.roles = text_field(hook, "roles", at, source, false);
+  if (hook["authToken"] && !hook["authToken"].IsNull()) e.auth_token = text_field(hook, "authToken", at, source, false);
+  if (const YAML::Node enabled = hook["enabled"]; enabled && !enabled.IsNull()) {
+    auto b = enabled.IsScalar() ? yaml_bool(enabled.Scalar()) : std::nullopt;
+    if (!b) throw ImportError(where(source, enabled) + ": 'enabled' must be true or false");
+    e.enabled = *b;
+  }
+  read_config(hook, e, budget);
+  return e;
+}
+
+// The export's webhooks. The text is measured first (ImportLimits: nodes with aliases expanded,
+// text, nesting), so yaml-cpp only builds a tree of bounded size; any error of yaml-cpp's
+// (a conversion included) is an ImportError with the line.
+std::vector<Exported> parse_export(const std::string &text, const std::string &source, const ImportLimits &limits) {
+  ImportBudget budget(limits, source);
+  measure_yaml(text, budget);
   try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException &e) {
-    throw ImportError(source + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+    const YAML::Node root = YAML::Load(text);
+    if (!root.IsMap() || !root["webhooks"])
+      throw ImportError(source + ": not a Rundeck webhook export (no top-level 'webhooks' list)");
+    const YAML::Node hooks = root["webhooks"];
+    if (!hooks.IsSequence()) throw ImportError(where(source, hooks) + ": 'webhooks' must be a list");
+    std::vector<Exported> out;
+    for (const auto &hook : hooks) out.push_back(parse_hook(hook, budget));
+    return out;
+  } catch (const YAML::Exception &e) {
+    throw ImportError(yaml_error(source, e));
   }
-  if (!root.IsMap() || !root["webhooks"])
-    throw ImportError(source + ": not a Rundeck webhook export (no top-level 'webhooks' list)");
-  const YAML::Node hooks = root["webhooks"];
-  if (!hooks.IsSequence()) throw ImportError(where(source, hooks) + ": 'webhooks' must be a list");
-  std::vector<Exported> out;
-  for (const auto &hook : hooks) {
-    const std::string at = where(source, hook);
-    if (!hook.IsMap()) throw ImportError(at + ": a webhook must be a map");
-    if (hook["pluginConfiguration"] || hook["apiToken"])
-      throw ImportError(at + ": the pre-3.3 export shape (pluginConfiguration, apiToken), which Rundeck's own "
-                        "importer no longer reads: export the project again from a current Rundeck");
-    Exported e;
-    e.line = hook.Mark().line + 1;
-    e.name = text_field(hook, "name", at, true);
-    e.project = text_field(hook, "project", at, true);
-    e.event_plugin = text_field(hook, "eventPlugin", at, true);
-    e.uuid = text_field(hook, "uuid", at, false);
-    e.user = text_field(hook, "user", at, false);
-    e.roles = text_field(hook, "roles", at, false);
-    if (hook["authToken"] && !hook["authToken"].IsNull()) e.auth_token = text_field(hook, "authToken", at, false);
-    if (const YAML::Node enabled = hook["enabled"]; enabled && !enabled.IsNull()) {
-      auto b = enabled.IsScalar() ? yaml_bool(enabled.Scalar()) : std::nullopt;
-      if (!b) throw ImportError(at + ": 'enabled' must be true or false");
-      e.enabled = *b;
-    }
-    read_config(hook, e, at, source);
-    out.push_back(std::move(e));
-  }
-  return out;
 }
 
 // ----------------------------------------------------------------------------- merging
@@ -257,7 +230,8 @@ public:
       if (h.IsObject()) tokens_.insert(member_text(h, "authToken"));
   }
 
-  void merge(Exported &e, ImportReport &report) {
+  // Returns the webhook's index in the file's list.
+  size_t merge(Exported &e, ImportReport &report) {
     Allocator &alloc = doc_.GetAllocator();
     const std::string label = e.project + "/" + e.name;
     Value *hook = find_existing(*hooks_, e);
@@ -278,6 +252,7 @@ public:
     set_member(*hook, "config", Value(e.config, alloc), alloc);
     assign_token(*hook, e, is_new, label, report);
     (is_new ? report.added : report.updated).push_back(label);
+    return static_cast<size_t>(hook - hooks_->Begin());
   }
 
 private:
@@ -344,10 +319,39 @@ void write_atomically(const std::string &path, const std::string &text) {
   }
 }
 
-} // namespace
+// Which export webhook "webhooks[N]" is: the checks name the file's entries by index.
+struct Imported {
+  std::string field; // "webhooks[N]"
+  std::string what;  // "project/name (SOURCE:LINE)"
+};
 
-ImportReport import_webhooks(const std::string &config_path, const std::string &source, const ImportOptions &options) {
-  std::vector<Exported> exported = parse_export(read_source(source), source);
+// --check's checks (load_config, then the runtime built from it and its refusals) on the merged
+// text, read as if it were `config_path` (relative paths from its directory); a refusal lists
+// the problems, then which imported webhook each index they name is.
+void check_merged(const std::string &config_path, const std::string &text, const std::vector<Imported> &imported) {
+  std::string problems;
+  try {
+    const std::shared_ptr<const Runtime> rt = Runtime::build(load_config_text(config_path, text));
+    for (const std::string &r : rt->check_refusals()) problems += (problems.empty() ? "" : "\n") + r;
+  } catch (const ConfigError &e) {
+    problems = e.what();
+  }
+  if (problems.empty()) return;
+  std::string message = config_path + ": the merged config would not pass --check, so it is not written:\n" + problems;
+  for (const Imported &i : imported)
+    if (problems.find(i.field + ".") != std::string::npos) message += "\n" + i.field + " is " + i.what;
+  throw ImportError(message);
+}
+
+// The file a config path names: through symbolic links, so that a link stays one.
+std::string write_target(const std::string &config_path) {
+  std::error_code ec;
+  const std::filesystem::path target = std::filesystem::canonical(config_path, ec);
+  if (ec) throw ImportError(config_path + ": " + ec.message());
+  return target.string();
+}
+
+rapidjson::Document read_config_file(const std::string &config_path) {
   rapidjson::Document doc;
   std::string text;
   try {
@@ -360,10 +364,22 @@ ImportReport import_webhooks(const std::string &config_path, const std::string &
                       rapidjson::GetParseError_En(doc.GetParseError()) + ")");
   if (!doc.IsObject()) throw ImportError(config_path + ": must be a JSON object");
   wipe(text);
+  return doc;
+}
 
+} // namespace
+
+ImportReport import_webhooks(const std::string &config_path, const std::string &source, const ImportOptions &options) {
+  std::vector<Exported> exported = parse_export(read_export_text(source, options.limits), source, options.limits);
+  rapidjson::Document doc = read_config_file(config_path);
   ImportReport report;
+  std::vector<Imported> imported;
   Merger merger(doc, options);
-  for (Exported &e : exported) merger.merge(e, report);
+  for (Exported &e : exported) {
+    const size_t index = merger.merge(e, report);
+    imported.push_back({"webhooks[" + std::to_string(index) + "]",
+                        e.project + "/" + e.name + " (" + source + ":" + std::to_string(e.line) + ")"});
+  }
 
   rapidjson::StringBuffer buf;
   rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
@@ -371,7 +387,13 @@ ImportReport import_webhooks(const std::string &config_path, const std::string &
   doc.Accept(w);
   std::string out(buf.GetString(), buf.GetSize());
   out += '\n';
-  write_atomically(config_path, out);
+  try {
+    check_merged(config_path, out, imported);
+    write_atomically(write_target(config_path), out);
+  } catch (...) {
+    wipe(out);
+    throw;
+  }
   wipe(out);
   return report;
 }

@@ -54,8 +54,10 @@ with retries. Redeliveries never run a job twice.
   --id N            with --requeue: only the job with this id (from --jobs)
   --import PATH     merge the webhooks of Rundeck's project export (webhooks.yaml, or the project
                     archive .jar/.zip holding it) into FILE: same uuid, else same project and
-                    name, updates; anything else is added. FILE is rewritten atomically; run
-                    --check next, and SIGHUP a running gateway to apply it
+                    name, updates; anything else is added. The export is read within limits
+                    (16 MiB, 250000 nodes, 64 levels); the merged config must pass --check
+                    before FILE is rewritten (atomically, through a symbolic link); SIGHUP a
+                    running gateway to apply it
   --export PATH     write every webhook the gateway serves (the config file's and those created
                     through the console's API) as Rundeck's webhooks.yaml to PATH ("-": standard
                     output); --import it into a config file, or into a Rundeck project

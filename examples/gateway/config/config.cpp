@@ -399,12 +399,7 @@ void check_unique(const Config &c, Problems &p) {
 }
 
 // The file as a JSON object, or a ConfigError naming where it is not one.
-rapidjson::Document parse_file(const std::string &path, std::string &text) {
-  try {
-    text = read_file(path);
-  } catch (const std::exception &e) {
-    throw ConfigError(e.what());
-  }
+rapidjson::Document parse_text(const std::string &path, const std::string &text) {
   rapidjson::Document doc;
   doc.Parse(text.data(), text.size());
   if (doc.HasParseError())
@@ -479,7 +474,16 @@ void read_webhooks(const Obj &root, Config &c, Problems &p) {
 
 Config load_config(const std::string &path) {
   std::string text;
-  const rapidjson::Document doc = parse_file(path, text);
+  try {
+    text = read_file(path);
+  } catch (const std::exception &e) {
+    throw ConfigError(e.what());
+  }
+  return load_config_text(path, text);
+}
+
+Config load_config_text(const std::string &path, const std::string &text) {
+  const rapidjson::Document doc = parse_text(path, text);
   Problems p;
   Config c;
   c.path = path;

@@ -159,6 +159,9 @@ struct Config {
 // Reads and checks the file. Relative paths resolve against the file's directory.
 // Throws ConfigError listing every problem found.
 Config load_config(const std::string &path);
+// load_config() of `text` as if it were the file `path` (messages name it, relative paths resolve
+// from its directory): --import checks what it is about to write.
+Config load_config_text(const std::string &path, const std::string &text);
 
 // Parses "host:port" / "[v6]:port" (numeric addresses only); false with `why` when malformed.
 bool parse_listen(const std::string &text, ListenAddress &out, std::string &why);
