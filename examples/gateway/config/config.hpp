@@ -134,6 +134,8 @@ struct WebhookConfig {
   const std::string &public_uuid() const { return uuid.empty() ? assigned_uuid : uuid; }
   // "webhooks[i].<name>" for a file webhook; "webhook <id> (<project>/<name>).<name>" for an API one.
   std::string field(const char *key) const;
+  // Every field the same: a rebuild reuses the handler of a webhook whose config did not change.
+  bool operator==(const WebhookConfig &) const = default;
 };
 
 struct Config {

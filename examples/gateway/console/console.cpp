@@ -20,13 +20,18 @@ std::string safe_next(const std::string &next) {
 } // namespace
 
 HttpResponse Console::handle(const HttpRequest &req) {
-  HttpResponse r = req.path.rfind("/api/", 0) == 0
-                       ? handle_console_api(admin_, req,
-                                            [&](int version) {
-                                              return auth_.check_api(req, admin_.runtime.get()->console_token(),
-                                                                     version);
-                                            })
-                       : page(req);
+  HttpResponse r;
+  try {
+    r = route(req);
+  } catch (const std::exception &e) {
+    // Whatever failed, the answer still carries the headers below (never the exception's text:
+    // it may name internals).
+    log::error("console request failed", {{"method", req.method}, {"error", e.what()}});
+    r = req.path.rfind("/api/", 0) == 0
+            ? HttpResponse{500, "application/json",
+                           R"({"error":true,"apiversion":33,"errorCode":"api.error.unknown","message":"Internal error"})"}
+            : HttpResponse{500, "text/plain; charset=utf-8", "Internal error"};
+  }
   // Nothing the console serves may be framed, sniffed or cached, nor load anything from elsewhere.
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("X-Frame-Options", "DENY");
@@ -37,6 +42,13 @@ HttpResponse Console::handle(const HttpRequest &req) {
                          "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
   if (r.status >= 500) log::warn("console request failed", {{"method", req.method}, {"status", r.status}});
   return r;
+}
+
+HttpResponse Console::route(const HttpRequest &req) {
+  if (req.path.rfind("/api/", 0) != 0) return page(req);
+  return handle_console_api(admin_, req, [&](int version) {
+    return auth_.check_api(req, admin_.runtime.get()->console_token(), version);
+  });
 }
 
 HttpResponse Console::page(const HttpRequest &req) {

@@ -25,6 +25,8 @@ public:
   WebhookAdmin &webhooks() { return admin_.webhooks; }
 
 private:
+  // /api/... or a page; may throw (handle() answers 500 then).
+  HttpResponse route(const HttpRequest &req);
   // Everything but /api/...: the pages, their static files, login and logout.
   HttpResponse page(const HttpRequest &req);
   HttpResponse login(const HttpRequest &req);
