@@ -3,6 +3,8 @@
 // storage or files (providers, handler configs, the Rundeck token) is checked by Runtime::build.
 #pragma once
 
+#include "base/net.hpp"
+
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -103,6 +105,9 @@ struct ConsoleSettings {
   std::string auth_token_file;     // absolute; the token itself is read by Runtime::build
   std::string public_url;          // the webhook listener as PagerDuty reaches it, for Post URLs; "" = http://<listen>
   bool secure_cookies = false;     // mark the session cookie Secure (the console is behind a TLS proxy)
+  // Peers whose X-Forwarded-For is believed: the client is its rightmost address that is not one
+  // of these (the wrong-token throttle and the log then see it, not the proxy). Empty: the peer.
+  std::vector<IpRange> trusted_proxies;
   int64_t session_hours = 12;
   DeliveryStoreSettings deliveries;
 };

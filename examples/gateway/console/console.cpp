@@ -47,8 +47,13 @@ HttpResponse Console::handle(const HttpRequest &req) {
 HttpResponse Console::route(const HttpRequest &req) {
   if (req.path.rfind("/api/", 0) != 0) return page(req);
   return handle_console_api(admin_, req, [&](int version) {
-    return auth_.check_api(req, admin_.runtime.get()->console_token(), version);
+    const std::shared_ptr<const Runtime> rt = admin_.runtime.get();
+    return auth_.check_api(req, rt->console_token(), version, rt->config().console);
   });
+}
+
+std::vector<std::string> Console::own_hosts(const ConsoleSettings &settings) const {
+  return ConsoleAuth::own_hosts(settings, port_.load());
 }
 
 HttpResponse Console::page(const HttpRequest &req) {
@@ -78,16 +83,22 @@ HttpResponse Console::login(const HttpRequest &req) {
     const Form form = parse_form(req.body);
     next = form_field(form, "next");
     std::string why;
-    if (!ConsoleAuth::same_origin(req, why)) {
+    if (!ConsoleAuth::same_origin(req, own_hosts(settings), why)) {
       error = "Refused: " + why;
     } else {
-      bool throttled = false;
-      if (const auto s = auth_.login(req, form_field(form, "token"), rt->console_token(), settings, throttled)) {
+      int64_t retry_after_s = 0;
+      if (const auto s = auth_.login(req, form_field(form, "token"), rt->console_token(), settings, retry_after_s)) {
         HttpResponse r = redirect(safe_next(next));
         r.headers.emplace_back("Set-Cookie", ConsoleAuth::cookie(*s, settings));
         return r;
       }
-      error = throttled ? "Too many wrong tokens from your address: wait a minute." : "Wrong token.";
+      if (retry_after_s > 0) {
+        HttpResponse r = login_page(req, "Too many wrong tokens: wait " + std::to_string(retry_after_s) +
+                                             " seconds before trying another one.", safe_next(next), 429);
+        r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+        return r;
+      }
+      error = "Wrong token.";
     }
   }
   return login_page(req, error, safe_next(next), req.method == "POST" ? 403 : 200);
@@ -95,7 +106,7 @@ HttpResponse Console::login(const HttpRequest &req) {
 
 HttpResponse Console::logout(const HttpRequest &req, const std::optional<Session> &session) {
   std::string why;
-  if (!ConsoleAuth::same_origin(req, why))
+  if (!ConsoleAuth::same_origin(req, own_hosts(admin_.runtime.get()->config().console), why))
     return message_page(session ? std::optional(session->csrf) : std::nullopt, req, 403, "Refused", why, "/webhooks");
   auth_.logout(req);
   HttpResponse r = redirect("/login");
@@ -108,8 +119,10 @@ HttpResponse Console::signed_in(const HttpRequest &req, const Session &session) 
   if (req.method == "POST") {
     form = parse_form(req.body);
     std::string why;
-    if (!ConsoleAuth::csrf_ok(req, session, form_field(form, "csrf"), why)) {
-      log::warn("console: refused a form", {{"sender", req.sender}, {"reason", why}});
+    const ConsoleSettings &settings = admin_.runtime.get()->config().console;
+    if (!ConsoleAuth::csrf_ok(req, own_hosts(settings), session, form_field(form, "csrf"), why)) {
+      log::warn("console: refused a form",
+                {{"sender", ConsoleAuth::client_address(req, settings.trusted_proxies)}, {"reason", why}});
       return message_page(session.csrf, req, 403, "Refused", why, "/webhooks");
     }
   }
