@@ -275,7 +275,8 @@ void read_rundeck(const Obj &root, const fs::path &base, Config &c, Problems &p)
 void read_trusted_proxies(const Value *list, ConsoleSettings &s, Problems &p) {
   if (!list) return;
   if (!list->IsArray()) {
-    p.add("console.trustedProxies", "must be a list of IP addresses or CIDR ranges, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]");
+    p.add("console.trustedProxies",
+          "must be a list of IP addresses or CIDR ranges, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]");
     return;
   }
   for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
@@ -285,8 +286,10 @@ void read_trusted_proxies(const Value *list, ConsoleSettings &s, Problems &p) {
     if (!v.IsString()) {
       p.add(field, "must be a string: an IP address or a CIDR range");
     } else if (const auto range = parse_ip_range(std::string_view(v.GetString(), v.GetStringLength()), why)) {
-      if (range->prefix == 0) p.add(field, "would trust every address: anyone could choose the address the console sees");
-      else s.trusted_proxies.push_back(*range);
+      if (range->prefix == 0)
+        p.add(field, "would trust every address: anyone could choose the address the console sees");
+      else
+        s.trusted_proxies.push_back(*range);
     } else {
       p.add(field, "'" + std::string(v.GetString(), v.GetStringLength()) + "': " + why);
     }

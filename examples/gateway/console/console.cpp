@@ -3,6 +3,7 @@
 #include "base/log.hpp"
 #include "base/text.hpp"
 #include "console/api/api.hpp"
+#include "console/api/errors.hpp"
 #include "console/pages/pages.hpp"
 
 namespace rdwh::gateway {
@@ -27,9 +28,8 @@ HttpResponse Console::handle(const HttpRequest &req) {
     // Whatever failed, the answer still carries the headers below (never the exception's text:
     // it may name internals).
     log::error("console request failed", {{"method", req.method}, {"error", e.what()}});
-    r = req.path.rfind("/api/", 0) == 0
-            ? HttpResponse{500, "application/json",
-                           R"({"error":true,"apiversion":33,"errorCode":"api.error.unknown","message":"Internal error"})"}
+    const bool api = req.path.rfind("/api/", 0) == 0;
+    r = api ? rundeck_error(500, 33, "api.error.unknown", "Internal error")
             : HttpResponse{500, "text/plain; charset=utf-8", "Internal error"};
   }
   // Nothing the console serves may be framed, sniffed or cached, nor load anything from elsewhere.

@@ -10,7 +10,9 @@ namespace {
 
 constexpr int64_t kNever = INT64_MIN;
 
-int64_t seconds_until(int64_t until_ms, int64_t now_ms) { return std::max<int64_t>(1, (until_ms - now_ms + 999) / 1000); }
+int64_t seconds_until(int64_t until_ms, int64_t now_ms) {
+  return std::max<int64_t>(1, (until_ms - now_ms + 999) / 1000);
+}
 
 } // namespace
 

@@ -305,13 +305,14 @@ TEST_CASE("config: the console section: defaults, every key, errors named") {
   CHECK(error(R"({"authTokenFile": "t", "deliveries": {"retainHours": 0}})").find("console.deliveries.retainHours") !=
         std::string::npos);
   CHECK(error(R"({"authTokenFile": "t", "colour": 1})").find("console.colour: unknown key") != std::string::npos);
-  CHECK(error(R"({"authTokenFile": "t", "trustedProxies": "10.0.0.1"})").find("console.trustedProxies: must be a list") !=
-        std::string::npos);
+  CHECK(error(R"({"authTokenFile": "t", "trustedProxies": "10.0.0.1"})")
+            .find("console.trustedProxies: must be a list") != std::string::npos);
   CHECK(error(R"({"authTokenFile": "t", "trustedProxies": ["10.0.0.0/33"]})")
             .find("console.trustedProxies[0]: '10.0.0.0/33': the prefix length") != std::string::npos);
   CHECK(error(R"({"authTokenFile": "t", "trustedProxies": ["127.0.0.1", "proxy.local"]})")
             .find("console.trustedProxies[1]: 'proxy.local': not a numeric") != std::string::npos);
-  CHECK(error(R"({"authTokenFile": "t", "trustedProxies": ["10.0.0.1/8"]})").find("bits set past") != std::string::npos);
+  CHECK(error(R"({"authTokenFile": "t", "trustedProxies": ["10.0.0.1/8"]})").find("bits set past") !=
+        std::string::npos);
   CHECK(error(R"({"authTokenFile": "t", "trustedProxies": ["::/0"]})").find("would trust every address") !=
         std::string::npos);
   c = load_config(dir.write("d.json", base + R"(, "console": {"authTokenFile": "t",

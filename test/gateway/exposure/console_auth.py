@@ -146,7 +146,8 @@ def big_api_version(env):
         for token in (None, CONSOLE_TOKEN):
             headers = {"X-Rundeck-Auth-Token": token} if token else {}
             status, hdrs, text = env.http("GET", path, headers=headers)
-            check(status == 400 and "api.error.api-version.unsupported" in text, "%s: HTTP %d %s" % (path, status, text))
+            check(status == 400 and "api.error.api-version.unsupported" in text,
+                  "%s: HTTP %d %s" % (path, status, text))
             check(all(h in hdrs for h in SECURITY_HEADERS), "%s: headers %s" % (path, sorted(hdrs)))
     status, body = env.api("GET", "/api/0041/project/ops/webhooks")
     check(status == 200, "a version with a leading zero: %s" % body)
@@ -156,7 +157,8 @@ def big_api_version(env):
                                 ("GET", "/deliveries/" + "9" * 30, None)):
         headers = {"X-Rundeck-Auth-Token": token} if token else {}
         status, hdrs, _ = env.http(method, path, headers=headers)
-        check(status < 500 and all(h in hdrs for h in SECURITY_HEADERS), "%s: HTTP %d %s" % (path, status, sorted(hdrs)))
+        check(status < 500 and all(h in hdrs for h in SECURITY_HEADERS),
+              "%s: HTTP %d %s" % (path, status, sorted(hdrs)))
 
 
 def origin_public_url(env):
@@ -178,7 +180,8 @@ def origin_public_url(env):
     for origin in ("https://evil.example", "https://rdwh.example.test.evil.example", "http://localhost:1"):
         status, _, text = env.http("POST", "/login", login, dict(plain, Origin=origin))
         check(status == 403 and "another site" in text, "%s: HTTP %d" % (origin, status))
-    status, _, _ = env.http("POST", "/logout", form({"csrf": csrf}), dict(plain, Origin="https://evil.example", **session))
+    status, _, _ = env.http("POST", "/logout", form({"csrf": csrf}),
+                            dict(plain, Origin="https://evil.example", **session))
     check(status == 403, "a form from another site: HTTP %d" % status)
     status, hdrs, _ = env.http("POST", "/logout", form({"csrf": csrf}),
                                dict(plain, Origin="https://rdwh.example.test", **session))
