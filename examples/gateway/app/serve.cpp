@@ -107,6 +107,7 @@ bool build_parts(Gateway &g) {
       Console &console = *g.console;
       g.console_server = std::make_unique<HttpServer>(cfg.console.http,
                                                       [&console](const HttpRequest &r) { return console.handle(r); });
+      console.set_port(g.console_server->port());
     }
   } catch (const std::exception &e) {
     log::error("cannot start the HTTP server", {{"error", e.what()}});

@@ -118,6 +118,9 @@ std::string Metrics::render(const Gauges &gauges) const {
   for (const auto &[result, n] : reloads_)
     out += "rdwh_gateway_config_reloads_total{result=\"" + result + "\"} " + std::to_string(n) + "\n";
 
+  header(out, "rdwh_gateway_webhook_handlers_built_total", "counter",
+         "Webhook handlers built (at start, SIGHUP, and one per webhook created or changed through the console).");
+  out += "rdwh_gateway_webhook_handlers_built_total " + std::to_string(gauges.webhook_handlers_built) + "\n";
   header(out, "rdwh_gateway_http_requests_in_flight", "gauge", "HTTP requests being handled (body received, not yet answered), this scrape included.");
   out += "rdwh_gateway_http_requests_in_flight " + std::to_string(gauges.http_in_flight) + "\n";
   return out;

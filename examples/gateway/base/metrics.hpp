@@ -16,6 +16,7 @@ namespace rdwh::gateway {
 struct Gauges {
   int64_t http_in_flight = 0; // requests being handled (body received), the scrape included
   bool rundeck_auth_failing = false;
+  uint64_t webhook_handlers_built = 0; // a counter kept by the runtime (Runtime::handlers_built)
 };
 
 // The Prometheus text format (0.0.4), for metrics rendered beside Metrics.

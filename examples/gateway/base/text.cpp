@@ -20,6 +20,17 @@ bool is_digits(std::string_view s) {
   return !s.empty() && s.size() < 19 && s.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
+std::optional<int64_t> parse_bounded(std::string_view s, int64_t max) {
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  int64_t n = 0;
+  for (char c : s) {
+    const int digit = c - '0';
+    if (n > (max - digit) / 10) return std::nullopt;
+    n = n * 10 + digit;
+  }
+  return n;
+}
+
 std::string url_encode(std::string_view s) {
   static const char *hex = "0123456789ABCDEF";
   std::string out;

@@ -271,6 +271,31 @@ void read_rundeck(const Obj &root, const fs::path &base, Config &c, Problems &p)
   }
 }
 
+// console.trustedProxies: a list of addresses and CIDR ranges.
+void read_trusted_proxies(const Value *list, ConsoleSettings &s, Problems &p) {
+  if (!list) return;
+  if (!list->IsArray()) {
+    p.add("console.trustedProxies",
+          "must be a list of IP addresses or CIDR ranges, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]");
+    return;
+  }
+  for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+    const std::string field = "console.trustedProxies[" + std::to_string(i) + "]";
+    const Value &v = (*list)[i];
+    std::string why;
+    if (!v.IsString()) {
+      p.add(field, "must be a string: an IP address or a CIDR range");
+    } else if (const auto range = parse_ip_range(std::string_view(v.GetString(), v.GetStringLength()), why)) {
+      if (range->prefix == 0)
+        p.add(field, "would trust every address: anyone could choose the address the console sees");
+      else
+        s.trusted_proxies.push_back(*range);
+    } else {
+      p.add(field, "'" + std::string(v.GetString(), v.GetStringLength()) + "': " + why);
+    }
+  }
+}
+
 void read_console(const Obj &root, const fs::path &base, Config &c, Problems &p) {
   const Value *console = nullptr;
   if (!root.object("console", console)) return;
@@ -281,7 +306,8 @@ void read_console(const Obj &root, const fs::path &base, Config &c, Problems &p)
   s.http.max_connections = 64;
   s.http.max_connections_per_ip = 32;
   Obj o(*console, "console", p);
-  o.allow_only({"listen", "authTokenFile", "publicUrl", "secureCookies", "sessionHours", "deliveries"});
+  o.allow_only({"listen", "authTokenFile", "publicUrl", "secureCookies", "sessionHours", "deliveries",
+                "trustedProxies"});
   std::string listen = "127.0.0.1:4441";
   o.str("listen", listen, false);
   if (std::string why; !parse_listen(listen, s.http.listen, why)) p.add("console.listen", why);
@@ -293,6 +319,7 @@ void read_console(const Obj &root, const fs::path &base, Config &c, Problems &p)
   }
   o.boolean("secureCookies", s.secure_cookies);
   o.integer("sessionHours", s.session_hours, 1, 24 * 30);
+  read_trusted_proxies(o.get("trustedProxies"), s, p);
   const Value *deliveries = nullptr;
   if (o.object("deliveries", deliveries)) {
     Obj d(*deliveries, "console.deliveries", p);
@@ -409,10 +436,38 @@ rapidjson::Document parse_text(const std::string &path, const std::string &text)
   return doc;
 }
 
+// Whether `url` (http[s]://host[:port]/...) reaches `listen` on this machine: the same numeric host
+// and port, or a loopback name for a listener on loopback or on every address.
+bool url_reaches(const std::string &url, const ListenAddress &listen) {
+  if (listen.port == 0) return false;
+  const bool tls = url.rfind("https://", 0) == 0;
+  std::string authority = url.substr(tls ? 8 : 7);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  authority = authority.substr(authority.find('@') + 1); // user:password@ (npos + 1 == 0)
+  std::string host = authority, port = tls ? "443" : "80";
+  const size_t colon = authority.rfind(':');
+  if (colon != std::string::npos && authority.find(']', colon) == std::string::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (port != std::to_string(listen.port)) return false;
+  const bool loopback_name = host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  const bool any = listen.host == "0.0.0.0" || listen.host == "::";
+  const bool listen_loopback = listen.host == "::1" || listen.host.rfind("127.", 0) == 0;
+  return host == listen.host || (loopback_name && (any || listen_loopback));
+}
+
 void check_listeners_differ(const Config &c, Problems &p) {
   if (c.console.enabled && c.console.http.listen.port != 0 && c.console.http.listen.port == c.http.listen.port &&
       c.console.http.listen.host == c.http.listen.host)
     p.add("console.listen", "must differ from listen (the console has its own listener)");
+  // The gateway calling itself as Rundeck: its run calls would fail, and (with the console's
+  // port) every one of them would be a wrong console token.
+  if (c.console.enabled && url_reaches(c.rundeck.url, c.console.http.listen))
+    p.add("rundeck.url", "names this gateway's own console (console.listen): give Rundeck's own URL");
+  else if (url_reaches(c.rundeck.url, c.http.listen))
+    p.add("rundeck.url", "names this gateway's own webhook listener (listen): give Rundeck's own URL");
 }
 
 // pluginDir: one directory, a colon-separated list, or a JSON list of directories.
@@ -493,11 +548,11 @@ Config load_config_text(const std::string &path, const std::string &text) {
                    "maxEventAge", "logLevel", "console"});
   read_http(root, c, p);
   read_console(root, base, c, p);
-  check_listeners_differ(c, p);
   read_plugin_dirs(root, base, c, p);
   if (root.str("stateDir", c.state_dir, true)) c.state_dir = resolve(base, c.state_dir);
   if (root.str("keyStorageDir", c.key_storage_dir, false)) c.key_storage_dir = resolve(base, c.key_storage_dir);
   read_rundeck(root, base, c, p);
+  check_listeners_differ(c, p);
   read_outbox(root, c, p);
   read_max_event_age(root, c, p);
   if (root.str("logLevel", c.log_level, false) && c.log_level != "debug" && c.log_level != "info" &&

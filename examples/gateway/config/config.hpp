@@ -3,6 +3,8 @@
 // storage or files (providers, handler configs, the Rundeck token) is checked by Runtime::build.
 #pragma once
 
+#include "base/net.hpp"
+
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -105,6 +107,9 @@ struct ConsoleSettings {
   std::string auth_token_file;     // absolute; the token itself is read by Runtime::build
   std::string public_url;          // the webhook listener as PagerDuty reaches it, for Post URLs; "" = http://<listen>
   bool secure_cookies = false;     // mark the session cookie Secure (the console is behind a TLS proxy)
+  // Peers whose X-Forwarded-For is believed: the client is its rightmost address that is not one
+  // of these (the wrong-token throttle and the log then see it, not the proxy). Empty: the peer.
+  std::vector<IpRange> trusted_proxies;
   int64_t session_hours = 12;
   DeliveryStoreSettings deliveries;
 };
@@ -136,6 +141,8 @@ struct WebhookConfig {
   const std::string &public_uuid() const { return uuid.empty() ? assigned_uuid : uuid; }
   // "webhooks[i].<name>" for a file webhook; "webhook <id> (<project>/<name>).<name>" for an API one.
   std::string field(const char *key) const;
+  // Every field the same: a rebuild reuses the handler of a webhook whose config did not change.
+  bool operator==(const WebhookConfig &) const = default;
 };
 
 struct Config {

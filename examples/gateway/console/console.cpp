@@ -3,6 +3,7 @@
 #include "base/log.hpp"
 #include "base/text.hpp"
 #include "console/api/api.hpp"
+#include "console/api/errors.hpp"
 #include "console/pages/pages.hpp"
 
 namespace rdwh::gateway {
@@ -20,13 +21,17 @@ std::string safe_next(const std::string &next) {
 } // namespace
 
 HttpResponse Console::handle(const HttpRequest &req) {
-  HttpResponse r = req.path.rfind("/api/", 0) == 0
-                       ? handle_console_api(admin_, req,
-                                            [&](int version) {
-                                              return auth_.check_api(req, admin_.runtime.get()->console_token(),
-                                                                     version);
-                                            })
-                       : page(req);
+  HttpResponse r;
+  try {
+    r = route(req);
+  } catch (const std::exception &e) {
+    // Whatever failed, the answer still carries the headers below (never the exception's text:
+    // it may name internals).
+    log::error("console request failed", {{"method", req.method}, {"error", e.what()}});
+    const bool api = req.path.rfind("/api/", 0) == 0;
+    r = api ? rundeck_error(500, 33, "api.error.unknown", "Internal error")
+            : HttpResponse{500, "text/plain; charset=utf-8", "Internal error"};
+  }
   // Nothing the console serves may be framed, sniffed or cached, nor load anything from elsewhere.
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("X-Frame-Options", "DENY");
@@ -37,6 +42,18 @@ HttpResponse Console::handle(const HttpRequest &req) {
                          "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
   if (r.status >= 500) log::warn("console request failed", {{"method", req.method}, {"status", r.status}});
   return r;
+}
+
+HttpResponse Console::route(const HttpRequest &req) {
+  if (req.path.rfind("/api/", 0) != 0) return page(req);
+  return handle_console_api(admin_, req, [&](int version) {
+    const std::shared_ptr<const Runtime> rt = admin_.runtime.get();
+    return auth_.check_api(req, rt->console_token(), version, rt->config().console);
+  });
+}
+
+std::vector<std::string> Console::own_hosts(const ConsoleSettings &settings) const {
+  return ConsoleAuth::own_hosts(settings, port_.load());
 }
 
 HttpResponse Console::page(const HttpRequest &req) {
@@ -66,16 +83,22 @@ HttpResponse Console::login(const HttpRequest &req) {
     const Form form = parse_form(req.body);
     next = form_field(form, "next");
     std::string why;
-    if (!ConsoleAuth::same_origin(req, why)) {
+    if (!ConsoleAuth::same_origin(req, own_hosts(settings), why)) {
       error = "Refused: " + why;
     } else {
-      bool throttled = false;
-      if (const auto s = auth_.login(req, form_field(form, "token"), rt->console_token(), settings, throttled)) {
+      int64_t retry_after_s = 0;
+      if (const auto s = auth_.login(req, form_field(form, "token"), rt->console_token(), settings, retry_after_s)) {
         HttpResponse r = redirect(safe_next(next));
         r.headers.emplace_back("Set-Cookie", ConsoleAuth::cookie(*s, settings));
         return r;
       }
-      error = throttled ? "Too many wrong tokens from your address: wait a minute." : "Wrong token.";
+      if (retry_after_s > 0) {
+        HttpResponse r = login_page(req, "Too many wrong tokens: wait " + std::to_string(retry_after_s) +
+                                             " seconds before trying another one.", safe_next(next), 429);
+        r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+        return r;
+      }
+      error = "Wrong token.";
     }
   }
   return login_page(req, error, safe_next(next), req.method == "POST" ? 403 : 200);
@@ -83,7 +106,7 @@ HttpResponse Console::login(const HttpRequest &req) {
 
 HttpResponse Console::logout(const HttpRequest &req, const std::optional<Session> &session) {
   std::string why;
-  if (!ConsoleAuth::same_origin(req, why))
+  if (!ConsoleAuth::same_origin(req, own_hosts(admin_.runtime.get()->config().console), why))
     return message_page(session ? std::optional(session->csrf) : std::nullopt, req, 403, "Refused", why, "/webhooks");
   auth_.logout(req);
   HttpResponse r = redirect("/login");
@@ -96,8 +119,10 @@ HttpResponse Console::signed_in(const HttpRequest &req, const Session &session) 
   if (req.method == "POST") {
     form = parse_form(req.body);
     std::string why;
-    if (!ConsoleAuth::csrf_ok(req, session, form_field(form, "csrf"), why)) {
-      log::warn("console: refused a form", {{"sender", req.sender}, {"reason", why}});
+    const ConsoleSettings &settings = admin_.runtime.get()->config().console;
+    if (!ConsoleAuth::csrf_ok(req, own_hosts(settings), session, form_field(form, "csrf"), why)) {
+      log::warn("console: refused a form",
+                {{"sender", ConsoleAuth::client_address(req, settings.trusted_proxies)}, {"reason", why}});
       return message_page(session.csrf, req, 403, "Refused", why, "/webhooks");
     }
   }

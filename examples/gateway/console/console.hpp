@@ -13,6 +13,7 @@
 #include "runtime/runtime.hpp"
 #include "store/outbox.hpp"
 
+#include <atomic>
 #include <functional>
 
 namespace rdwh::gateway {
@@ -23,8 +24,12 @@ public:
       : admin_(runtime, outbox, loader, std::move(jobs_added)) {}
   HttpResponse handle(const HttpRequest &req);
   WebhookAdmin &webhooks() { return admin_.webhooks; }
+  // The port the console listens on (console.listen may say 0), for the Origin check.
+  void set_port(uint16_t port) { port_.store(port); }
 
 private:
+  // /api/... or a page; may throw (handle() answers 500 then).
+  HttpResponse route(const HttpRequest &req);
   // Everything but /api/...: the pages, their static files, login and logout.
   HttpResponse page(const HttpRequest &req);
   HttpResponse login(const HttpRequest &req);
@@ -32,8 +37,12 @@ private:
   // A page for a visitor with a live session: a POST's form must carry its CSRF token.
   HttpResponse signed_in(const HttpRequest &req, const Session &session);
 
+  // This console's own names for the Origin check (ConsoleAuth::own_hosts).
+  std::vector<std::string> own_hosts(const ConsoleSettings &settings) const;
+
   Admin admin_;
   ConsoleAuth auth_;
+  std::atomic<uint16_t> port_{0};
 };
 
 } // namespace rdwh::gateway

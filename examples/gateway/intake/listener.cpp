@@ -65,6 +65,7 @@ HttpResponse Service::handle(const HttpRequest &req) {
     Gauges g;
     g.http_in_flight = in_flight_.load();
     g.rundeck_auth_failing = !degraded_().empty();
+    g.webhook_handlers_built = Runtime::handlers_built();
     return {200, "text/plain; version=0.0.4; charset=utf-8",
             metrics_.render(g) + render_outbox_metrics(outbox) + (recorder_ ? recorder_->render_metrics() : "")};
   }

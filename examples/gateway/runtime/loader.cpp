@@ -24,9 +24,9 @@ std::vector<WebhookConfig> api_webhooks(Outbox &outbox) {
 Loader::Loader(std::string config_path)
     : path_(std::move(config_path)), absolute_(std::filesystem::absolute(path_).lexically_normal().string()) {}
 
-std::shared_ptr<const Runtime> Loader::build_with_table(Config config, Outbox &outbox) {
+std::shared_ptr<const Runtime> Loader::build_with_table(Config config, Outbox &outbox, const Runtime *reuse) {
   const int64_t version = outbox.webhooks().version(); // before the read: a change after it is seen next time
-  std::shared_ptr<const Runtime> rt = Runtime::build(std::move(config), api_webhooks(outbox));
+  std::shared_ptr<const Runtime> rt = Runtime::build(std::move(config), api_webhooks(outbox), reuse);
   version_ = version;
   return rt;
 }
@@ -68,14 +68,15 @@ void Loader::rebuild() {
   {
     std::lock_guard lock(mu_);
     try {
-      next = build_with_table(current_->get()->config(), *outbox_);
+      const std::shared_ptr<const Runtime> running = current_->get();
+      next = build_with_table(running->config(), *outbox_, running.get());
     } catch (const std::exception &e) {
       log::error("webhooks changed but cannot be applied; keeping the running ones", {{"error", e.what()}});
       return;
     }
     current_->set(next);
   }
-  log::info("webhooks applied", {{"version", version_}});
+  log::info("webhooks applied", {{"version", version_}, {"handlersReused", next->reused_handlers()}});
   if (changed_) changed_();
 }
 

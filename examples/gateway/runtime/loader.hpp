@@ -32,7 +32,8 @@ public:
   // calls `changed` after each swap. Call once, after the first load.
   void start(Outbox &outbox, CurrentRuntime &current, std::function<void()> changed);
   // The webhooks table changed (this gateway's console wrote it): rebuild now, with the file's
-  // config as last loaded. Logs and keeps the running runtime when the table cannot be read.
+  // config as last loaded; only the handlers of the webhooks that changed are built again. Logs
+  // and keeps the running runtime when the table cannot be read.
   void rebuild();
   // SIGHUP: load the file again (and the table) and swap it in; false (logged, old one kept) on error.
   bool reload();
@@ -44,7 +45,8 @@ public:
 
 private:
   std::shared_ptr<const Runtime> load_locked(Outbox *outbox); // load(), mu_ held
-  std::shared_ptr<const Runtime> build_with_table(Config config, Outbox &outbox);
+  // `reuse`: the runtime in force, whose unchanged webhooks' handlers are kept (Runtime::build).
+  std::shared_ptr<const Runtime> build_with_table(Config config, Outbox &outbox, const Runtime *reuse = nullptr);
   void watch();
 
   const std::string path_, absolute_;

@@ -4,12 +4,15 @@
 #include "config/keystore.hpp"
 #include "base/log.hpp"
 
+#include <atomic>
 #include <cctype>
 #include <filesystem>
 
 namespace rdwh::gateway {
 
 namespace {
+
+std::atomic<uint64_t> g_handlers_built{0};
 
 log::Level level_of(int rdwh_level) {
   switch (rdwh_level) {
@@ -66,10 +69,10 @@ std::string read_token(const std::string &path, const char *field, std::vector<s
 
 std::unique_ptr<host::Handler> Runtime::make_handler(const WebhookConfig &w, std::string_view config_json,
                                                      std::vector<host::Diagnostic> *diagnostics) const {
-  const host::Plugin *plugin = plugins_.find(w.event_plugin);
+  const host::Plugin *plugin = plugins_->find(w.event_plugin);
   if (!plugin)
     throw ConfigError(w.field("eventPlugin") + ": no plugin offers provider '" + w.event_plugin +
-                      "' (offered: " + providers_offered(plugins_) + ")");
+                      "' (offered: " + providers_offered(*plugins_) + ")");
   try {
     return std::make_unique<host::Handler>(*plugin, w.event_plugin, config_json, services_for(w, keys_, diagnostics));
   } catch (const host::HostError &e) {
@@ -77,8 +80,14 @@ std::unique_ptr<host::Handler> Runtime::make_handler(const WebhookConfig &w, std
   }
 }
 
-std::unique_ptr<Webhook> Runtime::build_webhook(const WebhookConfig &w) const {
-  auto hook = std::make_unique<Webhook>();
+std::shared_ptr<const Webhook> Runtime::build_webhook(const WebhookConfig &w, const Runtime *reuse) {
+  if (reuse)
+    if (auto old = reuse->by_token_.find(w.auth_token); old != reuse->by_token_.end() && old->second->config == w) {
+      ++reused_;
+      return old->second;
+    }
+  auto hook = std::make_shared<Webhook>();
+  hook->plugins = plugins_;
   hook->config = w;
   if (w.use_auth && w.authorization_sha256.empty()) {
     std::optional<std::string> secret;
@@ -95,10 +104,29 @@ std::unique_ptr<Webhook> Runtime::build_webhook(const WebhookConfig &w) const {
     hook->authorization_sha256 = w.authorization_sha256;
   }
   hook->handler = make_handler(w, w.config_json, &hook->diagnostics);
+  g_handlers_built.fetch_add(1, std::memory_order_relaxed);
   return hook;
 }
 
-std::shared_ptr<const Runtime> Runtime::build(Config config, const std::vector<WebhookConfig> &api_hooks) {
+uint64_t Runtime::handlers_built() { return g_handlers_built.load(std::memory_order_relaxed); }
+
+const Runtime *Runtime::load_plugins(const Config &config, const Runtime *reuse, std::vector<std::string> &problems) {
+  for (const std::string &dir : config.plugin_dirs)
+    if (!std::filesystem::is_directory(dir)) problems.push_back("pluginDir: '" + dir + "' is not a directory");
+  if (reuse && (reuse->config_.plugin_dirs != config.plugin_dirs ||
+                reuse->config_.key_storage_dir != config.key_storage_dir))
+    reuse = nullptr;
+  if (reuse) {
+    plugins_ = reuse->plugins_;
+    return reuse;
+  }
+  plugins_ = std::make_shared<const host::PluginSet>(host::PluginSet::scan(config.plugin_dirs));
+  for (const std::string &why : plugins_->skipped()) log::warn("plugin skipped", {{"reason", why}});
+  return nullptr;
+}
+
+std::shared_ptr<const Runtime> Runtime::build(Config config, const std::vector<WebhookConfig> &api_hooks,
+                                              const Runtime *reuse) {
   std::shared_ptr<Runtime> rt(new Runtime(config.key_storage_dir));
   std::vector<std::string> problems;
 
@@ -111,14 +139,11 @@ std::shared_ptr<const Runtime> Runtime::build(Config config, const std::vector<W
       problems.push_back("console.authTokenFile: the token must be at least 16 characters long");
   }
 
-  for (const std::string &dir : config.plugin_dirs)
-    if (!std::filesystem::is_directory(dir)) problems.push_back("pluginDir: '" + dir + "' is not a directory");
-  rt->plugins_ = host::PluginSet::scan(config.plugin_dirs);
-  for (const std::string &why : rt->plugins_.skipped()) log::warn("plugin skipped", {{"reason", why}});
+  reuse = rt->load_plugins(config, reuse, problems);
 
   for (const WebhookConfig &w : config.webhooks) {
     try {
-      rt->add(rt->build_webhook(w));
+      rt->add(rt->build_webhook(w, reuse));
     } catch (const ConfigError &e) {
       problems.push_back(e.what());
     }
@@ -133,7 +158,7 @@ std::shared_ptr<const Runtime> Runtime::build(Config config, const std::vector<W
   for (const WebhookConfig &w : api_hooks) {
     try {
       if (rt->by_token_.count(w.auth_token)) throw ConfigError(w.field("authToken") + ": same token as another webhook");
-      rt->add(rt->build_webhook(w));
+      rt->add(rt->build_webhook(w, reuse));
     } catch (const ConfigError &e) {
       rt->unavailable_[w.id] = e.what();
       log::error("webhook not served", {{"webhook", w.name}, {"project", w.project}, {"id", w.id}, {"error", e.what()}});
@@ -143,8 +168,8 @@ std::shared_ptr<const Runtime> Runtime::build(Config config, const std::vector<W
   return rt;
 }
 
-void Runtime::add(std::unique_ptr<Webhook> hook) {
-  by_token_.emplace(hook->config.auth_token, hook.get());
+void Runtime::add(std::shared_ptr<const Webhook> hook) {
+  by_token_.emplace(hook->config.auth_token, hook);
   if (hook->config.id) by_id_.emplace(hook->config.id, hook.get());
   hooks_.push_back(std::move(hook));
 }
@@ -168,7 +193,7 @@ std::vector<std::string> Runtime::check_refusals() const {
 
 const Webhook *Runtime::find(std::string_view token) const {
   auto it = by_token_.find(std::string(token));
-  return it == by_token_.end() ? nullptr : it->second;
+  return it == by_token_.end() ? nullptr : it->second.get();
 }
 
 const Webhook *Runtime::find_id(int64_t id) const {

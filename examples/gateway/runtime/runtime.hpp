@@ -19,6 +19,10 @@
 namespace rdwh::gateway {
 
 struct Webhook {
+  // The plugins its handler comes from, kept loaded while any runtime holds this webhook: a
+  // rebuild for a webhook change reuses the handlers (and plugins) of the webhooks it leaves as
+  // they were. Declared first, so the handler is destroyed before them.
+  std::shared_ptr<const host::PluginSet> plugins;
   WebhookConfig config;
   std::vector<host::Diagnostic> diagnostics; // what the plugin found in its config (logged at build)
   std::string authorization_sha256; // lowercase hex; empty when config.use_auth is false
@@ -31,7 +35,11 @@ public:
   // reads the Rundeck and console tokens. Throws ConfigError listing every problem of the file.
   // `api_hooks` (webhooks created through the console's API): one that cannot be built is left
   // out and noted in unavailable(), never fatal.
-  static std::shared_ptr<const Runtime> build(Config config, const std::vector<WebhookConfig> &api_hooks = {});
+  // `reuse` (a webhook change): the plugins and the handlers of the webhooks whose config is the
+  // same in `reuse` are taken from it rather than built again (handlers are immutable per config),
+  // when the plugin directories and key storage are the same. A SIGHUP builds everything.
+  static std::shared_ptr<const Runtime> build(Config config, const std::vector<WebhookConfig> &api_hooks = {},
+                                              const Runtime *reuse = nullptr);
   ~Runtime();
   Runtime(const Runtime &) = delete;
   Runtime &operator=(const Runtime &) = delete;
@@ -48,7 +56,12 @@ public:
   // "did you mean") and enabled rules without a job, one line each naming the webhook.
   std::vector<std::string> check_refusals() const;
   const std::string &console_token() const { return console_token_; }
-  const host::PluginSet &plugins() const { return plugins_; }
+  const host::PluginSet &plugins() const { return *plugins_; }
+  // How many of this runtime's webhooks were taken from the runtime it was built to replace.
+  size_t reused_handlers() const { return reused_; }
+  // Webhook handlers built since the process started (at start, at SIGHUP, for each webhook
+  // created or changed), for /metrics: reused ones are not counted.
+  static uint64_t handlers_built();
   // A handler for `w` with the config `config_json` (the webhook's own, or an edited one) and this
   // runtime's key storage; the plugin's diagnostics are logged and, given `diagnostics`, kept there.
   // Throws ConfigError naming the field (the plugin's message for a bad config). The handler must
@@ -58,17 +71,22 @@ public:
 
 private:
   explicit Runtime(std::string key_storage_dir) : keys_(std::move(key_storage_dir)) {}
-  std::unique_ptr<Webhook> build_webhook(const WebhookConfig &w) const; // throws ConfigError
-  void add(std::unique_ptr<Webhook> hook);
+  // Scans the plugin directories, or takes `reuse`'s plugins when it was built from the same
+  // directories and key storage: then returns `reuse`, else nullptr (nothing can be reused).
+  const Runtime *load_plugins(const Config &config, const Runtime *reuse, std::vector<std::string> &problems);
+  // `w` served: the webhook of `reuse` with the same config, else a new one. Throws ConfigError.
+  std::shared_ptr<const Webhook> build_webhook(const WebhookConfig &w, const Runtime *reuse);
+  void add(std::shared_ptr<const Webhook> hook);
 
   Config config_;
   KeyStore keys_;
   std::string token_, console_token_;
   // Declared before the webhooks: members are destroyed in reverse order, so every handler is
   // destroyed before its plugin is dlclose()d.
-  host::PluginSet plugins_;
-  std::vector<std::unique_ptr<Webhook>> hooks_;
-  std::unordered_map<std::string, const Webhook *> by_token_;
+  std::shared_ptr<const host::PluginSet> plugins_;
+  std::vector<std::shared_ptr<const Webhook>> hooks_;
+  size_t reused_ = 0;
+  std::unordered_map<std::string, std::shared_ptr<const Webhook>> by_token_;
   std::unordered_map<int64_t, const Webhook *> by_id_;
   std::map<int64_t, std::string> unavailable_;
 };

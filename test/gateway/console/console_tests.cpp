@@ -13,6 +13,7 @@
 #include "intake/pipeline.hpp"
 #include "test_support.hpp"
 
+#include <algorithm>
 #include <set>
 
 using Catch::Matchers::Contains;
@@ -160,34 +161,45 @@ TEST_CASE("console: the delivery record redacts secrets and keeps the body, cut 
   CHECK(answered.outcome == outcome::failed);
 }
 
-TEST_CASE("console auth: the API wants the token; wrong ones are counted and slowed down") {
+TEST_CASE("console auth: the API wants the token; wrong ones are counted and slowed down, the right one never") {
   ConsoleAuth auth;
+  const ConsoleSettings settings;
   const std::string token = "console-token-0123456789";
-  const auto denied = auth.check_api(request({}), token, 41);
+  const auto denied = auth.check_api(request({}), token, 41, settings);
   REQUIRE(denied);
   CHECK(denied->status == 401);
   CHECK(denied->body.find(R"("errorCode":"api.error.unauthorized")") != std::string::npos);
   CHECK(denied->body.find(R"("apiversion":41)") != std::string::npos);
-  CHECK_FALSE(auth.check_api(request({{"X-Rundeck-Auth-Token", token}}), token, 41));
+  CHECK_FALSE(auth.check_api(request({{"X-Rundeck-Auth-Token", token}}), token, 41, settings));
   for (int i = 0; i < 9; ++i) {
-    const auto wrong = auth.check_api(request({{"X-Rundeck-Auth-Token", "guess"}}), token, 41);
+    const auto wrong = auth.check_api(request({{"X-Rundeck-Auth-Token", "guess"}}), token, 41, settings);
     REQUIRE(wrong);
     CHECK(wrong->status == 403);
     CHECK(wrong->body.find("guess") == std::string::npos);
   }
-  CHECK(auth.check_api(request({{"X-Rundeck-Auth-Token", "guess"}}), token, 41)->status == 403);
-  // Ten wrong tokens: the address waits, even with the right one.
-  CHECK(auth.check_api(request({{"X-Rundeck-Auth-Token", token}}), token, 41)->status == 429);
+  CHECK(auth.check_api(request({{"X-Rundeck-Auth-Token", "guess"}}), token, 41, settings)->status == 403);
+  // Ten wrong tokens: the address's wrong tokens wait; the right one still passes.
+  const auto waits = auth.check_api(request({{"X-Rundeck-Auth-Token", "guess"}}), token, 41, settings);
+  REQUIRE(waits);
+  CHECK(waits->status == 429);
+  CHECK(waits->body.find(R"("errorCode":"api.error.rate-limited")") != std::string::npos);
+  CHECK(std::any_of(waits->headers.begin(), waits->headers.end(),
+                    [](const auto &h) { return h.first == "Retry-After" && std::stoi(h.second) >= 1; }));
+  CHECK_FALSE(auth.check_api(request({{"X-Rundeck-Auth-Token", token}}), token, 41, settings));
+  int64_t retry_after_s = 0;
+  CHECK(auth.login(request({}), token, token, settings, retry_after_s));
+  CHECK_FALSE(auth.login(request({}), "guess", token, settings, retry_after_s));
+  CHECK(retry_after_s >= 1);
 }
 
 TEST_CASE("console auth: a login makes a session the cookie names; logout and a new token end it") {
   ConsoleAuth auth;
   ConsoleSettings settings;
   const std::string token = "console-token-0123456789";
-  bool throttled = false;
-  CHECK_FALSE(auth.login(request({}), "wrong", token, settings, throttled));
-  CHECK_FALSE(throttled);
-  const auto s = auth.login(request({}), token, token, settings, throttled);
+  int64_t retry_after_s = 0;
+  CHECK_FALSE(auth.login(request({}), "wrong", token, settings, retry_after_s));
+  CHECK(retry_after_s == 0);
+  const auto s = auth.login(request({}), token, token, settings, retry_after_s);
   REQUIRE(s);
   CHECK(s->id.size() >= 40);
   CHECK(s->csrf != s->id);
@@ -204,7 +216,7 @@ TEST_CASE("console auth: a login makes a session the cookie names; logout and a 
   CHECK(auth.session(browser, token)->csrf == s->csrf);
   CHECK_FALSE(auth.session(browser, "a-new-console-token-0000")); // the token changed: sessions end
   CHECK_FALSE(auth.session(browser, token));
-  const auto again = auth.login(request({}), token, token, settings, throttled);
+  const auto again = auth.login(request({}), token, token, settings, retry_after_s);
   browser.cookies = {{ConsoleAuth::kCookie, again->id}};
   REQUIRE(auth.session(browser, token));
   auth.logout(browser);
@@ -216,19 +228,46 @@ TEST_CASE("console auth: a login makes a session the cookie names; logout and a 
 TEST_CASE("console auth: a change needs this host's Origin (else Referer) and the session's CSRF token") {
   const Session s{"id", "csrf-token-1234", 0};
   std::string why;
+  const std::vector<std::string> own; // only the Host header
   auto req = [](std::vector<std::pair<std::string, std::string>> h) { return request(std::move(h)); };
-  CHECK(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}, {"Origin", "http://127.0.0.1:4441"}}), s, "csrf-token-1234", why));
-  CHECK(ConsoleAuth::csrf_ok(req({{"Host", "console.example"}, {"Referer", "https://console.example/webhooks/2"}}), s,
+  CHECK(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}, {"Origin", "http://127.0.0.1:4441"}}), own, s,
                              "csrf-token-1234", why));
-  CHECK_FALSE(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}, {"Origin", "http://127.0.0.1:4441"}}), s, "other", why));
+  CHECK(ConsoleAuth::csrf_ok(req({{"Host", "console.example"}, {"Referer", "https://console.example/webhooks/2"}}), own,
+                             s, "csrf-token-1234", why));
+  CHECK_FALSE(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}, {"Origin", "http://127.0.0.1:4441"}}), own, s,
+                                   "other", why));
   CHECK(why.find("CSRF") != std::string::npos);
-  CHECK_FALSE(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}, {"Origin", "http://127.0.0.1:4441"}}), s, "", why));
-  CHECK_FALSE(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}, {"Origin", "https://evil.example"}}), s,
+  CHECK_FALSE(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}, {"Origin", "http://127.0.0.1:4441"}}), own, s, "",
+                                   why));
+  CHECK_FALSE(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}, {"Origin", "https://evil.example"}}), own, s,
                                    "csrf-token-1234", why));
   CHECK(why.find("evil.example") != std::string::npos);
-  CHECK_FALSE(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}, {"Origin", "null"}}), s, "csrf-token-1234", why));
-  CHECK_FALSE(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}}), s, "csrf-token-1234", why));
+  CHECK_FALSE(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}, {"Origin", "null"}}), own, s, "csrf-token-1234",
+                                   why));
+  CHECK_FALSE(ConsoleAuth::csrf_ok(req({{"Host", "127.0.0.1:4441"}}), own, s, "csrf-token-1234", why));
   CHECK(why.find("neither an Origin nor a Referer") != std::string::npos);
+}
+
+TEST_CASE("console auth: the console's own names (publicUrl, listen) pass the Origin check whatever the Host") {
+  ConsoleSettings settings;
+  settings.public_url = "https://RDWH.example.com:443";
+  settings.http.listen = {"127.0.0.1", 0, false};
+  const std::vector<std::string> own = ConsoleAuth::own_hosts(settings, 4441);
+  CHECK(own == std::vector<std::string>{"rdwh.example.com", "127.0.0.1:4441", "localhost:4441"});
+  settings.public_url.clear();
+  settings.http.listen = {"::1", 4441, true};
+  CHECK(ConsoleAuth::own_hosts(settings, 0) == std::vector<std::string>{"[::1]:4441", "localhost:4441"});
+
+  std::string why;
+  // A TLS proxy that sends its own Host: the browser's Origin is publicUrl's.
+  auto from = [](const char *origin) {
+    return request({{"Host", "127.0.0.1:4441"}, {"Origin", origin}});
+  };
+  CHECK(ConsoleAuth::same_origin(from("https://rdwh.example.com"), own, why));
+  CHECK(ConsoleAuth::same_origin(from("http://localhost:4441"), own, why));
+  CHECK_FALSE(ConsoleAuth::same_origin(from("https://rdwh.example.com.evil.example"), own, why));
+  CHECK_FALSE(ConsoleAuth::same_origin(from("http://localhost:4442"), own, why));
+  CHECK_FALSE(ConsoleAuth::same_origin(from("https://evil.example"), own, why));
 }
 
 TEST_CASE("config: the console section: defaults, every key, errors named") {
@@ -269,6 +308,41 @@ TEST_CASE("config: the console section: defaults, every key, errors named") {
   CHECK(error(R"({"authTokenFile": "t", "deliveries": {"retainHours": 0}})").find("console.deliveries.retainHours") !=
         std::string::npos);
   CHECK(error(R"({"authTokenFile": "t", "colour": 1})").find("console.colour: unknown key") != std::string::npos);
+  CHECK(error(R"({"authTokenFile": "t", "trustedProxies": "10.0.0.1"})")
+            .find("console.trustedProxies: must be a list") != std::string::npos);
+  CHECK(error(R"({"authTokenFile": "t", "trustedProxies": ["10.0.0.0/33"]})")
+            .find("console.trustedProxies[0]: '10.0.0.0/33': the prefix length") != std::string::npos);
+  CHECK(error(R"({"authTokenFile": "t", "trustedProxies": ["127.0.0.1", "proxy.local"]})")
+            .find("console.trustedProxies[1]: 'proxy.local': not a numeric") != std::string::npos);
+  CHECK(error(R"({"authTokenFile": "t", "trustedProxies": ["10.0.0.1/8"]})").find("bits set past") !=
+        std::string::npos);
+  CHECK(error(R"({"authTokenFile": "t", "trustedProxies": ["::/0"]})").find("would trust every address") !=
+        std::string::npos);
+  c = load_config(dir.write("d.json", base + R"(, "console": {"authTokenFile": "t",
+      "trustedProxies": ["127.0.0.1", "10.0.0.0/8", "2001:db8::/32"]}})"));
+  CHECK(c.console.trusted_proxies.size() == 3);
+}
+
+TEST_CASE("config: rundeck.url must not name the gateway's own console or listener") {
+  TempDir dir;
+  auto error = [&](const std::string &url, const std::string &console_listen) {
+    try {
+      load_config(dir.write("g.json", R"({"listen": "0.0.0.0:4440", "pluginDir": "p", "stateDir": "s",
+        "rundeck": {"url": ")" + url + R"(", "apiVersion": 41, "authTokenFile": "t"},
+        "console": {"listen": ")" + console_listen + R"(", "authTokenFile": "c"}, "webhooks": []})"));
+    } catch (const ConfigError &e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(error("http://127.0.0.1:4441", "127.0.0.1:4441").find("rundeck.url: names this gateway's own console") !=
+        std::string::npos);
+  CHECK(error("http://localhost:4441/", "127.0.0.1:4441").find("own console") != std::string::npos);
+  CHECK(error("https://[::1]:4441", "[::]:4441").find("own console") != std::string::npos);
+  CHECK(error("http://127.0.0.1:4440", "127.0.0.1:4441").find("own webhook listener") != std::string::npos);
+  CHECK(error("http://rundeck.example:4441", "127.0.0.1:4441").empty());
+  CHECK(error("http://127.0.0.1:4442", "127.0.0.1:4441").empty());
+  CHECK(error("http://192.0.2.10:4441", "127.0.0.1:4441").empty());
 }
 
 TEST_CASE("webhook store: file webhooks get stable ids and uuids; the file wins; rows of removed ones go", "[outbox]") {

@@ -27,6 +27,7 @@ namespace rdwh::gateway {
 namespace {
 
 constexpr int kMinApiVersion = 33; // Rundeck's webhook API dates from v33
+constexpr int kMaxApiVersion = 9999; // far above any Rundeck's; bounds the number parsed from the path
 constexpr size_t kDefaultMax = 50, kMaxMax = 500;
 
 int64_t int_arg(const HttpRequest &req, const char *name, int64_t fallback) {
@@ -407,11 +408,12 @@ HttpResponse rdwh_api(Call &c) {
 HttpResponse handle_console_api(Admin &ctx, const HttpRequest &req, const ApiAuthorize &authorize) {
   std::vector<std::string> seg = split_path(req.path); // "api", v, ...
   if (seg.size() < 3 || seg[0] != "api") return rundeck_error(404, kMinApiVersion, "api.error.invalid.request", "No such endpoint");
-  if (!is_digits(seg[1]) || std::stoi(seg[1]) < kMinApiVersion)
+  const std::optional<int64_t> asked = parse_bounded(seg[1], kMaxApiVersion);
+  if (!asked || *asked < kMinApiVersion)
     return rundeck_error(400, kMinApiVersion, "api.error.api-version.unsupported",
-                         "Unsupported API Version \"" + seg[1] + "\". Minimum supported version: " +
-                             std::to_string(kMinApiVersion));
-  const int version = std::stoi(seg[1]);
+                         "Unsupported API Version \"" + seg[1].substr(0, 20) + "\". Minimum supported version: " +
+                             std::to_string(kMinApiVersion) + ", maximum: " + std::to_string(kMaxApiVersion));
+  const int version = static_cast<int>(*asked);
   if (auto denied = authorize(version)) return *denied;
   seg.erase(seg.begin(), seg.begin() + 2);
   Call c{ctx, req, version, std::move(seg)};
