@@ -156,7 +156,8 @@ std::optional<std::string> unmark(std::string_view marked, const std::vector<Key
 
 std::string hide_values(std::string_view text, const std::vector<std::string> &values) {
   std::vector<std::string_view> sorted(values.begin(), values.end());
-  std::stable_sort(sorted.begin(), sorted.end(), [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
   return replace_all(text, sorted, [](std::string_view v) { return v; }, [](size_t, std::string_view) {});
 }
 

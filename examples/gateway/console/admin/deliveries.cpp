@@ -88,8 +88,8 @@ Outcome<Replay> DeliveryAdmin::record(const DeliveryRecord &original, const Runt
   const JobOptions options{now, run_again ? 0 : rt.config().max_event_age_s * 1000,
                            run_again ? "replay:" + random_uuid() + ":" : ""};
   const Processed p = IntakePipeline(outbox_, jobs_added_)
-                          .process({cfg, *handler.handler, handler.keys.get(), replay_request(original, cfg, now), options, &d,
-                                    store ? Commit::always : Commit::none});
+                          .process({cfg, *handler.handler, handler.keys.get(), replay_request(original, cfg, now),
+                                    options, &d, store ? Commit::always : Commit::none});
   if (p.failure == Processed::Failure::plugin) return refuse(Refusal::failed, "the plugin failed: " + p.error);
   if (p.failure == Processed::Failure::store)
     return refuse(Refusal::unavailable, "cannot store the replay: " + p.error);
