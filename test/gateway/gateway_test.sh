@@ -149,6 +149,7 @@ write_config() {
   "pluginDir": "$PLUGIN_DIR",
   "stateDir": "${STATE_DIR:-state}",
   "keyStorageDir": "keys",
+  "keyStorageEnvAllow": ["RDWH_TEST_PD_SECRET"],
   "http": ${2:-{\}},
   "outbox": {$outbox},
   "rundeck": {"url": "http://127.0.0.1:$RD_PORT", "apiVersion": 41, "authTokenFile": "rundeck.token",

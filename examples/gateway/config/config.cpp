@@ -1,6 +1,7 @@
 #include "config/config.hpp"
 
 #include "base/json.hpp"
+#include "config/keystore.hpp"
 
 #define RAPIDJSON_HAS_STDSTRING 1
 #include <rapidjson/document.h>
@@ -490,6 +491,23 @@ void read_plugin_dirs(const Obj &root, const fs::path &base, Config &c, Problems
   for (const auto &d : dirs) c.plugin_dirs.push_back(resolve(base, d));
 }
 
+// keyStorageEnvAllow: a list of environment variable names (`env/NAME` reads only those).
+void read_env_allow(const Obj &root, Config &c, Problems &p) {
+  const Value *allow = root.get("keyStorageEnvAllow");
+  if (!allow) return;
+  if (!allow->IsArray()) {
+    p.add("keyStorageEnvAllow", "must be a list of environment variable names");
+    return;
+  }
+  for (rapidjson::SizeType i = 0; i < allow->Size(); ++i) {
+    const Value &name = (*allow)[i];
+    const std::string field = "keyStorageEnvAllow[" + std::to_string(i) + "]";
+    if (!name.IsString() || !is_env_name(std::string_view(name.GetString(), name.GetStringLength())))
+      p.add(field, "must be an environment variable name (letters, digits and _, not starting with a digit)");
+    else c.key_storage_env_allow.emplace_back(name.GetString(), name.GetStringLength());
+  }
+}
+
 void read_outbox(const Obj &root, Config &c, Problems &p) {
   const Value *outbox = nullptr;
   if (!root.object("outbox", outbox)) return;
@@ -544,13 +562,14 @@ Config load_config_text(const std::string &path, const std::string &text) {
   c.path = path;
   const fs::path base = fs::absolute(fs::path(path)).parent_path();
   Obj root(doc, "", p);
-  root.allow_only({"listen", "pluginDir", "stateDir", "keyStorageDir", "rundeck", "webhooks", "http", "outbox",
-                   "maxEventAge", "logLevel", "console"});
+  root.allow_only({"listen", "pluginDir", "stateDir", "keyStorageDir", "keyStorageEnvAllow", "rundeck", "webhooks",
+                   "http", "outbox", "maxEventAge", "logLevel", "console"});
   read_http(root, c, p);
   read_console(root, base, c, p);
   read_plugin_dirs(root, base, c, p);
   if (root.str("stateDir", c.state_dir, true)) c.state_dir = resolve(base, c.state_dir);
   if (root.str("keyStorageDir", c.key_storage_dir, false)) c.key_storage_dir = resolve(base, c.key_storage_dir);
+  read_env_allow(root, c, p);
   read_rundeck(root, base, c, p);
   check_listeners_differ(c, p);
   read_outbox(root, c, p);

@@ -151,6 +151,8 @@ struct Config {
   std::vector<std::string> plugin_dirs;
   std::string state_dir;
   std::string key_storage_dir;      // empty: no key storage directory
+  // keyStorageEnvAllow: the environment variables `env/NAME` may read; empty (the default): none.
+  std::vector<std::string> key_storage_env_allow;
   RundeckSettings rundeck;
   OutboxSettings outbox;
   // Replay guard: an event that happened longer ago than this (its occurred_at) is acknowledged

@@ -9,13 +9,14 @@
 
 namespace rdwh::gateway {
 
-namespace {
-bool valid_env_name(std::string_view n) {
+bool is_env_name(std::string_view n) {
   if (n.empty() || (n[0] >= '0' && n[0] <= '9')) return false;
   for (char c : n)
     if (!(c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
   return true;
 }
+
+namespace {
 
 // "a/b/c" with no empty, "." or ".." component.
 bool safe_relative(std::string_view p) {
@@ -32,12 +33,25 @@ bool safe_relative(std::string_view p) {
 }
 } // namespace
 
+bool KeyStore::env_allowed(std::string_view name) const {
+  for (const std::string &allowed : env_allow_)
+    if (allowed == name) return true;
+  return false;
+}
+
+std::string KeyStore::why_missing(std::string_view path) const {
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (path.rfind("env/", 0) != 0 || env_allowed(path.substr(4))) return "";
+  return std::string(path) + " is not in keyStorageEnvAllow (the environment variables key storage may read)";
+}
+
 std::optional<std::string> KeyStore::get(std::string_view path) const {
   if (!path.empty() && path.front() == '/') path.remove_prefix(1);
   const std::string shown(path);
   if (path.rfind("env/", 0) == 0) {
     const std::string name(path.substr(4));
-    if (!valid_env_name(name)) throw std::runtime_error("key path '" + shown + "': not a valid variable name");
+    if (!is_env_name(name)) throw std::runtime_error("key path '" + shown + "': not a valid variable name");
+    if (!env_allowed(name)) return std::nullopt; // as a missing key: why_missing() says why
     const char *v = std::getenv(name.c_str());
     if (!v) return std::nullopt;
     return std::string(v);

@@ -20,6 +20,7 @@
 #include "dispatch/settle.hpp"
 #include "store/outbox.hpp"
 #include "rundeck/client.hpp"
+#include "rundeck/run_request.hpp"
 #include "runtime/runtime.hpp"
 
 #include <atomic>
@@ -98,8 +99,11 @@ private:
   void work();
   Settlement attempt(RundeckClient &client, const OutboxJob &job, const Runtime &rt, std::mt19937_64 &rng);
   void report_run(const Verdict &v, const OutboxJob &job, const Runtime &rt, const RunOutcome &o, double secs);
+  // A job whose run call cannot be built (a key gone from key storage): refused, and said so.
+  Settlement unsendable(const OutboxJob &job, const std::string &why);
   // reconcile.cpp: whether Rundeck started a job whose last call had an unknown outcome.
-  Reconciliation reconcile(RundeckClient &client, const OutboxJob &job, const Runtime &rt);
+  // `body`: the job's run call as sent (its key-storage values put back), to match executions.
+  Reconciliation reconcile(RundeckClient &client, const OutboxJob &job, const SendableBody &body, const Runtime &rt);
   std::optional<std::string> first_unrecorded(const std::vector<std::string> &ids); // throws OutboxError
   void report_reconciliation(const Verdict &v, const OutboxJob &job, const Runtime &rt, const Reconciliation &r);
   // dispatcher.cpp: what an answer said about the API token (the authentication pause).

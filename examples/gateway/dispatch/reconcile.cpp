@@ -14,7 +14,8 @@ constexpr int64_t kClockSkewMs = 10 * 60 * 1000;
 
 } // namespace
 
-Reconciliation Dispatcher::reconcile(RundeckClient &client, const OutboxJob &job, const Runtime &rt) {
+Reconciliation Dispatcher::reconcile(RundeckClient &client, const OutboxJob &job, const SendableBody &body,
+                                     const Runtime &rt) {
   std::string token_user;
   {
     std::lock_guard lock(mu_);
@@ -25,10 +26,10 @@ Reconciliation Dispatcher::reconcile(RundeckClient &client, const OutboxJob &job
   Reconciliation r;
   r.kind = q.kind;
   r.http_status = q.http_status;
-  r.reason = q.reason;
+  r.reason = hide_values(q.reason, body.values);
   if (q.kind != RunOutcome::Kind::started) return r;
   try {
-    r.execution_id = first_unrecorded(matching_executions(q.executions, job.request_json, token_user));
+    r.execution_id = first_unrecorded(matching_executions(q.executions, body.json, token_user));
   } catch (const OutboxError &e) {
     r.lookup_error = e.what();
   }

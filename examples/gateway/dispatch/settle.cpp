@@ -71,6 +71,12 @@ Verdict settle_before_call(const OutboxJob &job, const RundeckSettings &rd, int6
   return verdict(Kind::reconcile, Token::unknown, {});
 }
 
+Verdict settle_unsendable(const OutboxJob &, const std::string &why, int64_t now_ms) {
+  Settlement s = finished("refused", now_ms, 0);
+  s.reason = "not sent: " + why;
+  return verdict(Kind::refused, Token::unknown, std::move(s));
+}
+
 std::vector<std::string> matching_executions(const std::vector<Execution> &newest_first,
                                              const std::string &request_json, const std::string &token_user) {
   std::vector<std::string> ids;

@@ -58,6 +58,10 @@ struct Verdict {
 // Before any call: stopping, or whether the job must be reconciled first (and may be yet).
 Verdict settle_before_call(const OutboxJob &job, const RundeckSettings &rd, int64_t now_ms, bool stopping);
 
+// The job's run call cannot be built: a key-storage value it holds is gone (`why` names the key).
+// Refused, as Rundeck's refusals are: requeued by the operator once the key is back.
+Verdict settle_unsendable(const OutboxJob &job, const std::string &why, int64_t now_ms);
+
 // What reconciliation learned from Rundeck's executions and the outbox.
 struct Reconciliation {
   RunOutcome::Kind kind = RunOutcome::Kind::retry; // the query's: started when Rundeck answered

@@ -35,9 +35,15 @@ Settlement Dispatcher::attempt(RundeckClient &client, const OutboxJob &job, cons
                                std::mt19937_64 &rng) {
   const RundeckSettings &rd = rt.config().rundeck;
   Verdict v = settle_before_call(job, rd, now_ms(), abort_);
+  if (v.kind != Verdict::Kind::reconcile && v.kind != Verdict::Kind::run) return v.settlement;
+  // The stored body holds marks where key-storage values were: they are put back here, for the
+  // call only, and hidden again in whatever Rundeck answers (config/key_values.hpp).
+  SendableBody body;
+  sendable_run_body(job.request_json, [&rt](std::string_view path) { return rt.keys().get(path); }, body);
+  if (!body.error.empty()) return unsendable(job, body.error);
   if (v.kind == Verdict::Kind::reconcile) {
     std::lock_guard one_at_a_time(reconcile_mu_); // two jobs never take one execution
-    const Reconciliation r = reconcile(client, job, rt);
+    const Reconciliation r = reconcile(client, job, body, rt);
     v = settle_reconciliation(job, r, {now_ms(), retry_delay_ms(job.attempts, rd.retry, rng)});
     report_reconciliation(v, job, rt, r);
   }
@@ -45,11 +51,20 @@ Settlement Dispatcher::attempt(RundeckClient &client, const OutboxJob &job, cons
 
   const int64_t sent = now_ms();
   const auto t0 = std::chrono::steady_clock::now();
-  const RunOutcome o = client.run_job(rd, rt.rundeck_token(), job.job_id, job.request_json, abort_);
+  RunOutcome o = client.run_job(rd, rt.rundeck_token(), job.job_id, body.json, abort_);
+  o.reason = hide_values(o.reason, body.values);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   v = settle_run(job, rd, o, sent, {now_ms(), retry_delay_ms(job.attempts, rd.retry, rng)});
   report_run(v, job, rt, o, secs);
   return v.settlement;
+}
+
+Settlement Dispatcher::unsendable(const OutboxJob &job, const std::string &why) {
+  metrics_.job_refused(job.webhook_name, 0);
+  log::error("job not sent: its run call needs a key-storage value that is gone",
+             {{"job_row", job.id}, {"webhook", job.webhook_name}, {"rule", job.rule}, {"job", job.job_id},
+              {"reason", why}});
+  return settle_unsendable(job, why, now_ms()).settlement;
 }
 
 void Dispatcher::report_run(const Verdict &v, const OutboxJob &job, const Runtime &rt, const RunOutcome &o,

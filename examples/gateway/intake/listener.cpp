@@ -125,7 +125,7 @@ HttpResponse Service::process(Delivery &d) {
   const WebhookConfig &cfg = d.hook->config;
   const HttpRequest &req = d.req;
   // With the store on, the plugin explains why each rule fired or not: the store keeps it.
-  Intake in{cfg, *d.hook->handler,
+  Intake in{cfg, *d.hook->handler, d.hook->keys.get(),
             plugin_request(cfg, req.headers, req.body, d.id, req.sender, req.received_unix_ms, d.keep),
             {0, d.rt->config().max_event_age_s * 1000, ""}, d.keep ? &d.record : nullptr, Commit::with_jobs};
   d.processed = pipeline_.process(in);

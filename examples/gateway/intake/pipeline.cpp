@@ -3,6 +3,7 @@
 #include "base/clock.hpp"
 #include "base/crypto.hpp"
 #include "base/json.hpp"
+#include "rundeck/run_request.hpp"
 
 #include <chrono>
 #include <optional>
@@ -105,7 +106,7 @@ Processed IntakePipeline::process(const Intake &in) const {
   options.now_ms = now;
   judge(in, **result, out);
   if (out.verdict == RDWH_VERDICT_ACCEPTED)
-    out.jobs = jobs_of(**result, in.webhook, in.request.delivery_id, options, out.too_old);
+    out.jobs = jobs_of(**result, in.webhook, in.request.delivery_id, options, out.too_old, in.keys);
   const bool record_is_ours = in.commit != Commit::with_jobs || !out.jobs.empty();
   if (in.record && record_is_ours) describe(*in.record, out);
   if (in.commit == Commit::none || !record_is_ours) return out;
@@ -113,14 +114,17 @@ Processed IntakePipeline::process(const Intake &in) const {
   return out;
 }
 
-// The plugin's verdict and answer; with a record, its explanation.
+// The plugin's verdict and answer; with a record, its explanation. The answer (returnProcessingInfo
+// shows the jobs' options) and the explanation hide what key storage gave the handler.
 void IntakePipeline::judge(const Intake &in, const rdwh_result_t &r, Processed &out) const {
   out.verdict = r.verdict;
   out.job_count = r.job_count;
   out.answer.status = r.http_status;
   out.answer.content_type = r.content_type.size ? std::string(host::view(r.content_type)) : "application/json";
-  out.answer.body = std::string(host::view(r.body));
-  if (in.record) in.record->evaluation = utf8_clean(host::view(r.evaluation));
+  out.answer.body = in.keys ? in.keys->mark_json(host::view(r.body)) : std::string(host::view(r.body));
+  if (in.record)
+    in.record->evaluation =
+        utf8_clean(in.keys ? in.keys->mark_json(host::view(r.evaluation)) : std::string(host::view(r.evaluation)));
   if (metrics_ && is_signature_failure(r.verdict)) metrics_->signature_failure(in.webhook.name);
 }
 
@@ -162,34 +166,21 @@ host::Handler::Request plugin_request(const WebhookConfig &webhook,
   return in;
 }
 
-std::string run_request_json(const rdwh_job_t &job) {
-  rapidjson::StringBuffer buf;
-  JsonWriter w(buf);
-  auto str = [&w](rdwh_str_t s) { w.String(s.data ? s.data : "", static_cast<rapidjson::SizeType>(s.size)); };
-  w.StartObject();
-  if (job.option_count > 0) {
-    w.Key("options");
-    w.StartObject();
-    for (size_t i = 0; i < job.option_count; ++i) {
-      str(job.options[i].name);
-      str(job.options[i].value);
-    }
-    w.EndObject();
-  }
-  if (job.filter.size) {
-    w.Key("filter");
-    str(job.filter);
-  }
-  if (job.as_user.size) {
-    w.Key("asUser");
-    str(job.as_user);
-  }
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
+std::string run_request_json(const rdwh_job_t &job, const ServedKeys *keys) {
+  RunRequest r;
+  r.options.reserve(job.option_count);
+  for (size_t i = 0; i < job.option_count; ++i)
+    r.options.emplace_back(host::view(job.options[i].name), host::view(job.options[i].value));
+  r.filter = host::view(job.filter);
+  r.as_user = host::view(job.as_user);
+  std::string body = stored_run_body(r, keys);
+  for (auto &[name, value] : r.options) wipe(name), wipe(value);
+  wipe(r.filter), wipe(r.as_user);
+  return body;
 }
 
 std::vector<NewJob> jobs_of(const rdwh_result_t &r, const WebhookConfig &cfg, std::string_view delivery_id,
-                            const JobOptions &o, uint64_t &too_old) {
+                            const JobOptions &o, uint64_t &too_old, const ServedKeys *keys) {
   std::vector<NewJob> jobs;
   jobs.reserve(r.job_count);
   too_old = 0;
@@ -202,7 +193,7 @@ std::vector<NewJob> jobs_of(const rdwh_result_t &r, const WebhookConfig &cfg, st
     n.rule = host::view(j.rule);
     n.event_id = host::view(j.event_id);
     n.job_id = host::view(j.job_id);
-    n.request_json = run_request_json(j);
+    n.request_json = run_request_json(j, keys);
     n.event_index = j.event_index;
     n.rule_index = j.rule_index;
     std::string_view event_key;

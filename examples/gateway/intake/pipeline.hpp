@@ -7,6 +7,7 @@
 #pragma once
 
 #include "base/metrics.hpp"
+#include "config/key_values.hpp"
 #include "store/delivery_store.hpp"
 #include "http/server.hpp"
 #include "hostkit.hpp"
@@ -42,6 +43,9 @@ enum class Commit {
 struct Intake {
   const WebhookConfig &webhook;
   const host::Handler &handler;     // the webhook's (or, for a tried config, one made for it)
+  // What key storage gave `handler` (nullptr: nothing): hidden in all the pipeline keeps or
+  // returns, the jobs' run bodies marked so the dispatcher puts the values back (key_values.hpp).
+  const ServedKeys *keys;
   host::Handler::Request request;   // plugin_request()
   JobOptions options;
   // Completed with the verdict, the answer, the explanation and the jobs when the pipeline stores
@@ -85,9 +89,9 @@ private:
 
 // The job requests of `result` (an accepted delivery's), with their identities: the webhook's key,
 // the event's key from the plugin (else the delivery id with the event's position), the rule's
-// key. `too_old` counts those stored as skipped.
+// key. `too_old` counts those stored as skipped. Their run bodies hold no value of `keys`.
 std::vector<NewJob> jobs_of(const rdwh_result_t &result, const WebhookConfig &webhook, std::string_view delivery_id,
-                            const JobOptions &options, uint64_t &too_old);
+                            const JobOptions &options, uint64_t &too_old, const ServedKeys *keys = nullptr);
 
 // What the plugin is handed for a delivery to `webhook`: the headers but Authorization (the
 // gateway checks it; not the plugin's business), the body, the delivery's metadata.
@@ -96,8 +100,9 @@ host::Handler::Request plugin_request(const WebhookConfig &webhook,
                                       std::string body, std::string_view delivery_id, std::string_view sender,
                                       int64_t received_ms, bool explain);
 
-// The body of Rundeck's job run call for one job: {"options":{...},"filter":"...","asUser":"..."}.
-std::string run_request_json(const rdwh_job_t &job);
+// The body of Rundeck's job run call for one job, as the outbox stores it:
+// {"options":{...},"filter":"...","asUser":"..."}, the values of `keys` marked (rundeck/run_request.hpp).
+std::string run_request_json(const rdwh_job_t &job, const ServedKeys *keys = nullptr);
 
 // For logs and the store: "accepted", "signature_invalid"...; "" when the plugin was not reached (-1).
 const char *verdict_name(int64_t verdict);

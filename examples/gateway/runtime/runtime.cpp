@@ -24,13 +24,20 @@ log::Level level_of(int rdwh_level) {
 }
 
 // The plugin reports config diagnostics as data (rdwh.host.diagnostics/1): logged as warnings with
-// their fields, and kept in `found` (when given) for --check.
-host::Services services_for(const WebhookConfig &w, const KeyStore &keys, std::vector<host::Diagnostic> *found) {
+// their fields, and kept in `found` (when given) for --check. Every value key storage hands the
+// plugin is recorded in `served`, and hidden in the plugin's log lines (as in all it returns).
+host::Services services_for(const WebhookConfig &w, const KeyStore &keys, std::vector<host::Diagnostic> *found,
+                            const std::shared_ptr<ServedKeys> &served) {
   host::Services s;
-  s.log = [name = w.name](int level, std::string_view message) {
-    log::write(level_of(level), message, {{"source", "plugin"}, {"webhook", name}});
+  s.log = [name = w.name, served](int level, std::string_view message) {
+    log::write(level_of(level), served->mark(message), {{"source", "plugin"}, {"webhook", name}});
   };
-  s.get_secret = [keys](std::string_view path) { return keys.get(path); };
+  s.get_secret = [keys, served](std::string_view path) {
+    std::optional<std::string> value = keys.get(path);
+    if (value) served->add(path, *value);
+    else if (std::string why = keys.why_missing(path); !why.empty()) served->note_missing(std::move(why));
+    return value;
+  };
   s.diagnostic = [name = w.name, found](const host::Diagnostic &d) {
     log::warn(d.message, {{"source", "plugin"}, {"webhook", name}, {"field", d.field}, {"rule", d.rule},
                           {"suggestion", d.suggestion}});
@@ -67,16 +74,23 @@ std::string read_token(const std::string &path, const char *field, std::vector<s
 
 } // namespace
 
-std::unique_ptr<host::Handler> Runtime::make_handler(const WebhookConfig &w, std::string_view config_json,
-                                                     std::vector<host::Diagnostic> *diagnostics) const {
+MadeHandler Runtime::make_handler(const WebhookConfig &w, std::string_view config_json,
+                                  std::vector<host::Diagnostic> *diagnostics) const {
   const host::Plugin *plugin = plugins_->find(w.event_plugin);
   if (!plugin)
     throw ConfigError(w.field("eventPlugin") + ": no plugin offers provider '" + w.event_plugin +
                       "' (offered: " + providers_offered(*plugins_) + ")");
+  auto served = std::make_shared<ServedKeys>();
   try {
-    return std::make_unique<host::Handler>(*plugin, w.event_plugin, config_json, services_for(w, keys_, diagnostics));
+    MadeHandler made;
+    made.handler = std::make_unique<host::Handler>(*plugin, w.event_plugin, config_json,
+                                                   services_for(w, keys_, diagnostics, served));
+    made.keys = std::move(served);
+    return made;
   } catch (const host::HostError &e) {
-    throw PluginConfigError(w.field("config") + ": " + e.what(), e.what());
+    std::string why = e.what();
+    if (const std::string notes = served->missing_notes(); !notes.empty()) why += " (" + notes + ")";
+    throw PluginConfigError(w.field("config") + ": " + why, why);
   }
 }
 
@@ -96,14 +110,20 @@ std::shared_ptr<const Webhook> Runtime::build_webhook(const WebhookConfig &w, co
     } catch (const std::exception &e) {
       throw ConfigError(w.field("authorization") + ": " + e.what());
     }
-    if (!secret) throw ConfigError(w.field("authorization") + ": no key at '" + w.authorization_ref + "'");
+    if (!secret) {
+      const std::string why = keys_.why_missing(w.authorization_ref);
+      throw ConfigError(w.field("authorization") + ": no key at '" + w.authorization_ref + "'" +
+                        (why.empty() ? "" : " (" + why + ")"));
+    }
     strip_line_end(*secret);
     hook->authorization_sha256 = sha256_hex(*secret);
     wipe(*secret);
   } else if (w.use_auth) {
     hook->authorization_sha256 = w.authorization_sha256;
   }
-  hook->handler = make_handler(w, w.config_json, &hook->diagnostics);
+  MadeHandler made = make_handler(w, w.config_json, &hook->diagnostics);
+  hook->handler = std::move(made.handler);
+  hook->keys = std::move(made.keys);
   g_handlers_built.fetch_add(1, std::memory_order_relaxed);
   return hook;
 }
@@ -114,7 +134,8 @@ const Runtime *Runtime::load_plugins(const Config &config, const Runtime *reuse,
   for (const std::string &dir : config.plugin_dirs)
     if (!std::filesystem::is_directory(dir)) problems.push_back("pluginDir: '" + dir + "' is not a directory");
   if (reuse && (reuse->config_.plugin_dirs != config.plugin_dirs ||
-                reuse->config_.key_storage_dir != config.key_storage_dir))
+                reuse->config_.key_storage_dir != config.key_storage_dir ||
+                reuse->config_.key_storage_env_allow != config.key_storage_env_allow))
     reuse = nullptr;
   if (reuse) {
     plugins_ = reuse->plugins_;
@@ -127,7 +148,7 @@ const Runtime *Runtime::load_plugins(const Config &config, const Runtime *reuse,
 
 std::shared_ptr<const Runtime> Runtime::build(Config config, const std::vector<WebhookConfig> &api_hooks,
                                               const Runtime *reuse) {
-  std::shared_ptr<Runtime> rt(new Runtime(config.key_storage_dir));
+  std::shared_ptr<Runtime> rt(new Runtime(KeyStore(config.key_storage_dir, config.key_storage_env_allow)));
   std::vector<std::string> problems;
 
   if (!config.key_storage_dir.empty() && !std::filesystem::is_directory(config.key_storage_dir))

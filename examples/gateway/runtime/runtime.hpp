@@ -4,8 +4,9 @@
 #pragma once
 
 #include "config/config.hpp"
-#include "hostkit.hpp"
+#include "config/key_values.hpp"
 #include "config/keystore.hpp"
+#include "hostkit.hpp"
 
 #include <map>
 #include <memory>
@@ -27,6 +28,13 @@ struct Webhook {
   std::vector<host::Diagnostic> diagnostics; // what the plugin found in its config (logged at build)
   std::string authorization_sha256; // lowercase hex; empty when config.use_auth is false
   std::unique_ptr<host::Handler> handler;
+  std::shared_ptr<const ServedKeys> keys; // what key storage gave the handler: hidden in all it returns
+};
+
+// A handler, with the key-storage values it was given (config/key_values.hpp).
+struct MadeHandler {
+  std::unique_ptr<host::Handler> handler;
+  std::shared_ptr<const ServedKeys> keys;
 };
 
 class Runtime {
@@ -62,15 +70,18 @@ public:
   // Webhook handlers built since the process started (at start, at SIGHUP, for each webhook
   // created or changed), for /metrics: reused ones are not counted.
   static uint64_t handlers_built();
+  // Key storage (keyStorageDir, keyStorageEnvAllow): the dispatcher reads the values a job's run
+  // call needs from it when it sends the call.
+  const KeyStore &keys() const { return keys_; }
   // A handler for `w` with the config `config_json` (the webhook's own, or an edited one) and this
   // runtime's key storage; the plugin's diagnostics are logged and, given `diagnostics`, kept there.
   // Throws ConfigError naming the field (the plugin's message for a bad config). The handler must
   // be destroyed before this runtime.
-  std::unique_ptr<host::Handler> make_handler(const WebhookConfig &w, std::string_view config_json,
-                                              std::vector<host::Diagnostic> *diagnostics = nullptr) const;
+  MadeHandler make_handler(const WebhookConfig &w, std::string_view config_json,
+                           std::vector<host::Diagnostic> *diagnostics = nullptr) const;
 
 private:
-  explicit Runtime(std::string key_storage_dir) : keys_(std::move(key_storage_dir)) {}
+  explicit Runtime(KeyStore keys) : keys_(std::move(keys)) {}
   // Scans the plugin directories, or takes `reuse`'s plugins when it was built from the same
   // directories and key storage: then returns `reuse`, else nullptr (nothing can be reused).
   const Runtime *load_plugins(const Config &config, const Runtime *reuse, std::vector<std::string> &problems);

@@ -104,7 +104,7 @@ TEST_CASE("config: errors name the field") {
 TEST_CASE("key storage: files as stored, env/NAME, no way out of the directory") {
   TempDir dir;
   dir.write("keys/pd/secret", "line1\nline2\n");
-  const KeyStore keys((dir.path / "keys").string());
+  const KeyStore keys((dir.path / "keys").string(), {"RDWH_GATEWAY_UNIT_SECRET", "RDWH_GATEWAY_UNIT_UNSET"});
   CHECK(keys.get("keys/pd/secret") == std::optional<std::string>("line1\nline2\n")); // bytes as-is
   CHECK(keys.get("/keys/pd/secret") == std::optional<std::string>("line1\nline2\n"));
   CHECK_FALSE(keys.get("keys/pd/none").has_value());
@@ -115,4 +115,29 @@ TEST_CASE("key storage: files as stored, env/NAME, no way out of the directory")
   CHECK_THROWS_WITH(keys.get("keys/pd//secret"), Catch::Contains("malformed"));
   CHECK_THROWS_WITH(keys.get("files/x"), Catch::Contains("must start with keys/ or env/"));
   CHECK_THROWS(keys.get("env/BAD-NAME"));
+}
+
+TEST_CASE("key storage: env/NAME reads only the names keyStorageEnvAllow lists (none by default)") {
+  ::setenv("RDWH_GATEWAY_UNIT_SECRET", "s3", 1);
+  const KeyStore none("");
+  CHECK_FALSE(none.get("env/RDWH_GATEWAY_UNIT_SECRET").has_value()); // as a missing key
+  CHECK_FALSE(none.get("env/HOME").has_value());
+  CHECK_THAT(none.why_missing("env/HOME"), Catch::Contains("env/HOME is not in keyStorageEnvAllow"));
+  CHECK(none.why_missing("keys/x").empty());
+  const KeyStore some("", {"RDWH_GATEWAY_UNIT_SECRET"});
+  CHECK(some.get("env/RDWH_GATEWAY_UNIT_SECRET") == std::optional<std::string>("s3"));
+  CHECK(some.why_missing("env/RDWH_GATEWAY_UNIT_SECRET").empty());
+  CHECK_FALSE(some.get("env/HOME").has_value());
+
+  TempDir dir;
+  const std::string base = std::string(kGood).substr(0, std::string(kGood).size() - 1);
+  CHECK(load_config(dir.write("a.json", base + R"(, "keyStorageEnvAllow": ["A", "_B1"]})")).key_storage_env_allow ==
+        std::vector<std::string>{"A", "_B1"});
+  CHECK(load_config(dir.write("b.json", kGood)).key_storage_env_allow.empty());
+  const std::string bad = config_error(base + R"(, "keyStorageEnvAllow": ["OK", "1X", "A-B", 3]})");
+  CHECK_THAT(bad, Catch::Contains("keyStorageEnvAllow[1]: must be an environment variable name"));
+  CHECK_THAT(bad, Catch::Contains("keyStorageEnvAllow[2]"));
+  CHECK_THAT(bad, Catch::Contains("keyStorageEnvAllow[3]"));
+  CHECK_THAT(config_error(base + R"(, "keyStorageEnvAllow": "HOME"})"),
+             Catch::Contains("keyStorageEnvAllow: must be a list"));
 }

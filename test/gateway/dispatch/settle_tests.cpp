@@ -239,3 +239,12 @@ TEST_CASE("the backoff drawn is the retry schedule's") {
     CHECK((d >= full - full / 2 && d <= full));
   }
 }
+
+TEST_CASE("a run call that cannot be built (a key gone from key storage) is refused, the key named") {
+  const Verdict v = settle_unsendable(uncertain_job(), "key storage has no key 'keys/token' now", kNow);
+  CHECK(v.kind == Kind::refused);
+  CHECK(v.token == Token::unknown);
+  CHECK(v.settlement.status == "refused");
+  CHECK(v.settlement.reason == "not sent: key storage has no key 'keys/token' now");
+  CHECK(v.settlement.next_attempt_ms == kNow);
+}

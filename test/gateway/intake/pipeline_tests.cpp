@@ -27,7 +27,7 @@ struct Replays {
   }
   Processed process(const std::string &text, DeliveryRecord *record, Commit commit, std::string prefix = "") const {
     const int64_t now = 1714564800000;
-    return pipeline.process({hook.config, *hook.handler,
+    return pipeline.process({hook.config, *hook.handler, hook.keys.get(),
                              plugin_request(hook.config, {{"X-PagerDuty-Signature", sign(text)}}, text, "d-1",
                                             "192.0.2.7", now, true),
                              {0, 0, std::move(prefix)}, record, commit});

@@ -64,7 +64,7 @@ Outcome<Replay> DeliveryAdmin::run(const DeliveryRecord &original, std::optional
   const WebhookConfig &cfg = hook->config;
   const std::optional<std::string> config = without_signature(config_json.value_or(cfg.config_json));
   if (!config) return refuse(Refusal::invalid, "config must be a JSON object", "config");
-  std::unique_ptr<host::Handler> handler;
+  MadeHandler handler;
   try {
     handler = rt->make_handler(cfg, *config);
   } catch (const PluginConfigError &e) {
@@ -73,11 +73,11 @@ Outcome<Replay> DeliveryAdmin::run(const DeliveryRecord &original, std::optional
     return refuse(Refusal::invalid, e.what(), "config");
   }
 
-  return record(original, *rt, cfg, *handler, store, run_again);
+  return record(original, *rt, cfg, handler, store, run_again);
 }
 
 Outcome<Replay> DeliveryAdmin::record(const DeliveryRecord &original, const Runtime &rt, const WebhookConfig &cfg,
-                                      host::Handler &handler, bool store, bool run_again) {
+                                      const MadeHandler &handler, bool store, bool run_again) {
   const int64_t now = now_ms();
   Replay out;
   DeliveryRecord &d = out.record;
@@ -88,8 +88,8 @@ Outcome<Replay> DeliveryAdmin::record(const DeliveryRecord &original, const Runt
   const JobOptions options{now, run_again ? 0 : rt.config().max_event_age_s * 1000,
                            run_again ? "replay:" + random_uuid() + ":" : ""};
   const Processed p = IntakePipeline(outbox_, jobs_added_)
-                          .process({cfg, handler, replay_request(original, cfg, now), options, &d,
-                                    store ? Commit::always : Commit::none});
+                          .process({cfg, *handler.handler, handler.keys.get(), replay_request(original, cfg, now),
+                                    options, &d, store ? Commit::always : Commit::none});
   if (p.failure == Processed::Failure::plugin) return refuse(Refusal::failed, "the plugin failed: " + p.error);
   if (p.failure == Processed::Failure::store)
     return refuse(Refusal::unavailable, "cannot store the replay: " + p.error);

@@ -53,7 +53,7 @@ private:
                       bool run_again);
   // run's second half: the delivery through the intake pipeline, recorded with its jobs when `store`.
   Outcome<Replay> record(const DeliveryRecord &original, const Runtime &rt, const WebhookConfig &cfg,
-                         host::Handler &handler, bool store, bool run_again);
+                         const MadeHandler &handler, bool store, bool run_again);
 
   Outbox &outbox_;
   const CurrentRuntime &runtime_;
