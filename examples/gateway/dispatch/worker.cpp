@@ -22,6 +22,7 @@ void Dispatcher::work() {
       todo_.pop_front();
     }
     Settlement s = attempt(client, task.job, *task.runtime, rng);
+    s.decided_ms = outbox_.clock_ms();
     s.id = task.job.id;
     s.owner = task.job.owner;
     std::lock_guard lock(mu_);
@@ -34,20 +35,27 @@ void Dispatcher::work() {
 Settlement Dispatcher::attempt(RundeckClient &client, const OutboxJob &job, const Runtime &rt,
                                std::mt19937_64 &rng) {
   const RundeckSettings &rd = rt.config().rundeck;
-  Verdict v = settle_before_call(job, rd, now_ms(), abort_);
+  Verdict v = settle_before_call(job, rd, outbox_.clock_ms(), abort_, lease_lapsed(job.id));
   if (v.kind == Verdict::Kind::reconcile) {
     std::lock_guard one_at_a_time(reconcile_mu_); // two jobs never take one execution
     const Reconciliation r = reconcile(client, job, rt);
-    v = settle_reconciliation(job, r, {now_ms(), retry_delay_ms(job.attempts, rd.retry, rng)});
+    v = settle_reconciliation(job, r, {outbox_.clock_ms(), retry_delay_ms(job.attempts, rd.retry, rng)});
     report_reconciliation(v, job, rt, r);
+    // The lookup took a while: the lease must still hold for the run call.
+    if (v.kind == Verdict::Kind::run && lease_lapsed(job.id))
+      v = settle_before_call(job, rd, outbox_.clock_ms(), abort_, true);
   }
+  if (v.kind == Verdict::Kind::lapsed)
+    log::warn("a job's lease lapsed before its call (its renewal failed): not called; whoever holds it next "
+              "reconciles it",
+              {{"job_row", job.id}, {"webhook", job.webhook_name}, {"job", job.job_id}});
   if (v.kind != Verdict::Kind::run) return v.settlement;
 
-  const int64_t sent = now_ms();
+  const int64_t sent = outbox_.clock_ms();
   const auto t0 = std::chrono::steady_clock::now();
   const RunOutcome o = client.run_job(rd, rt.rundeck_token(), job.job_id, job.request_json, abort_);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  v = settle_run(job, rd, o, sent, {now_ms(), retry_delay_ms(job.attempts, rd.retry, rng)});
+  v = settle_run(job, rd, o, sent, {outbox_.clock_ms(), retry_delay_ms(job.attempts, rd.retry, rng)});
   report_run(v, job, rt, o, secs);
   return v.settlement;
 }
@@ -79,7 +87,7 @@ void Dispatcher::report_run(const Verdict &v, const OutboxJob &job, const Runtim
                   : "job run failed; will retry",
               {{"job_row", job.id}, {"webhook", job.webhook_name}, {"job", job.job_id}, {"status", o.http_status},
                {"reason", o.reason}, {"attempt", job.attempts},
-               {"retry_in_ms", v.settlement.next_attempt_ms - now_ms()}});
+               {"retry_in_ms", v.settlement.next_attempt_ms - outbox_.clock_ms()}});
   }
 }
 

@@ -8,6 +8,7 @@
 // X-Webhook-Id header, or a random one) stand in. Events older than maxEventAge run nothing.
 #pragma once
 
+#include "intake/clock_skew.hpp"
 #include "intake/pipeline.hpp"
 #include "intake/recorder.hpp"
 #include "http/server.hpp"
@@ -39,6 +40,8 @@ private:
   std::optional<HttpResponse> refusal(const Delivery &d) const;
   HttpResponse process(Delivery &d);
   HttpResponse answer(Delivery &d, HttpResponse r);
+  void watch_clock(const Delivery &d);
+  std::string degraded_reason() const; // the dispatcher's and the clock's, "" when neither
 
   const CurrentRuntime &runtime_;
   Outbox &outbox_;
@@ -47,6 +50,7 @@ private:
   DeliveryRecorder *recorder_;
   IntakePipeline pipeline_;
   std::atomic<int64_t> in_flight_{0}; // requests inside handle()
+  SkewWatch skew_;                    // whether our clock looks ahead of PagerDuty's
 };
 
 } // namespace rdwh::gateway
