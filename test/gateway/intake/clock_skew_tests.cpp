@@ -12,7 +12,7 @@ constexpr int64_t kMinute = 60'000, kHour = 60 * kMinute, kMaxAge = 49 * kHour;
 
 } // namespace
 
-TEST_CASE("clock skew: fresh events keep intake healthy; a late redelivery among them too") {
+TEST_CASE("clock skew: fresh events keep intake healthy, and a late redelivery among them") {
   SkewWatch w;
   CHECK_FALSE(w.note(2'000, false, kMaxAge));
   CHECK_FALSE(w.note(20 * kMinute, false, kMaxAge)); // PagerDuty retried it: older, still run
