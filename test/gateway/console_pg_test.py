@@ -16,7 +16,7 @@ V = "/api/41"
 def main(env):
     conninfo = env.start_postgresql(PG_CLUSTER)
     env.start_standin()
-    outbox = {"postgresql": conninfo, "leaseSeconds": 3}
+    outbox = {"postgresql": conninfo, "leaseSeconds": 10}  # a lease outlasts a run call (timeoutSeconds 10)
     for name in ("a", "b"):
         env.write_config([v3_webhook("file hook", "tok-file")], config_name=name + ".json", state="state-" + name,
                          outbox=outbox)

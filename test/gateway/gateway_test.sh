@@ -139,7 +139,12 @@ EOF
 # (default $T/gateway.json). With the PostgreSQL outbox, stateDir is still needed (unused).
 write_config() {
   local config=${CONFIG:-$T/gateway.json} outbox=${3:-} rundeck=${4:-}
-  if [[ -n $PG_CONNINFO ]]; then outbox="\"postgresql\": \"$PG_CONNINFO\", \"leaseSeconds\": 3${outbox:+, $outbox}"; fi
+  # PostgreSQL: short leases (takeovers come quickly), so short run calls (a lease outlasts a call).
+  local timeout=${RD_TIMEOUT:-10}
+  if [[ -n $PG_CONNINFO ]]; then
+    outbox="\"postgresql\": \"$PG_CONNINFO\", \"leaseSeconds\": 3${outbox:+, $outbox}"
+    timeout=${RD_TIMEOUT:-3}
+  fi
   mkdir -p "$T/keys/pd"
   printf '%s' "$SECRET" >"$T/keys/pd/secret"
   printf '%s\n' "$RUNDECK_TOKEN" >"$T/rundeck.token"
@@ -153,7 +158,7 @@ write_config() {
   "http": ${2:-{\}},
   "outbox": {$outbox},
   "rundeck": {"url": "http://127.0.0.1:$RD_PORT", "apiVersion": 41, "authTokenFile": "rundeck.token",
-              "connectTimeoutSeconds": 2, "timeoutSeconds": ${RD_TIMEOUT:-10}, "reconcileDelaySeconds": 1,
+              "connectTimeoutSeconds": 2, "timeoutSeconds": $timeout, "reconcileDelaySeconds": 1,
               "retry": {"initialDelayMs": 50, "maxDelayMs": 400}${rundeck:+, $rundeck}},
   "webhooks": [$1]
 }

@@ -30,6 +30,10 @@
 //        html-after-run: runs; 200 with an HTML page (a proxy that mangles the answer)
 //        gateway-timeout: runs; 504 from a proxy
 //   POST /_control/delay?ms=D              runs at once, answers D ms later (0: none)
+//   POST /_control/lag?ms=D                each run call waits D ms before it creates its execution
+//                                          (and is recorded): a Rundeck slow to start a job, which
+//                                          still starts it when the client gave up waiting (0: none)
+//   GET  /_control/arrived                 the number of run calls that arrived (lagging ones too)
 //   POST /_control/gather?calls=N          the next run calls are answered only once N of them are
 //                                          in flight at once (or after 60 s, which a test then sees
 //                                          in the record), then everything flows again
@@ -86,6 +90,8 @@ struct State {
   std::string fault_kind;
   std::vector<Execution> executions;
   std::atomic<int> delay_ms{0};
+  std::atomic<int> lag_ms{0};
+  std::atomic<long> arrived{0};
   std::set<long> run_calls_in_flight; // their seqs
   size_t gather = 0;                  // answer no run call before this many are in flight
   std::condition_variable in_flight_changed;
@@ -313,6 +319,10 @@ MHD_Result run_job(State &s, MHD_Connection *c, const std::string &path, const s
   std::string answer, type = "application/json", fault;
   int hold_ms = 0;
   long seq = 0;
+  s.arrived.fetch_add(1);
+  const int lag = s.lag_ms.load();
+  for (int waited = 0; waited < lag && !s.stopping; waited += 50)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   {
     std::unique_lock lock(s.mu);
     bool runs = false;
@@ -457,6 +467,7 @@ MHD_Result on_access(void *cls, MHD_Connection *c, const char *url, const char *
     std::lock_guard lock(s.mu);
     return reply(c, 200, std::to_string(s.run_calls_in_flight.size()), "text/plain");
   }
+  if (m == "GET" && path == "/_control/arrived") return reply(c, 200, std::to_string(s.arrived.load()), "text/plain");
   if (m == "POST" && path.rfind("/_control/", 0) == 0) {
     std::lock_guard lock(s.mu);
     if (path == "/_control/fail") {
@@ -468,6 +479,8 @@ MHD_Result on_access(void *cls, MHD_Connection *c, const char *url, const char *
       s.fault_ms = int_arg(c, "ms", 60000);
     } else if (path == "/_control/delay") {
       s.delay_ms = int_arg(c, "ms", 0);
+    } else if (path == "/_control/lag") {
+      s.lag_ms = int_arg(c, "ms", 0);
     } else if (path == "/_control/gather") {
       s.gather = static_cast<size_t>(int_arg(c, "calls", 0));
       s.in_flight_changed.notify_all();

@@ -125,7 +125,7 @@ int outbox_command(const Args &a) {
     f.status = a.status;
     f.webhook = a.webhook;
     f.id = a.id.empty() ? 0 : std::stoll(a.id);
-    const std::vector<OutboxJob> jobs = outbox->requeue(f, now_ms());
+    const std::vector<OutboxJob> jobs = outbox->requeue(f, outbox->clock_ms());
     for (const OutboxJob &j : jobs) print_job(j);
     std::fprintf(stderr, "rdwh-gateway: requeued %zu job(s)\n", jobs.size());
     return 0;

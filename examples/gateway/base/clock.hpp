@@ -1,15 +1,24 @@
-// The gateway's one clock: wall-clock milliseconds since the Unix epoch, the time stored in the
-// outbox and the delivery store and compared with PagerDuty's and Rundeck's times.
+// The gateway's clocks.
+//
+// now_ms(): wall-clock milliseconds since the Unix epoch, the time compared with PagerDuty's and
+// Rundeck's times and shown to people. It may step (NTP, an operator): nothing that waits or
+// measures elapsed time reads it (see mono_ms()); the dispatcher reads the outbox's clock
+// (Outbox::clock_ms()) and survives its steps (dispatch/settle.hpp, ClockWatch).
+// mono_ms(): a monotonic clock (milliseconds since an arbitrary origin) for waits, timers and
+// elapsed time: it never steps, and keeps counting while the process is stopped.
+//
+// Test hook (for the gateway's end-to-end tests, never for production): the environment variable
+// RDWH_TEST_CLOCK_OFFSET_MS shifts now_ms() by that many milliseconds for the life of the
+// process, and RDWH_TEST_CLOCK_OFFSET_FILE names a file holding such an offset, read again at most
+// every 50 ms, so a test steps a running gateway's wall clock without touching the machine's.
+// mono_ms() is never shifted.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 
 namespace rdwh::gateway {
 
-inline int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+int64_t now_ms();
+int64_t mono_ms();
 
 } // namespace rdwh::gateway

@@ -519,6 +519,16 @@ void read_outbox(const Obj &root, Config &c, Problems &p) {
   o.integer("leaseSeconds", c.outbox.lease_seconds, 3, 3600);
 }
 
+// A lease shorter than a run call lets another gateway take a job over while its call is still in
+// flight (read after rundeck and outbox).
+void check_lease(const Config &c, Problems &p) {
+  if (c.outbox.lease_seconds * 1000 < c.rundeck.request_timeout_ms)
+    p.add("outbox.leaseSeconds", "must not be below rundeck.timeoutSeconds (" +
+                                     std::to_string(c.rundeck.request_timeout_ms / 1000) +
+                                     " s): a running job's lease must outlast its run call, or another gateway "
+                                     "takes the job over while the call may still start it");
+}
+
 // maxEventAge, checked against the outbox's retention (read before).
 void read_max_event_age(const Obj &root, Config &c, Problems &p) {
   if (const Value *age = root.get("maxEventAge")) {
@@ -573,6 +583,7 @@ Config load_config_text(const std::string &path, const std::string &text) {
   read_rundeck(root, base, c, p);
   check_listeners_differ(c, p);
   read_outbox(root, c, p);
+  check_lease(c, p);
   read_max_event_age(root, c, p);
   if (root.str("logLevel", c.log_level, false) && c.log_level != "debug" && c.log_level != "info" &&
       c.log_level != "warn" && c.log_level != "error")

@@ -72,7 +72,7 @@ void Dispatcher::auth_failed(const OutboxJob &job, const Runtime &rt, long http_
   metrics_.rundeck_auth_failure();
   std::lock_guard lock(mu_);
   ++auth_failures_;
-  pause_until_ms_ = now_ms() + retry_delay_ms(auth_failures_, rd.retry, rng_);
+  pause_until_ms_ = mono_ms() + retry_delay_ms(auth_failures_, rd.retry, rng_);
   const bool first = !auth_failing_;
   auth_failing_ = true;
   auth_reason_ = "Rundeck refuses the API token read from " + rd.auth_token_file + " (HTTP " +

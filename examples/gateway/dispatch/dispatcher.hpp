@@ -65,16 +65,21 @@ private:
     std::shared_ptr<const Runtime> runtime;
   };
   // The coordinator's own state, across rounds.
+  // Timers are on the monotonic clock (mono_ms()); the outbox's times on its clock (clock_ms()).
   struct Coordination {
-    int64_t next_purge = 0, next_renew = 0, next_expire = 0;
-    int64_t stop_deadline = INT64_MAX; // set when stopping begins
+    int64_t next_purge = 0, next_renew = 0, next_expire = 0; // mono
+    int64_t stop_deadline = INT64_MAX; // mono; set when stopping begins
     bool started = false;              // the jobs of gateways gone were taken over
     std::vector<Settlement> pending;   // outcomes to record (kept while recording fails)
+    ClockWatch clock;                  // steps of the outbox's clock
+    PurgeClock purge_clock;            // the time purges trust
   };
   // One round's look at the shared state.
   struct Round {
     std::shared_ptr<const Runtime> rt;
-    int64_t now = 0, lease_ms = 0;
+    int64_t now = 0;  // the outbox's clock
+    int64_t mono = 0; // the monotonic clock, read with it
+    int64_t lease_ms = 0;
     size_t free = 0; // how many jobs to claim
     bool stopping = false;
     std::string owner; // the name claims use
@@ -87,14 +92,21 @@ private:
   // Records the outcomes and claims jobs in one transaction; returns the claim's count and next due time.
   std::pair<size_t, int64_t> settle_and_claim(Coordination &st, const Round &r);
   bool outbox_failed(Coordination &st, const Round &r, const OutboxError &e); // false: stop now
-  void wait_for_work(const Coordination &st, int64_t now, int64_t due_ms);
-  bool wait_until(int64_t deadline_ms); // false when stopping
+  void wait_for_work(const Coordination &st, const Round &r, int64_t due_ms);
+  bool wait_until(int64_t mono_deadline_ms); // false when stopping
+  // The outcomes' due times from when they were decided to now (a step between keeps the wait).
+  void rebase(std::vector<Settlement> &pending, int64_t now);
   // maintenance.cpp: leases (taken over at start, renewed, expired) and purges.
   void maintain(Coordination &st, const Round &r);
   void take_over_at_start(Coordination &st, const Round &r);
   void purge(Coordination &st, const Round &r);
   void renew_leases(Coordination &st, const Round &r);
   void expire_leases(Coordination &st, const Round &r);
+  void clock_stepped(const Round &r, int64_t step_ms);
+  // The leases this gateway holds, per job row: the monotonic time until which its claim or last
+  // renewal keeps it (read before that statement was sent, so never later than the database's).
+  void note_leases(const std::vector<int64_t> &ids, int64_t mono_sent, int64_t lease_ms);
+  bool lease_lapsed(int64_t job_row);
   // worker.cpp: each job in one pass: decide (settle.hpp), then do (report), then talk.
   void work();
   Settlement attempt(RundeckClient &client, const OutboxJob &job, const Runtime &rt, std::mt19937_64 &rng);
@@ -127,13 +139,14 @@ private:
   std::vector<Settlement> results_; // reported by workers, not yet recorded
   size_t busy_ = 0;                 // claimed and not yet recorded
   std::map<std::string, size_t> held_by_owner_; // jobs claimed (not recorded) per owner name used
+  std::map<int64_t, int64_t> lease_ok_until_;    // per job row held: mono time its lease is sure until
   std::string owner_;               // the name claims use now (changes after a commit of unknown outcome)
   int owner_epoch_ = 0;
 
   // Authentication state (guarded by mu_).
   bool auth_failing_ = false;
   int64_t auth_failures_ = 0;
-  int64_t pause_until_ms_ = 0;
+  int64_t pause_until_ms_ = 0; // mono
   std::string auth_reason_;
   std::string token_user_; // the user Rundeck runs jobs as for our token (from run answers)
 

@@ -60,14 +60,24 @@ int64_t retry_delay_ms(int64_t attempts, const RetrySettings &retry, std::mt1993
   return d - d / 2 + half(rng);
 }
 
-Verdict settle_before_call(const OutboxJob &job, const RundeckSettings &rd, int64_t now_ms, bool stopping) {
+Verdict settle_before_call(const OutboxJob &job, const RundeckSettings &rd, int64_t now_ms, bool stopping,
+                           bool lease_lapsed) {
   if (stopping)
     return verdict(Kind::stopped, Token::unknown, queued(job, now_ms, 0, "the gateway stopped before the call"));
+  if (lease_lapsed)
+    return verdict(Kind::lapsed, Token::unknown,
+                   queued(job, now_ms, job.http_status,
+                          "its lease lapsed before the call (renewal failed): not called"));
   if (!job.uncertain) return verdict(Kind::run, Token::unknown, {});
   // Its last call may have started it: give a slow Rundeck time to finish creating the
-  // execution before looking for it.
-  const int64_t ready = job.sent_ms + rd.reconcile_delay_ms;
-  if (now_ms < ready) return verdict(Kind::wait, Token::unknown, queued(job, ready, job.http_status, job.reason));
+  // execution before looking for it. A clock stepped back since the call does not lengthen it:
+  // the call then counts as sent now (which only widens the executions searched, never narrows).
+  const int64_t sent = std::min(job.sent_ms, now_ms), ready = sent + rd.reconcile_delay_ms;
+  if (now_ms < ready) {
+    Settlement s = queued(job, ready, job.http_status, job.reason);
+    s.sent_ms = sent;
+    return verdict(Kind::wait, Token::unknown, std::move(s));
+  }
   return verdict(Kind::reconcile, Token::unknown, {});
 }
 
@@ -75,6 +85,37 @@ Verdict settle_unsendable(const OutboxJob &, const std::string &why, int64_t now
   Settlement s = finished("refused", now_ms, 0);
   s.reason = "not sent: " + why;
   return verdict(Kind::refused, Token::unknown, std::move(s));
+}
+
+int64_t takeover_window_ms(const RundeckSettings &rd) {
+  return rd.connect_timeout_ms + rd.request_timeout_ms + rd.reconcile_delay_ms;
+}
+
+int64_t takeover_reconcile_at(int64_t lease_until_ms, int64_t now_ms, const RundeckSettings &rd) {
+  return std::min(lease_until_ms, now_ms) + takeover_window_ms(rd);
+}
+
+int64_t ClockWatch::observe(int64_t clock_ms, int64_t mono_ms) {
+  const int64_t now_offset = clock_ms - mono_ms;
+  const int64_t step = known ? now_offset - offset : 0;
+  if (!known || step > kClockStepToleranceMs || step < -kClockStepToleranceMs) {
+    known = true;
+    offset = now_offset;
+    return step;
+  }
+  return 0; // small drifts accumulate against the first reading until they make a step
+}
+
+int64_t PurgeClock::trusted_now(int64_t clock_ms, int64_t mono_ms) {
+  const int64_t t = known ? std::min(clock_ms, trusted + std::max<int64_t>(mono_ms - mono, 0)) : clock_ms;
+  known = true;
+  trusted = t;
+  mono = mono_ms;
+  return t;
+}
+
+int64_t purge_cutoff(PurgeClock &clock, int64_t clock_ms, int64_t mono_ms, int64_t retain_ms) {
+  return clock.trusted_now(clock_ms, mono_ms) - retain_ms;
 }
 
 std::vector<std::string> matching_executions(const std::vector<Execution> &newest_first,

@@ -37,6 +37,7 @@ struct Verdict {
     reconcile,     // ask Rundeck whether the job's last call started it
     run,           // call Rundeck's run
     stopped,       // the gateway stopped before the call: queued, due now
+    lapsed,        // the job's lease lapsed (its renewal failed): no new call; queued, due now
     wait,          // uncertain: Rundeck is given reconcileDelay to create the execution first
     query_refused, // the executions query: Rundeck refuses the token
     query_failed,  // the executions query failed otherwise: ask again after the backoff
@@ -55,8 +56,46 @@ struct Verdict {
   Settlement settlement; // the one to store; not for reconcile and run
 };
 
-// Before any call: stopping, or whether the job must be reconciled first (and may be yet).
-Verdict settle_before_call(const OutboxJob &job, const RundeckSettings &rd, int64_t now_ms, bool stopping);
+// Before any call: stopping, the job's lease lapsed (its renewal failed: another gateway may own
+// the job now, so no new call starts), or whether the job must be reconciled first (and may be
+// yet: not before its call was sent plus reconcileDelay, a wait never longer than reconcileDelay
+// from now, whatever the clock did since the call).
+Verdict settle_before_call(const OutboxJob &job, const RundeckSettings &rd, int64_t now_ms, bool stopping,
+                           bool lease_lapsed = false);
+
+// A job taken over from a gateway whose lease expired may still be in that gateway's run call,
+// which could create an execution until the call's deadline: the call started before the lease
+// ran out (an owner that failed to renew starts no new call), and Rundeck may take up to the
+// connect and request timeouts plus reconcileDelay to create its execution. So the new owner
+// reconciles it no earlier than the lease's end (the last renewal plus the lease, never before
+// the last renewal), or the takeover when that comes first (a gateway known dead at start), plus
+// this window: connectTimeoutSeconds + timeoutSeconds + reconcileDelaySeconds.
+int64_t takeover_window_ms(const RundeckSettings &rd);
+// When a job taken over at `now_ms`, whose lease ran until `lease_until_ms`, may be reconciled
+// (the SQL of Outbox::expire_leases says the same: the earlier of the two, plus the window).
+int64_t takeover_reconcile_at(int64_t lease_until_ms, int64_t now_ms, const RundeckSettings &rd);
+
+// Wall-clock steps, seen by the dispatcher as a change of the outbox clock against the monotonic
+// clock. A change beyond kClockStepToleranceMs between two readings is a step; smaller ones
+// (NTP's slewing, a reading's latency) are not.
+inline constexpr int64_t kClockStepToleranceMs = 1000;
+struct ClockWatch {
+  bool known = false;
+  int64_t offset = 0; // clock - mono at the last reading
+  // The step since the last reading (positive: ahead), 0 when none; the first reading sees none.
+  int64_t observe(int64_t clock_ms, int64_t mono_ms);
+};
+
+// The time a purge may trust: the clock, but never more than the monotonic time elapsed ahead of
+// the last trusted time, so a clock stepped ahead (even for seconds) never makes a finished job
+// look older than it is; a clock stepped back is trusted at once (rows are then kept longer).
+struct PurgeClock {
+  bool known = false;
+  int64_t trusted = 0, mono = 0;
+  int64_t trusted_now(int64_t clock_ms, int64_t mono_ms);
+};
+// The purge's cutoff: finished jobs last updated before it are deleted.
+int64_t purge_cutoff(PurgeClock &clock, int64_t clock_ms, int64_t mono_ms, int64_t retain_ms);
 
 // The job's run call cannot be built: a key-storage value it holds is gone (`why` names the key).
 // Refused, as Rundeck's refusals are: requeued by the operator once the key is back.

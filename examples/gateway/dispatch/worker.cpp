@@ -22,6 +22,7 @@ void Dispatcher::work() {
       todo_.pop_front();
     }
     Settlement s = attempt(client, task.job, *task.runtime, rng);
+    s.decided_ms = outbox_.clock_ms();
     s.id = task.job.id;
     s.owner = task.job.owner;
     std::lock_guard lock(mu_);
@@ -34,27 +35,35 @@ void Dispatcher::work() {
 Settlement Dispatcher::attempt(RundeckClient &client, const OutboxJob &job, const Runtime &rt,
                                std::mt19937_64 &rng) {
   const RundeckSettings &rd = rt.config().rundeck;
-  Verdict v = settle_before_call(job, rd, now_ms(), abort_);
-  if (v.kind != Verdict::Kind::reconcile && v.kind != Verdict::Kind::run) return v.settlement;
+  Verdict v = settle_before_call(job, rd, outbox_.clock_ms(), abort_, lease_lapsed(job.id));
   // The stored body holds marks where key-storage values were: they are put back here, for the
   // call only, and hidden again in whatever Rundeck answers (config/key_values.hpp).
   SendableBody body;
-  sendable_run_body(job.request_json, [&rt](std::string_view path) { return rt.keys().get(path); }, body);
-  if (!body.error.empty()) return unsendable(job, body.error);
+  if (v.kind == Verdict::Kind::reconcile || v.kind == Verdict::Kind::run) {
+    sendable_run_body(job.request_json, [&rt](std::string_view path) { return rt.keys().get(path); }, body);
+    if (!body.error.empty()) return unsendable(job, body.error);
+  }
   if (v.kind == Verdict::Kind::reconcile) {
     std::lock_guard one_at_a_time(reconcile_mu_); // two jobs never take one execution
     const Reconciliation r = reconcile(client, job, body, rt);
-    v = settle_reconciliation(job, r, {now_ms(), retry_delay_ms(job.attempts, rd.retry, rng)});
+    v = settle_reconciliation(job, r, {outbox_.clock_ms(), retry_delay_ms(job.attempts, rd.retry, rng)});
     report_reconciliation(v, job, rt, r);
+    // The lookup took a while: the lease must still hold for the run call.
+    if (v.kind == Verdict::Kind::run && lease_lapsed(job.id))
+      v = settle_before_call(job, rd, outbox_.clock_ms(), abort_, true);
   }
+  if (v.kind == Verdict::Kind::lapsed)
+    log::warn("a job's lease lapsed before its call (its renewal failed): not called; whoever holds it next "
+              "reconciles it",
+              {{"job_row", job.id}, {"webhook", job.webhook_name}, {"job", job.job_id}});
   if (v.kind != Verdict::Kind::run) return v.settlement;
 
-  const int64_t sent = now_ms();
+  const int64_t sent = outbox_.clock_ms();
   const auto t0 = std::chrono::steady_clock::now();
   RunOutcome o = client.run_job(rd, rt.rundeck_token(), job.job_id, body.json, abort_);
   o.reason = hide_values(o.reason, body.values);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  v = settle_run(job, rd, o, sent, {now_ms(), retry_delay_ms(job.attempts, rd.retry, rng)});
+  v = settle_run(job, rd, o, sent, {outbox_.clock_ms(), retry_delay_ms(job.attempts, rd.retry, rng)});
   report_run(v, job, rt, o, secs);
   return v.settlement;
 }
@@ -64,7 +73,7 @@ Settlement Dispatcher::unsendable(const OutboxJob &job, const std::string &why) 
   log::error("job not sent: its run call needs a key-storage value that is gone",
              {{"job_row", job.id}, {"webhook", job.webhook_name}, {"rule", job.rule}, {"job", job.job_id},
               {"reason", why}});
-  return settle_unsendable(job, why, now_ms()).settlement;
+  return settle_unsendable(job, why, outbox_.clock_ms()).settlement;
 }
 
 void Dispatcher::report_run(const Verdict &v, const OutboxJob &job, const Runtime &rt, const RunOutcome &o,
@@ -94,7 +103,7 @@ void Dispatcher::report_run(const Verdict &v, const OutboxJob &job, const Runtim
                   : "job run failed; will retry",
               {{"job_row", job.id}, {"webhook", job.webhook_name}, {"job", job.job_id}, {"status", o.http_status},
                {"reason", o.reason}, {"attempt", job.attempts},
-               {"retry_in_ms", v.settlement.next_attempt_ms - now_ms()}});
+               {"retry_in_ms", v.settlement.next_attempt_ms - outbox_.clock_ms()}});
   }
 }
 

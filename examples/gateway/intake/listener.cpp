@@ -55,9 +55,8 @@ HttpResponse Service::handle(const HttpRequest &req) {
       return {503, "text/plain; charset=utf-8", "outbox not writable: " + h.reason};
     }
     // The delivery store not recording is reported too, and intake goes on.
-    std::string why = degraded_();
-    if (why.empty() && recorder_) why = recorder_->refusing();
-    if (!why.empty()) return {200, "text/plain; charset=utf-8", "degraded: " + why};
+    if (std::string why = degraded_reason(); !why.empty())
+      return {200, "text/plain; charset=utf-8", "degraded: " + why};
     return {200, "text/plain; charset=utf-8", "ok"};
   }
   if (req.path == "/metrics" && get) {
@@ -143,7 +142,30 @@ HttpResponse Service::process(Delivery &d) {
   }
   if (p.too_old) log::warn("event older than maxEventAge: its jobs are not run (stored as skipped)",
                            {{"webhook", cfg.name}, {"delivery", d.id}, {"jobs", p.too_old}});
+  if (p.stored) watch_clock(d);
   return p.answer;
+}
+
+// Each event's apparent age on arrival (its jobs share it), for the clock's watch.
+void Service::watch_clock(const Delivery &d) {
+  const Processed &p = d.processed;
+  const int64_t max_age_ms = d.rt->config().max_event_age_s * 1000;
+  int64_t last_event = -1;
+  for (const NewJob &j : p.jobs) {
+    if (j.event_time_ms <= 0 || static_cast<int64_t>(j.event_index) == last_event) continue;
+    last_event = j.event_index;
+    if (skew_.note(p.judged_at_ms - j.event_time_ms, j.skip, max_age_ms))
+      log::error("this gateway's clock looks ahead of PagerDuty's: events are skipped as too old",
+                 {{"webhook", d.hook->config.name}, {"delivery", d.id}, {"reason", skew_.degraded_reason()}});
+  }
+}
+
+std::string Service::degraded_reason() const {
+  std::string why = degraded_();
+  if (recorder_)
+    if (std::string store = recorder_->refusing(); !store.empty()) why += (why.empty() ? "" : "; ") + store;
+  if (std::string clock = skew_.degraded_reason(); !clock.empty()) why += (why.empty() ? "" : "; ") + clock;
+  return why;
 }
 
 // Counts and logs the answer, and hands a record not stored with jobs to the recorder.

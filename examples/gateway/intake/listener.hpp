@@ -8,6 +8,7 @@
 // X-Webhook-Id header, or a random one) stand in. Events older than maxEventAge run nothing.
 #pragma once
 
+#include "intake/clock_skew.hpp"
 #include "intake/pipeline.hpp"
 #include "intake/recorder.hpp"
 #include "base/rate.hpp"
@@ -41,6 +42,8 @@ private:
   std::optional<HttpResponse> refusal(const Delivery &d) const;
   HttpResponse process(Delivery &d);
   HttpResponse answer(Delivery &d, HttpResponse r);
+  void watch_clock(const Delivery &d);
+  std::string degraded_reason() const; // the dispatcher's and the clock's, "" when neither
 
   const CurrentRuntime &runtime_;
   Outbox &outbox_;
@@ -51,6 +54,7 @@ private:
   std::atomic<int64_t> in_flight_{0}; // requests inside handle()
   // Anyone can post to an unknown token: a sample of those is recorded, the rest only counted.
   RateBudget unknown_token_records_{1, 10};
+  SkewWatch skew_;                    // whether our clock looks ahead of PagerDuty's
 };
 
 } // namespace rdwh::gateway

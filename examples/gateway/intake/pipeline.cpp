@@ -104,13 +104,16 @@ Processed IntakePipeline::process(const Intake &in) const {
   const int64_t now = in.options.now_ms ? in.options.now_ms : now_ms();
   JobOptions options = in.options;
   options.now_ms = now;
+  out.judged_at_ms = now;
   judge(in, **result, out);
   if (out.verdict == RDWH_VERDICT_ACCEPTED)
     out.jobs = jobs_of(**result, in.webhook, in.request.delivery_id, options, out.too_old, in.keys);
   const bool record_is_ours = in.commit != Commit::with_jobs || !out.jobs.empty();
   if (in.record && record_is_ours) describe(*in.record, out);
   if (in.commit == Commit::none || !record_is_ours) return out;
-  commit(in, now, out);
+  // The event's age is judged on this gateway's clock (PagerDuty's occurred_at is wall-clock
+  // time); the jobs are stored on the outbox's (the database's, when it has its own).
+  commit(in, in.options.now_ms ? in.options.now_ms : outbox_.clock_ms(), out);
   return out;
 }
 

@@ -64,6 +64,7 @@ struct Processed {
   HttpResponse answer;       // the plugin's answer (JSON when it names no content type)
   std::vector<NewJob> jobs;  // an accepted delivery's
   uint64_t too_old = 0;      // of `jobs`: stored as skipped (older than maxEventAge)
+  int64_t judged_at_ms = 0;  // the clock (this gateway's) the events' ages were judged on
   bool stored = false;       // the commit happened (with the record when it was the pipeline's)
   EnqueueResult enqueued;
 };

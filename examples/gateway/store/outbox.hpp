@@ -88,6 +88,7 @@ struct Settlement {
   std::string execution_id;
   int64_t http_status = 0;
   std::string reason;
+  int64_t decided_ms = 0;   // the clock when it was decided (the dispatcher's; not stored)
 };
 
 struct ClaimResult {
@@ -133,11 +134,23 @@ public:
   // then claims up to `max` due jobs for `owner` with a lease until now + lease_ms.
   virtual ClaimResult settle_and_claim(const std::string &owner, const std::vector<Settlement> &done, size_t max,
                                        int64_t now_ms, int64_t lease_ms) = 0;
-  // Extends the leases of every job `owner` runs. Returns how many.
-  virtual int64_t renew_leases(const std::string &owner, int64_t until_ms) = 0;
-  // Running jobs whose lease expired go back to queued, uncertain. `only_owner_not`: all rows of
-  // other owners regardless of their lease (SQLite: the state directory's lock proves them dead).
-  virtual int64_t expire_leases(int64_t now_ms, const std::string &only_owner_not = "") = 0;
+  // Extends the leases of every job `owner` runs to lease_ms from now. Returns their ids.
+  virtual std::vector<int64_t> renew_leases(const std::string &owner, int64_t now_ms, int64_t lease_ms) = 0;
+  // Running jobs whose lease expired go back to queued, uncertain, due for reconciliation at the
+  // lease's end (or now, when that is earlier) plus reconcile_window_ms (see dispatch/settle.hpp,
+  // takeover_reconcile_at). `only_owner_not`: all rows of other owners regardless of their lease
+  // (SQLite: the state directory's lock proves them dead).
+  virtual int64_t expire_leases(int64_t now_ms, int64_t reconcile_window_ms,
+                                const std::string &only_owner_not = "") = 0;
+  // The clock stepped by step_ms (now_ms is after the step): queued jobs not yet due and running
+  // jobs' leases move with it, so every wait keeps what was left of it. Only for an exclusive
+  // outbox (its times are all this gateway's clock).
+  virtual void shift_times(int64_t step_ms, int64_t now_ms) = 0;
+  // The clock the outbox's times are on: the database's where it has one (PostgreSQL: read with
+  // every dispatcher step, followed in between on the monotonic clock, so a step of this
+  // gateway's wall clock does not move it), else this gateway's wall clock (base/clock.hpp).
+  // Leases are compared on the database's own clock in SQL, never on a gateway's.
+  virtual int64_t clock_ms() = 0;
 
   // Puts jobs back in the queue (due now); returns them. Throws OutboxError for a bad filter.
   virtual std::vector<OutboxJob> requeue(const RequeueFilter &filter, int64_t now_ms) = 0;

@@ -54,6 +54,11 @@ struct Dialect {
   // Run first in the transactions that store delivery records alone, so their commits do not wait
   // for the disk (nothing acknowledged depends on them).
   const char *relaxed;
+  // The database's own clock, in epoch milliseconds: an expression (leases are set and compared on
+  // it, so gateways sharing the database agree whatever their clocks say) and a query reading it.
+  // nullptr: the database has no clock of its own (SQLite: the gateway's is used).
+  const char *lease_clock;
+  const char *clock_query;
 };
 
 using Param = std::variant<int64_t, std::string_view>;

@@ -1,5 +1,7 @@
 #include "store/sql_outbox.hpp"
 
+#include "base/clock.hpp"
+
 #include <algorithm>
 #include <set>
 
@@ -66,21 +68,34 @@ const char *const kClaimHead =
     "AND (j.resource_id = '' OR NOT EXISTS (SELECT 1 FROM jobs e WHERE e.resource_id = j.resource_id "
     "AND e.id < j.id AND e.status IN ('queued', 'running'))) "
     "ORDER BY j.next_attempt_ms, j.id LIMIT $4 ";
+// Leases are set and compared on the lease clock: "{now}" is the database's clock where it has one
+// (PostgreSQL's now(): every gateway sharing it reads the same), else the caller's `now` ($n).
 const char *const kClaimTail =
-    ") UPDATE jobs SET status = 'running', owner = $1, lease_until_ms = $2, attempts = attempts + 1, updated_ms = $3 "
-    "WHERE status = 'queued' AND id IN (SELECT id FROM picked) RETURNING " RDWH_JOB_COLUMNS;
+    ") UPDATE jobs SET status = 'running', owner = $1, lease_until_ms = {now} + $2, attempts = attempts + 1, "
+    "updated_ms = $3 WHERE status = 'queued' AND id IN (SELECT id FROM picked) RETURNING " RDWH_JOB_COLUMNS;
 
 const char *const kNextDue =
     "SELECT COALESCE(MIN(next_attempt_ms), 0) FROM jobs WHERE status = 'queued' AND next_attempt_ms > $1";
 
-const char *const kRenew = "UPDATE jobs SET lease_until_ms = $2 WHERE status = 'running' AND owner = $1";
+const char *const kRenew =
+    "UPDATE jobs SET lease_until_ms = {now} + $3 WHERE status = 'running' AND owner = $1 RETURNING id";
 
+// A job taken over is due for reconciliation only once its old owner's call can no longer create
+// an execution: the lease's end (or the takeover, when the owner is known dead before it) plus
+// $3, the window of dispatch/settle.hpp's takeover_reconcile_at.
 const char *const kExpire =
     "UPDATE jobs SET status = 'queued', uncertain = 1, "
-    "sent_ms = CASE WHEN sent_ms = 0 THEN updated_ms ELSE sent_ms END, next_attempt_ms = $1, updated_ms = $1, "
+    "sent_ms = CASE WHEN sent_ms = 0 THEN updated_ms ELSE sent_ms END, "
+    "next_attempt_ms = (CASE WHEN lease_until_ms < {now} THEN lease_until_ms ELSE {now} END) + $3, updated_ms = $1, "
     "reason = 'its gateway (' || owner || ') stopped during the run call: Rundeck is asked whether it ran before it "
     "runs again', owner = '', lease_until_ms = 0 "
-    "WHERE status = 'running' AND (lease_until_ms < $1 OR ($2 <> '' AND owner <> $2))";
+    "WHERE status = 'running' AND (lease_until_ms < {now} OR ($2 <> '' AND owner <> $2))";
+
+// After the clock stepped by $1 (exclusive outbox): the queued jobs stored before the step ($2:
+// the time then) keep what was left of their waits (those due stay due), leases too.
+const char *const kShiftDue =
+    "UPDATE jobs SET next_attempt_ms = next_attempt_ms + $1 WHERE status = 'queued' AND updated_ms <= $2";
+const char *const kShiftLeases = "UPDATE jobs SET lease_until_ms = lease_until_ms + $1 WHERE status = 'running'";
 
 const char *const kRequeue =
     "UPDATE jobs SET status = 'queued', next_attempt_ms = $1, updated_ms = $1, attempts = 0, "
@@ -106,6 +121,15 @@ void check_status_filter(std::string_view status) {
     throw OutboxError("unknown status '" + std::string(status) + "' (queued, running, done, refused or skipped)");
 }
 
+// `sql` with every "{now}" replaced by the lease clock: the dialect's, else `param`.
+std::string on_lease_clock(const char *sql, const sql::Dialect &dialect, const char *param) {
+  std::string out = sql;
+  const std::string clock = dialect.lease_clock ? dialect.lease_clock : param;
+  for (size_t at = out.find("{now}"); at != std::string::npos; at = out.find("{now}", at + clock.size()))
+    out.replace(at, 5, clock);
+  return out;
+}
+
 } // namespace
 
 const char *outcome_of(const EnqueueResult &r) {
@@ -115,7 +139,9 @@ const char *outcome_of(const EnqueueResult &r) {
 }
 
 SqlOutbox::SqlOutbox(const sql::Dialect &dialect)
-    : claim_sql_(std::string(kClaimHead) + dialect.claim_lock + kClaimTail), dialect_(dialect),
+    : claim_sql_(on_lease_clock((std::string(kClaimHead) + dialect.claim_lock + kClaimTail).c_str(), dialect, "$3")),
+      renew_sql_(on_lease_clock(kRenew, dialect, "$2")), expire_sql_(on_lease_clock(kExpire, dialect, "$1")),
+      dialect_(dialect),
       webhooks_(make_webhook_store(*this)), deliveries_(make_delivery_store(*this)) {}
 
 SqlOutbox::~SqlOutbox() = default;
@@ -227,12 +253,17 @@ ClaimResult SqlOutbox::settle_and_claim(const std::string &owner, const std::vec
                        s.http_status, s.reason, now_ms, s.owner}});
     if (max > 0)
       step.push_back({claim_sql_.c_str(),
-                      {owner, now_ms + lease_ms, now_ms, static_cast<int64_t>(max)},
+                      {owner, lease_ms, now_ms, static_cast<int64_t>(max)},
                       [&](const sql::Row &r) { out.jobs.push_back(read_job(r)); }});
     step.push_back({kNextDue, {now_ms}, [&](const sql::Row &r) {
                       if (const int64_t due = r.i64(0)) out.next_due_ms = due;
                     }});
+    int64_t db_clock = 0; // the database's clock, read on the way (clock_ms() follows it)
+    if (dialect_.clock_query)
+      step.push_back({dialect_.clock_query, {}, [&](const sql::Row &r) { db_clock = r.i64(0); }});
+    const int64_t before = mono_ms();
     const std::vector<int64_t> changed = db.exec_all(step);
+    if (db_clock) note_clock(db_clock, before, mono_ms());
     for (size_t i = 0; i < done.size(); ++i)
       if (changed[i] == 0) out.lost.push_back(done[i].id);
     tx.commit();
@@ -242,17 +273,50 @@ ClaimResult SqlOutbox::settle_and_claim(const std::string &owner, const std::vec
   return out;
 }
 
-int64_t SqlOutbox::renew_leases(const std::string &owner, int64_t until_ms) {
+std::vector<int64_t> SqlOutbox::renew_leases(const std::string &owner, int64_t now_ms, int64_t lease_ms) {
+  std::vector<int64_t> ids;
+  with(Use::dispatch, "cannot renew leases", [&](sql::Connection &db) {
+    ids.clear();
+    db.exec(renew_sql_.c_str(), {owner, now_ms, lease_ms}, [&](const sql::Row &r) { ids.push_back(r.i64(0)); });
+  });
+  return ids;
+}
+
+int64_t SqlOutbox::expire_leases(int64_t now_ms, int64_t reconcile_window_ms, const std::string &only_owner_not) {
   int64_t n = 0;
-  with(Use::dispatch, "cannot renew leases", [&](sql::Connection &db) { n = db.exec(kRenew, {owner, until_ms}); });
+  with(Use::dispatch, "cannot expire leases", [&](sql::Connection &db) {
+    n = db.exec(expire_sql_.c_str(), {now_ms, only_owner_not, reconcile_window_ms});
+  });
   return n;
 }
 
-int64_t SqlOutbox::expire_leases(int64_t now_ms, const std::string &only_owner_not) {
-  int64_t n = 0;
-  with(Use::dispatch, "cannot expire leases",
-       [&](sql::Connection &db) { n = db.exec(kExpire, {now_ms, only_owner_not}); });
-  return n;
+void SqlOutbox::shift_times(int64_t step_ms, int64_t now_ms) {
+  with(Use::dispatch, "cannot shift the due times", [&](sql::Connection &db) {
+    sql::Transaction tx(db);
+    db.exec(kShiftDue, {step_ms, now_ms - step_ms});
+    db.exec(kShiftLeases, {step_ms});
+    tx.commit();
+  });
+}
+
+int64_t SqlOutbox::clock_ms() {
+  if (!dialect_.clock_query) return now_ms();
+  if (!clock_known_.load(std::memory_order_acquire)) {
+    try {
+      with(Use::read, "cannot read the database's clock", [&](sql::Connection &db) {
+        const int64_t before = mono_ms();
+        db.exec(dialect_.clock_query, {}, [&](const sql::Row &r) { note_clock(r.i64(0), before, mono_ms()); });
+      });
+    } catch (const OutboxError &) {
+      return now_ms(); // the database is down: this gateway's clock until it is back
+    }
+  }
+  return mono_ms() + clock_offset_.load(std::memory_order_relaxed);
+}
+
+void SqlOutbox::note_clock(int64_t db_ms, int64_t mono_before, int64_t mono_after) {
+  clock_offset_.store(db_ms - (mono_before + mono_after) / 2, std::memory_order_relaxed);
+  clock_known_.store(true, std::memory_order_release);
 }
 
 std::vector<OutboxJob> SqlOutbox::requeue(const RequeueFilter &f, int64_t now_ms) {

@@ -28,8 +28,10 @@ public:
   EnqueueResult enqueue(const std::vector<NewJob> &jobs, int64_t now_ms, DeliveryRecord *record = nullptr) override;
   ClaimResult settle_and_claim(const std::string &owner, const std::vector<Settlement> &done, size_t max,
                                int64_t now_ms, int64_t lease_ms) override;
-  int64_t renew_leases(const std::string &owner, int64_t until_ms) override;
-  int64_t expire_leases(int64_t now_ms, const std::string &only_owner_not) override;
+  std::vector<int64_t> renew_leases(const std::string &owner, int64_t now_ms, int64_t lease_ms) override;
+  int64_t expire_leases(int64_t now_ms, int64_t reconcile_window_ms, const std::string &only_owner_not) override;
+  void shift_times(int64_t step_ms, int64_t now_ms) override;
+  int64_t clock_ms() override;
   std::vector<OutboxJob> requeue(const RequeueFilter &filter, int64_t now_ms) override;
   void record(std::vector<DeliveryRecord> &records) override;
   int64_t purge_done(int64_t before_ms) override;
@@ -81,8 +83,11 @@ private:
     std::condition_variable cv;
   };
   void commit_batch(Batch &batch);
+  // The database's clock read `db_ms` between two monotonic readings: clock_ms() follows it.
+  void note_clock(int64_t db_ms, int64_t mono_before, int64_t mono_after);
 
-  const std::string claim_sql_; // owned here: the statement cache keys on its address
+  // Owned here (the statement cache keys on their addresses): the statements on the lease clock.
+  const std::string claim_sql_, renew_sql_, expire_sql_;
   const sql::Dialect dialect_;
   std::unique_ptr<WebhookStore> webhooks_;
   std::unique_ptr<DeliveryStore> deliveries_;
@@ -91,6 +96,8 @@ private:
   std::shared_ptr<Batch> open_batch_;
   bool committing_ = false;
   std::atomic<uint64_t> commits_{0}, committed_deliveries_{0}, dispatch_commits_{0};
+  std::atomic<int64_t> clock_offset_{0}; // the database's clock minus mono_ms()
+  std::atomic<bool> clock_known_{false};
 };
 
 } // namespace rdwh::gateway

@@ -61,7 +61,8 @@ TEST_CASE("config: durations, the PostgreSQL outbox, dispatch and HTTP limits") 
   TempDir dir;
   const Config c = load_config(dir.write(
       "gw.json", with(with(with(kGood, "\"stateDir\"", "\"maxEventAge\": \"50h\", \"stateDir\""), "\"apiVersion\": 41",
-                           "\"apiVersion\": 41, \"maxConcurrentCalls\": 3, \"reconcileDelaySeconds\": 2"),
+                           "\"apiVersion\": 41, \"maxConcurrentCalls\": 3, \"reconcileDelaySeconds\": 2, "
+                           "\"timeoutSeconds\": 20"),
                       "\"pluginDir\"",
                       "\"outbox\": {\"postgresql\": \"host=/run/pg dbname=rdwh\", \"leaseSeconds\": 20}, "
                       "\"http\": {\"maxConnectionsPerIp\": 8, \"headerTimeoutSeconds\": 3}, \"pluginDir\"")));
@@ -95,6 +96,9 @@ TEST_CASE("config: errors name the field") {
                                "\"authToken\": \"abc\"}]");
   CHECK_THAT(config_error(two), Catch::Contains("webhooks[1].authToken: same token as an earlier webhook"));
   CHECK_THAT(config_error("{"), Catch::Contains("invalid JSON"));
+  // A lease shorter than a run call: another gateway could take the job over during the call.
+  CHECK_THAT(config_error(with(kGood, "\"stateDir\"", "\"outbox\": {\"leaseSeconds\": 10}, \"stateDir\"")),
+             Catch::Contains("outbox.leaseSeconds: must not be below rundeck.timeoutSeconds (30 s)"));
   CHECK_THAT(config_error(with(kGood, "\"stateDir\"", "\"maxEventAge\": \"9x\", \"stateDir\"")),
              Catch::Contains("maxEventAge: must be a duration"));
   CHECK_THAT(config_error(with(kGood, "\"stateDir\"", "\"maxEventAge\": \"200d\", \"stateDir\"")),

@@ -248,3 +248,59 @@ TEST_CASE("a run call that cannot be built (a key gone from key storage) is refu
   CHECK(v.settlement.reason == "not sent: key storage has no key 'keys/token' now");
   CHECK(v.settlement.next_attempt_ms == kNow);
 }
+
+TEST_CASE("before any call: an owner whose lease lapsed starts no call, whatever the job needs") {
+  const RundeckSettings rd = settings();
+  for (const OutboxJob &job : {certain_job(), uncertain_job()}) {
+    const Verdict v = settle_before_call(job, rd, kNow, false, true);
+    CHECK(v.kind == Kind::lapsed);
+    check_queued(v.settlement, kNow, job.http_status,
+                 "its lease lapsed before the call (renewal failed): not called", job.uncertain, job.sent_ms);
+  }
+  CHECK(settle_before_call(certain_job(), rd, kNow, true, true).kind == Kind::stopped); // stopping comes first
+}
+
+TEST_CASE("clock steps: a call sent 'in the future' (the clock stepped back) waits reconcileDelay from now") {
+  OutboxJob job = uncertain_job();
+  job.sent_ms = kNow + 10 * 60'000; // the clock stepped back 10 minutes since the call
+  const Verdict v = settle_before_call(job, settings(), kNow, false);
+  CHECK(v.kind == Kind::wait);
+  CHECK(v.settlement.next_attempt_ms == kNow + 10'000); // not kNow + 10 min + 10 s
+  CHECK(v.settlement.sent_ms == kNow); // counts as sent now: it waits once, not at every claim
+  job.sent_ms = v.settlement.sent_ms;
+  CHECK(settle_before_call(job, settings(), kNow + 10'000, false).kind == Kind::reconcile);
+}
+
+TEST_CASE("takeover: reconciled no earlier than the lease's end plus connect, request and reconcile delays") {
+  RundeckSettings rd = settings();
+  rd.connect_timeout_ms = 2'000;
+  rd.request_timeout_ms = 20'000;
+  CHECK(takeover_window_ms(rd) == 32'000);
+  // A lease that ended (its last renewal plus the lease): from its end, however late the takeover.
+  CHECK(takeover_reconcile_at(kNow - 5'000, kNow, rd) == kNow - 5'000 + 32'000);
+  // An owner known dead before its lease ends (SQLite at start): from the takeover.
+  CHECK(takeover_reconcile_at(kNow + 30'000, kNow, rd) == kNow + 32'000);
+}
+
+TEST_CASE("clock steps: a step is a change of the clock against the monotonic clock beyond the tolerance") {
+  ClockWatch w;
+  CHECK(w.observe(kNow, 500) == 0);              // the first reading
+  CHECK(w.observe(kNow + 1'000, 1'500) == 0);    // in step
+  CHECK(w.observe(kNow + 2'400, 2'000) == 0);    // 900 ms of drift: within the tolerance
+  CHECK(w.observe(kNow - 600'000, 3'000) == -602'500); // stepped back 10 min (and the drift)
+  CHECK(w.observe(kNow - 599'000, 4'000) == 0);
+  CHECK(w.observe(kNow + 170 * 3'600'000LL, 5'000) == 170 * 3'600'000LL + 598'000);
+}
+
+TEST_CASE("purge: a clock stepped ahead never makes a finished job look older than the time elapsed") {
+  const int64_t retain = 168 * 3'600'000LL, hour = 3'600'000;
+  PurgeClock c;
+  CHECK(purge_cutoff(c, kNow, 0, retain) == kNow - retain);
+  // One hour later, the clock says 170 hours: only the hour elapsed counts.
+  CHECK(purge_cutoff(c, kNow + 170 * hour, hour, retain) == kNow + hour - retain);
+  // The clock back to the right time: it is trusted again.
+  CHECK(purge_cutoff(c, kNow + 2 * hour, 2 * hour, retain) == kNow + 2 * hour - retain);
+  // A step back is trusted at once (rows are kept longer), and the time goes on from there.
+  CHECK(purge_cutoff(c, kNow, 3 * hour, retain) == kNow - retain);
+  CHECK(purge_cutoff(c, kNow + 2 * hour, 4 * hour, retain) == kNow + hour - retain);
+}

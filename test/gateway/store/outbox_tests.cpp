@@ -154,7 +154,9 @@ TEST_CASE("outbox: claim, settle, retry, refuse; leases expire into uncertain jo
   CHECK(keys(r.jobs) == std::vector<std::string>{"event:a/r", "event:b/r"});
   CHECK(r.jobs[0].status == "running");
   CHECK(r.jobs[0].owner == "me");
-  CHECK(r.jobs[0].lease_until_ms == 31000);
+  // The lease is on the lease clock: the caller's on SQLite, the database's on PostgreSQL.
+  if (!t.postgresql()) CHECK(r.jobs[0].lease_until_ms == 31000);
+  else CHECK(std::abs(r.jobs[0].lease_until_ms - (o->clock_ms() + 30000)) < 5000);
   CHECK(r.jobs[0].attempts == 1);
   const OutboxJob a = r.jobs[0], b = r.jobs[1];
   // a: retry at 5000; b: refused; claim the rest.
@@ -171,14 +173,20 @@ TEST_CASE("outbox: claim, settle, retry, refuse; leases expire into uncertain jo
   r = o->settle_and_claim("me", {}, 5, 5000, 30000);
   REQUIRE(r.jobs.size() == 1);
   CHECK(r.jobs[0].attempts == 2);
-  // The owner "dies": its lease runs out; another gateway's expiry makes the job uncertain.
-  CHECK(o->renew_leases("me", 40000) == 1);
-  CHECK(o->expire_leases(39999) == 0);
-  CHECK(o->expire_leases(40001) == 1);
+  // The owner "dies": its lease runs out; another gateway's expiry makes the job uncertain, due
+  // for reconciliation once the owner's call can no longer create an execution: the lease's end
+  // plus the window (7 s here).
+  CHECK(o->renew_leases("me", 40000, 30000) == std::vector<int64_t>{r.jobs[0].id});
+  CHECK(o->renew_leases("other", 40000, 30000).empty());
+  CHECK(o->expire_leases(40000, 7000) == 0);
+  CHECK(o->renew_leases("me", 40000, -1000).size() == 1); // a lease that ended a second ago
+  const int64_t ended = o->list("running").at(0).lease_until_ms;
+  CHECK(o->expire_leases(40000, 7000) == 1);
   const auto queued = o->list("queued");
   REQUIRE(queued.size() == 1);
   CHECK(queued[0].uncertain);
   CHECK(queued[0].sent_ms == 5000); // its claim: the call may have been sent from then on
+  CHECK(queued[0].next_attempt_ms == ended + 7000);
   CHECK(queued[0].owner.empty());
   // The late owner's outcome is not recorded: the row is someone else's now.
   r = o->settle_and_claim("me", {settle(r.jobs[0], "done")}, 0, 40002, 30000);
@@ -187,6 +195,26 @@ TEST_CASE("outbox: claim, settle, retry, refuse; leases expire into uncertain jo
   REQUIRE(refused.size() == 1);
   CHECK(refused[0].reason == "Job ID does not exist: job-1");
   CHECK(o->gauges().uncertain == 1);
+}
+
+TEST_CASE("outbox: after a clock step, queued jobs keep what was left of their wait", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  o->enqueue({job("event:a", "r"), job("event:b", "r")}, 1000);
+  ClaimResult r = o->settle_and_claim("me", {}, 1, 1000, 30000);
+  REQUIRE(r.jobs.size() == 1);
+  r = o->settle_and_claim("me", {settle(r.jobs[0], "queued", 5000)}, 0, 1000, 30000); // 4 s to wait
+  // The clock steps back 10 minutes: 1000 is now -599000.
+  const int64_t back = -600000, now = 1000 + back;
+  o->shift_times(back, now);
+  const auto queued = o->list("queued");
+  REQUIRE(queued.size() == 2);
+  CHECK(queued[0].next_attempt_ms == 5000 + back); // the retry: still 4 s away
+  CHECK(queued[1].next_attempt_ms == 1000 + back); // already due: stays due
+  r = o->settle_and_claim("me", {}, 5, now + 3999, 30000);
+  CHECK(keys(r.jobs) == std::vector<std::string>{"event:b/r"});
+  r = o->settle_and_claim("me", {}, 5, now + 4000, 30000);
+  CHECK(keys(r.jobs) == std::vector<std::string>{"event:a/r"});
 }
 
 TEST_CASE("outbox: a resource's jobs are claimed one at a time, in arrival order", "[outbox]") {
@@ -305,7 +333,7 @@ PRAGMA user_version = 1;)sql");
   CHECK(rows[0].uncertain);
   CHECK(rows[1].webhook_key == "uuid:uuid-1");
   CHECK(rows[1].execution_id == "77");
-  CHECK(o.expire_leases(100, "me") == 1); // the old process's row is taken over at start
+  CHECK(o.expire_leases(100, 0, "me") == 1); // the old process's row is taken over at start
   CHECK(o.list("queued").size() == 1);
 }
 

@@ -116,7 +116,7 @@ Outcome<OutboxJob> DeliveryAdmin::requeue(int64_t id, bool again) {
   f.status = again ? job->status : "";
   std::vector<OutboxJob> done;
   try {
-    done = outbox_.requeue(f, now_ms());
+    done = outbox_.requeue(f, outbox_.clock_ms());
   } catch (const OutboxError &e) {
     return refuse(Refusal::unavailable, e.what());
   }

@@ -19,7 +19,8 @@ constexpr int64_t kAdvisoryLockKey = 0x72647768; // "rdwh": serialises migration
 // Claims skip rows another gateway's claim holds; a commit that queued jobs wakes every gateway
 // (each LISTENs); records commit without waiting for the disk.
 const sql::Dialect kDialect{"BIGSERIAL PRIMARY KEY", "FOR UPDATE SKIP LOCKED", "NOTIFY rdwh_jobs",
-                           "SET LOCAL synchronous_commit TO OFF"};
+                           "SET LOCAL synchronous_commit TO OFF", "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)",
+                           "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"};
 
 using schema::Migration;
 // The versions match the SQLite outbox's: version 2 is the first PostgreSQL layout.

@@ -18,7 +18,7 @@ namespace {
 
 // No claim lock (one writer at a time), no NOTIFY (one process), and records need no relaxed
 // commit: run(Use::record) leaves synchronous=NORMAL.
-const sql::Dialect kDialect{"INTEGER PRIMARY KEY", "", nullptr, nullptr};
+const sql::Dialect kDialect{"INTEGER PRIMARY KEY", "", nullptr, nullptr, nullptr, nullptr};
 
 // Version 1: the first layout (identity by delivery header and rule position).
 const char *const kSchemaV1 = R"sql(
