@@ -11,6 +11,8 @@ the logs.
 """
 import json
 import re
+import signal
+import subprocess
 
 from console_env import CONSOLE_TOKEN, Failed, check, form, run, step, v3_webhook
 
@@ -196,7 +198,7 @@ def replay_try_requeue(env, hook, delivery_id):
     check(status == 200 and again["queued"] == 1, again)
     env.wait_for("the job run again", lambda: len(env.runs("Q2X369CTEOAGYM-10")) == runs + 1)
     status, stored = env.api("GET", V + "/rdwh/delivery/%d" % again["delivery"])
-    check(stored["replayOf"] == delivery_id and stored["outcome"] == "queued", stored)
+    check(stored["replayOf"] == delivery_id and stored["intakeOutcome"] == "queued", stored)
 
     step("try an edited config on the delivery: the evaluation, nothing stored or run")
     edited = {"rules": [{"name": "urgent only", "jobId": JOB, "conditions": [
@@ -226,6 +228,94 @@ def replay_try_requeue(env, hook, delivery_id):
     status, body = env.api("POST", V + "/rdwh/job/%d/requeue" % job["id"], {})
     check(status == 409 and "again=true" in body["err"], body)
     check(env.api("POST", V + "/rdwh/job/999999/requeue", {})[0] == 404, "unknown job")
+
+
+def newest_delivery(env, hook):
+    return env.api("GET", V + "/rdwh/project/ops/deliveries?webhook=%d&max=1" % hook["id"])[1]["deliveries"][0]
+
+
+def outcome_of(env, delivery_id):
+    return env.api("GET", V + "/rdwh/delivery/%d" % delivery_id)[1]["outcome"]
+
+
+def jobs_refused_by_rundeck(env, hook):
+    step("jobs Rundeck refused (404, 400): the delivery says so, the filter finds it, it ran nothing")
+    refused = []
+    for n, status in ((50, 404), (51, 400)):
+        env.standin_control("fail?count=1&status=%d" % status)
+        check(env.send("tok-file", env.body(n))[0] == 200, "delivery %d" % n)
+        delivery = newest_delivery(env, hook)
+        env.wait_for("Rundeck's %d" % status, lambda: outcome_of(env, delivery["id"]) == "jobs_refused")
+        refused.append(delivery["id"])
+    listed = env.api("GET", V + "/rdwh/project/ops/deliveries?webhook=%d&max=2" % hook["id"])[1]["deliveries"]
+    check([(d["id"], d["outcome"], d["intakeOutcome"], d["jobStates"]["refused"]) for d in listed] ==
+          [(i, "jobs_refused", "queued", 1) for i in reversed(refused)], listed)
+    for query in ("outcome=jobs_refused", "ranNothing=true"):
+        found = [d["id"] for d in env.api("GET", V + "/rdwh/project/ops/deliveries?" + query)[1]["deliveries"]]
+        check(set(refused) <= set(found), "%s: %s lacks %s" % (query, found, refused))
+    events = env.api("GET", V + "/enterprise/project/ops/webhooks/%d/debug-events?max=2" % hook["id"])[1]
+    check([e["rdwh"]["outcome"] for e in events] == ["jobs_refused"] * 2, events)
+    check([e["routingResults"][0]["ruleRoutingResults"][0]["jobRunStatus"] for e in events] ==
+          ["UNKNOWN_ERROR", "NOT_FOUND"], events)
+    status, body = env.api("GET", V + "/rdwh/project/ops/deliveries?outcome=no-such-outcome")
+    check(status == 400 and "no-such-outcome" in body["message"] and "jobs_refused" in body["message"], body)
+
+    step("the deliveries page: 'refused by Rundeck' in the list and under Ran nothing")
+    origin = "http://127.0.0.1:%d" % env.console_port
+    _, hdrs, _ = env.http("POST", "/login", form({"token": CONSOLE_TOKEN, "next": "/deliveries"}),
+                          {"Content-Type": "application/x-www-form-urlencoded", "Origin": origin})
+    session = {"Cookie": hdrs["set-cookie"][0].split(";")[0]}
+    for query in ("?webhook=%d" % hook["id"], "?ranNothing=1", "?outcome=jobs_refused"):
+        status, _, text = env.http("GET", "/deliveries" + query, headers=session)
+        for delivery_id in refused:
+            row = re.search(r'<tr class="outcome-([a-z_]+)" data-id="%d">(.*?)</tr>' % delivery_id, text, re.S)
+            check(status == 200 and row and row.group(1) == "jobs_refused" and "refused by Rundeck" in row.group(2),
+                  "%s: delivery %d: %s" % (query, delivery_id, row and row.group(0)))
+
+    step("a job whose token Rundeck refuses (403) waits for its retry, then runs")
+    env.standin_control("fail?count=100000&status=403")
+    check(env.send("tok-file", env.body(52))[0] == 200, "delivery 52")
+    delivery = newest_delivery(env, hook)
+    env.wait_for("the retry wait", lambda: outcome_of(env, delivery["id"]) == "jobs_retrying")
+    found = [d["id"] for d in env.api("GET", V + "/rdwh/project/ops/deliveries?outcome=jobs_retrying")[1]["deliveries"]]
+    check(delivery["id"] in found, found)
+    env.standin_control("fail?count=0")
+    env.wait_for("the run", lambda: outcome_of(env, delivery["id"]) == "jobs_done", timeout=20)
+
+
+def export_import_round_trip(env):
+    step("a console webhook moved into the file (--export/--import --with-tokens, SIGHUP) keeps every setting")
+    create = dict(v3_webhook("moved", None), roles="admin,webhook", useAuth=True, regenAuth=True)
+    del create["authToken"]
+    status, created = env.api("POST", V + "/project/ops/webhook", create)
+    check(status == 200, created)
+    secret = created["generatedSecurityString"]
+    before = env.api("GET", V + "/project/ops/webhook/" + created["uuid"])[1]
+    check(env.send(before["authToken"], env.body(40))[0] == 400, "no Authorization, before the move")
+
+    exported = env.path("moved.yaml")
+    for args in (["--export", exported, "--with-tokens"], ["--import", exported, "--with-tokens"]):
+        out = subprocess.run([env.gateway, "--config", env.path("gateway.json")] + args, capture_output=True, text=True)
+        check(out.returncode == 0, "%s: %s" % (args[0], out.stderr))
+        check(secret not in out.stdout + out.stderr, "the Authorization value was printed")
+    check(secret not in open(exported).read(), "the Authorization value itself was exported")
+    reloads = env.count_lines(env.path("gateway.log"), '"msg":"config reloaded"')
+    env.procs["gateway"].send_signal(signal.SIGHUP)
+    env.wait_for("the reload", lambda: env.count_lines(env.path("gateway.log"), '"msg":"config reloaded"') > reloads)
+    after = env.api("GET", V + "/project/ops/webhook/" + created["uuid"])[1]
+    status, hdrs, _ = env.http("POST", V + "/project/ops/webhook/%d" % after["id"], json.dumps({"project": "ops", "enabled": False}),
+                               {"X-Rundeck-Auth-Token": CONSOLE_TOKEN, "Content-Type": "application/json"})
+    check(status == 409, "the webhook is the file's now (read-only): HTTP %d" % status)
+
+    step("after the move the webhook still refuses a delivery without its Authorization header, and runs with it")
+    check(env.send(after["authToken"], env.body(41)) == (400, '{"err":"Failed webhook authorization"}'),
+          "no Authorization, after the move")
+    check(env.send(after["authToken"], env.body(42), headers=["Authorization: " + secret])[0] == 200, "with it")
+    env.wait_for("the job", lambda: env.runs("Q2X369CTEOAGYM-42"))
+    check(not env.runs("Q2X369CTEOAGYM-41"), "a delivery without Authorization ran its job")
+    for key in sorted(set(before) | set(after)):
+        check(before.get(key) == after.get(key),
+              "%s: %r before the move, %r after" % (key, before.get(key), after.get(key)))
 
 
 def extras(env):
@@ -308,6 +398,8 @@ def main(env):
     hook = file_webhooks(env)
     delivery_id, _ = deliveries_and_debug(env, hook)
     replay_try_requeue(env, hook, delivery_id)
+    jobs_refused_by_rundeck(env, hook)
+    export_import_round_trip(env)
     extras(env)
     pages_protections(env)
     api_tokens = [h["authToken"] for h in env.api("GET", V + "/project/ops/webhooks")[1]]

@@ -196,7 +196,9 @@ def why_nothing_ran(b):
     b.find("#filter-ran-nothing").click()
     b.go("#filter")
     rows = b.all("#deliveries tbody tr")
-    check(len(rows) == 1 and "no rule fired" in rows[0].text, [r.text for r in rows])
+    # Newest first: the priority change (no rule fired), then the trigger whose job Rundeck refused.
+    check(len(rows) == 2 and "no rule fired" in rows[0].text and "refused by Rundeck" in rows[1].text,
+          [r.text for r in rows])
     b.go(rows[0].find_element(By.CSS_SELECTOR, "a.delivery-link"))
     check("No rule fired" in b.text("#why-summary"), b.text("#why-summary"))
     rule = b.find(".rule-result.not-fired")

@@ -18,6 +18,15 @@ std::string webhooks_yaml(const std::vector<StoredWebhook> &hooks, bool with_tok
     out << YAML::Key << "user" << YAML::Value << h.user;
     out << YAML::Key << "roles" << YAML::Value << h.roles;
     if (with_tokens) out << YAML::Key << "authToken" << YAML::Value << h.auth_token;
+    // What Rundeck's export format has no field for, under rdwh's own key (Rundeck's importer skips
+    // it): the Authorization header's check (its value is never stored, only its sha256, or the key
+    // reference of a file webhook), and who created the webhook.
+    out << YAML::Key << "rdwh" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "useAuth" << YAML::Value << h.use_auth;
+    if (!h.auth_sha256.empty()) out << YAML::Key << "authorizationSha256" << YAML::Value << h.auth_sha256;
+    if (!h.auth_ref.empty()) out << YAML::Key << "authorization" << YAML::Value << h.auth_ref;
+    if (!h.creator.empty()) out << YAML::Key << "creator" << YAML::Value << h.creator;
+    out << YAML::EndMap;
     out << YAML::EndMap;
   }
   out << YAML::EndSeq << YAML::EndMap;

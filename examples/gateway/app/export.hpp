@@ -11,8 +11,10 @@
 namespace rdwh::gateway {
 
 // webhooks.yaml: {webhooks: [{uuid, name, project, eventPlugin, config (a JSON string), enabled,
-// user, roles[, authToken]}]}, Rundeck's WebhooksProjectExporter's fields. Tokens only with
-// `with_tokens` (as Rundeck's "include auth tokens").
+// user, roles[, authToken], rdwh: {useAuth[, authorizationSha256][, authorization][, creator]}}]}:
+// Rundeck's WebhooksProjectExporter's fields, and under `rdwh` the settings it has none for, so
+// --import gives back every setting. Tokens only with `with_tokens` (as Rundeck's "include auth
+// tokens").
 std::string webhooks_yaml(const std::vector<StoredWebhook> &hooks, bool with_tokens);
 
 } // namespace rdwh::gateway

@@ -32,10 +32,17 @@ namespace {
 using rapidjson::Value;
 using Allocator = rapidjson::Document::AllocatorType;
 
-// One webhook of Rundeck's export (WebhooksProjectExporter's fields).
+// What rdwh's --export adds under the webhook's `rdwh` key (export.hpp).
+struct RdwhSettings {
+  bool use_auth = false;
+  std::string authorization_sha256, authorization, creator;
+};
+
+// One webhook of Rundeck's export (WebhooksProjectExporter's fields, and rdwh's).
 struct Exported {
   std::string uuid, name, project, event_plugin, user, roles;
   std::optional<std::string> auth_token;
+  std::optional<RdwhSettings> rdwh; // none in Rundeck's own exports
   bool enabled = true;
   rapidjson::Document config; // the plugin config, as an object
   int line = 0;               // in the YAML, for messages
@@ -149,6 +156,24 @@ void read_config(const YAML::Node &hook, Exported &out, ImportBudget &budget) {
   if (!out.config.IsObject()) throw ImportError(where(budget.source(), config) + ": config must be a map");
 }
 
+// The webhook's `rdwh` map, when it has one: a boolean useAuth and text fields.
+std::optional<RdwhSettings> read_rdwh(const YAML::Node &hook, const std::string &source) {
+  const YAML::Node node = hook["rdwh"];
+  if (!node || node.IsNull()) return std::nullopt;
+  if (!node.IsMap()) throw ImportError(where(source, node) + ": 'rdwh' must be a map");
+  const std::string at = where(source, node);
+  RdwhSettings r;
+  if (const YAML::Node use = node["useAuth"]; use && !use.IsNull()) {
+    auto b = use.IsScalar() ? yaml_bool(use.Scalar()) : std::nullopt;
+    if (!b) throw ImportError(where(source, use) + ": 'rdwh.useAuth' must be true or false");
+    r.use_auth = *b;
+  }
+  r.authorization_sha256 = text_field(node, "authorizationSha256", at, source, false);
+  r.authorization = text_field(node, "authorization", at, source, false);
+  r.creator = text_field(node, "creator", at, source, false);
+  return r;
+}
+
 Exported parse_hook(const YAML::Node &hook, ImportBudget &budget) {
   const std::string &source = budget.source();
   const std::string at = where(source, hook);
@@ -170,6 +195,7 @@ Exported parse_hook(const YAML::Node &hook, ImportBudget &budget) {
     if (!b) throw ImportError(where(source, enabled) + ": 'enabled' must be true or false");
     e.enabled = *b;
   }
+  e.rdwh = read_rdwh(hook, source);
   read_config(hook, e, budget);
   return e;
 }
@@ -250,12 +276,25 @@ public:
     if (!e.user.empty()) set_member(*hook, "user", Value(e.user, alloc), alloc);
     if (!e.roles.empty()) set_member(*hook, "roles", Value(e.roles, alloc), alloc);
     set_member(*hook, "config", Value(e.config, alloc), alloc);
+    if (e.rdwh) set_rdwh(*hook, *e.rdwh);
     assign_token(*hook, e, is_new, label, report);
     (is_new ? report.added : report.updated).push_back(label);
     return static_cast<size_t>(hook - hooks_->Begin());
   }
 
 private:
+  // rdwh's settings as the config file's fields: the Authorization check exactly as exported.
+  void set_rdwh(Value &hook, const RdwhSettings &r) {
+    Allocator &alloc = doc_.GetAllocator();
+    set_member(hook, "useAuth", Value(r.use_auth), alloc);
+    hook.RemoveMember("authorizationSha256");
+    hook.RemoveMember("authorization");
+    if (!r.authorization_sha256.empty())
+      set_member(hook, "authorizationSha256", Value(r.authorization_sha256, alloc), alloc);
+    if (!r.authorization.empty()) set_member(hook, "authorization", Value(r.authorization, alloc), alloc);
+    if (!r.creator.empty()) set_member(hook, "creator", Value(r.creator, alloc), alloc);
+  }
+
   // The exported token with --with-tokens when no other webhook uses it; an updated webhook keeps
   // its own otherwise; anything else gets a new one (the URL PagerDuty posts to changes).
   void assign_token(Value &hook, Exported &e, bool is_new, const std::string &label, ImportReport &report) {

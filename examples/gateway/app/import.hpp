@@ -1,5 +1,7 @@
 // rdwh-gateway --import: Rundeck's project export (`webhooks.yaml`, alone or inside the project
-// archive) merged into the gateway's config file, the way Rundeck's own importer reads it.
+// archive) merged into the gateway's config file, the way Rundeck's own importer reads it; a
+// webhook's `rdwh` map (written by --export: useAuth, authorizationSha256 or authorization,
+// creator) sets those fields of the file's webhook exactly.
 #pragma once
 
 #include <cstddef>

@@ -394,7 +394,8 @@ void read_webhook(const Value &v, size_t i, Config &c, Problems &p) {
   }
   Obj o(v, path, p);
   // The fields of Rundeck's webhook API representation and project export, plus the two
-  // Authorization-header fields of this gateway. id/creator/regenAuth are accepted and ignored.
+  // Authorization-header fields of this gateway. id and regenAuth are accepted and ignored; creator
+  // is kept (what --export wrote of a webhook made in the console).
   o.allow_only({"id", "uuid", "name", "project", "eventPlugin", "config", "enabled", "user", "roles", "authToken",
                 "creator", "useAuth", "regenAuth", "authorization", "authorizationSha256"});
   WebhookConfig w;
@@ -407,6 +408,7 @@ void read_webhook(const Value &v, size_t i, Config &c, Problems &p) {
       w.auth_token.find_first_of("#/?% ") != std::string::npos)
     p.add(w.field("authToken"), "must not contain '#', '/', '?', '%' or spaces");
   o.str("user", w.user, false);
+  o.str("creator", w.creator, false);
   o.boolean("enabled", w.enabled);
   o.boolean("useAuth", w.use_auth);
   read_roles(o, w, p);

@@ -4,6 +4,9 @@
 
 #include "store/schema.hpp"
 
+#include <algorithm>
+#include <map>
+
 namespace rdwh::gateway {
 
 namespace {
@@ -20,22 +23,54 @@ const char *const kInsert =
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) "
     "RETURNING id";
 
-// One filter for both listings: $1 webhook id (-1 any), $2 project, $3 outcome, $4 ran nothing
-// (1/0), $5 before id (0 none), $6 since ms, $7 limit.
+// The state of a delivery's job `j` (linked by `l`), the one place that says it: waiting,
+// retrying, running, done, refused (by Rundeck: HTTP 4xx), failed (refused without a 4xx: not
+// sent), skipped; a job purged from the outbox was done (or skipped, for a skipped delivery).
+#define RDWH_JOB_STATE                                                                                         \
+  "(CASE WHEN j.id IS NULL THEN (CASE WHEN deliveries.outcome = 'skipped' THEN 'skipped' ELSE 'done' END) "   \
+  "WHEN j.status = 'queued' AND (j.attempts > 0 OR j.uncertain <> 0) THEN 'retrying' "                        \
+  "WHEN j.status = 'queued' THEN 'waiting' "                                                                  \
+  "WHEN j.status = 'refused' AND j.http_status BETWEEN 400 AND 499 THEN 'refused' "                           \
+  "WHEN j.status = 'refused' THEN 'failed' ELSE j.status END)"
+#define RDWH_LINKED_JOBS                                                                                       \
+  " FROM delivery_jobs l LEFT JOIN jobs j ON j.webhook_key = l.webhook_key AND j.delivery_key = l.delivery_key " \
+  "AND j.rule_key = l.rule_key WHERE l.delivery_id = deliveries.id"
+
+// One filter for both listings: $1 webhook id (-1 any), $2 project, $3 stored outcome, $4 ran
+// nothing (1/0), $5 before id (0 none), $6 since ms, $7 limit, $8 a job state (done: all ran).
 #define RDWH_DELIVERY_WHERE                                                                                    \
   " FROM deliveries WHERE ($1 < 0 OR webhook_id = $1) AND ($2 = '' OR project = $2) AND ($3 = '' OR outcome = $3) " \
-  "AND ($4 = 0 OR outcome IN ('nothing', 'skipped', 'refused', 'failed')) AND ($5 = 0 OR id < $5) "            \
-  "AND received_ms >= $6 ORDER BY id DESC LIMIT $7"
+  "AND ($4 = 0 OR (NOT EXISTS (SELECT 1 FROM delivery_jobs l WHERE l.delivery_id = deliveries.id) "          \
+  "AND outcome IN ('nothing', 'skipped', 'refused', 'failed')) OR (EXISTS (SELECT 1 FROM delivery_jobs l "    \
+  "WHERE l.delivery_id = deliveries.id) AND NOT EXISTS (SELECT 1" RDWH_LINKED_JOBS " AND " RDWH_JOB_STATE       \
+  " IN ('waiting', 'retrying', 'running', 'done')))) "                                                         \
+  "AND ($8 = '' OR ($8 = 'done' AND EXISTS (SELECT 1" RDWH_LINKED_JOBS " AND " RDWH_JOB_STATE " = 'done') "   \
+  "AND NOT EXISTS (SELECT 1" RDWH_LINKED_JOBS " AND " RDWH_JOB_STATE " <> 'done')) "                          \
+  "OR ($8 <> 'done' AND EXISTS (SELECT 1" RDWH_LINKED_JOBS " AND " RDWH_JOB_STATE " = $8))) "                 \
+  "AND ($5 = 0 OR id < $5) AND received_ms >= $6 ORDER BY id DESC LIMIT $7"
+
+// The states of the jobs of deliveries $1..$2 (ids), one row per job.
+const char *const kJobStates = "SELECT l.delivery_id, " RDWH_JOB_STATE
+                               " FROM delivery_jobs l JOIN deliveries ON deliveries.id = l.delivery_id "
+                               "LEFT JOIN jobs j ON j.webhook_key = l.webhook_key AND j.delivery_key = l.delivery_key "
+                               "AND j.rule_key = l.rule_key WHERE l.delivery_id BETWEEN $1 AND $2";
+const char *const kInsertLink =
+    "INSERT INTO delivery_jobs (delivery_id, webhook_key, delivery_key, rule_key) VALUES ($1, $2, $3, $4)";
 
 const char *const kList = "SELECT " RDWH_DELIVERY_SUMMARY RDWH_DELIVERY_WHERE;
 const char *const kListFull = "SELECT " RDWH_DELIVERY_SUMMARY ", " RDWH_DELIVERY_DETAIL RDWH_DELIVERY_WHERE;
 const char *const kGet = "SELECT " RDWH_DELIVERY_SUMMARY ", " RDWH_DELIVERY_DETAIL " FROM deliveries WHERE id = $1";
 // Both delete the oldest rows in bounded steps, so neither holds the database long.
-const char *const kPurge =
-    "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE received_ms < $1 ORDER BY id LIMIT $2)";
+// A delivery's links to its jobs go with it.
+const char *const kOldBefore =
+    "SELECT COALESCE(MAX(id), 0) FROM (SELECT id FROM deliveries WHERE received_ms < $1 ORDER BY id LIMIT $2) o";
+const char *const kPurge = "DELETE FROM deliveries WHERE id <= $1 AND received_ms < $2";
+const char *const kPurgeLinks = "DELETE FROM delivery_jobs WHERE delivery_id IN "
+                                "(SELECT id FROM deliveries WHERE id <= $1 AND received_ms < $2)";
 const char *const kTotal = "SELECT COALESCE(SUM(stored_bytes), 0) FROM deliveries";
 const char *const kOldest = "SELECT id, stored_bytes FROM deliveries ORDER BY id LIMIT $1";
 const char *const kDeleteThrough = "DELETE FROM deliveries WHERE id <= $1";
+const char *const kDeleteLinksThrough = "DELETE FROM delivery_jobs WHERE delivery_id <= $1";
 
 DeliveryRecord read_summary(const sql::Row &r) {
   DeliveryRecord d;
@@ -83,15 +118,24 @@ public:
     std::optional<DeliveryRecord> out;
     db_.with(SqlOutbox::Use::read, "cannot read the deliveries", [&](sql::Connection &c) {
       out.reset();
-      c.exec(kGet, {id}, [&](const sql::Row &r) { out = read_full(r); });
+      std::vector<DeliveryRecord> one;
+      c.exec(kGet, {id}, [&](const sql::Row &r) { one.push_back(read_full(r)); });
+      read_states(c, one);
+      if (!one.empty()) out = std::move(one[0]);
     });
     return out;
   }
 
   int64_t purge(int64_t before_ms, int64_t max_rows) override {
     int64_t n = 0;
-    db_.with(SqlOutbox::Use::record, "cannot purge the deliveries",
-             [&](sql::Connection &c) { n = c.exec(kPurge, {before_ms, max_rows}); });
+    db_.with(SqlOutbox::Use::record, "cannot purge the deliveries", [&](sql::Connection &c) {
+      sql::Transaction tx(c);
+      int64_t through = 0;
+      c.exec(kOldBefore, {before_ms, max_rows}, [&](const sql::Row &r) { through = r.i64(0); });
+      c.exec(kPurgeLinks, {through, before_ms});
+      n = c.exec(kPurge, {through, before_ms});
+      tx.commit();
+    });
     return n;
   }
 
@@ -112,28 +156,76 @@ public:
         through = r.i64(0);
         freed += r.i64(1);
       });
-      if (through > 0) c.exec(kDeleteThrough, {through});
+      if (through > 0) {
+        sql::Transaction tx(c);
+        c.exec(kDeleteLinksThrough, {through});
+        c.exec(kDeleteThrough, {through});
+        tx.commit();
+      }
     });
     return freed;
   }
 
 private:
   std::vector<DeliveryRecord> query(const char *sql, const DeliveryFilter &f, DeliveryRecord (*read)(const sql::Row &)) {
+    // jobs_<state> asks for a job state; anything else is an outcome the intake stored.
+    const bool by_jobs = f.outcome.rfind("jobs_", 0) == 0;
+    const std::string_view stored = by_jobs ? std::string_view() : f.outcome;
+    const std::string_view job_state = by_jobs ? std::string_view(f.outcome).substr(5) : std::string_view();
     std::vector<DeliveryRecord> out;
     db_.with(SqlOutbox::Use::read, "cannot read the deliveries", [&](sql::Connection &c) {
       out.clear();
       c.exec(sql,
-             {f.webhook_id, f.project, f.outcome, int64_t{f.ran_nothing ? 1 : 0}, f.before_id, f.since_ms,
-              static_cast<int64_t>(f.limit)},
+             {f.webhook_id, f.project, stored, int64_t{f.ran_nothing ? 1 : 0}, f.before_id, f.since_ms,
+              static_cast<int64_t>(f.limit), job_state},
              [&](const sql::Row &r) { out.push_back(read(r)); });
+      read_states(c, out);
     });
     return out;
+  }
+
+  // Fills in each record's job_states and state (the records' ids are between the first and last).
+  static void read_states(sql::Connection &c, std::vector<DeliveryRecord> &records) {
+    if (records.empty()) return;
+    std::map<int64_t, JobStates> states;
+    const auto [low, high] = std::minmax({records.front().id, records.back().id});
+    c.exec(kJobStates, {low, high}, [&](const sql::Row &r) {
+      JobStates &s = states[r.i64(0)];
+      const std::string state = r.text(1);
+      int64_t *count = state == "waiting"    ? &s.waiting
+                       : state == "retrying" ? &s.retrying
+                       : state == "running"  ? &s.running
+                       : state == "refused"  ? &s.refused
+                       : state == "failed"   ? &s.failed
+                       : state == "skipped"  ? &s.skipped
+                                             : &s.done;
+      ++*count;
+    });
+    for (DeliveryRecord &d : records) {
+      if (auto it = states.find(d.id); it != states.end()) d.job_states = it->second;
+      d.state = d.job_states.outcome(d.outcome);
+    }
   }
 
   SqlOutbox &db_;
 };
 
 } // namespace
+
+std::string JobStates::outcome(const std::string &stored) const {
+  if (total() == 0) return stored;
+  if (refused) return outcome::jobs_refused;
+  if (failed) return outcome::jobs_failed;
+  if (running) return outcome::jobs_running;
+  if (retrying) return outcome::jobs_retrying;
+  if (waiting) return outcome::jobs_waiting;
+  if (done) return outcome::jobs_done;
+  return outcome::skipped;
+}
+
+sql::Statement insert_delivery_job(const DeliveryRecord &d, const NewJob &job) {
+  return {kInsertLink, {d.id, job.webhook_key, job.delivery_key, job.rule_key}};
+}
 
 sql::Statement insert_delivery(DeliveryRecord &d) {
   return {kInsert,

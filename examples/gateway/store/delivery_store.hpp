@@ -17,7 +17,8 @@
 
 namespace rdwh::gateway {
 
-// What became of a delivery (the filters of the deliveries page use these names).
+// What became of a delivery (the filters of the deliveries page and API use these names). The
+// intake stores the first six; a delivery with jobs then shows what became of them (jobs_*).
 namespace outcome {
 inline constexpr const char *queued = "queued";       // new jobs were queued
 inline constexpr const char *duplicate = "duplicate"; // every job it asked for was already stored (a redelivery)
@@ -25,7 +26,30 @@ inline constexpr const char *skipped = "skipped";     // its jobs were stored as
 inline constexpr const char *nothing = "nothing";     // accepted; no rule fired
 inline constexpr const char *refused = "refused";     // answered 4xx: token, signature, body, disabled...
 inline constexpr const char *failed = "failed";       // answered 5xx: the jobs could not be stored, plugin failure
+// Its jobs, the first that applies: one Rundeck refused (HTTP 4xx: unknown job, bad options), one
+// that failed without Rundeck's answer (not sent: a key gone), one running, one waiting for a retry
+// (an earlier call failed, or Rundeck refused the API token), one not yet sent; else all ran.
+inline constexpr const char *jobs_refused = "jobs_refused";
+inline constexpr const char *jobs_failed = "jobs_failed";
+inline constexpr const char *jobs_running = "jobs_running";
+inline constexpr const char *jobs_retrying = "jobs_retrying";
+inline constexpr const char *jobs_waiting = "jobs_waiting";
+inline constexpr const char *jobs_done = "jobs_done";
+// Every name above, for a filter's check.
+inline constexpr const char *all[] = {queued,      duplicate,    skipped,       nothing,      refused,
+                                      failed,      jobs_refused, jobs_failed,   jobs_running, jobs_retrying,
+                                      jobs_waiting, jobs_done};
 } // namespace outcome
+
+// How many of a delivery's jobs (those it asked for: queued by it, or already stored) are in each
+// state, read from the outbox. A job purged from the outbox counts as done (or skipped, for a
+// delivery whose jobs were skipped): only those are purged.
+struct JobStates {
+  int64_t waiting = 0, retrying = 0, running = 0, done = 0, refused = 0, failed = 0, skipped = 0;
+  int64_t total() const { return waiting + retrying + running + done + refused + failed + skipped; }
+  // The delivery's outcome from its jobs (outcome::jobs_*, or skipped); `stored` when it has none.
+  std::string outcome(const std::string &stored) const;
+};
 
 struct DeliveryRecord {
   int64_t id = 0;                // set when stored
@@ -47,6 +71,9 @@ struct DeliveryRecord {
   std::string evaluation;        // the plugin's explanation (JSON array), "" when none
   std::string jobs_json;         // [{eventIndex, ruleIndex, rule, ruleKey, deliveryKey, jobId, request}]
   int64_t replay_of = 0;         // a replay: the delivery it replays
+  // Read, not stored: its jobs' states, and what became of it (`outcome`, or its jobs' outcome).
+  JobStates job_states;
+  std::string state;
 };
 
 // What a record counts for the store's cap (its texts and the row's overhead).
@@ -55,8 +82,10 @@ int64_t stored_bytes(const DeliveryRecord &d);
 struct DeliveryFilter {
   int64_t webhook_id = -1;       // -1: any; 0: unknown tokens
   std::string project;           // "": any
-  std::string outcome;           // "": any
-  bool ran_nothing = false;      // only deliveries that started no job: nothing, skipped, refused, failed
+  std::string outcome;           // "": any; a stored outcome, or jobs_*: one of its jobs is so (jobs_done: all ran)
+  // only deliveries that started no job: nothing, skipped, refused, failed, or every job refused,
+  // failed or skipped
+  bool ran_nothing = false;
   int64_t before_id = 0;         // paging: ids below this (0: from the newest)
   int64_t since_ms = 0;          // received at or after
   size_t limit = 50;

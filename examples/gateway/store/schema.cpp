@@ -64,7 +64,7 @@ CREATE INDEX jobs_by_execution ON jobs (execution_id) WHERE execution_id <> '';
 )sql";
 }
 
-std::string schema_v3_sql(const sql::Dialect &dialect) {
+std::string console_tables_sql(const sql::Dialect &dialect) {
   return std::string("CREATE TABLE webhooks (id ") + dialect.id_column + R"sql(,
   uuid         TEXT NOT NULL CONSTRAINT webhooks_uuid_key UNIQUE,
   project      TEXT NOT NULL,
@@ -108,8 +108,11 @@ CREATE TABLE deliveries (id )sql" + dialect.id_column + R"sql(,
 );
 CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, id);
 CREATE INDEX deliveries_by_time ON deliveries (received_ms);
-INSERT INTO meta (key, value) VALUES ('webhooks_version', '0');
 )sql";
+}
+
+std::string schema_v3_sql(const sql::Dialect &dialect) {
+  return console_tables_sql(dialect) + "INSERT INTO meta (key, value) VALUES ('webhooks_version', '0');";
 }
 
 std::string schema_v4_sql() {
@@ -117,6 +120,19 @@ std::string schema_v4_sql() {
          "UPDATE deliveries SET stored_bytes = " +
          std::to_string(kDeliveryRowOverhead) +
          " + length(headers_json) + length(body) + length(evaluation) + length(jobs_json) + length(error);";
+}
+
+std::string schema_v5_sql() {
+  return R"sql(
+ALTER TABLE webhooks ADD COLUMN auth_ref TEXT NOT NULL DEFAULT '';
+CREATE TABLE delivery_jobs (
+  delivery_id  BIGINT NOT NULL,
+  webhook_key  TEXT NOT NULL,
+  delivery_key TEXT NOT NULL,
+  rule_key     TEXT NOT NULL
+);
+CREATE INDEX delivery_jobs_by_delivery ON delivery_jobs (delivery_id);
+)sql";
 }
 
 } // namespace rdwh::gateway::schema

@@ -35,9 +35,18 @@ struct Migration {
 // webhooks_version). The meta table itself is each backend's (SQLite's version 1 made it).
 std::string schema_v2_sql(const sql::Dialect &dialect);
 std::string schema_v3_sql(const sql::Dialect &dialect);
+// Version 3's webhooks and deliveries tables and their indexes alone (SQLite's version 5 makes them
+// again).
+std::string console_tables_sql(const sql::Dialect &dialect);
 // Version 4: each delivery's size (stored_bytes), for the store's total cap
 // (console.deliveries.maxBytes); rows made before count what they hold.
 std::string schema_v4_sql();
+
+// Version 5 (after SQLite's tables are made again with AUTOINCREMENT): a file webhook's
+// Authorization key reference (auth_ref, for --export), and each delivery's jobs (delivery_jobs:
+// their identities, inserted or already stored), so a delivery shows and is found by what became
+// of its jobs. Each backend then fills delivery_jobs from the deliveries' jobs_json.
+std::string schema_v5_sql();
 
 // What a delivery row counts for the cap: its texts, plus the row's own overhead.
 inline constexpr int64_t kDeliveryRowOverhead = 256;

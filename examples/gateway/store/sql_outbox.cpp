@@ -227,6 +227,11 @@ void SqlOutbox::commit_batch(Batch &batch) {
         }
       }
       if (!records.empty()) db.exec_all(records);
+      std::vector<sql::Statement> links; // the records' ids are known now
+      for (const Pending &p : batch.deliveries)
+        if (p.record)
+          for (const NewJob &j : *p.jobs) links.push_back(insert_delivery_job(*p.record, j));
+      if (!links.empty()) db.exec_all(links);
       if (queued && dialect_.notify) db.script(dialect_.notify);
       tx.commit();
     });

@@ -22,6 +22,8 @@ std::unique_ptr<DeliveryStore> make_delivery_store(SqlOutbox &db);
 // The statement that inserts `record` and sets its id (run inside the caller's transaction;
 // `record` must outlive it).
 sql::Statement insert_delivery(DeliveryRecord &record);
+// The statement that links stored delivery `record` to `job`, one it asked for (delivery_jobs).
+sql::Statement insert_delivery_job(const DeliveryRecord &record, const NewJob &job);
 
 class SqlOutbox : public Outbox {
 public:

@@ -15,7 +15,7 @@ namespace {
 
 #define RDWH_WEBHOOK_COLUMNS                                                                                    \
   "id, uuid, project, name, source, event_plugin, config_json, enabled, auth_token, use_auth, auth_sha256, "    \
-  "user_name, roles, creator, created_ms, updated_ms"
+  "user_name, roles, creator, created_ms, updated_ms, auth_ref"
 
 const char *const kList = "SELECT " RDWH_WEBHOOK_COLUMNS " FROM webhooks WHERE $1 = '' OR project = $1 "
                           "ORDER BY project, name";
@@ -24,12 +24,12 @@ const char *const kFindByUuid =
     "SELECT " RDWH_WEBHOOK_COLUMNS " FROM webhooks WHERE uuid = $1 AND ($2 = '' OR project = $2)";
 const char *const kInsert =
     "INSERT INTO webhooks (uuid, project, name, source, event_plugin, config_json, enabled, auth_token, use_auth, "
-    "auth_sha256, user_name, roles, creator, created_ms, updated_ms) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id";
+    "auth_sha256, user_name, roles, creator, created_ms, updated_ms, auth_ref) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING id";
 const char *const kUpdate =
     "UPDATE webhooks SET uuid = $2, project = $3, name = $4, source = $5, event_plugin = $6, config_json = $7, "
     "enabled = $8, auth_token = $9, use_auth = $10, auth_sha256 = $11, user_name = $12, roles = $13, creator = $14, "
-    "updated_ms = $15 WHERE id = $1";
+    "updated_ms = $15, auth_ref = $16 WHERE id = $1";
 const char *const kDelete = "DELETE FROM webhooks WHERE id = $1";
 const char *const kDeleteApi = "DELETE FROM webhooks WHERE id = $1 AND source = 'api'";
 const char *const kBump =
@@ -55,6 +55,7 @@ StoredWebhook read_row(const sql::Row &r) {
   w.creator = r.text(c++);
   w.created_ms = r.i64(c++);
   w.updated_ms = r.i64(c++);
+  w.auth_ref = r.text(c++);
   return w;
 }
 
@@ -99,6 +100,8 @@ StoredWebhook file_row(const WebhookConfig &w, const std::string &uuid) {
   s.enabled = w.enabled;
   s.auth_token = w.auth_token;
   s.use_auth = w.use_auth;
+  s.auth_sha256 = w.authorization_sha256;
+  s.auth_ref = w.authorization_ref;
   s.user = w.user;
   s.roles = join_roles(w.roles);
   s.creator = w.creator;
@@ -109,13 +112,14 @@ bool same_content(const StoredWebhook &a, const StoredWebhook &b) {
   return a.uuid == b.uuid && a.project == b.project && a.name == b.name && a.from_file == b.from_file &&
          a.event_plugin == b.event_plugin && a.config_json == b.config_json && a.enabled == b.enabled &&
          a.auth_token == b.auth_token && a.use_auth == b.use_auth && a.auth_sha256 == b.auth_sha256 &&
-         a.user == b.user && a.roles == b.roles && a.creator == b.creator;
+         a.auth_ref == b.auth_ref && a.user == b.user && a.roles == b.roles && a.creator == b.creator;
 }
 
 void insert(sql::Connection &db, StoredWebhook &w, int64_t now_ms) {
   db.exec(kInsert,
           {w.uuid, w.project, w.name, std::string_view(w.from_file ? "file" : "api"), w.event_plugin, w.config_json,
-           int64_t{w.enabled}, w.auth_token, int64_t{w.use_auth}, w.auth_sha256, w.user, w.roles, w.creator, now_ms},
+           int64_t{w.enabled}, w.auth_token, int64_t{w.use_auth}, w.auth_sha256, w.user, w.roles, w.creator, now_ms,
+           w.auth_ref},
           [&](const sql::Row &r) { w.id = r.i64(0); });
   w.created_ms = w.updated_ms = now_ms;
 }
@@ -123,7 +127,7 @@ void insert(sql::Connection &db, StoredWebhook &w, int64_t now_ms) {
 int64_t update(sql::Connection &db, const StoredWebhook &w, int64_t now_ms) {
   return db.exec(kUpdate, {w.id, w.uuid, w.project, w.name, std::string_view(w.from_file ? "file" : "api"),
                            w.event_plugin, w.config_json, int64_t{w.enabled}, w.auth_token, int64_t{w.use_auth},
-                           w.auth_sha256, w.user, w.roles, w.creator, now_ms});
+                           w.auth_sha256, w.user, w.roles, w.creator, now_ms, w.auth_ref});
 }
 
 class SqlWebhookStore final : public WebhookStore {
@@ -168,6 +172,8 @@ public:
       sql::Transaction tx(c);
       n = c.exec(kDeleteApi, {id});
       if (n) {
+        c.exec("DELETE FROM delivery_jobs WHERE delivery_id IN (SELECT id FROM deliveries WHERE webhook_id = $1)",
+               {id});
         c.exec("DELETE FROM deliveries WHERE webhook_id = $1", {id}); // as Rundeck drops its debug data
         c.exec(kBump);
       }
@@ -198,21 +204,31 @@ private:
   SqlOutbox &db_;
 };
 
-// Every file webhook's row: its index in `rows` (uuid first, then project and name), or -1.
+// Every file webhook's row: its index in `rows`, or -1. By uuid first, then by project and name,
+// then (a file row only) by auth token: a file webhook whose project changed, and changes back,
+// keeps its row, its id and the deliveries stored under it. A row goes to one webhook at most.
 std::vector<long> match_rows(const std::vector<WebhookConfig> &hooks, const std::vector<StoredWebhook> &rows) {
-  std::map<std::string, size_t> by_uuid, by_name;
+  std::map<std::string, size_t> by_uuid, by_name, by_token;
   for (size_t i = 0; i < rows.size(); ++i) {
     by_uuid[rows[i].uuid] = i;
     by_name[rows[i].project + "\n" + rows[i].name] = i;
+    if (rows[i].from_file) by_token[rows[i].auth_token] = i;
   }
   std::vector<long> match(hooks.size(), -1);
-  for (size_t h = 0; h < hooks.size(); ++h) {
-    const WebhookConfig &w = hooks[h];
-    auto u = w.uuid.empty() ? by_uuid.end() : by_uuid.find(w.uuid);
-    auto n = by_name.find(w.project + "\n" + w.name);
-    if (u != by_uuid.end()) match[h] = static_cast<long>(u->second);
-    else if (n != by_name.end()) match[h] = static_cast<long>(n->second);
-  }
+  std::set<size_t> taken;
+  auto pass = [&](const std::map<std::string, size_t> &index, auto key_of) {
+    for (size_t h = 0; h < hooks.size(); ++h) {
+      if (match[h] >= 0) continue;
+      const std::string key = key_of(hooks[h]);
+      auto it = key.empty() ? index.end() : index.find(key);
+      if (it == index.end() || taken.count(it->second)) continue;
+      match[h] = static_cast<long>(it->second);
+      taken.insert(it->second);
+    }
+  };
+  pass(by_uuid, [](const WebhookConfig &w) { return w.uuid; });
+  pass(by_name, [](const WebhookConfig &w) { return w.project + "\n" + w.name; });
+  pass(by_token, [](const WebhookConfig &w) { return w.auth_token; });
   return match;
 }
 
@@ -310,6 +326,7 @@ WebhookConfig StoredWebhook::to_config() const {
   w.enabled = enabled;
   w.use_auth = use_auth;
   w.authorization_sha256 = auth_sha256;
+  w.authorization_ref = auth_ref;
   w.config_json = config_json;
   return w;
 }

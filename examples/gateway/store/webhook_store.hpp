@@ -5,9 +5,10 @@
 //
 // Which wins: the file. A file webhook takes over the row of the same uuid, else of the same
 // project and name, even when that row was created through the API (its id stays, a warning is
-// logged). File rows whose webhook left the file are deleted. Ids come from the database (SQLite's
-// rowid, PostgreSQL's sequence) and never change while the row lives; a file webhook without a
-// uuid gets one generated once and kept.
+// logged), else the file row of the same auth token (its project changed). File rows whose
+// webhook left the file are deleted. Ids come from the database (SQLite's AUTOINCREMENT,
+// PostgreSQL's sequence), never change while the row lives and are never used again; a file
+// webhook without a uuid gets one generated once and kept.
 //
 // Every change bumps a version (meta key `webhooks_version`), which each gateway polls to rebuild
 // its handlers without a restart (all gateways on one PostgreSQL share the table).
@@ -39,7 +40,8 @@ struct StoredWebhook {
   bool enabled = true;
   std::string auth_token;                // the URL token (secret)
   bool use_auth = false;                 // the Authorization header check
-  std::string auth_sha256;               // API webhooks: sha256 hex of the generated header value
+  std::string auth_sha256;               // sha256 hex of the header value (API: the generated one)
+  std::string auth_ref;                  // file webhooks: the key reference holding the header value
   std::string user, roles, creator;      // roles: comma-separated, as Rundeck's API
   int64_t created_ms = 0, updated_ms = 0;
 

@@ -11,9 +11,13 @@
 #include "console/admin/delivery_view.hpp"
 #include "console/api/evaluation.hpp"
 #include "intake/pipeline.hpp"
+#include "store/schema.hpp"
+#include "store/sqlite/connection.hpp"
 #include "test_support.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <set>
 
 using Catch::Matchers::Contains;
@@ -89,6 +93,37 @@ DeliveryRecord record_for(int64_t webhook_id, int64_t received_ms, const std::st
   d.verdict = "accepted";
   d.outcome = outcome_name;
   return d;
+}
+
+// A database at schema version 4 (the layout before ids were kept from reuse), filled by `fill`.
+void make_v4(const OutboxUnderTest &t, const std::function<void(sql::Connection &)> &fill) {
+  const sql::Dialect dialect{t.postgresql() ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY", "", nullptr,
+                             nullptr, nullptr, nullptr};
+  const std::string layout = "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);" +
+                             schema::schema_v2_sql(dialect) + schema::schema_v3_sql(dialect) +
+                             schema::schema_v4_sql();
+  if (t.postgresql()) {
+    sql::PgConnection c(t.conninfo);
+    c.script((layout + "CREATE TABLE rdwh_schema (version INTEGER NOT NULL); INSERT INTO rdwh_schema VALUES (4);")
+                 .c_str());
+    fill(c);
+  } else {
+    sql::SqliteConnection c((t.dir.path / "outbox.sqlite3").string(), 1000, true);
+    c.script((layout + "PRAGMA user_version = 4;").c_str());
+    fill(c);
+  }
+}
+
+Settlement settled(const OutboxJob &j, const std::string &status, int64_t http_status, int64_t attempts_due = 0) {
+  Settlement s;
+  s.id = j.id;
+  s.owner = j.owner;
+  s.status = status;
+  s.http_status = http_status;
+  s.next_attempt_ms = attempts_due;
+  if (status == "done") s.execution_id = "exec-" + std::to_string(j.id);
+  if (status != "done") s.reason = "HTTP " + std::to_string(http_status);
+  return s;
 }
 
 } // namespace
@@ -443,6 +478,212 @@ TEST_CASE("webhook store: API webhooks are created, updated, deleted; names and 
   CHECK_FALSE(store.remove(a.id));
   CHECK_FALSE(o->deliveries().get(d.id));
   CHECK(store.list("").size() == 1);
+}
+
+TEST_CASE("webhook store: ids are never used twice, after a delete of the newest and a restart", "[outbox]") {
+  OutboxUnderTest t;
+  int64_t gone_hook = 0, gone_delivery = 0, kept_hook = 0;
+  {
+    auto o = t.open();
+    WebhookStore &store = o->webhooks();
+    StoredWebhook a = api_webhook("A", "ta"), b = api_webhook("B", "tb");
+    store.create(a, 1000);
+    store.create(b, 1000);
+    kept_hook = a.id;
+    CHECK(store.remove(b.id)); // the newest webhook
+    StoredWebhook c = api_webhook("C", "tc");
+    store.create(c, 2000);
+    CHECK(c.id > b.id);
+
+    DeliveryRecord d1 = record_for(a.id, 3000, outcome::nothing), d2 = record_for(c.id, 3100, outcome::nothing);
+    o->enqueue({}, 3000, &d1);
+    o->enqueue({}, 3100, &d2);
+    CHECK(store.remove(c.id)); // the newest webhook again, and with it the newest delivery
+    CHECK_FALSE(o->deliveries().get(d2.id));
+    DeliveryRecord d3 = record_for(a.id, 3200, outcome::nothing);
+    o->enqueue({}, 3200, &d3);
+    CHECK(d3.id > d2.id);
+
+    StoredWebhook e = api_webhook("E", "te");
+    store.create(e, 4000);
+    DeliveryRecord d4 = record_for(e.id, 4100, outcome::nothing);
+    o->enqueue({}, 4100, &d4);
+    CHECK(store.remove(e.id));
+    gone_hook = e.id;
+    gone_delivery = d4.id;
+  }
+  auto o = t.open(); // a restart
+  StoredWebhook f = api_webhook("F", "tf");
+  o->webhooks().create(f, 5000);
+  CHECK(f.id > gone_hook);
+  DeliveryRecord d5 = record_for(kept_hook, 5100, outcome::nothing);
+  o->enqueue({}, 5100, &d5);
+  CHECK(d5.id > gone_delivery);
+}
+
+TEST_CASE("webhook store: a file webhook keeps its id and deliveries when its project changes and back", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  WebhookStore &store = o->webhooks();
+  std::vector<WebhookConfig> file = {file_webhook("A", "ta")}; // no uuid: known by project and name
+  store.sync_file(file, 1000);
+  const int64_t id = file[0].id;
+  DeliveryRecord d = record_for(id, 1500, outcome::nothing);
+  o->enqueue({}, 1500, &d);
+
+  std::vector<WebhookConfig> moved = {file_webhook("A", "ta")};
+  moved[0].project = "other";
+  store.sync_file(moved, 2000);
+  CHECK(moved[0].id == id);
+  std::vector<WebhookConfig> back = {file_webhook("A", "ta")};
+  store.sync_file(back, 3000);
+  CHECK(back[0].id == id);
+  REQUIRE(store.list("").size() == 1);
+
+  DeliveryFilter mine;
+  mine.webhook_id = id;
+  const auto history = o->deliveries().list(mine);
+  REQUIRE(history.size() == 1);
+  CHECK(history[0].id == d.id);
+}
+
+TEST_CASE("outbox: the migration from schema version 4 keeps every id and uses none again", "[outbox]") {
+  OutboxUnderTest t;
+  int64_t hook_kept = 0, hook_gone = 0, delivery_kept = 0, delivery_gone = 0, job_kept = 0, job_gone = 0;
+  make_v4(t, [&](sql::Connection &c) {
+    const char *hook = "INSERT INTO webhooks (uuid, project, name, source, event_plugin, config_json, auth_token, "
+                       "created_ms, updated_ms) VALUES ($1, 'ops', $1, 'api', 'advanced-run-job', '{}', $1, 1, 1) "
+                       "RETURNING id";
+    c.exec(hook, {std::string_view("h1")}, [&](const sql::Row &r) { hook_kept = r.i64(0); });
+    c.exec(hook, {std::string_view("h2")}, [&](const sql::Row &r) { hook_gone = r.i64(0); });
+    const char *delivery = "INSERT INTO deliveries (received_ms, webhook_id, webhook_key, status, outcome, jobs_json) "
+                           "VALUES (1, $1, 'uuid:h1', 200, 'queued', $2) RETURNING id";
+    const std::string linked = R"([{"eventIndex":0,"ruleIndex":0,"rule":"r","ruleKey":"r","deliveryKey":"event:e1",)"
+                               R"("jobId":"job-1","request":{}}])";
+    c.exec(delivery, {hook_kept, linked}, [&](const sql::Row &r) { delivery_kept = r.i64(0); });
+    c.exec(delivery, {hook_gone, std::string_view("[]")}, [&](const sql::Row &r) { delivery_gone = r.i64(0); });
+    const char *job = "INSERT INTO jobs (webhook_key, webhook_name, project, delivery_key, rule_key, rule, event_id, "
+                      "job_id, request_json, status, next_attempt_ms, created_ms, updated_ms, http_status, reason) "
+                      "VALUES ('uuid:h1', 'h1', 'ops', $1, 'r', 'r', 'e1', 'job-1', '{}', $2, 1, 1, 1, 404, "
+                      "'Job ID does not exist') RETURNING id";
+    c.exec(job, {std::string_view("event:e1"), std::string_view("refused")},
+           [&](const sql::Row &r) { job_kept = r.i64(0); });
+    c.exec(job, {std::string_view("event:e2"), std::string_view("done")},
+           [&](const sql::Row &r) { job_gone = r.i64(0); });
+  });
+  auto o = t.open(); // migrates
+  const auto hooks = o->webhooks().list("");
+  REQUIRE(hooks.size() == 2);
+  CHECK(hooks[0].id == hook_kept);
+  CHECK(hooks[1].id == hook_gone);
+  const auto kept = o->deliveries().get(delivery_kept);
+  REQUIRE(kept);
+  CHECK(kept->state == outcome::jobs_refused); // the delivery's jobs are known from its jobs_json
+  REQUIRE(o->find(job_kept));
+  REQUIRE(o->find(job_gone));
+  // The newest webhook (and its delivery, the newest) and the newest job go.
+  CHECK(o->webhooks().remove(hook_gone));
+  CHECK_FALSE(o->deliveries().get(delivery_gone));
+  CHECK(o->purge_done(2) == 1);
+
+  StoredWebhook h = api_webhook("new", "tnew");
+  o->webhooks().create(h, 2000);
+  CHECK(h.id > hook_gone);
+  DeliveryRecord d = record_for(hook_kept, 2000, outcome::nothing);
+  o->enqueue({}, 2000, &d);
+  CHECK(d.id > delivery_gone);
+  const EnqueueResult r = o->enqueue({stored_job("e3", "r", 0)}, 2000);
+  CHECK(r.inserted == 1);
+  CHECK(o->list("queued").at(0).id > job_gone);
+}
+
+TEST_CASE("sqlite outbox: the migration to version 5 keeps ids a delivery still names from being used again",
+          "[sqlite]") {
+  OutboxUnderTest t;
+  make_v4(t, [&](sql::Connection &c) {
+    c.exec("INSERT INTO deliveries (received_ms, webhook_id, status, outcome, replay_of) VALUES (1, 41, 200, "
+           "'nothing', 57)");
+  });
+  auto o = t.open();
+  StoredWebhook h = api_webhook("new", "tnew");
+  o->webhooks().create(h, 2000); // webhook 41 went, and its deliveries still name it
+  CHECK(h.id > 41);
+  DeliveryRecord d = record_for(h.id, 2000, outcome::nothing);
+  o->enqueue({}, 2000, &d);
+  CHECK(d.id > 57);
+}
+
+TEST_CASE("delivery store: a delivery with jobs shows, and is found by, what became of them", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  auto deliver = [&](const std::vector<NewJob> &jobs, int64_t at) {
+    DeliveryRecord d = record_for(7, at, "");
+    d.jobs_json = jobs_json(jobs);
+    d.job_count = static_cast<int64_t>(jobs.size());
+    o->enqueue(jobs, at, &d);
+    return d.id;
+  };
+  const std::vector<NewJob> not_found = {stored_job("e1", "A", 0)}, bad_options = {stored_job("e2", "B", 0)},
+                            ran = {stored_job("e3", "C", 0)},
+                            mixed = {stored_job("e4", "D", 0), stored_job("e4", "E", 1)},
+                            waiting = {stored_job("e5", "F", 0)};
+  const int64_t d404 = deliver(not_found, 1000), d400 = deliver(bad_options, 1001), d_ran = deliver(ran, 1002),
+                d_mixed = deliver(mixed, 1003), again404 = deliver(not_found, 1004);
+  DeliveryRecord nothing = record_for(7, 1005, outcome::nothing);
+  o->enqueue({}, 1005, &nothing);
+
+  // Rundeck: 404 (unknown job), 400 (bad options), a run, a 503 (retried later) and a job not sent.
+  ClaimResult claimed = o->settle_and_claim("me", {}, 10, 2000, 30000);
+  REQUIRE(claimed.jobs.size() == 5);
+  std::map<std::string, OutboxJob> by_rule;
+  for (const OutboxJob &j : claimed.jobs) by_rule[j.rule_key] = j;
+  o->settle_and_claim("me",
+                      {settled(by_rule["A"], "refused", 404), settled(by_rule["B"], "refused", 400),
+                       settled(by_rule["C"], "done", 200), settled(by_rule["D"], "queued", 503, 99000),
+                       settled(by_rule["E"], "refused", 0)},
+                      0, 3000, 30000);
+  const int64_t d_waiting = deliver(waiting, 4000);
+
+  DeliveryStore &store = o->deliveries();
+  std::map<int64_t, std::string> state;
+  for (const DeliveryRecord &d : store.list(DeliveryFilter{})) state[d.id] = d.state;
+  CHECK(state[d404] == outcome::jobs_refused);
+  CHECK(state[d400] == outcome::jobs_refused);
+  CHECK(state[again404] == outcome::jobs_refused); // a redelivery: the jobs it asked for
+  CHECK(state[d_ran] == outcome::jobs_done);
+  CHECK(state[d_mixed] == outcome::jobs_failed); // one not sent, one waiting for its retry
+  CHECK(state[d_waiting] == outcome::jobs_waiting);
+  CHECK(state[nothing.id] == outcome::nothing);
+  const auto one = store.get(d404);
+  REQUIRE(one);
+  CHECK(one->state == outcome::jobs_refused);
+  CHECK(one->job_states.refused == 1);
+  CHECK(store.list_full(DeliveryFilter{}).at(0).state == outcome::jobs_waiting);
+
+  auto ids = [&](DeliveryFilter f) {
+    std::vector<int64_t> out;
+    for (const DeliveryRecord &d : store.list(f)) out.push_back(d.id);
+    return out;
+  };
+  DeliveryFilter f;
+  f.outcome = outcome::jobs_refused;
+  CHECK(ids(f) == std::vector<int64_t>{again404, d400, d404});
+  f.outcome = outcome::jobs_retrying;
+  CHECK(ids(f) == std::vector<int64_t>{d_mixed});
+  f.outcome = outcome::jobs_failed;
+  CHECK(ids(f) == std::vector<int64_t>{d_mixed});
+  f.outcome = outcome::jobs_done;
+  CHECK(ids(f) == std::vector<int64_t>{d_ran});
+  f.outcome = outcome::jobs_waiting;
+  CHECK(ids(f) == std::vector<int64_t>{d_waiting});
+  f.outcome = outcome::queued; // what the intake did: still found
+  CHECK(ids(f).size() == 5);
+  DeliveryFilter ran_nothing;
+  ran_nothing.ran_nothing = true;
+  CHECK(ids(ran_nothing) == std::vector<int64_t>{nothing.id, again404, d400, d404});
+
+  CHECK(store.purge(1003, 1000) == 3); // their links go with them
+  CHECK(ids(DeliveryFilter{}).size() == 4);
 }
 
 TEST_CASE("delivery store: a delivery is stored with its jobs in one commit; filters; purge", "[outbox]") {

@@ -184,7 +184,10 @@ void write_summary(JsonWriter &w, const DeliveryRecord &r) {
   w.Key("sender"), write_str(w, r.sender);
   w.Key("status"), w.Int64(r.status);
   w.Key("verdict"), write_str(w, r.verdict);
-  w.Key("outcome"), write_str(w, r.outcome);
+  w.Key("outcome"), write_str(w, r.state);
+  w.Key("intakeOutcome"), write_str(w, r.outcome);
+  w.Key("jobStates");
+  write_job_states(w, r.job_states);
   w.Key("error"), write_str(w, r.error);
   w.Key("jobCount"), w.Int64(r.job_count);
   w.Key("bodyBytes"), w.Int64(r.body_bytes);
@@ -310,8 +313,16 @@ HttpResponse deliveries(Call &c) {
     const std::optional<StoredWebhook> w = c.ctx.webhooks.find(f.project, *hook);
     if (!w) return webhook_error(404, "Webhook not found");
     f.webhook_id = w->id;
+    f.project = ""; // its deliveries from before its project changed too
   }
   f.outcome = std::string(c.req.arg("outcome").value_or(""));
+  if (!f.outcome.empty() && std::find(std::begin(outcome::all), std::end(outcome::all), f.outcome) ==
+                                std::end(outcome::all)) {
+    std::string known;
+    for (const char *o : outcome::all) known += (known.empty() ? "" : ", ") + std::string(o);
+    return rundeck_error(400, c.version, "api.error.invalid.request",
+                         "outcome: unknown value '" + f.outcome + "' (one of " + known + ")");
+  }
   f.ran_nothing = true_arg(c.req, "ranNothing");
   f.before_id = int_arg(c.req, "before", 0);
   f.limit = static_cast<size_t>(std::clamp<int64_t>(int_arg(c.req, "max", kDefaultMax), 1, kMaxMax));

@@ -127,6 +127,18 @@ void write_routing_result(JsonWriter &w, const DeliveryView &d, const EventView 
 
 } // namespace
 
+void write_job_states(JsonWriter &w, const JobStates &s) {
+  w.StartObject();
+  w.Key("waiting"), w.Int64(s.waiting);
+  w.Key("retrying"), w.Int64(s.retrying);
+  w.Key("running"), w.Int64(s.running);
+  w.Key("done"), w.Int64(s.done);
+  w.Key("refused"), w.Int64(s.refused);
+  w.Key("failed"), w.Int64(s.failed);
+  w.Key("skipped"), w.Int64(s.skipped);
+  w.EndObject();
+}
+
 void write_webhook_evaluation(JsonWriter &w, const DeliveryView &d, const Value &config, std::string_view event_plugin) {
   const DeliveryRecord &r = d.record;
   std::string batch_key = str(config, "batchKey");
@@ -154,6 +166,12 @@ void write_webhook_evaluation(JsonWriter &w, const DeliveryView &d, const Value 
   for (const EventView &e : d.events)
     write_routing_result(w, d, e, has_body ? event_of(body, batch_key, e.index, d.events.size()) : nullptr, rules);
   w.EndArray();
+  w.Key("rdwh"); // beyond Rundeck's model: what became of the delivery and its jobs
+  w.StartObject();
+  w.Key("outcome"), write_str(w, r.state);
+  w.Key("jobStates");
+  write_job_states(w, r.job_states);
+  w.EndObject();
   w.EndObject();
 }
 

@@ -38,6 +38,21 @@ void filter_data(Page &p, const DeliveryFilter &f, data &d) {
   if (f.ran_nothing) d.set("ran_nothing", true);
 }
 
+// What became of a delivery in words; with several jobs, how many are in each state.
+std::string state_text(const DeliveryRecord &r) {
+  std::string text = outcome_text(r.state);
+  const JobStates &s = r.job_states;
+  if (s.total() < 2) return text;
+  const std::pair<int64_t, const char *> states[] = {{s.refused, "refused by Rundeck"}, {s.failed, "failed"},
+                                                     {s.running, "running"},  {s.retrying, "waiting for retry"},
+                                                     {s.waiting, "waiting"},  {s.done, "ran"},
+                                                     {s.skipped, "skipped"}};
+  std::string counts;
+  for (const auto &[n, what] : states)
+    if (n) counts += (counts.empty() ? "" : ", ") + std::to_string(n) + " " + what;
+  return text + " (" + std::to_string(s.total()) + " jobs: " + counts + ")";
+}
+
 data delivery_rows(const std::vector<DeliveryRecord> &list) {
   data rows(data::type::list);
   for (const DeliveryRecord &r : list) {
@@ -46,8 +61,8 @@ data delivery_rows(const std::vector<DeliveryRecord> &list) {
     row.set("time", iso_time(r.received_ms).substr(0, 19).replace(10, 1, " "));
     row.set("webhook", r.webhook_id ? r.project + " / " + r.webhook_name : std::string("(unknown token)"));
     row.set("status", std::to_string(r.status));
-    row.set("outcome", r.outcome);
-    row.set("outcome_text", outcome_text(r.outcome));
+    row.set("outcome", r.state);
+    row.set("outcome_text", state_text(r));
     if (r.replay_of) row.set("replay_of", std::to_string(r.replay_of));
     row.set("job_count", std::to_string(r.job_count));
     row.set("sender", r.sender);
@@ -179,7 +194,7 @@ data delivery_data(Page &p, const DeliveryView &v, Mode mode) {
   opt(d, "sender", r.sender);
   d.set("status", std::to_string(r.status));
   opt(d, "verdict", r.verdict);
-  d.set("outcome_text", mode == Mode::stored ? outcome_text(r.outcome) : std::string("not stored: nothing ran"));
+  d.set("outcome_text", mode == Mode::stored ? state_text(r) : std::string("not stored: nothing ran"));
   opt(d, "error", r.error);
   if (r.replay_of) d.set("replay_of", std::to_string(r.replay_of));
   opt(d, "delivery_id", r.delivery_id);

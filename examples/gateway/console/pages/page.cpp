@@ -21,9 +21,18 @@ const std::map<std::string, std::string, std::less<>> kNotices = {
 } // namespace
 
 const std::vector<std::pair<const char *, const char *>> kOutcomes = {
-    {outcome::queued, "jobs queued"},     {outcome::duplicate, "already handled (redelivery)"},
-    {outcome::nothing, "no rule fired"},  {outcome::skipped, "too old: not run"},
-    {outcome::refused, "refused (4xx)"},  {outcome::failed, "failed (5xx)"},
+    {outcome::jobs_refused, "refused by Rundeck"},
+    {outcome::jobs_failed, "jobs failed: not sent"},
+    {outcome::jobs_retrying, "waiting for retry"},
+    {outcome::jobs_running, "jobs running"},
+    {outcome::jobs_waiting, "jobs waiting to run"},
+    {outcome::jobs_done, "jobs ran"},
+    {outcome::queued, "jobs queued (any state now)"},
+    {outcome::duplicate, "already handled (redelivery)"},
+    {outcome::nothing, "no rule fired"},
+    {outcome::skipped, "too old: not run"},
+    {outcome::refused, "refused (4xx)"},
+    {outcome::failed, "failed (5xx)"},
 };
 
 std::string outcome_text(std::string_view o) {

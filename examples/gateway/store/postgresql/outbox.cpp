@@ -22,12 +22,22 @@ const sql::Dialect kDialect{"BIGSERIAL PRIMARY KEY", "FOR UPDATE SKIP LOCKED", "
                            "SET LOCAL synchronous_commit TO OFF", "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)",
                            "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)"};
 
+// Version 5's delivery_jobs, from what each stored delivery's jobs_json names (the gateway wrote it:
+// a JSON array). Sequences never go back, so ids need no step here (SQLite's do).
+const char *const kDeliveryJobsFromJson = R"sql(
+INSERT INTO delivery_jobs (delivery_id, webhook_key, delivery_key, rule_key)
+SELECT d.id, d.webhook_key, e.value ->> 'deliveryKey', e.value ->> 'ruleKey'
+FROM deliveries d, json_array_elements(CAST(d.jobs_json AS json)) AS e(value)
+WHERE e.value ->> 'deliveryKey' IS NOT NULL AND e.value ->> 'ruleKey' IS NOT NULL;
+)sql";
+
 using schema::Migration;
 // The versions match the SQLite outbox's: version 2 is the first PostgreSQL layout.
 std::vector<Migration> migrations() {
   return {{2, schema::schema_v2_sql(kDialect) + "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"},
           {3, schema::schema_v3_sql(kDialect)},
-          {4, schema::schema_v4_sql()}};
+          {4, schema::schema_v4_sql()},
+          {5, schema::schema_v5_sql() + kDeliveryJobsFromJson}};
 }
 
 void migrate(sql::PgConnection &db) {

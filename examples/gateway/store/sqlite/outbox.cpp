@@ -54,10 +54,43 @@ DROP TABLE jobs_v1;
 )sql";
 }
 
+// Version 4 -> 5: ids are never used twice. Without AUTOINCREMENT SQLite gives a new row the
+// largest id + 1, so deleting the newest webhook, delivery or job handed its id to the next one (a
+// Terraform state or a link holding it then named another). The tables are made again with
+// AUTOINCREMENT, every row keeping its id; the counters start above the largest id still named
+// anywhere (a delivery's webhook_id, a replay's replay_of), even when its row is gone.
+std::string migration_v5() {
+  const sql::Dialect autoincrement{"INTEGER PRIMARY KEY AUTOINCREMENT", "", nullptr, nullptr, nullptr, nullptr};
+  return R"sql(
+ALTER TABLE jobs RENAME TO jobs_v4;
+DROP INDEX jobs_due; DROP INDEX jobs_open_by_resource; DROP INDEX jobs_running_by_owner; DROP INDEX jobs_by_execution;
+ALTER TABLE webhooks RENAME TO webhooks_v4; DROP INDEX webhooks_by_token;
+ALTER TABLE deliveries RENAME TO deliveries_v4; DROP INDEX deliveries_by_webhook; DROP INDEX deliveries_by_time;
+)sql" + schema::schema_v2_sql(autoincrement) +
+         schema::console_tables_sql(autoincrement) + schema::schema_v4_sql() + R"sql(
+INSERT INTO jobs SELECT * FROM jobs_v4;
+INSERT INTO webhooks SELECT * FROM webhooks_v4;
+INSERT INTO deliveries SELECT * FROM deliveries_v4;
+DROP TABLE jobs_v4; DROP TABLE webhooks_v4; DROP TABLE deliveries_v4;
+INSERT INTO sqlite_sequence (name, seq) SELECT t.name, 0 FROM (SELECT 'webhooks' AS name UNION ALL
+  SELECT 'deliveries' UNION ALL SELECT 'jobs') t WHERE t.name NOT IN (SELECT name FROM sqlite_sequence);
+UPDATE sqlite_sequence SET seq = MAX(seq, (SELECT COALESCE(MAX(webhook_id), 0) FROM deliveries))
+  WHERE name = 'webhooks';
+UPDATE sqlite_sequence SET seq = MAX(seq, (SELECT COALESCE(MAX(replay_of), 0) FROM deliveries))
+  WHERE name = 'deliveries';
+)sql" + schema::schema_v5_sql() +
+         R"sql(
+INSERT INTO delivery_jobs (delivery_id, webhook_key, delivery_key, rule_key)
+SELECT d.id, d.webhook_key, json_extract(e.value, '$.deliveryKey'), json_extract(e.value, '$.ruleKey')
+FROM deliveries d, json_each(CASE WHEN json_valid(d.jobs_json) THEN d.jobs_json ELSE '[]' END) e
+WHERE json_extract(e.value, '$.deliveryKey') IS NOT NULL AND json_extract(e.value, '$.ruleKey') IS NOT NULL;
+)sql";
+}
+
 using schema::Migration;
 std::vector<Migration> migrations() {
   return {{1, kSchemaV1}, {2, migration_v2()}, {3, schema::schema_v3_sql(kDialect)},
-          {4, schema::schema_v4_sql()}};
+          {4, schema::schema_v4_sql()}, {5, migration_v5()}};
 }
 
 struct FileId {
