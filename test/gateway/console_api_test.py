@@ -105,6 +105,52 @@ def terraform_sequence(env):
     check(env.api("DELETE", V + "/project/ops/webhook/" + wid)[0] == 404, "a second delete is 404")
 
 
+def rundeck_style_update(env):
+    step("Rundeck's save with the id in the body (POST .../webhook): an update, not a second webhook")
+    plan = {"name": "by-body-id", "user": "admin", "roles": "admin", "eventPlugin": "advanced-run-job", "enabled": True,
+            "project": "ops", "config": {"rules": [{"name": "r", "jobId": JOB}]}}
+    status, created = env.api("POST", V + "/project/ops/webhook", plan)
+    check(status == 200, created)
+    hook = next(h for h in env.api("GET", V + "/project/ops/webhooks")[1] if h["uuid"] == created["uuid"])
+    count = len(env.api("GET", V + "/project/ops/webhooks")[1])
+    changed = dict(plan, id=hook["id"], uuid=hook["uuid"], enabled=False, user="someone-else",
+                   config={"rules": [{"name": "r", "jobId": JOB, "nodeFilter": "tags: web"}]})
+    status, saved = env.api("POST", V + "/project/ops/webhook", changed)
+    check(status == 200 and saved == {"msg": "Saved webhook", "uuid": hook["uuid"]}, saved)
+    status, after = env.api("GET", V + "/project/ops/webhook/%d" % hook["id"])
+    check(after["enabled"] is False and after["config"]["rules"][0]["nodeFilter"] == "tags: web", after)
+    check(after["user"] == "admin" and after["authToken"] == hook["authToken"], after)
+    check(len(env.api("GET", V + "/project/ops/webhooks")[1]) == count, "a second webhook was created")
+    status, saved = env.api("POST", V + "/project/ops/webhook", dict(changed, id=str(hook["id"]), enabled=True))
+    check(status == 200 and env.api("GET", V + "/project/ops/webhook/%d" % hook["id"])[1]["enabled"], saved)
+
+    step("an id in the body that names nothing, another webhook than the path's, or another uuid: refused")
+    status, body = env.api("POST", V + "/project/ops/webhook", dict(changed, id=999999))
+    check(status == 404 and body == {"err": "Webhook not found"}, body)
+    status, body = env.api("POST", V + "/project/other/webhook", dict(changed, project="other"))
+    check(status == 404 and body == {"err": "Webhook not found"}, "another project's id: %s" % body)
+    status, body = env.api("POST", V + "/project/ops/webhook/%d" % hook["id"], dict(changed, id=hook["id"] + 1000))
+    check(status == 400 and "id" in body["err"], body)
+    status, body = env.api("POST", V + "/project/ops/webhook", dict(changed, uuid="0b9e0c7e-5d1f-4a51-9d3a-2c7e4f1b8a10"))
+    check(status == 400 and "uuid" in body["err"], body)
+    for bad in (True, {"n": 1}, "1x"):
+        status, body = env.api("POST", V + "/project/ops/webhook", dict(changed, id=bad))
+        check(status == 400 and body["err"].startswith("id must be"), "id %r: %s" % (bad, body))
+    check(len(env.api("GET", V + "/project/ops/webhooks")[1]) == count, "a refused save created a webhook")
+
+    step("the user: Rundeck's default (the caller) when empty; refused when not a user name")
+    status, created = env.api("POST", V + "/project/ops/webhook", dict(plan, name="empty user", user=""))
+    check(status == 200, created)
+    got = next(h for h in env.api("GET", V + "/project/ops/webhooks")[1] if h["uuid"] == created["uuid"])
+    check(got["user"] == "console", got)
+    for bad, why in ((42, "user must be a string"), (" admin", "spaces around it"), ("ad\nmin", "a control character"),
+                     ("   ", "spaces around it")):
+        status, body = env.api("POST", V + "/project/ops/webhook", dict(plan, name="bad user", user=bad))
+        check(status == 400 and body["err"].startswith("Webhook user ") and why in body["err"], "%r: %s" % (bad, body))
+        check(body["errors"] == {"user": body["err"]}, body)
+    check(not [h for h in env.api("GET", V + "/project/ops/webhooks")[1] if h["name"] == "bad user"], "stored anyway")
+
+
 def validation(env):
     step("bad bodies: Rundeck's messages, the field named; nothing stored")
     base = {"project": "ops", "name": "v", "eventPlugin": "pagerduty-V3-run-job", "config": {"rules": []}}
@@ -304,6 +350,7 @@ def main(env):
     auth_and_routes(env)
     rundeck_documented_requests(env)
     terraform_sequence(env)
+    rundeck_style_update(env)
     validation(env)
     hook = file_webhooks(env)
     delivery_id, _ = deliveries_and_debug(env, hook)

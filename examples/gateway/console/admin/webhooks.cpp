@@ -4,6 +4,7 @@
 #include "base/crypto.hpp"
 #include "base/log.hpp"
 
+#include <cctype>
 #include <chrono>
 
 namespace rdwh::gateway {
@@ -51,6 +52,26 @@ const rapidjson::Value *member(const rapidjson::Value &body, const char *key) {
   return it == body.MemberEnd() || it->value.IsNull() ? nullptr : &it->value;
 }
 
+Refused bad_user(const std::string &reason) { return refuse(Refusal::invalid, reason, "user", reason); }
+
+// A create's `user`, as Rundeck takes it: absent or empty, the caller (`user` is left as it is).
+// Rundeck refuses a user it does not know; the gateway has no users to look up, so it refuses
+// what no Rundeck user name can be: not a string, spaces around it, control characters.
+std::optional<Refused> user_of(const rapidjson::Value &body, std::string &user) {
+  const rapidjson::Value *v = member(body, "user");
+  if (!v) return std::nullopt;
+  if (!v->IsString()) return bad_user("Webhook user must be a string");
+  const std::string given(v->GetString(), v->GetStringLength());
+  if (given.empty()) return std::nullopt;
+  const std::string quoted = "Webhook user '" + given + "' is not a user name: ";
+  if (std::isspace(static_cast<unsigned char>(given.front())) || std::isspace(static_cast<unsigned char>(given.back())))
+    return bad_user(quoted + "spaces around it");
+  for (const char ch : given)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) return bad_user(quoted + "a control character");
+  user = given;
+  return std::nullopt;
+}
+
 } // namespace
 
 std::optional<Refused> WebhookAdmin::apply_fields(StoredWebhook &w, const rapidjson::Value &body, bool creating) {
@@ -83,7 +104,7 @@ std::optional<Refused> WebhookAdmin::apply_fields(StoredWebhook &w, const rapidj
     w.roles = *roles;
   }
   if (creating) { // Rundeck: the user cannot change on update
-    if (const auto user = string_member(body, "user")) w.user = *user;
+    if (auto bad = user_of(body, w.user)) return bad;
     if (const auto uuid = string_member(body, "uuid"); uuid && !uuid->empty()) w.uuid = *uuid;
   }
   return std::nullopt;
