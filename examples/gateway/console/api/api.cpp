@@ -85,7 +85,8 @@ void write_webhook(JsonWriter &w, const StoredWebhook &h) {
   w.EndObject();
 }
 
-// A save as Rundeck answers it: {"msg":"Saved webhook","uuid":...,"generatedSecurityString"?}.
+// A save as Rundeck answers it: {"msg":"Saved webhook","uuid":...,"generatedSecurityString"?}, and
+// "warnings" when there are any.
 HttpResponse saved_answer(const Outcome<SavedWebhook> &r) {
   if (!r) return webhook_error(r.refused());
   return json_ok(json_text([&](JsonWriter &w) {
@@ -93,6 +94,17 @@ HttpResponse saved_answer(const Outcome<SavedWebhook> &r) {
     w.Key("msg"), w.String("Saved webhook");
     w.Key("uuid"), write_str(w, r->uuid);
     if (!r->generated_secret.empty()) w.Key("generatedSecurityString"), write_str(w, r->generated_secret);
+    if (!r->warnings.empty()) { // rdwh's: what the plugin and lint found that --check does not refuse
+      w.Key("warnings");
+      w.StartArray();
+      for (const ConfigFinding &f : r->warnings) {
+        w.StartObject();
+        w.Key("field"), write_str(w, f.field);
+        w.Key("message"), write_str(w, f.text());
+        w.EndObject();
+      }
+      w.EndArray();
+    }
     w.EndObject();
   }));
 }
