@@ -126,7 +126,30 @@ struct EditorNotes {
 EditorNotes notes_of(const Refused &r) {
   EditorNotes notes{r.reason, "", {}};
   if (!r.field_error.empty()) notes.errors.emplace_back(r.field, r.field_error);
+  notes.errors.insert(notes.errors.end(), r.more.begin(), r.more.end());
+  if (!r.more.empty()) notes.error = "The webhook is not saved: what is wrong is shown next to each field.";
   return notes;
+}
+
+// The errors of `notes` about `field` exactly, or (`prefix`) about it and what is inside it.
+std::string errors_about(const EditorNotes &notes, const std::string &field, bool prefix = false) {
+  std::string out;
+  for (const auto &[f, why] : notes.errors)
+    if (f == field || (prefix && (f.rfind(field + ".", 0) == 0 || f.rfind(field + "[", 0) == 0)))
+      out += (out.empty() ? "" : " ") + why;
+  return out;
+}
+
+// The errors of action `i` next to its fields: its job's by the job, the others at its top.
+void set_rule_errors(data &r, const EditorNotes &notes, size_t i) {
+  const std::string rule = "rules[" + std::to_string(i) + "]";
+  const std::string job = errors_about(notes, rule + ".jobId");
+  std::string rest;
+  for (const auto &[f, why] : notes.errors)
+    if ((f == rule || f.rfind(rule + ".", 0) == 0 || f.rfind(rule + "[", 0) == 0) && f != rule + ".jobId")
+      rest += (rest.empty() ? "" : " ") + why;
+  opt(r, "job_error", job);
+  opt(r, "rule_error", rest);
 }
 
 // The editor's datalists: the provider's field suggestions.
@@ -151,8 +174,11 @@ void set_notes(data &d, const EditorNotes &notes) {
 }
 
 // The handler's settings and its actions, from the plugin config.
-void set_config(data &d, const rapidjson::Value &config, const JobsOutcome &jobs) {
+void set_config(data &d, const rapidjson::Value &config, const JobsOutcome &jobs, const EditorNotes &notes) {
   d.set("original", to_json(config));
+  opt(d, "key_storage_path_error", errors_about(notes, "keyStoragePath"));
+  opt(d, "batch_key_error", errors_about(notes, "batchKey"));
+  opt(d, "event_id_key_error", errors_about(notes, "eventIdKey"));
   d.set("key_storage_path", string_member(config, "keyStoragePath").value_or(""));
   d.set("batch_key", string_member(config, "batchKey").value_or(""));
   d.set("event_id_key", string_member(config, "eventIdKey").value_or(""));
@@ -160,12 +186,25 @@ void set_config(data &d, const rapidjson::Value &config, const JobsOutcome &jobs
   data rules(data::type::list);
   if (config.HasMember("rules") && config["rules"].IsArray())
     for (rapidjson::SizeType i = 0; i < config["rules"].Size(); ++i)
-      if (config["rules"][i].IsObject()) rules.push_back(rule_data(config["rules"][i], std::to_string(i), jobs));
+      if (config["rules"][i].IsObject()) {
+        data r = rule_data(config["rules"][i], std::to_string(i), jobs);
+        set_rule_errors(r, notes, i);
+        rules.push_back(r);
+      }
   d.set("rules", rules);
   rapidjson::Document blank;
   blank.Parse(kBlankRule);
   d.set("blank_rule", rule_data(blank, "__N__", jobs));
   if (!jobs.ok) d.set("jobs_error", jobs.reason);
+}
+
+// What the plugin and lint find in the stored config, shown above the form (after a Save too).
+void set_warnings(data &d, const std::vector<ConfigFinding> &findings) {
+  std::vector<std::pair<std::string, std::string>> list;
+  for (const ConfigFinding &f : findings) list.emplace_back(f.field, f.text());
+  if (list.empty()) return;
+  d.set("warnings", pair_list(list, "key", "message"));
+  d.set("has_warnings", true);
 }
 
 HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int status = 200) {
@@ -191,7 +230,7 @@ HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int s
   if (draft.enabled) d.set("enabled", true);
   if (draft.use_auth) d.set("use_auth", true);
   d.set("signed", true);
-  set_config(d, config, project_jobs(*rt, draft.project));
+  set_config(d, config, project_jobs(*rt, draft.project), notes);
   d.set("fields", field_suggestions(*provider));
   set_notes(d, notes);
   if (draft.id) {
@@ -202,6 +241,7 @@ HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int s
       d.set("post_url", p.ctx.webhooks.post_url(*stored));
       opt(d, "read_only", p.ctx.webhooks.read_only_reason(*stored));
       opt(d, "problem", p.ctx.webhooks.not_served_reason(*stored));
+      if (notes.error.empty()) set_warnings(d, p.ctx.webhooks.findings(*stored));
     }
   }
   d.set("rule", kainjow::mustache::partial([] { return std::string(console_asset("rule.html")); }));
