@@ -10,6 +10,7 @@ login, session cookie and CSRF checks of the pages; the delivery store switched 
 the logs.
 """
 import json
+import os
 import re
 import signal
 import subprocess
@@ -107,9 +108,111 @@ def terraform_sequence(env):
     check(env.api("DELETE", V + "/project/ops/webhook/" + wid)[0] == 404, "a second delete is 404")
 
 
+def rundeck_style_update(env):
+    step("Rundeck's save with the id in the body (POST .../webhook): an update, not a second webhook")
+    plan = {"name": "by-body-id", "user": "admin", "roles": "admin", "eventPlugin": "advanced-run-job", "enabled": True,
+            "project": "ops", "config": {"rules": [{"name": "r", "jobId": JOB}]}}
+    status, created = env.api("POST", V + "/project/ops/webhook", plan)
+    check(status == 200, created)
+    hook = next(h for h in env.api("GET", V + "/project/ops/webhooks")[1] if h["uuid"] == created["uuid"])
+    count = len(env.api("GET", V + "/project/ops/webhooks")[1])
+    changed = dict(plan, id=hook["id"], uuid=hook["uuid"], enabled=False, user="someone-else",
+                   config={"rules": [{"name": "r", "jobId": JOB, "nodeFilter": "tags: web"}]})
+    status, saved = env.api("POST", V + "/project/ops/webhook", changed)
+    check(status == 200 and saved["msg"] == "Saved webhook" and saved["uuid"] == hook["uuid"], saved)
+    status, after = env.api("GET", V + "/project/ops/webhook/%d" % hook["id"])
+    check(after["enabled"] is False and after["config"]["rules"][0]["nodeFilter"] == "tags: web", after)
+    check(after["user"] == "admin" and after["authToken"] == hook["authToken"], after)
+    check(len(env.api("GET", V + "/project/ops/webhooks")[1]) == count, "a second webhook was created")
+    status, saved = env.api("POST", V + "/project/ops/webhook", dict(changed, id=str(hook["id"]), enabled=True))
+    check(status == 200 and env.api("GET", V + "/project/ops/webhook/%d" % hook["id"])[1]["enabled"], saved)
+
+    step("an id in the body that names nothing, another webhook than the path's, or another uuid: refused")
+    status, body = env.api("POST", V + "/project/ops/webhook", dict(changed, id=999999))
+    check(status == 404 and body == {"err": "Webhook not found"}, body)
+    status, body = env.api("POST", V + "/project/other/webhook", dict(changed, project="other"))
+    check(status == 404 and body == {"err": "Webhook not found"}, "another project's id: %s" % body)
+    status, body = env.api("POST", V + "/project/ops/webhook/%d" % hook["id"], dict(changed, id=hook["id"] + 1000))
+    check(status == 400 and "id" in body["err"], body)
+    status, body = env.api("POST", V + "/project/ops/webhook", dict(changed, uuid="0b9e0c7e-5d1f-4a51-9d3a-2c7e4f1b8a10"))
+    check(status == 400 and "uuid" in body["err"], body)
+    for bad in (True, {"n": 1}, "1x"):
+        status, body = env.api("POST", V + "/project/ops/webhook", dict(changed, id=bad))
+        check(status == 400 and body["err"].startswith("id must be"), "id %r: %s" % (bad, body))
+    check(len(env.api("GET", V + "/project/ops/webhooks")[1]) == count, "a refused save created a webhook")
+
+    step("the user: Rundeck's default (the caller) when empty; refused when not a user name")
+    status, created = env.api("POST", V + "/project/ops/webhook", dict(plan, name="empty user", user=""))
+    check(status == 200, created)
+    got = next(h for h in env.api("GET", V + "/project/ops/webhooks")[1] if h["uuid"] == created["uuid"])
+    check(got["user"] == "console", got)
+    for bad, why in ((42, "user must be a string"), (" admin", "spaces around it"), ("ad\nmin", "a control character"),
+                     ("   ", "spaces around it")):
+        status, body = env.api("POST", V + "/project/ops/webhook", dict(plan, name="bad user", user=bad))
+        check(status == 400 and body["err"].startswith("Webhook user ") and why in body["err"], "%r: %s" % (bad, body))
+        check(body["errors"] == {"user": body["err"]}, body)
+    check(not [h for h in env.api("GET", V + "/project/ops/webhooks")[1] if h["name"] == "bad user"], "stored anyway")
+
+
+def check_refusals(env):
+    step("what --check refuses is refused by the API, in Rundeck's shape, naming webhook, action and field")
+    good = {"project": "ops", "name": "checked", "eventPlugin": "pagerduty-V3-run-job", "enabled": True,
+            "config": {"keyStoragePath": "keys/pd/secret", "rules": [
+                {"name": "on trigger", "jobId": JOB, "conditions": [
+                    {"path": "$.event.event_type", "condition": "equals", "value": "incident.triggered"}]}]}}
+    rule = good["config"]["rules"][0]
+    cases = [
+        ({"keyStoragePath": "keys/pd/secret", "rules": [dict(rule, jobId="")]}, "rules[0].jobId",
+         "webhook 'checked', action 'on trigger': rules[0]: rule 'on trigger' is enabled but has no jobId"),
+        ({"keyStoragePath": "keys/pd/secret", "rules": [{"name": "on trigger", "jobid": JOB}]}, "rules[0].jobid",
+         "webhook 'checked', action 'on trigger': rules[0]: unknown key 'jobid' ignored (did you mean 'jobId'?)"),
+        ({"rules": [rule]}, "keyStoragePath", "webhook 'checked': pagerduty-V3-run-job: no keyStoragePath"),
+    ]
+    for config, field, why in cases:
+        status, body = env.api("POST", V + "/project/ops/webhook", dict(good, config=config))
+        check(status == 400 and body["err"].startswith("Invalid plugin configuration: %s : %s" % (field, why)),
+              "%s: %s" % (field, body))
+        check(field in body["errors"] and body["errors"][field].startswith(why), body)
+    check(not [h for h in env.api("GET", V + "/project/ops/webhooks")[1] if h["name"] == "checked"], "stored anyway")
+    status, saved = env.api("POST", V + "/project/ops/webhook", good)
+    check(status == 200 and "warnings" not in saved, saved)
+    hook = next(h for h in env.api("GET", V + "/project/ops/webhooks")[1] if h["uuid"] == saved["uuid"])
+    for config, field, why in cases:
+        status, body = env.api("POST", V + "/project/ops/webhook/%d" % hook["id"], dict(good, config=config))
+        check(status == 400 and field in body["errors"], "update %s: %s" % (field, body))
+    check(env.api("GET", V + "/project/ops/webhook/%d" % hook["id"])[1]["config"] == good["config"], "changed anyway")
+
+    step("the plugin's other diagnostics and lint's findings are warnings of a save")
+    linted = dict(good, config={"keyStoragePath": "keys/pd/secret", "rules": [dict(rule, conditions=[
+        {"path": "$.event.no_such_field", "condition": "matches", "value": "x"}])]})
+    status, saved = env.api("POST", V + "/project/ops/webhook/%d" % hook["id"], linted)
+    check(status == 200 and saved["msg"] == "Saved webhook", saved)
+    fields = {w["field"] for w in saved["warnings"]}
+    check("rules[0].conditions[0].condition" in fields and "rules[0].conditions[0].path" in fields, saved)
+    check(all(w["message"].startswith("webhook 'checked', action 'on trigger': ") for w in saved["warnings"]), saved)
+    check(env.api("DELETE", V + "/project/ops/webhook/%d" % hook["id"])[0] == 200, "delete")
+
+    step("--check checks the console's webhooks in the database too: one whose key is gone is refused")
+    os.makedirs(env.path("keys", "gone"), exist_ok=True)
+    with open(env.path("keys", "gone", "secret"), "w") as f:
+        f.write("for a while")
+    status, saved = env.api("POST", V + "/project/ops/webhook", dict(good, name="key gone", config=dict(
+        good["config"], keyStoragePath="keys/gone/secret")))
+    check(status == 200, saved)
+    out = subprocess.run([env.gateway, "--config", env.path("gateway.json"), "--check"], capture_output=True, text=True)
+    check(out.returncode == 0 and "more from the console in the database" in out.stdout, out.stdout + out.stderr)
+    os.remove(env.path("keys", "gone", "secret"))
+    out = subprocess.run([env.gateway, "--config", env.path("gateway.json"), "--check"], capture_output=True, text=True)
+    check(out.returncode == 1 and "(ops/key gone).config" in out.stderr and "keys/gone/secret" in out.stderr,
+          out.stdout + out.stderr)
+    hook = next(h for h in env.api("GET", V + "/project/ops/webhooks")[1] if h["name"] == "key gone")
+    check(env.api("DELETE", V + "/project/ops/webhook/%d" % hook["id"])[0] == 200, "delete")
+
+
 def validation(env):
     step("bad bodies: Rundeck's messages, the field named; nothing stored")
-    base = {"project": "ops", "name": "v", "eventPlugin": "pagerduty-V3-run-job", "config": {"rules": []}}
+    base = {"project": "ops", "name": "v", "eventPlugin": "pagerduty-V3-run-job",
+            "config": {"keyStoragePath": "keys/pd/secret", "rules": []}}
     status, body = env.api("POST", V + "/project/ops/webhook", dict(base, project=None))
     check(status == 400 and body["errorCode"] == "api.error.parameter.required", body)
     status, body = env.api("POST", V + "/project/ops/webhook", dict(base, eventPlugin="no-such-plugin"))
@@ -394,6 +497,8 @@ def main(env):
     auth_and_routes(env)
     rundeck_documented_requests(env)
     terraform_sequence(env)
+    rundeck_style_update(env)
+    check_refusals(env)
     validation(env)
     hook = file_webhooks(env)
     delivery_id, _ = deliveries_and_debug(env, hook)

@@ -499,8 +499,8 @@ scenario_config() {
   rc=0
   "$GATEWAY" --config "$T/gateway.json" --check 2>"$T/check.err" || rc=$?
   ((rc == 1)) || fail "--check should refuse a misspelt key, not exit $rc"
-  for want in "webhooks[0].config (webhook 'PagerDuty'): rules[1]: unknown key 'jobid' ignored (did you mean 'jobId'?)" \
-    "webhooks[0].config (webhook 'PagerDuty'): rules[1]: rule 'on trigger' is enabled but has no jobId: it runs nothing"; do
+  for want in "webhooks[0].config (webhook 'PagerDuty', action 'on trigger'): rules[1]: unknown key 'jobid' ignored (did you mean 'jobId'?)" \
+    "webhooks[0].config (webhook 'PagerDuty', action 'on trigger'): rules[1]: rule 'on trigger' is enabled but has no jobId: it runs nothing"; do
     grep -qF "$want" "$T/check.err" || fail "--check output lacks '$want': $(cat "$T/check.err")"
   done
   start_gateway

@@ -91,16 +91,31 @@ int import_into(const std::string &config, const std::string &source, bool with_
   }
 }
 
+// The webhooks created through the console's API, from the database the config names (written
+// nowhere: --check changes nothing); none when the gateway never started. A database that cannot
+// be read is said on stderr: its webhooks are then not checked.
+std::vector<WebhookConfig> database_webhooks(const Config &config) {
+  try {
+    std::unique_ptr<Outbox> outbox = open_outbox(config, OpenFor::check);
+    return outbox ? api_webhooks(*outbox) : std::vector<WebhookConfig>{};
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "warning: the webhooks in the database were not checked: %s\n", e.what());
+    return {};
+  }
+}
+
 int check(const std::string &path) {
   try {
-    Loader loader(path);
-    auto rt = loader.load(nullptr);
+    Config config = load_config(path);
+    const std::vector<WebhookConfig> stored = database_webhooks(config);
+    auto rt = Runtime::build(std::move(config), stored);
     if (const std::vector<std::string> refusals = rt->check_refusals(); !refusals.empty()) {
       std::fprintf(stderr, "%s: invalid config\n", path.c_str());
       for (const std::string &r : refusals) std::fprintf(stderr, "%s\n", r.c_str());
       return 1;
     }
-    std::printf("%s: OK (%zu webhooks)\n", path.c_str(), rt->config().webhooks.size());
+    std::printf("%s: OK (%zu webhooks, %zu more from the console in the database)\n", path.c_str(),
+                rt->config().webhooks.size(), stored.size());
     return 0;
   } catch (const ConfigError &e) {
     std::fprintf(stderr, "%s: invalid config\n%s\n", path.c_str(), e.what());

@@ -12,14 +12,14 @@ namespace {
 
 constexpr auto kPoll = std::chrono::seconds(1);
 
+} // namespace
+
 std::vector<WebhookConfig> api_webhooks(Outbox &outbox) {
   std::vector<WebhookConfig> out;
   for (const StoredWebhook &w : outbox.webhooks().list(""))
     if (!w.from_file) out.push_back(w.to_config());
   return out;
 }
-
-} // namespace
 
 Loader::Loader(std::string config_path)
     : path_(std::move(config_path)), absolute_(std::filesystem::absolute(path_).lexically_normal().string()) {}

@@ -16,6 +16,9 @@
 
 namespace rdwh::gateway {
 
+// The webhooks created through the console's API, as the table holds them.
+std::vector<WebhookConfig> api_webhooks(Outbox &outbox);
+
 class Loader {
 public:
   explicit Loader(std::string config_path);

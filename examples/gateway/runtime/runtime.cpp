@@ -1,6 +1,7 @@
 #include "runtime/runtime.hpp"
 
 #include "base/crypto.hpp"
+#include "base/json.hpp"
 #include "config/keystore.hpp"
 #include "base/log.hpp"
 
@@ -75,7 +76,7 @@ std::string read_token(const std::string &path, const char *field, std::vector<s
 } // namespace
 
 MadeHandler Runtime::make_handler(const WebhookConfig &w, std::string_view config_json,
-                                  std::vector<host::Diagnostic> *diagnostics) const {
+                                  std::vector<host::Diagnostic> *diagnostics, bool lint) const {
   const host::Plugin *plugin = plugins_->find(w.event_plugin);
   if (!plugin)
     throw ConfigError(w.field("eventPlugin") + ": no plugin offers provider '" + w.event_plugin +
@@ -83,8 +84,9 @@ MadeHandler Runtime::make_handler(const WebhookConfig &w, std::string_view confi
   auto served = std::make_shared<ServedKeys>();
   try {
     MadeHandler made;
-    made.handler = std::make_unique<host::Handler>(*plugin, w.event_plugin, config_json,
-                                                   services_for(w, keys_, diagnostics, served));
+    host::Services services = services_for(w, keys_, diagnostics, served);
+    services.lint = lint;
+    made.handler = std::make_unique<host::Handler>(*plugin, w.event_plugin, config_json, std::move(services));
     made.keys = std::move(served);
     return made;
   } catch (const host::HostError &e) {
@@ -203,12 +205,31 @@ Runtime::~Runtime() {
   hooks_.clear(); // handlers before plugins (also guaranteed by member order)
 }
 
+std::vector<ConfigFinding> judge_config(const WebhookConfig &w, const std::vector<host::Diagnostic> &diagnostics) {
+  rapidjson::Document config;
+  config.Parse(w.config_json.data(), w.config_json.size());
+  const bool has_key_path =
+      config.IsObject() && !string_member(config, "keyStoragePath").value_or("").empty();
+  std::vector<ConfigFinding> out;
+  for (const host::Diagnostic &d : diagnostics) {
+    ConfigFinding f;
+    // A keyStoragePath diagnostic without a keyStoragePath: a signed provider left without its secret.
+    const bool unsigned_v3 = d.kind == RDWH_DIAGNOSTIC_IGNORED && d.field == "keyStoragePath" && !has_key_path;
+    f.refused = d.kind == RDWH_DIAGNOSTIC_UNKNOWN_KEY || d.kind == RDWH_DIAGNOSTIC_RULE_WITHOUT_JOB || unsigned_v3;
+    f.field = d.field.empty() ? "config" : d.field;
+    f.where = "webhook '" + w.name + "'" + (d.rule.empty() ? "" : ", action '" + d.rule + "'");
+    f.message = d.message;
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
 std::vector<std::string> Runtime::check_refusals() const {
   std::vector<std::string> out;
   for (const auto &hook : hooks_)
-    for (const host::Diagnostic &d : hook->diagnostics)
-      if (d.kind == RDWH_DIAGNOSTIC_UNKNOWN_KEY || d.kind == RDWH_DIAGNOSTIC_RULE_WITHOUT_JOB)
-        out.push_back(hook->config.field("config") + " (webhook '" + hook->config.name + "'): " + d.message);
+    for (const ConfigFinding &f : judge_config(hook->config, hook->diagnostics))
+      if (f.refused) out.push_back(hook->config.field("config") + " (" + f.where + "): " + f.message);
+  for (const auto &[id, why] : unavailable_) out.push_back(why);
   return out;
 }
 

@@ -31,6 +31,22 @@ struct Webhook {
   std::shared_ptr<const ServedKeys> keys; // what key storage gave the handler: hidden in all it returns
 };
 
+// What the plugin found in one webhook's config, judged as --check judges it.
+struct ConfigFinding {
+  bool refused = false; // --check, the console and the API refuse it; else a warning
+  std::string field;    // where in the config: "rules[1].jobid", "keyStoragePath"; "config" for the whole
+  std::string where;    // "webhook 'PagerDuty', action 'on trigger'" (the action when it is about one)
+  std::string message;  // the plugin's sentence, its field first
+
+  std::string text() const { return where + ": " + message; }
+};
+
+// The one place that says what --check refuses of a webhook's config, although the plugin accepts
+// it: unknown keys (with the plugin's "did you mean"), enabled rules without a job, and a signed
+// provider (PagerDuty V3) without keyStoragePath, whose deliveries nothing authenticates. The
+// plugin's other diagnostics (and lint's, when asked for) are warnings.
+std::vector<ConfigFinding> judge_config(const WebhookConfig &w, const std::vector<host::Diagnostic> &diagnostics);
+
 // A handler, with the key-storage values it was given (config/key_values.hpp).
 struct MadeHandler {
   std::unique_ptr<host::Handler> handler;
@@ -60,8 +76,8 @@ public:
   // Why the API webhook `id` is not served ("" when it is, or is unknown).
   std::string unavailable(int64_t id) const;
   const std::string &rundeck_token() const { return token_; }
-  // What `--check` refuses although the plugin accepts it: unknown config keys (with the plugin's
-  // "did you mean") and enabled rules without a job, one line each naming the webhook.
+  // What `--check` refuses (judge_config), one line each naming the webhook, the action and the
+  // field; and every API webhook that cannot be built (unavailable()).
   std::vector<std::string> check_refusals() const;
   const std::string &console_token() const { return console_token_; }
   const host::PluginSet &plugins() const { return *plugins_; }
@@ -74,11 +90,11 @@ public:
   // call needs from it when it sends the call.
   const KeyStore &keys() const { return keys_; }
   // A handler for `w` with the config `config_json` (the webhook's own, or an edited one) and this
-  // runtime's key storage; the plugin's diagnostics are logged and, given `diagnostics`, kept there.
-  // Throws ConfigError naming the field (the plugin's message for a bad config). The handler must
-  // be destroyed before this runtime.
+  // runtime's key storage; the plugin's diagnostics are logged and, given `diagnostics`, kept there
+  // (with lint's findings too when `lint`). Throws ConfigError naming the field (the plugin's
+  // message for a bad config). The handler must be destroyed before this runtime.
   MadeHandler make_handler(const WebhookConfig &w, std::string_view config_json,
-                           std::vector<host::Diagnostic> *diagnostics = nullptr) const;
+                           std::vector<host::Diagnostic> *diagnostics = nullptr, bool lint = false) const;
 
 private:
   explicit Runtime(KeyStore keys) : keys_(std::move(keys)) {}

@@ -4,6 +4,8 @@
 #include "store/postgresql/outbox.hpp"
 #include "store/sqlite/outbox.hpp"
 
+#include <filesystem>
+
 namespace rdwh::gateway {
 
 std::unique_ptr<Outbox> open_outbox(const Config &c, OpenFor purpose) {
@@ -11,8 +13,9 @@ std::unique_ptr<Outbox> open_outbox(const Config &c, OpenFor purpose) {
   // Locked before the file is opened, so a second gateway never migrates or touches it.
   std::unique_ptr<StateDirLock> lock;
   if (purpose == OpenFor::serve) lock = std::make_unique<StateDirLock>(c.state_dir);
-  return std::make_unique<SqliteOutbox>(c.state_dir + "/outbox.sqlite3", static_cast<int>(c.outbox.busy_timeout_ms),
-                                        std::move(lock));
+  const std::string path = c.state_dir + "/outbox.sqlite3";
+  if (purpose == OpenFor::check && !std::filesystem::exists(path)) return nullptr; // never started: nothing stored
+  return std::make_unique<SqliteOutbox>(path, static_cast<int>(c.outbox.busy_timeout_ms), std::move(lock));
 }
 
 } // namespace rdwh::gateway

@@ -193,11 +193,12 @@ public:
 // Who opens the outbox. serve: the gateway itself; with SQLite, the state directory is locked
 // first and stays locked while the outbox lives (one gateway per SQLite outbox), and the outbox
 // is exclusive(). command: --jobs, --requeue, --export beside a running gateway (no lock).
-enum class OpenFor { command, serve };
+// check: --check, as command, but a SQLite outbox that does not exist yet is not created.
+enum class OpenFor { command, serve, check };
 
 // The outbox a config asks for: PostgreSQL when outbox.postgresql is set, else SQLite in
 // stateDir. Creates or migrates the schema. Throws OutboxError (the state directory's lock
-// taken by another gateway included).
+// taken by another gateway included). nullptr only for OpenFor::check when there is no database.
 std::unique_ptr<Outbox> open_outbox(const Config &config, OpenFor purpose = OpenFor::command);
 
 } // namespace rdwh::gateway

@@ -172,7 +172,7 @@ TEST_CASE("import: a second import updates by uuid, else by project and name", "
   name: PagerDuty renamed
   project: ops
   eventPlugin: pagerduty-V3-run-job
-  config: '{"rules":[]}'
+  config: '{"keyStoragePath":"keys/pd/v3","rules":[]}'
   enabled: false
 - name: Existing
   project: ops

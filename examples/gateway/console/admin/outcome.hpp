@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace rdwh::gateway {
 
@@ -33,6 +34,8 @@ struct Refused {
   std::string reason;      // a sentence for people
   std::string field;       // the field it is about ("" when none)
   std::string field_error; // what is wrong with that field, shown next to it ("" when only `reason` says)
+  // More fields, each with what is wrong with it, when the refusal is about several.
+  std::vector<std::pair<std::string, std::string>> more;
 };
 
 // The value of a use case that has none.
@@ -55,7 +58,7 @@ private:
 };
 
 inline Refused refuse(Refusal kind, std::string reason, std::string field = "", std::string field_error = "") {
-  return {kind, std::move(reason), std::move(field), std::move(field_error)};
+  return {kind, std::move(reason), std::move(field), std::move(field_error), {}};
 }
 
 } // namespace rdwh::gateway

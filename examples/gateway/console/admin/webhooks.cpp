@@ -4,6 +4,7 @@
 #include "base/crypto.hpp"
 #include "base/log.hpp"
 
+#include <cctype>
 #include <chrono>
 
 namespace rdwh::gateway {
@@ -51,6 +52,26 @@ const rapidjson::Value *member(const rapidjson::Value &body, const char *key) {
   return it == body.MemberEnd() || it->value.IsNull() ? nullptr : &it->value;
 }
 
+Refused bad_user(const std::string &reason) { return refuse(Refusal::invalid, reason, "user", reason); }
+
+// A create's `user`, as Rundeck takes it: absent or empty, the caller (`user` is left as it is).
+// Rundeck refuses a user it does not know; the gateway has no users to look up, so it refuses
+// what no Rundeck user name can be: not a string, spaces around it, control characters.
+std::optional<Refused> user_of(const rapidjson::Value &body, std::string &user) {
+  const rapidjson::Value *v = member(body, "user");
+  if (!v) return std::nullopt;
+  if (!v->IsString()) return bad_user("Webhook user must be a string");
+  const std::string given(v->GetString(), v->GetStringLength());
+  if (given.empty()) return std::nullopt;
+  const std::string quoted = "Webhook user '" + given + "' is not a user name: ";
+  if (std::isspace(static_cast<unsigned char>(given.front())) || std::isspace(static_cast<unsigned char>(given.back())))
+    return bad_user(quoted + "spaces around it");
+  for (const char ch : given)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) return bad_user(quoted + "a control character");
+  user = given;
+  return std::nullopt;
+}
+
 } // namespace
 
 std::optional<Refused> WebhookAdmin::apply_fields(StoredWebhook &w, const rapidjson::Value &body, bool creating) {
@@ -83,42 +104,78 @@ std::optional<Refused> WebhookAdmin::apply_fields(StoredWebhook &w, const rapidj
     w.roles = *roles;
   }
   if (creating) { // Rundeck: the user cannot change on update
-    if (const auto user = string_member(body, "user")) w.user = *user;
+    if (auto bad = user_of(body, w.user)) return bad;
     if (const auto uuid = string_member(body, "uuid"); uuid && !uuid->empty()) w.uuid = *uuid;
   }
   return std::nullopt;
 }
 
 std::optional<Refused> WebhookAdmin::apply(StoredWebhook &w, const rapidjson::Value &body, bool creating,
-                                           std::string &generated_secret) {
+                                           SavedWebhook &saved) {
   if (auto bad = apply_fields(w, body, creating)) return bad;
   // Rundeck's rules: useAuth + regenAuth generates a new Authorization value (shown once, stored
   // as its sha256); useAuth false removes the check; useAuth alone keeps the current one.
   const auto use_auth = bool_member(body, "useAuth");
   if (use_auth == true && bool_member(body, "regenAuth") == true) {
-    generated_secret = random_token(kTokenLength);
+    saved.generated_secret = random_token(kTokenLength);
     w.use_auth = true;
-    w.auth_sha256 = sha256_hex(generated_secret);
+    w.auth_sha256 = sha256_hex(saved.generated_secret);
   } else if (use_auth == false) {
     w.use_auth = false;
     w.auth_sha256.clear();
   }
+  return judge(w, saved.warnings);
+}
 
+std::optional<Refused> WebhookAdmin::judge(const StoredWebhook &w, std::vector<ConfigFinding> &warnings) const {
   const std::shared_ptr<const Runtime> rt = runtime_.get();
   if (!rt->plugins().find(w.event_plugin)) return invalid("Plugin does not exist: " + w.event_plugin, "eventPlugin");
+  const WebhookConfig config = w.to_config();
+  std::vector<host::Diagnostic> diagnostics;
   try {
-    rt->make_handler(w.to_config(), w.config_json);
+    rt->make_handler(config, w.config_json, &diagnostics, true);
   } catch (const PluginConfigError &e) {
     return invalid_config(e.detail());
   } catch (const ConfigError &e) {
     return invalid(e.what());
   }
-  return std::nullopt;
+  // What --check refuses, in Rundeck's words: "Invalid plugin configuration: <field> : <why>", one
+  // line each, and every field in `errors`.
+  Refused refused = refuse(Refusal::invalid, "Invalid plugin configuration: ");
+  for (ConfigFinding &f : judge_config(config, diagnostics)) {
+    if (!f.refused) {
+      warnings.push_back(std::move(f));
+    } else if (refused.field.empty()) {
+      refused.reason += f.field + " : " + f.text();
+      refused.field = f.field, refused.field_error = f.text();
+    } else {
+      refused.reason += "\n" + f.field + " : " + f.text();
+      refused.more.emplace_back(f.field, f.text());
+    }
+  }
+  if (refused.field.empty()) return std::nullopt;
+  return refused;
 }
 
-SavedWebhook WebhookAdmin::saved(const StoredWebhook &w, std::string generated_secret) {
+std::vector<ConfigFinding> WebhookAdmin::findings(const StoredWebhook &hook) const {
+  std::vector<ConfigFinding> found;
+  const std::shared_ptr<const Runtime> rt = runtime_.get();
+  if (!rt->plugins().find(hook.event_plugin)) return found;
+  const WebhookConfig config = hook.to_config();
+  std::vector<host::Diagnostic> diagnostics;
+  try {
+    rt->make_handler(config, hook.config_json, &diagnostics, true);
+  } catch (const ConfigError &) {
+    return found; // not served: not_served_reason() says why
+  }
+  return judge_config(config, diagnostics);
+}
+
+SavedWebhook WebhookAdmin::saved(const StoredWebhook &w, SavedWebhook answer) {
   loader_.rebuild();
-  return {w.id, w.uuid, std::move(generated_secret)};
+  answer.id = w.id;
+  answer.uuid = w.uuid;
+  return answer;
 }
 
 // A name, uuid or token already taken is "invalid", as Rundeck answers it (400), not a conflict.
@@ -131,29 +188,29 @@ Outcome<SavedWebhook> WebhookAdmin::create(std::string_view project, const rapid
   w.auth_token = random_token(kTokenLength);
   w.user = std::string(creator);
   w.creator = std::string(creator);
-  std::string secret;
-  if (auto bad = apply(w, body, true, secret)) return std::move(*bad);
+  SavedWebhook answer;
+  if (auto bad = apply(w, body, true, answer)) return std::move(*bad);
   try {
     outbox_.webhooks().create(w, now_ms());
   } catch (const WebhookConflict &e) {
     return invalid(e.what());
   }
   log::info("console: webhook created", {{"webhook", w.name}, {"project", w.project}, {"id", w.id}});
-  return saved(w, std::move(secret));
+  return saved(w, std::move(answer));
 }
 
 Outcome<SavedWebhook> WebhookAdmin::update(const StoredWebhook &existing, const rapidjson::Value &body) {
   if (std::string why = read_only_reason(existing); !why.empty()) return refuse(Refusal::conflict, why);
   StoredWebhook w = existing;
-  std::string secret;
-  if (auto bad = apply(w, body, false, secret)) return std::move(*bad);
+  SavedWebhook answer;
+  if (auto bad = apply(w, body, false, answer)) return std::move(*bad);
   try {
     outbox_.webhooks().update(w, now_ms());
   } catch (const WebhookConflict &e) {
     return invalid(e.what());
   }
   log::info("console: webhook updated", {{"webhook", w.name}, {"project", w.project}, {"id", w.id}});
-  return saved(w, std::move(secret));
+  return saved(w, std::move(answer));
 }
 
 Outcome<Done> WebhookAdmin::remove(const StoredWebhook &hook) {

@@ -22,6 +22,7 @@ struct SavedWebhook {
   int64_t id = 0;
   std::string uuid;
   std::string generated_secret; // useAuth + regenAuth: the Authorization value, shown this once
+  std::vector<ConfigFinding> warnings; // what the plugin (and lint) found, that --check does not refuse
 };
 
 class WebhookAdmin {
@@ -52,14 +53,18 @@ public:
   std::string not_served_reason(const StoredWebhook &hook) const;
   // Why it cannot be changed here ("" for a webhook created through the API).
   std::string read_only_reason(const StoredWebhook &hook) const;
+  // What the plugin and lint find in its config now (judge_config): refusals and warnings.
+  std::vector<ConfigFinding> findings(const StoredWebhook &hook) const;
 
 private:
   // Applies the body's fields to `w`; why not when one is wrong or the plugin refuses the config.
-  std::optional<Refused> apply(StoredWebhook &w, const rapidjson::Value &body, bool creating,
-                               std::string &generated_secret);
+  std::optional<Refused> apply(StoredWebhook &w, const rapidjson::Value &body, bool creating, SavedWebhook &saved);
+  // Builds `w`'s handler as the gateway would, with lint: why not (a bad config, or what --check
+  // refuses), else its warnings in `warnings`.
+  std::optional<Refused> judge(const StoredWebhook &w, std::vector<ConfigFinding> &warnings) const;
   // The fields a body may give ("" when absent); why not when one has the wrong type.
   static std::optional<Refused> apply_fields(StoredWebhook &w, const rapidjson::Value &body, bool creating);
-  SavedWebhook saved(const StoredWebhook &w, std::string generated_secret);
+  SavedWebhook saved(const StoredWebhook &w, SavedWebhook answer);
 
   Outbox &outbox_;
   Loader &loader_;

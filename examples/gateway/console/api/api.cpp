@@ -85,7 +85,8 @@ void write_webhook(JsonWriter &w, const StoredWebhook &h) {
   w.EndObject();
 }
 
-// A save as Rundeck answers it: {"msg":"Saved webhook","uuid":...,"generatedSecurityString"?}.
+// A save as Rundeck answers it: {"msg":"Saved webhook","uuid":...,"generatedSecurityString"?}, and
+// "warnings" when there are any.
 HttpResponse saved_answer(const Outcome<SavedWebhook> &r) {
   if (!r) return webhook_error(r.refused());
   return json_ok(json_text([&](JsonWriter &w) {
@@ -93,6 +94,17 @@ HttpResponse saved_answer(const Outcome<SavedWebhook> &r) {
     w.Key("msg"), w.String("Saved webhook");
     w.Key("uuid"), write_str(w, r->uuid);
     if (!r->generated_secret.empty()) w.Key("generatedSecurityString"), write_str(w, r->generated_secret);
+    if (!r->warnings.empty()) { // rdwh's: what the plugin and lint found that --check does not refuse
+      w.Key("warnings");
+      w.StartArray();
+      for (const ConfigFinding &f : r->warnings) {
+        w.StartObject();
+        w.Key("field"), write_str(w, f.field);
+        w.Key("message"), write_str(w, f.text());
+        w.EndObject();
+      }
+      w.EndArray();
+    }
     w.EndObject();
   }));
 }
@@ -107,6 +119,29 @@ HttpResponse deleted_answer(const Outcome<Done> &r, const StoredWebhook &hook) {
 }
 
 // ------------------------------------------------------------------------ Rundeck's webhook API
+
+// Rundeck's save updates the webhook whose "id" the body gives (an integer, or its digits as a
+// string); `id` is "" when the body gives none.
+std::optional<HttpResponse> body_id(const rapidjson::Value &doc, std::string &id) {
+  auto it = doc.FindMember("id");
+  if (it == doc.MemberEnd() || it->value.IsNull()) return std::nullopt;
+  if (it->value.IsInt64() && it->value.GetInt64() > 0) id = std::to_string(it->value.GetInt64());
+  else if (it->value.IsString() && is_digits(it->value.GetString())) id = it->value.GetString();
+  else return webhook_error(400, "id must be the webhook's integer id", {{"id", "not an integer id"}});
+  return std::nullopt;
+}
+
+// An update's body names the webhook it updates, if at all, as the path does: its id and uuid.
+std::optional<HttpResponse> same_webhook(const StoredWebhook &hook, const rapidjson::Value &doc,
+                                         const std::string &in_body) {
+  if (!in_body.empty() && in_body != std::to_string(hook.id))
+    return webhook_error(400, "the body's id " + in_body + " is not the webhook's (" + std::to_string(hook.id) + ")",
+                         {{"id", "not this webhook's id"}});
+  if (const auto uuid = string_member(doc, "uuid"); uuid && !uuid->empty() && *uuid != hook.uuid)
+    return webhook_error(400, "the body's uuid '" + *uuid + "' is not webhook " + std::to_string(hook.id) + "'s",
+                         {{"uuid", "not this webhook's uuid"}});
+  return std::nullopt;
+}
 
 HttpResponse webhook_api(Call &c) {
   const std::string &project = c.seg[1];
@@ -131,17 +166,21 @@ HttpResponse webhook_api(Call &c) {
     if (*body_project != project)
       return webhook_error(400, "the body's project '" + *body_project + "' is not the path's '" + project + "'");
   }
+  std::string in_body;
+  if (c.req.method == "POST")
+    if (auto bad = body_id(doc, in_body)) return *bad;
   if (c.seg.size() == 3) {
     if (c.req.method != "POST") return c.bad_method();
-    return saved_answer(admin.create(project, doc, "console"));
+    if (in_body.empty()) return saved_answer(admin.create(project, doc, "console"));
   }
-  const std::optional<StoredWebhook> hook = admin.find(project, c.seg[3]);
+  const std::optional<StoredWebhook> hook = admin.find(project, c.seg.size() == 3 ? in_body : c.seg[3]);
   if (c.req.method == "GET") {
     if (!hook) return webhook_error(404, "Webhook not found");
     return json_ok(json_text([&](JsonWriter &w) { write_webhook(w, *hook); }));
   }
   if (c.req.method == "POST") {
     if (!hook) return webhook_error(404, "Webhook not found");
+    if (auto bad = same_webhook(*hook, doc, in_body)) return *bad;
     return saved_answer(admin.update(*hook, doc));
   }
   if (c.req.method == "DELETE") {

@@ -40,7 +40,9 @@ HttpResponse webhook_error(int status, std::string_view message, const std::map<
 
 HttpResponse webhook_error(const Refused &r) {
   if (r.field_error.empty()) return webhook_error(status_of(r.kind), r.reason);
-  return webhook_error(status_of(r.kind), r.reason, {{r.field, r.field_error}});
+  std::map<std::string, std::string> errors{{r.field, r.field_error}};
+  for (const auto &[field, why] : r.more) errors.emplace(field, why);
+  return webhook_error(status_of(r.kind), r.reason, errors);
 }
 
 HttpResponse json_ok(std::string json) { return {200, kJson, std::move(json)}; }

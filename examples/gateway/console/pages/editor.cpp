@@ -22,16 +22,8 @@ struct Draft {
   std::string config_json = "{}";
 };
 
-const char *const kTopKeys[] = {"keyStoragePath", "batchKey", "eventIdKey", "returnProcessingInfo", "rules"};
-const char *const kRuleKeys[] = {"name", "enabled", "policy", "jobId", "jobOptions", "nodeFilter", "user", "conditions"};
-
-// `v` without `keys`, as JSON text ("" when nothing is left): what the form does not edit rides along.
-template <size_t N> std::string rest_of(const rapidjson::Value &v, const char *const (&keys)[N]) {
-  rapidjson::Document copy;
-  copy.CopyFrom(v, copy.GetAllocator());
-  for (const char *k : keys) copy.RemoveMember(k);
-  return copy.MemberCount() ? to_json(copy) : "";
-}
+// A new action: what the form's blank rule stands for.
+constexpr const char *kBlankRule = R"({"name":"","enabled":true,"policy":"all","jobId":"","jobOptions":[],"conditions":[]})";
 
 // Plain conditions ({path, condition, value}) are edited as rows; nested groups or negations as JSON.
 bool plain_conditions(const rapidjson::Value &conds) {
@@ -88,10 +80,13 @@ data jobs_choice(const JobsOutcome &jobs, const std::string &selected) {
 data rule_data(const rapidjson::Value &rule, const std::string &n, const JobsOutcome &jobs) {
   data r;
   r.set("n", n);
-  opt(r, "extra", rest_of(rule, kRuleKeys));
+  // The action as stored: a Save compares each field with what it showed, and writes back the
+  // stored value of every field the user left alone (and every key the form does not show).
+  r.set("orig", to_json(rule));
   r.set("name", string_member(rule, "name").value_or(""));
-  if (bool_member(rule, "enabled").value_or(true)) r.set("enabled", true);
-  if (string_member(rule, "policy").value_or("all") != "any") r.set("policy_all", true);
+  // Always set, true or false: a missing key would be looked up in the webhook's own data.
+  r.set("enabled", bool_member(rule, "enabled").value_or(true));
+  r.set("policy_all", string_member(rule, "policy").value_or("all") != "any");
   const std::string job_id = string_member(rule, "jobId").value_or("");
   r.set("job_id", job_id);
   if (jobs.ok) {
@@ -131,7 +126,30 @@ struct EditorNotes {
 EditorNotes notes_of(const Refused &r) {
   EditorNotes notes{r.reason, "", {}};
   if (!r.field_error.empty()) notes.errors.emplace_back(r.field, r.field_error);
+  notes.errors.insert(notes.errors.end(), r.more.begin(), r.more.end());
+  if (!r.more.empty()) notes.error = "The webhook is not saved: what is wrong is shown next to each field.";
   return notes;
+}
+
+// The errors of `notes` about `field` exactly, or (`prefix`) about it and what is inside it.
+std::string errors_about(const EditorNotes &notes, const std::string &field, bool prefix = false) {
+  std::string out;
+  for (const auto &[f, why] : notes.errors)
+    if (f == field || (prefix && (f.rfind(field + ".", 0) == 0 || f.rfind(field + "[", 0) == 0)))
+      out += (out.empty() ? "" : " ") + why;
+  return out;
+}
+
+// The errors of action `i` next to its fields: its job's by the job, the others at its top.
+void set_rule_errors(data &r, const EditorNotes &notes, size_t i) {
+  const std::string rule = "rules[" + std::to_string(i) + "]";
+  const std::string job = errors_about(notes, rule + ".jobId");
+  std::string rest;
+  for (const auto &[f, why] : notes.errors)
+    if ((f == rule || f.rfind(rule + ".", 0) == 0 || f.rfind(rule + "[", 0) == 0) && f != rule + ".jobId")
+      rest += (rest.empty() ? "" : " ") + why;
+  opt(r, "job_error", job);
+  opt(r, "rule_error", rest);
 }
 
 // The editor's datalists: the provider's field suggestions.
@@ -156,8 +174,11 @@ void set_notes(data &d, const EditorNotes &notes) {
 }
 
 // The handler's settings and its actions, from the plugin config.
-void set_config(data &d, const rapidjson::Value &config, const JobsOutcome &jobs) {
-  opt(d, "extra", rest_of(config, kTopKeys));
+void set_config(data &d, const rapidjson::Value &config, const JobsOutcome &jobs, const EditorNotes &notes) {
+  d.set("original", to_json(config));
+  opt(d, "key_storage_path_error", errors_about(notes, "keyStoragePath"));
+  opt(d, "batch_key_error", errors_about(notes, "batchKey"));
+  opt(d, "event_id_key_error", errors_about(notes, "eventIdKey"));
   d.set("key_storage_path", string_member(config, "keyStoragePath").value_or(""));
   d.set("batch_key", string_member(config, "batchKey").value_or(""));
   d.set("event_id_key", string_member(config, "eventIdKey").value_or(""));
@@ -165,12 +186,25 @@ void set_config(data &d, const rapidjson::Value &config, const JobsOutcome &jobs
   data rules(data::type::list);
   if (config.HasMember("rules") && config["rules"].IsArray())
     for (rapidjson::SizeType i = 0; i < config["rules"].Size(); ++i)
-      if (config["rules"][i].IsObject()) rules.push_back(rule_data(config["rules"][i], std::to_string(i), jobs));
+      if (config["rules"][i].IsObject()) {
+        data r = rule_data(config["rules"][i], std::to_string(i), jobs);
+        set_rule_errors(r, notes, i);
+        rules.push_back(r);
+      }
   d.set("rules", rules);
   rapidjson::Document blank;
-  blank.Parse(R"({"name":"","enabled":true,"policy":"all","jobId":"","jobOptions":[],"conditions":[]})");
+  blank.Parse(kBlankRule);
   d.set("blank_rule", rule_data(blank, "__N__", jobs));
   if (!jobs.ok) d.set("jobs_error", jobs.reason);
+}
+
+// What the plugin and lint find in the stored config, shown above the form (after a Save too).
+void set_warnings(data &d, const std::vector<ConfigFinding> &findings) {
+  std::vector<std::pair<std::string, std::string>> list;
+  for (const ConfigFinding &f : findings) list.emplace_back(f.field, f.text());
+  if (list.empty()) return;
+  d.set("warnings", pair_list(list, "key", "message"));
+  d.set("has_warnings", true);
 }
 
 HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int status = 200) {
@@ -196,7 +230,7 @@ HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int s
   if (draft.enabled) d.set("enabled", true);
   if (draft.use_auth) d.set("use_auth", true);
   d.set("signed", true);
-  set_config(d, config, project_jobs(*rt, draft.project));
+  set_config(d, config, project_jobs(*rt, draft.project), notes);
   d.set("fields", field_suggestions(*provider));
   set_notes(d, notes);
   if (draft.id) {
@@ -207,6 +241,7 @@ HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int s
       d.set("post_url", p.ctx.webhooks.post_url(*stored));
       opt(d, "read_only", p.ctx.webhooks.read_only_reason(*stored));
       opt(d, "problem", p.ctx.webhooks.not_served_reason(*stored));
+      if (notes.error.empty()) set_warnings(d, p.ctx.webhooks.findings(*stored));
     }
   }
   d.set("rule", kainjow::mustache::partial([] { return std::string(console_asset("rule.html")); }));
@@ -215,13 +250,72 @@ HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int s
 
 using Allocator = rapidjson::Document::AllocatorType;
 
-void set_member(rapidjson::Value &obj, const char *key, rapidjson::Value v, Allocator &a) {
-  obj.RemoveMember(key);
-  obj.AddMember(rapidjson::Value(key, a), v, a);
-}
-
 rapidjson::Value text_value(const std::string &s, Allocator &a) {
   return rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a);
+}
+
+// An object parsed from a hidden field (the stored config or action); `fallback` when it is not one.
+void parse_object(const std::string &text, const char *fallback, rapidjson::Document &out) {
+  out.Parse(text.data(), text.size());
+  if (out.HasParseError() || !out.IsObject()) out.Parse(fallback);
+}
+
+// `key` of `obj` becomes `now` only when `now` differs from what the form showed (`shown`): a
+// field the user left alone keeps its stored value, or stays absent. `drop_empty`: an empty
+// string removes the key (optional text fields).
+void put(rapidjson::Value &obj, const char *key, rapidjson::Value now, const rapidjson::Value &shown, Allocator &a,
+         bool drop_empty = false) {
+  if (now == shown) return;
+  obj.RemoveMember(key);
+  if (drop_empty && now.IsString() && now.GetStringLength() == 0) return;
+  obj.AddMember(rapidjson::Value(key, a), now, a);
+}
+
+void put_text(rapidjson::Value &obj, const char *key, const std::string &now, Allocator &a, bool drop_empty = false) {
+  const std::string shown = string_member(obj, key).value_or("");
+  put(obj, key, text_value(now, a), rapidjson::Value(shown.c_str(), a), a, drop_empty);
+}
+
+void put_bool(rapidjson::Value &obj, const char *key, bool now, bool shown_default, Allocator &a) {
+  put(obj, key, rapidjson::Value(now), rapidjson::Value(bool_member(obj, key).value_or(shown_default)), a);
+}
+
+// A condition row as the form submits it.
+rapidjson::Value condition_row(const std::string &path, const std::string &type, const std::string &value,
+                               Allocator &a) {
+  rapidjson::Value c(rapidjson::kObjectType);
+  c.AddMember("path", text_value(path, a), a);
+  c.AddMember("condition", text_value(type, a), a);
+  c.AddMember("value", text_value(value, a), a);
+  return c;
+}
+
+// The conditions the form showed for `rule`, as it would submit them untouched.
+rapidjson::Value shown_conditions(const rapidjson::Value &rule, Allocator &a) {
+  rapidjson::Value out(rapidjson::kArrayType);
+  if (!rule.HasMember("conditions") || !rule["conditions"].IsArray()) return out;
+  if (!plain_conditions(rule["conditions"])) return rapidjson::Value(rule["conditions"], a); // the JSON text
+  for (const auto &c : rule["conditions"].GetArray()) {
+    const std::string path = string_member(c, "path").value_or(""), value = string_member(c, "value").value_or("");
+    if (!path.empty() || !value.empty())
+      out.PushBack(condition_row(path, string_member(c, "condition").value_or("equals"), value, a), a);
+  }
+  return out;
+}
+
+// The job options the form showed for `rule`, as it would submit them untouched.
+rapidjson::Value shown_options(const rapidjson::Value &rule, Allocator &a) {
+  rapidjson::Value out(rapidjson::kArrayType);
+  if (!rule.HasMember("jobOptions") || !rule["jobOptions"].IsArray()) return out;
+  for (const auto &o : rule["jobOptions"].GetArray()) {
+    const std::string name = string_member(o, "name").value_or("");
+    if (name.empty()) continue;
+    rapidjson::Value opt(rapidjson::kObjectType);
+    opt.AddMember("name", text_value(name, a), a);
+    opt.AddMember("value", text_value(string_member(o, "value").value_or(""), a), a);
+    out.PushBack(opt, a);
+  }
+  return out;
 }
 
 // The conditions of the action whose fields start with `p`: JSON text, or rows.
@@ -241,28 +335,24 @@ bool conditions_from_form(const Form &f, const std::string &p, rapidjson::Value 
   for (size_t i = 0; i < paths.size(); ++i) {
     const std::string value = i < values.size() ? values[i] : "";
     if (paths[i].empty() && value.empty()) continue; // a row left empty
-    rapidjson::Value c(rapidjson::kObjectType);
-    c.AddMember("path", text_value(paths[i], a), a);
-    c.AddMember("condition", text_value(i < types.size() ? types[i] : "equals", a), a);
-    c.AddMember("value", text_value(value, a), a);
-    out.PushBack(c, a);
+    out.PushBack(condition_row(paths[i], i < types.size() ? types[i] : "equals", value, a), a);
   }
   return true;
 }
 
-// One action (rule) from the fields "r<n>.*", over the keys of it the form does not edit.
+// One action (rule) from the fields "r<n>.*": the action as stored ("r<n>.orig"), with the fields
+// the user changed.
 bool rule_from_form(const Form &f, const std::string &n, rapidjson::Value &rule, Allocator &a, std::string &why) {
   const std::string p = "r" + n + ".";
-  rule.SetObject();
-  if (const std::string extra = form_field(f, p + "extra"); !extra.empty()) {
-    rapidjson::Document d;
-    d.Parse(extra.data(), extra.size());
-    if (!d.HasParseError() && d.IsObject()) rule.CopyFrom(d, a);
-  }
-  set_member(rule, "name", text_value(form_field(f, p + "name"), a), a);
-  set_member(rule, "enabled", rapidjson::Value(form_field(f, p + "enabled") == "true"), a);
-  set_member(rule, "policy", text_value(form_field(f, p + "policy") == "any" ? "any" : "all", a), a);
-  set_member(rule, "jobId", text_value(form_field(f, p + "jobId"), a), a);
+  rapidjson::Document orig;
+  parse_object(form_field(f, p + "orig"), kBlankRule, orig);
+  rule.CopyFrom(orig, a);
+  put_text(rule, "name", form_field(f, p + "name"), a);
+  put_bool(rule, "enabled", form_field(f, p + "enabled") == "true", true, a);
+  const std::string shown_policy = string_member(orig, "policy").value_or("all") == "any" ? "any" : "all";
+  put(rule, "policy", text_value(form_field(f, p + "policy") == "any" ? "any" : "all", a),
+      text_value(shown_policy, a), a);
+  put_text(rule, "jobId", form_field(f, p + "jobId"), a);
   rapidjson::Value options(rapidjson::kArrayType);
   const auto names = all(f, p + "opt.name"), values = all(f, p + "opt.value");
   for (size_t i = 0; i < names.size(); ++i) {
@@ -272,39 +362,32 @@ bool rule_from_form(const Form &f, const std::string &n, rapidjson::Value &rule,
     o.AddMember("value", text_value(i < values.size() ? values[i] : "", a), a);
     options.PushBack(o, a);
   }
-  set_member(rule, "jobOptions", std::move(options), a);
-  for (const char *key : {"nodeFilter", "user"}) {
-    rule.RemoveMember(key);
-    if (const std::string v = form_field(f, p + key); !v.empty()) set_member(rule, key, text_value(v, a), a);
-  }
+  put(rule, "jobOptions", std::move(options), shown_options(orig, a), a);
+  for (const char *key : {"nodeFilter", "user"}) put_text(rule, key, form_field(f, p + key), a, true);
   rapidjson::Value conditions;
   if (!conditions_from_form(f, p, conditions, a, why)) return false;
-  set_member(rule, "conditions", std::move(conditions), a);
+  put(rule, "conditions", std::move(conditions), shown_conditions(orig, a), a);
   return true;
 }
 
-// The config the editor's form describes, over the keys of it the form does not edit; false with
-// `why` when a JSON part is not valid.
+// The config the editor's form describes: the stored one ("original"), with the fields the user
+// changed; false with `why` when a JSON part is not valid.
 bool config_from_form(const Form &f, rapidjson::Document &config, std::string &why) {
   auto &a = config.GetAllocator();
-  config.SetObject();
-  if (const std::string extra = form_field(f, "extra"); !extra.empty()) {
-    config.Parse(extra.data(), extra.size());
-    if (config.HasParseError() || !config.IsObject()) config.SetObject();
-  }
-  for (const char *key : {"keyStoragePath", "batchKey", "eventIdKey"}) {
-    config.RemoveMember(key);
-    if (const std::string v = form_field(f, key); !v.empty()) set_member(config, key, text_value(v, a), a);
-  }
-  config.RemoveMember("returnProcessingInfo");
-  if (form_field(f, "returnProcessingInfo") == "true") set_member(config, "returnProcessingInfo", rapidjson::Value(true), a);
+  parse_object(form_field(f, "original"), "{}", config);
+  for (const char *key : {"keyStoragePath", "batchKey", "eventIdKey"}) put_text(config, key, form_field(f, key), a, true);
+  put_bool(config, "returnProcessingInfo", form_field(f, "returnProcessingInfo") == "true", false, a);
   rapidjson::Value rules(rapidjson::kArrayType);
   for (const std::string &n : all(f, "rule")) {
     rapidjson::Value rule;
     if (!rule_from_form(f, n, rule, a, why)) return false;
     rules.PushBack(rule, a);
   }
-  set_member(config, "rules", std::move(rules), a);
+  rapidjson::Value shown_rules(rapidjson::kArrayType);
+  if (config.HasMember("rules") && config["rules"].IsArray())
+    for (const auto &r : config["rules"].GetArray())
+      if (r.IsObject()) shown_rules.PushBack(rapidjson::Value(r, a), a);
+  put(config, "rules", std::move(rules), shown_rules, a);
   return true;
 }
 
