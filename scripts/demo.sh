@@ -8,12 +8,17 @@
 #   RDWH_DEMO_SERVE=0 scripts/demo.sh   # stop after the self-test instead of serving
 #   RDWH_DEMO_PORT=8080 scripts/demo.sh # serve the gateway on another port (default 4480; not
 #                                       # Rundeck's 4440, so the demo runs beside a Rundeck)
-#   RDWH_DEMO_CONSOLE_PORT=8081 ...     # the console's port (default 4481)
+#   RDWH_DEMO_CONSOLE_PORT=8082 ...     # the console's port (default: the gateway's port + 1)
+#   RDWH_DEMO_BUILD=0 ...               # use the programs already in build/release: no setup, no build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup-debian.sh
-cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target rdwh-host rdwh_plugin rdwh-gateway rdwh-rundeck-standin >/dev/null
+if [ "${RDWH_DEMO_BUILD:-1}" != 0 ]; then
+  scripts/setup-debian.sh
+  cmake --preset release >/dev/null
+  # The man pages too (build/release/man), so `man build/release/man/rdwh-host.1` works after the demo.
+  cmake --build --preset release -j "$(nproc)" \
+    --target rdwh-host rdwh_plugin rdwh-gateway rdwh-rundeck-standin rdwh-host-man rdwh-gateway-man >/dev/null
+fi
 
 bin=$PWD/build/release/bin
 host=$bin/rdwh-host
@@ -42,7 +47,7 @@ demo=$PWD/build/demo
 mkdir -p "$demo/keys/pagerduty" "$demo/state"
 printf '%s\n' "$secret" >"$demo/keys/pagerduty/v3-secret"
 port=${RDWH_DEMO_PORT:-4480}
-console_port=${RDWH_DEMO_CONSOLE_PORT:-4481}
+console_port=${RDWH_DEMO_CONSOLE_PORT:-$((port + 1))}
 for p in "$port:RDWH_DEMO_PORT" "$console_port:RDWH_DEMO_CONSOLE_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/${p%%:*}") 2>/dev/null; then
     echo "demo: 127.0.0.1:${p%%:*} is already in use; choose another port with ${p#*:}=..." >&2
@@ -88,19 +93,36 @@ JSON
 "$bin/rdwh-gateway" --config "$demo/gateway.json" 2>>"$demo/gateway.log" &
 gateway=$!
 pids+=($gateway)
-for _ in $(seq 50); do "$host" send "http://127.0.0.1:$port/healthz" --body /dev/null >/dev/null 2>&1 && break; sleep 0.1; done
+# Ready when GET /healthz answers 200; checked every 0.1 s, for at most 10 s.
+healthy() {
+  local status
+  exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+  printf 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+  read -r -t 5 _ status _ <&3 || status=""
+  exec 3<&-
+  [ "$status" = 200 ]
+}
+ready=0
+for _ in $(seq 100); do
+  if healthy 2>/dev/null; then ready=1; break; fi
+  sleep 0.1
+done
+if [ "$ready" != 1 ]; then
+  echo "demo: rdwh-gateway did not answer GET /healthz with 200 within 10 s; its log ($demo/gateway.log):" >&2
+  tail -n 20 "$demo/gateway.log" >&2
+  exit 1
+fi
+echo "gateway: ready (GET http://127.0.0.1:$port/healthz answered 200)"
 
 url=http://127.0.0.1:$port/api/41/webhook/demo-token
-# A fresh event: the gateway skips events older than maxEventAge (the sample is from 2025) and runs
-# each event once (the outbox in build/demo/state remembers earlier runs of this demo).
-sed -e "s/\"occurred_at\": *\"[^\"]*\"/\"occurred_at\": \"$(date -u +%Y-%m-%dT%H:%M:%S.000Z)\"/" \
-  -e "s/01FVRJDBZPAFCIQO0U5B2ZJ2GQ/01FVRJDBZPAFCIQO0U5B2ZJ2GQ-$(date +%s)/" \
-  examples/deliveries/v3-incident.triggered-nudgebee.json >"$demo/delivery.json"
-send="$host send $url --body $demo/delivery.json --key $secret"
+# --fresh: the gateway skips events older than maxEventAge (the sample is from 2025) and runs each
+# event once (the outbox in build/demo/state remembers earlier runs), so each send is a new event.
+send=(send --fresh "$url" --body examples/deliveries/v3-incident.triggered-nudgebee.json)
+shown="build/release/bin/rdwh-host ${send[*]} --key \"\$(cat examples/rundeck/example-secret.txt)\""
 echo "gateway: $url (config $demo/gateway.json, outbox $demo/state, log $demo/gateway.log)"
 echo "console: http://127.0.0.1:$console_port/ (log in with the token in $console_token)"
-echo "self-test: $send"
-$send
+echo "self-test: $shown"
+"$host" "${send[@]}" --key "$secret"
 if [ -z "${RUNDECK_URL:-}" ]; then
   for _ in $(seq 50); do [ -s "$demo/rundeck-runs.jsonl" ] && break; sleep 0.1; done
   echo "run requests received by the Rundeck stand-in ($demo/rundeck-runs.jsonl):"
@@ -110,7 +132,9 @@ fi
 [ "${RDWH_DEMO_SERVE:-1}" = 1 ] || exit 0
 echo
 echo "Serving. Send a test delivery from another terminal with:"
-echo "  $send"
+echo "  $shown"
+echo "Each is a new event (--fresh), so each runs the job again: a line in $demo/rundeck-runs.jsonl"
+echo "(or a run on your Rundeck) and a delivery on the console's Deliveries page."
 echo "The console: http://127.0.0.1:$console_port/ (log in with the token in $console_token);"
 echo "its API takes the same token: curl -H \"X-Rundeck-Auth-Token: \$(cat $console_token)\" \\"
 echo "  http://127.0.0.1:$console_port/api/41/project/ops/webhooks"

@@ -1,5 +1,6 @@
 # bash completion for rdwh-host and rdwh-gateway (installed as
-# share/bash-completion/completions/{rdwh-host,rdwh-gateway}; or: source this file).
+# share/bash-completion/completions/{rdwh-host,rdwh-gateway}; or: source this file). Every option
+# each program's --help names is offered (test/packaging/completion_test.sh compares them).
 
 # The provider names the plugins offer: the "name"s inside each plugin's "providers" list of
 # `rdwh-host [--plugin-dir DIR]... plugins`.
@@ -42,9 +43,9 @@ _rdwh_host() {
       COMPREPLY=($(compgen -W "--provider --config --body --header --key --now --repeat --delivery-id --webhook-name
                                 --project --sender --brief" -- "$cur")) ;;
     sign) COMPREPLY=($(compgen -W "--key --body" -- "$cur")) ;;
-    send) COMPREPLY=($(compgen -W "--body --key --header" -- "$cur")) ;;
-    test) COMPREPLY=($(compgen -W "--provider --config --dir --expect" -- "$cur")) ;;
-    lint) COMPREPLY=($(compgen -W "--provider --config" -- "$cur")) ;;
+    send) COMPREPLY=($(compgen -W "--body --fresh --key --header" -- "$cur")) ;;
+    test) COMPREPLY=($(compgen -W "--provider --config --dir --expect --update --key --json" -- "$cur")) ;;
+    lint) COMPREPLY=($(compgen -W "--provider --config --dir --key" -- "$cur")) ;;
   esac
 }
 
@@ -53,12 +54,12 @@ _rdwh_gateway() {
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD - 1]}
   case $prev in
-    --config | --import) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --config | --import | --export) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --status) COMPREPLY=($(compgen -W "queued running done refused skipped" -- "$cur")); return ;;
     --webhook | --id) return ;;
   esac
-  COMPREPLY=($(compgen -W "--config --check --jobs --requeue --status --webhook --id --import --with-tokens --version
-                           --help" -- "$cur"))
+  COMPREPLY=($(compgen -W "--config --check --jobs --requeue --status --webhook --id --import --export --with-tokens
+                           --version --help" -- "$cur"))
 }
 
 complete -o filenames -F _rdwh_host rdwh-host

@@ -7,9 +7,15 @@ An example is opted in with an HTML comment on the line just before it (invisibl
                                       directory that looks like the repository after a build:
                                       examples/, docs/, scripts/ and build/release/{bin,plugins}
                                       (the build under test); rdwh-host and rdwh-gateway are on PATH.
+  <!-- doc-test: sh demo [exit=N] -->  the same, in the sandbox where `scripts/demo.sh` serves (started
+                                      once per page with RDWH_DEMO_BUILD=0 on free ports, which replace
+                                      the page's 127.0.0.1:4480 and :4481; stopped at the page's end).
+  <!-- doc-test: providers -->       the table or block names, in `code`, every provider the plugins
+                                      offer (`rdwh-host plugins`).
   <!-- doc-test: output -->          the fenced block is what the last `sh` block printed: JSON is
                                       compared as a subset (every key shown has that value; "..."
-                                      strings match anything); text: each line shown appears, in order.
+                                      strings match anything); text: each line shown appears, in order
+                                      (spaces and line breaks compared as single spaces).
   <!-- doc-test: c -->               the fenced C snippet compiles (C99, -Wall -Wextra -Werror) inside a
                                       function, with the host's variables it names declared.
   <!-- doc-test: config PROVIDER -->  the fenced JSON is a config the provider accepts (keys it names
@@ -27,12 +33,14 @@ import json
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 
-SOURCE, BIN, PLUGINS = (os.path.abspath(p) for p in sys.argv[1:4])
-FILES = sys.argv[4:] or None
+SOURCE = BIN = PLUGINS = FILES = None  # from the command line (or set by test/docs/demo_test.py)
 MARKER = re.compile(r"^<!-- doc-test: (\S+)(.*?) -->\s*$")
 FENCE = re.compile(r"^```(\w*)\s*$")
 CODE = re.compile(r"`([^`]*)`")
@@ -103,18 +111,79 @@ def sandbox():
     os.makedirs(os.path.join(root, "build", "release"))
     os.symlink(BIN, os.path.join(root, "build", "release", "bin"))
     os.symlink(PLUGINS, os.path.join(root, "build", "release", "plugins"))
+    man = os.path.join(os.path.dirname(BIN), "man")  # the build's man pages (cmake/man-pages.cmake)
+    if os.path.isdir(man):
+        os.symlink(man, os.path.join(root, "build", "release", "man"))
     return root
 
 
-def run_sh(where, args, script):
+def sh_env():
+    return dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"], RDWH_PLUGIN_PATH=PLUGINS)
+
+
+def free_port(also_next=False):
+    """A free port of loopback (with also_next: one whose next port is free too)."""
+    while True:
+        with socket.socket() as s, socket.socket() as t:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            if not also_next:
+                return port
+            try:
+                t.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+
+
+class Demo:
+    """scripts/demo.sh serving in a sandbox of its own, on free ports; console_port=None leaves the
+    console's port to the demo (RDWH_DEMO_CONSOLE_PORT unset)."""
+
+    def __init__(self, console_port="free"):
+        self.root = sandbox()
+        self.port = free_port(also_next=console_port is None)
+        self.console_port = free_port() if console_port == "free" else console_port
+        self.log = open(os.path.join(self.root, "demo.out"), "w+")
+        env = dict(sh_env(), RDWH_DEMO_BUILD="0", RDWH_DEMO_PORT=str(self.port))
+        env.pop("RDWH_DEMO_CONSOLE_PORT", None)
+        if self.console_port is not None:
+            env["RDWH_DEMO_CONSOLE_PORT"] = str(self.console_port)
+        self.process = subprocess.Popen(["bash", "scripts/demo.sh"], cwd=self.root, env=env, stdout=self.log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while "\nServing." not in self.output() and self.process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.error = None if "\nServing." in self.output() else "scripts/demo.sh did not serve:\n" + self.output()
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read()
+
+    def script(self, text):
+        return text.replace("127.0.0.1:4480", f"127.0.0.1:{self.port}").replace(
+            "127.0.0.1:4481", f"127.0.0.1:{self.console_port}")
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)  # the demo, its gateway and its stand-in
+            self.process.wait(timeout=30)
+        self.log.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def run_sh(where, args, script, demo=None):
     expected_exit = int(re.search(r"exit=(\d+)", args).group(1)) if "exit=" in args else 0
-    root = sandbox()
+    if demo and demo.error:
+        fail(where, demo.error)
+        return ""
+    root = demo.root if demo else sandbox()
     try:
-        env = dict(os.environ, PATH=BIN + os.pathsep + os.environ["PATH"], RDWH_PLUGIN_PATH=PLUGINS)
-        r = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=root, env=env, capture_output=True,
-                           text=True, timeout=120)
+        r = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", demo.script(script) if demo else script], cwd=root,
+                           env=sh_env(), capture_output=True, text=True, timeout=120)
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        if not demo:
+            shutil.rmtree(root, ignore_errors=True)
     if r.returncode != expected_exit:
         fail(where, f"exit {r.returncode}, expected {expected_exit}\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}")
     return r.stdout
@@ -152,10 +221,11 @@ def check_output(where, lang, expected, actual):
             fail(where, f"the output differs from the page:\n--- page\n{expected}\n--- program\n{actual}")
         return
     pos = 0
-    for line in (l.strip() for l in expected.split("\n")):
+    flowing = " ".join(actual.split())  # a run of spaces or line breaks is one space (man fills lines)
+    for line in (" ".join(l.split()) for l in expected.split("\n")):
         if not line:
             continue
-        found = actual.find(line, pos)
+        found = flowing.find(line, pos)
         if found < 0:
             fail(where, f"the output lacks '{line}' (in this order):\n{actual}")
             return
@@ -307,30 +377,55 @@ def check_values(where, event, rows):
 
 # ------------------------------------------------------------------------------------------- main
 
+def check_providers(where, content):
+    named = set(CODE.findall("\n".join(content) if isinstance(content, list) else content))
+    offered = {p["name"] for plugin in json.loads(host("plugins").stdout)["plugins"] for p in plugin["providers"]}
+    for name in sorted(offered - named):
+        fail(where, f"the provider {name} is not named")
+
+
 def check_file(path):
     global checked
     rel = os.path.relpath(path, SOURCE)
-    last_output, event = None, None
-    for kind, args, line, content, lang in blocks_and_tables(path):
-        where = f"{rel}:{line}"
-        checked += 1
-        if kind == "sh":
-            last_output = run_sh(where, args, content)
-        elif kind == "output":
-            check_output(where, lang, content, last_output)
-        elif kind == "c":
-            check_c(where, content)
-        elif kind == "config":
-            check_config(where, args, content)
-        elif kind == "event":
-            event = json.loads(content)
-        elif kind in ("conditions-table", "values-table"):
-            if event is None:
-                fail(where, f"{kind} with no 'event' block before it")
-                continue
-            (check_conditions if kind == "conditions-table" else check_values)(where, event, content)
+    last_output, event, demo = None, None, None
+    try:
+        for kind, args, line, content, lang in blocks_and_tables(path):
+            where = f"{rel}:{line}"
+            checked += 1
+            if kind == "sh" and args.split()[:1] == ["demo"]:
+                demo = demo or Demo()
+                last_output = run_sh(where, args, content, demo)
+            else:
+                last_output = check_block(where, kind, args, content, lang, last_output, event)
+                if kind == "event":
+                    event = json.loads(content)
+    finally:
+        if demo:
+            demo.stop()
+
+
+def check_block(where, kind, args, content, lang, last_output, event):
+    """Checks one block; returns what the next `output` block is compared with."""
+    if kind == "sh":
+        return run_sh(where, args, content)
+    if kind == "output":
+        check_output(where, lang, content, last_output)
+    elif kind == "c":
+        check_c(where, content)
+    elif kind == "config":
+        check_config(where, args, content)
+    elif kind == "providers":
+        check_providers(where, content)
+    elif kind == "event":
+        pass
+    elif kind in ("conditions-table", "values-table"):
+        if event is None:
+            fail(where, f"{kind} with no 'event' block before it")
         else:
-            fail(where, f"unknown doc-test kind '{kind}'")
+            (check_conditions if kind == "conditions-table" else check_values)(where, event, content)
+    else:
+        fail(where, f"unknown doc-test kind '{kind}'")
+    return last_output
 
 
 def main():
@@ -348,4 +443,6 @@ def main():
 
 
 if __name__ == "__main__":
+    SOURCE, BIN, PLUGINS = (os.path.abspath(p) for p in sys.argv[1:4])
+    FILES = sys.argv[4:] or None
     sys.exit(main())

@@ -74,9 +74,11 @@ Commands:
                                 paths the provider's payloads never have (did you mean...),
                                 rules that can never match, options that render empty or null
                                 on sample deliveries (DIR, default: the bundled samples)
-  send URL --body FILE [--key SECRET] [--header 'Name: value']...
+  send URL --body FILE [--fresh] [--key SECRET] [--header 'Name: value']...
                                 POST a delivery the way PagerDuty does (signature included);
-                                prints {"status": N, "body": ...} with the server's answer
+                                prints {"status": N, "body": ...} with the server's answer.
+                                --fresh gives the V3 event a new id and occurred_at now (then
+                                signs it), so a receiver that skips old or repeated events runs it
 
 Exit status: handle: 0 when the plugin returned a result (whatever its HTTP status), 1 when the
 plugin rejected the config or could not be loaded; send: 0 when the answer is 2xx, 1 when it

@@ -4,24 +4,36 @@
 // User-Agent: PagerDuty-Webhook/V3.0, X-Webhook-Id: <fresh random UUID>, and with --key
 // X-PagerDuty-Signature: v1=<hex HMAC-SHA256 of the body>. A --header with the same name
 // replaces the default; `--header 'X-Webhook-Id:'` (no value) sends no X-Webhook-Id at all.
+// --fresh rewrites the event before it is signed (see send.hpp); without it the file's bytes go
+// out unchanged.
 #include "send.hpp"
 
 #include "sign.hpp"
 
 #include <curl/curl.h>
 
+#define RAPIDJSON_HAS_STDSTRING 1
+#include <rapidjson/document.h>
+#include <rapidjson/writer.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace {
 
 constexpr const char *kUsage =
-    "usage: rdwh-host send URL --body FILE [--key SECRET] [--header 'Name: value']...\n";
+    "usage: rdwh-host send URL --body FILE [--fresh] [--key SECRET] [--header 'Name: value']...\n";
 
 int usage(const std::string &why) {
   std::fprintf(stderr, "rdwh-host send: %s\n%s", why.c_str(), kUsage);
@@ -96,6 +108,56 @@ std::string json_string(std::string_view s) {
   return out + "\"";
 }
 
+// A ULID, as PagerDuty's event ids are: 48 bits of Unix milliseconds, 80 random bits, in
+// Crockford's base32.
+std::string new_event_id(int64_t now_ms) {
+  static const char digits[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  std::random_device rd;
+  std::uniform_int_distribution<int> symbol(0, 31);
+  std::string out(26, '0');
+  auto t = static_cast<uint64_t>(now_ms);
+  for (int i = 9; i >= 0; --i, t >>= 5) out[static_cast<size_t>(i)] = digits[t & 31];
+  for (size_t i = 10; i < out.size(); ++i) out[i] = digits[symbol(rd)];
+  return out;
+}
+
+// "2024-05-01T12:00:00.123Z", PagerDuty's occurred_at form.
+std::string iso_utc(int64_t now_ms) {
+  const time_t seconds = static_cast<time_t>(now_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[80]; // room for any int the fields could hold, so the format is never cut
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(now_ms % 1000));
+  return buf;
+}
+
+// --fresh: the V3 event as if it had just happened, so a receiver's replay guard (maxEventAge)
+// and its once-per-event memory let it run again. nullopt (with `why`) when the body is no V3
+// delivery.
+std::optional<std::string> freshen(const std::string &body, std::string &why) {
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("event") || !doc["event"].IsObject()) {
+    why = "--fresh needs a PagerDuty V3 delivery ({\"event\": {...}})";
+    return std::nullopt;
+  }
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  rapidjson::Value &event = doc["event"];
+  auto &a = doc.GetAllocator();
+  auto set = [&](const char *name, const std::string &value) {
+    if (event.HasMember(name)) event[name].SetString(value, a);
+    else event.AddMember(rapidjson::StringRef(name), rapidjson::Value(value, a), a);
+  };
+  set("id", new_event_id(now_ms));
+  set("occurred_at", iso_utc(now_ms));
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  doc.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
 size_t on_body(char *data, size_t size, size_t count, void *user) {
   static_cast<std::string *>(user)->append(data, size * count);
   return size * count;
@@ -105,7 +167,7 @@ size_t on_body(char *data, size_t size, size_t count, void *user) {
 
 int run_send(int argc, char **argv) {
   std::string url, body_file, key;
-  bool have_key = false;
+  bool have_key = false, fresh = false;
   std::vector<std::string> extra;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -119,6 +181,8 @@ int run_send(int argc, char **argv) {
     } else if (arg == "--key") {
       if (!value(key)) return usage("--key needs a secret");
       have_key = true;
+    } else if (arg == "--fresh") {
+      fresh = true;
     } else if (arg == "--header") {
       std::string h;
       if (!value(h)) return usage("--header needs 'Name: value'");
@@ -136,7 +200,13 @@ int run_send(int argc, char **argv) {
   if (body_file.empty()) return usage("--body is needed");
   std::ifstream in(body_file, std::ios::binary);
   if (!in) return usage("cannot read " + body_file);
-  const std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (fresh) {
+    std::string why;
+    std::optional<std::string> rewritten = freshen(body, why);
+    if (!rewritten) return usage(body_file + ": " + why);
+    body = std::move(*rewritten);
+  }
 
   // Defaults first, each left out when --header names it; curl drops a "Name:" line with no
   // value from the request, which is how a default is suppressed.

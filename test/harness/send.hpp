@@ -1,7 +1,8 @@
-// `rdwh-host send URL --body FILE [--key SECRET] [--header 'Name: value']...`
+// `rdwh-host send URL --body FILE [--fresh] [--key SECRET] [--header 'Name: value']...`
 // POSTs FILE's bytes to URL the way PagerDuty delivers a V3 webhook and prints the answer as
-// {"status":N,"body":"..."}. Exit: 0 an answer came back (any status), 1 no answer (connection
-// error, timeout), 2 usage error.
+// {"status":N,"body":"..."}. --fresh first gives the V3 event a new id (a ULID, as PagerDuty's)
+// and `occurred_at` now, re-serialized compactly, and signs that body.
+// Exit: 0 a 2xx answer, 3 another answer, 1 no answer (connection error, timeout), 2 usage error.
 #pragma once
 
 // argv[0] is "send".

@@ -828,6 +828,36 @@ TEST_CASE("delivery view: why each rule fired or not, and each job's state from 
   CHECK(not_fired["renderedOptions"].ObjectEmpty());
 }
 
+TEST_CASE("delivery view: a rule that held but has no job is said to have matched, not that none held") {
+  DeliveryView v;
+  v.record.outcome = outcome::nothing;
+  v.record.status = 200;
+  EventView e;
+  RuleView jobless;
+  jobless.name = "Diagnose";
+  jobless.satisfied = true;
+  jobless.error = "the rule has no job (jobId is empty)";
+  RuleView other;
+  other.name = "Page";
+  e.rules = {jobless, other};
+  v.events = {e, e}; // a batch: the same rule held on both events, named once
+
+  const std::string why = why_summary(v);
+  CHECK(why == "No job ran: 4 rule evaluation(s) on 2 event(s). "
+               "'Diagnose' matched but did not run: the rule has no job (jobId is empty).");
+  CHECK(why.find("none held") == std::string::npos);
+
+  v.events[0].rules[0].satisfied = false;
+  v.events[1].rules[0].satisfied = false;
+  CHECK(why_summary(v) ==
+        "No rule fired: 4 rule evaluation(s) on 2 event(s), none held. The failing conditions are marked below.");
+
+  v.events[0].rules[1].satisfied = true; // 'Page' fired on the first event; the jobless one held on the second
+  v.events[1].rules[0].satisfied = true;
+  CHECK(why_summary(v) == "1 of 4 rule evaluation(s) on 2 event(s) fired. "
+                          "'Diagnose' matched but did not run: the rule has no job (jobId is empty).");
+}
+
 TEST_CASE("delivery recorder: records of deliveries without jobs are written in the background", "[outbox]") {
   OutboxUnderTest t;
   auto o = t.open();

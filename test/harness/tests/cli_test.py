@@ -1,15 +1,22 @@
 #!/usr/bin/env python3
 """rdwh-host's own surface, as scripts and tools read it: --version, `plugins` with versions,
 `describe` in the shape of Rundeck's plugin detail (ApiPluginProviderDetail / ApiProviderProp),
-exit codes of `send`.   cli_test.py RDWH_HOST"""
+exit codes of `send`, and `send --fresh`.   cli_test.py RDWH_HOST"""
+import datetime
+import hashlib
+import hmac
 import http.server
 import json
+import os
 import subprocess
 import sys
 import threading
+import time
 import unittest
 
 HOST = sys.argv.pop(1)
+DELIVERY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "examples", "deliveries",
+                        "v3-incident.triggered-nudgebee.json")
 
 # Rundeck's plugin detail (GET /api/{v}/plugin/detail/{service}/{provider}) and property shapes.
 DETAIL_KEYS = {"id", "name", "pluginVersion", "title", "description", "iconUrl", "providerMetadata", "desc", "ver",
@@ -93,6 +100,77 @@ class CliTest(unittest.TestCase):
             self.assertEqual(json.loads(refused.stdout)["status"], 400)
         finally:
             server.shutdown()
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """Answers 200 and keeps each request's body and headers."""
+    received = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        Recorder.received.append((body, dict(self.headers)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"msg":"ok"}')
+
+    def log_message(self, *args):
+        pass
+
+
+def iso_ms(text):
+    return int(datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp() * 1000)
+
+
+class SendFreshTest(unittest.TestCase):
+    SECRET = "send-fresh-secret"
+
+    def setUp(self):
+        Recorder.received = []
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/api/41/webhook/t"
+
+    def tearDown(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def signature(self, body):
+        return "v1=" + hmac.new(self.SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+    def test_without_fresh_the_files_bytes_go_out_unchanged(self):
+        run("send", self.url, "--body", DELIVERY, "--key", self.SECRET)
+        body, headers = Recorder.received[0]
+        with open(DELIVERY, "rb") as f:
+            self.assertEqual(body, f.read())
+        self.assertEqual(headers["X-PagerDuty-Signature"], self.signature(body))
+
+    def test_fresh_gives_a_new_id_and_occurred_at_now_and_signs_the_new_body(self):
+        with open(DELIVERY, "rb") as f:
+            original = json.loads(f.read())
+        before = int(time.time() * 1000)  # the same clock rdwh-host reads; no window is assumed
+        for _ in range(2):
+            out = run("send", "--fresh", self.url, "--body", DELIVERY, "--key", self.SECRET).stdout
+            self.assertEqual(json.loads(out), {"status": 200, "body": '{"msg":"ok"}'})
+        after = int(time.time() * 1000)
+        ids = set()
+        for body, headers in Recorder.received:
+            self.assertEqual(headers["X-PagerDuty-Signature"], self.signature(body))
+            event = json.loads(body)["event"]
+            self.assertRegex(event["id"], r"^[0-9A-HJKMNP-TV-Z]{26}$")
+            ids.add(event["id"])
+            self.assertLessEqual(before - before % 1000, iso_ms(event["occurred_at"]))
+            self.assertLessEqual(iso_ms(event["occurred_at"]), after)
+            rest = dict(event, id=original["event"]["id"], occurred_at=original["event"]["occurred_at"])
+            self.assertEqual(rest, original["event"])
+        self.assertEqual(len(ids), 2)
+        self.assertNotIn(original["event"]["id"], ids)
+
+    def test_fresh_needs_a_v3_delivery(self):
+        r = run("send", "--fresh", self.url, "--body", "/dev/null", check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--fresh needs a PagerDuty V3 delivery", r.stderr)
+        self.assertEqual(Recorder.received, [])
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 #include "base/json.hpp"
 #include "intake/pipeline.hpp"
 
+#include <algorithm>
 #include <ctime>
 
 namespace rdwh::gateway {
@@ -100,6 +101,36 @@ std::string iso_time(int64_t ms) {
   char millis[8];
   std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms % 1000));
   return std::string(buf, n) + millis;
+}
+
+std::string why_summary(const DeliveryView &v) {
+  const DeliveryRecord &r = v.record;
+  if (r.outcome == outcome::refused || r.outcome == outcome::failed)
+    return "The gateway answered HTTP " + std::to_string(r.status) + ": " + (r.error.empty() ? r.verdict : r.error) +
+           ". No rule was evaluated.";
+  if (v.events.empty())
+    return r.evaluation.empty() ? "The delivery store kept no explanation for this delivery."
+                                : "No event in the delivery.";
+  size_t rules = 0, fired = 0;
+  std::vector<std::string> held; // "'name' matched but did not run: why", once per rule and reason
+  for (const EventView &e : v.events)
+    for (const RuleView &rule : e.rules) {
+      ++rules;
+      if (!rule.satisfied) continue;
+      if (rule.error.empty()) {
+        ++fired;
+        continue;
+      }
+      std::string line = "'" + rule.name + "' matched but did not run: " + rule.error + ".";
+      if (std::find(held.begin(), held.end(), line) == held.end()) held.push_back(std::move(line));
+    }
+  const std::string counted = std::to_string(rules) + " rule evaluation(s) on " + std::to_string(v.events.size()) +
+                              " event(s)";
+  std::string text = fired > 0      ? std::to_string(fired) + " of " + counted + " fired."
+                     : !held.empty() ? "No job ran: " + counted + "."
+                                     : "No rule fired: " + counted + ", none held. The failing conditions are marked below.";
+  for (const std::string &line : held) text += " " + line;
+  return text;
 }
 
 DeliveryView explain_delivery(DeliveryRecord record, Outbox &outbox) {

@@ -65,6 +65,11 @@ struct DeliveryView {
 // Reads the record's explanation and jobs, and each job's state from `outbox`.
 DeliveryView explain_delivery(DeliveryRecord record, Outbox &outbox);
 
+// What the delivery did, in one sentence or two, for the console's "Why": refused, no rule held,
+// or how many fired; a rule whose conditions held but that ran nothing (no job, a value that
+// could not render) is named with the plugin's reason, never counted as "none held".
+std::string why_summary(const DeliveryView &v);
+
 // ISO-8601 UTC with milliseconds: "2024-05-01T12:00:00.123Z".
 std::string iso_time(int64_t unix_ms);
 

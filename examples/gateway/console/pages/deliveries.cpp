@@ -91,23 +91,6 @@ void condition_rows(const std::vector<ConditionView> &conds, int depth, data &ro
   }
 }
 
-// What the delivery did, in one sentence.
-std::string why_text(const DeliveryView &v) {
-  const DeliveryRecord &r = v.record;
-  if (r.outcome == outcome::refused || r.outcome == outcome::failed)
-    return "The gateway answered HTTP " + std::to_string(r.status) + ": " + (r.error.empty() ? r.verdict : r.error) +
-           ". No rule was evaluated.";
-  size_t rules = 0, fired = 0;
-  for (const EventView &e : v.events)
-    for (const RuleView &rule : e.rules) ++rules, fired += rule.satisfied && rule.error.empty() ? 1 : 0;
-  if (v.events.empty()) return r.evaluation.empty() ? "The delivery store kept no explanation for this delivery." : "No event in the delivery.";
-  if (fired == 0)
-    return "No rule fired: " + std::to_string(rules) + " rule evaluation(s) on " + std::to_string(v.events.size()) +
-           " event(s), none held. The failing conditions are marked below.";
-  return std::to_string(fired) + " of " + std::to_string(rules) + " rule evaluation(s) fired on " +
-         std::to_string(v.events.size()) + " event(s).";
-}
-
 // How a job row is shown; `dry_run`: not stored, so "would run" unless the outbox has it.
 void job_data(data &row, const JobView &j, bool dry_run) {
   row.set("rule", j.rule);
@@ -198,7 +181,7 @@ data delivery_data(Page &p, const DeliveryView &v, Mode mode) {
   opt(d, "error", r.error);
   if (r.replay_of) d.set("replay_of", std::to_string(r.replay_of));
   opt(d, "delivery_id", r.delivery_id);
-  d.set("why", why_text(v));
+  d.set("why", why_summary(v));
   opt(d, "note", v.note);
   d.set("events", events_data(v, mode));
   d.set("jobs", jobs_data(p, v, mode));
