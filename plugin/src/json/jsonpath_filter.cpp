@@ -246,7 +246,8 @@ bool size(const Term &l, const Term &r) {
 bool empty(const Term &l, const Term &r) {
   const bool text = l.kind == Term::Kind::value && l.value->IsString();
   if (!text && !l.is_json()) return false;
-  if (!l.is_array() && !text) throw PathFailure{"class java.util.LinkedHashMap cannot be cast to class java.util.Collection"};
+  if (!l.is_array() && !text)
+    throw PathFailure{"class java.util.LinkedHashMap cannot be cast to class java.util.Collection"};
   if (r.kind != Term::Kind::value || !r.value->IsBool()) throw InvalidPath{"Expected boolean node"};
   const bool want = r.value->GetBool();
   if (text) return (l.value->GetStringLength() == 0) == want;
