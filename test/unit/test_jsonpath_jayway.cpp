@@ -239,8 +239,8 @@ TEST_CASE("a regex whose DFA blows up is stopped by the work budget", "[jsonpath
   CHECK(path.select(small)->list.empty());
 }
 
-// --- Jayway 2.10.0 as Rundeck runs it, quirks included: one case per class of issue 18, each with
-// the answer the real 2.10.0 gives (read from its source, confirmed against the built library).
+// --- Jayway 2.10.0 as Rundeck runs it, quirks included: one case per class of issue 18, with the
+// issue's answers and others read from 2.10.0's source (tag json-path-2.10.0).
 
 TEST_CASE("J1: first() or index(n) past the end behind an array step finds nothing", "[jsonpath][jayway-2.10]") {
   // ArrayPathToken/PathToken.handleArrayIndex swallows IndexOutOfBoundsException for everything
