@@ -131,7 +131,8 @@ TEST_CASE("hardening abi: hostile deliveries are answered, never failed calls", 
     rdwh_verdict verdict;
   } cases[] = {
       {"a deep-scan bomb", Delivery(chain), 400, RDWH_VERDICT_LIMIT_EXCEEDED},
-      {"too many values", Delivery("[" + many + "," + many + "," + many + "]"), 400, RDWH_VERDICT_LIMIT_EXCEEDED},
+      {"too many values", Delivery("{\"m\":[" + many + "," + many + "," + many + "]}"), 400,
+       RDWH_VERDICT_LIMIT_EXCEEDED},
       {"too large", Delivery(std::string(300001, ' ')), 413, RDWH_VERDICT_TOO_LARGE},
       {"too deep", Delivery(std::string(200, '[') + std::string(200, ']')), 400, RDWH_VERDICT_LIMIT_EXCEEDED},
       {"too many headers", Delivery("{}", std::vector<std::pair<std::string, std::string>>(101, {"X-A", "b"})), 431,

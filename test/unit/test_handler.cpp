@@ -99,7 +99,14 @@ TEST_CASE("bodies that are not what the provider expects get 400 with a reason",
   auto empty = any.handle(delivery(" "), false); // Rundeck reads an empty body as {}
   CHECK(empty.http_status == 200);
   CHECK(empty.jobs().size() == 1);
-  CHECK(any.handle(delivery("42"), false).http_status == 200);
+  // B2: Rundeck reads the body into a map, so anything else is "Unable to parse" there.
+  for (const char *body : {"42", R"([{"a":1}])", R"("str")", "null"}) {
+    INFO(body);
+    const auto refused = any.handle(delivery(body), false);
+    CHECK(refused.http_status == 400);
+    CHECK(refused.jobs().empty());
+    CHECK_THAT(refused.body, Contains("Unable to parse posted JSON data: the body is a"));
+  }
 }
 
 TEST_CASE("pings and unknown event types are acknowledged", "[handler]") {

@@ -208,7 +208,7 @@ TEST_CASE("hardening: a list rendered into a value stops at maxValueBytes", "[ha
   test::FakeServices services;
   Handler handler(spec("advanced-run-job"), R"({"rules":[{"name":"r","jobId":"j","jobOptions":[{"name":"o","value":"$..*"}]},
       {"name":"eq","jobId":"k","conditions":[{"path":"$..*","condition":"equals","value":"no"}]}]})", services);
-  auto out = handler.handle(delivery(body), false);
+  auto out = handler.handle(delivery("{\"a\":" + body + "}"), false); // a body Rundeck reads: a map
   CHECK(out.http_status == 400);
   CHECK(out.verdict == Verdict::limit_exceeded);
   CHECK_THAT(out.body, Contains("limits.maxValueBytes"));

@@ -97,11 +97,16 @@ TEST_CASE("jayway functions: first, last, index", "[jsonpath][jayway]") {
   CHECK(value("$.event.data.tags.last()", doc) == "prod");
   CHECK(value("$.event.data.nums.index(1)", doc) == "1");
   CHECK(value("$.event.data.nums.index(-1)", doc) == "2");
-  CHECK(value("$.event.data.teams.first().summary", doc) == "Ops"); // steps after a function
+  // Jayway reads the ')' of "()" as a member name: a step after it finds nothing (J4 below).
+  CHECK(value("$.event.data.teams.first().summary", doc).empty());
+  CHECK(value("$.event.data.teams.index(0).summary", doc) == "Ops");
   // Jayway's realIndex > 0 check: last() of a one-element list fails.
   CHECK(value("$.event.data.one.last()", doc) == "failed: Target index:-1 larger than object count:1");
   CHECK(value("$.event.data.one.first()", doc) == "only");
+  // Past the end fails only with no index, wildcard, slice or filter step above it (J1 below).
   CHECK(value("$.event.data.empty.first()", doc).starts_with("failed: "));
+  // A filter on a map walks on without handleArrayIndex: nothing swallows it there either.
+  CHECK(value("$.event.data[?(@.empty)].empty.first()", doc).starts_with("failed: "));
   CHECK(value("$.event.data.priority.first()", doc).starts_with("failed: "));
 }
 
@@ -154,9 +159,9 @@ TEST_CASE("jayway operators: subsetof, anyof, noneof", "[jsonpath][jayway]") {
   // Jayway cannot make a value node of a map inside a list: it throws.
   const Selection s = *JsonPath::compile("$.event[?(@.data.teams anyof ['T1'])]").select(doc);
   CHECK(s.kind == Selection::Kind::failed);
-  // A scalar where a list is needed, found at delivery: Jayway throws too.
-  CHECK(JsonPath::compile("$.event[?(@.data.title in $.event.data.title)]").select(doc)->kind ==
-        Selection::Kind::failed);
+  // A scalar where a list is needed, found at delivery: Jayway's InvalidPathException, which the
+  // filter catches: no match.
+  CHECK(ids("$.event[?(@.data.title in $.event.data.title)]", doc).empty());
 }
 
 TEST_CASE("jayway: a path whose definite beginning is missing finds nothing at all", "[jsonpath][jayway]") {
@@ -232,4 +237,75 @@ TEST_CASE("a regex whose DFA blows up is stopped by the work budget", "[jsonpath
   // The same pattern on short subjects is answered.
   const Document small = parse_json(R"({"l": [{"s": "aaa"}]})");
   CHECK(path.select(small)->list.empty());
+}
+
+// --- Jayway 2.10.0 as Rundeck runs it, quirks included: one case per class of issue 18, with the
+// issue's answers and others read from 2.10.0's source (tag json-path-2.10.0).
+
+TEST_CASE("J1: first() or index(n) past the end behind an array step finds nothing", "[jsonpath][jayway-2.10]") {
+  // ArrayPathToken/PathToken.handleArrayIndex swallows IndexOutOfBoundsException for everything
+  // below an index, wildcard, slice or filter step.
+  const Document v2 = parse_json(R"({"messages":[{"log_entries":[{"contexts":[]}]}]})");
+  const Selection s = *JsonPath::compile("$.messages[0].log_entries[0].contexts.first()").select(v2);
+  CHECK(s.kind == Selection::Kind::missing); // not found: "", the job runs
+  const Document p = parse_json(R"({"p":[{"t":["a"]},{"t":[]}]})");
+  CHECK(value("$.p[*].t.first()", p) == R"(["a"])");
+  CHECK(value("$.p[0:2].t.index(0)", p) == R"(["a"])");
+  CHECK(value("$.p[?(@.t)].t.first()", p) == R"(["a"])");
+  CHECK(value("$.p[1].t.index(3)", p).empty());
+  // No array step above it: Jayway fails.
+  const Document e = parse_json(R"({"e":[]})");
+  CHECK(value("$.e.first()", e).starts_with("failed: "));
+  CHECK(value("$.e.index(2)", e).starts_with("failed: "));
+  // last() past the start is Jayway's own exception, which nothing swallows.
+  CHECK(value("$.p[*].t.last()", p).starts_with("failed: "));
+}
+
+TEST_CASE("J2: slices as ArraySliceToken reads them", "[jsonpath][jayway-2.10]") {
+  const Document doc = parse_json(R"({"l":["a","b","c","d","e"]})");
+  CHECK(value("$.l[0:-1]", doc) == "[]");                  // a negative end is never moved
+  CHECK(value("$.l[-2:2]", doc) == R"(["d","e","a","b"])"); // a negative start wraps round
+  CHECK(value("$.l[-3:-1]", doc) == R"(["c","d"])");
+  // Indexes before the start are skipped, then -5..-1 are the whole list again.
+  CHECK(value("$.l[-9:1]", doc) == R"(["a","b","c","d","e","a"])");
+  CHECK(value("$.l[1:9]", doc) == R"(["b","c","d","e"])");
+  CHECK(value("$.l[-2:]", doc) == R"(["d","e"])");
+  CHECK(value("$.l[:-2]", doc) == R"(["a","b","c"])");
+  CHECK(value("$.l[3:1]", doc) == "[]");
+}
+
+TEST_CASE("J4: a step after a parameterless function reads the member ')'", "[jsonpath][jayway-2.10]") {
+  const Document doc = parse_json(R"({"a":[{"s":"Ann"}],"p":[{"t":[{"s":1}]}]})");
+  CHECK(JsonPath::compile("$.a.first().s").select(doc)->kind == Selection::Kind::missing);
+  CHECK(JsonPath::compile("$.a.first()[0]").select(doc)->kind == Selection::Kind::missing);
+  CHECK(value("$.a.first( ).s", doc) == "Ann"); // not "()": the step is read normally
+  // A function before the last step adds its own value (FunctionPathToken), then walks on.
+  CHECK(value("$.a.index(0).s", doc) == "Ann");                  // definite: the last value
+  CHECK(value("$.a.index(0).nope", doc) == R"({"s":"Ann"})");    // a missing last member adds none
+  CHECK(value("$.p[*].t.first().s", doc) == R"([{"s":1}])");     // indefinite: ")" quietly finds nothing
+  CHECK(value("$.p[*].t.index(0).s", doc) == R"([{"s":1},1])");
+}
+
+TEST_CASE("J5: anyof, subsetof, noneof and in on a side that is not a list", "[jsonpath][jayway-2.10]") {
+  // ValueNode.asValueListNode throws InvalidPathException, which PredicatePathToken.accept catches:
+  // the element does not match.
+  const Document doc = parse_json(R"({"p":[{"n":"a","t":["x"]},{"n":"b","t":"x"},{"n":"c"}]})");
+  using S = std::vector<std::string>;
+  CHECK(ids("$.p[?(@.t anyof ['x'])].n", doc) == S{"a"});
+  CHECK(ids("$.p[?(@.t subsetof ['x'])].n", doc) == S{"a"});
+  CHECK(ids("$.p[?(@.t noneof ['y'])].n", doc) == S{"a"});
+  CHECK(ids("$.p[?(@.t anyof ['x'] || @.n == 'c')].n", doc) == S{"a"}); // the whole filter fails
+  CHECK(ids("$.p[?(@.n nin $.p[0].n)].n", doc).empty());
+  const Document v3 = parse_json(R"({"event":{"data":{"id":"Q1","incident":{"id":"P1"}}}})");
+  CHECK(value("$.event.data[?(@.teams anyof ['x'])].id", v3) == "[]");
+  // empty on a map: JsonNode.isEmpty casts it to a Collection and fails.
+  CHECK(value("$.p[?(@ empty false)].n", doc).starts_with("failed: "));
+  CHECK(ids("$.p[?(@.t empty false)].n", doc) == S{"a", "b"});
+}
+
+TEST_CASE("N1: decimals inside lists and maps as Jackson writes them", "[jsonpath][jayway-2.10]") {
+  const Document doc = parse_json(R"({"x":[12345678.0, 0.0001, 1e20, 1.5, 100, -2.5e-7],"m":{"d":0.001}})");
+  CHECK(value("$.x", doc) == "[1.2345678E7,1.0E-4,1.0E20,1.5,100,-2.5E-7]");
+  CHECK(value("$.m", doc) == R"({"d":0.001})");
+  CHECK(value("$.x[2]", doc) == "1.0E20");
 }

@@ -81,3 +81,30 @@ TEST_CASE("lint: V2 paths are per message; other providers and batch keys are no
   CHECK(lint("pagerduty-V3-run-job", R"({"batchKey":"$.items","rules":[{"name":"r","jobId":"j",
       "jobOptions":[{"name":"a","value":"$.x"}]}]})").empty());
 }
+
+TEST_CASE("lint: paths Rundeck's Jayway 2.10.0 reads otherwise", "[lint][jayway-2.10]") {
+  const auto ds = lint("pagerduty-V3-run-job", R"J({"rules":[{"name":"r","jobId":"j",
+      "jobOptions":[{"name":"a","value":"$.event.data.teams.first().summary"},
+                    {"name":"b","value":"$.event.data.teams[0:-1]"},
+                    {"name":"c","value":"$.event.data.teams[-1:1]"},
+                    {"name":"d","value":"$..*.id"},
+                    {"name":"e","value":"$.event.data.teams[*].summary"}],
+      "conditions":[{"path":"$.event.data.teams[*].id.first()","condition":"exists","value":"."}]}]})J");
+  std::vector<std::string> notes;
+  for (const Diagnostic &d : ds)
+    if (d.message.find("on Rundeck") != std::string::npos) notes.push_back(d.message);
+  REQUIRE(notes.size() == 5);
+  CHECK(notes[0] == "rules[0].conditions[0].path: $.event.data.teams[*].id.first(): on Rundeck this path finds "
+                    "nothing where the list is too short, as an error is dropped below an index, wildcard, slice or "
+                    "filter step (elsewhere it fails); use $.event.data.teams[*].id[0] instead");
+  CHECK(notes[1] == "rules[0].jobOptions[0].value: $.event.data.teams.first().summary: on Rundeck this path finds "
+                    "nothing: Jayway reads the ')' of a function's \"()\" as a member name, so the steps after it find "
+                    "nothing; use $.event.data.teams[0].summary instead");
+  CHECK(notes[2] == "rules[0].jobOptions[1].value: $.event.data.teams[0:-1]: on Rundeck this path finds nothing: "
+                    "Jayway does not count the end of [0:-1] from the end of the list; use $.event.data.teams[:-1] instead");
+  CHECK(notes[3] == "rules[0].jobOptions[2].value: $.event.data.teams[-1:1]: on Rundeck [-1:1] takes the last 1 "
+                    "elements, then the first 1; use $.event.data.teams[-1:] instead");
+  CHECK(notes[4] == "rules[0].jobOptions[3].value: $..*.id: on Rundeck what this path finds depends on the deliveries "
+                    "before it (Jayway keeps state in the compiled path: after a deep scan through a list it drops the "
+                    "matches of the next step); rdwh finds every match; use $..id instead");
+}

@@ -240,8 +240,10 @@ TEST_CASE("the explanation shows every condition with the value received", "[rul
   CHECK(std::string(conditions[0]["received"].GetString()) == "incident.triggered");
   CHECK_FALSE(conditions[1]["satisfied"].GetBool());
   CHECK(std::string(conditions[1]["received"].GetString()) == "high");
-  CHECK_FALSE(conditions[2]["found"].GetBool());
+  // Rundeck's conditions read a missing last member as null (DEFAULT_PATH_LEAF_TO_NULL).
+  CHECK(conditions[2]["found"].GetBool());
   CHECK(conditions[2]["received"].IsNull());
+  CHECK_FALSE(conditions[2]["satisfied"].GetBool());
   CHECK(rules[1]["enabled"].GetBool() == false);
   CHECK_FALSE(rules[1].HasMember("conditions"));
 }
@@ -329,4 +331,24 @@ TEST_CASE("${KS:...} references are replaced from key storage and never quoted",
   CHECK_THROWS_WITH(compile(R"({"rules":[{"user":"${KS:keys/absent}"}]})", options),
                     Contains("rules[0].user: key storage has no key 'keys/absent'"));
   CHECK_THROWS_WITH(compile(R"({"rules":[{"user":"${KS:keys/x}"}]})"), Contains("host provides none"));
+}
+
+TEST_CASE("J1, J4 and C2 in rules: what Rundeck's conditions and options give", "[rules][jayway-2.10]") {
+  // J1: first() of an empty list behind an index step finds nothing; the job runs with "".
+  auto config = compile(R"J({"rules":[{"name":"r","jobId":"j",
+      "jobOptions":[{"name":"ctx","value":"$.messages[0].log_entries[0].contexts.first()"}]}]})J");
+  auto doc = parse_json(R"({"messages":[{"log_entries":[{"contexts":[]}]}]})");
+  const auto jobs = rdwh::test::run(config, doc).jobs();
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0].options == std::vector<std::pair<std::string, std::string>>{{"ctx", ""}});
+  // J4: a step after "()" finds nothing, so the condition does not hold.
+  CHECK_FALSE(holds("equals", "Ann", "$.a.first().s", R"({"a":[{"s":"Ann"}]})"));
+  CHECK(holds("equals", "Ann", "$.a[0].s", R"({"a":[{"s":"Ann"}]})"));
+  // C2: DEFAULT_PATH_LEAF_TO_NULL: a missing last member of an indefinite path is null.
+  const std::string p = R"({"p":[{"t":["x"]},{"t":"x"},{}]})";
+  CHECK_FALSE(holds("equals", R"([[\"x\"],\"x\"])", "$.p[*].t", p));
+  CHECK(holds("equals", R"([[\"x\"],\"x\",null])", "$.p[*].t", p));
+  CHECK(holds("equals", R"([{}])", "$.p[?(@.t == null)]", p)); // filter operands too
+  CHECK(holds("equals", R"([{\"t\":\"x\"}])", "$.p[?(@.t == 'x')]", p));
+  CHECK(holds("equals", R"([{\"t\":[\"x\"]},{\"t\":\"x\"}])", "$.p[?(@.t)]", p)); // existence: no null
 }

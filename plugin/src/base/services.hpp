@@ -24,7 +24,8 @@ struct Diagnostic {
     deprecated = 3,       // an old name (condition `matches`)
     ignored = 4,          // read but without effect (jobArgString, a repeated option, keyStoragePath
                           // on an unsigned provider, no keyStoragePath on a signed one)
-    unknown_field = 5,    // lint: a path no payload of the provider has
+    unknown_field = 5,    // lint: a path no payload of the provider has, or one Rundeck's Jayway
+                          // reads otherwise than it is written (suggestion: the path meant)
     never_matches = 6,    // lint: a rule whose conditions can never all hold
   };
   Kind kind = Kind::ignored;

@@ -58,6 +58,10 @@ struct PathLimits {
   // bounding results would leave `$..*..*..*[?(@.x)]` or `[?(@ == $)]` over a large document free
   // to run for minutes while collecting nothing (limits.maxPathWork).
   std::size_t max_work = 4000000;
+  // Not a limit but how the path reads: a missing last member of a map gives null rather than
+  // nothing (Jayway's Option.DEFAULT_PATH_LEAF_TO_NULL, which Rundeck's conditions use), so
+  // `$.p[*].t` over `[{"t":1},{}]` is [1,null].
+  bool missing_leaf_null = false;
 };
 
 class JsonPath {
@@ -87,6 +91,13 @@ public:
   // kind (a deep scan, a wildcard, a member list, a function): what a linter can check against a
   // payload's shape. Views into the path. `complete` says whether that was every step.
   std::vector<std::string_view> outline(bool *complete = nullptr) const;
+  // Where Rundeck's Jayway 2.10.0 reads this path in a way its writer probably did not mean
+  // (jsonpath_notes.cpp): what happens there, and a path that says what was meant (may be empty).
+  struct Note {
+    std::string message;
+    std::string use;
+  };
+  std::vector<Note> rundeck_notes() const;
   // Whether it starts at `@` (a filter's current node) rather than at the root.
   bool relative() const noexcept;
 

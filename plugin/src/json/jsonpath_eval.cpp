@@ -26,20 +26,22 @@ const Value *element(const Value &node, std::int64_t index) {
 }
 
 // How the definite beginning of a path went: it reached a node, it found nothing that Jayway
-// reports (PathNotFoundException: the path finds nothing at all), or an index out of range left
-// nothing to walk on (an empty list).
+// reports (PathNotFoundException: the path finds nothing at all), or it left nothing to walk on
+// without an exception (an index out of range, a missing last member, first() past the end
+// behind an index): no more values, though a function before may have given one.
 enum class Reach : std::uint8_t { node, not_found, nothing };
 
 // All evaluation state is on the stack; the compiled Impl is only read.
 class Evaluator {
 public:
-  Evaluator(const JsonPath::Impl &impl, const Value &root) : impl_(impl), root_(root), budget_(impl) {}
+  Evaluator(const JsonPath::Impl &impl, const Value &root)
+      : impl_(impl), root_(root), budget_(impl), leaf_null_(impl.limits.missing_leaf_null) {}
 
   // Calls f(value) for each value `path` selects from `start`, in document order; f returns false
   // to stop early. Returns false when the path finds nothing at all (Jayway's PathNotFound).
   template <class F> bool walk(const PathSpec &path, const Value &start, F &&f) {
     const Value *node = &start;
-    switch (walk_prefix(path, node)) {
+    switch (walk_prefix(path, node, f)) {
     case Reach::not_found: return false;
     case Reach::nothing: return true;
     case Reach::node: break;
@@ -56,39 +58,62 @@ public:
   Maker &maker() { return maker_; }
 
 private:
+  static inline const Value null_{};
   const JsonPath::Impl &impl_;
   const Value &root_;
   Budget budget_;  // one evaluation's work; the Evaluator lives for one select()
   Maker maker_;
+  // PathLimits::missing_leaf_null, except inside an existence test (Jayway's PathNode checks
+  // existence with REQUIRE_PROPERTIES only).
+  bool leaf_null_;
 
   bool leaf(const PathSpec &path, std::size_t i) const { return i + 1 == path.steps.size(); }
 
   // The definite steps, one node each: a missing member, or a member or index of the wrong type
-  // of node, means not found; a missing leaf or an index out of range finds nothing.
-  Reach walk_prefix(const PathSpec &path, const Value *&node) {
+  // of node, means not found; a missing last member or an index out of range finds nothing. A
+  // function before the last step gives its value too (Jayway's FunctionPathToken adds its result
+  // before walking on), so `f` is called with it.
+  template <class F> Reach walk_prefix(const PathSpec &path, const Value *&node, F &f) {
     budget_.charge(1 + path.definite_prefix);
+    bool behind_index = false; // Jayway's handleArrayIndex swallows first() past the end below it
     for (std::size_t i = 0; i < path.definite_prefix; ++i) {
       const Step &step = path.steps[i];
       switch (step.kind) {
       case StepKind::name:
-        if (!(node = member(*node, step.names.front()))) return Reach::not_found;
+        if (const Value *v = member(*node, step.names.front())) node = v;
+        else if (node->IsObject() && leaf(path, i)) return missing_leaf(*node, f);
+        else return Reach::not_found;
         break;
       case StepKind::index:
         if (!node->IsArray()) return Reach::not_found;
-        if (!(node = element(*node, step.indices.front()))) return path.definite ? Reach::not_found : Reach::nothing;
+        if (!(node = element(*node, step.indices.front()))) return Reach::nothing;
+        behind_index = true;
         break;
       case StepKind::names:  // the last step: a map of the members present
         if (!node->IsObject()) return Reach::not_found;
         node = &merge(step, *node);
         break;
       case StepKind::function:
-        node = &call(step, *node);
+        try {
+          node = &call(step, *node);
+        } catch (const IndexOutOfRange &) {
+          if (!behind_index) throw;
+          return Reach::nothing;
+        }
+        if (!leaf(path, i)) f(*node);
         break;
       default:
         break; // indefinite kinds never appear in the prefix
       }
     }
     return Reach::node;
+  }
+
+  // A missing last member of a map: nothing, or null when the path reads missing leaves as null
+  // (Jayway's DEFAULT_PATH_LEAF_TO_NULL, which Rundeck's conditions use).
+  template <class F> Reach missing_leaf(const Value &, F &f) {
+    if (leaf_null_) f(null_);
+    return Reach::nothing;
   }
 
   // Whether the first indefinite step may start on `node`: right after definite steps Jayway
@@ -114,33 +139,66 @@ private:
     if (i == path.steps.size()) return f(node);
     auto next = [&](const Value &v) { return visit(path, i + 1, v, f); };
     const Step &step = path.steps[i];
+    if (step.kind == StepKind::function && !leaf(path, i)) {
+      // Jayway's FunctionPathToken adds its result, then walks on from it.
+      const Value &result = call(step, node);
+      return f(result) && next(result);
+    }
     return step.deep ? scan(step, leaf(path, i), node, next) : apply(step, leaf(path, i), node, next);
   }
 
+  // An element reached through an index, wildcard, slice or filter step: first() or index(n)
+  // past a list's end anywhere below it ends only this element's walk (Jayway's
+  // PathToken.handleArrayIndex), and so does a function argument that finds nothing below a
+  // wildcard (WildcardPathToken catches PathNotFoundException).
+  template <class F> static bool element_of(const Value &v, F &f, bool wildcard = false) {
+    try {
+      return f(v);
+    } catch (const IndexOutOfRange &) {
+      return true;
+    } catch (const NotFound &) {
+      if (!wildcard) throw;
+      return true;
+    }
+  }
+
   // One step on one node; values that do not fit the step (wrong type, out of range, missing
-  // member) are skipped, as Jayway does once a path is indefinite.
-  template <class F> bool apply(const Step &step, bool last, const Value &node, F &f) {
+  // member) are skipped, as Jayway does once a path is indefinite. `guard`: elements are reached
+  // through Jayway's handleArrayIndex (not so in a deep scan, which walks them itself).
+  template <class F> bool apply(const Step &step, bool last, const Value &node, F &f, bool guard = true) {
+    const auto one = [&](const Value &v, bool wildcard = false) { return guard ? element_of(v, f, wildcard) : f(v); };
     switch (step.kind) {
     case StepKind::name:
     case StepKind::names:
       if (step.kind == StepKind::names && last) return !node.IsObject() || f(merge(step, node));
-      for (const Secret &name : step.names)
-        if (const Value *v = member(node, name); v != nullptr && !f(*v)) return false;
+      for (const Secret &name : step.names) {
+        if (const Value *v = member(node, name)) {
+          if (!f(*v)) return false;
+        } else if (last && leaf_null_ && node.IsObject() && !f(null_)) {
+          return false;
+        }
+      }
       return true;
     case StepKind::index:
     case StepKind::indices:
       for (const std::int64_t index : step.indices)
-        if (const Value *v = element(node, index); v != nullptr && !f(*v)) return false;
+        if (const Value *v = element(node, index); v != nullptr && !one(*v)) return false;
       return true;
-    case StepKind::slice: return slice(step, node, f);
-    case StepKind::wildcard: return each_child(node, f);
+    case StepKind::slice: return slice(step, node, one);
+    case StepKind::wildcard:
+      if (node.IsArray()) {
+        for (const Value &v : node.GetArray())
+          if (!one(v, true)) return false;
+        return true;
+      }
+      return each_child(node, f);
     case StepKind::filter:
       // Jayway: on an array the predicate picks elements; on an object it is tested on the
       // object itself; scalars never match.
       if (node.IsArray()) {
         for (const Value &v : node.GetArray())
-          if (test(step.filter, v) && !f(v)) return false;
-      } else if (node.IsObject() && test(step.filter, node)) {
+          if (accept(step.filter, v) && !one(v)) return false;
+      } else if (node.IsObject() && accept(step.filter, node)) {
         return f(node);
       }
       return true;
@@ -149,17 +207,26 @@ private:
     return true;
   }
 
+  // Jayway's ArraySliceToken: `[a:]` and `[:b]` count a negative bound from the end, but `[a:b]`
+  // never moves a negative end (so `[0:-1]` is empty) and walks a negative start from the end
+  // round to the front (`[-2:2]` of five is d, e, a, b).
   template <class F> bool slice(const Step &step, const Value &node, F &f) {
     if (!node.IsArray()) return true;
     const auto size = static_cast<std::int64_t>(node.Size());
-    std::int64_t from = step.from.value_or(0);
-    std::int64_t to = step.to.value_or(size);
-    if (from < 0) from += size;
-    if (to < 0) to += size;
-    from = std::clamp<std::int64_t>(from, 0, size);
-    to = std::clamp<std::int64_t>(to, 0, size);
-    for (std::int64_t i = from; i < to; ++i)
-      if (!f(node[static_cast<rapidjson::SizeType>(i)])) return false;
+    std::int64_t from = 0, to = size;
+    if (step.from && step.to) {
+      from = std::max(*step.from, -size); // below -size Jayway's indexes are all out of range
+      to = std::min(size, *step.to);
+    } else if (step.from) {
+      from = std::max<std::int64_t>(0, *step.from < 0 ? size + *step.from : *step.from);
+    } else {
+      to = std::min(size, *step.to < 0 ? size + *step.to : *step.to);
+    }
+    budget_.charge(static_cast<std::size_t>(std::max<std::int64_t>(0, to - from)));
+    for (std::int64_t i = from; i < to; ++i) {
+      const std::int64_t at = i < 0 ? size + i : i;
+      if (at >= 0 && at < size && !f(node[static_cast<rapidjson::SizeType>(at)])) return false;
+    }
     return true;
   }
 
@@ -181,13 +248,13 @@ private:
     if (step.kind == StepKind::filter) {
       // Jayway's scan tests the predicate on each object it walks (array elements are reached
       // as nodes themselves, so they are not selected twice).
-      if (node.IsObject() && test(step.filter, node) && !f(node)) return false;
+      if (node.IsObject() && accept(step.filter, node) && !f(node)) return false;
     } else if (step.kind == StepKind::names && last) {
       // A member list at the end: a map of them from each object that has them all.
       const bool has_all = node.IsObject() && std::all_of(step.names.begin(), step.names.end(),
                                                           [&](const Secret &n) { return member(node, n) != nullptr; });
       if (has_all && !f(merge(step, node))) return false;
-    } else if (!apply(step, last, node, f)) {
+    } else if (!apply(step, last, node, f, false)) {
       return false;
     }
     auto down = [&](const Value &child) { return scan(step, last, child, f); };
@@ -250,6 +317,16 @@ private:
     return operand_term(path, path.relative ? current : root_);
   }
 
+  // A filter on one node (PredicatePathToken.accept): a relation Jayway finds invalid (a value
+  // list or boolean expected) means no match, not a failure.
+  bool accept(std::size_t filter, const Value &current) {
+    try {
+      return test(filter, current);
+    } catch (const InvalidPath &) {
+      return false;
+    }
+  }
+
   bool test(std::size_t index, const Value &current) {
     budget_.charge(1);
     const Expr &expr = impl_.exprs[index];
@@ -269,10 +346,18 @@ private:
   // `[?(@.a)]`: the path resolves with every member it names present (null counts), as Jayway
   // checks with REQUIRE_PROPERTIES; an indefinite path that selects nothing still exists.
   bool exists(const PathSpec &path, const Value &current) {
+    const bool leaf_null = std::exchange(leaf_null_, false);
+    const bool found = exists_strictly(path, current);
+    leaf_null_ = leaf_null;
+    return found;
+  }
+
+  bool exists_strictly(const PathSpec &path, const Value &current) {
     const Value *node = path.relative ? &current : &root_;
     if (path.definite) return operand_term(path, *node).kind != Term::Kind::undefined;
     try {
-      const Reach reach = walk_prefix(path, node);
+      auto ignore = [](const Value &) { return true; };
+      const Reach reach = walk_prefix(path, node, ignore);
       if (reach != Reach::node) return reach == Reach::nothing;
       if (!enters(path.steps[path.definite_prefix], *node)) return false;
     } catch (const NotFound &) {
@@ -300,6 +385,15 @@ private:
   }
 };
 
+} // namespace
+
+namespace {
+void fail(Selection &out, std::string message) {
+  out.list.clear();
+  out.single = nullptr;
+  out.kind = Selection::Kind::failed;
+  out.error = std::move(message);
+}
 } // namespace
 
 Checked<Selection> JsonPath::select(const Value &root) const {
@@ -345,10 +439,11 @@ Checked<void> JsonPath::select(const Value &root, Selection &out) const {
     out.single = nullptr;
     out.kind = Selection::Kind::missing;
   } catch (PathFailure &failure) {
-    out.list.clear();
-    out.single = nullptr;
-    out.kind = Selection::Kind::failed;
-    out.error = std::move(failure.message);
+    fail(out, std::move(failure.message));
+  } catch (IndexOutOfRange &failure) { // first() past the end with no array step above it
+    fail(out, std::move(failure.message));
+  } catch (InvalidPath &failure) {
+    fail(out, std::move(failure.message));
   }
   out.computed = evaluator.maker().take();
   return {};

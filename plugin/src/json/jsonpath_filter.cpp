@@ -188,9 +188,11 @@ bool ordered(Op op, const Term &l, const Term &r, Budget &budget) {
 }
 
 // The elements of a list operand as Jayway's ValueListNode makes them: it cannot make a node of
-// a list or map element, and throws. nullopt when `t` is a map (Jayway: undefined).
+// a list or map element, and throws. nullopt when `t` is a map (Jayway: undefined). Not a list or
+// map at all (a text, a number, a missing member): InvalidPathException, so the element does not
+// match.
 std::optional<Term> value_list(const Term &t, Budget &budget) {
-  if (!t.is_json()) throw PathFailure{"Expected value list node"};
+  if (!t.is_json()) throw InvalidPath{"Expected value list node"};
   if (!t.is_array()) return std::nullopt;
   budget.charge(1 + t.size());
   for (std::size_t i = 0; i < t.size(); ++i)
@@ -239,13 +241,17 @@ bool size(const Term &l, const Term &r) {
   return false;
 }
 
+// EmptyEvaluator: a text or a list; a map fails (JsonNode.isEmpty casts it to a Collection); the
+// right side is read only then, and must be a boolean (else InvalidPathException: no match).
 bool empty(const Term &l, const Term &r) {
-  if (r.kind != Term::Kind::value || !r.value->IsBool()) throw PathFailure{"Expected boolean node"};
+  const bool text = l.kind == Term::Kind::value && l.value->IsString();
+  if (!text && !l.is_json()) return false;
+  if (!l.is_array() && !text)
+    throw PathFailure{"class java.util.LinkedHashMap cannot be cast to class java.util.Collection"};
+  if (r.kind != Term::Kind::value || !r.value->IsBool()) throw InvalidPath{"Expected boolean node"};
   const bool want = r.value->GetBool();
-  if (l.kind == Term::Kind::value && l.value->IsString()) return (l.value->GetStringLength() == 0) == want;
-  if (l.kind == Term::Kind::value && l.value->IsObject()) return (l.value->MemberCount() == 0) == want;
-  if (l.is_array()) return (l.size() == 0) == want;
-  return false;
+  if (text) return (l.value->GetStringLength() == 0) == want;
+  return (l.size() == 0) == want;
 }
 
 // subsetof / anyof / noneof: both sides lists; false when either is a map.

@@ -71,7 +71,11 @@ const Value &element(Function fn, const Value &model, const std::vector<ArgValue
   const auto size = static_cast<long long>(model.Size());
   // As Jayway: a negative index counts from the end, but must land above 0.
   const long long at = target >= 0 ? target : size + target;
-  if ((target >= 0 && at >= size) || (target < 0 && at <= 0))
+  // Past the end is Java's IndexOutOfBoundsException (List.get), which an upstream array step
+  // swallows; at or before the start Jayway throws its own exception, which nothing does.
+  if (target >= 0 && at >= size)
+    throw IndexOutOfRange{"Index " + std::to_string(target) + " out of bounds for length " + std::to_string(size)};
+  if (target < 0 && at <= 0)
     throw PathFailure{"Target index:" + std::to_string(target) + " larger than object count:" + std::to_string(size)};
   return model[static_cast<rapidjson::SizeType>(at)];
 }

@@ -216,6 +216,7 @@ void Parser::parse_function(PathSpec &path, std::string_view name, std::size_t a
   step.kind = StepKind::function;
   step.function = known->function;
   ++pos_; // (
+  const bool bare = peek() == ')'; // exactly "()"
   skip_space();
   while (peek() != ')') {
     step.args.push_back(parse_argument());
@@ -223,8 +224,16 @@ void Parser::parse_function(PathSpec &path, std::string_view name, std::size_t a
     if (peek() == ',') ++pos_;
     else if (peek() != ')') fail("expected ',' or ')' after a function argument", pos_);
   }
+  const std::size_t close = pos_;
   expect(')');
   add_step(path, std::move(step), at);
+  // Jayway's PathCompiler stops on the ')' of "()" and reads it as the start of the next step:
+  // `first().s` is first(), then the member ")", then `s`, which finds nothing.
+  if (bare && (peek() == '.' || peek() == '[') && !at_end()) {
+    Step paren;
+    paren.names.emplace_back(")");
+    add_step(path, std::move(paren), close);
+  }
 }
 
 // One argument: a path ($..., @...) or what Jayway reads as JSON (an object, a number, a
@@ -435,7 +444,8 @@ JsonPath PathTable::intern(JsonPath path) {
   const auto same_limits = [&](const JsonPath &kept) {
     const PathLimits &k = kept.impl_->limits;
     return k.max_path_length == limits.max_path_length && k.max_steps == limits.max_steps &&
-           k.max_results == limits.max_results && k.max_work == limits.max_work;
+           k.max_results == limits.max_results && k.max_work == limits.max_work &&
+           k.missing_leaf_null == limits.missing_leaf_null;
   };
   if (const JsonPath *kept = table_.find(path.text(), same_limits)) return *kept;
   path.slot_ = table_.next_slot();

@@ -25,6 +25,19 @@ struct PathFailure {
   std::string message;
 };
 
+// Java's IndexOutOfBoundsException from first() or index(n) past a list's end: an index,
+// wildcard, slice or filter step upstream swallows it for that element (Jayway's
+// PathToken.handleArrayIndex catches it around everything downstream); otherwise the path fails.
+struct IndexOutOfRange {
+  std::string message;
+};
+
+// Jayway's InvalidPathException inside a filter relation (a value list expected, a boolean
+// expected): PredicatePathToken.accept catches it, so the element simply does not match.
+struct InvalidPath {
+  std::string message;
+};
+
 // Jayway's PathNotFoundException where it escapes a walk (a function argument that finds
 // nothing): the path finds nothing; a filter operand catches it (Jayway's UndefinedNode).
 struct NotFound {};

@@ -57,9 +57,23 @@ void append_java_double(double d, std::string &out) {
   }
 }
 
+namespace {
+// RapidJSON's writer with decimals as Jackson writes a Java Double (Double.toString: 1.0E-4,
+// 1.2345678E7), which is how Rundeck writes the lists and maps a path selects.
+class JavaJsonWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
+public:
+  using Writer::Writer;
+  bool Double(double d) {
+    std::string text;
+    append_java_double(d, text);
+    return RawValue(text.data(), text.size(), rapidjson::kNumberType);
+  }
+};
+} // namespace
+
 void append_json(const Value &value, std::string &out) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buf);
+  JavaJsonWriter writer(buf);
   value.Accept(writer);
   out.append(buf.GetString(), buf.GetSize());
 }

@@ -22,7 +22,7 @@ void append_groovy(const Value &value, std::string &out);
 // The same as Java's toString writes it (Jayway's concat()): a map as {k=v, n=1}.
 void append_java(const Value &value, std::string &out);
 
-// Appends compact JSON text of the value.
+// Appends compact JSON text of the value, decimals as Java's Double.toString (as Jackson writes).
 void append_json(const Value &value, std::string &out);
 
 // Java's Double.toString, which Rundeck (JVM) uses for decimals.

@@ -22,8 +22,8 @@ std::string_view shape_name(Shape shape) {
 
 // Why the parsed body is not what the provider expects; empty when it is.
 std::string shape_problem(Shape shape, const json::Value &doc) {
-  if (shape == Shape::any_json) return {};
   if (!doc.IsObject()) return fmt::format("the body is a {}, not a map", json::type_name(doc));
+  if (shape == Shape::any_json) return {};
   const bool v3 = shape == Shape::pagerduty_v3;
   const char *key = v3 ? "event" : "messages";
   auto member = doc.FindMember(key);
@@ -49,8 +49,12 @@ Checked<void> parse_body(std::string_view body, Shape shape, const rules::Limits
     return Rejection{Verdict::malformed, 400,
                      fmt::format("Unable to parse posted JSON data: {} at byte {}", failure.message, failure.offset)};
   }
-  if (std::string why = shape_problem(shape, doc); !why.empty())
+  if (std::string why = shape_problem(shape, doc); !why.empty()) {
+    // Rundeck reads any other body into a map (Jackson's readValue(body, HashMap)): a list, text,
+    // number or null is a parse failure there.
+    if (shape == Shape::any_json) return Rejection{Verdict::malformed, 400, "Unable to parse posted JSON data: " + why};
     return Rejection{Verdict::malformed, 400, fmt::format("not {}: {}", shape_name(shape), why)};
+  }
   return {};
 }
 

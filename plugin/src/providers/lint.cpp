@@ -125,12 +125,22 @@ private:
       out_.push_back({Diagnostic::Kind::unknown_field, field, rule, fmt::format("{}: {}", field, why), suggestion});
   }
 
+  // What Rundeck's Jayway makes of `path` where its writer probably meant something else.
+  void notes(const json::JsonPath &path, const std::string &field, const std::string &rule) {
+    for (json::JsonPath::Note &n : path.rundeck_notes()) {
+      std::string message = fmt::format("{}: {}: {}", field, path.text(), n.message);
+      if (!n.use.empty()) message += fmt::format("; use {} instead", n.use);
+      out_.push_back({Diagnostic::Kind::unknown_field, field, rule, std::move(message), std::move(n.use)});
+    }
+  }
+
   // The paths of a value: a whole-value JsonPath, path('...') and data.x in templates.
   void value(const rules::ValueExpr &v, const std::string &field, const std::string &rule) {
     if (v.from_key_storage()) return;
     for (const rules::ValueExpr::Segment &seg : v.segments()) {
       if (seg.kind == rules::ValueExpr::Segment::Kind::path) {
         report(field, rule, seg.path->outline(), seg.path->text());
+        notes(*seg.path, field, rule);
       } else if (seg.kind == rules::ValueExpr::Segment::Kind::data) {
         Parts parts;
         std::string shown = "data";
@@ -166,6 +176,7 @@ private:
     if (!why.empty())
       out_.push_back({Diagnostic::Kind::unknown_field, field + ".path", r.name, fmt::format("{}.path: {}", field, why),
                       suggestion});
+    notes(*n.path, field + ".path", r.name);
     if (n.negate) return {};
     const std::string_view type = n.type->canonical;
     if (!why.empty() && type != "isA") return fmt::format("{}: {}", field, why);

@@ -105,7 +105,7 @@ private:
                   std::string(n.type->canonical));
     n.path_text = Secret(r_.string_field(v, "path", field).value_or(""));
     n.path_is_secret = r_.from_key_storage(r_.member(v, "path"));
-    if (!n.path_text.empty()) n.path = r_.path(n.path_text, Reader::field_name(field, "path"));
+    if (!n.path_text.empty()) n.path = r_.path(n.path_text, Reader::field_name(field, "path"), true);
     n.value = Secret(r_.string_field(v, "value", field).value_or(""));
     n.value_is_secret = r_.from_key_storage(r_.member(v, "value"));
     try {

@@ -165,9 +165,11 @@ void Reader::syntax_error(const std::string &field, const std::string &rule, con
   throw ConfigError(field, e.what() + of_rule);
 }
 
-json::JsonPath Reader::path(std::string_view text, const std::string &field) const {
+json::JsonPath Reader::path(std::string_view text, const std::string &field, bool condition) const {
+  json::PathLimits limits = config_.limits.path_limits();
+  limits.missing_leaf_null = condition;
   try {
-    return config_.paths.intern(json::JsonPath::compile(text, config_.limits.path_limits()));
+    return config_.paths.intern(json::JsonPath::compile(text, limits));
   } catch (const SyntaxError &e) {
     syntax_error(field, {}, e, "JsonPath");
   }

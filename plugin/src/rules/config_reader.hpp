@@ -47,7 +47,8 @@ public:
   void diagnose(Diagnostic::Kind kind, const std::string &field, const std::string &rule, std::string message,
                 std::string suggestion = {});
 
-  json::JsonPath path(std::string_view text, const std::string &field) const;
+  // `condition`: read as Rundeck's conditions read it, a missing last member as null.
+  json::JsonPath path(std::string_view text, const std::string &field, bool condition = false) const;
   // A value (option, node filter, user, job id, argString token); `rule` is named in errors.
   ValueExpr value_expr(std::string_view text, const std::string &field, const std::string &rule,
                        bool always_template = false) const;
