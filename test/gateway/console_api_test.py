@@ -205,6 +205,11 @@ def check_refusals(env):
     out = subprocess.run([env.gateway, "--config", env.path("gateway.json"), "--check"], capture_output=True, text=True)
     check(out.returncode == 1 and "(ops/key gone).config" in out.stderr and "keys/gone/secret" in out.stderr,
           out.stdout + out.stderr)
+    # The unit's ExecStartPre: a webhook saved through the console never keeps the gateway from starting.
+    out = subprocess.run([env.gateway, "--config", env.path("gateway.json"), "--check", "--file-only"],
+                         capture_output=True, text=True)
+    check(out.returncode == 0 and "the database's not checked" in out.stdout and "key gone" not in out.stdout,
+          out.stdout + out.stderr)
     hook = next(h for h in env.api("GET", V + "/project/ops/webhooks")[1] if h["name"] == "key gone")
     check(env.api("DELETE", V + "/project/ops/webhook/%d" % hook["id"])[0] == 200, "delete")
 

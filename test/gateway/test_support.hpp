@@ -60,9 +60,9 @@ struct OutboxUnderTest {
     conninfo = base + " dbname=" + db;
   }
   bool postgresql() const { return !conninfo.empty(); }
-  std::unique_ptr<Outbox> open() const {
-    if (postgresql()) return std::make_unique<PgOutbox>(conninfo);
-    return std::make_unique<SqliteOutbox>((dir.path / "outbox.sqlite3").string(), 2000);
+  std::unique_ptr<Outbox> open(bool migrate = true) const {
+    if (postgresql()) return std::make_unique<PgOutbox>(conninfo, migrate);
+    return std::make_unique<SqliteOutbox>((dir.path / "outbox.sqlite3").string(), 2000, nullptr, migrate);
   }
 };
 

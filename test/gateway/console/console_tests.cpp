@@ -597,6 +597,16 @@ TEST_CASE("outbox: the migration from schema version 4 keeps every id and uses n
   CHECK(o->list("queued").at(0).id > job_gone);
 }
 
+TEST_CASE("outbox: --check's open migrates nothing: an older schema is refused and left as it was", "[outbox]") {
+  OutboxUnderTest t;
+  make_v4(t, [](sql::Connection &) {});
+  REQUIRE_THROWS_WITH(t.open(false), Catch::Contains("version 4") && Catch::Contains("migrates it when it starts"));
+  REQUIRE_THROWS_WITH(t.open(false), Catch::Contains("version 4")); // still version 4
+  auto migrated = t.open();
+  migrated.reset();
+  CHECK(t.open(false)); // the current version opens
+}
+
 TEST_CASE("sqlite outbox: the migration to version 5 keeps ids a delivery still names from being used again",
           "[sqlite]") {
   OutboxUnderTest t;

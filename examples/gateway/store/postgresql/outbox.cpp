@@ -40,6 +40,15 @@ std::vector<Migration> migrations() {
           {5, schema::schema_v5_sql() + kDeliveryJobsFromJson}};
 }
 
+// The schema's version; 0 before the first gateway made it.
+int64_t schema_version(sql::PgConnection &db) {
+  bool made = false;
+  db.exec("SELECT CASE WHEN to_regclass('rdwh_schema') IS NULL THEN 0 ELSE 1 END", {}, [&](const sql::Row &r) { made = r.i64(0) != 0; });
+  int64_t version = 0;
+  if (made) db.exec("SELECT version FROM rdwh_schema", {}, [&](const sql::Row &r) { version = r.i64(0); });
+  return version;
+}
+
 void migrate(sql::PgConnection &db) {
   sql::Transaction tx(db);
   db.exec("SELECT pg_advisory_xact_lock($1)", {kAdvisoryLockKey});
@@ -107,13 +116,18 @@ struct PgOutbox::Impl {
   }
 };
 
-PgOutbox::PgOutbox(const std::string &conninfo)
+PgOutbox::PgOutbox(const std::string &conninfo, bool migrate_schema)
     : SqlOutbox(kDialect), impl_(std::make_unique<Impl>()) {
   impl_->conninfo = conninfo;
   try {
     impl_->intake = std::make_unique<sql::PgConnection>(conninfo);
     impl_->description = impl_->intake->describe();
-    migrate(*impl_->intake);
+    if (migrate_schema) {
+      migrate(*impl_->intake);
+    } else if (const int64_t version = schema_version(*impl_->intake); version != migrations().back().version) {
+      throw OutboxError("PostgreSQL outbox schema version " + std::to_string(version) + " is not this gateway's (" +
+                        std::to_string(migrations().back().version) + "); the gateway migrates it when it starts");
+    }
     impl_->dispatch = std::make_unique<sql::PgConnection>(conninfo);
     impl_->read = std::make_unique<sql::PgConnection>(conninfo);
   } catch (const sql::Error &e) {

@@ -15,8 +15,9 @@ namespace rdwh::gateway {
 class PgOutbox final : public SqlOutbox {
 public:
   // conninfo: a libpq connection string. Connects, creates or migrates the schema (under an
-  // advisory lock, so gateways starting together migrate once). Throws OutboxError.
-  explicit PgOutbox(const std::string &conninfo);
+  // advisory lock, so gateways starting together migrate once); without `migrate`, an older schema
+  // is refused instead. Throws OutboxError.
+  explicit PgOutbox(const std::string &conninfo, bool migrate = true);
   ~PgOutbox() override;
   void on_wakeup(std::function<void()> fn) override;
   std::string describe() const override;

@@ -122,7 +122,8 @@ struct SqliteOutbox::Impl {
   }
 };
 
-SqliteOutbox::SqliteOutbox(const std::string &path, int busy_timeout_ms, std::unique_ptr<StateDirLock> lock)
+SqliteOutbox::SqliteOutbox(const std::string &path, int busy_timeout_ms, std::unique_ptr<StateDirLock> lock,
+                           bool migrate)
     : SqlOutbox(kDialect), lock_(std::move(lock)), impl_(std::make_unique<Impl>()) {
   impl_->path = path;
   impl_->busy_timeout_ms = busy_timeout_ms;
@@ -144,6 +145,9 @@ SqliteOutbox::SqliteOutbox(const std::string &path, int busy_timeout_ms, std::un
     if (version > steps.back().version)
       throw OutboxError(path + ": schema version " + std::to_string(version) + " is newer than this gateway's (" +
                         std::to_string(steps.back().version) + "): run the newer gateway, or restore a backup");
+    if (!migrate && version < steps.back().version)
+      throw OutboxError(path + ": schema version " + std::to_string(version) + " is older than this gateway's (" +
+                        std::to_string(steps.back().version) + "); the gateway migrates it when it starts");
     for (const Migration &m : steps) {
       if (m.version <= version) continue;
       sql::Transaction tx(db);

@@ -15,7 +15,9 @@ class SqliteOutbox final : public SqlOutbox {
 public:
   // A write waits up to busy_timeout_ms for a lock another process holds, then fails. `lock`:
   // the state directory's, taken before (the serving gateway's), held as long as the outbox lives.
-  SqliteOutbox(const std::string &path, int busy_timeout_ms, std::unique_ptr<StateDirLock> lock = nullptr);
+  // Without `migrate`, an older schema is refused (OutboxError) rather than migrated.
+  SqliteOutbox(const std::string &path, int busy_timeout_ms, std::unique_ptr<StateDirLock> lock = nullptr,
+               bool migrate = true);
   ~SqliteOutbox() override;
   bool exclusive() const override { return lock_ != nullptr; } // the lock keeps every other gateway out
   void on_wakeup(std::function<void()>) override {} // one process: its own deliveries wake it
