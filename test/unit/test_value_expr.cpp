@@ -107,6 +107,21 @@ TEST_CASE_METHOD(Fixture, "Groovy property access: lists spread a member, string
   CHECK(render("${ data . event . data . urgency }") == "high");
 }
 
+// Groovy 4 (Rundeck's) reads a quoted name after '.' as the property of that name, and a name of
+// Unicode letters as any other name.
+TEST_CASE_METHOD(Fixture, "Groovy property access by a quoted or a non-ASCII name", "[template]") {
+  event = rdwh::test::parse_json(R"({"d":{"s":"v","\u00fc":"u","a b":"spaced"}})");
+  CHECK(render("${data.d.'s'}") == "v");
+  CHECK(render("${data.d.\"s\"}") == "v");
+  CHECK(render("${data.d.\xc3\xbc}") == "u");
+  CHECK(render("is $data.d.\xc3\xbc") == "is u"); // the short form too
+  CHECK(render("${data.d?.'a b'}") == "spaced");
+  CHECK(render("${data.d.'nope'}") == "null");
+  using Catch::Contains;
+  CHECK_THROWS_WITH(ValueExpr::compile("${data.d.\"${data.x}\"}"), Contains("is Groovy code"));
+  CHECK_THROWS_WITH(ValueExpr::compile("${data.d.'s}"), Contains("unterminated"));
+}
+
 TEST_CASE_METHOD(Fixture, "templates render lists and maps as Groovy does; JsonPath values as JSON", "[template]") {
   CHECK(render("${data.event.data.teams}") == "[[id:T1], [id:T2]]");
   CHECK(render("${data.event.data.conference_bridge}") == "[conference_number:1000]");

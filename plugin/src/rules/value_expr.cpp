@@ -20,8 +20,12 @@ constexpr std::string_view not_groovy =
     "rdwh does not run Groovy code; a template may use data.<field>, data['key'], data[0], ?., path('<JsonPath>'), "
     "raw, webhook.<field> and webhook['Header']";
 
-bool is_ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool is_ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+// Groovy's names take Unicode letters too (`data.d.ü`): every byte of a UTF-8 sequence counts.
+bool is_ident_start(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return std::isalpha(u) || c == '_' || u >= 0x80;
+}
+bool is_ident_char(char c) { return is_ident_start(c) || std::isdigit(static_cast<unsigned char>(c)); }
 
 // Parses a quoted string literal at s[i] ('...' or "..."), advancing i past it.
 Secret parse_quoted(std::string_view s, std::size_t &i, std::string_view whole) {
@@ -62,7 +66,19 @@ GroovyStep parse_subscript(std::string_view rest, std::size_t &i, std::string_vi
   return step;
 }
 
-// What follows `data`: accessors `.name`, `?.name`, `['key']`, `[0]`, with spaces between.
+// A property named by a string after `.`: `data.d.'s'` or `data.d."s"` (Groovy's quoted property
+// names). A double-quoted name with `$` in it is a GString that Groovy would evaluate: refused.
+Secret parse_quoted_property(std::string_view rest, std::size_t &i, std::string_view whole) {
+  const bool gstring = rest[i] == '"';
+  const std::size_t start = i;
+  Secret name = parse_quoted(rest, i, whole);
+  if (gstring && rest.substr(start, i - start).find('$') != std::string_view::npos)
+    throw SyntaxError(fmt::format("a property name with '$' in it ('{}') is Groovy code: {}", whole, not_groovy));
+  return name;
+}
+
+// What follows `data`: accessors `.name`, `.'name'`, `."name"`, `?.name`, `['key']`, `[0]`, with
+// spaces between.
 std::vector<GroovyStep> parse_accessors(std::string_view rest, std::string_view whole) {
   std::vector<GroovyStep> steps;
   std::size_t i = skip_spaces(rest, 0);
@@ -70,12 +86,16 @@ std::vector<GroovyStep> parse_accessors(std::string_view rest, std::string_view 
     const bool safe = rest[i] == '?' && i + 1 < rest.size() && rest[i + 1] == '.';
     if (rest[i] == '.' || safe) {
       i = skip_spaces(rest, i + (safe ? 2 : 1));
-      const std::size_t start = i;
-      while (i < rest.size() && is_ident_char(rest[i])) ++i;
-      if (i == start) throw SyntaxError(fmt::format("expected a name after '.' in template expression '{}'", whole));
       GroovyStep step;
       step.safe = safe;
-      step.name = Secret(rest.substr(start, i - start));
+      if (i < rest.size() && (rest[i] == '\'' || rest[i] == '"')) {
+        step.name = parse_quoted_property(rest, i, whole);
+      } else {
+        const std::size_t start = i;
+        while (i < rest.size() && is_ident_char(rest[i])) ++i;
+        if (i == start) throw SyntaxError(fmt::format("expected a name after '.' in template expression '{}'", whole));
+        step.name = Secret(rest.substr(start, i - start));
+      }
       steps.push_back(std::move(step));
     } else if (rest[i] == '[') {
       steps.push_back(parse_subscript(rest, i, whole));
