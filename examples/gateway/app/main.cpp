@@ -114,14 +114,12 @@ bool parse_args(int argc, char **argv, Args &a) {
       if (!value(a.webhook)) return false;
     } else if (arg == "--id") {
       if (!value(a.id) || a.id.empty() || a.id.find_first_not_of("0123456789") != std::string::npos) return false;
-    } else if (arg == "--dry-run") {
-      a.dry_run = true;
+    } else if (arg == "--dry-run" || arg == "--with-tokens") {
+      (arg == "--dry-run" ? a.dry_run : a.with_tokens) = true;
     } else if (arg == "--import") {
       if (!value(a.import)) return false;
     } else if (arg == "--export") {
       if (!value(a.export_to)) return false;
-    } else if (arg == "--with-tokens") {
-      a.with_tokens = true;
     } else {
       return false;
     }

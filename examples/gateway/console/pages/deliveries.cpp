@@ -278,6 +278,121 @@ HttpResponse deliveries_page(Page &p) {
   return p.show("Deliveries", "nav_deliveries", render("deliveries.html", d));
 }
 
+namespace {
+
+// What a bulk preview shows and its confirm form carries.
+struct BulkPage {
+  data d, rows = data(data::type::list), ids = data(data::type::list);
+  std::string heading;
+  void add_id(int64_t id) {
+    data o;
+    o.set("id", std::to_string(id));
+    ids.push_back(o);
+  }
+};
+
+std::optional<HttpResponse> requeue_preview(Page &p, const ListFilter &lf, const std::vector<int64_t> &delivery_ids,
+                                            const std::string &n, const std::string &back, BulkPage &b) {
+  const bool skipped = p.req.arg("skipped").value_or("") == "1";
+  const Outcome<std::vector<OutboxJob>> jobs = p.ctx.deliveries.requeue_preview(delivery_ids, skipped);
+  if (!jobs) return p.fail(jobs.refused(), back);
+  for (const OutboxJob &j : *jobs) {
+    b.rows.push_back(bulk_row(std::to_string(j.id), j.project + " / " + j.webhook_name, j.rule, j.job_id,
+                              j.status + (j.reason.empty() ? "" : ": " + j.reason)));
+    b.add_id(j.id);
+  }
+  b.heading = "Requeue the jobs of " + n;
+  b.d.set("id_header", "Outbox job");
+  b.d.set("summary", n + " match the filter; " + std::to_string(jobs->size()) + " of their jobs would be requeued" +
+                         (skipped ? " (refused, waiting for a retry, or skipped)."
+                                  : " (refused, or waiting for a retry). Skipped jobs are left alone."));
+  b.d.set("toggle", skipped ? "Leave skipped jobs alone" : "Include skipped jobs (older than maxEventAge)");
+  b.d.set("toggle_url", "/deliveries/bulk?action=requeue&" + lf.query + (skipped ? "" : "&skipped=1"));
+  if (skipped) b.d.set("flag", "skipped");
+  b.d.set("note", "Confirming requeues exactly these " + std::to_string(jobs->size()) +
+                      " jobs (their ids are in the form): deliveries and jobs arriving after this preview are not "
+                      "included, and a job whose state changes meanwhile (it runs, say) is left as it is.");
+  if (!jobs->empty()) b.d.set("confirm", "Requeue " + std::to_string(jobs->size()) + " jobs");
+  return std::nullopt;
+}
+
+std::string webhook_of(const BulkReplay &r) {
+  return r.original && r.original->webhook_id ? r.original->project + " / " + r.original->webhook_name
+                                              : std::string("(unknown token)");
+}
+
+std::optional<HttpResponse> replay_preview(Page &p, const ListFilter &lf, const std::vector<int64_t> &delivery_ids,
+                                           const std::string &n, const std::string &back, BulkPage &b) {
+  const bool run_again = p.req.arg("runAgain").value_or("") == "1";
+  b.heading = "Replay " + n;
+  b.d.set("id_header", "Delivery");
+  b.d.set("toggle", run_again ? "Do not run jobs that already ran" : "Run jobs again even if they already ran");
+  b.d.set("toggle_url", "/deliveries/bulk?action=replay&" + lf.query + (run_again ? "" : "&runAgain=1"));
+  if (run_again) b.d.set("flag", "runAgain");
+  b.d.set("summary", n + " match the filter.");
+  if (delivery_ids.empty()) return std::nullopt;
+  const Outcome<std::vector<BulkReplay>> dry = p.ctx.deliveries.replay_all(delivery_ids, true, run_again);
+  if (!dry) return p.fail(dry.refused(), back);
+  size_t replayable = 0, queued = 0;
+  for (const BulkReplay &r : *dry) {
+    const std::string id = std::to_string(r.id), hook = webhook_of(r);
+    if (!r.result) {
+      b.rows.push_back(bulk_row(id, hook, "", "", "cannot be replayed: " + r.result.refused().reason));
+      continue;
+    }
+    ++replayable;
+    b.add_id(r.id);
+    const DeliveryView v = explain_delivery(r.result->record, p.ctx.outbox);
+    if (v.jobs.empty()) b.rows.push_back(bulk_row(id, hook, "", "", "no rule fires now: nothing would run"));
+    for (const JobView &j : v.jobs) {
+      if (!j.state) ++queued;
+      b.rows.push_back(bulk_row(id, hook, j.rule, j.job_id,
+                                j.state ? "already in the outbox, not run again: " + j.state_text()
+                                        : std::string("would be queued and run")));
+    }
+  }
+  b.d.set("summary", n + " match the filter; " + std::to_string(replayable) + " can be replayed; " +
+                         std::to_string(queued) + " jobs would be queued now.");
+  if (replayable) b.d.set("confirm", "Replay " + std::to_string(replayable) + " deliveries");
+  b.d.set("note", "Confirming replays exactly these " + std::to_string(replayable) +
+                      " deliveries (their ids are in the form): deliveries arriving after this preview are not "
+                      "included. Each runs through its webhook's rules as they are when you confirm, and a "
+                      "job that ran meanwhile is not run again" +
+                      std::string(run_again ? "; with Run again, every job runs again." : "."));
+  return std::nullopt;
+}
+
+HttpResponse show_bulk(Page &p, BulkPage &b) {
+  b.d.set("rows", b.rows);
+  if (!b.rows.is_empty_list()) b.d.set("has_rows", true);
+  b.d.set("ids", b.ids);
+  b.d.set("heading", b.heading);
+  return p.show(b.heading, "nav_deliveries", render("bulk.html", b.d));
+}
+
+// The replays' results, one row per delivery.
+void replay_results(const std::vector<BulkReplay> &done, size_t asked, BulkPage &b) {
+  size_t replayed = 0;
+  for (const BulkReplay &r : done) {
+    if (!r.result) {
+      b.rows.push_back(bulk_row(std::to_string(r.id), webhook_of(r), "", "", "not replayed: " + r.result.refused().reason));
+      continue;
+    }
+    ++replayed;
+    const EnqueueResult &e = r.result->enqueued;
+    data row = bulk_row(std::to_string(r.id), webhook_of(r), "", "",
+                        std::to_string(e.inserted - e.skipped) + " jobs queued, " + std::to_string(e.duplicates) +
+                            " already in the outbox");
+    row.set("replay", std::to_string(r.result->record.id));
+    b.rows.push_back(row);
+  }
+  b.heading = "Replayed " + std::to_string(replayed) + " of " + std::to_string(asked) + " deliveries";
+  b.d.set("id_header", "Delivery");
+  b.d.set("summary", "Each replay is a new delivery (linked below).");
+}
+
+} // namespace
+
 HttpResponse bulk_preview(Page &p) {
   const ListFilter lf = list_filter(p);
   if (!lf.error.empty()) return p.fail(400, lf.error, "/deliveries");
@@ -289,87 +404,14 @@ HttpResponse bulk_preview(Page &p) {
   std::vector<int64_t> delivery_ids;
   for (const DeliveryRecord &r : *selected) delivery_ids.push_back(r.id);
   const std::string n = std::to_string(delivery_ids.size()) + " deliver" + (delivery_ids.size() == 1 ? "y" : "ies");
-
-  data d;
-  std::string heading;
-  d.set("csrf", p.csrf);
-  d.set("action", action);
-  d.set("back", back);
-  data rows(data::type::list), ids(data::type::list);
-  auto add_id = [&](int64_t id) {
-    data o;
-    o.set("id", std::to_string(id));
-    ids.push_back(o);
-  };
-  if (action == "requeue") {
-    const bool skipped = p.req.arg("skipped").value_or("") == "1";
-    const Outcome<std::vector<OutboxJob>> jobs = p.ctx.deliveries.requeue_preview(delivery_ids, skipped);
-    if (!jobs) return p.fail(jobs.refused(), back);
-    for (const OutboxJob &j : *jobs) {
-      rows.push_back(bulk_row(std::to_string(j.id), j.project + " / " + j.webhook_name, j.rule, j.job_id,
-                              j.status + (j.reason.empty() ? "" : ": " + j.reason)));
-      add_id(j.id);
-    }
-    heading = ("Requeue the jobs of " + n);
-    d.set("id_header", "Outbox job");
-    d.set("summary", n + " match the filter; " + std::to_string(jobs->size()) + " of their jobs would be requeued" +
-                         (skipped ? " (refused, waiting for a retry, or skipped)."
-                                  : " (refused, or waiting for a retry). Skipped jobs are left alone."));
-    d.set("toggle", skipped ? "Leave skipped jobs alone" : "Include skipped jobs (older than maxEventAge)");
-    d.set("toggle_url", "/deliveries/bulk?action=requeue&" + lf.query + (skipped ? "" : "&skipped=1"));
-    if (skipped) d.set("flag", "skipped");
-    d.set("note", "Confirming requeues exactly these " + std::to_string(jobs->size()) +
-                      " jobs (their ids are in the form): deliveries and jobs arriving after this preview are not "
-                      "included, and a job whose state changes meanwhile (it runs, say) is left as it is.");
-    if (!jobs->empty()) d.set("confirm", "Requeue " + std::to_string(jobs->size()) + " jobs");
-  } else {
-    const bool run_again = p.req.arg("runAgain").value_or("") == "1";
-    if (!delivery_ids.empty()) {
-      const Outcome<std::vector<BulkReplay>> dry = p.ctx.deliveries.replay_all(delivery_ids, true, run_again);
-      if (!dry) return p.fail(dry.refused(), back);
-      size_t replayable = 0, queued = 0;
-      for (const BulkReplay &b : *dry) {
-        const std::string id = std::to_string(b.id);
-        const std::string hook = b.original && b.original->webhook_id
-                                     ? b.original->project + " / " + b.original->webhook_name
-                                     : std::string("(unknown token)");
-        if (!b.result) {
-          rows.push_back(bulk_row(id, hook, "", "", "cannot be replayed: " + b.result.refused().reason));
-          continue;
-        }
-        ++replayable;
-        add_id(b.id);
-        const DeliveryView v = explain_delivery(b.result->record, p.ctx.outbox);
-        if (v.jobs.empty()) rows.push_back(bulk_row(id, hook, "", "", "no rule fires now: nothing would run"));
-        for (const JobView &j : v.jobs) {
-          if (!j.state) ++queued;
-          rows.push_back(bulk_row(id, hook, j.rule, j.job_id,
-                                  j.state ? "already in the outbox, not run again: " + j.state_text()
-                                          : std::string("would be queued and run")));
-        }
-      }
-      d.set("summary", n + " match the filter; " + std::to_string(replayable) + " can be replayed; " +
-                           std::to_string(queued) + " jobs would be queued now.");
-      if (replayable) d.set("confirm", "Replay " + std::to_string(replayable) + " deliveries");
-      d.set("note", "Confirming replays exactly these " + std::to_string(replayable) +
-                        " deliveries (their ids are in the form): deliveries arriving after this preview are not "
-                        "included. Each runs through its webhook's rules as they are when you confirm, and a "
-                        "job that ran meanwhile is not run again" +
-                        std::string(run_again ? "; with Run again, every job runs again." : "."));
-    } else {
-      d.set("summary", n + " match the filter.");
-    }
-    heading = ("Replay " + n);
-    d.set("id_header", "Delivery");
-    d.set("toggle", run_again ? "Do not run jobs that already ran" : "Run jobs again even if they already ran");
-    d.set("toggle_url", "/deliveries/bulk?action=replay&" + lf.query + (run_again ? "" : "&runAgain=1"));
-    if (run_again) d.set("flag", "runAgain");
-  }
-  d.set("rows", rows);
-  if (!rows.is_empty_list()) d.set("has_rows", true);
-  d.set("ids", ids);
-  d.set("heading", heading);
-  return p.show(heading, "nav_deliveries", render("bulk.html", d));
+  BulkPage b;
+  b.d.set("csrf", p.csrf);
+  b.d.set("action", action);
+  b.d.set("back", back);
+  const std::optional<HttpResponse> failed = action == "requeue"
+                                                 ? requeue_preview(p, lf, delivery_ids, n, back, b)
+                                                 : replay_preview(p, lf, delivery_ids, n, back, b);
+  return failed ? *failed : show_bulk(p, b);
 }
 
 HttpResponse bulk_run(Page &p) {
@@ -379,54 +421,30 @@ HttpResponse bulk_run(Page &p) {
     if (!is_digits(id) || id.size() > 18) return p.fail(400, "id must be a number: " + id, "/deliveries");
     ids.push_back(std::stoll(id));
   }
-  data d;
-  std::string heading;
-  d.set("back", std::string("/deliveries"));
-  data rows(data::type::list);
+  BulkPage b;
+  b.d.set("back", std::string("/deliveries"));
+  b.d.set("done", true);
   if (action == "requeue") {
     const Outcome<std::vector<OutboxJob>> done =
         p.ctx.deliveries.requeue_jobs(ids, form_field(p.form, "skipped") == "1");
     if (!done) return p.fail(done.refused(), "/deliveries");
     for (const OutboxJob &j : *done)
-      rows.push_back(bulk_row(std::to_string(j.id), j.project + " / " + j.webhook_name, j.rule, j.job_id, j.status));
-    heading = ("Requeued " + std::to_string(done->size()) + " of " + std::to_string(ids.size()) + " jobs");
-    d.set("id_header", "Outbox job");
-    d.set("summary", std::to_string(done->size()) + " jobs are queued again" +
-                         (done->size() < ids.size() ? "; the others changed state since the preview and were left "
-                                                      "as they are."
-                                                    : "."));
+      b.rows.push_back(bulk_row(std::to_string(j.id), j.project + " / " + j.webhook_name, j.rule, j.job_id, j.status));
+    b.heading = "Requeued " + std::to_string(done->size()) + " of " + std::to_string(ids.size()) + " jobs";
+    b.d.set("id_header", "Outbox job");
+    b.d.set("summary", std::to_string(done->size()) + " jobs are queued again" +
+                           (done->size() < ids.size() ? "; the others changed state since the preview and were left "
+                                                        "as they are."
+                                                      : "."));
   } else if (action == "replay") {
     const Outcome<std::vector<BulkReplay>> done =
         p.ctx.deliveries.replay_all(ids, false, form_field(p.form, "runAgain") == "1");
     if (!done) return p.fail(done.refused(), "/deliveries");
-    size_t replayed = 0;
-    for (const BulkReplay &b : *done) {
-      const std::string hook = b.original && b.original->webhook_id
-                                   ? b.original->project + " / " + b.original->webhook_name
-                                   : std::string("(unknown token)");
-      if (!b.result) {
-        rows.push_back(bulk_row(std::to_string(b.id), hook, "", "", "not replayed: " + b.result.refused().reason));
-        continue;
-      }
-      ++replayed;
-      const EnqueueResult &e = b.result->enqueued;
-      data row = bulk_row(std::to_string(b.id), hook, "", "",
-                          std::to_string(e.inserted - e.skipped) + " jobs queued, " + std::to_string(e.duplicates) +
-                              " already in the outbox");
-      row.set("replay", std::to_string(b.result->record.id));
-      rows.push_back(row);
-    }
-    heading = ("Replayed " + std::to_string(replayed) + " of " + std::to_string(ids.size()) + " deliveries");
-    d.set("id_header", "Delivery");
-    d.set("summary", "Each replay is a new delivery (linked below).");
+    replay_results(*done, ids.size(), b);
   } else {
     return p.fail(400, "action must be requeue or replay", "/deliveries");
   }
-  d.set("rows", rows);
-  if (!rows.is_empty_list()) d.set("has_rows", true);
-  d.set("done", true);
-  d.set("heading", heading);
-  return p.show(heading, "nav_deliveries", render("bulk.html", d));
+  return show_bulk(p, b);
 }
 
 HttpResponse delivery_page(Page &p, int64_t id) {
