@@ -695,6 +695,18 @@ scenario_replay() {
   jobs_listing --status skipped | grep -qF 'more than maxEventAge (2940 minutes): a replay or a very late redelivery; not run' ||
     fail "skipped job: $(jobs_listing --status skipped)"
   metric_is 'rdwh_gateway_jobs_skipped_total{webhook="PagerDuty"}' 1 || fail "skipped metric"
+  step "--requeue --dry-run prints the skipped job it would requeue, changing nothing; --requeue leaves it alone"
+  "$GATEWAY" --config "$T/gateway.json" --requeue --dry-run --status skipped >"$T/dry.out" 2>"$T/dry.err" ||
+    fail "--requeue --dry-run failed: $(cat "$T/dry.err")"
+  grep -qF '"status":"skipped"' "$T/dry.out" && grep -qF 'would requeue 1 job(s); nothing changed' "$T/dry.err" ||
+    fail "--dry-run output: $(cat "$T/dry.out" "$T/dry.err")"
+  [[ $(jobs_listing --status skipped | wc -l) == 1 && $(jobs_listing --status queued | wc -l) == 0 ]] ||
+    fail "--dry-run changed the outbox: $(jobs_listing)"
+  "$GATEWAY" --config "$T/gateway.json" --requeue >"$T/requeue.out" 2>"$T/requeue.err" ||
+    fail "--requeue failed: $(cat "$T/requeue.err")"
+  grep -qF 'requeued 0 job(s)' "$T/requeue.err" && [[ ! -s "$T/requeue.out" ]] ||
+    fail "--requeue took the skipped job: $(cat "$T/requeue.out" "$T/requeue.err")"
+  [[ $(jobs_listing --status skipped | wc -l) == 1 ]] || fail "the skipped job: $(jobs_listing)"
   step "a rule added before the others between a delivery and its redelivery: each job runs once"
   b=$(body 2)
   expect 200 tok-pd "$b"

@@ -142,10 +142,13 @@ int outbox_command(const Args &a) {
     RequeueFilter f;
     f.status = a.status;
     f.webhook = a.webhook;
-    f.id = a.id.empty() ? 0 : std::stoll(a.id);
+    if (!a.id.empty()) f.ids = {std::stoll(a.id)};
+    f.dry_run = a.dry_run;
     const std::vector<OutboxJob> jobs = outbox->requeue(f, outbox->clock_ms());
     for (const OutboxJob &j : jobs) print_job(j);
-    std::fprintf(stderr, "rdwh-gateway: requeued %zu job(s)\n", jobs.size());
+    std::fprintf(stderr, a.dry_run ? "rdwh-gateway: would requeue %zu job(s); nothing changed (--dry-run)\n"
+                                   : "rdwh-gateway: requeued %zu job(s)\n",
+                 jobs.size());
     return 0;
   } catch (const std::exception &e) {
     std::fprintf(stderr, "rdwh-gateway: %s\n", e.what());

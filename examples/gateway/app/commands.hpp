@@ -10,7 +10,8 @@ namespace rdwh::gateway {
 // The command line, parsed (app/main.cpp): at most one command.
 struct Args {
   std::string config;
-  bool check = false, file_only = false, jobs = false, requeue = false, with_tokens = false;
+  bool check = false, file_only = false, jobs = false, requeue = false, dry_run = false,
+       with_tokens = false;
   std::string status, webhook, id, import, export_to;
 };
 

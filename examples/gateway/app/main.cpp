@@ -4,7 +4,7 @@
 //   rdwh-gateway --config FILE            serve (SIGHUP reloads FILE, SIGTERM/SIGINT stop)
 //   rdwh-gateway --config FILE --check [--file-only]   validate FILE and the console's webhooks; exit 0/1
 //   rdwh-gateway --config FILE --jobs [--status S]   list the outbox's jobs as JSON lines
-//   rdwh-gateway --config FILE --requeue [--status S] [--webhook NAME] [--id N]   queue jobs again
+//   rdwh-gateway --config FILE --requeue [--status S] [--webhook NAME] [--id N] [--dry-run]   queue jobs again
 //   rdwh-gateway --config FILE --import PATH [--with-tokens]   merge Rundeck's webhooks.yaml into FILE
 //   rdwh-gateway --config FILE --export PATH [--with-tokens]   write the webhooks table as webhooks.yaml
 #include "app/commands.hpp"
@@ -24,11 +24,11 @@ namespace {
 
 constexpr const char *kUsage =
     "usage: rdwh-gateway --config FILE [--check [--file-only] | --jobs [--status S] |\n"
-    "                    --requeue [--status S] [--webhook NAME] [--id N] |\n"
+    "                    --requeue [--status S] [--webhook NAME] [--id N] [--dry-run] |\n"
     "                    --import PATH [--with-tokens] | --export PATH [--with-tokens]]\n";
 
 constexpr const char *kHelp = R"(usage: rdwh-gateway --config FILE [--check [--file-only] | --jobs [--status S] |
-                    --requeue [--status S] [--webhook NAME] [--id N] |
+                    --requeue [--status S] [--webhook NAME] [--id N] [--dry-run] |
                     --import PATH [--with-tokens] | --export PATH [--with-tokens]]
 
 An HTTP server PagerDuty calls: POST /api/{version}/webhook/{authToken}, as Rundeck's webhook
@@ -51,11 +51,13 @@ with retries. Redeliveries never run a job twice.
   --jobs            list the outbox's jobs as JSON lines (safe while the server runs)
   --requeue         put jobs back in the queue, due now, and print them as JSON lines; a
                     running gateway picks them up within a second. Without --status: the
-                    refused, skipped and queued (waiting for a retry) jobs. Running jobs are
-                    never requeued: their gateway holds a lease on them
+                    refused and queued (waiting for a retry) jobs; skipped jobs (older than
+                    maxEventAge when they arrived) only with --status skipped. Running jobs
+                    are never requeued: their gateway holds a lease on them
   --status S        with --jobs or --requeue: queued, running, done, refused or skipped
   --webhook NAME    with --requeue: only this webhook's jobs
   --id N            with --requeue: only the job with this id (from --jobs)
+  --dry-run         with --requeue: print the jobs it would requeue as JSON lines, change nothing
   --import PATH     merge the webhooks of Rundeck's project export (webhooks.yaml, or the project
                     archive .jar/.zip holding it) into FILE: same uuid, else same project and
                     name, updates; anything else is added. The export is read within limits
@@ -112,12 +114,12 @@ bool parse_args(int argc, char **argv, Args &a) {
       if (!value(a.webhook)) return false;
     } else if (arg == "--id") {
       if (!value(a.id) || a.id.empty() || a.id.find_first_not_of("0123456789") != std::string::npos) return false;
+    } else if (arg == "--dry-run" || arg == "--with-tokens") {
+      (arg == "--dry-run" ? a.dry_run : a.with_tokens) = true;
     } else if (arg == "--import") {
       if (!value(a.import)) return false;
     } else if (arg == "--export") {
       if (!value(a.export_to)) return false;
-    } else if (arg == "--with-tokens") {
-      a.with_tokens = true;
     } else {
       return false;
     }
@@ -125,7 +127,8 @@ bool parse_args(int argc, char **argv, Args &a) {
   const int modes = int(a.check) + int(a.jobs) + int(a.requeue) + int(!a.import.empty()) + int(!a.export_to.empty());
   return !a.config.empty() && modes <= 1 && (a.status.empty() || a.jobs || a.requeue) &&
          (a.webhook.empty() && a.id.empty() ? true : a.requeue) &&
-         (!a.with_tokens || !a.import.empty() || !a.export_to.empty()) && (!a.file_only || a.check);
+         (!a.with_tokens || !a.import.empty() || !a.export_to.empty()) && (!a.file_only || a.check) &&
+         (!a.dry_run || a.requeue);
 }
 
 } // namespace

@@ -37,7 +37,8 @@ const char *const kInsert =
   "AND j.rule_key = l.rule_key WHERE l.delivery_id = deliveries.id"
 
 // One filter for both listings: $1 webhook id (-1 any), $2 project, $3 stored outcome, $4 ran
-// nothing (1/0), $5 before id (0 none), $6 since ms, $7 limit, $8 a job state (done: all ran).
+// nothing (1/0), $5 before id (0 none), $6 since ms, $7 limit, $8 a job state (done: all ran), $9
+// until ms (0 none).
 #define RDWH_DELIVERY_WHERE                                                                                    \
   " FROM deliveries WHERE ($1 < 0 OR webhook_id = $1) AND ($2 = '' OR project = $2) AND ($3 = '' OR outcome = $3) " \
   "AND ($4 = 0 OR (NOT EXISTS (SELECT 1 FROM delivery_jobs l WHERE l.delivery_id = deliveries.id) "          \
@@ -47,7 +48,7 @@ const char *const kInsert =
   "AND ($8 = '' OR ($8 = 'done' AND EXISTS (SELECT 1" RDWH_LINKED_JOBS " AND " RDWH_JOB_STATE " = 'done') "   \
   "AND NOT EXISTS (SELECT 1" RDWH_LINKED_JOBS " AND " RDWH_JOB_STATE " <> 'done')) "                          \
   "OR ($8 <> 'done' AND EXISTS (SELECT 1" RDWH_LINKED_JOBS " AND " RDWH_JOB_STATE " = $8))) "                 \
-  "AND ($5 = 0 OR id < $5) AND received_ms >= $6 ORDER BY id DESC LIMIT $7"
+  "AND ($5 = 0 OR id < $5) AND received_ms >= $6 AND ($9 = 0 OR received_ms < $9) ORDER BY id DESC LIMIT $7"
 
 // The states of the jobs of deliveries $1..$2 (ids), one row per job.
 const char *const kJobStates = "SELECT l.delivery_id, " RDWH_JOB_STATE
@@ -177,7 +178,7 @@ private:
       out.clear();
       c.exec(sql,
              {f.webhook_id, f.project, stored, int64_t{f.ran_nothing ? 1 : 0}, f.before_id, f.since_ms,
-              static_cast<int64_t>(f.limit), job_state},
+              static_cast<int64_t>(f.limit), job_state, f.until_ms},
              [&](const sql::Row &r) { out.push_back(read(r)); });
       read_states(c, out);
     });

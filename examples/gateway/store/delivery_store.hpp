@@ -88,6 +88,7 @@ struct DeliveryFilter {
   bool ran_nothing = false;
   int64_t before_id = 0;         // paging: ids below this (0: from the newest)
   int64_t since_ms = 0;          // received at or after
+  int64_t until_ms = 0;          // received before (0: no bound)
   size_t limit = 50;
 };
 

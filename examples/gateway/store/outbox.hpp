@@ -98,9 +98,14 @@ struct ClaimResult {
 };
 
 struct RequeueFilter {
-  std::string status;  // "" = refused, skipped and queued (a retry waiting: now due); never running
-  std::string webhook; // "" = any (the webhook's name)
-  int64_t id = 0;      // 0 = any
+  // "" = refused and queued (a retry waiting: now due), and skipped ones with `skipped`; never running
+  std::string status;
+  std::string webhook;      // "" = any (the webhook's name)
+  std::vector<int64_t> ids; // empty = any; else only these jobs (each taken once)
+  // With status "": skipped jobs too. They were older than maxEventAge when they arrived, so
+  // running them late is asked for, never a default.
+  bool skipped = false;
+  bool dry_run = false; // change nothing: return the jobs it would requeue
 };
 
 // Point-in-time gauges read from the outbox when /metrics is scraped.
@@ -152,8 +157,11 @@ public:
   // Leases are compared on the database's own clock in SQL, never on a gateway's.
   virtual int64_t clock_ms() = 0;
 
-  // Puts jobs back in the queue (due now); returns them. Throws OutboxError for a bad filter.
+  // Puts jobs back in the queue (due now); returns them, in id order. Throws OutboxError for a bad filter.
   virtual std::vector<OutboxJob> requeue(const RequeueFilter &filter, int64_t now_ms) = 0;
+  // The jobs the stored deliveries `delivery_ids` asked for, as stored now, each once, in id order
+  // (a job purged from the outbox is not there). Throws OutboxError.
+  virtual std::vector<OutboxJob> delivery_jobs(const std::vector<int64_t> &delivery_ids) = 0;
   // Stores the records of deliveries that hold no job, in one transaction that does not wait for
   // the disk (nothing acknowledged depends on them); sets their ids. Throws OutboxError.
   virtual void record(std::vector<DeliveryRecord> &records) = 0;

@@ -97,11 +97,24 @@ const char *const kShiftDue =
     "UPDATE jobs SET next_attempt_ms = next_attempt_ms + $1 WHERE status = 'queued' AND updated_ms <= $2";
 const char *const kShiftLeases = "UPDATE jobs SET lease_until_ms = lease_until_ms + $1 WHERE status = 'running'";
 
+// Which jobs a requeue takes, the one place that says it: $1 a status ('' = refused and queued
+// (a retry waiting), and skipped too when $2 = 1: those were older than maxEventAge, and running
+// them late is a choice); never running ones (their gateway holds them); $3 a webhook's name
+// ('' = any); $4 a job id (0 = any).
+#define RDWH_REQUEUABLE                                                                                        \
+  "status <> 'running' AND (($1 = '' AND (status IN ('refused', 'queued') OR ($2 = 1 AND status = 'skipped'))) " \
+  "OR status = $1) AND ($3 = '' OR webhook_name = $3) AND ($4 = 0 OR id = $4)"
+// $5: now.
 const char *const kRequeue =
-    "UPDATE jobs SET status = 'queued', next_attempt_ms = $1, updated_ms = $1, attempts = 0, "
-    "reason = 'requeued by an operator (was ' || status || ')' "
-    "WHERE status <> 'running' AND (($2 = '' AND status IN ('refused', 'skipped', 'queued')) OR status = $2) "
-    "AND ($3 = '' OR webhook_name = $3) AND ($4 = 0 OR id = $4) RETURNING " RDWH_JOB_COLUMNS;
+    "UPDATE jobs SET status = 'queued', next_attempt_ms = $5, updated_ms = $5, attempts = 0, "
+    "reason = 'requeued by an operator (was ' || status || ')' WHERE " RDWH_REQUEUABLE " RETURNING " RDWH_JOB_COLUMNS;
+// What kRequeue would take (a dry run).
+const char *const kRequeuable = "SELECT " RDWH_JOB_COLUMNS " FROM jobs WHERE " RDWH_REQUEUABLE;
+// The jobs stored delivery $1 asked for (a job purged from the outbox is not there).
+const char *const kDeliveryJobs =
+    "SELECT " RDWH_JOB_COLUMNS " FROM jobs WHERE id IN (SELECT j.id FROM delivery_jobs l JOIN jobs j ON "
+    "j.webhook_key = l.webhook_key AND j.delivery_key = l.delivery_key AND j.rule_key = l.rule_key "
+    "WHERE l.delivery_id = $1)";
 
 const char *const kPurge = "DELETE FROM jobs WHERE status IN ('done', 'skipped') AND updated_ms < $1";
 const char *const kExecution = "SELECT id FROM jobs WHERE execution_id = $1 LIMIT 1";
@@ -329,15 +342,45 @@ std::vector<OutboxJob> SqlOutbox::requeue(const RequeueFilter &f, int64_t now_ms
   if (f.status == "running")
     throw OutboxError("running jobs are not requeued: their gateway holds them; when it dies, its lease expires "
                       "and another gateway (or the next start) takes them over");
+  // One statement per id (0: any), all in one transaction: the jobs named, or none.
+  const std::vector<int64_t> ids = f.ids.empty() ? std::vector<int64_t>{0} : f.ids;
   std::vector<OutboxJob> out;
-  with(Use::dispatch, "cannot requeue", [&](sql::Connection &db) {
+  const int64_t skipped = f.skipped ? 1 : 0;
+  if (f.dry_run) {
+    with(Use::read, "cannot read the outbox", [&](sql::Connection &db) {
+      out.clear();
+      for (const int64_t id : ids)
+        db.exec(kRequeuable, {f.status, skipped, f.webhook, id}, [&](const sql::Row &r) { out.push_back(read_job(r)); });
+    });
+  } else {
+    with(Use::dispatch, "cannot requeue", [&](sql::Connection &db) {
+      out.clear();
+      sql::Transaction tx(db);
+      for (const int64_t id : ids)
+        db.exec(kRequeue, {f.status, skipped, f.webhook, id, now_ms},
+                [&](const sql::Row &r) { out.push_back(read_job(r)); });
+      if (!out.empty() && dialect_.notify) db.script(dialect_.notify);
+      tx.commit();
+    });
+  }
+  std::sort(out.begin(), out.end(), [](const OutboxJob &a, const OutboxJob &b) { return a.id < b.id; });
+  // A job named twice is taken once.
+  out.erase(std::unique(out.begin(), out.end(), [](const OutboxJob &a, const OutboxJob &b) { return a.id == b.id; }),
+            out.end());
+  return out;
+}
+
+std::vector<OutboxJob> SqlOutbox::delivery_jobs(const std::vector<int64_t> &delivery_ids) {
+  std::vector<OutboxJob> out;
+  with(Use::read, "cannot read the outbox", [&](sql::Connection &db) {
     out.clear();
-    sql::Transaction tx(db);
-    db.exec(kRequeue, {now_ms, f.status, f.webhook, f.id}, [&](const sql::Row &r) { out.push_back(read_job(r)); });
-    if (!out.empty() && dialect_.notify) db.script(dialect_.notify);
-    tx.commit();
+    for (const int64_t id : delivery_ids)
+      db.exec(kDeliveryJobs, {id}, [&](const sql::Row &r) { out.push_back(read_job(r)); });
   });
   std::sort(out.begin(), out.end(), [](const OutboxJob &a, const OutboxJob &b) { return a.id < b.id; });
+  // A redelivery and its first delivery ask for the same jobs.
+  out.erase(std::unique(out.begin(), out.end(), [](const OutboxJob &a, const OutboxJob &b) { return a.id == b.id; }),
+            out.end());
   return out;
 }
 

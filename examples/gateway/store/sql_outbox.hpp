@@ -35,6 +35,7 @@ public:
   void shift_times(int64_t step_ms, int64_t now_ms) override;
   int64_t clock_ms() override;
   std::vector<OutboxJob> requeue(const RequeueFilter &filter, int64_t now_ms) override;
+  std::vector<OutboxJob> delivery_jobs(const std::vector<int64_t> &delivery_ids) override;
   void record(std::vector<DeliveryRecord> &records) override;
   int64_t purge_done(int64_t before_ms) override;
   bool execution_recorded(std::string_view execution_id) override;

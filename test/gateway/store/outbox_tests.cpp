@@ -287,13 +287,23 @@ TEST_CASE("outbox: requeue, skipped jobs, purge", "[outbox]") {
   ClaimResult r = o->settle_and_claim("me", {}, 10, 1000, 30000);
   REQUIRE(r.jobs.size() == 2); // the skipped job is never claimed
   o->settle_and_claim("me", {settle(r.jobs[0], "refused"), settle(r.jobs[1], "done")}, 0, 1000, 30000);
-  CHECK_THROWS_WITH(o->requeue({"running", "", 0}, 2000), Catch::Contains("running jobs are not requeued"));
-  CHECK_THROWS_WITH(o->requeue({"bogus", "", 0}, 2000), Catch::Contains("unknown status"));
-  CHECK(o->requeue({"", "Other", 0}, 2000).empty());
-  const auto back = o->requeue({}, 2000); // default: refused and skipped (and queued)
-  CHECK(keys(back) == std::vector<std::string>{"event:a/r", "event:old/r"});
+  CHECK_THROWS_WITH(o->requeue({"running", "", {}}, 2000), Catch::Contains("running jobs are not requeued"));
+  CHECK_THROWS_WITH(o->requeue({"bogus", "", {}}, 2000), Catch::Contains("unknown status"));
+  CHECK(o->requeue({"", "Other", {}}, 2000).empty());
+  // A dry run names what a requeue would take and changes nothing.
+  RequeueFilter dry;
+  dry.dry_run = true;
+  CHECK(keys(o->requeue(dry, 2000)) == std::vector<std::string>{"event:a/r"});
+  dry.skipped = true;
+  CHECK(keys(o->requeue(dry, 2000)) == std::vector<std::string>{"event:a/r", "event:old/r"});
+  CHECK(o->gauges().refused == 1);
+  CHECK(o->gauges().skipped == 1);
+  const auto back = o->requeue({}, 2000); // default: refused and queued, not skipped
+  CHECK(keys(back) == std::vector<std::string>{"event:a/r"});
   CHECK_THAT(back[0].reason, Catch::Contains("requeued by an operator (was refused)"));
-  CHECK(o->requeue({"done", "Hook", r.jobs[1].id}, 2000).size() == 1);
+  CHECK(o->gauges().skipped == 1);
+  CHECK(keys(o->requeue({"skipped", "", {}}, 2000)) == std::vector<std::string>{"event:old/r"});
+  CHECK(o->requeue({"done", "Hook", {r.jobs[1].id}}, 2000).size() == 1);
   CHECK(o->gauges().queued == 3);
   r = o->settle_and_claim("me", {}, 10, 2000, 30000);
   CHECK(r.jobs.size() == 3);
@@ -303,6 +313,37 @@ TEST_CASE("outbox: requeue, skipped jobs, purge", "[outbox]") {
   CHECK(o->purge_done(2500) == 0);
   CHECK(o->purge_done(3001) == 3);
   CHECK(o->health(4000).ok);
+}
+
+TEST_CASE("outbox: a delivery's jobs, and a requeue of the jobs named", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  DeliveryRecord first, again, other;
+  first.received_ms = again.received_ms = other.received_ms = 1000;
+  first.status = again.status = other.status = 200;
+  o->enqueue({job("event:a", "r1"), job("event:a", "r2")}, 1000, &first);
+  o->enqueue({job("event:a", "r2")}, 1000, &again); // a redelivery: the job is stored once
+  o->enqueue({job("event:b", "r1")}, 1000, &other);
+  REQUIRE(first.id > 0);
+  const std::vector<OutboxJob> jobs = o->delivery_jobs({first.id, again.id});
+  CHECK(keys(jobs) == std::vector<std::string>{"event:a/r1", "event:a/r2"});
+  CHECK(keys(o->delivery_jobs({other.id})) == std::vector<std::string>{"event:b/r1"});
+  CHECK(o->delivery_jobs({other.id + 100}).empty());
+
+  ClaimResult r = o->settle_and_claim("me", {}, 10, 1000, 30000);
+  REQUIRE(r.jobs.size() == 3);
+  o->settle_and_claim("me", {settle(r.jobs[0], "refused"), settle(r.jobs[1], "done"), settle(r.jobs[2], "refused")},
+                      0, 1000, 30000);
+  // Only the jobs named, and of those only the ones a requeue takes (not the done one).
+  RequeueFilter f;
+  f.ids = {jobs[0].id, jobs[1].id, jobs[0].id};
+  f.dry_run = true;
+  CHECK(keys(o->requeue(f, 2000)) == std::vector<std::string>{"event:a/r1"});
+  CHECK(o->gauges().refused == 2);
+  f.dry_run = false;
+  CHECK(keys(o->requeue(f, 2000)) == std::vector<std::string>{"event:a/r1"});
+  CHECK(o->gauges().refused == 1); // event:b's job, not named, is left alone
+  CHECK(o->gauges().queued == 1);
 }
 
 TEST_CASE("sqlite outbox: a version 1 file is migrated; rows left running become uncertain", "[sqlite]") {

@@ -111,9 +111,10 @@ Outcome<OutboxJob> DeliveryAdmin::requeue(int64_t id, bool again) {
                       (job->status == "done" ? ": it ran (execution " + job->execution_id +
                                                    "); requeue it with again=true to run it once more"
                                              : ": its gateway holds it"));
+  // Its status as read: a job whose state changed meanwhile (say, it ran) is not taken.
   RequeueFilter f;
-  f.id = id;
-  f.status = again ? job->status : "";
+  f.ids = {id};
+  f.status = job->status;
   std::vector<OutboxJob> done;
   try {
     done = outbox_.requeue(f, outbox_.clock_ms());
@@ -124,6 +125,89 @@ Outcome<OutboxJob> DeliveryAdmin::requeue(int64_t id, bool again) {
   log::info("console: job requeued", {{"job", id}, {"webhook", done[0].webhook_name}});
   if (jobs_added_) jobs_added_();
   return done[0];
+}
+
+namespace {
+
+std::optional<Refused> bulk_size(size_t n, const char *what) {
+  if (n == 0) return refuse(Refusal::invalid, std::string("no ") + what + " given");
+  if (n > kBulkMax)
+    return refuse(Refusal::invalid, std::string("at most ") + std::to_string(kBulkMax) + " " + what +
+                                        " at once (" + std::to_string(n) + " given)");
+  return std::nullopt;
+}
+
+} // namespace
+
+Outcome<std::vector<DeliveryRecord>> DeliveryAdmin::select(DeliveryFilter filter) {
+  filter.before_id = 0;
+  filter.limit = kBulkMax + 1;
+  std::vector<DeliveryRecord> list;
+  try {
+    list = outbox_.deliveries().list(filter);
+  } catch (const OutboxError &e) {
+    return refuse(Refusal::unavailable, e.what());
+  }
+  if (list.size() > kBulkMax)
+    return refuse(Refusal::invalid, "More than " + std::to_string(kBulkMax) +
+                                        " deliveries match: a bulk action takes at most " + std::to_string(kBulkMax) +
+                                        ". Narrow the filter (webhook, outcome, from/to).");
+  return list;
+}
+
+Outcome<std::vector<OutboxJob>> DeliveryAdmin::requeue_preview(const std::vector<int64_t> &delivery_ids, bool skipped) {
+  try {
+    std::vector<int64_t> ids;
+    for (const OutboxJob &j : outbox_.delivery_jobs(delivery_ids)) ids.push_back(j.id);
+    if (ids.empty()) return std::vector<OutboxJob>{};
+    RequeueFilter f;
+    f.ids = std::move(ids);
+    f.skipped = skipped;
+    f.dry_run = true;
+    return outbox_.requeue(f, 0);
+  } catch (const OutboxError &e) {
+    return refuse(Refusal::unavailable, e.what());
+  }
+}
+
+Outcome<std::vector<OutboxJob>> DeliveryAdmin::requeue_jobs(const std::vector<int64_t> &ids, bool skipped) {
+  if (const std::optional<Refused> r = bulk_size(ids.size(), "jobs")) return *r;
+  RequeueFilter f;
+  f.ids = ids;
+  f.skipped = skipped;
+  std::vector<OutboxJob> done;
+  try {
+    done = outbox_.requeue(f, outbox_.clock_ms());
+  } catch (const OutboxError &e) {
+    return refuse(Refusal::unavailable, e.what());
+  }
+  log::info("console: jobs requeued", {{"asked", static_cast<int64_t>(ids.size())},
+                                       {"requeued", static_cast<int64_t>(done.size())}});
+  if (!done.empty() && jobs_added_) jobs_added_();
+  return done;
+}
+
+Outcome<std::vector<BulkReplay>> DeliveryAdmin::replay_all(const std::vector<int64_t> &ids, bool dry_run,
+                                                           bool run_again) {
+  if (const std::optional<Refused> r = bulk_size(ids.size(), "deliveries")) return *r;
+  std::vector<BulkReplay> out;
+  out.reserve(ids.size());
+  for (const int64_t id : ids) {
+    std::optional<DeliveryRecord> original;
+    try {
+      original = outbox_.deliveries().get(id);
+    } catch (const OutboxError &e) {
+      out.push_back({id, std::nullopt, refuse(Refusal::unavailable, e.what())});
+      continue;
+    }
+    if (!original) {
+      out.push_back({id, std::nullopt, refuse(Refusal::not_found, "no longer in the delivery store")});
+      continue;
+    }
+    Outcome<Replay> r = replay(*original, dry_run, run_again);
+    out.push_back({id, std::move(original), std::move(r)});
+  }
+  return out;
 }
 
 } // namespace rdwh::gateway

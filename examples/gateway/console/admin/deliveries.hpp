@@ -27,10 +27,21 @@
 
 namespace rdwh::gateway {
 
+// The most deliveries a bulk replay or requeue acts on: a larger selection is refused (narrow the
+// filter), so one request never holds the database, or Rundeck, for long.
+inline constexpr size_t kBulkMax = 1000;
+
 struct Replay {
   DeliveryRecord record;  // the replay as a delivery: explanation, jobs (stored when `stored`)
   bool stored = false;
   EnqueueResult enqueued; // stored: new jobs and duplicates
+};
+
+// One delivery of a bulk replay: its replay (or dry run), or why it cannot be replayed.
+struct BulkReplay {
+  int64_t id = 0;
+  std::optional<DeliveryRecord> original; // nullopt: no longer stored
+  Outcome<Replay> result;
 };
 
 class DeliveryAdmin {
@@ -46,6 +57,20 @@ public:
   // Queues job `id` again (a refused, skipped or waiting one; a done one only with `again`): the
   // job as now stored. Refused: not_found, conflict (running, done, changed meanwhile), unavailable.
   Outcome<OutboxJob> requeue(int64_t id, bool again);
+
+  // Bulk actions: a preview names what its confirm acts on (ids), so deliveries and jobs arriving
+  // in between are left out.
+  // The deliveries `filter` selects, newest first. Refused (invalid) beyond kBulkMax.
+  Outcome<std::vector<DeliveryRecord>> select(DeliveryFilter filter);
+  // Of the jobs the deliveries `delivery_ids` asked for, those a requeue takes (refused, waiting for
+  // a retry; skipped ones with `skipped`): the preview. Refused: unavailable.
+  Outcome<std::vector<OutboxJob>> requeue_preview(const std::vector<int64_t> &delivery_ids, bool skipped);
+  // Requeues the jobs `ids` (a preview's) still in a state a requeue takes; returns them.
+  // Refused: invalid (none, or beyond kBulkMax), unavailable.
+  Outcome<std::vector<OutboxJob>> requeue_jobs(const std::vector<int64_t> &ids, bool skipped);
+  // Replays (or, `dry_run`, previews) each delivery `ids`, in order, as replay() does one.
+  // Refused: invalid (none, or beyond kBulkMax).
+  Outcome<std::vector<BulkReplay>> replay_all(const std::vector<int64_t> &ids, bool dry_run, bool run_again);
 
 private:
   // config_json: the config to use (nullopt: the webhook's current one).

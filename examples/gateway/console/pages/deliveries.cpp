@@ -7,6 +7,10 @@
 #include "console/admin/delivery_view.hpp"
 #include "intake/pipeline.hpp"
 
+#include <cstdio>
+#include <ctime>
+#include <tuple>
+
 namespace rdwh::gateway::pages {
 
 namespace {
@@ -194,14 +198,70 @@ data delivery_data(Page &p, const DeliveryView &v, Mode mode) {
   return d;
 }
 
-} // namespace
+// A datetime-local value ("2026-12-06T01:30", seconds optional), read as UTC (the pages show
+// UTC): epoch milliseconds, or nullopt when it is not one.
+std::optional<int64_t> utc_ms(const std::string &v) {
+  std::tm tm{};
+  int sec = 0;
+  char tail = 0;
+  const int n = std::sscanf(v.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                            &tm.tm_min, &sec, &tail);
+  if ((n != 5 && n != 6) || v.size() < 16 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+      tm.tm_hour > 23 || tm.tm_min > 59 || sec < 0 || sec > 59)
+    return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  tm.tm_sec = sec;
+  return static_cast<int64_t>(timegm(&tm)) * 1000;
+}
 
-HttpResponse deliveries_page(Page &p) {
-  DeliveryFilter f;
+// The list's filter from the query (webhook, outcome, ranNothing, from, to), as the list and the
+// bulk actions read it, and the query that gives it again.
+struct ListFilter {
+  DeliveryFilter filter;
+  std::string from, to, query;
+  std::string error; // a from/to that is not a time
+};
+
+ListFilter list_filter(const Page &p) {
+  ListFilter out;
+  DeliveryFilter &f = out.filter;
   const std::string webhook(p.req.arg("webhook").value_or(""));
   if (is_digits(webhook)) f.webhook_id = std::stoll(webhook);
   f.outcome = std::string(p.req.arg("outcome").value_or(""));
   f.ran_nothing = p.req.arg("ranNothing").value_or("") == "1";
+  out.from = std::string(p.req.arg("from").value_or(""));
+  out.to = std::string(p.req.arg("to").value_or(""));
+  for (auto [value, ms, name] : {std::tuple{&out.from, &f.since_ms, "from"}, std::tuple{&out.to, &f.until_ms, "to"}}) {
+    if (value->empty()) continue;
+    const std::optional<int64_t> t = utc_ms(*value);
+    if (!t) out.error = std::string(name) + " must be a date and time (YYYY-MM-DDTHH:MM, UTC): " + *value;
+    else *ms = *t;
+  }
+  out.query = "webhook=" + url_encode(webhook) + "&outcome=" + url_encode(f.outcome) +
+              (f.ran_nothing ? "&ranNothing=1" : "") + (out.from.empty() ? "" : "&from=" + url_encode(out.from)) +
+              (out.to.empty() ? "" : "&to=" + url_encode(out.to));
+  return out;
+}
+
+// A row of a bulk action's table.
+data bulk_row(const std::string &id, const std::string &webhook, const std::string &rule, const std::string &job_id,
+              const std::string &status) {
+  data row;
+  row.set("id", id);
+  row.set("webhook", webhook);
+  opt(row, "rule", rule);
+  opt(row, "job_id", job_id);
+  row.set("status", status);
+  return row;
+}
+
+} // namespace
+
+HttpResponse deliveries_page(Page &p) {
+  const ListFilter lf = list_filter(p);
+  if (!lf.error.empty()) return p.fail(400, lf.error, "/deliveries");
+  DeliveryFilter f = lf.filter;
   const std::string before(p.req.arg("before").value_or(""));
   if (is_digits(before)) f.before_id = std::stoll(before);
   f.limit = kPageSize;
@@ -209,13 +269,182 @@ HttpResponse deliveries_page(Page &p) {
 
   data d;
   filter_data(p, f, d);
+  d.set("from", lf.from);
+  d.set("to", lf.to);
   d.set("retain_hours", std::to_string(p.settings().deliveries.retain_hours));
   d.set("deliveries", delivery_rows(list));
   if (!list.empty()) d.set("has_deliveries", true);
-  if (list.size() == f.limit)
-    d.set("next", "/deliveries?webhook=" + url_encode(webhook) + "&outcome=" + url_encode(f.outcome) +
-                      (f.ran_nothing ? "&ranNothing=1" : "") + "&before=" + std::to_string(list.back().id));
+  if (list.size() == f.limit) d.set("next", "/deliveries?" + lf.query + "&before=" + std::to_string(list.back().id));
   return p.show("Deliveries", "nav_deliveries", render("deliveries.html", d));
+}
+
+namespace {
+
+// What a bulk preview shows and its confirm form carries.
+struct BulkPage {
+  data d, rows = data(data::type::list), ids = data(data::type::list);
+  std::string heading;
+  void add_id(int64_t id) {
+    data o;
+    o.set("id", std::to_string(id));
+    ids.push_back(o);
+  }
+};
+
+std::optional<HttpResponse> requeue_preview(Page &p, const ListFilter &lf, const std::vector<int64_t> &delivery_ids,
+                                            const std::string &n, const std::string &back, BulkPage &b) {
+  const bool skipped = p.req.arg("skipped").value_or("") == "1";
+  const Outcome<std::vector<OutboxJob>> jobs = p.ctx.deliveries.requeue_preview(delivery_ids, skipped);
+  if (!jobs) return p.fail(jobs.refused(), back);
+  for (const OutboxJob &j : *jobs) {
+    b.rows.push_back(bulk_row(std::to_string(j.id), j.project + " / " + j.webhook_name, j.rule, j.job_id,
+                              j.status + (j.reason.empty() ? "" : ": " + j.reason)));
+    b.add_id(j.id);
+  }
+  b.heading = "Requeue the jobs of " + n;
+  b.d.set("id_header", "Outbox job");
+  b.d.set("summary", n + " match the filter; " + std::to_string(jobs->size()) + " of their jobs would be requeued" +
+                         (skipped ? " (refused, waiting for a retry, or skipped)."
+                                  : " (refused, or waiting for a retry). Skipped jobs are left alone."));
+  b.d.set("toggle", skipped ? "Leave skipped jobs alone" : "Include skipped jobs (older than maxEventAge)");
+  b.d.set("toggle_url", "/deliveries/bulk?action=requeue&" + lf.query + (skipped ? "" : "&skipped=1"));
+  if (skipped) b.d.set("flag", "skipped");
+  b.d.set("note", "Confirming requeues exactly these " + std::to_string(jobs->size()) +
+                      " jobs (their ids are in the form): deliveries and jobs arriving after this preview are not "
+                      "included, and a job whose state changes meanwhile (it runs, say) is left as it is.");
+  if (!jobs->empty()) b.d.set("confirm", "Requeue " + std::to_string(jobs->size()) + " jobs");
+  return std::nullopt;
+}
+
+std::string webhook_of(const BulkReplay &r) {
+  return r.original && r.original->webhook_id ? r.original->project + " / " + r.original->webhook_name
+                                              : std::string("(unknown token)");
+}
+
+std::optional<HttpResponse> replay_preview(Page &p, const ListFilter &lf, const std::vector<int64_t> &delivery_ids,
+                                           const std::string &n, const std::string &back, BulkPage &b) {
+  const bool run_again = p.req.arg("runAgain").value_or("") == "1";
+  b.heading = "Replay " + n;
+  b.d.set("id_header", "Delivery");
+  b.d.set("toggle", run_again ? "Do not run jobs that already ran" : "Run jobs again even if they already ran");
+  b.d.set("toggle_url", "/deliveries/bulk?action=replay&" + lf.query + (run_again ? "" : "&runAgain=1"));
+  if (run_again) b.d.set("flag", "runAgain");
+  b.d.set("summary", n + " match the filter.");
+  if (delivery_ids.empty()) return std::nullopt;
+  const Outcome<std::vector<BulkReplay>> dry = p.ctx.deliveries.replay_all(delivery_ids, true, run_again);
+  if (!dry) return p.fail(dry.refused(), back);
+  size_t replayable = 0, queued = 0;
+  for (const BulkReplay &r : *dry) {
+    const std::string id = std::to_string(r.id), hook = webhook_of(r);
+    if (!r.result) {
+      b.rows.push_back(bulk_row(id, hook, "", "", "cannot be replayed: " + r.result.refused().reason));
+      continue;
+    }
+    ++replayable;
+    b.add_id(r.id);
+    const DeliveryView v = explain_delivery(r.result->record, p.ctx.outbox);
+    if (v.jobs.empty()) b.rows.push_back(bulk_row(id, hook, "", "", "no rule fires now: nothing would run"));
+    for (const JobView &j : v.jobs) {
+      if (!j.state) ++queued;
+      b.rows.push_back(bulk_row(id, hook, j.rule, j.job_id,
+                                j.state ? "already in the outbox, not run again: " + j.state_text()
+                                        : std::string("would be queued and run")));
+    }
+  }
+  b.d.set("summary", n + " match the filter; " + std::to_string(replayable) + " can be replayed; " +
+                         std::to_string(queued) + " jobs would be queued now.");
+  if (replayable) b.d.set("confirm", "Replay " + std::to_string(replayable) + " deliveries");
+  b.d.set("note", "Confirming replays exactly these " + std::to_string(replayable) +
+                      " deliveries (their ids are in the form): deliveries arriving after this preview are not "
+                      "included. Each runs through its webhook's rules as they are when you confirm, and a "
+                      "job that ran meanwhile is not run again" +
+                      std::string(run_again ? "; with Run again, every job runs again." : "."));
+  return std::nullopt;
+}
+
+HttpResponse show_bulk(Page &p, BulkPage &b) {
+  b.d.set("rows", b.rows);
+  if (!b.rows.is_empty_list()) b.d.set("has_rows", true);
+  b.d.set("ids", b.ids);
+  b.d.set("heading", b.heading);
+  return p.show(b.heading, "nav_deliveries", render("bulk.html", b.d));
+}
+
+// The replays' results, one row per delivery.
+void replay_results(const std::vector<BulkReplay> &done, size_t asked, BulkPage &b) {
+  size_t replayed = 0;
+  for (const BulkReplay &r : done) {
+    if (!r.result) {
+      b.rows.push_back(bulk_row(std::to_string(r.id), webhook_of(r), "", "", "not replayed: " + r.result.refused().reason));
+      continue;
+    }
+    ++replayed;
+    const EnqueueResult &e = r.result->enqueued;
+    data row = bulk_row(std::to_string(r.id), webhook_of(r), "", "",
+                        std::to_string(e.inserted - e.skipped) + " jobs queued, " + std::to_string(e.duplicates) +
+                            " already in the outbox");
+    row.set("replay", std::to_string(r.result->record.id));
+    b.rows.push_back(row);
+  }
+  b.heading = "Replayed " + std::to_string(replayed) + " of " + std::to_string(asked) + " deliveries";
+  b.d.set("id_header", "Delivery");
+  b.d.set("summary", "Each replay is a new delivery (linked below).");
+}
+
+} // namespace
+
+HttpResponse bulk_preview(Page &p) {
+  const ListFilter lf = list_filter(p);
+  if (!lf.error.empty()) return p.fail(400, lf.error, "/deliveries");
+  const std::string action(p.req.arg("action").value_or(""));
+  const std::string back = "/deliveries?" + lf.query;
+  if (action != "requeue" && action != "replay") return p.fail(400, "action must be requeue or replay", back);
+  const Outcome<std::vector<DeliveryRecord>> selected = p.ctx.deliveries.select(lf.filter);
+  if (!selected) return p.fail(selected.refused(), back);
+  std::vector<int64_t> delivery_ids;
+  for (const DeliveryRecord &r : *selected) delivery_ids.push_back(r.id);
+  const std::string n = std::to_string(delivery_ids.size()) + " deliver" + (delivery_ids.size() == 1 ? "y" : "ies");
+  BulkPage b;
+  b.d.set("csrf", p.csrf);
+  b.d.set("action", action);
+  b.d.set("back", back);
+  const std::optional<HttpResponse> failed = action == "requeue"
+                                                 ? requeue_preview(p, lf, delivery_ids, n, back, b)
+                                                 : replay_preview(p, lf, delivery_ids, n, back, b);
+  return failed ? *failed : show_bulk(p, b);
+}
+
+HttpResponse bulk_run(Page &p) {
+  const std::string action = form_field(p.form, "action");
+  std::vector<int64_t> ids;
+  for (const std::string &id : all(p.form, "id")) {
+    if (!is_digits(id) || id.size() > 18) return p.fail(400, "id must be a number: " + id, "/deliveries");
+    ids.push_back(std::stoll(id));
+  }
+  BulkPage b;
+  b.d.set("back", std::string("/deliveries"));
+  b.d.set("done", true);
+  if (action == "requeue") {
+    const Outcome<std::vector<OutboxJob>> done =
+        p.ctx.deliveries.requeue_jobs(ids, form_field(p.form, "skipped") == "1");
+    if (!done) return p.fail(done.refused(), "/deliveries");
+    for (const OutboxJob &j : *done)
+      b.rows.push_back(bulk_row(std::to_string(j.id), j.project + " / " + j.webhook_name, j.rule, j.job_id, j.status));
+    b.heading = "Requeued " + std::to_string(done->size()) + " of " + std::to_string(ids.size()) + " jobs";
+    b.d.set("id_header", "Outbox job");
+    b.d.set("summary", std::to_string(done->size()) + " jobs are queued again" +
+                           (done->size() < ids.size() ? "; the others changed state since the preview and were left "
+                                                        "as they are."
+                                                      : "."));
+  } else if (action == "replay") {
+    const Outcome<std::vector<BulkReplay>> done =
+        p.ctx.deliveries.replay_all(ids, false, form_field(p.form, "runAgain") == "1");
+    if (!done) return p.fail(done.refused(), "/deliveries");
+    replay_results(*done, ids.size(), b);
+  } else {
+    return p.fail(400, "action must be requeue or replay", "/deliveries");
+  }
+  return show_bulk(p, b);
 }
 
 HttpResponse delivery_page(Page &p, int64_t id) {

@@ -77,6 +77,10 @@ HttpResponse delivery_page(Page &p, int64_t id);
 HttpResponse replay_page(Page &p, int64_t id, bool trial);
 // POST /jobs/{id}/requeue
 HttpResponse requeue(Page &p, int64_t id);
+// GET /deliveries/bulk?action=requeue|replay&<the list's filter>: what a bulk action would do, with
+// the confirm form carrying the ids it acts on; POST /deliveries/bulk: does it.
+HttpResponse bulk_preview(Page &p);
+HttpResponse bulk_run(Page &p);
 
 } // namespace pages
 

@@ -38,6 +38,8 @@ HttpResponse route(Page &p) {
   if (seg[0] == "webhooks") return webhook_route(p, seg, get, post);
   if (seg[0] == "deliveries") {
     if (seg.size() == 1 && get) return pages::deliveries_page(p);
+    if (seg.size() == 2 && seg[1] == "bulk") return get ? pages::bulk_preview(p) : post ? pages::bulk_run(p)
+                                                           : p.fail(405, "Method not allowed", "/deliveries");
     if (seg.size() >= 2 && is_digits(seg[1])) {
       const int64_t id = std::stoll(seg[1]);
       if (seg.size() == 2 && get) return pages::delivery_page(p, id);

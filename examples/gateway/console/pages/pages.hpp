@@ -8,7 +8,8 @@
 //   /webhooks/new -> /webhooks/new/edit    Rundeck's flow: name, project, plugin; then the editor
 //                                          with the plugin's sample action filled in
 //   /webhooks/{id} (POST: save) /webhooks/{id}/delete
-//   /deliveries[?webhook=&outcome=&ranNothing=1&before=]   newest first
+//   /deliveries[?webhook=&outcome=&ranNothing=1&from=&to=&before=]   newest first
+//   /deliveries/bulk?action=requeue|replay&<filter> (POST: confirm, with the previewed ids)
 //   /deliveries/{id}                       why each rule fired or not, the jobs and their state
 //   /deliveries/{id}/replay (mode=dry|real, runAgain) /deliveries/{id}/try (config)
 //   /jobs/{id}/requeue
