@@ -7,6 +7,7 @@
 //   rdwh-gateway --config FILE --requeue [--status S] [--webhook NAME] [--id N]   queue jobs again
 //   rdwh-gateway --config FILE --import PATH [--with-tokens]   merge Rundeck's webhooks.yaml into FILE
 //   rdwh-gateway --config FILE --export PATH [--with-tokens]   write the webhooks table as webhooks.yaml
+//   rdwh-gateway --config FILE --reverify [--webhook NAME] [--since T]   verify refused deliveries again
 #include "app/commands.hpp"
 #include "app/serve.hpp"
 
@@ -25,11 +26,13 @@ namespace {
 constexpr const char *kUsage =
     "usage: rdwh-gateway --config FILE [--check [--file-only] | --jobs [--status S] |\n"
     "                    --requeue [--status S] [--webhook NAME] [--id N] |\n"
-    "                    --import PATH [--with-tokens] | --export PATH [--with-tokens]]\n";
+    "                    --import PATH [--with-tokens] | --export PATH [--with-tokens] |\n"
+    "                    --reverify [--webhook NAME] [--since T]]\n";
 
 constexpr const char *kHelp = R"(usage: rdwh-gateway --config FILE [--check [--file-only] | --jobs [--status S] |
                     --requeue [--status S] [--webhook NAME] [--id N] |
-                    --import PATH [--with-tokens] | --export PATH [--with-tokens]]
+                    --import PATH [--with-tokens] | --export PATH [--with-tokens] |
+                    --reverify [--webhook NAME] [--since T]]
 
 An HTTP server PagerDuty calls: POST /api/{version}/webhook/{authToken}, as Rundeck's webhook
 URL. Each delivery goes to the rdwh plugin (signature, rules); the job requests it returns are
@@ -54,7 +57,8 @@ with retries. Redeliveries never run a job twice.
                     refused, skipped and queued (waiting for a retry) jobs. Running jobs are
                     never requeued: their gateway holds a lease on them
   --status S        with --jobs or --requeue: queued, running, done, refused or skipped
-  --webhook NAME    with --requeue: only this webhook's jobs
+  --webhook NAME    with --requeue: only this webhook's jobs; with --reverify: only this
+                    webhook's deliveries
   --id N            with --requeue: only the job with this id (from --jobs)
   --import PATH     merge the webhooks of Rundeck's project export (webhooks.yaml, or the project
                     archive .jar/.zip holding it) into FILE: same uuid, else same project and
@@ -65,6 +69,17 @@ with retries. Redeliveries never run a job twice.
   --export PATH     write every webhook the gateway serves (the config file's and those created
                     through the console's API) as Rundeck's webhooks.yaml to PATH ("-": standard
                     output); --import it into a config file, or into a Rundeck project
+  --reverify        verify again the stored deliveries refused for their signature (the wrong
+                    secret in key storage: PagerDuty does not retry a 4xx), with FILE's config
+                    and the secret key storage holds now; one that verifies now runs what it
+                    matches, as intake would (jobs with the same identities: a redelivery or a
+                    second --reverify never runs a job twice) and is recorded as a new delivery
+                    linked to it. One JSON line per delivery: id, webhook, result (verified with
+                    the new delivery and the jobs queued, verified_before, still_refused or
+                    cannot_verify with the reason, failed). Safe while the server runs; exit 1
+                    when one failed (the database, the plugin)
+  --since T         with --reverify: only deliveries received since T, an ISO-8601 UTC time
+                    (2026-12-05T10:00:00Z) or a duration back from now (90m, 6h, 2d)
   --with-tokens     with --import: keep the exported auth tokens (the Post URLs stay the same);
                     without it every webhook added gets a new token, as Rundeck's importer does;
                     with --export: include the tokens (the file is then written mode 0600)
@@ -116,15 +131,21 @@ bool parse_args(int argc, char **argv, Args &a) {
       if (!value(a.import)) return false;
     } else if (arg == "--export") {
       if (!value(a.export_to)) return false;
+    } else if (arg == "--reverify") {
+      a.reverify = true;
+    } else if (arg == "--since") {
+      if (!value(a.since)) return false;
     } else if (arg == "--with-tokens") {
       a.with_tokens = true;
     } else {
       return false;
     }
   }
-  const int modes = int(a.check) + int(a.jobs) + int(a.requeue) + int(!a.import.empty()) + int(!a.export_to.empty());
+  const int modes = int(a.check) + int(a.jobs) + int(a.requeue) + int(!a.import.empty()) + int(!a.export_to.empty()) +
+                    int(a.reverify);
   return !a.config.empty() && modes <= 1 && (a.status.empty() || a.jobs || a.requeue) &&
-         (a.webhook.empty() && a.id.empty() ? true : a.requeue) &&
+         (a.id.empty() || a.requeue) && (a.webhook.empty() || a.requeue || a.reverify) &&
+         (a.since.empty() || a.reverify) &&
          (!a.with_tokens || !a.import.empty() || !a.export_to.empty()) && (!a.file_only || a.check);
 }
 
@@ -138,6 +159,7 @@ int main(int argc, char **argv) {
   }
   if (args.check) return check(args.config, !args.file_only);
   if (args.jobs || args.requeue || !args.export_to.empty()) return outbox_command(args);
+  if (args.reverify) return reverify(args);
   if (!args.import.empty()) return import_into(args.config, args.import, args.with_tokens);
   curl_global_init(CURL_GLOBAL_DEFAULT); // before any thread starts
   const int rc = serve(args.config);

@@ -11,6 +11,7 @@
 //   /deliveries[?webhook=&outcome=&ranNothing=1&before=]   newest first
 //   /deliveries/{id}                       why each rule fired or not, the jobs and their state
 //   /deliveries/{id}/replay (mode=dry|real, runAgain) /deliveries/{id}/try (config)
+//   /deliveries/{id}/reverify
 //   /jobs/{id}/requeue
 #pragma once
 
