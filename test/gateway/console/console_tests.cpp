@@ -764,10 +764,11 @@ TEST_CASE("delivery store: a delivery refused for its signature keeps it apart, 
   const HttpRequest req = request({{"X-PagerDuty-Signature", "v1=5ec2e7"}, {"X-Webhook-Id", "w-9"}}, body);
   DeliveryRecord refused = record_of(req, &hook, "w-9", 64 * 1024);
   refused.webhook_id = 7;
+  refused.received_ms = 1000;
   refused.verdict = "signature_invalid";
   refused.signature_headers_json = signature_headers_json(req.headers);
   CHECK(refused.signature_headers_json == R"([["X-PagerDuty-Signature","v1=5ec2e7"]])");
-  record_answer(refused, {403, "application/json", std::string(R"({"err":"invalid signature)") + std::string(900, '!') + ""}"});
+  record_answer(refused, {403, "application/json", std::string(R"({"err":"invalid signature)") + std::string(900, '!') + "\"}"});
   CHECK(refused.body == body);
   CHECK_FALSE(refused.body_truncated);
   CHECK(refused.error.size() <= 512);
