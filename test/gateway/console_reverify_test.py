@@ -69,7 +69,7 @@ def main(env):
     check(rc == 0 and len(lines) == 1, text)
     done = lines[0]
     check(done["id"] == original["id"] and done["result"] == "verified" and done["queued"] == 1, done)
-    env.wait_for("the job", lambda: env.runs("PGR0VU2-1"))
+    env.wait_for("the job", lambda: env.runs("Q2X369CTEOAGYM-1"))
     status, again = env.api("GET", V + "/rdwh/delivery/%d" % done["delivery"])
     check(status == 200 and again["replayOf"] == original["id"] and again["verdict"] == "accepted", again)
     check(again["jobs"][0]["deliveryKey"].startswith("event:"), again["jobs"])  # intake's identity
@@ -81,10 +81,10 @@ def main(env):
           lines[0]["delivery"] == done["delivery"], lines)
     jobs = subprocess.run([env.gateway, "--config", env.path("gateway.json"), "--jobs"], capture_output=True,
                           text=True, check=True).stdout
-    check(len([l for l in jobs.splitlines() if "PGR0VU2-1" in l]) == 1, jobs)  # one job for the event
+    check(len([l for l in jobs.splitlines() if "Q2X369CTEOAGYM-1" in l]) == 1, jobs)  # one job for the event
     env.wait_for("the job done", lambda: '"status":"done"' in subprocess.run(
         [env.gateway, "--config", env.path("gateway.json"), "--jobs"], capture_output=True, text=True).stdout)
-    check(len(env.runs("PGR0VU2-1")) == 1, env.runs("PGR0VU2-1"))
+    check(len(env.runs("Q2X369CTEOAGYM-1")) == 1, env.runs("Q2X369CTEOAGYM-1"))
 
     step("bad arguments: an unknown webhook, a --since that is no time")
     rc, _, text = reverify(env, "--webhook", "no-such-hook")
@@ -114,13 +114,13 @@ def main(env):
     status, hdrs, _ = env.http("POST", "/deliveries/%d/reverify" % second["id"], form({"csrf": csrf}),
                                dict(post, **session))
     check(status == 303 and hdrs["location"][0].endswith("?notice=verified"), (status, hdrs))
-    env.wait_for("the second job", lambda: env.runs("PGR0VU2-2"))
+    env.wait_for("the second job", lambda: env.runs("Q2X369CTEOAGYM-2"))
     status, hdrs, _ = env.http("POST", "/deliveries/%d/reverify" % second["id"], form({"csrf": csrf}),
                                dict(post, **session))
     check(status == 303 and hdrs["location"][0].endswith("?notice=verified_before"), (status, hdrs))
     status, _, text = env.http("GET", hdrs["location"][0], headers=session)
     check(status == 200 and "verified again before" in text, text[:300])
-    check(len(env.runs("PGR0VU2-2")) == 1, env.runs("PGR0VU2-2"))
+    check(len(env.runs("Q2X369CTEOAGYM-2")) == 1, env.runs("Q2X369CTEOAGYM-2"))
     # An accepted delivery is not offered it.
     status, _, page = env.http("GET", "/deliveries/%d" % done["delivery"], headers=session)
     check(status == 200 and 'id="reverify-run"' not in page, "no button on an accepted delivery")
