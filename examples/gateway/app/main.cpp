@@ -94,6 +94,8 @@ Exit status: 0 on a clean stop or a valid --check, 1 for a bad config or a failu
 Reference: examples/gateway/README.md (installed: /usr/share/doc/rdwh/gateway.md).
 )";
 
+bool valid(const Args &a);
+
 bool parse_args(int argc, char **argv, Args &a) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -141,6 +143,11 @@ bool parse_args(int argc, char **argv, Args &a) {
       return false;
     }
   }
+  return valid(a);
+}
+
+// At most one command, and only the options it takes.
+bool valid(const Args &a) {
   const int modes = int(a.check) + int(a.jobs) + int(a.requeue) + int(!a.import.empty()) + int(!a.export_to.empty()) +
                     int(a.reverify);
   return !a.config.empty() && modes <= 1 && (a.status.empty() || a.jobs || a.requeue) &&

@@ -92,16 +92,25 @@ Outcome<Replay> DeliveryAdmin::run(const DeliveryRecord &original, std::optional
   return out;
 }
 
-Outcome<Reverify> DeliveryAdmin::reverify(const DeliveryRecord &original) {
-  if (!is_signature_refusal(original.verdict) || original.replay_of)
+namespace {
+
+// Why `d` cannot be verified again, whatever the secret now; nullopt: it can be tried.
+std::optional<Refused> not_reverifiable(const DeliveryRecord &d) {
+  if (!is_signature_refusal(d.verdict) || d.replay_of)
     return refuse(Refusal::conflict, "only deliveries refused for their signature can be verified again: this one " +
-                                         (original.replay_of ? std::string("is a replay")
-                                                             : "was " + (original.verdict.empty()
-                                                                             ? "not judged by the plugin"
-                                                                             : original.verdict)));
-  if (original.body_truncated)
-    return refuse(Refusal::conflict, "the body was not stored whole (" + std::to_string(original.body_bytes) +
+                                         (d.replay_of ? std::string("is a replay")
+                                                      : "was " + (d.verdict.empty() ? "not judged by the plugin"
+                                                                                    : d.verdict)));
+  if (d.body_truncated)
+    return refuse(Refusal::conflict, "the body was not stored whole (" + std::to_string(d.body_bytes) +
                                          " bytes received): it cannot be verified again");
+  return std::nullopt;
+}
+
+} // namespace
+
+Outcome<Reverify> DeliveryAdmin::reverify(const DeliveryRecord &original) {
+  if (std::optional<Refused> why = not_reverifiable(original)) return *why;
   Reverify out;
   std::string signature;
   try {
