@@ -274,6 +274,9 @@ namespace {
 constexpr size_t kDeliveryIdBytes = 200, kHeaderNameBytes = 64, kHeaderValueBytes = 256, kHeadersBytes = 2048;
 // A refused delivery's record (4xx, unknown tokens), all texts and the row included.
 constexpr size_t kRefusedRecordBytes = 4096, kRefusedErrorBytes = 512, kRefusedEvaluationBytes = 1024;
+// One refused for its signature by a known webhook (its token was right): room for a PagerDuty
+// body (V3's are 1 to 3 KiB) to be kept whole, so it can be verified again once the secret is fixed.
+constexpr size_t kSignatureRefusedRecordBytes = 16384;
 
 // `text` made valid UTF-8 and cut to at most `max` bytes on a character boundary.
 std::string clipped(std::string_view text, size_t max) {
@@ -314,15 +317,14 @@ std::string headers_json_of(const std::vector<std::pair<std::string, std::string
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-// A refused delivery's record within kRefusedRecordBytes: anyone can send one as often as they
-// like, so its error and explanation are capped and its body gets what is left. One that keeps
-// its signature (refused for it, to a known webhook) keeps its body as record_of() cut it: to be
-// verified again it must be whole (the store's caps still bound it).
+// A refused delivery's record within kRefusedRecordBytes (kSignatureRefusedRecordBytes for one
+// that keeps its signature): anyone can send one as often as they like, so its error and
+// explanation are capped and its body gets what is left.
 void bound_refused(DeliveryRecord &d) {
   d.error = clipped(d.error, kRefusedErrorBytes);
   if (d.evaluation.size() > kRefusedEvaluationBytes) d.evaluation.clear(); // JSON: whole or nothing
-  if (!d.signature_headers_json.empty()) return;
-  const int64_t room = static_cast<int64_t>(kRefusedRecordBytes) - (stored_bytes(d) - static_cast<int64_t>(d.body.size()));
+  const size_t bound = d.signature_headers_json.empty() ? kRefusedRecordBytes : kSignatureRefusedRecordBytes;
+  const int64_t room = static_cast<int64_t>(bound) - (stored_bytes(d) - static_cast<int64_t>(d.body.size()));
   const size_t keep = static_cast<size_t>(std::max<int64_t>(room, 0));
   if (d.body.size() <= keep) return;
   d.body = d.body_base64 ? d.body.substr(0, keep / 4 * 4) : clipped(d.body, keep);

@@ -115,9 +115,8 @@ const char *verdict_name(int64_t verdict);
 DeliveryRecord record_of(const HttpRequest &req, const WebhookConfig *webhook, std::string_view delivery_id,
                          size_t max_body);
 // Fills the record's answer: status, and for 4xx/5xx the outcome and the error the body holds. A
-// refused (4xx) record is cut to 4 KiB in all: anyone can send those; but one that keeps its
-// signature (refused for it, signature_headers_json) keeps its body up to the store's cap, or it
-// could not be verified again.
+// refused (4xx) record is cut to 4 KiB in all: anyone can send those; one that keeps its signature
+// (refused for it, signature_headers_json) to 16 KiB, so its body is kept whole to be verified again.
 void record_answer(DeliveryRecord &record, const HttpResponse &response);
 // The record's jobs, as [{eventIndex, ruleIndex, rule, ruleKey, deliveryKey, jobId, request}].
 std::string jobs_json(const std::vector<NewJob> &jobs);

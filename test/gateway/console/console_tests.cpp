@@ -760,7 +760,7 @@ TEST_CASE("delivery store: a delivery is stored with its jobs in one commit; fil
 
 TEST_CASE("delivery store: a delivery refused for its signature keeps it apart, never in a view", "[outbox]") {
   const WebhookConfig hook = file_webhook("Hook", "tok");
-  const std::string body(5000, 'x'); // a refused record is cut to 4 KiB in all, but this one is kept whole
+  const std::string body(5000, 'x'); // a refused record is cut to 4 KiB in all; one refused for its signature to 16
   const HttpRequest req = request({{"X-PagerDuty-Signature", "v1=5ec2e7"}, {"X-Webhook-Id", "w-9"}}, body);
   DeliveryRecord refused = record_of(req, &hook, "w-9", 64 * 1024);
   refused.webhook_id = 7;
@@ -779,6 +779,13 @@ TEST_CASE("delivery store: a delivery refused for its signature keeps it apart, 
   plain.verdict = "malformed";
   record_answer(plain, {400, "application/json", R"({"err":"bad"})"});
   CHECK(plain.body_truncated);
+  // Kept whole up to 16 KiB in all: a bigger body is cut all the same.
+  DeliveryRecord big = record_of(request(req.headers, std::string(60000, 'y')), &hook, "w-9", 64 * 1024);
+  big.signature_headers_json = refused.signature_headers_json;
+  record_answer(big, {403, "application/json", R"({"err":"invalid signature"})"});
+  CHECK(big.body_truncated);
+  CHECK(stored_bytes(big) <= 16384);
+  CHECK(stored_bytes(big) > 16000);
   CHECK(signature_headers_json({{"X-Webhook-Id", "w"}}).empty());
   CHECK(signature_headers_json({{"X-PagerDuty-Signature", std::string(5000, 'a')}}).empty()); // never cut
 
