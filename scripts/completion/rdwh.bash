@@ -56,10 +56,10 @@ _rdwh_gateway() {
   case $prev in
     --config | --import | --export) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --status) COMPREPLY=($(compgen -W "queued running done refused skipped" -- "$cur")); return ;;
-    --webhook | --id) return ;;
+    --webhook | --id | --since) return ;;
   esac
   COMPREPLY=($(compgen -W "--config --check --file-only --jobs --requeue --status --webhook --id --dry-run --import --export --with-tokens
-                           --version --help" -- "$cur"))
+                           --reverify --since --version --help" -- "$cur"))
 }
 
 complete -o filenames -F _rdwh_host rdwh-host

@@ -9,10 +9,13 @@ Action" is filled in; choose a job from the stand-in's list, set the shared secr
 path, add a job option from the suggestions; save; copy the Post URL; send a signed delivery to it
 with `rdwh-host send` (Rundeck refuses its job once) and one that matches no rule; find them on
 the deliveries page; see why the second ran nothing and why the first's job was refused; requeue
-it and see it run; a dry-run replay. Every page is saved as a PNG in SCREENSHOT_DIR.
+it and see it run; a dry-run replay; a delivery refused while key storage held the wrong secret,
+verified again with the fixed one ("Verify again"), its job run once. Every page is saved as a PNG
+in SCREENSHOT_DIR.
 """
 import os
 import shutil
+import signal
 import sys
 import tempfile
 
@@ -229,6 +232,32 @@ def requeue_refused(b):
     b.shot("10-replay-dry-run")
 
 
+def verify_again(b, url):
+    step("the wrong secret in key storage (reloaded): a signed delivery is refused; fixed, 'Verify again' runs it")
+    env = b.env
+    with open(env.path("keys", "pd", "secret"), "w") as f:
+        f.write("the-wrong-secret")
+    reloads = env.count_lines(env.logs["gateway"], '"msg":"config reloaded"')
+    env.procs["gateway"].send_signal(signal.SIGHUP)
+    env.wait_for("the reload", lambda: env.count_lines(env.logs["gateway"], '"msg":"config reloaded"') > reloads)
+    status, _ = env.send(url.split("/webhook/")[1].split("#")[0], env.body(3))
+    check(status == 403, "refused for its signature: %s" % status)
+    with open(env.path("keys", "pd", "secret"), "w") as f:
+        f.write(env.secret)  # fixed, no reload: verifying again reads key storage as it is now
+    b.open("/deliveries?outcome=refused")
+    b.env.wait_for("the refused delivery", lambda: b.driver.refresh() or b.all("#deliveries a.delivery-link"))
+    b.go("#deliveries a.delivery-link")
+    check("signature_invalid" in b.text("#summary"), b.text("#summary"))
+    check("(redacted)" in b.text("#request"), b.text("#request"))
+    b.shot("11-delivery-refused-signature")
+    b.go("#reverify-run")
+    check("Verified again" in b.text("#notice"), b.text("#notice"))
+    check("accepted" in b.text("#summary") and "Replay of" in b.text("#summary"), b.text("#summary"))
+    b.wait_text("the job to run", "done: execution", ".job-state", reload=True)
+    check(len(env.runs("Q2X369CTEOAGYM-3")) == 1, "the stand-in ran it once")
+    b.shot("12-delivery-verified-again")
+
+
 def main(env):
     shots = SHOTS
     shutil.rmtree(shots, ignore_errors=True)  # only this run's pages
@@ -244,6 +273,7 @@ def main(env):
         deliver(b, url)
         why_nothing_ran(b)
         requeue_refused(b)
+        verify_again(b, url)
         # The wrong token's 403 is the one error the flow makes on purpose.
         errors = [e for e in b.driver.get_log("browser")
                   if e["level"] == "SEVERE" and not ("/login" in e["message"] and "403" in e["message"])]

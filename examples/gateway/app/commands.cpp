@@ -4,6 +4,7 @@
 #include "app/export.hpp"
 #include "app/import.hpp"
 #include "config/config.hpp"
+#include "console/admin/deliveries.hpp"
 #include "runtime/loader.hpp"
 #include "store/outbox.hpp"
 
@@ -11,10 +12,12 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <stdexcept>
 
@@ -150,6 +153,126 @@ int outbox_command(const Args &a) {
                                    : "rdwh-gateway: requeued %zu job(s)\n",
                  jobs.size());
     return 0;
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "rdwh-gateway: %s\n", e.what());
+    return 1;
+  }
+}
+
+std::optional<int64_t> since_ms(const std::string &t, int64_t now) {
+  const auto digits = [](std::string_view s) {
+    return !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  if (t.size() >= 2 && digits(std::string_view(t).substr(0, t.size() - 1))) {
+    const int64_t n = std::stoll(t.substr(0, t.size() - 1));
+    switch (t.back()) {
+    case 's': return now - n * 1000;
+    case 'm': return now - n * 60000;
+    case 'h': return now - n * 3600000;
+    case 'd': return now - n * 86400000;
+    default: return std::nullopt;
+    }
+  }
+  // YYYY-MM-DDTHH:MM[:SS][Z], UTC.
+  std::string s = t;
+  if (!s.empty() && s.back() == 'Z') s.pop_back();
+  if (s.size() == 16) s += ":00";
+  if (s.size() != 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
+    return std::nullopt;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18})
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = std::stoi(s.substr(0, 4)) - 1900;
+  tm.tm_mon = std::stoi(s.substr(5, 2)) - 1;
+  tm.tm_mday = std::stoi(s.substr(8, 2));
+  tm.tm_hour = std::stoi(s.substr(11, 2));
+  tm.tm_min = std::stoi(s.substr(14, 2));
+  tm.tm_sec = std::stoi(s.substr(17, 2));
+  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+    return std::nullopt;
+  return static_cast<int64_t>(timegm(&tm)) * 1000;
+}
+
+namespace {
+
+// A refusal that is the delivery's (its body cut, its webhook gone or broken), not a failure of
+// the command (the database, the plugin).
+bool cannot_verify(const Refused &r) { return r.kind != Refusal::failed && r.kind != Refusal::unavailable; }
+
+void print_reverify(const DeliveryRecord &d, const Outcome<Reverify> &r) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("id"), w.Int64(d.id);
+  w.Key("webhook"), w.String(d.webhook_name);
+  w.Key("project"), w.String(d.project);
+  w.Key("deliveryId"), w.String(d.delivery_id);
+  if (!r) {
+    w.Key("result"), w.String(cannot_verify(r.refused()) ? "cannot_verify" : "failed");
+    w.Key("reason"), w.String(r.refused().reason);
+  } else if (const Reverify &v = r.value(); v.earlier) {
+    w.Key("result"), w.String("verified_before");
+    w.Key("delivery"), w.Int64(v.earlier);
+    w.Key("queued"), w.Uint64(0);
+  } else if (v.verified) {
+    const EnqueueResult &e = v.replay.enqueued;
+    w.Key("result"), w.String("verified");
+    w.Key("delivery"), w.Int64(v.replay.record.id);
+    w.Key("verdict"), w.String(v.replay.record.verdict);
+    w.Key("jobs"), w.Int64(v.replay.record.job_count);
+    w.Key("queued"), w.Uint64(e.inserted - e.skipped);
+    w.Key("skipped"), w.Uint64(e.skipped);
+    w.Key("duplicates"), w.Uint64(e.duplicates);
+  } else {
+    w.Key("result"), w.String("still_refused");
+    w.Key("reason"), w.String(v.refused);
+  }
+  w.EndObject();
+  std::printf("%s\n", buf.GetString());
+  std::fflush(stdout);
+}
+
+} // namespace
+
+int reverify(const Args &a) {
+  try {
+    int64_t since = 0;
+    if (!a.since.empty()) {
+      const std::optional<int64_t> t = since_ms(a.since, now_ms());
+      if (!t) {
+        std::fprintf(stderr, "rdwh-gateway: --since %s: not an ISO-8601 UTC time (2026-12-05T10:00:00Z) nor a "
+                             "duration (6h, 90m, 2d)\n", a.since.c_str());
+        return 1;
+      }
+      since = *t;
+    }
+    std::unique_ptr<Outbox> outbox = open_outbox(load_config(a.config));
+    // The config and the webhooks as a gateway starting now would serve them; handlers are made
+    // again per delivery anyway, from key storage as it is now.
+    Loader loader(a.config);
+    CurrentRuntime current(loader.load(outbox.get()));
+    if (!a.webhook.empty()) {
+      const auto &hooks = current.get()->config().webhooks;
+      const bool file = std::any_of(hooks.begin(), hooks.end(), [&](const WebhookConfig &w) { return w.name == a.webhook; });
+      const std::vector<WebhookConfig> api = api_webhooks(*outbox);
+      if (!file && std::none_of(api.begin(), api.end(), [&](const WebhookConfig &w) { return w.name == a.webhook; })) {
+        std::fprintf(stderr, "rdwh-gateway: --webhook %s: no webhook has that name\n", a.webhook.c_str());
+        return 1;
+      }
+    }
+    DeliveryAdmin admin(*outbox, current, nullptr); // a running gateway polls the outbox for new jobs
+    size_t verified = 0, refused = 0, failed = 0;
+    for (const int64_t id : outbox->deliveries().refused_for_signature(a.webhook, since)) {
+      const std::optional<DeliveryRecord> d = outbox->deliveries().get(id);
+      if (!d) continue; // purged meanwhile
+      const Outcome<Reverify> r = admin.reverify(*d);
+      print_reverify(*d, r);
+      if (!r) ++(cannot_verify(r.refused()) ? refused : failed);
+      else if (r.value().verified) ++verified;
+      else ++refused;
+    }
+    std::fprintf(stderr, "rdwh-gateway: %zu verified, %zu still refused or not verifiable, %zu failed\n", verified, refused, failed);
+    return failed ? 1 : 0;
   } catch (const std::exception &e) {
     std::fprintf(stderr, "rdwh-gateway: %s\n", e.what());
     return 1;

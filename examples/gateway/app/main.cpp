@@ -7,6 +7,7 @@
 //   rdwh-gateway --config FILE --requeue [--status S] [--webhook NAME] [--id N] [--dry-run]   queue jobs again
 //   rdwh-gateway --config FILE --import PATH [--with-tokens]   merge Rundeck's webhooks.yaml into FILE
 //   rdwh-gateway --config FILE --export PATH [--with-tokens]   write the webhooks table as webhooks.yaml
+//   rdwh-gateway --config FILE --reverify [--webhook NAME] [--since T]   verify refused deliveries again
 #include "app/commands.hpp"
 #include "app/serve.hpp"
 
@@ -14,9 +15,12 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <string>
+#include <utility>
 
 using namespace rdwh::gateway;
 
@@ -25,11 +29,13 @@ namespace {
 constexpr const char *kUsage =
     "usage: rdwh-gateway --config FILE [--check [--file-only] | --jobs [--status S] |\n"
     "                    --requeue [--status S] [--webhook NAME] [--id N] [--dry-run] |\n"
-    "                    --import PATH [--with-tokens] | --export PATH [--with-tokens]]\n";
+    "                    --import PATH [--with-tokens] | --export PATH [--with-tokens] |\n"
+    "                    --reverify [--webhook NAME] [--since T]]\n";
 
 constexpr const char *kHelp = R"(usage: rdwh-gateway --config FILE [--check [--file-only] | --jobs [--status S] |
                     --requeue [--status S] [--webhook NAME] [--id N] [--dry-run] |
-                    --import PATH [--with-tokens] | --export PATH [--with-tokens]]
+                    --import PATH [--with-tokens] | --export PATH [--with-tokens] |
+                    --reverify [--webhook NAME] [--since T]]
 
 An HTTP server PagerDuty calls: POST /api/{version}/webhook/{authToken}, as Rundeck's webhook
 URL. Each delivery goes to the rdwh plugin (signature, rules); the job requests it returns are
@@ -55,7 +61,8 @@ with retries. Redeliveries never run a job twice.
                     maxEventAge when they arrived) only with --status skipped. Running jobs
                     are never requeued: their gateway holds a lease on them
   --status S        with --jobs or --requeue: queued, running, done, refused or skipped
-  --webhook NAME    with --requeue: only this webhook's jobs
+  --webhook NAME    with --requeue: only this webhook's jobs; with --reverify: only this
+                    webhook's deliveries
   --id N            with --requeue: only the job with this id (from --jobs)
   --dry-run         with --requeue: print the jobs it would requeue as JSON lines, change nothing
   --import PATH     merge the webhooks of Rundeck's project export (webhooks.yaml, or the project
@@ -67,6 +74,17 @@ with retries. Redeliveries never run a job twice.
   --export PATH     write every webhook the gateway serves (the config file's and those created
                     through the console's API) as Rundeck's webhooks.yaml to PATH ("-": standard
                     output); --import it into a config file, or into a Rundeck project
+  --reverify        verify again the stored deliveries refused for their signature (the wrong
+                    secret in key storage: PagerDuty does not retry a 4xx), with FILE's config
+                    and the secret key storage holds now; one that verifies now runs what it
+                    matches, as intake would (jobs with the same identities: a redelivery or a
+                    second --reverify never runs a job twice) and is recorded as a new delivery
+                    linked to it. One JSON line per delivery: id, webhook, result (verified with
+                    the new delivery and the jobs queued, verified_before, still_refused or
+                    cannot_verify with the reason, failed). Safe while the server runs; exit 1
+                    when one failed (the database, the plugin)
+  --since T         with --reverify: only deliveries received since T, an ISO-8601 UTC time
+                    (2026-12-05T10:00:00Z) or a duration back from now (90m, 6h, 2d)
   --with-tokens     with --import: keep the exported auth tokens (the Post URLs stay the same);
                     without it every webhook added gets a new token, as Rundeck's importer does;
                     with --export: include the tokens (the file is then written mode 0600)
@@ -80,6 +98,8 @@ Signals: SIGHUP reloads FILE (a bad config keeps the running one), SIGTERM/SIGIN
 Exit status: 0 on a clean stop or a valid --check, 1 for a bad config or a failure, 2 for usage.
 Reference: examples/gateway/README.md (installed: /usr/share/doc/rdwh/gateway.md).
 )";
+
+bool valid(const Args &a);
 
 bool parse_args(int argc, char **argv, Args &a) {
   for (int i = 1; i < argc; ++i) {
@@ -98,37 +118,35 @@ bool parse_args(int argc, char **argv, Args &a) {
       out = argv[++i];
       return true;
     };
-    if (arg == "--config") {
-      if (!value(a.config)) return false;
-    } else if (arg == "--check") {
-      a.check = true;
-    } else if (arg == "--file-only") {
-      a.file_only = true;
-    } else if (arg == "--jobs") {
-      a.jobs = true;
-    } else if (arg == "--requeue") {
-      a.requeue = true;
-    } else if (arg == "--status") {
-      if (!value(a.status)) return false;
-    } else if (arg == "--webhook") {
-      if (!value(a.webhook)) return false;
+    static const std::pair<const char *, bool Args::*> switches[] = {
+        {"--check", &Args::check},     {"--file-only", &Args::file_only},     {"--jobs", &Args::jobs},
+        {"--requeue", &Args::requeue}, {"--dry-run", &Args::dry_run},         {"--reverify", &Args::reverify},
+        {"--with-tokens", &Args::with_tokens}};
+    static const std::pair<const char *, std::string Args::*> options[] = {
+        {"--config", &Args::config}, {"--status", &Args::status},    {"--webhook", &Args::webhook},
+        {"--import", &Args::import}, {"--export", &Args::export_to}, {"--since", &Args::since}};
+    const auto is = [&](const auto &entry) { return arg == entry.first; };
+    if (const auto *sw = std::find_if(std::begin(switches), std::end(switches), is); sw != std::end(switches)) {
+      a.*(sw->second) = true;
+    } else if (const auto *opt = std::find_if(std::begin(options), std::end(options), is); opt != std::end(options)) {
+      if (!value(a.*(opt->second))) return false;
     } else if (arg == "--id") {
       if (!value(a.id) || a.id.empty() || a.id.find_first_not_of("0123456789") != std::string::npos) return false;
-    } else if (arg == "--dry-run" || arg == "--with-tokens") {
-      (arg == "--dry-run" ? a.dry_run : a.with_tokens) = true;
-    } else if (arg == "--import") {
-      if (!value(a.import)) return false;
-    } else if (arg == "--export") {
-      if (!value(a.export_to)) return false;
     } else {
       return false;
     }
   }
-  const int modes = int(a.check) + int(a.jobs) + int(a.requeue) + int(!a.import.empty()) + int(!a.export_to.empty());
+  return valid(a);
+}
+
+// At most one command, and only the options it takes.
+bool valid(const Args &a) {
+  const int modes = int(a.check) + int(a.jobs) + int(a.requeue) + int(!a.import.empty()) + int(!a.export_to.empty()) +
+                    int(a.reverify);
   return !a.config.empty() && modes <= 1 && (a.status.empty() || a.jobs || a.requeue) &&
-         (a.webhook.empty() && a.id.empty() ? true : a.requeue) &&
-         (!a.with_tokens || !a.import.empty() || !a.export_to.empty()) && (!a.file_only || a.check) &&
-         (!a.dry_run || a.requeue);
+         (a.id.empty() || a.requeue) && (a.webhook.empty() || a.requeue || a.reverify) &&
+         (a.since.empty() || a.reverify) && (!a.dry_run || a.requeue) &&
+         (!a.with_tokens || !a.import.empty() || !a.export_to.empty()) && (!a.file_only || a.check);
 }
 
 } // namespace
@@ -141,6 +159,7 @@ int main(int argc, char **argv) {
   }
   if (args.check) return check(args.config, !args.file_only);
   if (args.jobs || args.requeue || !args.export_to.empty()) return outbox_command(args);
+  if (args.reverify) return reverify(args);
   if (!args.import.empty()) return import_into(args.config, args.import, args.with_tokens);
   curl_global_init(CURL_GLOBAL_DEFAULT); // before any thread starts
   const int rc = serve(args.config);

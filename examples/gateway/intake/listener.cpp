@@ -184,6 +184,10 @@ HttpResponse Service::answer(Delivery &d, HttpResponse r) {
   else log::warn("delivery for an unknown webhook token", {{"sender", d.req.sender}, {"status", r.status}});
   if (d.keep && !d.recorded) { // no job: written in the background
     d.record.verdict = verdict_name(p.verdict);
+    // Refused for its signature: the signature is kept apart (never shown), to verify it again
+    // once the operator fixes the secret (PagerDuty does not retry a 4xx).
+    if (d.hook && is_signature_refusal(d.record.verdict))
+      d.record.signature_headers_json = signature_headers_json(d.req.headers);
     record_answer(d.record, r);
     recorder_->add(std::move(d.record));
   }

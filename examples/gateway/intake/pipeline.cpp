@@ -111,6 +111,7 @@ Processed IntakePipeline::process(const Intake &in) const {
   const bool record_is_ours = in.commit != Commit::with_jobs || !out.jobs.empty();
   if (in.record && record_is_ours) describe(*in.record, out);
   if (in.commit == Commit::none || !record_is_ours) return out;
+  if (in.commit == Commit::verified && is_signature_failure(out.verdict)) return out; // still refused
   // The event's age is judged on this gateway's clock (PagerDuty's occurred_at is wall-clock
   // time); the jobs are stored on the outbox's (the database's, when it has its own).
   commit(in, in.options.now_ms ? in.options.now_ms : outbox_.clock_ms(), out);
@@ -236,6 +237,29 @@ const char *verdict_name(int64_t v) {
   }
 }
 
+bool is_signature_refusal(std::string_view verdict) {
+  return verdict == verdict_name(RDWH_VERDICT_SIGNATURE_MISSING) || verdict == verdict_name(RDWH_VERDICT_SIGNATURE_INVALID);
+}
+
+std::string signature_headers_json(const std::vector<std::pair<std::string, std::string>> &headers) {
+  constexpr size_t kSignatureBytes = 4096;
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartArray();
+  bool any = false;
+  for (const auto &[name, value] : headers) {
+    if (lower(name).find("signature") == std::string::npos) continue;
+    any = true;
+    w.StartArray();
+    write_str(w, utf8_clean(name));
+    write_str(w, utf8_clean(value));
+    w.EndArray();
+  }
+  w.EndArray();
+  if (!any || buf.GetSize() > kSignatureBytes) return "";
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
 bool is_secret_header(std::string_view name) {
   const std::string n = lower(name);
   return n == "authorization" || n == "proxy-authorization" || n == "cookie" || n == "set-cookie" ||
@@ -250,6 +274,9 @@ namespace {
 constexpr size_t kDeliveryIdBytes = 200, kHeaderNameBytes = 64, kHeaderValueBytes = 256, kHeadersBytes = 2048;
 // A refused delivery's record (4xx, unknown tokens), all texts and the row included.
 constexpr size_t kRefusedRecordBytes = 4096, kRefusedErrorBytes = 512, kRefusedEvaluationBytes = 1024;
+// One refused for its signature by a known webhook (its token was right): room for a PagerDuty
+// body (V3's are 1 to 3 KiB) to be kept whole, so it can be verified again once the secret is fixed.
+constexpr size_t kSignatureRefusedRecordBytes = 16384;
 
 // `text` made valid UTF-8 and cut to at most `max` bytes on a character boundary.
 std::string clipped(std::string_view text, size_t max) {
@@ -290,12 +317,14 @@ std::string headers_json_of(const std::vector<std::pair<std::string, std::string
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-// A refused delivery's record within kRefusedRecordBytes: anyone can send one as often as they
-// like, so its error and explanation are capped and its body gets what is left.
+// A refused delivery's record within kRefusedRecordBytes (kSignatureRefusedRecordBytes for one
+// that keeps its signature): anyone can send one as often as they like, so its error and
+// explanation are capped and its body gets what is left.
 void bound_refused(DeliveryRecord &d) {
   d.error = clipped(d.error, kRefusedErrorBytes);
   if (d.evaluation.size() > kRefusedEvaluationBytes) d.evaluation.clear(); // JSON: whole or nothing
-  const int64_t room = static_cast<int64_t>(kRefusedRecordBytes) - (stored_bytes(d) - static_cast<int64_t>(d.body.size()));
+  const size_t bound = d.signature_headers_json.empty() ? kRefusedRecordBytes : kSignatureRefusedRecordBytes;
+  const int64_t room = static_cast<int64_t>(bound) - (stored_bytes(d) - static_cast<int64_t>(d.body.size()));
   const size_t keep = static_cast<size_t>(std::max<int64_t>(room, 0));
   if (d.body.size() <= keep) return;
   d.body = d.body_base64 ? d.body.substr(0, keep / 4 * 4) : clipped(d.body, keep);
@@ -338,12 +367,16 @@ void record_answer(DeliveryRecord &d, const HttpResponse &r) {
     return;
   }
   d.outcome = r.status >= 500 ? outcome::failed : outcome::refused;
+  d.error = answer_error(r);
+  if (r.status < 500) bound_refused(d);
+}
+
+std::string answer_error(const HttpResponse &r) {
   rapidjson::Document doc;
   doc.Parse(r.body.data(), r.body.size());
   if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("err") && doc["err"].IsString())
-    d.error = utf8_clean(std::string_view(doc["err"].GetString(), doc["err"].GetStringLength()));
-  else d.error = utf8_clean(r.body.substr(0, 1000));
-  if (r.status < 500) bound_refused(d);
+    return utf8_clean(std::string_view(doc["err"].GetString(), doc["err"].GetStringLength()));
+  return utf8_clean(r.body.substr(0, 1000));
 }
 
 std::string jobs_json(const std::vector<NewJob> &jobs) {

@@ -37,6 +37,7 @@ enum class Commit {
   with_jobs, // a delivery: its jobs with its record; a record without jobs stays the caller's (the
              // recorder writes it in the background, so a delivery that runs nothing never waits)
   always,    // a replay: its record is stored at once, with its jobs or alone (its id is shown)
+  verified,  // a delivery verified again: as `always`, unless its signature still fails (nothing stored)
 };
 
 // One delivery on its way through the pipeline.
@@ -114,10 +115,22 @@ const char *verdict_name(int64_t verdict);
 DeliveryRecord record_of(const HttpRequest &req, const WebhookConfig *webhook, std::string_view delivery_id,
                          size_t max_body);
 // Fills the record's answer: status, and for 4xx/5xx the outcome and the error the body holds. A
-// refused (4xx) record is cut to 4 KiB in all: anyone can send those.
+// refused (4xx) record is cut to 4 KiB in all: anyone can send those; one that keeps its signature
+// (refused for it, signature_headers_json) to 16 KiB, so its body is kept whole to be verified again.
 void record_answer(DeliveryRecord &record, const HttpResponse &response);
 // The record's jobs, as [{eventIndex, ruleIndex, rule, ruleKey, deliveryKey, jobId, request}].
 std::string jobs_json(const std::vector<NewJob> &jobs);
+
+// Whether the plugin refused a delivery for its signature (verdict_name(): signature_missing or
+// signature_invalid): a record the operator can verify again once the secret is fixed.
+bool is_signature_refusal(std::string_view verdict);
+// The signature headers of a delivery (names holding "signature"), whole, as [[name, value], ...]:
+// what a record refused for its signature keeps apart (DeliveryRecord::signature_headers_json) to
+// verify it again. "" when there are none, or when they are longer than 4 KiB (a cut signature
+// verifies nothing).
+std::string signature_headers_json(const std::vector<std::pair<std::string, std::string>> &headers);
+// The error a 4xx/5xx answer holds (its JSON "err", else its first 1000 bytes), UTF-8 clean.
+std::string answer_error(const HttpResponse &response);
 
 // Whether a header's value is a secret the store must not keep (Authorization, cookies,
 // signatures, tokens).

@@ -19,8 +19,8 @@ namespace {
 const char *const kInsert =
     "INSERT INTO deliveries (received_ms, webhook_id, webhook_name, project, webhook_key, delivery_id, sender, "
     "headers_json, body, body_base64, body_bytes, body_truncated, status, verdict, outcome, error, job_count, "
-    "evaluation, jobs_json, replay_of, stored_bytes) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) "
+    "evaluation, jobs_json, replay_of, stored_bytes, signature_headers) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) "
     "RETURNING id";
 
 // The state of a delivery's job `j` (linked by `l`), the one place that says it: waiting,
@@ -68,6 +68,14 @@ const char *const kOldBefore =
 const char *const kPurge = "DELETE FROM deliveries WHERE id <= $1 AND received_ms < $2";
 const char *const kPurgeLinks = "DELETE FROM delivery_jobs WHERE delivery_id IN "
                                 "(SELECT id FROM deliveries WHERE id <= $1 AND received_ms < $2)";
+// The signature headers are read by these alone (never by a listing or kGet: no view shows them).
+const char *const kKeptSignature = "SELECT signature_headers FROM deliveries WHERE id = $1";
+#define RDWH_SIGNATURE_REFUSED "verdict IN ('signature_missing', 'signature_invalid')"
+const char *const kRefusedForSignature = "SELECT id FROM deliveries WHERE " RDWH_SIGNATURE_REFUSED
+                                         " AND replay_of = 0 AND ($1 = '' OR webhook_name = $1) "
+                                         "AND received_ms >= $2 ORDER BY id";
+const char *const kVerifiedAgain =
+    "SELECT COALESCE(MIN(id), 0) FROM deliveries WHERE replay_of = $1 AND NOT " RDWH_SIGNATURE_REFUSED;
 const char *const kTotal = "SELECT COALESCE(SUM(stored_bytes), 0) FROM deliveries";
 const char *const kOldest = "SELECT id, stored_bytes FROM deliveries ORDER BY id LIMIT $1";
 const char *const kDeleteThrough = "DELETE FROM deliveries WHERE id <= $1";
@@ -124,6 +132,31 @@ public:
       read_states(c, one);
       if (!one.empty()) out = std::move(one[0]);
     });
+    return out;
+  }
+
+  std::string kept_signature(int64_t id) override {
+    std::string out;
+    db_.with(SqlOutbox::Use::read, "cannot read the deliveries", [&](sql::Connection &c) {
+      out.clear();
+      c.exec(kKeptSignature, {id}, [&](const sql::Row &r) { out = r.text(0); });
+    });
+    return out;
+  }
+
+  std::vector<int64_t> refused_for_signature(std::string_view webhook_name, int64_t since_ms) override {
+    std::vector<int64_t> out;
+    db_.with(SqlOutbox::Use::read, "cannot read the deliveries", [&](sql::Connection &c) {
+      out.clear();
+      c.exec(kRefusedForSignature, {webhook_name, since_ms}, [&](const sql::Row &r) { out.push_back(r.i64(0)); });
+    });
+    return out;
+  }
+
+  int64_t verified_again(int64_t id) override {
+    int64_t out = 0;
+    db_.with(SqlOutbox::Use::read, "cannot read the deliveries",
+             [&](sql::Connection &c) { c.exec(kVerifiedAgain, {id}, [&](const sql::Row &r) { out = r.i64(0); }); });
     return out;
   }
 
@@ -233,14 +266,14 @@ sql::Statement insert_delivery(DeliveryRecord &d) {
           {d.received_ms, d.webhook_id, d.webhook_name, d.project, d.webhook_key, d.delivery_id, d.sender,
            d.headers_json, d.body, int64_t{d.body_base64 ? 1 : 0}, d.body_bytes, int64_t{d.body_truncated ? 1 : 0},
            d.status, d.verdict, d.outcome, d.error, d.job_count, d.evaluation, d.jobs_json, d.replay_of,
-           stored_bytes(d)},
+           stored_bytes(d), d.signature_headers_json},
           [&d](const sql::Row &r) { d.id = r.i64(0); }};
 }
 
 int64_t stored_bytes(const DeliveryRecord &d) {
   return schema::kDeliveryRowOverhead +
          static_cast<int64_t>(d.headers_json.size() + d.body.size() + d.evaluation.size() + d.jobs_json.size() +
-                              d.error.size());
+                              d.error.size() + d.signature_headers_json.size());
 }
 
 std::unique_ptr<DeliveryStore> make_delivery_store(SqlOutbox &db) { return std::make_unique<SqlDeliveryStore>(db); }

@@ -70,7 +70,11 @@ struct DeliveryRecord {
   int64_t job_count = 0;         // jobs the plugin asked for
   std::string evaluation;        // the plugin's explanation (JSON array), "" when none
   std::string jobs_json;         // [{eventIndex, ruleIndex, rule, ruleKey, deliveryKey, jobId, request}]
-  int64_t replay_of = 0;         // a replay: the delivery it replays
+  int64_t replay_of = 0;         // a replay or a verification again: the delivery it replays
+  // Only for a delivery refused for its signature: the signature headers ([[name, value], ...]),
+  // so it can be verified again once the secret is fixed (--reverify). Written, never read back
+  // with the record: only DeliveryStore::kept_signature() reads it, so no view can show it.
+  std::string signature_headers_json;
   // Read, not stored: its jobs' states, and what became of it (`outcome`, or its jobs' outcome).
   JobStates job_states;
   std::string state;
@@ -100,6 +104,16 @@ public:
   // Newest first, whole (the debug API's events). Throws OutboxError.
   virtual std::vector<DeliveryRecord> list_full(const DeliveryFilter &filter) = 0;
   virtual std::optional<DeliveryRecord> get(int64_t id) = 0;
+  // The signature headers kept for delivery `id` (signature_headers_json; "" when none). Only the
+  // verification again reads this. Throws OutboxError.
+  virtual std::string kept_signature(int64_t id) = 0;
+  // Oldest first, the ids of the deliveries refused for their signature (signature_missing or
+  // signature_invalid; not verifications again themselves) received at or after `since_ms`, of
+  // the webhooks named `webhook_name` ("": any). Throws OutboxError.
+  virtual std::vector<int64_t> refused_for_signature(std::string_view webhook_name, int64_t since_ms) = 0;
+  // The first delivery recorded as delivery `id` verified again (replay_of = id, its signature
+  // verified), or 0. Throws OutboxError.
+  virtual int64_t verified_again(int64_t id) = 0;
   // Deletes deliveries received before `before_ms`, at most `max_rows` of the oldest; returns how many.
   virtual int64_t purge(int64_t before_ms, int64_t max_rows) = 0;
   // What the stored rows count for the cap (stored_bytes, summed). Throws OutboxError.

@@ -135,4 +135,8 @@ CREATE INDEX delivery_jobs_by_delivery ON delivery_jobs (delivery_id);
 )sql";
 }
 
+std::string schema_kept_signature_sql() {
+  return "ALTER TABLE deliveries ADD COLUMN signature_headers TEXT NOT NULL DEFAULT '';";
+}
+
 } // namespace rdwh::gateway::schema

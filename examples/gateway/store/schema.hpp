@@ -48,6 +48,11 @@ std::string schema_v4_sql();
 // of its jobs. Each backend then fills delivery_jobs from the deliveries' jobs_json.
 std::string schema_v5_sql();
 
+// The kept signature (version 6): a delivery refused for its signature keeps its signature
+// headers apart from headers_json (signature_headers, never shown), so it can be verified again
+// with the secret fixed (--reverify, the delivery page's "Verify again").
+std::string schema_kept_signature_sql();
+
 // What a delivery row counts for the cap: its texts, plus the row's own overhead.
 inline constexpr int64_t kDeliveryRowOverhead = 256;
 

@@ -758,6 +758,77 @@ TEST_CASE("delivery store: a delivery is stored with its jobs in one commit; fil
   CHECK(o->list("").size() == 1); // jobs have their own retention
 }
 
+TEST_CASE("delivery store: a delivery refused for its signature keeps it apart, never in a view", "[outbox]") {
+  const WebhookConfig hook = file_webhook("Hook", "tok");
+  const std::string body(5000, 'x'); // a refused record is cut to 4 KiB in all; one refused for its signature to 16
+  const HttpRequest req = request({{"X-PagerDuty-Signature", "v1=5ec2e7"}, {"X-Webhook-Id", "w-9"}}, body);
+  DeliveryRecord refused = record_of(req, &hook, "w-9", 64 * 1024);
+  refused.webhook_id = 7;
+  refused.received_ms = 1000;
+  refused.verdict = "signature_invalid";
+  refused.signature_headers_json = signature_headers_json(req.headers);
+  CHECK(refused.signature_headers_json == R"([["X-PagerDuty-Signature","v1=5ec2e7"]])");
+  record_answer(refused, {403, "application/json", std::string(R"({"err":"invalid signature)") + std::string(900, '!') + "\"}"});
+  CHECK(refused.body == body);
+  CHECK_FALSE(refused.body_truncated);
+  CHECK(refused.error.size() <= 512);
+  CHECK(refused.headers_json.find("5ec2e7") == std::string::npos);
+
+  // Without a kept signature, the same refusal is cut as before.
+  DeliveryRecord plain = record_of(req, &hook, "w-9", 64 * 1024);
+  plain.verdict = "malformed";
+  record_answer(plain, {400, "application/json", R"({"err":"bad"})"});
+  CHECK(plain.body_truncated);
+  // Kept whole up to 16 KiB in all: a bigger body is cut all the same.
+  DeliveryRecord big = record_of(request(req.headers, std::string(60000, 'y')), &hook, "w-9", 64 * 1024);
+  big.signature_headers_json = refused.signature_headers_json;
+  record_answer(big, {403, "application/json", R"({"err":"invalid signature"})"});
+  CHECK(big.body_truncated);
+  CHECK(stored_bytes(big) <= 16384);
+  CHECK(stored_bytes(big) > 16000);
+  CHECK(signature_headers_json({{"X-Webhook-Id", "w"}}).empty());
+  CHECK(signature_headers_json({{"X-PagerDuty-Signature", std::string(5000, 'a')}}).empty()); // never cut
+
+  OutboxUnderTest t;
+  auto o = t.open();
+  CHECK(o->enqueue({}, 1000, &refused).inserted == 0);
+  DeliveryRecord other = record_for(7, 2000, outcome::refused);
+  other.verdict = "signature_missing";
+  DeliveryRecord elsewhere = record_for(8, 3000, outcome::refused);
+  elsewhere.verdict = "signature_invalid";
+  elsewhere.webhook_name = "Other";
+  DeliveryRecord accepted = record_for(7, 4000, outcome::nothing);
+  for (DeliveryRecord *d : {&other, &elsewhere, &accepted}) CHECK(o->enqueue({}, d->received_ms, d).inserted == 0);
+
+  DeliveryStore &store = o->deliveries();
+  CHECK(store.kept_signature(refused.id) == R"([["X-PagerDuty-Signature","v1=5ec2e7"]])");
+  CHECK(store.kept_signature(accepted.id).empty());
+  // No view reads it: the record, the lists.
+  const auto got = store.get(refused.id);
+  REQUIRE(got);
+  CHECK(got->signature_headers_json.empty());
+  CHECK(got->body == body);
+  DeliveryFilter all;
+  for (const DeliveryRecord &d : store.list_full(all)) {
+    CHECK(d.signature_headers_json.empty());
+    CHECK(d.headers_json.find("5ec2e7") == std::string::npos);
+  }
+
+  CHECK(store.refused_for_signature("", 0) == std::vector<int64_t>{refused.id, other.id, elsewhere.id});
+  CHECK(store.refused_for_signature("Hook", 0) == std::vector<int64_t>{refused.id, other.id});
+  CHECK(store.refused_for_signature("Hook", 1500) == std::vector<int64_t>{other.id});
+
+  // Verified again: a new delivery pointing at it; a still-refused attempt does not count.
+  CHECK(store.verified_again(refused.id) == 0);
+  DeliveryRecord again = record_for(7, 5000, outcome::nothing);
+  again.replay_of = refused.id;
+  CHECK(o->enqueue({}, 5000, &again).inserted == 0);
+  CHECK(store.verified_again(refused.id) == again.id);
+  CHECK(store.verified_again(other.id) == 0);
+  // Verifications are not themselves candidates.
+  CHECK(store.refused_for_signature("Hook", 0) == std::vector<int64_t>{refused.id, other.id});
+}
+
 TEST_CASE("delivery view: why each rule fired or not, and each job's state from the outbox", "[outbox]") {
   OutboxUnderTest t;
   auto o = t.open();

@@ -22,20 +22,25 @@ std::optional<std::string> without_signature(std::string_view config_json) {
   return to_json(doc);
 }
 
-// The stored delivery as the plugin sees it again: its headers without the redacted ones, its body.
-host::Handler::Request replay_request(const DeliveryRecord &original, const WebhookConfig &cfg, int64_t now) {
-  std::vector<std::pair<std::string, std::string>> kept;
+// [[name, value], ...] (headers_json, signature_headers_json), the redacted ones left out.
+void add_headers(std::string_view json, std::vector<std::pair<std::string, std::string>> &out, bool secrets) {
   rapidjson::Document headers;
-  headers.Parse(original.headers_json.data(), original.headers_json.size());
+  headers.Parse(json.data(), json.size());
   if (!headers.HasParseError() && headers.IsArray())
     for (const auto &h : headers.GetArray())
-      if (h.IsArray() && h.Size() == 2 && h[0].IsString() && h[1].IsString() && !is_secret_header(h[0].GetString()))
-        kept.emplace_back(h[0].GetString(), h[1].GetString());
-  return plugin_request(cfg, kept, stored_body(original), original.delivery_id, original.sender, now, true);
+      if (h.IsArray() && h.Size() == 2 && h[0].IsString() && h[1].IsString() &&
+          secrets == is_secret_header(h[0].GetString()))
+        out.emplace_back(h[0].GetString(), h[1].GetString());
 }
 
-bool signature_failed(std::string_view verdict) {
-  return verdict == "signature_missing" || verdict == "signature_invalid";
+// The stored delivery as the plugin sees it again: its headers without the redacted ones (plus,
+// to verify it again, the signature headers kept apart), its body.
+host::Handler::Request replay_request(const DeliveryRecord &original, const WebhookConfig &cfg, int64_t received_ms,
+                                      std::string_view signature_json = {}) {
+  std::vector<std::pair<std::string, std::string>> kept;
+  add_headers(original.headers_json, kept, false);
+  add_headers(signature_json, kept, true);
+  return plugin_request(cfg, kept, stored_body(original), original.delivery_id, original.sender, received_ms, true);
 }
 
 } // namespace
@@ -50,7 +55,7 @@ Outcome<Replay> DeliveryAdmin::try_config(const DeliveryRecord &original, std::s
 
 Outcome<Replay> DeliveryAdmin::run(const DeliveryRecord &original, std::optional<std::string_view> config_json,
                                    bool store, bool run_again) {
-  if (original.verdict.empty() || signature_failed(original.verdict))
+  if (original.verdict.empty() || is_signature_refusal(original.verdict))
     return refuse(Refusal::conflict,
                   "only deliveries the plugin accepted or judged can be replayed: this one was refused before "
                   "(" + (original.error.empty() ? original.verdict : original.error) + ")");
@@ -73,32 +78,102 @@ Outcome<Replay> DeliveryAdmin::run(const DeliveryRecord &original, std::optional
     return refuse(Refusal::invalid, e.what(), "config");
   }
 
-  return record(original, *rt, cfg, handler, store, run_again);
+  const int64_t now = now_ms();
+  const JobOptions options{now, run_again ? 0 : rt->config().max_event_age_s * 1000,
+                           run_again ? "replay:" + random_uuid() + ":" : ""};
+  Outcome<Replay> out = record(original, cfg, handler, replay_request(original, cfg, now), options,
+                               store ? Commit::always : Commit::none);
+  if (out && out.value().stored) {
+    const Replay &r = out.value();
+    log::info("console: delivery replayed", {{"webhook", cfg.name}, {"replayOf", original.id}, {"delivery", r.record.id},
+                                             {"queued", r.enqueued.inserted - r.enqueued.skipped},
+                                             {"duplicates", r.enqueued.duplicates}, {"runAgain", run_again}});
+  }
+  return out;
 }
 
-Outcome<Replay> DeliveryAdmin::record(const DeliveryRecord &original, const Runtime &rt, const WebhookConfig &cfg,
-                                      const MadeHandler &handler, bool store, bool run_again) {
+namespace {
+
+// Why `d` cannot be verified again, whatever the secret now; nullopt: it can be tried.
+std::optional<Refused> not_reverifiable(const DeliveryRecord &d) {
+  if (!is_signature_refusal(d.verdict) || d.replay_of)
+    return refuse(Refusal::conflict, "only deliveries refused for their signature can be verified again: this one " +
+                                         (d.replay_of ? std::string("is a replay")
+                                                      : "was " + (d.verdict.empty() ? "not judged by the plugin"
+                                                                                    : d.verdict)));
+  if (d.body_truncated)
+    return refuse(Refusal::conflict, "the body was not stored whole (" + std::to_string(d.body_bytes) +
+                                         " bytes received): it cannot be verified again");
+  return std::nullopt;
+}
+
+} // namespace
+
+Outcome<Reverify> DeliveryAdmin::reverify(const DeliveryRecord &original) {
+  if (std::optional<Refused> why = not_reverifiable(original)) return *why;
+  Reverify out;
+  std::string signature;
+  try {
+    out.earlier = outbox_.deliveries().verified_again(original.id);
+    if (out.earlier) {
+      out.verified = true;
+      return out;
+    }
+    signature = outbox_.deliveries().kept_signature(original.id);
+  } catch (const OutboxError &e) {
+    return refuse(Refusal::unavailable, e.what());
+  }
+  const std::shared_ptr<const Runtime> rt = runtime_.get();
+  const Webhook *hook = rt->find_id(original.webhook_id);
+  if (!hook)
+    return refuse(Refusal::not_found, "the delivery's webhook is not served now (deleted, or its config is broken)");
+  const WebhookConfig &cfg = hook->config;
+  // A handler made now: it reads the secret key storage holds now, even before a reload.
+  MadeHandler handler;
+  try {
+    handler = rt->make_handler(cfg, cfg.config_json);
+  } catch (const ConfigError &e) {
+    return refuse(Refusal::invalid, e.what(), "config");
+  }
   const int64_t now = now_ms();
+  Outcome<Replay> r = record(original, cfg, handler, replay_request(original, cfg, original.received_ms, signature),
+                             {now, rt->config().max_event_age_s * 1000, ""}, Commit::verified);
+  if (!r) return r.refused();
+  const DeliveryRecord &d = r.value().record;
+  if (is_signature_refusal(d.verdict)) {
+    out.refused = d.verdict + ": " + answer_error(r.value().answer) +
+                  (signature.empty() ? " (no signature header was kept for this delivery)" : "");
+    log::warn("console: delivery verified again, still refused",
+              {{"webhook", cfg.name}, {"delivery", original.id}, {"verdict", d.verdict}});
+    return out;
+  }
+  out.verified = true;
+  out.replay = r.value();
+  log::info("console: delivery verified again", {{"webhook", cfg.name}, {"verifiedOf", original.id},
+                                                 {"delivery", d.id}, {"verdict", d.verdict},
+                                                 {"queued", out.replay.enqueued.inserted - out.replay.enqueued.skipped},
+                                                 {"duplicates", out.replay.enqueued.duplicates}});
+  return out;
+}
+
+Outcome<Replay> DeliveryAdmin::record(const DeliveryRecord &original, const WebhookConfig &cfg,
+                                      const MadeHandler &handler, host::Handler::Request request,
+                                      const JobOptions &options, Commit commit) {
   Replay out;
   DeliveryRecord &d = out.record;
   d = original;
   d.id = 0;
-  d.received_ms = now;
+  d.received_ms = options.now_ms;
   d.replay_of = original.id;
-  const JobOptions options{now, run_again ? 0 : rt.config().max_event_age_s * 1000,
-                           run_again ? "replay:" + random_uuid() + ":" : ""};
+  d.signature_headers_json.clear();
   const Processed p = IntakePipeline(outbox_, jobs_added_)
-                          .process({cfg, *handler.handler, handler.keys.get(), replay_request(original, cfg, now),
-                                    options, &d, store ? Commit::always : Commit::none});
+                          .process({cfg, *handler.handler, handler.keys.get(), std::move(request), options, &d, commit});
   if (p.failure == Processed::Failure::plugin) return refuse(Refusal::failed, "the plugin failed: " + p.error);
   if (p.failure == Processed::Failure::store)
-    return refuse(Refusal::unavailable, "cannot store the replay: " + p.error);
-  if (!store) return out;
+    return refuse(Refusal::unavailable, "cannot store the delivery: " + p.error);
+  out.answer = p.answer;
+  out.stored = p.stored;
   out.enqueued = p.enqueued;
-  out.stored = true;
-  log::info("console: delivery replayed", {{"webhook", cfg.name}, {"replayOf", original.id}, {"delivery", d.id},
-                                           {"queued", out.enqueued.inserted - out.enqueued.skipped},
-                                           {"duplicates", out.enqueued.duplicates}, {"runAgain", run_again}});
   return out;
 }
 

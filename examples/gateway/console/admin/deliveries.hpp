@@ -13,9 +13,19 @@
 // choice (runAgain): the replay's jobs then get identities of their own ("replay:<id>:" before the
 // event's key) and maxEventAge does not apply. Either way the replay is recorded as a new delivery
 // pointing at the one it replays.
+//
+// Verifying again (reverify): a delivery refused for its signature (the operator had the wrong
+// secret in key storage; PagerDuty does not retry a 4xx) runs again as intake ran it: its stored
+// body and the signature headers kept apart for it (DeliveryStore::kept_signature), through a
+// handler made now from the webhook's current config and key storage, received when it was
+// received, its jobs with the identities intake gives them (so a redelivery or a second
+// verification never runs a job twice; maxEventAge applies). Verified, it is recorded as a new
+// delivery pointing at the original (replay_of), with its jobs, and the original is not tried
+// again; still refused, nothing is stored and the plugin's reason is returned.
 #pragma once
 
 #include "console/admin/outcome.hpp"
+#include "intake/pipeline.hpp"
 #include "store/delivery_store.hpp"
 #include "store/outbox.hpp"
 #include "runtime/runtime.hpp"
@@ -35,6 +45,14 @@ struct Replay {
   DeliveryRecord record;  // the replay as a delivery: explanation, jobs (stored when `stored`)
   bool stored = false;
   EnqueueResult enqueued; // stored: new jobs and duplicates
+  HttpResponse answer;    // the plugin's
+};
+
+struct Reverify {
+  bool verified = false;
+  int64_t earlier = 0;    // verified before, as this delivery: nothing was run now
+  std::string refused;    // not verified: the plugin's reason
+  Replay replay;          // verified now: the new delivery, stored with its jobs
 };
 
 // One delivery of a bulk replay: its replay (or dry run), or why it cannot be replayed.
@@ -54,6 +72,9 @@ public:
   Outcome<Replay> replay(const DeliveryRecord &original, bool dry_run, bool run_again);
   // `config_json`: the edited plugin config (a JSON object's text). Nothing is stored.
   Outcome<Replay> try_config(const DeliveryRecord &original, std::string_view config_json);
+  // Refused: conflict (not refused for its signature, a verification itself, body cut), not_found
+  // (its webhook), invalid (its config now), failed (the plugin), unavailable (the store).
+  Outcome<Reverify> reverify(const DeliveryRecord &original);
   // Queues job `id` again (a refused, skipped or waiting one; a done one only with `again`): the
   // job as now stored. Refused: not_found, conflict (running, done, changed meanwhile), unavailable.
   Outcome<OutboxJob> requeue(int64_t id, bool again);
@@ -76,9 +97,10 @@ private:
   // config_json: the config to use (nullopt: the webhook's current one).
   Outcome<Replay> run(const DeliveryRecord &original, std::optional<std::string_view> config_json, bool store,
                       bool run_again);
-  // run's second half: the delivery through the intake pipeline, recorded with its jobs when `store`.
-  Outcome<Replay> record(const DeliveryRecord &original, const Runtime &rt, const WebhookConfig &cfg,
-                         const MadeHandler &handler, bool store, bool run_again);
+  // The stored delivery through the intake pipeline as `request`, recorded (per `commit`) as a new
+  // delivery pointing at `original`.
+  Outcome<Replay> record(const DeliveryRecord &original, const WebhookConfig &cfg, const MadeHandler &handler,
+                         host::Handler::Request request, const JobOptions &options, Commit commit);
 
   Outbox &outbox_;
   const CurrentRuntime &runtime_;

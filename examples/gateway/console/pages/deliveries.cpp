@@ -459,8 +459,11 @@ HttpResponse delivery_page(Page &p, int64_t id) {
   const Webhook *hook = rt->find_id(record->webhook_id);
   std::string not_replayable;
   if (!hook) not_replayable = "its webhook is not served now";
-  else if (record->verdict.empty() || record->verdict == "signature_missing" || record->verdict == "signature_invalid")
+  else if (record->verdict.empty() || is_signature_refusal(record->verdict))
     not_replayable = "it was refused before its signature was verified";
+  // Refused for its signature: it can be verified again with the secret key storage holds now.
+  if (hook && is_signature_refusal(record->verdict) && !record->replay_of && !record->body_truncated)
+    d.set("reverifiable", true);
   else if (record->body_truncated) not_replayable = "its body was not stored whole";
   if (not_replayable.empty()) {
     d.set("replayable", true);
@@ -497,6 +500,21 @@ HttpResponse replay_page(Page &p, int64_t id, bool trial) {
                                      : "Dry run: delivery #" + std::to_string(id) + " against the current rules");
   d.set("heading", heading);
   return p.show(heading, "nav_deliveries", render("delivery.html", d));
+}
+
+HttpResponse reverify_page(Page &p, int64_t id) {
+  const std::optional<DeliveryRecord> record = p.ctx.outbox.deliveries().get(id);
+  const std::string back = "/deliveries/" + std::to_string(id);
+  if (!record) return p.fail(404, "Delivery " + std::to_string(id) + " is not in the delivery store", "/deliveries");
+  const Outcome<Reverify> r = p.ctx.deliveries.reverify(*record);
+  if (!r) return p.fail(r.refused(), back);
+  const Reverify &v = r.value();
+  if (v.earlier) return redirect("/deliveries/" + std::to_string(v.earlier) + "?notice=verified_before");
+  if (v.verified) return redirect("/deliveries/" + std::to_string(v.replay.record.id) + "?notice=verified");
+  return message_page(p.csrf, p.req, 200, "Still refused",
+                      "Delivery #" + std::to_string(id) + " still does not verify with the current secret (" +
+                          v.refused + "); nothing ran. Fix the secret in key storage and verify it again.",
+                      back);
 }
 
 HttpResponse requeue(Page &p, int64_t id) {

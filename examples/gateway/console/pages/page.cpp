@@ -16,6 +16,8 @@ const std::map<std::string, std::string, std::less<>> kNotices = {
     {"deleted", "Deleted."},
     {"requeued", "Job queued again: the gateway runs it within a second."},
     {"replayed", "Replayed: this is the new delivery."},
+    {"verified", "Verified again with the current secret: this is the new delivery."},
+    {"verified_before", "This delivery was verified again before: this is that delivery; nothing ran now."},
 };
 
 } // namespace

@@ -75,6 +75,8 @@ HttpResponse deliveries_page(Page &p);
 HttpResponse delivery_page(Page &p, int64_t id);
 // POST /deliveries/{id}/replay, or /deliveries/{id}/try (`trial`)
 HttpResponse replay_page(Page &p, int64_t id, bool trial);
+// POST /deliveries/{id}/reverify: verify a delivery refused for its signature again.
+HttpResponse reverify_page(Page &p, int64_t id);
 // POST /jobs/{id}/requeue
 HttpResponse requeue(Page &p, int64_t id);
 // GET /deliveries/bulk?action=requeue|replay&<the list's filter>: what a bulk action would do, with

@@ -45,6 +45,7 @@ HttpResponse route(Page &p) {
       if (seg.size() == 2 && get) return pages::delivery_page(p, id);
       if (seg.size() == 3 && seg[2] == "replay" && post) return pages::replay_page(p, id, false);
       if (seg.size() == 3 && seg[2] == "try" && post) return pages::replay_page(p, id, true);
+      if (seg.size() == 3 && seg[2] == "reverify" && post) return pages::reverify_page(p, id);
     }
   }
   if (seg.size() == 3 && seg[0] == "jobs" && is_digits(seg[1]) && seg[2] == "requeue" && post)

@@ -12,6 +12,7 @@
 //   /deliveries/bulk?action=requeue|replay&<filter> (POST: confirm, with the previewed ids)
 //   /deliveries/{id}                       why each rule fired or not, the jobs and their state
 //   /deliveries/{id}/replay (mode=dry|real, runAgain) /deliveries/{id}/try (config)
+//   /deliveries/{id}/reverify
 //   /jobs/{id}/requeue
 #pragma once
 

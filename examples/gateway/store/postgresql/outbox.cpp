@@ -37,7 +37,8 @@ std::vector<Migration> migrations() {
   return {{2, schema::schema_v2_sql(kDialect) + "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"},
           {3, schema::schema_v3_sql(kDialect)},
           {4, schema::schema_v4_sql()},
-          {5, schema::schema_v5_sql() + kDeliveryJobsFromJson}};
+          {5, schema::schema_v5_sql() + kDeliveryJobsFromJson},
+          {6, schema::schema_kept_signature_sql()}};
 }
 
 // The schema's version; 0 before the first gateway made it.

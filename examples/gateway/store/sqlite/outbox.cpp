@@ -90,7 +90,8 @@ WHERE json_extract(e.value, '$.deliveryKey') IS NOT NULL AND json_extract(e.valu
 using schema::Migration;
 std::vector<Migration> migrations() {
   return {{1, kSchemaV1}, {2, migration_v2()}, {3, schema::schema_v3_sql(kDialect)},
-          {4, schema::schema_v4_sql()}, {5, migration_v5()}};
+          {4, schema::schema_v4_sql()}, {5, migration_v5()},
+          {6, schema::schema_kept_signature_sql()}};
 }
 
 struct FileId {
