@@ -58,7 +58,7 @@ _rdwh_gateway() {
     --status) COMPREPLY=($(compgen -W "queued running done refused skipped" -- "$cur")); return ;;
     --webhook | --id) return ;;
   esac
-  COMPREPLY=($(compgen -W "--config --check --file-only --jobs --requeue --status --webhook --id --import --export --with-tokens
+  COMPREPLY=($(compgen -W "--config --check --file-only --online --jobs --requeue --status --webhook --id --import --export --with-tokens
                            --version --help" -- "$cur"))
 }
 

@@ -2,7 +2,7 @@
 // loses none. See README.md.
 //
 //   rdwh-gateway --config FILE            serve (SIGHUP reloads FILE, SIGTERM/SIGINT stop)
-//   rdwh-gateway --config FILE --check [--file-only]   validate FILE and the console's webhooks; exit 0/1
+//   rdwh-gateway --config FILE --check [--file-only] [--online]   validate FILE and the console's webhooks; exit 0/1
 //   rdwh-gateway --config FILE --jobs [--status S]   list the outbox's jobs as JSON lines
 //   rdwh-gateway --config FILE --requeue [--status S] [--webhook NAME] [--id N]   queue jobs again
 //   rdwh-gateway --config FILE --import PATH [--with-tokens]   merge Rundeck's webhooks.yaml into FILE
@@ -23,11 +23,11 @@ using namespace rdwh::gateway;
 namespace {
 
 constexpr const char *kUsage =
-    "usage: rdwh-gateway --config FILE [--check [--file-only] | --jobs [--status S] |\n"
+    "usage: rdwh-gateway --config FILE [--check [--file-only] [--online] | --jobs [--status S] |\n"
     "                    --requeue [--status S] [--webhook NAME] [--id N] |\n"
     "                    --import PATH [--with-tokens] | --export PATH [--with-tokens]]\n";
 
-constexpr const char *kHelp = R"(usage: rdwh-gateway --config FILE [--check [--file-only] | --jobs [--status S] |
+constexpr const char *kHelp = R"(usage: rdwh-gateway --config FILE [--check [--file-only] [--online] | --jobs [--status S] |
                     --requeue [--status S] [--webhook NAME] [--id N] |
                     --import PATH [--with-tokens] | --export PATH [--with-tokens]]
 
@@ -48,6 +48,12 @@ with retries. Redeliveries never run a job twice.
   --file-only       with --check: check FILE alone, not the database's webhooks (the systemd
                     unit's ExecStartPre: a webhook saved through the console never keeps the
                     gateway from starting; the gateway logs its findings)
+  --online          with --check: then ask Rundeck (rundeck.url, with the gateway's API token)
+                    about each enabled rule whose jobId is written out: the job exists in the
+                    webhook's project, and every option it requires without a default value is
+                    among the rule's jobOptions; exit 1 when not. Rundeck unreachable or slow, a
+                    token it refuses: warnings (exit 0). Not checked: whether the token's user
+                    may run the job as the rule's user (runAs)
   --jobs            list the outbox's jobs as JSON lines (safe while the server runs)
   --requeue         put jobs back in the queue, due now, and print them as JSON lines; a
                     running gateway picks them up within a second. Without --status: the
@@ -102,6 +108,8 @@ bool parse_args(int argc, char **argv, Args &a) {
       a.check = true;
     } else if (arg == "--file-only") {
       a.file_only = true;
+    } else if (arg == "--online") {
+      a.online = true;
     } else if (arg == "--jobs") {
       a.jobs = true;
     } else if (arg == "--requeue") {
@@ -125,7 +133,7 @@ bool parse_args(int argc, char **argv, Args &a) {
   const int modes = int(a.check) + int(a.jobs) + int(a.requeue) + int(!a.import.empty()) + int(!a.export_to.empty());
   return !a.config.empty() && modes <= 1 && (a.status.empty() || a.jobs || a.requeue) &&
          (a.webhook.empty() && a.id.empty() ? true : a.requeue) &&
-         (!a.with_tokens || !a.import.empty() || !a.export_to.empty()) && (!a.file_only || a.check);
+         (!a.with_tokens || !a.import.empty() || !a.export_to.empty()) && (!a.file_only || a.check) && (!a.online || a.check);
 }
 
 } // namespace
@@ -136,7 +144,12 @@ int main(int argc, char **argv) {
     std::fputs(kUsage, stderr);
     return 2;
   }
-  if (args.check) return check(args.config, !args.file_only);
+  if (args.check) {
+    curl_global_init(CURL_GLOBAL_DEFAULT); // --online asks Rundeck
+    const int rc = check(args.config, !args.file_only, args.online);
+    curl_global_cleanup();
+    return rc;
+  }
   if (args.jobs || args.requeue || !args.export_to.empty()) return outbox_command(args);
   if (!args.import.empty()) return import_into(args.config, args.import, args.with_tokens);
   curl_global_init(CURL_GLOBAL_DEFAULT); // before any thread starts
