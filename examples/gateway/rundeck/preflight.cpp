@@ -57,6 +57,51 @@ std::string job_label(const JobDetails &job, const std::string &id) {
   return "job '" + (job.group.empty() ? "" : job.group + "/") + job.name + "' (" + id + ")";
 }
 
+// What `job`, as Rundeck answered about it, means for `rule`: findings added to `out`; why the
+// preflight stops ("" when it goes on: Rundeck answered).
+std::string judge_rule(const RuleToCheck &rule, const JobDetails &job, const std::string &project,
+                       const std::string &no_answer, std::vector<PreflightFinding> &out) {
+  const std::string at = "rules[" + std::to_string(rule.index) + "]";
+  const std::string job_field = at + ".jobId", label = job_label(job, rule.job_id);
+  auto note = [&](const std::string &field, const std::string &message, bool fails) {
+    out.push_back({field, rule.name, field + ": " + message, fails});
+  };
+  switch (job.kind) {
+  case JobDetails::Kind::no_answer:
+    return job.timed_out ? no_answer : "Rundeck cannot be reached (" + job.reason + ")";
+  case JobDetails::Kind::not_found:
+    note(job_field, label + " does not exist in Rundeck (" + job.reason + ")", true);
+    return "";
+  case JobDetails::Kind::auth:
+    note(job_field,
+         "Rundeck refused the gateway's API token for " + label + " (" + job.reason +
+             "): check rundeck.authTokenFile and that the token's user may read and run the job",
+         false);
+    return "";
+  case JobDetails::Kind::other:
+    note(job_field, "Rundeck's answer about " + label + " is not a job (" + job.reason + ")", false);
+    return "";
+  case JobDetails::Kind::found: break;
+  }
+  if (!job.project.empty() && job.project != project) {
+    note(job_field, label + " is in project '" + job.project + "', not in the webhook's project '" + project + "'", true);
+    return "";
+  }
+  if (!job.options_read) {
+    if (job.timed_out) return no_answer;
+    note(at + ".jobOptions",
+         "the options of " + label + " could not be read (" + job.options_reason + "): its required options were not checked",
+         false);
+    return "";
+  }
+  for (const JobOption &o : job.options)
+    if (o.required && !o.has_default && !rule.options.count(o.name))
+      note(at + ".jobOptions",
+           label + " requires the option '" + o.name + "', which has no default value and the action does not set",
+           true);
+  return "";
+}
+
 } // namespace
 
 PreflightResult preflight_rules(const RundeckSettings &settings, const std::string &token, const std::string &project,
@@ -65,72 +110,29 @@ PreflightResult preflight_rules(const RundeckSettings &settings, const std::stri
   const std::vector<RuleToCheck> rules = rules_to_check(config_json);
   if (rules.empty()) return result;
   const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(budget_ms);
-  const std::string seconds = std::to_string((budget_ms + 999) / 1000);
-  auto stop = [&](const std::string &why) {
-    result.rundeck_answered = false;
-    result.findings.push_back({"config", "", why + ": the jobs of its rules were not checked", false});
-  };
+  const std::string no_answer = "Rundeck did not answer within " + std::to_string((budget_ms + 999) / 1000) + " s";
   RundeckClient client;
   std::map<std::string, JobDetails> asked; // by job id: several rules may run the same job
+  std::string stop;
   for (const RuleToCheck &rule : rules) {
     auto it = asked.find(rule.job_id);
     if (it == asked.end()) {
-      const int64_t left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      const int64_t left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       if (left <= 0) {
-        stop("Rundeck did not answer within " + seconds + " s");
-        return result;
+        stop = no_answer;
+        break;
       }
-      RundeckSettings call = settings;
+      RundeckSettings call = settings; // each call gets what is left of the budget
       call.request_timeout_ms = left;
       call.connect_timeout_ms = std::min(settings.connect_timeout_ms, left);
       it = asked.emplace(rule.job_id, client.job_details(call, token, rule.job_id, abort)).first;
     }
-    const JobDetails &job = it->second;
-    const std::string at = "rules[" + std::to_string(rule.index) + "]";
-    const std::string job_field = at + ".jobId", label = job_label(job, rule.job_id);
-    auto note = [&](const std::string &field, const std::string &message, bool fails) {
-      result.findings.push_back({field, rule.name, field + ": " + message, fails});
-    };
-    switch (job.kind) {
-    case JobDetails::Kind::no_answer:
-      stop(job.timed_out ? "Rundeck did not answer within " + seconds + " s"
-                         : "Rundeck cannot be reached (" + job.reason + ")");
-      return result;
-    case JobDetails::Kind::not_found:
-      note(job_field, label + " does not exist in Rundeck (" + job.reason + ")", true);
-      continue;
-    case JobDetails::Kind::auth:
-      note(job_field,
-           "Rundeck refused the gateway's API token for " + label + " (" + job.reason +
-               "): check rundeck.authTokenFile and that the token's user may read and run the job",
-           false);
-      continue;
-    case JobDetails::Kind::other:
-      note(job_field, "Rundeck's answer about " + label + " is not a job (" + job.reason + ")", false);
-      continue;
-    case JobDetails::Kind::found: break;
-    }
-    if (!job.project.empty() && job.project != project) {
-      note(job_field, label + " is in project '" + job.project + "', not in the webhook's project '" + project + "'",
-           true);
-      continue;
-    }
-    if (!job.options_read) {
-      if (job.timed_out) {
-        stop("Rundeck did not answer within " + seconds + " s");
-        return result;
-      }
-      note(at + ".jobOptions",
-           "the options of " + label + " could not be read (" + job.options_reason + "): its required options were not checked",
-           false);
-      continue;
-    }
-    for (const JobOption &o : job.options)
-      if (o.required && !o.has_default && !rule.options.count(o.name))
-        note(at + ".jobOptions",
-             label + " requires the option '" + o.name + "', which has no default value and the action does not set",
-             true);
+    stop = judge_rule(rule, it->second, project, no_answer, result.findings);
+    if (!stop.empty()) break;
+  }
+  if (!stop.empty()) {
+    result.rundeck_answered = false;
+    result.findings.push_back({"config", "", stop + ": the jobs of its rules were not checked", false});
   }
   return result;
 }
