@@ -58,8 +58,8 @@ _rdwh_gateway() {
     --status) COMPREPLY=($(compgen -W "queued running done refused skipped" -- "$cur")); return ;;
     --webhook | --id | --since) return ;;
   esac
-  COMPREPLY=($(compgen -W "--config --check --file-only --jobs --requeue --status --webhook --id --dry-run --import --export --with-tokens
-                           --reverify --since --version --help" -- "$cur"))
+  COMPREPLY=($(compgen -W "--config --check --file-only --online --jobs --requeue --status --webhook --id --dry-run --import
+                           --export --with-tokens --reverify --since --version --help" -- "$cur"))
 }
 
 complete -o filenames -F _rdwh_host rdwh-host

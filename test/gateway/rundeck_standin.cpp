@@ -13,6 +13,9 @@
 //   GET  /api/{v}/project/{p}/executions/running
 //   GET  /api/{v}/execution/{id}
 //   GET  /api/{v}/project/{p}/jobs       the project's jobs (kJobs below), in the shape of Rundeck's job list
+//   GET  /api/{v}/job/{id}/info          a job of kJobs (in --project), as Rundeck's job info; 404 otherwise
+//                                        (and for "missing-job")
+//   GET  /api/{v}/job/{id}?format=yaml   its definition, as Rundeck's YAML export, with its options
 //   Every API call needs X-Rundeck-Auth-Token equal to --token (when given), else 403 as Rundeck
 //   answers an expired or wrong token. An execution runs as the body's asUser, else as "admin".
 // Record: one JSON line per API call in FILE, written when the call arrives:
@@ -39,6 +42,8 @@
 //                                          in the record), then everything flows again
 //   GET  /_control/inflight                the number of run calls not yet answered
 //   POST /_control/token?value=T           the token accepted from now on
+//   POST /_control/hang?ms=D               job info and definition requests hold their answer D ms
+//                                          (0: none): a Rundeck that does not answer
 //   GET  /_control/ping                    200 "ok" (readiness)
 // SIGTERM/SIGINT: exit 0. Port 0 (default) picks a free port; --port-file receives it.
 #include <microhttpd.h>
@@ -91,6 +96,7 @@ struct State {
   std::vector<Execution> executions;
   std::atomic<int> delay_ms{0};
   std::atomic<int> lag_ms{0};
+  std::atomic<int> hang_ms{0};
   std::atomic<long> arrived{0};
   std::set<long> run_calls_in_flight; // their seqs
   size_t gather = 0;                  // answer no run call before this many are in flight
@@ -276,15 +282,66 @@ bool authorised(State &s, MHD_Connection *c) {
   return token && s.token == token;
 }
 
-// The jobs every project of the stand-in lists (the console's job chooser): {id, name, group, description}.
+// The jobs every project of the stand-in lists (the console's job chooser): {id, name, group,
+// description}, and the options of their definitions ("name:required:default", ';' between).
 struct JobInfo {
-  const char *id, *name, *group, *description;
+  const char *id, *name, *group, *description, *options;
 };
 constexpr JobInfo kJobs[] = {
-    {"9b1c5a52-0d6f-4d39-8bb3-5f0c2b7e1a01", "Diagnose incident", "pagerduty", "Collects diagnostics for an incident"},
-    {"3a13fca8-0000-4000-8000-000000000001", "Restart service", "pagerduty/remediation", "Restarts the incident's service"},
-    {"missing-job", "Deleted job", "", "Rundeck answers 404 when it is run"},
+    {"9b1c5a52-0d6f-4d39-8bb3-5f0c2b7e1a01", "Diagnose incident", "pagerduty", "Collects diagnostics for an incident",
+     "pd_incident_id:false:;verbosity:true:info"},
+    {"3a13fca8-0000-4000-8000-000000000001", "Restart service", "pagerduty/remediation", "Restarts the incident's service",
+     ""},
+    {"missing-job", "Deleted job", "", "Rundeck answers 404 when it is run", ""},
+    {"5e1f0c2a-0000-4000-8000-00000000000a", "Page on-call", "pagerduty", "Needs the incident id",
+     "pd_incident_id:true:;team:true:ops;note:false:"},
 };
+
+const JobInfo *find_job(const std::string &id) {
+  for (const JobInfo &j : kJobs)
+    if (id == j.id && id.rfind("missing-", 0) != 0) return &j;
+  return nullptr;
+}
+
+std::string job_info_json(const JobInfo &j, const std::string &project) {
+  const std::string href = std::string("http://127.0.0.1/api/41/job/") + j.id;
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("id"), w.String(j.id);
+  w.Key("name"), w.String(j.name);
+  w.Key("group"), w.String(j.group);
+  w.Key("project"), w.String(project.c_str());
+  w.Key("description"), w.String(j.description);
+  w.Key("href"), w.String(href.c_str());
+  w.Key("permalink"), w.String(href.c_str());
+  w.Key("scheduled"), w.Bool(false);
+  w.Key("scheduleEnabled"), w.Bool(true);
+  w.Key("enabled"), w.Bool(true);
+  w.Key("averageDuration"), w.Int(1200);
+  w.EndObject();
+  return buf.GetString();
+}
+
+// The job as Rundeck's definition export writes it (format=yaml): a list of one job.
+std::string job_yaml(const JobInfo &j) {
+  std::string y = std::string("- id: ") + j.id + "\n  uuid: " + j.id + "\n  name: " + j.name + "\n  group: '" + j.group +
+                  "'\n  description: " + j.description + "\n  loglevel: INFO\n  nodeFilterEditable: false\n";
+  std::string spec = j.options;
+  if (!spec.empty()) y += "  options:\n";
+  for (size_t start = 0; start < spec.size();) {
+    size_t end = spec.find(';', start);
+    if (end == std::string::npos) end = spec.size();
+    const std::string one = spec.substr(start, end - start);
+    const size_t c1 = one.find(':'), c2 = one.find(':', c1 + 1);
+    y += "  - name: " + one.substr(0, c1) + "\n";
+    if (one.substr(c1 + 1, c2 - c1 - 1) == "true") y += "    required: true\n";
+    if (c2 + 1 < one.size()) y += "    value: " + one.substr(c2 + 1) + "\n";
+    start = end + 1;
+  }
+  y += "  sequence:\n    keepgoing: false\n    strategy: node-first\n    commands:\n    - exec: echo ok\n";
+  return y;
+}
 
 std::string jobs_json(const std::string &project) {
   rapidjson::StringBuffer buf;
@@ -398,12 +455,31 @@ MHD_Result run_job(State &s, MHD_Connection *c, const std::string &path, const s
 }
 
 MHD_Result query(State &s, MHD_Connection *c, const std::string &path, const std::vector<std::string> &parts) {
+  const bool job_read = parts.size() >= 2 && parts[0] == "job" && (parts.size() == 2 || parts[2] == "info");
+  if (job_read) // a Rundeck that does not answer: held outside the lock, ended by a stop
+    for (int waited = 0, hold = s.hang_ms.load(); waited < hold && !s.stopping; waited += 50)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
   std::lock_guard lock(s.mu);
   const std::string job = parts.size() >= 2 && parts[0] == "job" ? parts[1] : "";
   if (!authorised(s, c)) {
     record(s, c, "GET", path, job, "", 403, 0);
     return reply(c, 403, envelope(403, "api.error.item.unauthorized", "Not authorized: invalid or expired token"),
                  "application/json");
+  }
+  if (job_read && parts.size() <= 3) {
+    const JobInfo *j = find_job(job);
+    if (!j) {
+      record(s, c, "GET", path, job, "", 404, 0);
+      return reply(c, 404, envelope(404, "api.error.item.doesnotexist", "Job ID does not exist: " + job),
+                   "application/json");
+    }
+    record(s, c, "GET", path, job, "", 200, 0);
+    if (parts.size() == 3) return reply(c, 200, job_info_json(*j, s.project), "application/json");
+    const char *format = arg(c, "format");
+    if (!format || std::string(format) != "yaml")
+      return reply(c, 400, envelope(400, "api.error.invalid.request", "the stand-in exports format=yaml only"),
+                   "application/json");
+    return reply(c, 200, job_yaml(*j), "text/yaml");
   }
   if (parts.size() == 3 && parts[0] == "project" && parts[2] == "jobs") {
     record(s, c, "GET", path, "", "", 200, 0);
@@ -479,6 +555,8 @@ MHD_Result on_access(void *cls, MHD_Connection *c, const char *url, const char *
       s.fault_ms = int_arg(c, "ms", 60000);
     } else if (path == "/_control/delay") {
       s.delay_ms = int_arg(c, "ms", 0);
+    } else if (path == "/_control/hang") {
+      s.hang_ms = int_arg(c, "ms", 0);
     } else if (path == "/_control/lag") {
       s.lag_ms = int_arg(c, "ms", 0);
     } else if (path == "/_control/gather") {

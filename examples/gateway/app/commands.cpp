@@ -5,6 +5,7 @@
 #include "app/import.hpp"
 #include "config/config.hpp"
 #include "console/admin/deliveries.hpp"
+#include "rundeck/preflight.hpp"
 #include "runtime/loader.hpp"
 #include "store/outbox.hpp"
 
@@ -13,6 +14,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -75,6 +77,29 @@ void export_to(Outbox &outbox, const std::string &path, bool with_tokens) {
   std::fprintf(stderr, "rdwh-gateway: wrote %s\n", path.c_str());
 }
 
+// --check --online: every webhook's preflight against Rundeck, printed to stderr; the number of
+// findings that fail the check. Once Rundeck does not answer, the other webhooks are not asked.
+size_t preflight_all(const Runtime &rt, const std::vector<WebhookConfig> &stored) {
+  static const std::atomic<bool> never{false};
+  const RundeckSettings &settings = rt.config().rundeck;
+  std::vector<const WebhookConfig *> hooks;
+  for (const WebhookConfig &w : rt.config().webhooks) hooks.push_back(&w);
+  for (const WebhookConfig &w : stored) hooks.push_back(&w);
+  size_t failed = 0;
+  for (const WebhookConfig *w : hooks) {
+    const PreflightResult r =
+        preflight_rules(settings, rt.rundeck_token(), w->project, w->config_json, settings.request_timeout_ms, never);
+    for (const PreflightFinding &f : r.findings) {
+      const std::string where = "webhook '" + w->name + "'" + (f.rule.empty() ? "" : ", action '" + f.rule + "'");
+      std::fprintf(stderr, "%s%s (%s): %s\n", f.fails_check ? "" : "warning: ", w->field("config").c_str(),
+                   where.c_str(), f.message.c_str());
+      failed += f.fails_check;
+    }
+    if (!r.rundeck_answered) break;
+  }
+  return failed;
+}
+
 } // namespace
 
 int import_into(const std::string &config, const std::string &source, bool with_tokens) {
@@ -107,7 +132,7 @@ std::vector<WebhookConfig> database_webhooks(const Config &config) {
   }
 }
 
-int check(const std::string &path, bool with_database) {
+int check(const std::string &path, bool with_database, bool online) {
   try {
     Config config = load_config(path);
     const std::vector<WebhookConfig> stored = with_database ? database_webhooks(config) : std::vector<WebhookConfig>{};
@@ -116,6 +141,14 @@ int check(const std::string &path, bool with_database) {
       std::fprintf(stderr, "%s: invalid config\n", path.c_str());
       for (const std::string &r : refusals) std::fprintf(stderr, "%s\n", r.c_str());
       return 1;
+    }
+    if (online) {
+      if (const size_t failed = preflight_all(*rt, stored)) {
+        std::fprintf(stderr, "%s: %zu problem(s) found in Rundeck: a job that does not exist in its webhook's project, "
+                             "or a required option no action sets\n",
+                     path.c_str(), failed);
+        return 1;
+      }
     }
     if (with_database)
       std::printf("%s: OK (%zu webhooks, %zu more from the console in the database)\n", path.c_str(),

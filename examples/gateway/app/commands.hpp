@@ -13,14 +13,17 @@ namespace rdwh::gateway {
 // The command line, parsed (app/main.cpp): at most one command.
 struct Args {
   std::string config;
-  bool check = false, file_only = false, jobs = false, requeue = false, dry_run = false, with_tokens = false,
-       reverify = false;
+  bool check = false, file_only = false, online = false, jobs = false, requeue = false, dry_run = false,
+       with_tokens = false, reverify = false;
   std::string status, webhook, id, import, export_to, since;
 };
 
 // --check: loads and validates everything (plugins, rules, secrets), and refuses what the server
-// only warns about; the webhooks created through the console too, with `with_database`.
-int check(const std::string &config, bool with_database);
+// only warns about; the webhooks created through the console too, with `with_database`. With
+// `online`, then the preflight of every webhook's rules against Rundeck (rundeck/preflight.hpp):
+// exit 1 when a job does not exist in its webhook's project or a required option is missing;
+// the rest (Rundeck unreachable or slow, the token refused) are warnings.
+int check(const std::string &config, bool with_database, bool online);
 // --import: merges Rundeck's export into the config file.
 int import_into(const std::string &config, const std::string &source, bool with_tokens);
 // --jobs, --requeue, --export.

@@ -2,7 +2,7 @@
 // loses none. See README.md.
 //
 //   rdwh-gateway --config FILE            serve (SIGHUP reloads FILE, SIGTERM/SIGINT stop)
-//   rdwh-gateway --config FILE --check [--file-only]   validate FILE and the console's webhooks; exit 0/1
+//   rdwh-gateway --config FILE --check [--file-only] [--online]   validate FILE and the console's webhooks; exit 0/1
 //   rdwh-gateway --config FILE --jobs [--status S]   list the outbox's jobs as JSON lines
 //   rdwh-gateway --config FILE --requeue [--status S] [--webhook NAME] [--id N] [--dry-run]   queue jobs again
 //   rdwh-gateway --config FILE --import PATH [--with-tokens]   merge Rundeck's webhooks.yaml into FILE
@@ -27,12 +27,12 @@ using namespace rdwh::gateway;
 namespace {
 
 constexpr const char *kUsage =
-    "usage: rdwh-gateway --config FILE [--check [--file-only] | --jobs [--status S] |\n"
+    "usage: rdwh-gateway --config FILE [--check [--file-only] [--online] | --jobs [--status S] |\n"
     "                    --requeue [--status S] [--webhook NAME] [--id N] [--dry-run] |\n"
     "                    --import PATH [--with-tokens] | --export PATH [--with-tokens] |\n"
     "                    --reverify [--webhook NAME] [--since T]]\n";
 
-constexpr const char *kHelp = R"(usage: rdwh-gateway --config FILE [--check [--file-only] | --jobs [--status S] |
+constexpr const char *kHelp = R"(usage: rdwh-gateway --config FILE [--check [--file-only] [--online] | --jobs [--status S] |
                     --requeue [--status S] [--webhook NAME] [--id N] [--dry-run] |
                     --import PATH [--with-tokens] | --export PATH [--with-tokens] |
                     --reverify [--webhook NAME] [--since T]]
@@ -54,6 +54,12 @@ with retries. Redeliveries never run a job twice.
   --file-only       with --check: check FILE alone, not the database's webhooks (the systemd
                     unit's ExecStartPre: a webhook saved through the console never keeps the
                     gateway from starting; the gateway logs its findings)
+  --online          with --check: then ask Rundeck (rundeck.url, with the gateway's API token)
+                    about each enabled rule whose jobId is written out: the job exists in the
+                    webhook's project, and every option it requires without a default value is
+                    among the rule's jobOptions; exit 1 when not. Rundeck unreachable or slow, a
+                    token it refuses: warnings (exit 0). Not checked: whether the token's user
+                    may run the job as the rule's user (runAs)
   --jobs            list the outbox's jobs as JSON lines (safe while the server runs)
   --requeue         put jobs back in the queue, due now, and print them as JSON lines; a
                     running gateway picks them up within a second. Without --status: the
@@ -119,9 +125,9 @@ bool parse_args(int argc, char **argv, Args &a) {
       return true;
     };
     static const std::pair<const char *, bool Args::*> switches[] = {
-        {"--check", &Args::check},     {"--file-only", &Args::file_only},     {"--jobs", &Args::jobs},
-        {"--requeue", &Args::requeue}, {"--dry-run", &Args::dry_run},         {"--reverify", &Args::reverify},
-        {"--with-tokens", &Args::with_tokens}};
+        {"--check", &Args::check},       {"--file-only", &Args::file_only}, {"--online", &Args::online},
+        {"--jobs", &Args::jobs},         {"--requeue", &Args::requeue},     {"--dry-run", &Args::dry_run},
+        {"--reverify", &Args::reverify}, {"--with-tokens", &Args::with_tokens}};
     static const std::pair<const char *, std::string Args::*> options[] = {
         {"--config", &Args::config}, {"--status", &Args::status},    {"--webhook", &Args::webhook},
         {"--import", &Args::import}, {"--export", &Args::export_to}, {"--since", &Args::since}};
@@ -146,7 +152,8 @@ bool valid(const Args &a) {
   return !a.config.empty() && modes <= 1 && (a.status.empty() || a.jobs || a.requeue) &&
          (a.id.empty() || a.requeue) && (a.webhook.empty() || a.requeue || a.reverify) &&
          (a.since.empty() || a.reverify) && (!a.dry_run || a.requeue) &&
-         (!a.with_tokens || !a.import.empty() || !a.export_to.empty()) && (!a.file_only || a.check);
+         (!a.with_tokens || !a.import.empty() || !a.export_to.empty()) && (!a.file_only || a.check) &&
+         (!a.online || a.check);
 }
 
 } // namespace
@@ -157,7 +164,12 @@ int main(int argc, char **argv) {
     std::fputs(kUsage, stderr);
     return 2;
   }
-  if (args.check) return check(args.config, !args.file_only);
+  if (args.check) {
+    curl_global_init(CURL_GLOBAL_DEFAULT); // --online asks Rundeck
+    const int rc = check(args.config, !args.file_only, args.online);
+    curl_global_cleanup();
+    return rc;
+  }
   if (args.jobs || args.requeue || !args.export_to.empty()) return outbox_command(args);
   if (args.reverify) return reverify(args);
   if (!args.import.empty()) return import_into(args.config, args.import, args.with_tokens);

@@ -6,6 +6,7 @@
 #include <rapidjson/document.h>
 
 #include <curl/curl.h>
+#include <yaml-cpp/yaml.h>
 #include <openssl/crypto.h>
 
 #include <cctype>
@@ -147,13 +148,13 @@ RundeckClient::~RundeckClient() { curl_easy_cleanup(static_cast<CURL *>(curl_));
 namespace {
 
 // The request's headers: the token, and JSON both ways.
-std::unique_ptr<curl_slist, SlistDeleter> request_headers(const std::string &token, bool post) {
+std::unique_ptr<curl_slist, SlistDeleter> request_headers(const std::string &token, bool post, const char *accept) {
   std::string auth = "X-Rundeck-Auth-Token: " + token;
   curl_slist *raw = nullptr;
   raw = curl_slist_append(raw, auth.c_str());
   OPENSSL_cleanse(auth.data(), auth.size()); // curl keeps its own copy in the list
   if (post) raw = curl_slist_append(raw, "Content-Type: application/json");
-  raw = curl_slist_append(raw, "Accept: application/json");
+  raw = curl_slist_append(raw, (std::string("Accept: ") + accept).c_str());
   raw = curl_slist_append(raw, "Expect:");
   return std::unique_ptr<curl_slist, SlistDeleter>(raw);
 }
@@ -190,10 +191,10 @@ void set_callbacks(CURL *c, ReplyBuffer &buffer, const std::atomic<bool> &abort)
 
 RundeckClient::Reply RundeckClient::perform(const RundeckSettings &settings, const std::string &token,
                                             const std::string &url, const std::string *post_body,
-                                            const std::atomic<bool> &abort) {
+                                            const std::atomic<bool> &abort, const char *accept) {
   CURL *c = static_cast<CURL *>(curl_);
   curl_easy_reset(c); // keeps the connection cache
-  std::unique_ptr<curl_slist, SlistDeleter> headers = request_headers(token, post_body != nullptr);
+  std::unique_ptr<curl_slist, SlistDeleter> headers = request_headers(token, post_body != nullptr, accept);
   Reply reply;
   ReplyBuffer buffer;
   set_request(c, settings, url, headers.get(), post_body);
@@ -348,6 +349,93 @@ JobsOutcome RundeckClient::list_jobs(const RundeckSettings &settings, const std:
       out.jobs.push_back({text_member(j, "id"), text_member(j, "name"), text_member(j, "group"),
                           text_member(j, "description")});
   out.ok = true;
+  return out;
+}
+
+namespace {
+
+// A YAML scalar's text, or "" (absent, null or not a scalar).
+std::string scalar(const YAML::Node &n) { return n && n.IsScalar() ? n.Scalar() : std::string(); }
+
+JobOption read_option(const std::string &name, const YAML::Node &o) {
+  JobOption opt;
+  opt.name = name;
+  opt.required = scalar(o["required"]) == "true";
+  opt.has_default = !scalar(o["value"]).empty() || !scalar(o["storagePath"]).empty();
+  return opt;
+}
+
+} // namespace
+
+std::optional<std::vector<JobOption>> definition_options(const std::string &text) {
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(text); // JSON is YAML too
+  } catch (const YAML::Exception &) {
+    return std::nullopt;
+  }
+  if (!doc.IsSequence() || doc.size() == 0 || !doc[0].IsMap()) return std::nullopt;
+  std::vector<JobOption> out;
+  const YAML::Node options = doc[0]["options"];
+  if (!options || options.IsNull()) return out;
+  if (options.IsSequence()) {
+    for (const YAML::Node &o : options)
+      if (o.IsMap() && !scalar(o["name"]).empty()) out.push_back(read_option(scalar(o["name"]), o));
+  } else if (options.IsMap()) {
+    for (const auto &kv : options)
+      if (kv.first.IsScalar() && kv.second.IsMap()) out.push_back(read_option(kv.first.Scalar(), kv.second));
+  } else {
+    return std::nullopt;
+  }
+  return out;
+}
+
+JobDetails RundeckClient::job_details(const RundeckSettings &settings, const std::string &token,
+                                      const std::string &job_id, const std::atomic<bool> &abort) {
+  JobDetails out;
+  CURL *c = static_cast<CURL *>(curl_);
+  const Reply r = perform(settings, token, api_url(settings, c, job_id, "/info"), nullptr, abort);
+  if (r.rc != CURLE_OK) {
+    out.timed_out = r.rc == CURLE_OPERATION_TIMEDOUT;
+    out.reason = transport_reason(r.rc, false);
+    return out;
+  }
+  out.http_status = r.status;
+  if (r.status < 200 || r.status >= 300) {
+    out.kind = r.status == 404                    ? JobDetails::Kind::not_found
+               : classify_status(r.status) == RunOutcome::Kind::auth ? JobDetails::Kind::auth
+                                                                      : JobDetails::Kind::other;
+    out.reason = error_reason(r.body, r.status);
+    return out;
+  }
+  rapidjson::Document doc;
+  doc.Parse(r.body.data(), r.body.size());
+  if (doc.HasParseError() || !doc.IsObject() || id_text(doc).empty()) {
+    out.kind = JobDetails::Kind::other;
+    out.reason = clip("HTTP " + std::to_string(r.status) + " without Rundeck's job info JSON (content type '" +
+                      r.content_type + "'): a proxy or login page answered?");
+    return out;
+  }
+  out.kind = JobDetails::Kind::found;
+  out.project = text_member(doc, "project");
+  out.name = text_member(doc, "name");
+  out.group = text_member(doc, "group");
+
+  // The definition export: YAML, which every API version the gateway speaks offers.
+  const Reply d = perform(settings, token, api_url(settings, c, job_id, "?format=yaml"), nullptr, abort,
+                          "application/yaml, text/yaml, */*");
+  if (d.rc != CURLE_OK) {
+    out.timed_out = d.rc == CURLE_OPERATION_TIMEDOUT;
+    out.options_reason = transport_reason(d.rc, false);
+  } else if (d.status < 200 || d.status >= 300) {
+    out.options_reason = error_reason(d.body, d.status);
+  } else if (auto options = definition_options(d.body)) {
+    out.options_read = true;
+    out.options = std::move(*options);
+  } else {
+    out.options_reason = clip("HTTP " + std::to_string(d.status) + " without Rundeck's job definition (content type '" +
+                              d.content_type + "')");
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,33 @@ struct JobSummary {
   std::string id, name, group, description;
 };
 
+// One option of a job's definition: what a run call must give.
+struct JobOption {
+  std::string name;
+  bool required = false;
+  bool has_default = false; // a default value (or a key storage default): Rundeck fills it in
+};
+
+// A job as Rundeck describes it: GET /api/{v}/job/{id}/info (exists, its project), then its
+// definition GET /api/{v}/job/{id}?format=yaml (its options).
+struct JobDetails {
+  enum class Kind {
+    found,      // the job exists (project, name, group set; options when options_read)
+    not_found,  // 404: no job with this id
+    auth,       // 401/403: the token is refused, or may not read this job
+    no_answer,  // nothing came back: unreachable (timed_out: no answer in time)
+    other       // another answer (5xx, a proxy's page): `reason` says which
+  };
+  Kind kind = Kind::no_answer;
+  bool timed_out = false;
+  long http_status = 0;
+  std::string reason; // Rundeck's message or the transport error; never holds the token
+  std::string project, name, group;
+  bool options_read = false;      // the definition was read (else `options_reason` says why not)
+  std::string options_reason;
+  std::vector<JobOption> options;
+};
+
 // The answer to a job list: ok, or why not (`reason` never holds the token).
 struct JobsOutcome {
   bool ok = false;
@@ -79,12 +107,22 @@ public:
   JobsOutcome list_jobs(const RundeckSettings &settings, const std::string &token, const std::string &project,
                         const std::atomic<bool> &abort);
 
+  // The job's info and option definitions (the preflight of a webhook's rules); read-only.
+  JobDetails job_details(const RundeckSettings &settings, const std::string &token, const std::string &job_id,
+                         const std::atomic<bool> &abort);
+
 private:
   struct Reply;
   Reply perform(const RundeckSettings &settings, const std::string &token, const std::string &url,
-                const std::string *post_body, const std::atomic<bool> &abort);
+                const std::string *post_body, const std::atomic<bool> &abort,
+                const char *accept = "application/json");
   void *curl_; // CURL*
 };
+
+// The options of Rundeck's job definition export (YAML, or JSON: a list of jobs, the first one's
+// "options": a list of {name, required, value, storagePath}, or a map by name as older Rundecks
+// write it). nullopt when `text` is not such a definition.
+std::optional<std::vector<JobOption>> definition_options(const std::string &text);
 
 // The classification of an HTTP status alone (exposed for tests and docs).
 RunOutcome::Kind classify_status(long http_status);

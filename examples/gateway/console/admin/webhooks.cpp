@@ -3,7 +3,10 @@
 #include "base/clock.hpp"
 #include "base/crypto.hpp"
 #include "base/log.hpp"
+#include "rundeck/preflight.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 
@@ -169,6 +172,21 @@ std::vector<ConfigFinding> WebhookAdmin::findings(const StoredWebhook &hook) con
     return found; // not served: not_served_reason() says why
   }
   return judge_config(config, diagnostics);
+}
+
+std::vector<ConfigFinding> WebhookAdmin::preflight(const StoredWebhook &hook) const {
+  static const std::atomic<bool> never{false};
+  constexpr int64_t kBudgetMs = 5000; // a Save never waits long on a slow Rundeck
+  const std::shared_ptr<const Runtime> rt = runtime_.get();
+  RundeckSettings settings = rt->config().rundeck;
+  settings.connect_timeout_ms = std::min<int64_t>(settings.connect_timeout_ms, 2000);
+  const PreflightResult r = preflight_rules(settings, rt->rundeck_token(), hook.project, hook.config_json,
+                                            std::min(settings.request_timeout_ms, kBudgetMs), never);
+  std::vector<ConfigFinding> out;
+  for (const PreflightFinding &f : r.findings)
+    out.push_back({false, f.field, "webhook '" + hook.name + "'" + (f.rule.empty() ? "" : ", action '" + f.rule + "'"),
+                   f.message});
+  return out;
 }
 
 SavedWebhook WebhookAdmin::saved(const StoredWebhook &w, SavedWebhook answer) {

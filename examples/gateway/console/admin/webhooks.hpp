@@ -55,6 +55,9 @@ public:
   std::string read_only_reason(const StoredWebhook &hook) const;
   // What the plugin and lint find in its config now (judge_config): refusals and warnings.
   std::vector<ConfigFinding> findings(const StoredWebhook &hook) const;
+  // The preflight of its rules against Rundeck (rundeck/preflight.hpp), as warnings: asked after
+  // a Save, on the request's thread, within min(rundeck.timeoutSeconds, 5 s) for all its rules.
+  std::vector<ConfigFinding> preflight(const StoredWebhook &hook) const;
 
 private:
   // Applies the body's fields to `w`; why not when one is wrong or the plugin refuses the config.

@@ -86,18 +86,23 @@ void write_webhook(JsonWriter &w, const StoredWebhook &h) {
 }
 
 // A save as Rundeck answers it: {"msg":"Saved webhook","uuid":...,"generatedSecurityString"?}, and
-// "warnings" when there are any.
-HttpResponse saved_answer(const Outcome<SavedWebhook> &r) {
+// "warnings" when there are any: the plugin's and lint's, then the preflight's against Rundeck.
+HttpResponse saved_answer(WebhookAdmin &admin, const Outcome<SavedWebhook> &r) {
   if (!r) return webhook_error(r.refused());
+  std::vector<ConfigFinding> warnings = r->warnings;
+  if (const auto stored = admin.find("", std::to_string(r->id))) {
+    std::vector<ConfigFinding> more = admin.preflight(*stored);
+    warnings.insert(warnings.end(), more.begin(), more.end());
+  }
   return json_ok(json_text([&](JsonWriter &w) {
     w.StartObject();
     w.Key("msg"), w.String("Saved webhook");
     w.Key("uuid"), write_str(w, r->uuid);
     if (!r->generated_secret.empty()) w.Key("generatedSecurityString"), write_str(w, r->generated_secret);
-    if (!r->warnings.empty()) { // rdwh's: what the plugin and lint found that --check does not refuse
+    if (!warnings.empty()) { // rdwh's: what --check does not refuse, and what Rundeck says of the rules
       w.Key("warnings");
       w.StartArray();
-      for (const ConfigFinding &f : r->warnings) {
+      for (const ConfigFinding &f : warnings) {
         w.StartObject();
         w.Key("field"), write_str(w, f.field);
         w.Key("message"), write_str(w, f.text());
@@ -171,7 +176,7 @@ HttpResponse webhook_api(Call &c) {
     if (auto bad = body_id(doc, in_body)) return *bad;
   if (c.seg.size() == 3) {
     if (c.req.method != "POST") return c.bad_method();
-    if (in_body.empty()) return saved_answer(admin.create(project, doc, "console"));
+    if (in_body.empty()) return saved_answer(admin, admin.create(project, doc, "console"));
   }
   const std::optional<StoredWebhook> hook = admin.find(project, c.seg.size() == 3 ? in_body : c.seg[3]);
   if (c.req.method == "GET") {
@@ -181,7 +186,7 @@ HttpResponse webhook_api(Call &c) {
   if (c.req.method == "POST") {
     if (!hook) return webhook_error(404, "Webhook not found");
     if (auto bad = same_webhook(*hook, doc, in_body)) return *bad;
-    return saved_answer(admin.update(*hook, doc));
+    return saved_answer(admin, admin.update(*hook, doc));
   }
   if (c.req.method == "DELETE") {
     if (!hook) return webhook_error(404, "Webhook not found");

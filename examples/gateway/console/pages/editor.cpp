@@ -198,7 +198,8 @@ void set_config(data &d, const rapidjson::Value &config, const JobsOutcome &jobs
   if (!jobs.ok) d.set("jobs_error", jobs.reason);
 }
 
-// What the plugin and lint find in the stored config, shown above the form (after a Save too).
+// What the plugin and lint find in the stored config, shown above the form; after a Save, what
+// the preflight against Rundeck found too (it asks Rundeck: not on every view).
 void set_warnings(data &d, const std::vector<ConfigFinding> &findings) {
   std::vector<std::pair<std::string, std::string>> list;
   for (const ConfigFinding &f : findings) list.emplace_back(f.field, f.text());
@@ -207,7 +208,7 @@ void set_warnings(data &d, const std::vector<ConfigFinding> &findings) {
   d.set("has_warnings", true);
 }
 
-HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int status = 200) {
+HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int status = 200, bool after_save = false) {
   const std::shared_ptr<const Runtime> rt = p.ctx.runtime.get();
   const std::vector<ProviderChoice> providers = provider_choices(*rt);
   const ProviderChoice *provider = nullptr;
@@ -241,7 +242,14 @@ HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int s
       d.set("post_url", p.ctx.webhooks.post_url(*stored));
       opt(d, "read_only", p.ctx.webhooks.read_only_reason(*stored));
       opt(d, "problem", p.ctx.webhooks.not_served_reason(*stored));
-      if (notes.error.empty()) set_warnings(d, p.ctx.webhooks.findings(*stored));
+      if (notes.error.empty()) {
+        std::vector<ConfigFinding> found = p.ctx.webhooks.findings(*stored);
+        if (after_save) {
+          std::vector<ConfigFinding> more = p.ctx.webhooks.preflight(*stored);
+          found.insert(found.end(), more.begin(), more.end());
+        }
+        set_warnings(d, found);
+      }
     }
   }
   d.set("rule", kainjow::mustache::partial([] { return std::string(console_asset("rule.html")); }));
@@ -417,7 +425,10 @@ Draft draft_of(const StoredWebhook &w) {
 
 } // namespace
 
-HttpResponse edit_webhook_page(Page &p, const StoredWebhook &hook) { return editor(p, draft_of(hook), {}); }
+// After a Save (?notice=saved) it shows the preflight's findings too.
+HttpResponse edit_webhook_page(Page &p, const StoredWebhook &hook) {
+  return editor(p, draft_of(hook), {}, 200, p.req.arg("notice").value_or("") == "saved");
+}
 
 // GET /webhooks/new/edit: the editor of a new webhook, starting from the plugin's sample action.
 HttpResponse new_webhook_editor(Page &p) {
@@ -456,7 +467,7 @@ HttpResponse save_webhook(Page &p, const std::optional<StoredWebhook> &existing)
   if (r->generated_secret.empty()) return redirect("/webhooks/" + std::to_string(r->id) + "?notice=saved");
   const auto stored = p.ctx.webhooks.find("", std::to_string(r->id));
   if (!stored) return redirect("/webhooks");
-  return editor(p, draft_of(*stored), {"", r->generated_secret, {}});
+  return editor(p, draft_of(*stored), {"", r->generated_secret, {}}, 200, true);
 }
 
 } // namespace rdwh::gateway::pages
