@@ -53,6 +53,13 @@ std::string state_text(const DeliveryRecord &r) {
   return text + " (" + std::to_string(s.total()) + " jobs: " + counts + ")";
 }
 
+// "#42 Disk full on db-1": the incident's number and title, as far as the body gave them.
+std::string incident_text(const DeliveryRecord &r) {
+  std::string text = r.incident_number ? "#" + std::to_string(r.incident_number) : std::string();
+  if (!r.incident_title.empty()) text += (text.empty() ? "" : " ") + r.incident_title;
+  return text;
+}
+
 data delivery_rows(const std::vector<DeliveryRecord> &list) {
   data rows(data::type::list);
   for (const DeliveryRecord &r : list) {
@@ -67,6 +74,10 @@ data delivery_rows(const std::vector<DeliveryRecord> &list) {
     row.set("job_count", std::to_string(r.job_count));
     row.set("sender", r.sender);
     row.set("delivery_id", r.delivery_id);
+    opt(row, "event_type", r.event_type);
+    opt(row, "event_id", r.event_id);
+    opt(row, "incident_id", r.incident_id);
+    opt(row, "incident", incident_text(r));
     rows.push_back(row);
   }
   return rows;
@@ -181,6 +192,10 @@ data delivery_data(Page &p, const DeliveryView &v, Mode mode) {
   opt(d, "error", r.error);
   if (r.replay_of) d.set("replay_of", std::to_string(r.replay_of));
   opt(d, "delivery_id", r.delivery_id);
+  opt(d, "event_type", r.event_type);
+  opt(d, "event_id", r.event_id);
+  opt(d, "incident_id", r.incident_id);
+  opt(d, "incident", incident_text(r));
   d.set("why", why_summary(v));
   opt(d, "note", v.note);
   d.set("events", events_data(v, mode));
@@ -199,8 +214,11 @@ data delivery_data(Page &p, const DeliveryView &v, Mode mode) {
 HttpResponse deliveries_page(Page &p) {
   DeliveryFilter f;
   const std::string webhook(p.req.arg("webhook").value_or(""));
-  if (is_digits(webhook)) f.webhook_id = std::stoll(webhook);
-  f.outcome = std::string(p.req.arg("outcome").value_or(""));
+  if (!webhook.empty() && !is_digits(webhook)) return p.fail(400, "webhook: not a webhook's id", "/deliveries");
+  if (!webhook.empty()) f.webhook_id = std::stoll(webhook);
+  if (const std::string error = read_delivery_search([&](std::string_view n) { return p.req.arg(n); }, f);
+      !error.empty())
+    return p.fail(400, error, "/deliveries");
   f.ran_nothing = p.req.arg("ranNothing").value_or("") == "1";
   const std::string before(p.req.arg("before").value_or(""));
   if (is_digits(before)) f.before_id = std::stoll(before);
@@ -209,12 +227,19 @@ HttpResponse deliveries_page(Page &p) {
 
   data d;
   filter_data(p, f, d);
+  // The search as asked (kept in the URL: a search can be bookmarked).
+  const std::string q(p.req.arg("q").value_or("")), from(p.req.arg("from").value_or("")),
+      to(p.req.arg("to").value_or(""));
+  opt(d, "q", q);
+  opt(d, "from", from);
+  opt(d, "to", to);
   d.set("retain_hours", std::to_string(p.settings().deliveries.retain_hours));
   d.set("deliveries", delivery_rows(list));
   if (!list.empty()) d.set("has_deliveries", true);
   if (list.size() == f.limit)
     d.set("next", "/deliveries?webhook=" + url_encode(webhook) + "&outcome=" + url_encode(f.outcome) +
-                      (f.ran_nothing ? "&ranNothing=1" : "") + "&before=" + std::to_string(list.back().id));
+                      (f.ran_nothing ? "&ranNothing=1" : "") + "&q=" + url_encode(q) + "&from=" + url_encode(from) +
+                      "&to=" + url_encode(to) + "&before=" + std::to_string(list.back().id));
   return p.show("Deliveries", "nav_deliveries", render("deliveries.html", d));
 }
 

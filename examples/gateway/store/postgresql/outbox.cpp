@@ -37,7 +37,8 @@ std::vector<Migration> migrations() {
   return {{2, schema::schema_v2_sql(kDialect) + "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"},
           {3, schema::schema_v3_sql(kDialect)},
           {4, schema::schema_v4_sql()},
-          {5, schema::schema_v5_sql() + kDeliveryJobsFromJson}};
+          {5, schema::schema_v5_sql() + kDeliveryJobsFromJson},
+          {6, schema::schema_v6_sql(), &schema::fill_delivery_events}};
 }
 
 // The schema's version; 0 before the first gateway made it.
@@ -66,6 +67,7 @@ void migrate(sql::PgConnection &db) {
   for (const Migration &m : steps) {
     if (m.version <= version) continue;
     db.script(m.sql.c_str());
+    if (m.fill) m.fill(db);
     version = m.version;
   }
   if (has_row) db.exec("UPDATE rdwh_schema SET version = $1", {version});
