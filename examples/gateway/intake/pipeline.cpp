@@ -26,28 +26,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// The length of the UTF-8 sequence starting at s[i], or 0 when it is not one (overlong forms,
-// surrogates and code points above U+10FFFF included). NUL counts as invalid: text columns refuse it.
-size_t utf8_sequence(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  if (c == 0) return 0;
-  if (c < 0x80) return 1;
-  size_t n = 0;
-  uint32_t cp = 0, min = 0;
-  if ((c & 0xe0) == 0xc0) n = 2, cp = c & 0x1f, min = 0x80;
-  else if ((c & 0xf0) == 0xe0) n = 3, cp = c & 0x0f, min = 0x800;
-  else if ((c & 0xf8) == 0xf0) n = 4, cp = c & 0x07, min = 0x10000;
-  else return 0;
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return n;
-}
-
 bool is_signature_failure(int64_t v) {
   return v == RDWH_VERDICT_SIGNATURE_MISSING || v == RDWH_VERDICT_SIGNATURE_INVALID;
 }
@@ -63,32 +41,7 @@ void describe(DeliveryRecord &d, const Processed &p) {
   d.jobs_json = utf8_clean(jobs_json(p.jobs));
 }
 
-bool is_utf8_text(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const size_t n = utf8_sequence(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
 } // namespace
-
-std::string utf8_clean(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    const size_t n = utf8_sequence(s, i);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
-}
 
 Processed IntakePipeline::process(const Intake &in) const {
   Processed out;
@@ -278,16 +231,6 @@ constexpr size_t kRefusedRecordBytes = 4096, kRefusedErrorBytes = 512, kRefusedE
 // body (V3's are 1 to 3 KiB) to be kept whole, so it can be verified again once the secret is fixed.
 constexpr size_t kSignatureRefusedRecordBytes = 16384;
 
-// `text` made valid UTF-8 and cut to at most `max` bytes on a character boundary.
-std::string clipped(std::string_view text, size_t max) {
-  std::string out = utf8_clean(text.substr(0, max + 3));
-  if (out.size() <= max) return out;
-  size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(out[end]) & 0xC0) == 0x80) --end;
-  out.resize(end);
-  return out;
-}
-
 // [[name, value], ...] within kHeadersBytes: secrets redacted, long names and values cut, and the
 // headers beyond the budget counted in a last pair.
 std::string headers_json_of(const std::vector<std::pair<std::string, std::string>> &headers) {
@@ -357,6 +300,8 @@ DeliveryRecord record_of(const HttpRequest &req, const WebhookConfig *hook, std:
     d.body = base64_encode(body);
     d.body_base64 = true;
   }
+  // What it is, from the whole body (before the cut): the console finds it by incident and event.
+  if (hook && !req.body_too_large) describe_event(d, req.body);
   return d;
 }
 

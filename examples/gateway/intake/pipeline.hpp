@@ -7,6 +7,7 @@
 #pragma once
 
 #include "base/metrics.hpp"
+#include "base/text.hpp" // utf8_clean
 #include "config/key_values.hpp"
 #include "store/delivery_store.hpp"
 #include "http/server.hpp"
@@ -137,8 +138,5 @@ std::string answer_error(const HttpResponse &response);
 bool is_secret_header(std::string_view name);
 // The stored body as it arrived (decoded from base64 when it was stored so).
 std::string stored_body(const DeliveryRecord &record);
-// `text` with every byte sequence that is not UTF-8 (and NUL) replaced by U+FFFD, so a database
-// text column takes it.
-std::string utf8_clean(std::string_view text);
 
 } // namespace rdwh::gateway

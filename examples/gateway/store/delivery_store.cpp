@@ -2,6 +2,8 @@
 // runs unchanged on SQLite and PostgreSQL.
 #include "store/sql_outbox.hpp"
 
+#include "base/json.hpp"
+#include "base/text.hpp"
 #include "store/schema.hpp"
 
 #include <algorithm>
@@ -13,14 +15,17 @@ namespace {
 
 #define RDWH_DELIVERY_SUMMARY                                                                                  \
   "id, received_ms, webhook_id, webhook_name, project, webhook_key, delivery_id, sender, body_bytes, "        \
-  "body_truncated, status, verdict, outcome, error, job_count, replay_of"
+  "body_truncated, status, verdict, outcome, error, job_count, replay_of, event_type, event_id, incident_id, "   \
+  "incident_title, incident_number"
 #define RDWH_DELIVERY_DETAIL "headers_json, body, body_base64, evaluation, jobs_json"
 
 const char *const kInsert =
     "INSERT INTO deliveries (received_ms, webhook_id, webhook_name, project, webhook_key, delivery_id, sender, "
     "headers_json, body, body_base64, body_bytes, body_truncated, status, verdict, outcome, error, job_count, "
-    "evaluation, jobs_json, replay_of, stored_bytes, signature_headers) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) "
+    "evaluation, jobs_json, replay_of, stored_bytes, signature_headers, event_type, event_id, incident_id, "
+    "incident_title, incident_number) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, "
+    "$23, $24, $25, $26, $27) "
     "RETURNING id";
 
 // The state of a delivery's job `j` (linked by `l`), the one place that says it: waiting,
@@ -38,7 +43,8 @@ const char *const kInsert =
 
 // One filter for both listings: $1 webhook id (-1 any), $2 project, $3 stored outcome, $4 ran
 // nothing (1/0), $5 before id (0 none), $6 since ms, $7 limit, $8 a job state (done: all ran), $9
-// until ms (0 none).
+// an incident, event or delivery id ('' any: each of the three is looked up by its own index),
+// $10 until ms (0 none).
 #define RDWH_DELIVERY_WHERE                                                                                    \
   " FROM deliveries WHERE ($1 < 0 OR webhook_id = $1) AND ($2 = '' OR project = $2) AND ($3 = '' OR outcome = $3) " \
   "AND ($4 = 0 OR (NOT EXISTS (SELECT 1 FROM delivery_jobs l WHERE l.delivery_id = deliveries.id) "          \
@@ -48,7 +54,9 @@ const char *const kInsert =
   "AND ($8 = '' OR ($8 = 'done' AND EXISTS (SELECT 1" RDWH_LINKED_JOBS " AND " RDWH_JOB_STATE " = 'done') "   \
   "AND NOT EXISTS (SELECT 1" RDWH_LINKED_JOBS " AND " RDWH_JOB_STATE " <> 'done')) "                          \
   "OR ($8 <> 'done' AND EXISTS (SELECT 1" RDWH_LINKED_JOBS " AND " RDWH_JOB_STATE " = $8))) "                 \
-  "AND ($5 = 0 OR id < $5) AND received_ms >= $6 AND ($9 = 0 OR received_ms < $9) ORDER BY id DESC LIMIT $7"
+  "AND ($9 = '' OR id IN (SELECT id FROM deliveries WHERE incident_id = $9 UNION ALL SELECT id FROM deliveries " \
+  "WHERE event_id = $9 UNION ALL SELECT id FROM deliveries WHERE delivery_id = $9)) "                          \
+  "AND ($5 = 0 OR id < $5) AND received_ms >= $6 AND ($10 = 0 OR received_ms < $10) ORDER BY id DESC LIMIT $7"
 
 // The states of the jobs of deliveries $1..$2 (ids), one row per job.
 const char *const kJobStates = "SELECT l.delivery_id, " RDWH_JOB_STATE
@@ -100,10 +108,15 @@ DeliveryRecord read_summary(const sql::Row &r) {
   d.error = r.text(c++);
   d.job_count = r.i64(c++);
   d.replay_of = r.i64(c++);
+  d.event_type = r.text(c++);
+  d.event_id = r.text(c++);
+  d.incident_id = r.text(c++);
+  d.incident_title = r.text(c++);
+  d.incident_number = r.i64(c++);
   return d;
 }
 
-constexpr int kDetailColumn = 16; // the first column after the summary
+constexpr int kDetailColumn = 21; // the first column after the summary
 
 DeliveryRecord read_full(const sql::Row &r) {
   DeliveryRecord d = read_summary(r);
@@ -211,7 +224,7 @@ private:
       out.clear();
       c.exec(sql,
              {f.webhook_id, f.project, stored, int64_t{f.ran_nothing ? 1 : 0}, f.before_id, f.since_ms,
-              static_cast<int64_t>(f.limit), job_state, f.until_ms},
+              static_cast<int64_t>(f.limit), job_state, f.search, f.until_ms},
              [&](const sql::Row &r) { out.push_back(read(r)); });
       read_states(c, out);
     });
@@ -266,14 +279,71 @@ sql::Statement insert_delivery(DeliveryRecord &d) {
           {d.received_ms, d.webhook_id, d.webhook_name, d.project, d.webhook_key, d.delivery_id, d.sender,
            d.headers_json, d.body, int64_t{d.body_base64 ? 1 : 0}, d.body_bytes, int64_t{d.body_truncated ? 1 : 0},
            d.status, d.verdict, d.outcome, d.error, d.job_count, d.evaluation, d.jobs_json, d.replay_of,
-           stored_bytes(d), d.signature_headers_json},
+           stored_bytes(d), d.signature_headers_json, d.event_type, d.event_id, d.incident_id, d.incident_title,
+           d.incident_number},
           [&d](const sql::Row &r) { d.id = r.i64(0); }};
 }
 
 int64_t stored_bytes(const DeliveryRecord &d) {
   return schema::kDeliveryRowOverhead +
          static_cast<int64_t>(d.headers_json.size() + d.body.size() + d.evaluation.size() + d.jobs_json.size() +
-                              d.error.size() + d.signature_headers_json.size());
+                              d.error.size() + d.signature_headers_json.size() + d.event_type.size() + d.event_id.size() + d.incident_id.size() +
+                              d.incident_title.size());
+}
+
+namespace {
+
+constexpr size_t kEventTextBytes = 200, kTitleBytes = 300; // the sender writes them
+
+// Member `key` of object `v` when it is an object (else null).
+const rapidjson::Value *member(const rapidjson::Value *v, const char *key) {
+  if (!v || !v->IsObject()) return nullptr;
+  const auto it = v->FindMember(key);
+  return it == v->MemberEnd() ? nullptr : &it->value;
+}
+
+std::string text_of(const rapidjson::Value *v, size_t max = kEventTextBytes) {
+  if (!v || !v->IsString()) return {};
+  return clipped(std::string_view(v->GetString(), v->GetStringLength()), max);
+}
+
+int64_t number_of(const rapidjson::Value *v) { return v && v->IsInt64() && v->GetInt64() > 0 ? v->GetInt64() : 0; }
+
+} // namespace
+
+void describe_event(DeliveryRecord &d, std::string_view body) {
+  d.event_type.clear(), d.event_id.clear(), d.incident_id.clear(), d.incident_title.clear();
+  d.incident_number = 0;
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject()) return;
+  const rapidjson::Value *incident = nullptr;
+  if (const rapidjson::Value *event = member(&doc, "event"); event && event->IsObject()) {
+    // V3: the incident is the data itself, or the data's incident reference (a note, a responder...),
+    // or a role assignment's.
+    d.event_type = text_of(member(event, "event_type"));
+    d.event_id = text_of(member(event, "id"));
+    const rapidjson::Value *data = member(event, "data");
+    if (text_of(member(data, "type")) == "incident") incident = data;
+    else if (const rapidjson::Value *ref = member(data, "incident")) incident = ref;
+    else if (const rapidjson::Value *roles = member(data, "incident_role_assignments");
+             roles && roles->IsArray() && !roles->Empty())
+      incident = member(&(*roles)[0], "incident");
+  } else if (const rapidjson::Value *messages = member(&doc, "messages");
+             messages && messages->IsArray() && !messages->Empty() && (*messages)[0].IsObject()) {
+    // V2 ({event, incident}) or V1 ({type, data: {incident}}).
+    const rapidjson::Value &m = (*messages)[0];
+    d.event_id = text_of(member(&m, "id"));
+    d.event_type = text_of(member(&m, member(&m, "event") ? "event" : "type"));
+    incident = member(&m, "incident");
+    if (!incident) incident = member(member(&m, "data"), "incident");
+  }
+  if (!incident || !incident->IsObject()) return;
+  d.incident_id = text_of(member(incident, "id"));
+  d.incident_title = text_of(member(incident, "title"), kTitleBytes);
+  if (d.incident_title.empty()) d.incident_title = text_of(member(incident, "summary"), kTitleBytes);
+  d.incident_number = number_of(member(incident, "number"));
+  if (!d.incident_number) d.incident_number = number_of(member(incident, "incident_number"));
 }
 
 std::unique_ptr<DeliveryStore> make_delivery_store(SqlOutbox &db) { return std::make_unique<SqlDeliveryStore>(db); }

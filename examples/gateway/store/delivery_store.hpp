@@ -75,10 +75,20 @@ struct DeliveryRecord {
   // so it can be verified again once the secret is fixed (--reverify). Written, never read back
   // with the record: only DeliveryStore::kept_signature() reads it, so no view can show it.
   std::string signature_headers_json;
+  // What the body says it is (describe_event): its first event's type and id, and its incident.
+  std::string event_type;        // incident.triggered (V3), incident.trigger (V2)...
+  std::string event_id;          // the event's own id (V3 event.id, V2 messages[0].id)
+  std::string incident_id, incident_title;
+  int64_t incident_number = 0;   // 0: none given
   // Read, not stored: its jobs' states, and what became of it (`outcome`, or its jobs' outcome).
   JobStates job_states;
   std::string state;
 };
+
+// Fills the record's event_type, event_id and incident_* from a PagerDuty body (V3, V2 or V1): its
+// first event's (a V2 batch's other messages are not named); leaves them empty for any other body.
+// Each value is cut to a bounded size and made valid UTF-8 (a column takes it).
+void describe_event(DeliveryRecord &d, std::string_view body);
 
 // What a record counts for the store's cap (its texts and the row's overhead).
 int64_t stored_bytes(const DeliveryRecord &d);
@@ -93,6 +103,7 @@ struct DeliveryFilter {
   int64_t before_id = 0;         // paging: ids below this (0: from the newest)
   int64_t since_ms = 0;          // received at or after
   int64_t until_ms = 0;          // received before (0: no bound)
+  std::string search;            // "": any; else its incident id, event id or delivery id, exactly
   size_t limit = 50;
 };
 

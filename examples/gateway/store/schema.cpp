@@ -2,6 +2,8 @@
 // for the primary key's definition (the dialect's).
 #include "store/schema.hpp"
 
+#include "store/delivery_store.hpp"
+
 #include <array>
 
 namespace rdwh::gateway::schema {
@@ -137,6 +139,44 @@ CREATE INDEX delivery_jobs_by_delivery ON delivery_jobs (delivery_id);
 
 std::string schema_kept_signature_sql() {
   return "ALTER TABLE deliveries ADD COLUMN signature_headers TEXT NOT NULL DEFAULT '';";
+}
+
+std::string schema_delivery_events_sql() {
+  return R"sql(
+ALTER TABLE deliveries ADD COLUMN event_type TEXT NOT NULL DEFAULT '';
+ALTER TABLE deliveries ADD COLUMN event_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE deliveries ADD COLUMN incident_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE deliveries ADD COLUMN incident_title TEXT NOT NULL DEFAULT '';
+ALTER TABLE deliveries ADD COLUMN incident_number BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX deliveries_by_incident ON deliveries (incident_id);
+CREATE INDEX deliveries_by_event ON deliveries (event_id);
+CREATE INDEX deliveries_by_delivery_id ON deliveries (delivery_id);
+)sql";
+}
+
+void fill_delivery_events(sql::Connection &c) {
+  constexpr int64_t kBatch = 500; // rows read at a time: their bodies are in memory together
+  struct Row {
+    int64_t id;
+    std::string body;
+  };
+  for (int64_t after = 0;;) {
+    std::vector<Row> rows;
+    c.exec("SELECT id, body FROM deliveries WHERE id > $1 AND body_base64 = 0 ORDER BY id LIMIT $2", {after, kBatch},
+           [&](const sql::Row &r) { rows.push_back({r.i64(0), r.text(1)}); });
+    if (rows.empty()) return;
+    after = rows.back().id;
+    for (const Row &row : rows) {
+      DeliveryRecord d;
+      describe_event(d, row.body);
+      const int64_t bytes = static_cast<int64_t>(d.event_type.size() + d.event_id.size() + d.incident_id.size() +
+                                                 d.incident_title.size());
+      if (bytes == 0 && d.incident_number == 0) continue;
+      c.exec("UPDATE deliveries SET event_type = $1, event_id = $2, incident_id = $3, incident_title = $4, "
+             "incident_number = $5, stored_bytes = stored_bytes + $6 WHERE id = $7",
+             {d.event_type, d.event_id, d.incident_id, d.incident_title, d.incident_number, bytes, row.id});
+    }
+  }
 }
 
 } // namespace rdwh::gateway::schema

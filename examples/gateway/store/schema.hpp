@@ -25,10 +25,12 @@ inline constexpr const char *kWebhookToken = "webhooks_by_token";        // (aut
 // The named key over exactly `table` and `columns` (in the key's order), or "" when there is none.
 std::string_view unique_key_named(std::string_view table, const std::vector<std::string_view> &columns);
 
-// One step of a backend's history: the SQL that brings the schema to `version`.
+// One step of a backend's history: the SQL that brings the schema to `version`, then `fill` (when
+// set: what SQL cannot compute), in the same transaction.
 struct Migration {
   int version;
   std::string sql;
+  void (*fill)(sql::Connection &) = nullptr;
 };
 
 // Version 2: the jobs. Version 3 adds the console's webhooks and deliveries (and meta's
@@ -52,6 +54,13 @@ std::string schema_v5_sql();
 // headers apart from headers_json (signature_headers, never shown), so it can be verified again
 // with the secret fixed (--reverify, the delivery page's "Verify again").
 std::string schema_kept_signature_sql();
+
+// Version 7: what each delivery's body says it is (event_type, event_id, incident_id,
+// incident_title, incident_number: store/delivery_store.hpp's describe_event), with indexes for the
+// console's search by incident, event or delivery id. fill_delivery_events fills the rows already
+// stored from their bodies (those stored whole as text).
+std::string schema_delivery_events_sql();
+void fill_delivery_events(sql::Connection &c);
 
 // What a delivery row counts for the cap: its texts, plus the row's own overhead.
 inline constexpr int64_t kDeliveryRowOverhead = 256;

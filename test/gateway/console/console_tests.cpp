@@ -597,6 +597,75 @@ TEST_CASE("outbox: the migration from schema version 4 keeps every id and uses n
   CHECK(o->list("queued").at(0).id > job_gone);
 }
 
+TEST_CASE("delivery store: a delivery names its event and incident, is found by their ids and by time; "
+          "stored rows are filled by the migration", "[outbox]") {
+  const std::string v3 = R"({"event":{"id":"01EV3","event_type":"incident.triggered","resource_type":"incident",)"
+                         R"("data":{"id":"PINC1","type":"incident","number":42,"title":"Disk full"}}})";
+  const std::string v2 = R"({"messages":[{"id":"msg-2","event":"incident.trigger",)"
+                         R"("incident":{"id":"PINC2","incident_number":7,"title":"CPU"}}]})";
+  const std::string note = R"({"event":{"id":"01EV4","event_type":"incident.annotated",)"
+                           R"("data":{"type":"incident_note","incident":{"id":"PINC1","summary":"Disk full"}}}})";
+  DeliveryRecord e;
+  describe_event(e, v2);
+  CHECK(e.event_type == "incident.trigger");
+  CHECK(e.event_id == "msg-2");
+  CHECK(e.incident_id == "PINC2");
+  CHECK(e.incident_number == 7);
+  CHECK(e.incident_title == "CPU");
+  describe_event(e, R"({"event":{"id":"x","data":{"type":"service","id":"PSVC"}}})");
+  CHECK(e.event_id == "x");
+  CHECK(e.incident_id.empty()); // a service's event names no incident
+  describe_event(e, "not json");
+  CHECK(e.event_id.empty());
+
+  OutboxUnderTest t;
+  int64_t stored_before = 0;
+  make_v4(t, [&](sql::Connection &c) {
+    c.exec("INSERT INTO deliveries (received_ms, webhook_id, webhook_key, status, outcome, body) "
+           "VALUES (1000, 1, 'uuid:h1', 200, 'nothing', $1) RETURNING id",
+           {v3}, [&](const sql::Row &r) { stored_before = r.i64(0); });
+  });
+  auto o = t.open(); // migrates: the stored row is described from its body
+  const auto before = o->deliveries().get(stored_before);
+  REQUIRE(before);
+  CHECK(before->event_type == "incident.triggered");
+  CHECK(before->event_id == "01EV3");
+  CHECK(before->incident_id == "PINC1");
+  CHECK(before->incident_number == 42);
+  CHECK(before->incident_title == "Disk full");
+
+  std::vector<int64_t> ids;
+  for (const auto &[ms, body] : std::vector<std::pair<int64_t, std::string>>{{2000, v2}, {3000, note}}) {
+    DeliveryRecord d = record_for(7, ms, outcome::nothing);
+    describe_event(d, body);
+    o->enqueue({}, ms, &d);
+    ids.push_back(d.id);
+  }
+  const auto found = [&](DeliveryFilter f) {
+    std::vector<int64_t> out;
+    for (const DeliveryRecord &r : o->deliveries().list(f)) out.push_back(r.id);
+    return out;
+  };
+  DeliveryFilter f;
+  f.search = "PINC1";
+  CHECK(found(f) == std::vector<int64_t>{ids[1], stored_before}); // the triggered incident and its note
+  f.search = "msg-2";
+  CHECK(found(f) == std::vector<int64_t>{ids[0]});
+  f.search = "d-3000"; // the delivery id (X-Webhook-Id)
+  CHECK(found(f) == std::vector<int64_t>{ids[1]});
+  f.search = "PINC"; // exact, not a prefix
+  CHECK(found(f).empty());
+  f.search = "PINC1";
+  f.until_ms = 3000; // received before
+  CHECK(found(f) == std::vector<int64_t>{stored_before});
+  f.search.clear();
+  f.since_ms = 1500;
+  CHECK(found(f) == std::vector<int64_t>{ids[0]});
+  const auto listed = o->deliveries().list(f);
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].incident_title == "CPU"); // the list's columns carry it
+}
+
 TEST_CASE("outbox: --check's open migrates nothing: an older schema is refused and left as it was", "[outbox]") {
   OutboxUnderTest t;
   make_v4(t, [](sql::Connection &) {});

@@ -4,6 +4,7 @@
 #include "intake/pipeline.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 
 namespace rdwh::gateway {
@@ -101,6 +102,53 @@ std::string iso_time(int64_t ms) {
   char millis[8];
   std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(ms % 1000));
   return std::string(buf, n) + millis;
+}
+
+namespace {
+
+// "YYYY-MM-DDTHH:MM[:SS]" (UTC) as Unix ms, and how long the step it names lasts (a minute or a second).
+std::optional<std::pair<int64_t, int64_t>> parse_utc(std::string_view s) {
+  if (s.size() != 16 && s.size() != 19) return std::nullopt;
+  const char *shape = "dddd-dd-ddTdd:dd:dd";
+  for (size_t i = 0; i < s.size(); ++i)
+    if (shape[i] == 'd' ? !std::isdigit(static_cast<unsigned char>(s[i])) : s[i] != shape[i]) return std::nullopt;
+  const auto num = [&](size_t at, size_t n) { return std::stoi(std::string(s.substr(at, n))); };
+  std::tm tm{};
+  tm.tm_year = num(0, 4) - 1900, tm.tm_mon = num(5, 2) - 1, tm.tm_mday = num(8, 2);
+  tm.tm_hour = num(11, 2), tm.tm_min = num(14, 2), tm.tm_sec = s.size() == 19 ? num(17, 2) : 0;
+  const std::tm asked = tm;
+  const std::time_t t = timegm(&tm);
+  // timegm folds 31 February into March: such a date is refused
+  if (tm.tm_mday != asked.tm_mday || tm.tm_mon != asked.tm_mon || tm.tm_hour != asked.tm_hour ||
+      tm.tm_min != asked.tm_min || tm.tm_sec != asked.tm_sec)
+    return std::nullopt;
+  return std::make_pair(static_cast<int64_t>(t) * 1000, s.size() == 19 ? int64_t{1000} : int64_t{60000});
+}
+
+} // namespace
+
+std::string read_delivery_search(const std::function<std::optional<std::string_view>(std::string_view)> &arg,
+                                 DeliveryFilter &f) {
+  f.outcome = std::string(arg("outcome").value_or(""));
+  if (!f.outcome.empty() &&
+      std::find(std::begin(outcome::all), std::end(outcome::all), f.outcome) == std::end(outcome::all)) {
+    std::string known;
+    for (const char *o : outcome::all) known += (known.empty() ? "" : ", ") + std::string(o);
+    return "outcome: unknown value '" + f.outcome + "' (one of " + known + ")";
+  }
+  f.search = std::string(arg("q").value_or(""));
+  if (f.search.size() > 200) return "q: longer than any stored id (200 bytes)";
+  if (const std::string_view from = arg("from").value_or(""); !from.empty()) {
+    const auto t = parse_utc(from);
+    if (!t) return "from: not a time of the form YYYY-MM-DDTHH:MM[:SS] (UTC)";
+    f.since_ms = t->first;
+  }
+  if (const std::string_view to = arg("to").value_or(""); !to.empty()) {
+    const auto t = parse_utc(to);
+    if (!t) return "to: not a time of the form YYYY-MM-DDTHH:MM[:SS] (UTC)";
+    f.until_ms = t->first + t->second;
+  }
+  return "";
 }
 
 std::string why_summary(const DeliveryView &v) {

@@ -6,6 +6,7 @@
 #include "store/delivery_store.hpp"
 #include "store/outbox.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -69,6 +70,13 @@ DeliveryView explain_delivery(DeliveryRecord record, Outbox &outbox);
 // or how many fired; a rule whose conditions held but that ran nothing (no job, a value that
 // could not render) is named with the plugin's reason, never counted as "none held".
 std::string why_summary(const DeliveryView &v);
+
+// The search both the deliveries page and the API read from a query: `outcome` (one of
+// outcome::all), `q` (an incident, event or delivery id, exactly), `from` and `to` (UTC,
+// YYYY-MM-DDTHH:MM[:SS], as a datetime-local input sends it; `to` takes in that whole minute or
+// second). Sets them in `f`; returns what is wrong with one ("" when all are fine).
+std::string read_delivery_search(const std::function<std::optional<std::string_view>(std::string_view)> &arg,
+                                 DeliveryFilter &f);
 
 // ISO-8601 UTC with milliseconds: "2024-05-01T12:00:00.123Z".
 std::string iso_time(int64_t unix_ms);

@@ -2,10 +2,10 @@
 //   Rundeck's webhook API        GET  /api/{v}/project/{p}/webhooks
 //                                POST /api/{v}/project/{p}/webhook
 //                                GET|POST|DELETE /api/{v}/project/{p}/webhook/{id}
-//   Rundeck Enterprise's debug   GET  /api/{v}/enterprise/project/{p}/webhooks/{id}/debug-events[?max=N]
+//   Rundeck Enterprise's debug   GET  /api/{v}/enterprise/project/{p}/webhooks/{id}/debug-events[?max=N&outcome=&q=&from=&to=]
 //   rdwh (beyond Rundeck)        GET  /api/{v}/rdwh/providers
 //                                GET  /api/{v}/rdwh/project/{p}/jobs
-//                                GET  /api/{v}/rdwh/project/{p}/deliveries[?webhook=&outcome=&ranNothing=&before=&max=]
+//                                GET  /api/{v}/rdwh/project/{p}/deliveries[?webhook=&outcome=&ranNothing=&q=&from=&to=&before=&max=]
 //                                GET  /api/{v}/rdwh/delivery/{id}
 //                                POST /api/{v}/rdwh/delivery/{id}/replay   {"dryRun":bool,"runAgain":bool}
 //                                POST /api/{v}/rdwh/delivery/{id}/try      {"config":{...}}
@@ -203,6 +203,10 @@ HttpResponse debug_events(Call &c) {
   if (!hook) return webhook_error(404, "Webhook not found");
   DeliveryFilter f;
   f.webhook_id = hook->id;
+  // Beyond Rundeck's max: the console's search (outcome, q, from, to); the answer keeps Rundeck's shape.
+  if (const std::string error = read_delivery_search([&](std::string_view n) { return c.req.arg(n); }, f);
+      !error.empty())
+    return rundeck_error(400, c.version, "api.error.invalid.request", error);
   f.limit = static_cast<size_t>(std::clamp<int64_t>(int_arg(c.req, "max", kDefaultMax), 1, kMaxMax));
   const std::vector<DeliveryRecord> records = c.ctx.outbox.deliveries().list_full(f);
   rapidjson::Document config;
@@ -236,6 +240,11 @@ void write_summary(JsonWriter &w, const DeliveryRecord &r) {
   w.Key("jobCount"), w.Int64(r.job_count);
   w.Key("bodyBytes"), w.Int64(r.body_bytes);
   w.Key("replayOf"), w.Int64(r.replay_of);
+  w.Key("eventType"), write_str(w, r.event_type);
+  w.Key("eventId"), write_str(w, r.event_id);
+  w.Key("incidentId"), write_str(w, r.incident_id);
+  w.Key("incidentTitle"), write_str(w, r.incident_title);
+  w.Key("incidentNumber"), w.Int64(r.incident_number);
 }
 
 void write_jobs(JsonWriter &w, const DeliveryView &d) {
@@ -359,14 +368,9 @@ HttpResponse deliveries(Call &c) {
     f.webhook_id = w->id;
     f.project = ""; // its deliveries from before its project changed too
   }
-  f.outcome = std::string(c.req.arg("outcome").value_or(""));
-  if (!f.outcome.empty() && std::find(std::begin(outcome::all), std::end(outcome::all), f.outcome) ==
-                                std::end(outcome::all)) {
-    std::string known;
-    for (const char *o : outcome::all) known += (known.empty() ? "" : ", ") + std::string(o);
-    return rundeck_error(400, c.version, "api.error.invalid.request",
-                         "outcome: unknown value '" + f.outcome + "' (one of " + known + ")");
-  }
+  if (const std::string error = read_delivery_search([&](std::string_view n) { return c.req.arg(n); }, f);
+      !error.empty())
+    return rundeck_error(400, c.version, "api.error.invalid.request", error);
   f.ran_nothing = true_arg(c.req, "ranNothing");
   f.before_id = int_arg(c.req, "before", 0);
   f.limit = static_cast<size_t>(std::clamp<int64_t>(int_arg(c.req, "max", kDefaultMax), 1, kMaxMax));

@@ -50,3 +50,23 @@ document.addEventListener("submit", (event) => {
   const button = event.submitter;
   if (button && button.dataset.confirm && !window.confirm(button.dataset.confirm)) event.preventDefault();
 });
+
+// Buttons that repeat in every action (Remove, Add option...) get accessible names naming their
+// action and row, so a screen reader (or a test) tells them apart; kept up to date as actions
+// and rows come and go or are renamed.
+function labelRules() {
+  document.querySelectorAll("fieldset.rule").forEach((rule, i) => {
+    const nameField = rule.querySelector(".rule-name");
+    const name = "action " + (i + 1) + (nameField && nameField.value ? " \"" + nameField.value + "\"" : "");
+    const label = (selector, text) => rule.querySelectorAll(selector).forEach((el, k) => el.setAttribute("aria-label", text(k + 1)));
+    label(".remove-rule", () => "Remove " + name);
+    label("input[name$='.enabled']", () => "Enable " + name);
+    label(".add-row[data-kind=opt]", () => "Add an option to " + name);
+    label(".add-row[data-kind=cond]", () => "Add a condition to " + name);
+    label("table.opt .remove-row", (k) => "Remove option " + k + " of " + name);
+    label("table.cond .remove-row", (k) => "Remove condition " + k + " of " + name);
+  });
+}
+document.addEventListener("DOMContentLoaded", labelRules);
+document.addEventListener("click", () => setTimeout(labelRules, 0));
+document.addEventListener("input", (event) => { if (event.target.classList.contains("rule-name")) labelRules(); });

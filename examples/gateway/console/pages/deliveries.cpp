@@ -57,6 +57,13 @@ std::string state_text(const DeliveryRecord &r) {
   return text + " (" + std::to_string(s.total()) + " jobs: " + counts + ")";
 }
 
+// "#42 Disk full on db-1": the incident's number and title, as far as the body gave them.
+std::string incident_text(const DeliveryRecord &r) {
+  std::string text = r.incident_number ? "#" + std::to_string(r.incident_number) : std::string();
+  if (!r.incident_title.empty()) text += (text.empty() ? "" : " ") + r.incident_title;
+  return text;
+}
+
 data delivery_rows(const std::vector<DeliveryRecord> &list) {
   data rows(data::type::list);
   for (const DeliveryRecord &r : list) {
@@ -71,6 +78,10 @@ data delivery_rows(const std::vector<DeliveryRecord> &list) {
     row.set("job_count", std::to_string(r.job_count));
     row.set("sender", r.sender);
     row.set("delivery_id", r.delivery_id);
+    opt(row, "event_type", r.event_type);
+    opt(row, "event_id", r.event_id);
+    opt(row, "incident_id", r.incident_id);
+    opt(row, "incident", incident_text(r));
     rows.push_back(row);
   }
   return rows;
@@ -185,6 +196,10 @@ data delivery_data(Page &p, const DeliveryView &v, Mode mode) {
   opt(d, "error", r.error);
   if (r.replay_of) d.set("replay_of", std::to_string(r.replay_of));
   opt(d, "delivery_id", r.delivery_id);
+  opt(d, "event_type", r.event_type);
+  opt(d, "event_id", r.event_id);
+  opt(d, "incident_id", r.incident_id);
+  opt(d, "incident", incident_text(r));
   d.set("why", why_summary(v));
   opt(d, "note", v.note);
   d.set("events", events_data(v, mode));
@@ -198,48 +213,30 @@ data delivery_data(Page &p, const DeliveryView &v, Mode mode) {
   return d;
 }
 
-// A datetime-local value ("2026-12-06T01:30", seconds optional), read as UTC (the pages show
-// UTC): epoch milliseconds, or nullopt when it is not one.
-std::optional<int64_t> utc_ms(const std::string &v) {
-  std::tm tm{};
-  int sec = 0;
-  char tail = 0;
-  const int n = std::sscanf(v.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                            &tm.tm_min, &sec, &tail);
-  if ((n != 5 && n != 6) || v.size() < 16 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-      tm.tm_hour > 23 || tm.tm_min > 59 || sec < 0 || sec > 59)
-    return std::nullopt;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  tm.tm_sec = sec;
-  return static_cast<int64_t>(timegm(&tm)) * 1000;
-}
-
-// The list's filter from the query (webhook, outcome, ranNothing, from, to), as the list and the
-// bulk actions read it, and the query that gives it again.
+// The list's filter from the query (webhook, outcome, q, from, to: read_delivery_search, as the
+// API reads them; ranNothing), as the list and the bulk actions read it, and the query that gives
+// it again (a search can be bookmarked).
 struct ListFilter {
   DeliveryFilter filter;
-  std::string from, to, query;
-  std::string error; // a from/to that is not a time
+  std::string q, from, to, query;
+  std::string error; // a value that is not one
 };
 
 ListFilter list_filter(const Page &p) {
   ListFilter out;
   DeliveryFilter &f = out.filter;
   const std::string webhook(p.req.arg("webhook").value_or(""));
-  if (is_digits(webhook)) f.webhook_id = std::stoll(webhook);
-  f.outcome = std::string(p.req.arg("outcome").value_or(""));
+  if (!webhook.empty() && !is_digits(webhook)) out.error = "webhook: not a webhook's id";
+  else if (!webhook.empty()) f.webhook_id = std::stoll(webhook);
+  if (std::string error = read_delivery_search([&](std::string_view n) { return p.req.arg(n); }, f); !error.empty())
+    out.error = std::move(error);
   f.ran_nothing = p.req.arg("ranNothing").value_or("") == "1";
+  out.q = std::string(p.req.arg("q").value_or(""));
   out.from = std::string(p.req.arg("from").value_or(""));
   out.to = std::string(p.req.arg("to").value_or(""));
-  for (auto [value, ms, name] : {std::tuple{&out.from, &f.since_ms, "from"}, std::tuple{&out.to, &f.until_ms, "to"}}) {
-    if (value->empty()) continue;
-    const std::optional<int64_t> t = utc_ms(*value);
-    if (!t) out.error = std::string(name) + " must be a date and time (YYYY-MM-DDTHH:MM, UTC): " + *value;
-    else *ms = *t;
-  }
   out.query = "webhook=" + url_encode(webhook) + "&outcome=" + url_encode(f.outcome) +
-              (f.ran_nothing ? "&ranNothing=1" : "") + (out.from.empty() ? "" : "&from=" + url_encode(out.from)) +
+              (f.ran_nothing ? "&ranNothing=1" : "") + (out.q.empty() ? "" : "&q=" + url_encode(out.q)) +
+              (out.from.empty() ? "" : "&from=" + url_encode(out.from)) +
               (out.to.empty() ? "" : "&to=" + url_encode(out.to));
   return out;
 }
@@ -269,8 +266,9 @@ HttpResponse deliveries_page(Page &p) {
 
   data d;
   filter_data(p, f, d);
-  d.set("from", lf.from);
-  d.set("to", lf.to);
+  opt(d, "q", lf.q);
+  opt(d, "from", lf.from);
+  opt(d, "to", lf.to);
   d.set("retain_hours", std::to_string(p.settings().deliveries.retain_hours));
   d.set("deliveries", delivery_rows(list));
   if (!list.empty()) d.set("has_deliveries", true);

@@ -38,7 +38,8 @@ std::vector<Migration> migrations() {
           {3, schema::schema_v3_sql(kDialect)},
           {4, schema::schema_v4_sql()},
           {5, schema::schema_v5_sql() + kDeliveryJobsFromJson},
-          {6, schema::schema_kept_signature_sql()}};
+          {6, schema::schema_kept_signature_sql()},
+          {7, schema::schema_delivery_events_sql(), &schema::fill_delivery_events}};
 }
 
 // The schema's version; 0 before the first gateway made it.
@@ -67,6 +68,7 @@ void migrate(sql::PgConnection &db) {
   for (const Migration &m : steps) {
     if (m.version <= version) continue;
     db.script(m.sql.c_str());
+    if (m.fill) m.fill(db);
     version = m.version;
   }
   if (has_row) db.exec("UPDATE rdwh_schema SET version = $1", {version});

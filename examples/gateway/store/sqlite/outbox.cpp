@@ -91,7 +91,8 @@ using schema::Migration;
 std::vector<Migration> migrations() {
   return {{1, kSchemaV1}, {2, migration_v2()}, {3, schema::schema_v3_sql(kDialect)},
           {4, schema::schema_v4_sql()}, {5, migration_v5()},
-          {6, schema::schema_kept_signature_sql()}};
+          {6, schema::schema_kept_signature_sql()},
+          {7, schema::schema_delivery_events_sql(), &schema::fill_delivery_events}};
 }
 
 struct FileId {
@@ -153,6 +154,7 @@ SqliteOutbox::SqliteOutbox(const std::string &path, int busy_timeout_ms, std::un
       if (m.version <= version) continue;
       sql::Transaction tx(db);
       db.script(m.sql.c_str());
+      if (m.fill) m.fill(db);
       db.script(("PRAGMA user_version = " + std::to_string(m.version)).c_str());
       tx.commit();
     }
