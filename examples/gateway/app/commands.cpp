@@ -90,7 +90,7 @@ size_t preflight_all(const Runtime &rt, const std::vector<WebhookConfig> &stored
     const PreflightResult r =
         preflight_rules(settings, rt.rundeck_token(), w->project, w->config_json, settings.request_timeout_ms, never);
     for (const PreflightFinding &f : r.findings) {
-      const std::string where = "webhook '" + w->name + "'" + (f.rule.empty() ? "" : ", action '" + f.rule + "'");
+      const std::string where = finding_place(w->name, f.rule);
       std::fprintf(stderr, "%s%s (%s): %s\n", f.fails_check ? "" : "warning: ", w->field("config").c_str(),
                    where.c_str(), f.message.c_str());
       failed += f.fails_check;

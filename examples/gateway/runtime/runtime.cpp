@@ -205,6 +205,10 @@ Runtime::~Runtime() {
   hooks_.clear(); // handlers before plugins (also guaranteed by member order)
 }
 
+std::string finding_place(const std::string &webhook, const std::string &action) {
+  return "webhook '" + webhook + "'" + (action.empty() ? "" : ", action '" + action + "'");
+}
+
 std::vector<ConfigFinding> judge_config(const WebhookConfig &w, const std::vector<host::Diagnostic> &diagnostics) {
   rapidjson::Document config;
   config.Parse(w.config_json.data(), w.config_json.size());
@@ -217,7 +221,7 @@ std::vector<ConfigFinding> judge_config(const WebhookConfig &w, const std::vecto
     const bool unsigned_v3 = d.kind == RDWH_DIAGNOSTIC_IGNORED && d.field == "keyStoragePath" && !has_key_path;
     f.refused = d.kind == RDWH_DIAGNOSTIC_UNKNOWN_KEY || d.kind == RDWH_DIAGNOSTIC_RULE_WITHOUT_JOB || unsigned_v3;
     f.field = d.field.empty() ? "config" : d.field;
-    f.where = "webhook '" + w.name + "'" + (d.rule.empty() ? "" : ", action '" + d.rule + "'");
+    f.where = finding_place(w.name, d.rule);
     f.message = d.message;
     out.push_back(std::move(f));
   }

@@ -41,6 +41,9 @@ struct ConfigFinding {
   std::string text() const { return where + ": " + message; }
 };
 
+// Where a finding is: "webhook 'W'", with ", action 'A'" when it is about one action.
+std::string finding_place(const std::string &webhook, const std::string &action);
+
 // The one place that says what --check refuses of a webhook's config, although the plugin accepts
 // it: unknown keys (with the plugin's "did you mean"), enabled rules without a job, and a signed
 // provider (PagerDuty V3) without keyStoragePath, whose deliveries nothing authenticates. The

@@ -184,8 +184,7 @@ std::vector<ConfigFinding> WebhookAdmin::preflight(const StoredWebhook &hook) co
                                             std::min(settings.request_timeout_ms, kBudgetMs), never);
   std::vector<ConfigFinding> out;
   for (const PreflightFinding &f : r.findings)
-    out.push_back({false, f.field, "webhook '" + hook.name + "'" + (f.rule.empty() ? "" : ", action '" + f.rule + "'"),
-                   f.message});
+    out.push_back({false, f.field, finding_place(hook.name, f.rule), f.message});
   return out;
 }
 
