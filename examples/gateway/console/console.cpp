@@ -126,7 +126,9 @@ HttpResponse Console::signed_in(const HttpRequest &req, const Session &session) 
       return message_page(session.csrf, req, 403, "Refused", why, "/webhooks");
     }
   }
-  return handle_console_page(admin_, req, session.csrf, form);
+  return handle_console_page(admin_, req, session.csrf, form,
+                             ConsoleAuth::who_of_session(req, session,
+                                                         admin_.runtime.get()->config().console.trusted_proxies));
 }
 
 } // namespace rdwh::gateway

@@ -462,7 +462,8 @@ HttpResponse save_webhook(Page &p, const std::optional<StoredWebhook> &existing)
   body.AddMember("config", rapidjson::Value(config, a), a);
   if (draft.project.empty()) return editor(p, draft, {"the project is required", "", {}}, 400);
   const Outcome<SavedWebhook> r =
-      existing ? p.ctx.webhooks.update(*existing, body) : p.ctx.webhooks.create(draft.project, body, "console");
+      existing ? p.ctx.webhooks.update(*existing, body, p.who)
+               : p.ctx.webhooks.create(draft.project, body, "console", p.who);
   if (!r) return editor(p, draft, notes_of(r.refused()), status_of(r.refused().kind));
   if (r->generated_secret.empty()) return redirect("/webhooks/" + std::to_string(r->id) + "?notice=saved");
   const auto stored = p.ctx.webhooks.find("", std::to_string(r->id));

@@ -44,6 +44,7 @@ struct Page {
   const HttpRequest &req;
   std::string csrf; // the session's, echoed by every form
   const Form &form; // POST fields
+  std::string who;  // what a webhook's history records for a change (ConsoleAuth::who_of_session)
 
   const ConsoleSettings &settings() const { return ctx.runtime.get()->config().console; }
   HttpResponse show(const std::string &title, const char *nav, const std::string &content, int status = 200) const {

@@ -55,8 +55,9 @@ HttpResponse route(Page &p) {
 
 } // namespace
 
-HttpResponse handle_console_page(Admin &admin, const HttpRequest &req, const std::string &csrf, const Form &form) {
-  Page p{admin, req, csrf, form};
+HttpResponse handle_console_page(Admin &admin, const HttpRequest &req, const std::string &csrf, const Form &form,
+                                 std::string who) {
+  Page p{admin, req, csrf, form, std::move(who)};
   return route(p);
 }
 
