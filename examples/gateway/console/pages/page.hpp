@@ -65,6 +65,14 @@ HttpResponse new_webhook_editor(Page &p);
 // POST /webhooks/new and /webhooks/{id}: the form as Rundeck's API body, then create or update.
 HttpResponse save_webhook(Page &p, const std::optional<StoredWebhook> &existing);
 
+// POST /webhooks/{id}/history/{version}/restore: that version saved again (WebhookAdmin::restore);
+// a refusal shows in the editor, over that version's fields, as a Save's does.
+HttpResponse restore_webhook(Page &p, const StoredWebhook &hook, int64_t version);
+
+// ------------------------------------------------------------------------------ history.cpp
+// GET /webhooks/{id}/history: the kept versions, each with its diff and a "Restore this version".
+HttpResponse history_page(Page &p, const StoredWebhook &hook);
+
 // ----------------------------------------------------------------------------- webhooks.cpp
 HttpResponse webhooks_page(Page &p);
 HttpResponse new_webhook_page(Page &p);
