@@ -46,10 +46,11 @@ HttpResponse Console::handle(const HttpRequest &req) {
 
 HttpResponse Console::route(const HttpRequest &req) {
   if (req.path.rfind("/api/", 0) != 0) return page(req);
-  return handle_console_api(admin_, req, [&](int version) {
-    const std::shared_ptr<const Runtime> rt = admin_.runtime.get();
-    return auth_.check_api(req, rt->console_token(), version, rt->config().console);
-  });
+  const std::shared_ptr<const Runtime> rt = admin_.runtime.get();
+  return handle_console_api(
+      admin_, req,
+      [&](int version) { return auth_.check_api(req, rt->console_token(), version, rt->config().console); },
+      ConsoleAuth::who_of_api_call(req, rt->config().console.trusted_proxies));
 }
 
 std::vector<std::string> Console::own_hosts(const ConsoleSettings &settings) const {

@@ -19,7 +19,6 @@
 #include "console/admin/delivery_view.hpp"
 #include "console/api/errors.hpp"
 #include "console/api/evaluation.hpp"
-#include "console/auth.hpp"
 #include "intake/pipeline.hpp"
 
 #include <algorithm>
@@ -47,11 +46,8 @@ struct Call {
   const HttpRequest &req;
   int version;
   std::vector<std::string> seg; // after "/api/{v}"
+  std::string who;              // what a webhook's history records for a change made by this call
 
-  // What a webhook's history records for a change made by this call.
-  std::string who() const {
-    return ConsoleAuth::who_of_api_call(req, ctx.runtime.get()->config().console.trusted_proxies);
-  }
   HttpResponse not_found() const {
     return rundeck_error(404, version, "api.error.invalid.request", "No such endpoint: " + req.method + " " + req.path);
   }
@@ -208,7 +204,7 @@ HttpResponse webhook_api(Call &c) {
     if (auto bad = body_id(doc, in_body)) return *bad;
   if (c.seg.size() == 3) {
     if (c.req.method != "POST") return c.bad_method();
-    if (in_body.empty()) return saved_answer(admin, admin.create(project, doc, "console", c.who()));
+    if (in_body.empty()) return saved_answer(admin, admin.create(project, doc, "console", c.who));
   }
   const std::optional<StoredWebhook> hook = admin.find(project, c.seg.size() == 3 ? in_body : c.seg[3]);
   if (c.req.method == "GET") {
@@ -218,11 +214,11 @@ HttpResponse webhook_api(Call &c) {
   if (c.req.method == "POST") {
     if (!hook) return webhook_error(404, "Webhook not found");
     if (auto bad = same_webhook(*hook, doc, in_body)) return *bad;
-    return saved_answer(admin, admin.update(*hook, doc, c.who()));
+    return saved_answer(admin, admin.update(*hook, doc, c.who));
   }
   if (c.req.method == "DELETE") {
     if (!hook) return webhook_error(404, "Webhook not found");
-    return deleted_answer(admin.remove(*hook, c.who()), *hook);
+    return deleted_answer(admin.remove(*hook, c.who), *hook);
   }
   return c.bad_method();
 }
@@ -496,7 +492,7 @@ HttpResponse rdwh_api(Call &c) {
 
 } // namespace
 
-HttpResponse handle_console_api(Admin &ctx, const HttpRequest &req, const ApiAuthorize &authorize) {
+HttpResponse handle_console_api(Admin &ctx, const HttpRequest &req, const ApiAuthorize &authorize, std::string who) {
   std::vector<std::string> seg = split_path(req.path); // "api", v, ...
   if (seg.size() < 3 || seg[0] != "api") return rundeck_error(404, kMinApiVersion, "api.error.invalid.request", "No such endpoint");
   const std::optional<int64_t> asked = parse_bounded(seg[1], kMaxApiVersion);
@@ -507,7 +503,7 @@ HttpResponse handle_console_api(Admin &ctx, const HttpRequest &req, const ApiAut
   const int version = static_cast<int>(*asked);
   if (auto denied = authorize(version)) return *denied;
   seg.erase(seg.begin(), seg.begin() + 2);
-  Call c{ctx, req, version, std::move(seg)};
+  Call c{ctx, req, version, std::move(seg), std::move(who)};
   try {
     const auto &s = c.seg;
     if (s.size() >= 3 && s[0] == "project" && !s[1].empty()) return webhook_api(c);
