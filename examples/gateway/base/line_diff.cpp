@@ -37,8 +37,8 @@ void lcs_diff(const std::vector<std::string_view> &a, const std::vector<std::str
   size_t i = 0, j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && a[i] == b[j]) out.push_back({' ', std::string(a[i])}), ++i, ++j;
-    else if (j < m && (i == n || at(i, j + 1) >= at(i + 1, j))) out.push_back({'+', std::string(b[j++])});
-    else out.push_back({'-', std::string(a[i++])});
+    else if (i < n && (j == m || at(i + 1, j) >= at(i, j + 1))) out.push_back({'-', std::string(a[i++])});
+    else out.push_back({'+', std::string(b[j++])}); // removed lines first, as diff -u shows them
   }
 }
 

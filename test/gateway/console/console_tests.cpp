@@ -7,6 +7,7 @@
 #include "console/auth.hpp"
 #include "base/clock.hpp"
 #include "base/crypto.hpp"
+#include "base/line_diff.hpp"
 #include "intake/recorder.hpp"
 #include "console/admin/delivery_view.hpp"
 #include "console/api/evaluation.hpp"
@@ -127,6 +128,31 @@ Settlement settled(const OutboxJob &j, const std::string &status, int64_t http_s
 }
 
 } // namespace
+
+namespace {
+std::string diff_text(std::string_view a, std::string_view b) {
+  std::string out;
+  for (const DiffLine &l : line_diff(a, b)) out += std::string(1, l.op) + l.text + "\n";
+  return out;
+}
+} // namespace
+
+TEST_CASE("console: the history's line diff: removed, added, unchanged runs cut, bounded") {
+  CHECK(diff_text("a\nb\nc", "a\nx\nc") == " a\n-b\n+x\n c\n");
+  CHECK(diff_text("", "a\nb") == "+a\n+b\n");
+  CHECK(diff_text("a\nb", "a\nb") == "~2 unchanged lines\n");
+  CHECK(diff_text("1\n2\n3\n4\n5\n6\n7\n8\n9\nX", "1\n2\n3\n4\n5\n6\n7\n8\n9\nY") ==
+        "~6 unchanged lines\n 7\n 8\n 9\n-X\n+Y\n");
+  CHECK(diff_text("a\nb\nc\nd", "b\nc\nd\ne") == "-a\n b\n c\n d\n+e\n");
+  // Beyond the table's bound, the differing middle shows as removed then added.
+  std::string big_a = "head\n", big_b = "head\n";
+  for (int i = 0; i < 2100; ++i) big_a += "a" + std::to_string(i) + "\n", big_b += "b" + std::to_string(i) + "\n";
+  const std::vector<DiffLine> big = line_diff(big_a, big_b);
+  REQUIRE(big.size() == 1 + 4200);
+  CHECK(big[1].op == '-');
+  CHECK(big[2100].op == '-');
+  CHECK(big[2101].op == '+');
+}
 
 TEST_CASE("console: a form body decodes + and %xx, in order, repeated names kept") {
   const auto f = parse_form("name=PagerDuty+V3&r0.opt.name=a%26b&r0.opt.name=%24.event.id&empty=&flag&x=%E2%9C%94");
