@@ -44,7 +44,8 @@ HttpResponse history_page(Page &p, const StoredWebhook &hook) {
     row.set("who", v.who);
     row.set("csrf", p.csrf);
     row.set("diff", diff_data(i + 1 < versions.size() ? pretty_version(versions[i + 1]) : "", pretty_version(v)));
-    if (read_only.empty() && v.action != "delete") row.set("restorable", true);
+    // The newest version is the webhook as it is: nothing to restore.
+    if (read_only.empty() && i > 0 && v.action != "delete") row.set("restorable", true);
     list.push_back(row);
   }
   data d;
