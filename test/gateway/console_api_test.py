@@ -6,7 +6,7 @@ the real plugin and the Rundeck stand-in (see console_env.py):
 
 Every endpoint; authentication failures; the requests of Rundeck's API documentation; the exact
 sequence Terraform's rundeck_webhook resource makes; debug-events; replay, try and requeue; the
-login, session cookie and CSRF checks of the pages; the delivery store switched off; no secret in
+login, session cookie and CSRF checks of the pages; a webhook's history and its restore; the delivery store switched off; no secret in
 the logs.
 """
 import json
@@ -474,6 +474,69 @@ def pages_protections(env):
     check(status == 303, "the session ended")
 
 
+def history(env):
+    step("a webhook's history (GET .../webhook/{id}/history): each change a version, who and what, no secret")
+    body = {"project": "ops", "name": "with history", "eventPlugin": "pagerduty-V3-run-job", "enabled": True,
+            "useAuth": True, "regenAuth": True,
+            "config": {"keyStoragePath": "keys/pd/secret", "rules": [{"name": "first", "jobId": JOB}]}}
+    status, saved = env.api("POST", V + "/project/ops/webhook", body)
+    check(status == 200, saved)
+    secret = saved["generatedSecurityString"]
+    hook = next(h for h in env.api("GET", V + "/project/ops/webhooks")[1] if h["uuid"] == saved["uuid"])
+    url = V + "/project/ops/webhook/%d" % hook["id"]
+    second = dict(body["config"], rules=[{"name": "second", "jobId": JOB}])
+    check(env.api("POST", url, {"project": "ops", "config": second, "regenAuth": False})[0] == 200, "update 1")
+    check(env.api("POST", url, {"project": "ops", "enabled": False})[0] == 200, "update 2")
+    status, versions = env.api("GET", url + "/history")
+    check(status == 200 and [v["version"] for v in versions] == [3, 2, 1], versions)
+    check([v["action"] for v in versions] == ["disable", "update", "create"], versions)
+    check(all(re.fullmatch(r"api from 127\.0\.0\.1", v["who"]) for v in versions), versions)
+    check(all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", v["time"]) for v in versions), versions)
+    check(versions[2]["webhook"]["config"] == body["config"] and versions[1]["webhook"]["config"] == second, versions)
+    check(versions[0]["webhook"]["enabled"] is False and versions[0]["webhook"]["useAuth"] is True, versions)
+    check(env.api("GET", V + "/project/ops/webhook/999999/history")[0] == 404, "no such webhook")
+    check(env.api("GET", V + "/project/other/webhook/%d/history" % hook["id"])[0] == 404, "another project's")
+    check(env.api("DELETE", url + "/history")[0] == 405, "only GET")
+
+    step("the History page lists the versions with their diffs; Restore this version saves version 1 as version 4")
+    origin = "http://127.0.0.1:%d" % env.console_port
+    post = {"Content-Type": "application/x-www-form-urlencoded", "Origin": origin}
+    _, hdrs, _ = env.http("POST", "/login", form({"token": CONSOLE_TOKEN, "next": "/webhooks"}), post)
+    session = {"Cookie": hdrs["set-cookie"][0].split(";")[0]}
+    status, _, text = env.http("GET", "/webhooks/%d" % hook["id"], headers=session)
+    check(status == 200 and 'href="/webhooks/%d/history"' % hook["id"] in text, "the editor links to History")
+    status, _, text = env.http("GET", "/webhooks/%d/history" % hook["id"], headers=session)
+    check(status == 200 and 'id="version-3"' in text and 'id="restore-1"' in text, text[:300])
+    check(re.search(r'class="diff-removed">- +&quot;name&quot;: &quot;first&quot;', text) and
+          re.search(r'class="diff-added">\+ +&quot;name&quot;: &quot;second&quot;', text), "the diff of version 2")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', text).group(1)
+    restore = "/webhooks/%d/history/1/restore" % hook["id"]
+    check(env.http("POST", restore, form({"csrf": "stale"}), dict(post, **session))[0] == 403, "CSRF checked")
+    check(len(env.api("GET", url + "/history")[1]) == 3, "restored without its CSRF token")
+    status, hdrs, _ = env.http("POST", restore, form({"csrf": csrf}), dict(post, **session))
+    check(status == 303 and hdrs["location"] == ["/webhooks/%d?notice=saved" % hook["id"]], hdrs)
+    status, versions = env.api("GET", url + "/history")
+    check(versions[0]["version"] == 4 and versions[0]["action"] == "restore", versions[0])
+    check(re.fullmatch(r"console session [0-9a-f]{8} from 127\.0\.0\.1", versions[0]["who"]), versions[0])
+    for key in ("name", "eventPlugin", "config", "enabled", "roles", "useAuth"):
+        check(versions[0]["webhook"][key] == versions[3]["webhook"][key], key)
+    now = env.api("GET", url)[1]
+    check(now["config"] == body["config"] and now["enabled"] is True and now["authToken"] == hook["authToken"], now)
+    check(env.send(hook["authToken"], env.body(40), headers=["Authorization: " + secret])[0] == 200, "still served")
+    text = json.dumps(versions)
+    check(hook["authToken"] not in text and secret not in text and "authToken" not in text, "a secret in the history")
+
+    step("a restore the save refuses shows in the editor, as a Save's refusal; nothing is saved")
+    check(env.api("POST", url, {"project": "ops", "name": "renamed"})[0] == 200, "rename")
+    taken = dict(body, name="with history", useAuth=False, regenAuth=False)
+    check(env.api("POST", V + "/project/ops/webhook", taken)[0] == 200, "the old name taken")
+    status, _, text = env.http("POST", restore, form({"csrf": csrf}), dict(post, **session))
+    check(status == 400 and 'id="save-error"' in text and "already exists" in text and 'id="webhook-form"' in text,
+          "HTTP %d %s" % (status, text[:300]))
+    check(len(env.api("GET", url + "/history")[1]) == 5, "saved anyway")
+    return [secret]
+
+
 def no_secrets_in_logs(env, secrets):
     step("no token, signature or secret in the gateway's log")
     log = open(env.path("gateway.log")).read()
@@ -512,8 +575,9 @@ def main(env):
     export_import_round_trip(env)
     extras(env)
     pages_protections(env)
+    history_secrets = history(env)
     api_tokens = [h["authToken"] for h in env.api("GET", V + "/project/ops/webhooks")[1]]
-    no_secrets_in_logs(env, [CONSOLE_TOKEN, env.secret, "tok-file"] + api_tokens)
+    no_secrets_in_logs(env, [CONSOLE_TOKEN, env.secret, "tok-file"] + api_tokens + history_secrets)
     store_switched_off(env)
 
 

@@ -8,7 +8,7 @@ A Save writes back exactly what the form did not edit: webhooks created through 
 disabled actions, webhook-level keys (missingValues, limits), returnProcessingInfo false, no
 jobOptions, rdwh's keys the form does not show, are opened in the editor and saved unchanged, and
 the stored config (read through the API) is compared key by key; a change of one field changes
-that field only.
+that field only. A webhook's History shows each version's diff, and restores one.
 """
 import copy
 import os
@@ -160,6 +160,33 @@ def refusals_in_the_form(b):
     b.shot("02-saved-with-warnings")
 
 
+def history_and_restore(b):
+    step("History: the editor links to it; each version with its diff; Restore this version saves it again")
+    hook = create(b.env, "restored", CONFIGS["disabled actions"])
+
+    def rename(b):
+        b.find("#name").clear()
+        b.find("#name").send_keys("restored renamed")
+    save_in_editor(b, hook["id"], rename)
+    b.go("#webhook-history")
+    check(b.find("h1").text == "History of restored renamed", b.text("h1"))
+    check(b.text("#version-2 h2") == "Version 2: update" and b.text("#version-1 h2") == "Version 1: create",
+          b.text("main") if b.all("main") else b.text())
+    removed = [e.text for e in b.all("#version-2 .diff-removed")]
+    added = [e.text for e in b.all("#version-2 .diff-added")]
+    check(removed == ['-   "name": "restored",'] and added == ['+   "name": "restored renamed",'],
+          "the diff: %r %r" % (removed, added))
+    check("console session" in b.text("#version-2 .who"), b.text("#version-2"))
+    b.shot("03-history")
+    b.driver.execute_script("window.confirm = () => true;")  # the button asks first
+    b.go("#restore-1")
+    b.wait_text("the restore", "Saved.", "#notice")
+    status, versions = b.env.api("GET", V + "/project/ops/webhook/%d/history" % hook["id"])
+    check(status == 200 and versions[0]["version"] == 3 and versions[0]["action"] == "restore", versions[0])
+    check(versions[0]["webhook"]["name"] == "restored", versions[0])
+    check(not differences(versions[2]["webhook"]["config"], stored_config(b.env, hook["id"])), "restored config")
+
+
 def main(env):
     shots = SHOTS
     shutil.rmtree(shots, ignore_errors=True)
@@ -175,6 +202,7 @@ def main(env):
         unchanged_saves(b)
         one_change_only(b)
         refusals_in_the_form(b)
+        history_and_restore(b)
         # The refused save's 400 is the one error the test makes on purpose.
         errors = [e for e in b.driver.get_log("browser")
                   if e["level"] == "SEVERE" and not ("/webhooks/" in e["message"] and "400" in e["message"])]

@@ -200,4 +200,12 @@ bool ConsoleAuth::csrf_ok(const HttpRequest &req, const std::vector<std::string>
   return true;
 }
 
+std::string ConsoleAuth::who_of_session(const HttpRequest &req, const Session &s, const std::vector<IpRange> &trusted) {
+  return "console session " + sha256_hex(s.id).substr(0, 8) + " from " + client_address(req, trusted);
+}
+
+std::string ConsoleAuth::who_of_api_call(const HttpRequest &req, const std::vector<IpRange> &trusted) {
+  return "api from " + client_address(req, trusted);
+}
+
 } // namespace rdwh::gateway

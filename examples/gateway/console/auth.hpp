@@ -68,6 +68,12 @@ public:
   // it (the last trusted one) is taken.
   static std::string client_address(const HttpRequest &req, const std::vector<IpRange> &trusted);
 
+  // Who a webhook's history says made a change. Every caller holds the same console token, so
+  // this names no person: a browser's "console session <id>" (8 hex digits of the session id's
+  // sha256: tells sessions apart, gives nothing of the cookie away) or "api", then "from <client>".
+  static std::string who_of_session(const HttpRequest &req, const Session &s, const std::vector<IpRange> &trusted);
+  static std::string who_of_api_call(const HttpRequest &req, const std::vector<IpRange> &trusted);
+
 private:
   // A wrong token from the request's client: counted, logged within the throttle's bounds.
   WrongTokenThrottle::Verdict wrong_token(const HttpRequest &req, const ConsoleSettings &settings, const char *what);

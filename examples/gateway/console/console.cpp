@@ -46,10 +46,11 @@ HttpResponse Console::handle(const HttpRequest &req) {
 
 HttpResponse Console::route(const HttpRequest &req) {
   if (req.path.rfind("/api/", 0) != 0) return page(req);
-  return handle_console_api(admin_, req, [&](int version) {
-    const std::shared_ptr<const Runtime> rt = admin_.runtime.get();
-    return auth_.check_api(req, rt->console_token(), version, rt->config().console);
-  });
+  const std::shared_ptr<const Runtime> rt = admin_.runtime.get();
+  return handle_console_api(
+      admin_, req,
+      [&](int version) { return auth_.check_api(req, rt->console_token(), version, rt->config().console); },
+      ConsoleAuth::who_of_api_call(req, rt->config().console.trusted_proxies));
 }
 
 std::vector<std::string> Console::own_hosts(const ConsoleSettings &settings) const {
@@ -126,7 +127,9 @@ HttpResponse Console::signed_in(const HttpRequest &req, const Session &session) 
       return message_page(session.csrf, req, 403, "Refused", why, "/webhooks");
     }
   }
-  return handle_console_page(admin_, req, session.csrf, form);
+  return handle_console_page(admin_, req, session.csrf, form,
+                             ConsoleAuth::who_of_session(req, session,
+                                                         admin_.runtime.get()->config().console.trusted_proxies));
 }
 
 } // namespace rdwh::gateway

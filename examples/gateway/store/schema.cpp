@@ -154,6 +154,19 @@ CREATE INDEX deliveries_by_delivery_id ON deliveries (delivery_id);
 )sql";
 }
 
+std::string schema_webhook_versions_sql(const sql::Dialect &dialect) {
+  return std::string("CREATE TABLE webhook_versions (id ") + dialect.id_column + R"sql(,
+  webhook_id   BIGINT NOT NULL,
+  version      BIGINT NOT NULL,
+  webhook_json TEXT NOT NULL,
+  who          TEXT NOT NULL,
+  at_ms        BIGINT NOT NULL,
+  action       TEXT NOT NULL CHECK (action IN ('create', 'update', 'enable', 'disable', 'restore', 'delete')),
+  UNIQUE (webhook_id, version)
+);
+)sql";
+}
+
 void fill_delivery_events(sql::Connection &c) {
   constexpr int64_t kBatch = 500; // rows read at a time: their bodies are in memory together
   struct Row {

@@ -62,6 +62,12 @@ std::string schema_kept_signature_sql();
 std::string schema_delivery_events_sql();
 void fill_delivery_events(sql::Connection &c);
 
+// Version 8: each webhook's history (webhook_versions: store/webhook_store.hpp).
+// fill_webhook_versions (store/webhook_store.cpp, which writes versions) gives every webhook
+// already stored its version 1, by "before history".
+std::string schema_webhook_versions_sql(const sql::Dialect &dialect);
+void fill_webhook_versions(sql::Connection &c);
+
 // What a delivery row counts for the cap: its texts, plus the row's own overhead.
 inline constexpr int64_t kDeliveryRowOverhead = 256;
 

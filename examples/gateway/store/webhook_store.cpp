@@ -1,6 +1,8 @@
 // The webhooks table (see store/webhook_store.hpp), over SqlOutbox's connections. Every statement runs
 // unchanged on SQLite and PostgreSQL.
+#include "base/clock.hpp"
 #include "base/crypto.hpp"
+#include "base/json.hpp"
 #include "store/schema.hpp"
 #include "store/sql_outbox.hpp"
 
@@ -12,6 +14,8 @@
 namespace rdwh::gateway {
 
 namespace {
+
+const char *const kFileWho = "file"; // who changes file webhooks: the config file, at start or reload
 
 #define RDWH_WEBHOOK_COLUMNS                                                                                    \
   "id, uuid, project, name, source, event_plugin, config_json, enabled, auth_token, use_auth, auth_sha256, "    \
@@ -35,6 +39,12 @@ const char *const kDeleteApi = "DELETE FROM webhooks WHERE id = $1 AND source = 
 const char *const kBump =
     "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'webhooks_version'";
 const char *const kVersion = "SELECT value FROM meta WHERE key = 'webhooks_version'";
+const char *const kLastVersion = "SELECT COALESCE(MAX(version), 0) FROM webhook_versions WHERE webhook_id = $1";
+const char *const kInsertVersion = "INSERT INTO webhook_versions (webhook_id, version, webhook_json, who, at_ms, action) "
+                                   "VALUES ($1, $2, $3, $4, $5, $6)";
+const char *const kTrimVersions = "DELETE FROM webhook_versions WHERE webhook_id = $1 AND version <= $2";
+const char *const kHistory = "SELECT webhook_id, version, webhook_json, who, at_ms, action FROM webhook_versions "
+                             "WHERE webhook_id = $1 ORDER BY version DESC";
 
 StoredWebhook read_row(const sql::Row &r) {
   StoredWebhook w;
@@ -115,6 +125,29 @@ bool same_content(const StoredWebhook &a, const StoredWebhook &b) {
          a.auth_ref == b.auth_ref && a.user == b.user && a.roles == b.roles && a.creator == b.creator;
 }
 
+// The action an update is: "enable"/"disable" when only `enabled` changed, else "update".
+std::string update_action(const StoredWebhook &before, const StoredWebhook &after) {
+  StoredWebhook toggled = before;
+  toggled.enabled = after.enabled;
+  if (before.enabled != after.enabled && same_content(toggled, after)) return after.enabled ? "enable" : "disable";
+  return "update";
+}
+
+// Writes `w`'s next version, in the caller's transaction, and drops those beyond the cap.
+void record_version(sql::Connection &c, const StoredWebhook &w, const std::string &who, const std::string &action,
+                    int64_t at_ms) {
+  int64_t last = 0;
+  c.exec(kLastVersion, {w.id}, [&](const sql::Row &r) { last = r.i64(0); });
+  c.exec(kInsertVersion, {w.id, last + 1, version_json(w), who, at_ms, action});
+  c.exec(kTrimVersions, {w.id, last + 1 - kHistoryVersions});
+}
+
+std::optional<StoredWebhook> row_by_id(sql::Connection &c, int64_t id) {
+  std::optional<StoredWebhook> out;
+  c.exec(kFindById, {id, std::string_view()}, [&](const sql::Row &r) { out = read_row(r); });
+  return out;
+}
+
 void insert(sql::Connection &db, StoredWebhook &w, int64_t now_ms) {
   db.exec(kInsert,
           {w.uuid, w.project, w.name, std::string_view(w.from_file ? "file" : "api"), w.event_plugin, w.config_json,
@@ -156,22 +189,32 @@ public:
     return out;
   }
 
-  void create(StoredWebhook &w, int64_t now_ms) override {
-    write("cannot store the webhook", w, [&](sql::Connection &c) { insert(c, w, now_ms); });
-  }
-
-  void update(const StoredWebhook &w, int64_t now_ms) override {
+  void create(StoredWebhook &w, int64_t now_ms, const WebhookChange &change) override {
     write("cannot store the webhook", w, [&](sql::Connection &c) {
-      if (gateway::update(c, w, now_ms) == 0) throw OutboxError("webhook " + std::to_string(w.id) + " is gone");
+      insert(c, w, now_ms);
+      record_version(c, w, change.who, change.action.empty() ? "create" : change.action, now_ms);
     });
   }
 
-  bool remove(int64_t id) override {
+  void update(const StoredWebhook &w, int64_t now_ms, const WebhookChange &change) override {
+    write("cannot store the webhook", w, [&](sql::Connection &c) {
+      const std::optional<StoredWebhook> before = row_by_id(c, w.id);
+      if (!before || gateway::update(c, w, now_ms) == 0)
+        throw OutboxError("webhook " + std::to_string(w.id) + " is gone");
+      // A save that changes nothing the history shows (or only the token) adds no version.
+      if (change.action.empty() && version_json(*before) == version_json(w)) return;
+      record_version(c, w, change.who, change.action.empty() ? update_action(*before, w) : change.action, now_ms);
+    });
+  }
+
+  bool remove(int64_t id, const WebhookChange &change) override {
     int64_t n = 0;
     db_.with(SqlOutbox::Use::dispatch, "cannot delete the webhook", [&](sql::Connection &c) {
       sql::Transaction tx(c);
+      const std::optional<StoredWebhook> before = row_by_id(c, id);
       n = c.exec(kDeleteApi, {id});
       if (n) {
+        record_version(c, *before, change.who, "delete", now_ms());
         c.exec("DELETE FROM delivery_jobs WHERE delivery_id IN (SELECT id FROM deliveries WHERE webhook_id = $1)",
                {id});
         c.exec("DELETE FROM deliveries WHERE webhook_id = $1", {id}); // as Rundeck drops its debug data
@@ -180,6 +223,17 @@ public:
       tx.commit();
     });
     return n > 0;
+  }
+
+  std::vector<WebhookVersion> history(int64_t webhook_id) override {
+    std::vector<WebhookVersion> out;
+    db_.with(SqlOutbox::Use::read, "cannot read the webhook's history", [&](sql::Connection &c) {
+      out.clear();
+      c.exec(kHistory, {webhook_id}, [&](const sql::Row &r) {
+        out.push_back({r.i64(0), r.i64(1), r.i64(4), r.text(2), r.text(3), r.text(5)});
+      });
+    });
+    return out;
   }
 
   int64_t version() override {
@@ -236,7 +290,7 @@ std::vector<long> match_rows(const std::vector<WebhookConfig> &hooks, const std:
 // the way of a file one (same project and name, another uuid): the file wins. A token used by
 // both is a conflict (found when the file's row is written). Returns whether any went.
 bool delete_left_over(sql::Connection &c, const std::vector<WebhookConfig> &hooks,
-                      const std::vector<StoredWebhook> &rows, const std::vector<long> &match,
+                      const std::vector<StoredWebhook> &rows, const std::vector<long> &match, int64_t now_ms,
                       std::vector<std::string> &warnings) {
   std::set<size_t> kept;
   for (const long m : match)
@@ -252,6 +306,7 @@ bool delete_left_over(sql::Connection &c, const std::vector<WebhookConfig> &hook
       warnings.push_back("the webhook '" + rows[i].project + "/" + rows[i].name + "' (id " +
                          std::to_string(rows[i].id) + ") created through the console is replaced by the config "
                          "file's webhook of the same name");
+    record_version(c, rows[i], kFileWho, "delete", now_ms);
     c.exec(kDelete, {rows[i].id});
     changed = true;
   }
@@ -273,11 +328,14 @@ bool write_file_row(sql::Connection &c, WebhookConfig &w, const StoredWebhook *h
                          ") created through the console is replaced by the config file's " + w.field("name"));
     if (!same_content(want, *have)) {
       refusing_conflicts(want, [&] { update(c, want, now_ms); });
+      if (version_json(want) != version_json(*have))
+        record_version(c, want, kFileWho, update_action(*have, want), now_ms);
       changed = true;
     }
   } else {
     want = file_row(w, w.uuid.empty() ? random_uuid() : w.uuid);
     refusing_conflicts(want, [&] { insert(c, want, now_ms); });
+    record_version(c, want, kFileWho, "create", now_ms);
     changed = true;
   }
   w.id = want.id;
@@ -295,7 +353,7 @@ std::vector<std::string> SqlWebhookStore::sync_file(std::vector<WebhookConfig> &
     std::vector<StoredWebhook> rows;
     c.exec("SELECT " RDWH_WEBHOOK_COLUMNS " FROM webhooks", {}, [&](const sql::Row &r) { rows.push_back(read_row(r)); });
     const std::vector<long> match = match_rows(hooks, rows);
-    bool changed = delete_left_over(c, hooks, rows, match, warnings);
+    bool changed = delete_left_over(c, hooks, rows, match, now_ms, warnings);
     for (size_t h = 0; h < hooks.size(); ++h) {
       const StoredWebhook *have = match[h] >= 0 ? &rows[static_cast<size_t>(match[h])] : nullptr;
       if (write_file_row(c, hooks[h], have, now_ms, warnings)) changed = true;
@@ -307,6 +365,38 @@ std::vector<std::string> SqlWebhookStore::sync_file(std::vector<WebhookConfig> &
 }
 
 } // namespace
+
+std::string version_json(const StoredWebhook &w) {
+  rapidjson::Document config;
+  config.Parse(w.config_json.data(), w.config_json.size());
+  if (config.HasParseError()) config.SetObject();
+  return json_text([&](JsonWriter &j) {
+    j.StartObject();
+    j.Key("id"), j.Int64(w.id);
+    j.Key("uuid"), write_str(j, w.uuid);
+    j.Key("project"), write_str(j, w.project);
+    j.Key("name"), write_str(j, w.name);
+    j.Key("source"), write_str(j, w.from_file ? "file" : "api");
+    j.Key("eventPlugin"), write_str(j, w.event_plugin);
+    j.Key("config"), config.Accept(j);
+    j.Key("enabled"), j.Bool(w.enabled);
+    j.Key("useAuth"), j.Bool(w.use_auth);
+    j.Key("user"), write_str(j, w.user);
+    j.Key("roles"), write_str(j, w.roles);
+    j.Key("creator"), write_str(j, w.creator);
+    j.EndObject();
+  });
+}
+
+namespace schema {
+
+void fill_webhook_versions(sql::Connection &c) {
+  std::vector<StoredWebhook> rows;
+  c.exec("SELECT " RDWH_WEBHOOK_COLUMNS " FROM webhooks", {}, [&](const sql::Row &r) { rows.push_back(read_row(r)); });
+  for (const StoredWebhook &w : rows) record_version(c, w, "before history", "create", w.updated_ms);
+}
+
+} // namespace schema
 
 WebhookConfig StoredWebhook::to_config() const {
   WebhookConfig w;

@@ -12,6 +12,11 @@
 //
 // Every change bumps a version (meta key `webhooks_version`), which each gateway polls to rebuild
 // its handlers without a restart (all gateways on one PostgreSQL share the table).
+//
+// History: every change to a row (create, update, delete, a file reload's) also writes a row of
+// `webhook_versions` in the same transaction: the webhook as the API shows it, without its auth
+// token or Authorization hash, who changed it and when. The last kHistoryVersions versions of each
+// webhook are kept; a deleted webhook's versions stay (its id is never used again).
 #pragma once
 
 #include "config/config.hpp"
@@ -50,6 +55,27 @@ struct StoredWebhook {
   WebhookConfig to_config() const;
 };
 
+// Who makes a change and what it is. `action` "" lets the store tell: create, delete, or for an
+// update "enable"/"disable" when only `enabled` changed, else "update".
+struct WebhookChange {
+  std::string who = "gateway";
+  std::string action;
+};
+
+// One version of a webhook's row (store/webhook_store.hpp's history).
+struct WebhookVersion {
+  int64_t webhook_id = 0, version = 0, at_ms = 0;
+  std::string webhook_json; // version_json(): no secrets
+  std::string who, action;  // action: create, update, enable, disable, restore, delete
+};
+
+inline constexpr int64_t kHistoryVersions = 100; // kept per webhook, the oldest deleted first
+
+// A webhook as its history keeps it: the API's fields (id, uuid, project, name, eventPlugin, config
+// as an object, enabled, useAuth, user, roles, creator, source) and never its auth token or
+// Authorization hash.
+std::string version_json(const StoredWebhook &w);
+
 class WebhookStore {
 public:
   virtual ~WebhookStore() = default;
@@ -65,11 +91,13 @@ public:
   // The row whose id (digits) or uuid is `id_or_uuid`, in `project` ("" = any project).
   virtual std::optional<StoredWebhook> find(std::string_view project, std::string_view id_or_uuid) = 0;
   // Inserts an API webhook; sets hook.id. Throws WebhookConflict or OutboxError.
-  virtual void create(StoredWebhook &hook, int64_t now_ms) = 0;
+  virtual void create(StoredWebhook &hook, int64_t now_ms, const WebhookChange &change = {}) = 0;
   // Rewrites an API webhook's row (by id). Throws WebhookConflict or OutboxError.
-  virtual void update(const StoredWebhook &hook, int64_t now_ms) = 0;
-  // Deletes an API webhook's row and its stored deliveries; false when there was none.
-  virtual bool remove(int64_t id) = 0;
+  virtual void update(const StoredWebhook &hook, int64_t now_ms, const WebhookChange &change = {}) = 0;
+  // Deletes an API webhook's row and its stored deliveries (not its history); false when there was none.
+  virtual bool remove(int64_t id, const WebhookChange &change = {}) = 0;
+  // A webhook's kept versions, newest first (a deleted webhook's too).
+  virtual std::vector<WebhookVersion> history(int64_t webhook_id) = 0;
   // Changes whenever a row changes (any gateway). Throws OutboxError.
   virtual int64_t version() = 0;
 };

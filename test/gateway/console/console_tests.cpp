@@ -7,6 +7,7 @@
 #include "console/auth.hpp"
 #include "base/clock.hpp"
 #include "base/crypto.hpp"
+#include "base/line_diff.hpp"
 #include "intake/recorder.hpp"
 #include "console/admin/delivery_view.hpp"
 #include "console/api/evaluation.hpp"
@@ -127,6 +128,31 @@ Settlement settled(const OutboxJob &j, const std::string &status, int64_t http_s
 }
 
 } // namespace
+
+namespace {
+std::string diff_text(std::string_view a, std::string_view b) {
+  std::string out;
+  for (const DiffLine &l : line_diff(a, b)) out += std::string(1, l.op) + l.text + "\n";
+  return out;
+}
+} // namespace
+
+TEST_CASE("console: the history's line diff: removed, added, unchanged runs cut, bounded") {
+  CHECK(diff_text("a\nb\nc", "a\nx\nc") == " a\n-b\n+x\n c\n");
+  CHECK(diff_text("", "a\nb") == "+a\n+b\n");
+  CHECK(diff_text("a\nb", "a\nb") == "~2 unchanged lines\n");
+  CHECK(diff_text("1\n2\n3\n4\n5\n6\n7\n8\n9\nX", "1\n2\n3\n4\n5\n6\n7\n8\n9\nY") ==
+        "~6 unchanged lines\n 7\n 8\n 9\n-X\n+Y\n");
+  CHECK(diff_text("a\nb\nc\nd", "b\nc\nd\ne") == "-a\n b\n c\n d\n+e\n");
+  // Beyond the table's bound, the differing middle shows as removed then added.
+  std::string big_a = "head\n", big_b = "head\n";
+  for (int i = 0; i < 2100; ++i) big_a += "a" + std::to_string(i) + "\n", big_b += "b" + std::to_string(i) + "\n";
+  const std::vector<DiffLine> big = line_diff(big_a, big_b);
+  REQUIRE(big.size() == 1 + 4200);
+  CHECK(big[1].op == '-');
+  CHECK(big[2100].op == '-');
+  CHECK(big[2101].op == '+');
+}
 
 TEST_CASE("console: a form body decodes + and %xx, in order, repeated names kept") {
   const auto f = parse_form("name=PagerDuty+V3&r0.opt.name=a%26b&r0.opt.name=%24.event.id&empty=&flag&x=%E2%9C%94");
@@ -547,6 +573,98 @@ TEST_CASE("webhook store: a file webhook keeps its id and deliveries when its pr
   CHECK(history[0].id == d.id);
 }
 
+TEST_CASE("webhook store: each change writes a version with it, who and what; none holds the token", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  WebhookStore &store = o->webhooks();
+  StoredWebhook a = api_webhook("A", "secret-token-a");
+  a.use_auth = true;
+  a.auth_sha256 = sha256_hex("secret-authorization");
+  store.create(a, 1000, {"console session 0123abcd from 127.0.0.1", ""});
+  a.enabled = false;
+  store.update(a, 2000, {"api from 10.0.0.1", ""});
+  a.config_json = R"({"rules":[{"name":"r"}]})";
+  store.update(a, 3000, {"api from 10.0.0.1", ""});
+  store.update(a, 3500, {"api from 10.0.0.1", ""}); // nothing changed: no version
+  store.update(a, 4000, {"console session 0123abcd from 127.0.0.1", "restore"});
+
+  std::vector<WebhookVersion> h = store.history(a.id);
+  REQUIRE(h.size() == 4);
+  CHECK(h[3].version == 1);
+  CHECK(h[3].action == "create");
+  CHECK(h[3].who == "console session 0123abcd from 127.0.0.1");
+  CHECK(h[3].at_ms == 1000);
+  CHECK(h[2].action == "disable");
+  CHECK(h[1].action == "update");
+  CHECK(h[1].who == "api from 10.0.0.1");
+  CHECK(h[1].webhook_json.find(R"("config":{"rules":[{"name":"r"}]})") != std::string::npos);
+  CHECK(h[0].version == 4);
+  CHECK(h[0].action == "restore");
+  for (const WebhookVersion &v : h) {
+    CHECK(v.webhook_json.find("secret-token-a") == std::string::npos);
+    CHECK(v.webhook_json.find(a.auth_sha256) == std::string::npos);
+    CHECK(v.webhook_json.find("\"useAuth\":true") != std::string::npos);
+  }
+
+  // A write refused leaves no version: the version is written in the change's transaction.
+  StoredWebhook b = api_webhook("B", "secret-token-b");
+  store.create(b, 5000);
+  b.name = "A"; // taken
+  CHECK_THROWS_AS(store.update(b, 6000), WebhookConflict);
+  REQUIRE(store.history(b.id).size() == 1);
+  CHECK(store.history(b.id)[0].who == "gateway");
+  StoredWebhook c = api_webhook("C", "secret-token-a"); // token taken
+  CHECK_THROWS_AS(store.create(c, 6000), WebhookConflict);
+
+  // A delete is the last version; the history stays.
+  CHECK(store.remove(b.id, {"api from 10.0.0.1", ""}));
+  h = store.history(b.id);
+  REQUIRE(h.size() == 2);
+  CHECK(h[0].action == "delete");
+  CHECK(h[0].who == "api from 10.0.0.1");
+}
+
+TEST_CASE("webhook store: a webhook keeps its last 100 versions", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  WebhookStore &store = o->webhooks();
+  StoredWebhook a = api_webhook("A", "ta");
+  store.create(a, 1000);
+  for (int i = 1; i <= 104; ++i) {
+    a.config_json = R"({"rules":[{"name":"r)" + std::to_string(i) + R"("}]})";
+    store.update(a, 1000 + i);
+  }
+  const std::vector<WebhookVersion> h = store.history(a.id);
+  REQUIRE(h.size() == static_cast<size_t>(kHistoryVersions));
+  CHECK(h.front().version == 105);
+  CHECK(h.back().version == 6);
+  CHECK(h.front().webhook_json.find(R"("name":"r104")") != std::string::npos);
+}
+
+TEST_CASE("webhook store: a file reload writes versions by \"file\"", "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  WebhookStore &store = o->webhooks();
+  std::vector<WebhookConfig> file = {file_webhook("A", "ta")};
+  store.sync_file(file, 1000);
+  std::vector<WebhookConfig> same = {file_webhook("A", "ta")};
+  store.sync_file(same, 2000); // unchanged: no version
+  std::vector<WebhookConfig> changed = {file_webhook("A", "ta")};
+  changed[0].enabled = false;
+  store.sync_file(changed, 3000);
+  std::vector<WebhookConfig> none;
+  store.sync_file(none, 4000);
+  const std::vector<WebhookVersion> h = store.history(file[0].id);
+  REQUIRE(h.size() == 3);
+  CHECK(h[2].action == "create");
+  CHECK(h[1].action == "disable");
+  CHECK(h[0].action == "delete");
+  for (const WebhookVersion &v : h) {
+    CHECK(v.who == "file");
+    CHECK(v.webhook_json.find("\"ta\"") == std::string::npos);
+  }
+}
+
 TEST_CASE("outbox: the migration from schema version 4 keeps every id and uses none again", "[outbox]") {
   OutboxUnderTest t;
   int64_t hook_kept = 0, hook_gone = 0, delivery_kept = 0, delivery_gone = 0, job_kept = 0, job_gone = 0;
@@ -576,6 +694,13 @@ TEST_CASE("outbox: the migration from schema version 4 keeps every id and uses n
   REQUIRE(hooks.size() == 2);
   CHECK(hooks[0].id == hook_kept);
   CHECK(hooks[1].id == hook_gone);
+  // Each webhook stored before the history has its version 1.
+  const auto before = o->webhooks().history(hook_kept);
+  REQUIRE(before.size() == 1);
+  CHECK(before[0].version == 1);
+  CHECK(before[0].who == "before history");
+  CHECK(before[0].action == "create");
+  CHECK(before[0].webhook_json.find("\"h1\"") != std::string::npos);
   const auto kept = o->deliveries().get(delivery_kept);
   REQUIRE(kept);
   CHECK(kept->state == outcome::jobs_refused); // the delivery's jobs are known from its jobs_json

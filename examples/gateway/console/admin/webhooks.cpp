@@ -197,7 +197,7 @@ SavedWebhook WebhookAdmin::saved(const StoredWebhook &w, SavedWebhook answer) {
 
 // A name, uuid or token already taken is "invalid", as Rundeck answers it (400), not a conflict.
 Outcome<SavedWebhook> WebhookAdmin::create(std::string_view project, const rapidjson::Value &body,
-                                           std::string_view creator) {
+                                           std::string_view creator, std::string_view who) {
   StoredWebhook w;
   w.project = project;
   w.from_file = false;
@@ -208,7 +208,7 @@ Outcome<SavedWebhook> WebhookAdmin::create(std::string_view project, const rapid
   SavedWebhook answer;
   if (auto bad = apply(w, body, true, answer)) return std::move(*bad);
   try {
-    outbox_.webhooks().create(w, now_ms());
+    outbox_.webhooks().create(w, now_ms(), {std::string(who), ""});
   } catch (const WebhookConflict &e) {
     return invalid(e.what());
   }
@@ -216,13 +216,14 @@ Outcome<SavedWebhook> WebhookAdmin::create(std::string_view project, const rapid
   return saved(w, std::move(answer));
 }
 
-Outcome<SavedWebhook> WebhookAdmin::update(const StoredWebhook &existing, const rapidjson::Value &body) {
+Outcome<SavedWebhook> WebhookAdmin::update(const StoredWebhook &existing, const rapidjson::Value &body,
+                                           std::string_view who, std::string_view action) {
   if (std::string why = read_only_reason(existing); !why.empty()) return refuse(Refusal::conflict, why);
   StoredWebhook w = existing;
   SavedWebhook answer;
   if (auto bad = apply(w, body, false, answer)) return std::move(*bad);
   try {
-    outbox_.webhooks().update(w, now_ms());
+    outbox_.webhooks().update(w, now_ms(), {std::string(who), std::string(action)});
   } catch (const WebhookConflict &e) {
     return invalid(e.what());
   }
@@ -230,12 +231,36 @@ Outcome<SavedWebhook> WebhookAdmin::update(const StoredWebhook &existing, const 
   return saved(w, std::move(answer));
 }
 
-Outcome<Done> WebhookAdmin::remove(const StoredWebhook &hook) {
+Outcome<Done> WebhookAdmin::remove(const StoredWebhook &hook, std::string_view who) {
   if (std::string why = read_only_reason(hook); !why.empty()) return refuse(Refusal::conflict, why);
-  if (!outbox_.webhooks().remove(hook.id)) return refuse(Refusal::not_found, "Webhook not found");
+  if (!outbox_.webhooks().remove(hook.id, {std::string(who), ""})) return refuse(Refusal::not_found, "Webhook not found");
   log::info("console: webhook deleted", {{"webhook", hook.name}, {"project", hook.project}, {"id", hook.id}});
   loader_.rebuild();
   return Done{};
+}
+
+void WebhookAdmin::restore_body(const StoredWebhook &existing, const WebhookVersion &v, rapidjson::Document &body) {
+  rapidjson::Document kept;
+  kept.Parse(v.webhook_json.data(), v.webhook_json.size());
+  body.SetObject();
+  if (kept.HasParseError() || !kept.IsObject()) return;
+  auto &a = body.GetAllocator();
+  for (const char *key : {"name", "eventPlugin", "config", "enabled", "roles"})
+    if (kept.HasMember(key)) body.AddMember(rapidjson::StringRef(key), rapidjson::Value(kept[key], a), a);
+  // Turning the check off restores; turning it on would need the secret, which is not kept.
+  if (bool_member(kept, "useAuth") == false && existing.use_auth) body.AddMember("useAuth", false, a);
+}
+
+Outcome<SavedWebhook> WebhookAdmin::restore(const StoredWebhook &existing, int64_t version, std::string_view who) {
+  if (std::string why = read_only_reason(existing); !why.empty()) return refuse(Refusal::conflict, why);
+  for (const WebhookVersion &v : history(existing)) {
+    if (v.version != version || v.action == "delete") continue;
+    rapidjson::Document body;
+    restore_body(existing, v, body);
+    return update(existing, body, who, "restore");
+  }
+  return refuse(Refusal::not_found, "Version " + std::to_string(version) + " of webhook '" + existing.name +
+                                        "' is not kept");
 }
 
 std::string WebhookAdmin::post_url(const StoredWebhook &hook) const {

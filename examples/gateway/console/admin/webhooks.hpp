@@ -35,15 +35,28 @@ public:
     return outbox_.webhooks().find(project, id_or_uuid);
   }
 
+  // `who` is what the webhook's history records (see who_of_session/who_of_api_call).
   // `body` is Rundeck's create body (project, name, user, roles, eventPlugin, config, enabled,
   // useAuth, regenAuth; uuid optional). A token is generated. Refused: invalid (a field, the
   // config, a name or uuid taken).
-  Outcome<SavedWebhook> create(std::string_view project, const rapidjson::Value &body, std::string_view creator);
+  Outcome<SavedWebhook> create(std::string_view project, const rapidjson::Value &body, std::string_view creator,
+                               std::string_view who);
   // The fields given replace the stored ones (user and authToken never change). Refused: invalid,
-  // or conflict (read-only).
-  Outcome<SavedWebhook> update(const StoredWebhook &existing, const rapidjson::Value &body);
+  // or conflict (read-only). `action` "" lets the store name it (update, enable, disable).
+  Outcome<SavedWebhook> update(const StoredWebhook &existing, const rapidjson::Value &body, std::string_view who,
+                               std::string_view action = "");
   // Its stored deliveries go with it. Refused: conflict (read-only), not_found.
-  Outcome<Done> remove(const StoredWebhook &hook);
+  Outcome<Done> remove(const StoredWebhook &hook, std::string_view who);
+
+  // Its kept versions, newest first.
+  std::vector<WebhookVersion> history(const StoredWebhook &hook) { return outbox_.webhooks().history(hook.id); }
+  // Saves version `version`'s name, plugin, config, enabled and roles as a new version (action
+  // restore), through update(): everything a save refuses is refused. The Authorization check is
+  // restored only when the version had none (its secret is not kept). Refused: not_found (no such
+  // version kept), conflict (read-only), invalid.
+  Outcome<SavedWebhook> restore(const StoredWebhook &existing, int64_t version, std::string_view who);
+  // The body restore() saves: version `v`'s fields as Rundeck's update body.
+  static void restore_body(const StoredWebhook &existing, const WebhookVersion &v, rapidjson::Document &body);
 
   // Where PagerDuty posts: <publicUrl or http://listen>/api/<v>/webhook/<token>#<name, spaces as _>.
   std::string post_url(const StoredWebhook &hook) const;

@@ -2,6 +2,7 @@
 //   Rundeck's webhook API        GET  /api/{v}/project/{p}/webhooks
 //                                POST /api/{v}/project/{p}/webhook
 //                                GET|POST|DELETE /api/{v}/project/{p}/webhook/{id}
+//   rdwh's history of a webhook  GET  /api/{v}/project/{p}/webhook/{id}/history
 //   Rundeck Enterprise's debug   GET  /api/{v}/enterprise/project/{p}/webhooks/{id}/debug-events[?max=N&outcome=&q=&from=&to=]
 //   rdwh (beyond Rundeck)        GET  /api/{v}/rdwh/providers
 //                                GET  /api/{v}/rdwh/project/{p}/jobs
@@ -45,6 +46,7 @@ struct Call {
   const HttpRequest &req;
   int version;
   std::vector<std::string> seg; // after "/api/{v}"
+  std::string who;              // what a webhook's history records for a change made by this call
 
   HttpResponse not_found() const {
     return rundeck_error(404, version, "api.error.invalid.request", "No such endpoint: " + req.method + " " + req.path);
@@ -148,6 +150,31 @@ std::optional<HttpResponse> same_webhook(const StoredWebhook &hook, const rapidj
   return std::nullopt;
 }
 
+// GET .../webhook/{id}/history: the kept versions, newest first, each the webhook as the history
+// keeps it (no token, no Authorization hash).
+HttpResponse webhook_history(Call &c) {
+  if (c.req.method != "GET") return c.bad_method();
+  const std::optional<StoredWebhook> hook = c.ctx.webhooks.find(c.seg[1], c.seg[3]);
+  if (!hook) return webhook_error(404, "Webhook not found");
+  const std::vector<WebhookVersion> versions = c.ctx.webhooks.history(*hook);
+  return json_ok(json_text([&](JsonWriter &w) {
+    w.StartArray();
+    for (const WebhookVersion &v : versions) {
+      rapidjson::Document kept;
+      kept.Parse(v.webhook_json.data(), v.webhook_json.size());
+      if (kept.HasParseError()) kept.SetObject();
+      w.StartObject();
+      w.Key("version"), w.Int64(v.version);
+      w.Key("time"), write_str(w, iso_time(v.at_ms));
+      w.Key("who"), write_str(w, v.who);
+      w.Key("action"), write_str(w, v.action);
+      w.Key("webhook"), kept.Accept(w);
+      w.EndObject();
+    }
+    w.EndArray();
+  }));
+}
+
 HttpResponse webhook_api(Call &c) {
   const std::string &project = c.seg[1];
   WebhookAdmin &admin = c.ctx.webhooks;
@@ -160,6 +187,7 @@ HttpResponse webhook_api(Call &c) {
       w.EndArray();
     }));
   }
+  if (c.seg.size() == 5 && c.seg[2] == "webhook" && c.seg[4] == "history") return webhook_history(c);
   if (c.seg[2] != "webhook" || c.seg.size() > 4) return c.not_found();
   // Create and update: Rundeck's save wants the project in the body too.
   rapidjson::Document doc;
@@ -176,7 +204,7 @@ HttpResponse webhook_api(Call &c) {
     if (auto bad = body_id(doc, in_body)) return *bad;
   if (c.seg.size() == 3) {
     if (c.req.method != "POST") return c.bad_method();
-    if (in_body.empty()) return saved_answer(admin, admin.create(project, doc, "console"));
+    if (in_body.empty()) return saved_answer(admin, admin.create(project, doc, "console", c.who));
   }
   const std::optional<StoredWebhook> hook = admin.find(project, c.seg.size() == 3 ? in_body : c.seg[3]);
   if (c.req.method == "GET") {
@@ -186,11 +214,11 @@ HttpResponse webhook_api(Call &c) {
   if (c.req.method == "POST") {
     if (!hook) return webhook_error(404, "Webhook not found");
     if (auto bad = same_webhook(*hook, doc, in_body)) return *bad;
-    return saved_answer(admin, admin.update(*hook, doc));
+    return saved_answer(admin, admin.update(*hook, doc, c.who));
   }
   if (c.req.method == "DELETE") {
     if (!hook) return webhook_error(404, "Webhook not found");
-    return deleted_answer(admin.remove(*hook), *hook);
+    return deleted_answer(admin.remove(*hook, c.who), *hook);
   }
   return c.bad_method();
 }
@@ -464,7 +492,7 @@ HttpResponse rdwh_api(Call &c) {
 
 } // namespace
 
-HttpResponse handle_console_api(Admin &ctx, const HttpRequest &req, const ApiAuthorize &authorize) {
+HttpResponse handle_console_api(Admin &ctx, const HttpRequest &req, const ApiAuthorize &authorize, std::string who) {
   std::vector<std::string> seg = split_path(req.path); // "api", v, ...
   if (seg.size() < 3 || seg[0] != "api") return rundeck_error(404, kMinApiVersion, "api.error.invalid.request", "No such endpoint");
   const std::optional<int64_t> asked = parse_bounded(seg[1], kMaxApiVersion);
@@ -475,7 +503,7 @@ HttpResponse handle_console_api(Admin &ctx, const HttpRequest &req, const ApiAut
   const int version = static_cast<int>(*asked);
   if (auto denied = authorize(version)) return *denied;
   seg.erase(seg.begin(), seg.begin() + 2);
-  Call c{ctx, req, version, std::move(seg)};
+  Call c{ctx, req, version, std::move(seg), std::move(who)};
   try {
     const auto &s = c.seg;
     if (s.size() >= 3 && s[0] == "project" && !s[1].empty()) return webhook_api(c);

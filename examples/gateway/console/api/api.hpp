@@ -15,7 +15,8 @@ namespace rdwh::gateway {
 // `api_version`, the version the request's path asks for).
 using ApiAuthorize = std::function<std::optional<HttpResponse>(int api_version)>;
 
-// /api/...: `authorize` is asked once the path names a supported version.
-HttpResponse handle_console_api(Admin &admin, const HttpRequest &req, const ApiAuthorize &authorize);
+// /api/...: `authorize` is asked once the path names a supported version. `who`: what a webhook's
+// history records for a change this call makes (ConsoleAuth::who_of_api_call).
+HttpResponse handle_console_api(Admin &admin, const HttpRequest &req, const ApiAuthorize &authorize, std::string who);
 
 } // namespace rdwh::gateway

@@ -462,12 +462,31 @@ HttpResponse save_webhook(Page &p, const std::optional<StoredWebhook> &existing)
   body.AddMember("config", rapidjson::Value(config, a), a);
   if (draft.project.empty()) return editor(p, draft, {"the project is required", "", {}}, 400);
   const Outcome<SavedWebhook> r =
-      existing ? p.ctx.webhooks.update(*existing, body) : p.ctx.webhooks.create(draft.project, body, "console");
+      existing ? p.ctx.webhooks.update(*existing, body, p.who)
+               : p.ctx.webhooks.create(draft.project, body, "console", p.who);
   if (!r) return editor(p, draft, notes_of(r.refused()), status_of(r.refused().kind));
   if (r->generated_secret.empty()) return redirect("/webhooks/" + std::to_string(r->id) + "?notice=saved");
   const auto stored = p.ctx.webhooks.find("", std::to_string(r->id));
   if (!stored) return redirect("/webhooks");
   return editor(p, draft_of(*stored), {"", r->generated_secret, {}}, 200, true);
+}
+
+HttpResponse restore_webhook(Page &p, const StoredWebhook &hook, int64_t version) {
+  const Outcome<SavedWebhook> r = p.ctx.webhooks.restore(hook, version, p.who);
+  if (r) return redirect("/webhooks/" + std::to_string(hook.id) + "?notice=saved");
+  const std::string back = "/webhooks/" + std::to_string(hook.id) + "/history";
+  if (r.refused().kind != Refusal::invalid) return p.fail(r.refused(), back);
+  // What the save refused, over the version's fields, as the editor shows a Save's refusal.
+  Draft draft = draft_of(hook);
+  for (const WebhookVersion &v : p.ctx.webhooks.history(hook)) {
+    if (v.version != version) continue;
+    rapidjson::Document body;
+    WebhookAdmin::restore_body(hook, v, body);
+    draft.name = string_member(body, "name").value_or(draft.name);
+    draft.enabled = bool_member(body, "enabled").value_or(draft.enabled);
+    if (body.HasMember("config") && body["config"].IsObject()) draft.config_json = to_json(body["config"]);
+  }
+  return editor(p, draft, notes_of(r.refused()), status_of(r.refused().kind));
 }
 
 } // namespace rdwh::gateway::pages

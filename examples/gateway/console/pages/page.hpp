@@ -44,6 +44,7 @@ struct Page {
   const HttpRequest &req;
   std::string csrf; // the session's, echoed by every form
   const Form &form; // POST fields
+  std::string who;  // what a webhook's history records for a change (ConsoleAuth::who_of_session)
 
   const ConsoleSettings &settings() const { return ctx.runtime.get()->config().console; }
   HttpResponse show(const std::string &title, const char *nav, const std::string &content, int status = 200) const {
@@ -63,6 +64,14 @@ HttpResponse edit_webhook_page(Page &p, const StoredWebhook &hook);
 HttpResponse new_webhook_editor(Page &p);
 // POST /webhooks/new and /webhooks/{id}: the form as Rundeck's API body, then create or update.
 HttpResponse save_webhook(Page &p, const std::optional<StoredWebhook> &existing);
+
+// POST /webhooks/{id}/history/{version}/restore: that version saved again (WebhookAdmin::restore);
+// a refusal shows in the editor, over that version's fields, as a Save's does.
+HttpResponse restore_webhook(Page &p, const StoredWebhook &hook, int64_t version);
+
+// ------------------------------------------------------------------------------ history.cpp
+// GET /webhooks/{id}/history: the kept versions, each with its diff and a "Restore this version".
+HttpResponse history_page(Page &p, const StoredWebhook &hook);
 
 // ----------------------------------------------------------------------------- webhooks.cpp
 HttpResponse webhooks_page(Page &p);

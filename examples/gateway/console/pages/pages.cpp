@@ -25,6 +25,9 @@ HttpResponse webhook_route(Page &p, const std::vector<std::string> &seg, bool ge
     if (seg.size() == 2 && get) return pages::edit_webhook_page(p, *hook);
     if (seg.size() == 2 && post) return pages::save_webhook(p, hook);
     if (seg.size() == 3 && seg[2] == "delete" && post) return pages::delete_webhook(p, *hook, "/webhooks/" + seg[1]);
+    if (seg.size() == 3 && seg[2] == "history" && get) return pages::history_page(p, *hook);
+    if (seg.size() == 5 && seg[2] == "history" && is_digits(seg[3]) && seg[4] == "restore" && post)
+      return pages::restore_webhook(p, *hook, std::stoll(seg[3]));
   }
   return p.fail(404, "No such page: " + p.req.path, "/webhooks");
 }
@@ -55,8 +58,9 @@ HttpResponse route(Page &p) {
 
 } // namespace
 
-HttpResponse handle_console_page(Admin &admin, const HttpRequest &req, const std::string &csrf, const Form &form) {
-  Page p{admin, req, csrf, form};
+HttpResponse handle_console_page(Admin &admin, const HttpRequest &req, const std::string &csrf, const Form &form,
+                                 std::string who) {
+  Page p{admin, req, csrf, form, std::move(who)};
   return route(p);
 }
 

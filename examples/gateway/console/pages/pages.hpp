@@ -33,7 +33,8 @@ using Form = std::vector<std::pair<std::string, std::string>>; // a POST's field
 std::string form_field(const Form &f, std::string_view name);
 
 // A page for a signed-in visitor whose forms echo `csrf`; `form`: a POST's fields (checked).
-HttpResponse handle_console_page(Admin &admin, const HttpRequest &req, const std::string &csrf, const Form &form);
+HttpResponse handle_console_page(Admin &admin, const HttpRequest &req, const std::string &csrf, const Form &form,
+                                 std::string who);
 
 // The stylesheet, the script and the icon ("console.css"...); 404 for any other name.
 HttpResponse static_file(std::string_view name);

@@ -54,7 +54,7 @@ HttpResponse new_webhook_page(Page &p) {
 
 
 HttpResponse delete_webhook(Page &p, const StoredWebhook &hook, const std::string &back) {
-  const Outcome<Done> r = p.ctx.webhooks.remove(hook);
+  const Outcome<Done> r = p.ctx.webhooks.remove(hook, p.who);
   if (!r) return p.fail(r.refused(), back);
   return redirect("/webhooks?notice=deleted");
 }

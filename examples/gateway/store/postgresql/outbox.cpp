@@ -39,7 +39,8 @@ std::vector<Migration> migrations() {
           {4, schema::schema_v4_sql()},
           {5, schema::schema_v5_sql() + kDeliveryJobsFromJson},
           {6, schema::schema_kept_signature_sql()},
-          {7, schema::schema_delivery_events_sql(), &schema::fill_delivery_events}};
+          {7, schema::schema_delivery_events_sql(), &schema::fill_delivery_events},
+          {8, schema::schema_webhook_versions_sql(kDialect), &schema::fill_webhook_versions}};
 }
 
 // The schema's version; 0 before the first gateway made it.

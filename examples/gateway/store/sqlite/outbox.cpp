@@ -92,7 +92,8 @@ std::vector<Migration> migrations() {
   return {{1, kSchemaV1}, {2, migration_v2()}, {3, schema::schema_v3_sql(kDialect)},
           {4, schema::schema_v4_sql()}, {5, migration_v5()},
           {6, schema::schema_kept_signature_sql()},
-          {7, schema::schema_delivery_events_sql(), &schema::fill_delivery_events}};
+          {7, schema::schema_delivery_events_sql(), &schema::fill_delivery_events},
+          {8, schema::schema_webhook_versions_sql(kDialect), &schema::fill_webhook_versions}};
 }
 
 struct FileId {
