@@ -103,6 +103,19 @@ class Browser:
         self.driver.save_screenshot(os.path.join(self.shots, name + ".png"))
         self.driver.set_window_size(1280, 900)
 
+    def check_console_errors(self, expected=()):
+        """No severe error in the browser's console but those the flow makes on purpose: each of
+        `expected` is a pair of texts (a URL part, a status) such an error's message holds."""
+        errors = [e for e in self.driver.get_log("browser") if e["level"] == "SEVERE"
+                  and not any(where in e["message"] and status in e["message"] for where, status in expected)]
+        check(not errors, "browser console errors: %s" % errors)
+
+    def keep_failure(self):
+        """The page as it was when a step failed: failed.png and failed.html in SCREENSHOT_DIR."""
+        self.shot("failed")
+        with open(os.path.join(self.shots, "failed.html"), "w") as f:
+            f.write(self.driver.page_source)
+
     def quit(self):
         self.driver.quit()
 
@@ -336,14 +349,9 @@ def main(env):
         phone_width(b)
         verify_again(b, url)
         # The wrong token's 403 and the unreadable time's 400 are the errors the flow makes on purpose.
-        errors = [e for e in b.driver.get_log("browser")
-                  if e["level"] == "SEVERE" and not ("/login" in e["message"] and "403" in e["message"])
-                  and not ("from=yesterday" in e["message"] and "400" in e["message"])]
-        check(not errors, "browser console errors: %s" % errors)
+        b.check_console_errors([("/login", "403"), ("from=yesterday", "400")])
     except BaseException:
-        b.shot("failed")  # the page as it was
-        with open(os.path.join(shots, "failed.html"), "w") as f:
-            f.write(b.driver.page_source)
+        b.keep_failure()
         raise
     finally:
         b.quit()

@@ -303,10 +303,9 @@ const JobInfo *find_job(const std::string &id) {
   return nullptr;
 }
 
-std::string job_info_json(const JobInfo &j, const std::string &project) {
+// A job as Rundeck's job list writes it; its info (GET job/{id}/info) adds averageDuration.
+void write_job(Writer &w, const JobInfo &j, const std::string &project, bool info) {
   const std::string href = std::string("http://127.0.0.1/api/41/job/") + j.id;
-  rapidjson::StringBuffer buf;
-  Writer w(buf);
   w.StartObject();
   w.Key("id"), w.String(j.id);
   w.Key("name"), w.String(j.name);
@@ -318,8 +317,14 @@ std::string job_info_json(const JobInfo &j, const std::string &project) {
   w.Key("scheduled"), w.Bool(false);
   w.Key("scheduleEnabled"), w.Bool(true);
   w.Key("enabled"), w.Bool(true);
-  w.Key("averageDuration"), w.Int(1200);
+  if (info) w.Key("averageDuration"), w.Int(1200);
   w.EndObject();
+}
+
+std::string job_info_json(const JobInfo &j, const std::string &project) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  write_job(w, j, project, true);
   return buf.GetString();
 }
 
@@ -347,21 +352,7 @@ std::string jobs_json(const std::string &project) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartArray();
-  for (const JobInfo &j : kJobs) {
-    const std::string href = std::string("http://127.0.0.1/api/41/job/") + j.id;
-    w.StartObject();
-    w.Key("id"), w.String(j.id);
-    w.Key("name"), w.String(j.name);
-    w.Key("group"), w.String(j.group);
-    w.Key("project"), w.String(project.c_str());
-    w.Key("description"), w.String(j.description);
-    w.Key("href"), w.String(href.c_str());
-    w.Key("permalink"), w.String(href.c_str());
-    w.Key("scheduled"), w.Bool(false);
-    w.Key("scheduleEnabled"), w.Bool(true);
-    w.Key("enabled"), w.Bool(true);
-    w.EndObject();
-  }
+  for (const JobInfo &j : kJobs) write_job(w, j, project, false);
   w.EndArray();
   return buf.GetString();
 }

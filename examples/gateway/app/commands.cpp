@@ -19,7 +19,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <stdexcept>
 
@@ -206,24 +205,13 @@ std::optional<int64_t> since_ms(const std::string &t, int64_t now) {
     default: return std::nullopt;
     }
   }
-  // YYYY-MM-DDTHH:MM[:SS][Z], UTC.
+  // YYYY-MM-DDTHH:MM[:SS][Z] (or a space for the T), UTC.
   std::string s = t;
   if (!s.empty() && s.back() == 'Z') s.pop_back();
-  if (s.size() == 16) s += ":00";
-  if (s.size() != 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
-    return std::nullopt;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18})
-    if (s[i] < '0' || s[i] > '9') return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = std::stoi(s.substr(0, 4)) - 1900;
-  tm.tm_mon = std::stoi(s.substr(5, 2)) - 1;
-  tm.tm_mday = std::stoi(s.substr(8, 2));
-  tm.tm_hour = std::stoi(s.substr(11, 2));
-  tm.tm_min = std::stoi(s.substr(14, 2));
-  tm.tm_sec = std::stoi(s.substr(17, 2));
-  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
-    return std::nullopt;
-  return static_cast<int64_t>(timegm(&tm)) * 1000;
+  if (s.size() > 10 && s[10] == ' ') s[10] = 'T';
+  const auto at = parse_utc(s);
+  if (!at) return std::nullopt;
+  return at->first;
 }
 
 namespace {

@@ -15,10 +15,18 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
+#include <utility>
 
 namespace rdwh::gateway {
 
 int64_t now_ms();
 int64_t mono_ms();
+
+// A UTC time people type ("YYYY-MM-DDTHH:MM[:SS]", as a datetime-local field gives it) as Unix
+// ms, and how long the step it names lasts (a minute or a second); nullopt when it is not one or
+// names no real date (31 February).
+std::optional<std::pair<int64_t, int64_t>> parse_utc(std::string_view text);
 
 } // namespace rdwh::gateway
