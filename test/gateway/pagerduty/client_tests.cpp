@@ -63,6 +63,7 @@ struct Standin {
     const std::string url = settings.api_url + "/_control/" + what;
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, +[](char *, size_t size, size_t n, void *) { return size * n; });
     long status = 0;
     const CURLcode rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -197,7 +198,7 @@ TEST_CASE("pagerduty unknown outcome: a reset or a timeout after sending; the ma
 
   pd.control("fault?kind=hang&count=1&ms=30000");
   PagerDutySettings impatient = pd.settings;
-  impatient.request_timeout_ms = 500;
+  impatient.request_timeout_ms = 2000; // the stand-in holds its answer 30 s (cut short when it stops)
   const PagerDutyOutcome timed_out = client.post_note(impatient, kToken, "P2", "b\n" + note_marker("8"), abort);
   CHECK(timed_out.kind == K::unknown);
   CHECK(client.find_note(pd.settings, kToken, "P2", note_marker("8"), abort).found);
