@@ -102,7 +102,7 @@ TEST_CASE("pagerduty answers: ok, retry, stop, the token's fault, or unknown") {
   }
 }
 
-TEST_CASE("pagerduty note: posted with the token, From, PagerDuty's Accept, JSON; found again by its marker") {
+TEST_CASE("pagerduty note: posted with the token, From, PagerDuty's Accept, JSON, found again by its marker") {
   Standin pd;
   PagerDutyClient client;
   std::atomic<bool> abort{false};
@@ -133,7 +133,7 @@ TEST_CASE("pagerduty note: posted with the token, From, PagerDuty's Accept, JSON
   CHECK(text(pd.calls()[1], "from").empty()); // a query is sent without From
 }
 
-TEST_CASE("pagerduty refusals: a wrong token, no From, no incident; the token in no reason") {
+TEST_CASE("pagerduty refusals: a wrong token, no From, no incident, the token in no reason") {
   Standin pd;
   PagerDutyClient client;
   std::atomic<bool> abort{false};
@@ -184,7 +184,7 @@ TEST_CASE("pagerduty retries: 500, 429 with Retry-After or ratelimit-reset, noth
   CHECK(refused.reason.find(kToken) == std::string::npos);
 }
 
-TEST_CASE("pagerduty unknown outcome: a reset or a timeout after sending; the marker tells whether it was posted") {
+TEST_CASE("pagerduty unknown outcome: a reset or a timeout after sending, the marker tells whether it was posted") {
   Standin pd;
   PagerDutyClient client;
   std::atomic<bool> abort{false};
