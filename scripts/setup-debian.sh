@@ -8,7 +8,7 @@ packages=("$@"
   build-essential cmake ninja-build pkg-config binutils ca-certificates
   rapidjson-dev libssl-dev libfmt-dev libre2-dev catch2 libcurl4-openssl-dev
   libmicrohttpd-dev libsqlite3-dev libpq-dev postgresql python3 openjdk-17-jdk-headless libjna-java
-  libyaml-cpp-dev libarchive-dev help2man man-db
+  libyaml-cpp-dev libarchive-dev help2man man-db prometheus
   libkainjow-mustache-dev chromium chromium-driver python3-selenium
   libjsonpath-java libjson-smart-java libslf4j-java libjackson2-databind-java groovy
 )

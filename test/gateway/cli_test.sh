@@ -2,7 +2,8 @@
 # rdwh-gateway's command line as an operator uses it: --version; --jobs refusing a status that
 # does not exist; --import refusing an export whose merged config --check would refuse (the key
 # the imported webhook names is not there yet), then merging it once the key exists, --check
-# passing; a bad export leaving the file untouched.
+# passing; a bad export leaving the file untouched; a webhook's followUp refused without the
+# pagerduty section.
 #   cli_test.sh GATEWAY PLUGIN_DIR WORK_DIR
 set -euo pipefail
 gateway=$1 plugin_dir=$2 T=$3
@@ -68,4 +69,22 @@ cat "$T/bad.err"
 grep -q "bad.yaml:2: 'project' is missing" "$T/bad.err" || fail "unclear error"
 cmp -s "$T/before.json" "$T/gateway.json" || fail "a failed import changed the config"
 if "$gateway" --config "$T/gateway.json" --with-tokens 2>/dev/null; then fail "--with-tokens alone accepted"; fi
+
+# A followUp writes to PagerDuty: --check refuses it without the pagerduty section, with the
+# reason; with it (and its token file) the config passes, and the token is never printed.
+python3 - "$T/gateway.json" "$T/followup.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["webhooks"][0]["followUp"] = {"note": True, "outputLines": 5}
+json.dump(c, open(sys.argv[2], "w"))
+c["pagerduty"] = {"tokenFile": "pagerduty.token", "from": "oncall@example.com"}
+json.dump(c, open(sys.argv[2].replace(".json", "-pd.json"), "w"))
+PY
+if "$gateway" --config "$T/followup.json" --check 2>"$T/followup.err"; then fail "a followUp without pagerduty passed --check"; fi
+grep -q 'webhooks\[0\].followUp: note needs the top-level "pagerduty" section' "$T/followup.err" ||
+  fail "the followUp refusal does not say why: $(cat "$T/followup.err")"
+printf 'pd-secret-token-123\n' >"$T/pagerduty.token"
+"$gateway" --config "$T/followup-pd.json" --check >"$T/followup-pd.out" 2>&1 ||
+  fail "--check refused a followUp with its pagerduty section: $(cat "$T/followup-pd.out")"
+grep -q 'pd-secret-token-123' "$T/followup-pd.out" && fail "the PagerDuty token was printed"
 echo "command line test passed"

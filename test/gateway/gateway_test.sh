@@ -608,6 +608,8 @@ scenario_auth() {
   expect 200 tok-pd "$(body 2 "$TRIGGERED_BODY")"
   wait_for 10 "authentication failures" metric_at_least rdwh_gateway_rundeck_auth_failures_total 2
   metric_is rdwh_gateway_rundeck_auth_failing 1 || fail "auth gauge"
+  metric_is 'rdwh_gateway_degraded{reason="rundeck_auth"}' 1 || fail "degraded gauge"
+  metric_is 'rdwh_gateway_degraded{reason="delivery_store"}' 0 || fail "degraded gauge: delivery store"
   http_get /healthz >"$T/health.out"
   [[ $(head -n 1 "$T/health.out") == 200 ]] &&
     grep -qF "degraded: Rundeck refuses the API token read from $T/rundeck.token (HTTP 403" "$T/health.out" ||
@@ -626,6 +628,7 @@ scenario_auth() {
   wait_for 10 "an empty outbox" outbox_empty
   healthz_is $'200\nok' || fail "healthz after the fix: $(http_get /healthz)"
   metric_is rdwh_gateway_rundeck_auth_failing 0 || fail "auth gauge after the fix"
+  metric_is 'rdwh_gateway_degraded{reason="rundeck_auth"}' 0 || fail "degraded gauge after the fix"
   expect_runs '"PGR0VU2-1"' 1
   ! grep -qF expired-token-000 "$T/gateway.log" || fail "the log holds the token"
   stop_gateway

@@ -113,6 +113,11 @@ std::string Metrics::render(const Gauges &gauges) const {
   render_counters(out);
   header(out, "rdwh_gateway_rundeck_auth_failing", "gauge", "1 while Rundeck refuses the API token (dispatch paused).");
   out += std::string("rdwh_gateway_rundeck_auth_failing ") + (gauges.rundeck_auth_failing ? "1" : "0") + "\n";
+  header(out, "rdwh_gateway_degraded", "gauge", "1 while /healthz says degraded for this reason (intake goes on).");
+  for (const auto &[reason, on] : {std::pair{"rundeck_auth", gauges.degraded_rundeck_auth},
+                                   std::pair{"delivery_store", gauges.degraded_delivery_store},
+                                   std::pair{"clock_ahead", gauges.degraded_clock_ahead}})
+    out += std::string("rdwh_gateway_degraded{reason=\"") + reason + "\"} " + (on ? "1" : "0") + "\n";
   render_latency(out);
   header(out, "rdwh_gateway_config_reloads_total", "counter", "Config reloads (SIGHUP), by result.");
   for (const auto &[result, n] : reloads_)

@@ -16,6 +16,10 @@ namespace rdwh::gateway {
 struct Gauges {
   int64_t http_in_flight = 0; // requests being handled (body received), the scrape included
   bool rundeck_auth_failing = false;
+  // What makes /healthz say "degraded", each 0 or 1: rdwh_gateway_degraded{reason=...}.
+  bool degraded_rundeck_auth = false;   // Rundeck refuses the API token (dispatch paused)
+  bool degraded_delivery_store = false; // the delivery store is not recording
+  bool degraded_clock_ahead = false;    // this gateway's clock looks ahead of PagerDuty's
   uint64_t webhook_handlers_built = 0; // a counter kept by the runtime (Runtime::handlers_built)
 };
 

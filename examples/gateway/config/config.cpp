@@ -272,6 +272,27 @@ void read_rundeck(const Obj &root, const fs::path &base, Config &c, Problems &p)
   }
 }
 
+void read_pagerduty(const Obj &root, const fs::path &base, Config &c, Problems &p) {
+  const Value *pd = nullptr;
+  if (!root.object("pagerduty", pd)) return;
+  PagerDutySettings &s = c.pagerduty;
+  s.enabled = true;
+  Obj o(*pd, "pagerduty", p);
+  o.allow_only({"apiUrl", "tokenFile", "from", "connectTimeoutSeconds", "timeoutSeconds"});
+  if (o.str("apiUrl", s.api_url, false)) {
+    if (s.api_url.rfind("http://", 0) != 0 && s.api_url.rfind("https://", 0) != 0)
+      p.add("pagerduty.apiUrl", "must start with http:// or https://");
+    while (!s.api_url.empty() && s.api_url.back() == '/') s.api_url.pop_back();
+  }
+  if (o.str("tokenFile", s.token_file, true)) s.token_file = resolve(base, s.token_file);
+  // PagerDuty refuses a note or a status change without a From header naming one of its users.
+  if (o.str("from", s.from, true) && s.from.find('@') == std::string::npos)
+    p.add("pagerduty.from", "must be the email address of a PagerDuty user");
+  int64_t secs = 0;
+  if (o.integer("connectTimeoutSeconds", secs, 1, 600)) s.connect_timeout_ms = secs * 1000;
+  if (o.integer("timeoutSeconds", secs, 1, 3600)) s.request_timeout_ms = secs * 1000;
+}
+
 // console.trustedProxies: a list of addresses and CIDR ranges.
 void read_trusted_proxies(const Value *list, ConsoleSettings &s, Problems &p) {
   if (!list) return;
@@ -386,6 +407,16 @@ void read_webhook_config(const Obj &o, WebhookConfig &w, Problems &p) {
   }
 }
 
+void read_follow_up(const Obj &o, WebhookConfig &w, Problems &p) {
+  const Value *fu = nullptr;
+  if (!o.object("followUp", fu)) return;
+  Obj f(*fu, w.field("followUp"), p);
+  f.allow_only({"note", "resolveOnSuccess", "outputLines"});
+  f.boolean("note", w.follow_up.note);
+  f.boolean("resolveOnSuccess", w.follow_up.resolve_on_success);
+  f.integer("outputLines", w.follow_up.output_lines, 0, FollowUpSettings::kMaxOutputLines);
+}
+
 void read_webhook(const Value &v, size_t i, Config &c, Problems &p) {
   const std::string path = "webhooks[" + std::to_string(i) + "]";
   if (!v.IsObject()) {
@@ -397,7 +428,7 @@ void read_webhook(const Value &v, size_t i, Config &c, Problems &p) {
   // Authorization-header fields of this gateway. id and regenAuth are accepted and ignored; creator
   // is kept (what --export wrote of a webhook made in the console).
   o.allow_only({"id", "uuid", "name", "project", "eventPlugin", "config", "enabled", "user", "roles", "authToken",
-                "creator", "useAuth", "regenAuth", "authorization", "authorizationSha256"});
+                "creator", "useAuth", "regenAuth", "authorization", "authorizationSha256", "followUp"});
   WebhookConfig w;
   w.index = i;
   o.str("uuid", w.uuid, false);
@@ -414,6 +445,7 @@ void read_webhook(const Value &v, size_t i, Config &c, Problems &p) {
   read_roles(o, w, p);
   read_authorization(o, w, p);
   read_webhook_config(o, w, p);
+  read_follow_up(o, w, p);
   c.webhooks.push_back(std::move(w));
 }
 
@@ -555,6 +587,17 @@ void read_webhooks(const Obj &root, Config &c, Problems &p) {
   check_unique(c, p);
 }
 
+// A follow-up writes to PagerDuty: without the "pagerduty" section there is no token to do it
+// with (read after pagerduty and the webhooks).
+void check_follow_ups(const Config &c, Problems &p) {
+  if (c.pagerduty.enabled) return;
+  for (const WebhookConfig &w : c.webhooks)
+    if (w.follow_up.any())
+      p.add(w.field("followUp"), std::string(w.follow_up.note ? "note" : "resolveOnSuccess") +
+                                     " needs the top-level \"pagerduty\" section (apiUrl, tokenFile, from): the "
+                                     "gateway has no PagerDuty token to write to the incident with");
+}
+
 } // namespace
 
 Config load_config(const std::string &path) {
@@ -575,7 +618,7 @@ Config load_config_text(const std::string &path, const std::string &text) {
   const fs::path base = fs::absolute(fs::path(path)).parent_path();
   Obj root(doc, "", p);
   root.allow_only({"listen", "pluginDir", "stateDir", "keyStorageDir", "keyStorageEnvAllow", "rundeck", "webhooks",
-                   "http", "outbox", "maxEventAge", "logLevel", "console"});
+                   "http", "outbox", "maxEventAge", "logLevel", "console", "pagerduty"});
   read_http(root, c, p);
   read_console(root, base, c, p);
   read_plugin_dirs(root, base, c, p);
@@ -583,6 +626,7 @@ Config load_config_text(const std::string &path, const std::string &text) {
   if (root.str("keyStorageDir", c.key_storage_dir, false)) c.key_storage_dir = resolve(base, c.key_storage_dir);
   read_env_allow(root, c, p);
   read_rundeck(root, base, c, p);
+  read_pagerduty(root, base, c, p);
   check_listeners_differ(c, p);
   read_outbox(root, c, p);
   check_lease(c, p);
@@ -591,6 +635,7 @@ Config load_config_text(const std::string &path, const std::string &text) {
       c.log_level != "warn" && c.log_level != "error")
     p.add("logLevel", "must be debug, info, warn or error");
   read_webhooks(root, c, p);
+  check_follow_ups(c, p);
   if (!p.empty()) throw ConfigError(p.text());
   return c;
 }

@@ -91,6 +91,28 @@ struct OutboxSettings {
   int64_t lease_seconds = 30;
 };
 
+// PagerDuty's REST API, for writing a job's result back onto its incident (the top-level
+// "pagerduty"; absent: no webhook may ask for a follow-up).
+struct PagerDutySettings {
+  bool enabled = false;                           // "pagerduty" is in the file
+  std::string api_url = "https://api.pagerduty.com"; // without a trailing '/'; the EU region has its own
+  std::string token_file;                         // absolute; the token itself is read by Runtime::build
+  std::string from;                               // a PagerDuty user's email: notes and resolves are made as them
+  int64_t connect_timeout_ms = 5000;
+  int64_t request_timeout_ms = 30000;
+};
+
+// A webhook's "followUp": what the gateway writes back to the incident once its jobs end.
+struct FollowUpSettings {
+  bool note = false;               // one note per execution on the event's incident
+  bool resolve_on_success = false; // resolve the incident when every job the event started succeeded
+  int output_lines = 10;           // the last lines of the execution's log in the note
+  static constexpr int kMaxOutputLines = 1000;
+
+  bool any() const { return note || resolve_on_success; }
+  bool operator==(const FollowUpSettings &) const = default;
+};
+
 // The delivery store: every delivery the gateway answers, kept for the console and the debug API.
 struct DeliveryStoreSettings {
   bool enabled = true;
@@ -133,6 +155,7 @@ struct WebhookConfig {
   std::string authorization_ref;    // key path of the Authorization header secret, or
   std::string authorization_sha256; // its lowercase sha256 hex (Rundeck's stored form)
   std::string config_json;          // the plugin config as JSON text (object)
+  FollowUpSettings follow_up;       // "followUp" (file webhooks)
 
   // The stable identity used in the outbox's de-duplication key: the uuid if given, else the
   // project and name (the same name in two projects is two webhooks).
@@ -154,6 +177,7 @@ struct Config {
   // keyStorageEnvAllow: the environment variables `env/NAME` may read; empty (the default): none.
   std::vector<std::string> key_storage_env_allow;
   RundeckSettings rundeck;
+  PagerDutySettings pagerduty;
   OutboxSettings outbox;
   // Replay guard: an event that happened longer ago than this (its occurred_at) is acknowledged
   // and runs nothing (its jobs are stored as skipped, with the reason). Just above PagerDuty's

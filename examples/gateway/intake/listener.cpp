@@ -63,7 +63,10 @@ HttpResponse Service::handle(const HttpRequest &req) {
     const OutboxGauges outbox = outbox_.gauges();
     Gauges g;
     g.http_in_flight = in_flight_.load();
-    g.rundeck_auth_failing = !degraded_().empty();
+    const Degraded why = degraded();
+    g.rundeck_auth_failing = g.degraded_rundeck_auth = !why.dispatch.empty();
+    g.degraded_delivery_store = !why.store.empty();
+    g.degraded_clock_ahead = !why.clock.empty();
     g.webhook_handlers_built = Runtime::handlers_built();
     return {200, "text/plain; version=0.0.4; charset=utf-8",
             metrics_.render(g) + render_outbox_metrics(outbox) + (recorder_ ? recorder_->render_metrics() : "")};
@@ -160,11 +163,15 @@ void Service::watch_clock(const Delivery &d) {
   }
 }
 
+Service::Degraded Service::degraded() const {
+  return {degraded_(), recorder_ ? recorder_->refusing() : std::string(), skew_.degraded_reason()};
+}
+
 std::string Service::degraded_reason() const {
-  std::string why = degraded_();
-  if (recorder_)
-    if (std::string store = recorder_->refusing(); !store.empty()) why += (why.empty() ? "" : "; ") + store;
-  if (std::string clock = skew_.degraded_reason(); !clock.empty()) why += (why.empty() ? "" : "; ") + clock;
+  std::string why;
+  const Degraded d = degraded();
+  for (const std::string *part : {&d.dispatch, &d.store, &d.clock})
+    if (!part->empty()) why += (why.empty() ? "" : "; ") + *part;
   return why;
 }
 

@@ -43,7 +43,12 @@ private:
   HttpResponse process(Delivery &d);
   HttpResponse answer(Delivery &d, HttpResponse r);
   void watch_clock(const Delivery &d);
-  std::string degraded_reason() const; // the dispatcher's and the clock's, "" when neither
+  // Why /healthz says degraded, by part ("" where it is not): /metrics shows each as a gauge.
+  struct Degraded {
+    std::string dispatch, store, clock;
+  };
+  Degraded degraded() const;
+  std::string degraded_reason() const; // the parts joined, "" when none
 
   const CurrentRuntime &runtime_;
   Outbox &outbox_;

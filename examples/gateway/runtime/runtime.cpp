@@ -162,6 +162,9 @@ std::shared_ptr<const Runtime> Runtime::build(Config config, const std::vector<W
       problems.push_back("console.authTokenFile: the token must be at least 16 characters long");
   }
 
+  if (config.pagerduty.enabled)
+    rt->pagerduty_token_ = read_token(config.pagerduty.token_file, "pagerduty.tokenFile", problems);
+
   reuse = rt->load_plugins(config, reuse, problems);
 
   for (const WebhookConfig &w : config.webhooks) {
@@ -200,6 +203,7 @@ void Runtime::add(std::shared_ptr<const Webhook> hook) {
 Runtime::~Runtime() {
   wipe(token_);
   wipe(console_token_);
+  wipe(pagerduty_token_);
   by_id_.clear();
   by_token_.clear();
   hooks_.clear(); // handlers before plugins (also guaranteed by member order)

@@ -83,6 +83,8 @@ public:
   // field; and every API webhook that cannot be built (unavailable()).
   std::vector<std::string> check_refusals() const;
   const std::string &console_token() const { return console_token_; }
+  // PagerDuty's REST API token (pagerduty.tokenFile), "" without a "pagerduty" section.
+  const std::string &pagerduty_token() const { return pagerduty_token_; }
   const host::PluginSet &plugins() const { return *plugins_; }
   // How many of this runtime's webhooks were taken from the runtime it was built to replace.
   size_t reused_handlers() const { return reused_; }
@@ -110,7 +112,7 @@ private:
 
   Config config_;
   KeyStore keys_;
-  std::string token_, console_token_;
+  std::string token_, console_token_, pagerduty_token_;
   // Declared before the webhooks: members are destroyed in reverse order, so every handler is
   // destroyed before its plugin is dlclose()d.
   std::shared_ptr<const host::PluginSet> plugins_;

@@ -17,3 +17,14 @@ TEST_CASE("metrics: Prometheus text with escaped labels") {
   CHECK_THAT(text, Catch::Contains("rdwh_gateway_dispatch_duration_seconds_bucket{le=\"0.025\"} 1\n"));
   CHECK_THAT(text, Catch::Contains("rdwh_gateway_dispatch_duration_seconds_count 1\n"));
 }
+
+TEST_CASE("metrics: rdwh_gateway_degraded says which reason makes /healthz degraded") {
+  Metrics m;
+  Gauges g;
+  g.degraded_delivery_store = true;
+  const std::string text = m.render(g);
+  CHECK_THAT(text, Catch::Contains("# TYPE rdwh_gateway_degraded gauge\n"));
+  CHECK_THAT(text, Catch::Contains("rdwh_gateway_degraded{reason=\"rundeck_auth\"} 0\n"));
+  CHECK_THAT(text, Catch::Contains("rdwh_gateway_degraded{reason=\"delivery_store\"} 1\n"));
+  CHECK_THAT(text, Catch::Contains("rdwh_gateway_degraded{reason=\"clock_ahead\"} 0\n"));
+}

@@ -145,3 +145,62 @@ TEST_CASE("key storage: env/NAME reads only the names keyStorageEnvAllow lists (
   CHECK_THAT(config_error(base + R"(, "keyStorageEnvAllow": "HOME"})"),
              Catch::Contains("keyStorageEnvAllow: must be a list"));
 }
+
+TEST_CASE("config: pagerduty and a webhook's followUp, with their defaults") {
+  TempDir dir;
+  const std::string pd = "\"pagerduty\": {\"tokenFile\": \"pd-token\", \"from\": \"oncall@example.com\"}, \"stateDir\"";
+  const Config plain = load_config(dir.write("plain.json", kGood));
+  CHECK_FALSE(plain.pagerduty.enabled);
+  CHECK_FALSE(plain.webhooks[0].follow_up.any());
+  CHECK(plain.webhooks[0].follow_up.output_lines == 10);
+
+  const Config c = load_config(dir.write(
+      "gw.json", with(with(kGood, "\"stateDir\"", pd), "\"enabled\": true",
+                      "\"enabled\": true, \"followUp\": {\"note\": true, \"outputLines\": 25}")));
+  CHECK(c.pagerduty.enabled);
+  CHECK(c.pagerduty.api_url == "https://api.pagerduty.com");
+  CHECK(c.pagerduty.token_file == (fs::absolute(dir.path) / "pd-token").lexically_normal().string());
+  CHECK(c.pagerduty.from == "oncall@example.com");
+  CHECK(c.webhooks[0].follow_up.note);
+  CHECK_FALSE(c.webhooks[0].follow_up.resolve_on_success);
+  CHECK(c.webhooks[0].follow_up.output_lines == 25);
+
+  const Config eu = load_config(dir.write(
+      "eu.json", with(kGood, "\"stateDir\"",
+                      "\"pagerduty\": {\"apiUrl\": \"https://api.eu.pagerduty.com/\", \"tokenFile\": \"t\", "
+                      "\"from\": \"a@b.c\"}, \"stateDir\"")));
+  CHECK(eu.pagerduty.api_url == "https://api.eu.pagerduty.com");
+}
+
+TEST_CASE("config: a followUp without a pagerduty section is refused, bad values name their path") {
+  const std::string note = with(kGood, "\"enabled\": true", "\"enabled\": true, \"followUp\": {\"note\": true}");
+  CHECK_THAT(config_error(note), Catch::Contains("webhooks[0].followUp: note needs the top-level \"pagerduty\" section"));
+  CHECK_THAT(config_error(with(kGood, "\"enabled\": true", "\"enabled\": true, \"followUp\": {\"resolveOnSuccess\": true}")),
+             Catch::Contains("webhooks[0].followUp: resolveOnSuccess needs the top-level \"pagerduty\" section"));
+  // Both off: nothing to write, nothing refused.
+  CHECK(config_error(with(kGood, "\"enabled\": true", "\"enabled\": true, \"followUp\": {\"note\": false}")).empty());
+
+  const std::string pd = "\"pagerduty\": {\"tokenFile\": \"t\", \"from\": \"a@b.c\"}, \"stateDir\"";
+  auto follow = [&](const std::string &fu) {
+    return config_error(with(with(kGood, "\"stateDir\"", pd), "\"enabled\": true", "\"enabled\": true, \"followUp\": " + fu));
+  };
+  CHECK_THAT(follow("{\"note\": \"yes\"}"), Catch::Contains("webhooks[0].followUp.note: must be true or false"));
+  CHECK_THAT(follow("{\"resolveOnSuccess\": 1}"),
+             Catch::Contains("webhooks[0].followUp.resolveOnSuccess: must be true or false"));
+  CHECK_THAT(follow("{\"outputLines\": 1001}"),
+             Catch::Contains("webhooks[0].followUp.outputLines: must be an integer from 0 to 1000"));
+  CHECK_THAT(follow("{\"outputLines\": -1}"), Catch::Contains("webhooks[0].followUp.outputLines"));
+  CHECK_THAT(follow("{\"notes\": true}"), Catch::Contains("webhooks[0].followUp.notes: unknown key"));
+  CHECK_THAT(follow("true"), Catch::Contains("webhooks[0].followUp: must be an object"));
+
+  CHECK_THAT(config_error(with(kGood, "\"stateDir\"", "\"pagerduty\": {\"from\": \"a@b.c\"}, \"stateDir\"")),
+             Catch::Contains("pagerduty.tokenFile: required"));
+  CHECK_THAT(config_error(with(kGood, "\"stateDir\"", "\"pagerduty\": {\"tokenFile\": \"t\"}, \"stateDir\"")),
+             Catch::Contains("pagerduty.from: required"));
+  CHECK_THAT(config_error(with(kGood, "\"stateDir\"", "\"pagerduty\": {\"tokenFile\": \"t\", \"from\": \"oncall\"}, \"stateDir\"")),
+             Catch::Contains("pagerduty.from: must be the email address of a PagerDuty user"));
+  CHECK_THAT(config_error(with(kGood, "\"stateDir\"",
+                               "\"pagerduty\": {\"apiUrl\": \"api.pagerduty.com\", \"tokenFile\": \"t\", \"from\": "
+                               "\"a@b.c\"}, \"stateDir\"")),
+             Catch::Contains("pagerduty.apiUrl: must start with http:// or https://"));
+}
