@@ -23,6 +23,7 @@ FollowUpdate update_of(const OutboxJob &job) {
   FollowUpdate u;
   u.id = job.id;
   u.owner = job.follow_owner;
+  u.execution_id = job.execution_id;
   return u;
 }
 

@@ -113,6 +113,7 @@ struct Settlement {
 struct FollowUpdate {
   int64_t id = 0;
   std::string owner;            // the owner it was claimed as
+  std::string execution_id;     // the execution polled (a job run again meanwhile has another)
   std::string execution_status; // "running": not final (polled again at next_poll_ms); else final
   int64_t next_poll_ms = 0;
   int64_t ended_ms = 0, duration_ms = 0;

@@ -72,7 +72,8 @@ const char *const kSettle =
     "UPDATE jobs SET status = $2, uncertain = $3, next_attempt_ms = $4, sent_ms = $5, execution_id = $6, "
     "http_status = $7, reason = $8, updated_ms = $9, owner = '', lease_until_ms = 0, permalink = $12, "
     "execution_status = CASE WHEN $11 > 0 THEN 'running' ELSE '' END, "
-    "follow_since_ms = CASE WHEN $11 > 0 THEN $9 ELSE 0 END, follow_next_ms = $9 + $11, follow_polls = 0 "
+    "follow_since_ms = CASE WHEN $11 > 0 THEN $9 ELSE 0 END, follow_next_ms = $9 + $11, follow_polls = 0, "
+    "follow_owner = '', follow_lease_until_ms = 0 "
     "WHERE id = $1 AND status = 'running' AND owner = $10";
 
 // The executions due for a poll, oldest due first, skipping those another gateway polls now
@@ -92,7 +93,7 @@ const char *const kFollowed =
     "UPDATE jobs SET execution_status = $2, follow_next_ms = $3, follow_polls = follow_polls + 1, "
     "execution_ended_ms = $4, execution_duration_ms = $5, permalink = CASE WHEN $6 = '' THEN permalink ELSE $6 END, "
     "execution_reason = $7, follow_owner = '', follow_lease_until_ms = 0 "
-    "WHERE id = $1 AND execution_status = 'running' AND follow_owner = $8";
+    "WHERE id = $1 AND execution_status = 'running' AND follow_owner = $8 AND execution_id = $9";
 const char *const kOldestUnfinished =
     "SELECT COALESCE(MIN(follow_since_ms), 0) FROM jobs WHERE execution_status = 'running'";
 
@@ -365,7 +366,7 @@ std::vector<int64_t> SqlOutbox::record_follow(const std::vector<FollowUpdate> &u
     for (const FollowUpdate &u : updates)
       step.push_back({kFollowed,
                       {u.id, u.execution_status, u.next_poll_ms, u.ended_ms, u.duration_ms, u.permalink, u.reason,
-                       u.owner}});
+                       u.owner, u.execution_id}});
     // Part 2 of issue 22 (notes on the incident): the note rows of the updates that are final go
     // in here, in this transaction, so an execution's final status and its note are stored
     // together or not at all.

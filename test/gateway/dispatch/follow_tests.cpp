@@ -54,6 +54,7 @@ TEST_CASE("follow: still running: polled again after the next wait, never after 
   FollowUpdate u = follow::not_final(followed(2), now, 24);
   CHECK(u.execution_status == "running");
   CHECK(u.owner == "gw-1");
+  CHECK(u.execution_id == "1003"); // recorded only while the job still holds this execution
   CHECK(u.next_poll_ms == now + follow::poll_delay_ms(3));
   // One minute before the bound: the last poll comes at the bound itself.
   const int64_t late = kStart + 3600 * 1000 - 60'000;
@@ -80,7 +81,7 @@ TEST_CASE("follow: a final status is recorded with date-ended, duration and perm
     CHECK(follow::after_lookup(followed(), found(status), kStart, 24).execution_status == "running");
 }
 
-TEST_CASE("follow: 404 ends it as other (not found); no answer, 5xx or a refused token poll again") {
+TEST_CASE("follow: 404 ends it as other (not found), while no answer, 5xx or a refused token poll again") {
   ExecutionLookup l;
   l.kind = ExecutionLookup::Kind::not_found;
   l.http_status = 404;

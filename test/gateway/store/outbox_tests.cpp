@@ -228,6 +228,7 @@ TEST_CASE("outbox: a started execution is followed: one owner polls it at a time
 
   FollowUpdate poll;
   poll.id = a.id;
+  poll.execution_id = a.execution_id;
   poll.owner = "gw-b"; // not its owner: not recorded
   poll.execution_status = "running";
   poll.next_poll_ms = 10000;
@@ -244,7 +245,10 @@ TEST_CASE("outbox: a started execution is followed: one owner polls it at a time
   FollowUpdate end;
   end.id = a.id;
   end.owner = "gw-b";
+  end.execution_id = "another"; // the job ran again meanwhile: not this execution's row any more
   end.execution_status = "failed";
+  CHECK(o->record_follow({end}, 10000).empty());
+  end.execution_id = a.execution_id;
   end.ended_ms = 9000;
   end.duration_ms = 5000;
   CHECK(o->record_follow({end}, 10000) == std::vector<int64_t>{a.id});
@@ -441,7 +445,7 @@ PRAGMA user_version = 1;)sql");
   CHECK(rows[1].follow_since_ms == 20);
   CHECK(rows[1].follow_next_ms == 0);
   CHECK(rows[0].execution_status.empty());
-  const FollowClaim claim = o.claim_follow("me", 10, 100, 30000);
+  const FollowClaim claim = o.claim_follow("me", 10, 100, 30000, "");
   REQUIRE(claim.jobs.size() == 1);
   CHECK(claim.jobs[0].execution_id == "77");
   CHECK(o.expire_leases(100, 0, "me") == 1); // the old process's row is taken over at start
