@@ -1,5 +1,6 @@
 #include "dispatch/follower.hpp"
 
+#include "base/clock.hpp"
 #include "base/log.hpp"
 #include "dispatch/follow.hpp"
 
@@ -59,7 +60,7 @@ int64_t Follower::round(RundeckClient &client) {
   const FollowClaim claim = outbox_.claim_follow(owner_, kBatch, now, cfg.outbox.lease_seconds * 1000,
                                                  take_over_others_ ? owner_ : std::string());
   if (!claim.jobs.empty()) {
-    const std::vector<FollowUpdate> updates = poll(client, *rt, claim, now);
+    const std::vector<FollowUpdate> updates = poll(client, *rt, claim, now, mono_ms() + cfg.outbox.lease_seconds * 500);
     if (abort_) return 0; // polls cut off: their leases lapse, and whoever follows them next polls again
     report(updates, outbox_.record_follow(updates, outbox_.clock_ms()), claim.jobs);
     if (claim.jobs.size() == kBatch) return 0; // more may be due
@@ -69,7 +70,7 @@ int64_t Follower::round(RundeckClient &client) {
 }
 
 std::vector<FollowUpdate> Follower::poll(RundeckClient &client, const Runtime &rt, const FollowClaim &claim,
-                                         int64_t now) {
+                                         int64_t now, int64_t mono_deadline) {
   const RundeckSettings &rd = rt.config().rundeck;
   const int64_t max_hours = rd.follow_up_max_hours;
   std::vector<FollowUpdate> out;
@@ -93,6 +94,9 @@ std::vector<FollowUpdate> Follower::poll(RundeckClient &client, const Runtime &r
     }
     for (const OutboxJob *j : jobs) {
       if (abort_) return out;
+      // Past half the lease (a slow Rundeck): no new poll, so none outlives the lease and another
+      // gateway never polls one of ours at the same time. The rest are polled once their lease ends.
+      if (mono_ms() >= mono_deadline) return out;
       if (running.count(j->execution_id)) out.push_back(follow::not_final(*j, now, max_hours));
       else out.push_back(follow::after_lookup(*j, client.execution(rd, rt.rundeck_token(), j->execution_id, abort_),
                                               outbox_.clock_ms(), max_hours));

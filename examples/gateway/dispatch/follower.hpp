@@ -41,7 +41,9 @@ private:
   void loop();
   // One round; returns how long to wait before the next (ms).
   int64_t round(RundeckClient &client);
-  std::vector<FollowUpdate> poll(RundeckClient &client, const Runtime &rt, const FollowClaim &claim, int64_t now);
+  // Polls the claimed executions; starts none after mono_deadline (half their lease).
+  std::vector<FollowUpdate> poll(RundeckClient &client, const Runtime &rt, const FollowClaim &claim, int64_t now,
+                                 int64_t mono_deadline);
   void report(const std::vector<FollowUpdate> &updates, const std::vector<int64_t> &recorded,
               const std::vector<OutboxJob> &jobs);
 
