@@ -133,6 +133,11 @@ const char *const kExpire =
 const char *const kShiftDue =
     "UPDATE jobs SET next_attempt_ms = next_attempt_ms + $1 WHERE status = 'queued' AND updated_ms <= $2";
 const char *const kShiftLeases = "UPDATE jobs SET lease_until_ms = lease_until_ms + $1 WHERE status = 'running'";
+// The executions followed keep their waits and their bound (rundeck.followUpMaxHours) too.
+const char *const kShiftFollow =
+    "UPDATE jobs SET follow_next_ms = follow_next_ms + $1, follow_since_ms = follow_since_ms + $1, "
+    "follow_lease_until_ms = CASE WHEN follow_lease_until_ms > 0 THEN follow_lease_until_ms + $1 ELSE 0 END "
+    "WHERE execution_status = 'running'";
 
 // Which jobs a requeue takes, the one place that says it: $1 a status ('' = refused and queued
 // (a retry waiting), and skipped too when $2 = 1: those were older than maxEventAge, and running
@@ -400,6 +405,7 @@ void SqlOutbox::shift_times(int64_t step_ms, int64_t now_ms) {
     sql::Transaction tx(db);
     db.exec(kShiftDue, {step_ms, now_ms - step_ms});
     db.exec(kShiftLeases, {step_ms});
+    db.exec(kShiftFollow, {step_ms});
     tx.commit();
   });
 }

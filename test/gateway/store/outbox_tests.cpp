@@ -239,6 +239,10 @@ TEST_CASE("outbox: a started execution is followed: one owner polls it at a time
   CHECK(now.follow_polls == 1);
   CHECK(now.follow_next_ms == 10000);
   CHECK(now.follow_owner.empty());
+  o->shift_times(-600000, 4000 - 600000); // the clock steps back: the wait and the bound move with it
+  now = *o->find(a.id);
+  CHECK(now.follow_next_ms == 10000 - 600000);
+  CHECK(now.follow_since_ms == 1000 - 600000);
 
   c = o->claim_follow("gw-b", 10, 10000, 30000); // released: any gateway polls it next
   REQUIRE(c.jobs.size() == 1);
