@@ -10,8 +10,10 @@
 //                                       (options invalid) when it starts with "invalid-".
 //   GET  /api/{v}/job/{id}/executions?max=&offset=                       newest first, with paging
 //   GET  /api/{v}/project/{p}/executions?jobIdListFilter=&begin=&max=    begin: epoch ms or ISO-8601
-//   GET  /api/{v}/project/{p}/executions/running
-//   GET  /api/{v}/execution/{id}
+//   GET  /api/{v}/project/{p}/executions/running   the project's executions not ended
+//   GET  /api/{v}/execution/{id}         "running", then its final status with date-ended (see
+//                                        /_control/executions); 404 for an id it never made
+//   GET  /api/{v}/execution/{id}/output  a few log lines (entries[] with "log"), as Rundeck's
 //   GET  /api/{v}/project/{p}/jobs       the project's jobs (kJobs below), in the shape of Rundeck's job list
 //   GET  /api/{v}/job/{id}/info          a job of kJobs (in --project), as Rundeck's job info; 404 otherwise
 //                                        (and for "missing-job")
@@ -44,6 +46,11 @@
 //   POST /_control/token?value=T           the token accepted from now on
 //   POST /_control/hang?ms=D               job info and definition requests hold their answer D ms
 //                                          (0: none): a Rundeck that does not answer
+//   POST /_control/executions?after_ms=D&status=S   executions created from now on end D ms after
+//                                          they start with status S (succeeded, failed, aborted...);
+//                                          after_ms=-1: only when /_control/executions/finish says.
+//                                          Default: they end at once, succeeded
+//   POST /_control/executions/finish       every execution not ended ends now (with its status)
 //   GET  /_control/ping                    200 "ok" (readiness)
 // SIGTERM/SIGINT: exit 0. Port 0 (default) picks a free port; --port-file receives it.
 #include <microhttpd.h>
@@ -81,6 +88,9 @@ struct Execution {
   std::string job_id, project, user;
   int64_t started_ms = 0;
   std::string options_json; // {"name":"value",...}
+  int64_t ends_ms = 0;      // when it ends (-1: when told to, /_control/executions/finish)
+  std::string final_status = "succeeded";
+  bool ended(int64_t now) const { return ends_ms >= 0 && now >= ends_ms; }
 };
 
 struct State {
@@ -98,6 +108,8 @@ struct State {
   std::atomic<int> lag_ms{0};
   std::atomic<int> hang_ms{0};
   std::atomic<long> arrived{0};
+  int64_t end_after_ms = 0; // what new executions do (see /_control/executions)
+  std::string end_status = "succeeded";
   std::set<long> run_calls_in_flight; // their seqs
   size_t gather = 0;                  // answer no run call before this many are in flight
   std::condition_variable in_flight_changed;
@@ -159,11 +171,20 @@ int int_arg(MHD_Connection *c, const char *name, int fallback) {
 
 void write_execution(Writer &w, const Execution &e) {
   const std::string href = "http://127.0.0.1/api/41/execution/" + std::to_string(e.id);
+  const std::string permalink = "http://127.0.0.1/project/" + e.project + "/execution/show/" + std::to_string(e.id);
+  const bool ended = e.ended(now_ms());
   w.StartObject();
   w.Key("id"), w.Int64(e.id);
   w.Key("href"), w.String(href.c_str());
-  w.Key("permalink"), w.String(href.c_str());
-  w.Key("status"), w.String("running");
+  w.Key("permalink"), w.String(permalink.c_str());
+  w.Key("status"), w.String(ended ? e.final_status.c_str() : "running");
+  if (ended) {
+    w.Key("date-ended");
+    w.StartObject();
+    w.Key("unixtime"), w.Int64(e.ends_ms);
+    w.Key("date"), w.String(iso8601(e.ends_ms).c_str());
+    w.EndObject();
+  }
   w.Key("project"), w.String(e.project.c_str());
   w.Key("executionType"), w.String("user");
   w.Key("user"), w.String(e.user.c_str());
@@ -183,6 +204,32 @@ void write_execution(Writer &w, const Execution &e) {
   w.EndObject();
   w.Key("description"), w.String("");
   w.EndObject();
+}
+
+// The execution's log as Rundeck's output API writes it: a few lines, the last its status.
+std::string output_json(const Execution &e) {
+  const bool ended = e.ended(now_ms());
+  const std::vector<std::string> lines = {"starting job " + e.job_id + " as " + e.user, "options: " + e.options_json,
+                                          "working on it",
+                                          ended ? "finished: " + e.final_status : std::string("still running")};
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("id"), w.String(std::to_string(e.id).c_str());
+  w.Key("execCompleted"), w.Bool(ended);
+  w.Key("execState"), w.String(ended ? e.final_status.c_str() : "running");
+  w.Key("entries");
+  w.StartArray();
+  for (const std::string &l : lines) {
+    w.StartObject();
+    w.Key("log"), w.String(l.c_str());
+    w.Key("level"), w.String("NORMAL");
+    w.Key("time"), w.String(iso8601(e.started_ms).substr(11, 8).c_str());
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return buf.GetString();
 }
 
 std::string executions_json(const std::vector<const Execution *> &all, size_t offset, size_t max) {
@@ -404,6 +451,8 @@ MHD_Result run_job(State &s, MHD_Connection *c, const std::string &path, const s
       e.user = "admin";
       e.started_ms = now_ms();
       e.options_json = "{}";
+      e.ends_ms = s.end_after_ms < 0 ? -1 : e.started_ms + s.end_after_ms;
+      e.final_status = s.end_status;
       rapidjson::Document req;
       req.Parse(body.data(), body.size());
       if (!req.HasParseError() && req.IsObject()) {
@@ -493,9 +542,19 @@ MHD_Result query(State &s, MHD_Connection *c, const std::string &path, const std
                                }),
                 found.end());
   } else if (parts.size() == 4 && parts[0] == "project" && parts[2] == "executions" && parts[3] == "running") {
-    // Every execution of the stand-in stays "running".
-    found.erase(std::remove_if(found.begin(), found.end(), [&](const Execution *e) { return e->project != parts[1]; }),
+    const int64_t now = now_ms();
+    found.erase(std::remove_if(found.begin(), found.end(),
+                               [&](const Execution *e) { return e->project != parts[1] || e->ended(now); }),
                 found.end());
+  } else if (parts.size() == 3 && parts[0] == "execution" && parts[2] == "output") {
+    for (const Execution *e : found)
+      if (std::to_string(e->id) == parts[1]) {
+        record(s, c, "GET", path, e->job_id, "", 200, 0);
+        return reply(c, 200, output_json(*e), "application/json");
+      }
+    record(s, c, "GET", path, "", "", 404, 0);
+    return reply(c, 404, envelope(404, "api.error.item.doesnotexist", "Execution ID does not exist: " + parts[1]),
+                 "application/json");
   } else if (parts.size() == 2 && parts[0] == "execution") {
     for (const Execution *e : found)
       if (std::to_string(e->id) == parts[1]) {
@@ -553,6 +612,13 @@ MHD_Result on_access(void *cls, MHD_Connection *c, const char *url, const char *
     } else if (path == "/_control/gather") {
       s.gather = static_cast<size_t>(int_arg(c, "calls", 0));
       s.in_flight_changed.notify_all();
+    } else if (path == "/_control/executions") {
+      s.end_after_ms = int_arg(c, "after_ms", 0);
+      s.end_status = arg(c, "status") ? arg(c, "status") : "succeeded";
+    } else if (path == "/_control/executions/finish") {
+      const int64_t now = now_ms();
+      for (Execution &e : s.executions)
+        if (!e.ended(now)) e.ends_ms = now;
     } else if (path == "/_control/token") {
       s.token = arg(c, "value") ? arg(c, "value") : "";
     } else {

@@ -53,6 +53,13 @@ void print_job(const OutboxJob &j) {
   w.Key("nextAttemptMs"), w.Int64(j.next_attempt_ms);
   w.Key("createdMs"), w.Int64(j.created_ms);
   w.Key("updatedMs"), w.Int64(j.updated_ms);
+  // Its execution, followed to its end ("" when not followed).
+  w.Key("executionStatus"), w.String(j.execution_status);
+  w.Key("permalink"), w.String(j.permalink);
+  w.Key("dateEnded"), w.Int64(j.execution_ended_ms);
+  w.Key("durationMs"), w.Int64(j.execution_duration_ms);
+  w.Key("executionReason"), w.String(j.execution_reason);
+  w.Key("nextPollMs"), w.Int64(j.follow_next_ms);
   w.EndObject();
   std::printf("%s\n", buf.GetString());
 }

@@ -3,6 +3,7 @@
 #include "config/config.hpp"
 #include "console/console.hpp"
 #include "dispatch/dispatcher.hpp"
+#include "dispatch/follower.hpp"
 #include "http/server.hpp"
 #include "intake/listener.hpp"
 #include "intake/recorder.hpp"
@@ -31,6 +32,7 @@ struct Gateway {
   std::unique_ptr<CurrentRuntime> current;
   Metrics metrics;
   std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<Follower> follower;
   std::unique_ptr<DeliveryRecorder> recorder;
   std::unique_ptr<Service> service;
   std::unique_ptr<HttpServer> server, console_server;
@@ -87,7 +89,9 @@ bool build_parts(Gateway &g) {
   CurrentRuntime &current = *g.current;
   // An exclusive outbox (SQLite's locked state directory) proves every other owner of a running
   // job dead: take them over now.
-  g.dispatcher = std::make_unique<Dispatcher>(outbox, g.metrics, current, make_owner_id(), outbox.exclusive());
+  const std::string owner = make_owner_id();
+  g.dispatcher = std::make_unique<Dispatcher>(outbox, g.metrics, current, owner, outbox.exclusive());
+  g.follower = std::make_unique<Follower>(outbox, g.metrics, current, owner, outbox.exclusive());
   Dispatcher &dispatcher = *g.dispatcher;
   outbox.on_wakeup([&dispatcher] { dispatcher.notify(); });
   // The delivery store's background writer (deliveries without jobs); it writes what is left when
@@ -168,6 +172,7 @@ void stop(Gateway &g) {
   g.server->stop(std::chrono::seconds(g.cfg.http.shutdown_grace_s));
   if (g.recorder) g.recorder->flush();
   g.loader.stop();
+  g.follower->stop();
   g.dispatcher->stop();
   g.outbox->on_wakeup(nullptr);
 }
@@ -179,6 +184,7 @@ int serve(const std::string &path) {
   Gateway g(path);
   if (!open_store(g, path) || !build_parts(g)) return 1;
   g.dispatcher->start();
+  g.follower->start();
   const Config &cfg = g.cfg;
   log::info("listening", {{"host", cfg.http.listen.host}, {"port", g.server->port()}, {"webhooks", cfg.webhooks.size()},
                           {"outbox", g.outbox->describe()}});

@@ -91,6 +91,10 @@ void Metrics::rundeck_auth_failure() {
   std::lock_guard lock(mu_);
   ++auth_failures_;
 }
+void Metrics::execution_ended(std::string_view status) {
+  std::lock_guard lock(mu_);
+  bump(executions_ended_, status, 1);
+}
 void Metrics::delivery_not_recorded() {
   std::lock_guard lock(mu_);
   ++not_recorded_;
@@ -150,6 +154,13 @@ void Metrics::render_counters(std::string &out) const {
               "Jobs of unknown outcome that Rundeck's executions showed had run (not run again).", reconciled_found_);
   per_webhook(out, "rdwh_gateway_jobs_reconciled_not_found_total",
               "Jobs of unknown outcome that Rundeck's executions showed had not run (run then).", reconciled_not_found_);
+  // Every final status is there from the start (at 0), so a rate or an alert has a series to read.
+  header(out, "rdwh_gateway_executions_total", "counter",
+         "Executions this gateway followed to their end, by Rundeck's final status.");
+  std::map<std::string, uint64_t, std::less<>> ended = executions_ended_;
+  for (const char *s : {"succeeded", "failed", "aborted", "timedout", "failed-with-retry", "other"}) ended.try_emplace(s, 0);
+  for (const auto &[status, n] : ended)
+    out += "rdwh_gateway_executions_total{status=\"" + label(status) + "\"} " + std::to_string(n) + "\n";
   header(out, "rdwh_gateway_rundeck_auth_failures_total", "counter",
          "Rundeck calls refused for the API token (401/403): jobs stay queued.");
   out += "rdwh_gateway_rundeck_auth_failures_total " + std::to_string(auth_failures_) + "\n";

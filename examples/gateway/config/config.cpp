@@ -246,7 +246,7 @@ void read_rundeck(const Obj &root, const fs::path &base, Config &c, Problems &p)
   }
   Obj o(*rd, "rundeck", p);
   o.allow_only({"url", "apiVersion", "authTokenFile", "connectTimeoutSeconds", "timeoutSeconds", "maxConcurrentCalls",
-                "reconcileDelaySeconds", "retry"});
+                "reconcileDelaySeconds", "retry", "followUpMaxHours"});
   RundeckSettings &r = c.rundeck;
   if (o.str("url", r.url, true)) {
     if (r.url.rfind("http://", 0) != 0 && r.url.rfind("https://", 0) != 0)
@@ -261,6 +261,7 @@ void read_rundeck(const Obj &root, const fs::path &base, Config &c, Problems &p)
   if (o.integer("timeoutSeconds", secs, 1, 3600)) r.request_timeout_ms = secs * 1000;
   o.integer("maxConcurrentCalls", r.max_concurrent_calls, 1, 256);
   if (o.integer("reconcileDelaySeconds", secs, 0, 3600)) r.reconcile_delay_ms = secs * 1000;
+  o.integer("followUpMaxHours", r.follow_up_max_hours, 0, 24 * 365);
   const Value *retry = nullptr;
   if (o.object("retry", retry)) {
     Obj ro(*retry, "rundeck.retry", p);
@@ -563,6 +564,15 @@ void check_lease(const Config &c, Problems &p) {
                                      "takes the job over while the call may still start it");
 }
 
+// A followed execution's job must stay in the outbox while it is followed (read after rundeck and outbox).
+void check_follow_up(const Config &c, Problems &p) {
+  if (c.rundeck.follow_up_max_hours > c.outbox.retain_done_hours)
+    p.add("rundeck.followUpMaxHours", "must not be above outbox.retainDoneHours (" +
+                                          std::to_string(c.outbox.retain_done_hours) +
+                                          " h): a job is purged from the outbox after that, and its execution "
+                                          "could no longer be followed");
+}
+
 // maxEventAge, checked against the outbox's retention (read before).
 void read_max_event_age(const Obj &root, Config &c, Problems &p) {
   if (const Value *age = root.get("maxEventAge")) {
@@ -630,6 +640,7 @@ Config load_config_text(const std::string &path, const std::string &text) {
   check_listeners_differ(c, p);
   read_outbox(root, c, p);
   check_lease(c, p);
+  check_follow_up(c, p);
   read_max_event_age(root, c, p);
   if (root.str("logLevel", c.log_level, false) && c.log_level != "debug" && c.log_level != "info" &&
       c.log_level != "warn" && c.log_level != "error")

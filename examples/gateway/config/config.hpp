@@ -74,6 +74,9 @@ struct RundeckSettings {
   // has time to create the execution before the gateway decides it did not run.
   int64_t reconcile_delay_ms = 10000;
   RetrySettings retry;
+  // Each started execution is polled until it ends, for at most this long from its start
+  // (dispatch/follower.hpp); 0: executions are not followed.
+  int64_t follow_up_max_hours = 24;
 };
 
 struct OutboxSettings {

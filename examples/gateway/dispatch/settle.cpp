@@ -150,6 +150,7 @@ Verdict settle_run(const OutboxJob &job, const RundeckSettings &rd, const RunOut
   case RunOutcome::Kind::started: {
     Settlement s = finished("done", m.now_ms, o.http_status);
     s.execution_id = o.execution_id;
+    s.permalink = o.permalink;
     return verdict(Kind::started, Token::accepted, std::move(s));
   }
   case RunOutcome::Kind::refused: {

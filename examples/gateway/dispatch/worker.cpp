@@ -4,6 +4,7 @@
 
 #include "base/clock.hpp"
 #include "base/log.hpp"
+#include "dispatch/follow.hpp"
 
 #include <chrono>
 
@@ -22,6 +23,8 @@ void Dispatcher::work() {
       todo_.pop_front();
     }
     Settlement s = attempt(client, task.job, *task.runtime, rng);
+    // A started execution is followed to its end (dispatch/follower.hpp), unless that is off.
+    if (task.runtime->config().rundeck.follow_up_max_hours > 0) s.follow_after_ms = follow::poll_delay_ms(0);
     s.decided_ms = outbox_.clock_ms();
     s.id = task.job.id;
     s.owner = task.job.owner;

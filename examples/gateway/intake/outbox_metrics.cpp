@@ -28,6 +28,9 @@ std::string render_outbox_metrics(const OutboxGauges &outbox) {
   header(out, "rdwh_gateway_outbox_uncertain", "gauge",
          "Queued or running jobs whose last run call had an unknown outcome (reconciled before any new run).");
   sample(out, "rdwh_gateway_outbox_uncertain", outbox.uncertain);
+  header(out, "rdwh_gateway_oldest_unfinished_execution_age_seconds", "gauge",
+         "Age of the oldest execution still followed (not finished on Rundeck); 0 when none.");
+  sample(out, "rdwh_gateway_oldest_unfinished_execution_age_seconds", outbox.oldest_unfinished_execution_ms / 1000);
   return out;
 }
 

@@ -86,15 +86,23 @@ std::string id_text(const rapidjson::Value &obj) {
 // A string member's text, or "" (absent or not a string).
 std::string text_member(const rapidjson::Value &obj, const char *name) { return string_member(obj, name).value_or(""); }
 
-// An execution object: id, status, user, date-started.unixtime, job.id, job.options.
+// A date member's unixtime ({"unixtime": ms, "date": ...}), or 0.
+int64_t unixtime(const rapidjson::Value &e, const char *name) {
+  if (auto d = e.FindMember(name); d != e.MemberEnd() && d->value.IsObject())
+    if (auto u = d->value.FindMember("unixtime"); u != d->value.MemberEnd() && u->value.IsInt64())
+      return u->value.GetInt64();
+  return 0;
+}
+
+// An execution object: id, status, user, permalink, date-started/date-ended.unixtime, job.id, job.options.
 Execution read_execution(const rapidjson::Value &e) {
   Execution x;
   x.id = id_text(e);
   x.status = text_member(e, "status");
   x.user = text_member(e, "user");
-  if (auto d = e.FindMember("date-started"); d != e.MemberEnd() && d->value.IsObject())
-    if (auto u = d->value.FindMember("unixtime"); u != d->value.MemberEnd() && u->value.IsInt64())
-      x.started_ms = u->value.GetInt64();
+  x.permalink = text_member(e, "permalink");
+  x.started_ms = unixtime(e, "date-started");
+  x.ended_ms = unixtime(e, "date-ended");
   if (auto j = e.FindMember("job"); j != e.MemberEnd() && j->value.IsObject()) {
     x.job_id = text_member(j->value, "id");
     if (auto o = j->value.FindMember("options"); o != j->value.MemberEnd() && o->value.IsObject())
@@ -267,6 +275,82 @@ RunOutcome RundeckClient::run_job(const RundeckSettings &settings, const std::st
     return out;
   }
   if (auto u = doc.FindMember("user"); u != doc.MemberEnd() && u->value.IsString()) out.user = u->value.GetString();
+  out.permalink = text_member(doc, "permalink");
+  return out;
+}
+
+namespace {
+
+// {url}/api/{v}/{first}/{escaped}{tail}
+std::string api_path(const RundeckSettings &s, CURL *c, const char *first, const std::string &name, const char *tail) {
+  char *escaped = curl_easy_escape(c, name.c_str(), static_cast<int>(name.size()));
+  if (!escaped) throw std::bad_alloc();
+  std::string url = s.url + "/api/" + std::to_string(s.api_version) + "/" + first + "/" + escaped + tail;
+  curl_free(escaped);
+  return url;
+}
+
+} // namespace
+
+ExecutionLookup RundeckClient::execution(const RundeckSettings &settings, const std::string &token,
+                                         const std::string &id, const std::atomic<bool> &abort) {
+  ExecutionLookup out;
+  const Reply r = perform(settings, token, api_path(settings, static_cast<CURL *>(curl_), "execution", id, ""),
+                          nullptr, abort);
+  if (r.rc != CURLE_OK) {
+    out.reason = transport_reason(r.rc, false);
+    return out;
+  }
+  out.http_status = r.status;
+  if (r.status < 200 || r.status >= 300) {
+    out.kind = r.status == 404                                    ? ExecutionLookup::Kind::not_found
+               : classify_status(r.status) == RunOutcome::Kind::auth ? ExecutionLookup::Kind::auth
+                                                                      : ExecutionLookup::Kind::retry;
+    out.reason = error_reason(r.body, r.status);
+    return out;
+  }
+  rapidjson::Document doc;
+  doc.Parse(r.body.data(), r.body.size());
+  if (doc.HasParseError() || !doc.IsObject() || id_text(doc).empty() || text_member(doc, "status").empty()) {
+    out.reason = clip("HTTP " + std::to_string(r.status) + " without Rundeck's execution JSON (content type '" +
+                      r.content_type + "')");
+    return out;
+  }
+  out.kind = ExecutionLookup::Kind::found;
+  out.execution = read_execution(doc);
+  return out;
+}
+
+RunningExecutions RundeckClient::running_executions(const RundeckSettings &settings, const std::string &token,
+                                                    const std::string &project, const std::atomic<bool> &abort) {
+  RunningExecutions out;
+  // One page, as large as Rundeck serves: an execution left out is asked for by id, so a
+  // shorter list costs requests, never a wrong status.
+  const Reply r = perform(
+      settings, token,
+      api_path(settings, static_cast<CURL *>(curl_), "project", project, "/executions/running?max=1000"), nullptr,
+      abort);
+  if (r.rc != CURLE_OK) {
+    out.reason = transport_reason(r.rc, false);
+    return out;
+  }
+  out.http_status = r.status;
+  if (r.status < 200 || r.status >= 300) {
+    out.reason = error_reason(r.body, r.status);
+    return out;
+  }
+  rapidjson::Document doc;
+  doc.Parse(r.body.data(), r.body.size());
+  auto list = doc.HasParseError() || !doc.IsObject() ? doc.MemberEnd() : doc.FindMember("executions");
+  if (list == doc.MemberEnd() || !list->value.IsArray()) {
+    out.reason = clip("HTTP " + std::to_string(r.status) + " without Rundeck's executions JSON (content type '" +
+                      r.content_type + "')");
+    return out;
+  }
+  for (const auto &e : list->value.GetArray())
+    if (e.IsObject())
+      if (std::string id = id_text(e); !id.empty()) out.ids.push_back(std::move(id));
+  out.ok = true;
   return out;
 }
 

@@ -26,14 +26,15 @@ struct RunOutcome {
   long http_status = 0;        // 0: no HTTP answer
   std::string execution_id;    // started
   std::string user;            // started: the user Rundeck runs it as
+  std::string permalink;       // started: Rundeck's page of the execution, when it gave one
   std::string reason;          // Rundeck's message, or the transport error; never holds the token
   int64_t retry_after_ms = -1; // from a Retry-After header, when given
 };
 
 // One execution, as Rundeck's executions API describes it.
 struct Execution {
-  std::string id, status, user, job_id;
-  int64_t started_ms = 0;
+  std::string id, status, user, job_id, permalink;
+  int64_t started_ms = 0, ended_ms = 0; // date-started, date-ended (0: not given)
   std::map<std::string, std::string> options;
 };
 
@@ -44,6 +45,29 @@ struct ExecutionsOutcome {
   long http_status = 0;
   std::string reason;
   std::vector<Execution> executions; // newest first
+};
+
+// One execution read by id (GET /api/{v}/execution/{id}), for following it to its end.
+struct ExecutionLookup {
+  enum class Kind {
+    found,     // `execution` is Rundeck's answer
+    not_found, // 404: Rundeck has no such execution (deleted, or another Rundeck)
+    auth,      // 401/403
+    retry      // no answer, 5xx, or not Rundeck's JSON: ask again later
+  };
+  Kind kind = Kind::retry;
+  long http_status = 0;
+  std::string reason; // never holds the token
+  Execution execution;
+};
+
+// The ids of a project's running executions (GET /api/{v}/project/{p}/executions/running): ok,
+// or why not.
+struct RunningExecutions {
+  bool ok = false;
+  long http_status = 0;
+  std::string reason;
+  std::vector<std::string> ids;
 };
 
 // One job of a project, as Rundeck's job list describes it.
@@ -102,6 +126,13 @@ public:
   // through GET /api/{v}/job/{id}/executions.
   ExecutionsOutcome job_executions(const RundeckSettings &settings, const std::string &token, const std::string &job_id,
                                    int64_t since_ms, const std::atomic<bool> &abort);
+
+  // One execution, by id.
+  ExecutionLookup execution(const RundeckSettings &settings, const std::string &token, const std::string &id,
+                            const std::atomic<bool> &abort);
+  // The project's running executions, in one call.
+  RunningExecutions running_executions(const RundeckSettings &settings, const std::string &token,
+                                       const std::string &project, const std::atomic<bool> &abort);
 
   // The project's jobs: GET /api/{v}/project/{project}/jobs (the console's job chooser).
   JobsOutcome list_jobs(const RundeckSettings &settings, const std::string &token, const std::string &project,

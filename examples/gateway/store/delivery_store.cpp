@@ -44,7 +44,8 @@ const char *const kInsert =
 // One filter for both listings: $1 webhook id (-1 any), $2 project, $3 stored outcome, $4 ran
 // nothing (1/0), $5 before id (0 none), $6 since ms, $7 limit, $8 a job state (done: all ran), $9
 // an incident, event or delivery id ('' any: each of the three is looked up by its own index),
-// $10 until ms (0 none).
+// $10 until ms (0 none), $11 one of its jobs' executions failed (1/0: the statuses are
+// store/outbox.hpp's execution_failed).
 #define RDWH_DELIVERY_WHERE                                                                                    \
   " FROM deliveries WHERE ($1 < 0 OR webhook_id = $1) AND ($2 = '' OR project = $2) AND ($3 = '' OR outcome = $3) " \
   "AND ($4 = 0 OR (NOT EXISTS (SELECT 1 FROM delivery_jobs l WHERE l.delivery_id = deliveries.id) "          \
@@ -56,6 +57,8 @@ const char *const kInsert =
   "OR ($8 <> 'done' AND EXISTS (SELECT 1" RDWH_LINKED_JOBS " AND " RDWH_JOB_STATE " = $8))) "                 \
   "AND ($9 = '' OR id IN (SELECT id FROM deliveries WHERE incident_id = $9 UNION ALL SELECT id FROM deliveries " \
   "WHERE event_id = $9 UNION ALL SELECT id FROM deliveries WHERE delivery_id = $9)) "                          \
+  "AND ($11 = 0 OR EXISTS (SELECT 1" RDWH_LINKED_JOBS " AND j.execution_status IN ('failed', 'aborted', "    \
+  "'timedout', 'failed-with-retry'))) "                                                                      \
   "AND ($5 = 0 OR id < $5) AND received_ms >= $6 AND ($10 = 0 OR received_ms < $10) ORDER BY id DESC LIMIT $7"
 
 // The states of the jobs of deliveries $1..$2 (ids), one row per job.
@@ -217,14 +220,15 @@ private:
   std::vector<DeliveryRecord> query(const char *sql, const DeliveryFilter &f, DeliveryRecord (*read)(const sql::Row &)) {
     // jobs_<state> asks for a job state; anything else is an outcome the intake stored.
     const bool by_jobs = f.outcome.rfind("jobs_", 0) == 0;
-    const std::string_view stored = by_jobs ? std::string_view() : f.outcome;
+    const bool by_execution = f.outcome == outcome::execution_failed;
+    const std::string_view stored = by_jobs || by_execution ? std::string_view() : f.outcome;
     const std::string_view job_state = by_jobs ? std::string_view(f.outcome).substr(5) : std::string_view();
     std::vector<DeliveryRecord> out;
     db_.with(SqlOutbox::Use::read, "cannot read the deliveries", [&](sql::Connection &c) {
       out.clear();
       c.exec(sql,
              {f.webhook_id, f.project, stored, int64_t{f.ran_nothing ? 1 : 0}, f.before_id, f.since_ms,
-              static_cast<int64_t>(f.limit), job_state, f.search, f.until_ms},
+              static_cast<int64_t>(f.limit), job_state, f.search, f.until_ms, int64_t{by_execution ? 1 : 0}},
              [&](const sql::Row &r) { out.push_back(read(r)); });
       read_states(c, out);
     });

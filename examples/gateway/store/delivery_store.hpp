@@ -35,10 +35,13 @@ inline constexpr const char *jobs_running = "jobs_running";
 inline constexpr const char *jobs_retrying = "jobs_retrying";
 inline constexpr const char *jobs_waiting = "jobs_waiting";
 inline constexpr const char *jobs_done = "jobs_done";
+// A filter only (never a delivery's outcome): one of its jobs' executions ended failed, aborted,
+// timedout or failed-with-retry (store/outbox.hpp, execution_failed).
+inline constexpr const char *execution_failed = "execution-failed";
 // Every name above, for a filter's check.
 inline constexpr const char *all[] = {queued,      duplicate,    skipped,       nothing,      refused,
                                       failed,      jobs_refused, jobs_failed,   jobs_running, jobs_retrying,
-                                      jobs_waiting, jobs_done};
+                                      jobs_waiting, jobs_done,   execution_failed};
 } // namespace outcome
 
 // How many of a delivery's jobs (those it asked for: queued by it, or already stored) are in each

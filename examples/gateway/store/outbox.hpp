@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -75,7 +76,21 @@ struct OutboxJob {
   std::string execution_id; // Rundeck's, when done
   int64_t http_status = 0;  // Rundeck's last answer; 0 when none
   std::string reason;       // why the last attempt failed, why Rundeck refused, why it was skipped
+  // Its execution, followed to its end (dispatch/follower.hpp): execution_status is "" (not
+  // followed), "running" (until final), one of Rundeck's final statuses (succeeded, failed,
+  // aborted, timedout, failed-with-retry, other) or "gave-up" (not final after
+  // rundeck.followUpMaxHours).
+  std::string execution_status;
+  int64_t execution_ended_ms = 0, execution_duration_ms = 0; // Rundeck's date-ended; 0 when unknown
+  std::string execution_reason; // why "other" or "gave-up" (Rundeck had no such execution...)
+  std::string permalink;        // Rundeck's page of the execution ("" when not known yet)
+  int64_t follow_since_ms = 0, follow_next_ms = 0, follow_polls = 0;
+  std::string follow_owner;     // the gateway polling it now (its lease until follow_lease_until_ms)
+  int64_t follow_lease_until_ms = 0;
 };
+
+// An execution's final status that counts as a failed run (the deliveries' filter execution-failed).
+bool execution_failed(std::string_view execution_status);
 
 // What became of a claimed job.
 struct Settlement {
@@ -89,6 +104,28 @@ struct Settlement {
   int64_t http_status = 0;
   std::string reason;
   int64_t decided_ms = 0;   // the clock when it was decided (the dispatcher's; not stored)
+  // done: follow the execution, first polled this long after now (0: not followed); its permalink.
+  int64_t follow_after_ms = 0;
+  std::string permalink;
+};
+
+// What one poll of a followed execution found (dispatch/follower.hpp), recorded by its owner.
+struct FollowUpdate {
+  int64_t id = 0;
+  std::string owner;            // the owner it was claimed as
+  std::string execution_id;     // the execution polled (a job run again meanwhile has another)
+  std::string execution_status; // "running": not final (polled again at next_poll_ms); else final
+  int64_t next_poll_ms = 0;
+  int64_t ended_ms = 0, duration_ms = 0;
+  std::string permalink;        // "" keeps the one stored
+  std::string reason;
+};
+
+// Executions due for a poll, claimed by one gateway (leased like dispatch's jobs).
+struct FollowClaim {
+  std::vector<OutboxJob> jobs;                     // their follow lease is the caller's now
+  std::map<std::string, int64_t> unfinished;       // every project's unfinished executions (claimed or not)
+  int64_t next_due_ms = INT64_MAX;                 // the next poll's due time after now (INT64_MAX: none)
 };
 
 struct ClaimResult {
@@ -113,6 +150,7 @@ struct OutboxGauges {
   bool ok = false; // false: the outbox could not be read (gauges omitted)
   int64_t queued = 0, running = 0, refused = 0, done = 0, skipped = 0;
   int64_t uncertain = 0; // queued or running jobs whose last run call had an unknown outcome
+  int64_t oldest_unfinished_execution_ms = 0; // the age of the oldest execution still followed (0: none)
   // Counters kept by the outbox (read even when ok is false): durable intake commits, and the
   // deliveries they carried (their ratio is the group commit's size); the dispatcher's
   // transactions (each records outcomes and claims jobs).
@@ -156,6 +194,16 @@ public:
   // gateway's wall clock does not move it), else this gateway's wall clock (base/clock.hpp).
   // Leases are compared on the database's own clock in SQL, never on a gateway's.
   virtual int64_t clock_ms() = 0;
+
+  // Following executions (dispatch/follower.hpp), apart from dispatch's transactions. Claims up to
+  // `max` executions due for a poll for `owner` with a lease until now + lease_ms; those another
+  // owner holds are skipped until their lease ends (`only_owner_not` set: every other owner's at
+  // once, as expire_leases).
+  virtual FollowClaim claim_follow(const std::string &owner, size_t max, int64_t now_ms, int64_t lease_ms,
+                                   const std::string &only_owner_not = "") = 0;
+  // Records what the polls found, in one transaction, each only by the owner that claimed it.
+  // Returns the ids recorded (an update whose lease was taken over is left out).
+  virtual std::vector<int64_t> record_follow(const std::vector<FollowUpdate> &updates, int64_t now_ms) = 0;
 
   // Puts jobs back in the queue (due now); returns them, in id order. Throws OutboxError for a bad filter.
   virtual std::vector<OutboxJob> requeue(const RequeueFilter &filter, int64_t now_ms) = 0;

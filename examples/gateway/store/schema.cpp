@@ -167,6 +167,25 @@ std::string schema_webhook_versions_sql(const sql::Dialect &dialect) {
 )sql";
 }
 
+std::string schema_follow_sql() {
+  return R"sql(
+ALTER TABLE jobs ADD COLUMN execution_status TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN execution_ended_ms BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN execution_duration_ms BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN execution_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN permalink TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN follow_since_ms BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN follow_next_ms BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN follow_polls INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN follow_owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN follow_lease_until_ms BIGINT NOT NULL DEFAULT 0;
+UPDATE jobs SET execution_status = 'running', follow_next_ms = 0,
+  follow_since_ms = CASE WHEN sent_ms > 0 THEN sent_ms ELSE updated_ms END
+  WHERE status = 'done' AND execution_id <> '';
+CREATE INDEX jobs_following ON jobs (follow_next_ms, id) WHERE execution_status = 'running';
+)sql";
+}
+
 void fill_delivery_events(sql::Connection &c) {
   constexpr int64_t kBatch = 500; // rows read at a time: their bodies are in memory together
   struct Row {

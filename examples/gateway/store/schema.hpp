@@ -68,6 +68,14 @@ void fill_delivery_events(sql::Connection &c);
 std::string schema_webhook_versions_sql(const sql::Dialect &dialect);
 void fill_webhook_versions(sql::Connection &c);
 
+// Version 9: each job's Rundeck execution as followed to its end (dispatch/follower.hpp): its
+// status (execution_status: '' not followed, 'running' until final, then Rundeck's final status or
+// 'gave-up'), when it ended, its duration, Rundeck's permalink, why (execution_reason), and the
+// follow state: since when (follow_since_ms, the bound of rundeck.followUpMaxHours), the next poll,
+// the polls made, and a lease (follow_owner, follow_lease_until_ms) like dispatch's. Jobs already
+// done with an execution id are followed too, from the time their call was sent.
+std::string schema_follow_sql();
+
 // What a delivery row counts for the cap: its texts, plus the row's own overhead.
 inline constexpr int64_t kDeliveryRowOverhead = 256;
 

@@ -14,7 +14,9 @@ namespace {
 #define RDWH_JOB_COLUMNS                                                                                        \
   "id, webhook_key, webhook_name, project, delivery_key, rule_key, rule, event_id, resource_id, event_time_ms, " \
   "job_id, request_json, status, uncertain, attempts, next_attempt_ms, sent_ms, owner, lease_until_ms, "        \
-  "created_ms, updated_ms, execution_id, http_status, reason"
+  "created_ms, updated_ms, execution_id, http_status, reason, execution_status, execution_ended_ms, "         \
+  "execution_duration_ms, execution_reason, permalink, follow_since_ms, follow_next_ms, follow_polls, "         \
+  "follow_owner, follow_lease_until_ms"
 
 OutboxJob read_job(const sql::Row &r) {
   OutboxJob j;
@@ -43,6 +45,16 @@ OutboxJob read_job(const sql::Row &r) {
   j.execution_id = r.text(c++);
   j.http_status = r.i64(c++);
   j.reason = r.text(c++);
+  j.execution_status = r.text(c++);
+  j.execution_ended_ms = r.i64(c++);
+  j.execution_duration_ms = r.i64(c++);
+  j.execution_reason = r.text(c++);
+  j.permalink = r.text(c++);
+  j.follow_since_ms = r.i64(c++);
+  j.follow_next_ms = r.i64(c++);
+  j.follow_polls = r.i64(c++);
+  j.follow_owner = r.text(c++);
+  j.follow_lease_until_ms = r.i64(c++);
   return j;
 }
 
@@ -55,10 +67,35 @@ const char *const kInsert =
     "ON CONFLICT (webhook_key, delivery_key, rule_key) DO NOTHING";
 
 // Only the owner records an outcome: a row whose lease was taken over is left to its new owner.
+// $11 > 0: a started execution, followed from now on, first polled $11 ms from now ($9).
 const char *const kSettle =
     "UPDATE jobs SET status = $2, uncertain = $3, next_attempt_ms = $4, sent_ms = $5, execution_id = $6, "
-    "http_status = $7, reason = $8, updated_ms = $9, owner = '', lease_until_ms = 0 "
+    "http_status = $7, reason = $8, updated_ms = $9, owner = '', lease_until_ms = 0, permalink = $12, "
+    "execution_status = CASE WHEN $11 > 0 THEN 'running' ELSE '' END, "
+    "follow_since_ms = CASE WHEN $11 > 0 THEN $9 ELSE 0 END, follow_next_ms = $9 + $11, follow_polls = 0, "
+    "follow_owner = '', follow_lease_until_ms = 0 "
     "WHERE id = $1 AND status = 'running' AND owner = $10";
+
+// The executions due for a poll, oldest due first, skipping those another gateway polls now
+// ($5 <> '': every other owner's, as kExpire). Materialised, as the claim above.
+const char *const kFollowClaimHead =
+    "WITH picked AS MATERIALIZED (SELECT id FROM jobs WHERE execution_status = 'running' AND follow_next_ms <= $3 "
+    "AND (follow_lease_until_ms < {now} OR ($5 <> '' AND follow_owner <> $5)) ORDER BY follow_next_ms, id LIMIT $4 ";
+const char *const kFollowClaimTail =
+    ") UPDATE jobs SET follow_owner = $1, follow_lease_until_ms = {now} + $2 WHERE id IN (SELECT id FROM picked) "
+    "RETURNING " RDWH_JOB_COLUMNS;
+const char *const kUnfinished =
+    "SELECT project, COUNT(*) FROM jobs WHERE execution_status = 'running' GROUP BY project";
+const char *const kFollowNextDue =
+    "SELECT COALESCE(MIN(follow_next_ms), 0) FROM jobs WHERE execution_status = 'running' AND follow_next_ms > $1";
+// Only the owner records a poll; a final status ends the following.
+const char *const kFollowed =
+    "UPDATE jobs SET execution_status = $2, follow_next_ms = $3, follow_polls = follow_polls + 1, "
+    "execution_ended_ms = $4, execution_duration_ms = $5, permalink = CASE WHEN $6 = '' THEN permalink ELSE $6 END, "
+    "execution_reason = $7, follow_owner = '', follow_lease_until_ms = 0 "
+    "WHERE id = $1 AND execution_status = 'running' AND follow_owner = $8 AND execution_id = $9";
+const char *const kOldestUnfinished =
+    "SELECT COALESCE(MIN(follow_since_ms), 0) FROM jobs WHERE execution_status = 'running'";
 
 // The due jobs, oldest first, each only when no earlier job of its resource is still open. The
 // selection is a materialised CTE so it runs exactly once (as an IN subquery, PostgreSQL may run
@@ -96,6 +133,11 @@ const char *const kExpire =
 const char *const kShiftDue =
     "UPDATE jobs SET next_attempt_ms = next_attempt_ms + $1 WHERE status = 'queued' AND updated_ms <= $2";
 const char *const kShiftLeases = "UPDATE jobs SET lease_until_ms = lease_until_ms + $1 WHERE status = 'running'";
+// The executions followed keep their waits and their bound (rundeck.followUpMaxHours) too.
+const char *const kShiftFollow =
+    "UPDATE jobs SET follow_next_ms = follow_next_ms + $1, follow_since_ms = follow_since_ms + $1, "
+    "follow_lease_until_ms = CASE WHEN follow_lease_until_ms > 0 THEN follow_lease_until_ms + $1 ELSE 0 END "
+    "WHERE execution_status = 'running'";
 
 // Which jobs a requeue takes, the one place that says it: $1 a status ('' = refused and queued
 // (a retry waiting), and skipped too when $2 = 1: those were older than maxEventAge, and running
@@ -145,6 +187,10 @@ std::string on_lease_clock(const char *sql, const sql::Dialect &dialect, const c
 
 } // namespace
 
+bool execution_failed(std::string_view status) {
+  return status == "failed" || status == "aborted" || status == "timedout" || status == "failed-with-retry";
+}
+
 const char *outcome_of(const EnqueueResult &r) {
   if (r.inserted > r.skipped) return outcome::queued;
   if (r.skipped > 0) return outcome::skipped;
@@ -154,6 +200,8 @@ const char *outcome_of(const EnqueueResult &r) {
 SqlOutbox::SqlOutbox(const sql::Dialect &dialect)
     : claim_sql_(on_lease_clock((std::string(kClaimHead) + dialect.claim_lock + kClaimTail).c_str(), dialect, "$3")),
       renew_sql_(on_lease_clock(kRenew, dialect, "$2")), expire_sql_(on_lease_clock(kExpire, dialect, "$1")),
+      follow_claim_sql_(on_lease_clock((std::string(kFollowClaimHead) + dialect.claim_lock + kFollowClaimTail).c_str(),
+                                       dialect, "$3")),
       dialect_(dialect),
       webhooks_(make_webhook_store(*this)), deliveries_(make_delivery_store(*this)) {}
 
@@ -268,7 +316,9 @@ ClaimResult SqlOutbox::settle_and_claim(const std::string &owner, const std::vec
     for (const Settlement &s : done)
       step.push_back({kSettle,
                       {s.id, s.status, int64_t{s.uncertain ? 1 : 0}, s.next_attempt_ms, s.sent_ms, s.execution_id,
-                       s.http_status, s.reason, now_ms, s.owner}});
+                       s.http_status, s.reason, now_ms, s.owner,
+                       s.status == "done" && !s.execution_id.empty() ? s.follow_after_ms : int64_t{0},
+                       s.permalink}});
     if (max > 0)
       step.push_back({claim_sql_.c_str(),
                       {owner, lease_ms, now_ms, static_cast<int64_t>(max)},
@@ -289,6 +339,48 @@ ClaimResult SqlOutbox::settle_and_claim(const std::string &owner, const std::vec
   dispatch_commits_.fetch_add(1, std::memory_order_relaxed);
   std::sort(out.jobs.begin(), out.jobs.end(), [](const OutboxJob &a, const OutboxJob &b) { return a.id < b.id; });
   return out;
+}
+
+FollowClaim SqlOutbox::claim_follow(const std::string &owner, size_t max, int64_t now_ms, int64_t lease_ms,
+                                     const std::string &only_owner_not) {
+  FollowClaim out;
+  with(Use::dispatch, "cannot claim executions to follow", [&](sql::Connection &db) {
+    out = FollowClaim{};
+    sql::Transaction tx(db);
+    db.exec_all({{follow_claim_sql_.c_str(),
+                  {owner, lease_ms, now_ms, static_cast<int64_t>(max), only_owner_not},
+                  [&](const sql::Row &r) { out.jobs.push_back(read_job(r)); }},
+                 {kUnfinished, {}, [&](const sql::Row &r) { out.unfinished[r.text(0)] = r.i64(1); }},
+                 {kFollowNextDue, {now_ms}, [&](const sql::Row &r) {
+                    if (const int64_t due = r.i64(0)) out.next_due_ms = due;
+                  }}});
+    tx.commit();
+  });
+  std::sort(out.jobs.begin(), out.jobs.end(), [](const OutboxJob &a, const OutboxJob &b) { return a.id < b.id; });
+  return out;
+}
+
+std::vector<int64_t> SqlOutbox::record_follow(const std::vector<FollowUpdate> &updates, int64_t) {
+  std::vector<int64_t> recorded;
+  if (updates.empty()) return recorded;
+  with(Use::dispatch, "cannot record the executions followed", [&](sql::Connection &db) {
+    recorded.clear();
+    sql::Transaction tx(db);
+    std::vector<sql::Statement> step;
+    step.reserve(updates.size());
+    for (const FollowUpdate &u : updates)
+      step.push_back({kFollowed,
+                      {u.id, u.execution_status, u.next_poll_ms, u.ended_ms, u.duration_ms, u.permalink, u.reason,
+                       u.owner, u.execution_id}});
+    // Part 2 of issue 22 (notes on the incident): the note rows of the updates that are final go
+    // in here, in this transaction, so an execution's final status and its note are stored
+    // together or not at all.
+    const std::vector<int64_t> changed = db.exec_all(step);
+    for (size_t i = 0; i < updates.size(); ++i)
+      if (changed[i] > 0) recorded.push_back(updates[i].id);
+    tx.commit();
+  });
+  return recorded;
 }
 
 std::vector<int64_t> SqlOutbox::renew_leases(const std::string &owner, int64_t now_ms, int64_t lease_ms) {
@@ -313,6 +405,7 @@ void SqlOutbox::shift_times(int64_t step_ms, int64_t now_ms) {
     sql::Transaction tx(db);
     db.exec(kShiftDue, {step_ms, now_ms - step_ms});
     db.exec(kShiftLeases, {step_ms});
+    db.exec(kShiftFollow, {step_ms});
     tx.commit();
   });
 }
@@ -412,6 +505,7 @@ bool SqlOutbox::execution_recorded(std::string_view execution_id) {
 
 OutboxGauges SqlOutbox::gauges() {
   OutboxGauges g;
+  const int64_t now = clock_ms(); // read before: it may use the read connection itself
   try {
     with(Use::read, "cannot read the outbox", [&](sql::Connection &db) {
       g = OutboxGauges{};
@@ -424,6 +518,9 @@ OutboxGauges SqlOutbox::gauges() {
         else if (status == "refused") g.refused += n;
         else if (status == "done") g.done += n;
         else if (status == "skipped") g.skipped += n;
+      });
+      db.exec(kOldestUnfinished, {}, [&](const sql::Row &r) {
+        if (const int64_t since = r.i64(0)) g.oldest_unfinished_execution_ms = std::max<int64_t>(now - since, 0);
       });
     });
     g.ok = true;

@@ -31,6 +31,9 @@ public:
   ClaimResult settle_and_claim(const std::string &owner, const std::vector<Settlement> &done, size_t max,
                                int64_t now_ms, int64_t lease_ms) override;
   std::vector<int64_t> renew_leases(const std::string &owner, int64_t now_ms, int64_t lease_ms) override;
+  FollowClaim claim_follow(const std::string &owner, size_t max, int64_t now_ms, int64_t lease_ms,
+                           const std::string &only_owner_not) override;
+  std::vector<int64_t> record_follow(const std::vector<FollowUpdate> &updates, int64_t now_ms) override;
   int64_t expire_leases(int64_t now_ms, int64_t reconcile_window_ms, const std::string &only_owner_not) override;
   void shift_times(int64_t step_ms, int64_t now_ms) override;
   int64_t clock_ms() override;
@@ -90,7 +93,7 @@ private:
   void note_clock(int64_t db_ms, int64_t mono_before, int64_t mono_after);
 
   // Owned here (the statement cache keys on their addresses): the statements on the lease clock.
-  const std::string claim_sql_, renew_sql_, expire_sql_;
+  const std::string claim_sql_, renew_sql_, expire_sql_, follow_claim_sql_;
   const sql::Dialect dialect_;
   std::unique_ptr<WebhookStore> webhooks_;
   std::unique_ptr<DeliveryStore> deliveries_;

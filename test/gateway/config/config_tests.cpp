@@ -105,6 +105,18 @@ TEST_CASE("config: errors name the field") {
              Catch::Contains("maxEventAge: must be below outbox.retainDoneHours"));
 }
 
+TEST_CASE("config: rundeck.followUpMaxHours: 24 by default, 0 turns following off, never beyond the outbox's memory") {
+  TempDir dir;
+  CHECK(load_config(dir.write("gw.json", kGood)).rundeck.follow_up_max_hours == 24);
+  CHECK(load_config(dir.write("off.json", with(kGood, "\"apiVersion\": 41", "\"apiVersion\": 41, \"followUpMaxHours\": 0")))
+            .rundeck.follow_up_max_hours == 0);
+  CHECK_THAT(config_error(with(kGood, "\"apiVersion\": 41", "\"apiVersion\": 41, \"followUpMaxHours\": -1")),
+             Catch::Contains("rundeck.followUpMaxHours"));
+  // A job is purged from the outbox after retainDoneHours: its execution could no longer be followed.
+  CHECK_THAT(config_error(with(kGood, "\"apiVersion\": 41", "\"apiVersion\": 41, \"followUpMaxHours\": 200")),
+             Catch::Contains("rundeck.followUpMaxHours: must not be above outbox.retainDoneHours (168 h)"));
+}
+
 TEST_CASE("key storage: files as stored, env/NAME, no way out of the directory") {
   TempDir dir;
   dir.write("keys/pd/secret", "line1\nline2\n");

@@ -197,6 +197,75 @@ TEST_CASE("outbox: claim, settle, retry, refuse; leases expire into uncertain jo
   CHECK(o->gauges().uncertain == 1);
 }
 
+TEST_CASE("outbox: a started execution is followed: one owner polls it at a time, and only it records",
+          "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  o->enqueue({job("event:a", "r"), job("event:b", "r")}, 1000);
+  ClaimResult r = o->settle_and_claim("me", {}, 2, 1000, 30000);
+  REQUIRE(r.jobs.size() == 2);
+  Settlement started = settle(r.jobs[0], "done");
+  started.follow_after_ms = 3000;
+  started.permalink = "http://rundeck/project/ops/execution/show/1";
+  Settlement unfollowed = settle(r.jobs[1], "done"); // following off: follow_after_ms 0
+  o->settle_and_claim("me", {started, unfollowed}, 0, 1000, 30000);
+  const OutboxJob a = *o->find(r.jobs[0].id);
+  CHECK(a.execution_status == "running");
+  CHECK(a.follow_since_ms == 1000);
+  CHECK(a.follow_next_ms == 4000);
+  CHECK(a.permalink == "http://rundeck/project/ops/execution/show/1");
+  CHECK(o->find(r.jobs[1].id)->execution_status.empty());
+
+  FollowClaim c = o->claim_follow("gw-a", 10, 3999, 30000);
+  CHECK(c.jobs.empty());
+  CHECK(c.next_due_ms == 4000);
+  c = o->claim_follow("gw-a", 10, 4000, 30000);
+  REQUIRE(c.jobs.size() == 1);
+  CHECK(c.jobs[0].follow_owner == "gw-a");
+  CHECK(c.unfinished == std::map<std::string, int64_t>{{"ops", 1}});
+  CHECK(o->claim_follow("gw-b", 10, 4000, 30000).jobs.empty()); // gw-a polls it now
+  CHECK(o->gauges().oldest_unfinished_execution_ms > 0);
+
+  FollowUpdate poll;
+  poll.id = a.id;
+  poll.execution_id = a.execution_id;
+  poll.owner = "gw-b"; // not its owner: not recorded
+  poll.execution_status = "running";
+  poll.next_poll_ms = 10000;
+  CHECK(o->record_follow({poll}, 4000).empty());
+  poll.owner = "gw-a";
+  CHECK(o->record_follow({poll}, 4000) == std::vector<int64_t>{a.id});
+  OutboxJob now = *o->find(a.id);
+  CHECK(now.follow_polls == 1);
+  CHECK(now.follow_next_ms == 10000);
+  CHECK(now.follow_owner.empty());
+  o->shift_times(-600000, 4000 - 600000); // the clock steps back: the wait and the bound move with it
+  now = *o->find(a.id);
+  CHECK(now.follow_next_ms == 10000 - 600000);
+  CHECK(now.follow_since_ms == 1000 - 600000);
+
+  c = o->claim_follow("gw-b", 10, 10000, 30000); // released: any gateway polls it next
+  REQUIRE(c.jobs.size() == 1);
+  FollowUpdate end;
+  end.id = a.id;
+  end.owner = "gw-b";
+  end.execution_id = "another"; // the job ran again meanwhile: not this execution's row any more
+  end.execution_status = "failed";
+  CHECK(o->record_follow({end}, 10000).empty());
+  end.execution_id = a.execution_id;
+  end.ended_ms = 9000;
+  end.duration_ms = 5000;
+  CHECK(o->record_follow({end}, 10000) == std::vector<int64_t>{a.id});
+  now = *o->find(a.id);
+  CHECK(now.execution_status == "failed");
+  CHECK(now.execution_ended_ms == 9000);
+  CHECK(now.execution_duration_ms == 5000);
+  CHECK(now.permalink == "http://rundeck/project/ops/execution/show/1"); // kept: the update named none
+  CHECK(o->claim_follow("gw-b", 10, 1'000'000, 30000).jobs.empty());
+  CHECK(o->record_follow({end}, 10000).empty()); // final already: recorded once
+  CHECK(o->gauges().oldest_unfinished_execution_ms == 0);
+}
+
 TEST_CASE("outbox: after a clock step, queued jobs keep what was left of their wait", "[outbox]") {
   OutboxUnderTest t;
   auto o = t.open();
@@ -374,6 +443,15 @@ PRAGMA user_version = 1;)sql");
   CHECK(rows[0].uncertain);
   CHECK(rows[1].webhook_key == "uuid:uuid-1");
   CHECK(rows[1].execution_id == "77");
+  // Version 9: a job already done with an execution is followed, from when it was last updated
+  // (its call's time is unknown before version 2), due at once; the others are not followed.
+  CHECK(rows[1].execution_status == "running");
+  CHECK(rows[1].follow_since_ms == 20);
+  CHECK(rows[1].follow_next_ms == 0);
+  CHECK(rows[0].execution_status.empty());
+  const FollowClaim claim = o.claim_follow("me", 10, 100, 30000, "");
+  REQUIRE(claim.jobs.size() == 1);
+  CHECK(claim.jobs[0].execution_id == "77");
   CHECK(o.expire_leases(100, 0, "me") == 1); // the old process's row is taken over at start
   CHECK(o.list("queued").size() == 1);
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <ctime>
 
 namespace rdwh::gateway {
@@ -92,6 +93,26 @@ std::string JobView::state_text() const {
   if (s.uncertain) text += " (Rundeck is asked whether an earlier call ran it first)";
   if (s.attempts > 0 && !s.reason.empty()) text += ": attempt " + std::to_string(s.attempts) + " failed: " + s.reason;
   return text;
+}
+
+std::string JobView::execution_text() const {
+  if (!state || state->execution_status.empty()) return "";
+  const OutboxJob &s = *state;
+  std::string text = s.execution_status;
+  if (s.execution_status == "running") return s.execution_reason.empty() ? text : text + " (" + s.execution_reason + ")";
+  if (s.execution_duration_ms > 0) {
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.1f s", static_cast<double>(s.execution_duration_ms) / 1000);
+    text += std::string(" in ") + secs;
+  }
+  if (!s.execution_reason.empty()) text += ": " + s.execution_reason;
+  return text;
+}
+
+std::string JobView::permalink() const {
+  if (!state) return "";
+  const std::string &p = state->permalink;
+  return p.rfind("https://", 0) == 0 || p.rfind("http://", 0) == 0 ? p : std::string();
 }
 
 std::string iso_time(int64_t ms) {

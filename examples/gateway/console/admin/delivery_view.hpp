@@ -36,6 +36,11 @@ struct JobView {
   const char *run_status() const;
   // In words: "done: execution 1003", "refused by Rundeck (HTTP 400): ...", "queued: ..."
   std::string state_text() const;
+  // Its execution as followed: "" (not followed), "running", "succeeded in 4.2 s", "failed in
+  // 1 s", "other: not found: ...", "gave-up: ...".
+  std::string execution_text() const;
+  // Rundeck's page of the execution, when it is an http(s) URL; else "".
+  std::string permalink() const;
 };
 
 struct RuleView {

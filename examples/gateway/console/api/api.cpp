@@ -303,6 +303,11 @@ void write_jobs(JsonWriter &w, const DeliveryView &d) {
       w.Key("executionId"), write_str(w, s.execution_id);
       w.Key("httpStatus"), w.Int64(s.http_status);
       w.Key("reason"), write_str(w, s.reason);
+      w.Key("executionStatus"), write_str(w, s.execution_status);
+      w.Key("permalink"), write_str(w, s.permalink);
+      w.Key("dateEnded"), w.Int64(s.execution_ended_ms);
+      w.Key("durationMs"), w.Int64(s.execution_duration_ms);
+      w.Key("executionReason"), write_str(w, s.execution_reason);
       w.EndObject();
     }
     w.EndObject();

@@ -84,6 +84,13 @@ void write_rule_result(JsonWriter &w, const DeliveryView &d, const RuleView &r, 
   w.Key("executionId");
   if (job && job->state && !job->state->execution_id.empty()) write_str(w, job->state->execution_id);
   else w.Null();
+  // Beyond Rundeck's model: the execution as followed to its end, and Rundeck's page of it.
+  w.Key("executionStatus");
+  if (job && job->state && !job->state->execution_status.empty()) write_str(w, job->state->execution_status);
+  else w.Null();
+  w.Key("permalink");
+  if (job && !job->permalink().empty()) write_str(w, job->permalink());
+  else w.Null();
   w.Key("errorMsg");
   const std::string error = !r.error.empty() ? r.error : job && job->state && job->state->status != "done" ? job->state->reason : "";
   if (error.empty()) w.Null();

@@ -117,6 +117,15 @@ void job_data(data &row, const JobView &j, bool dry_run) {
   row.set("state", dry_run && !j.state ? std::string("would be queued and run now")
                    : dry_run ? "already in the outbox, not run again: " + j.state_text()
                              : j.state_text());
+  if (const std::string e = j.execution_text(); !e.empty()) {
+    row.set("execution", e);
+    const std::string &status = j.state->execution_status;
+    row.set("execution_css", status == "succeeded"           ? "execution-ok"
+                             : execution_failed(status)      ? "execution-failed"
+                             : status == "running"           ? "execution-running"
+                                                             : "execution-other");
+  }
+  opt(row, "permalink", j.permalink());
 }
 
 enum class Mode { stored, dry_run, trial };

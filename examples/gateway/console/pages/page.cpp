@@ -29,6 +29,7 @@ const std::vector<std::pair<const char *, const char *>> kOutcomes = {
     {outcome::jobs_running, "jobs running"},
     {outcome::jobs_waiting, "jobs waiting to run"},
     {outcome::jobs_done, "jobs ran"},
+    {outcome::execution_failed, "an execution failed on Rundeck"},
     {outcome::queued, "jobs queued (any state now)"},
     {outcome::duplicate, "already handled (redelivery)"},
     {outcome::nothing, "no rule fired"},

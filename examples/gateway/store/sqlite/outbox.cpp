@@ -93,7 +93,8 @@ std::vector<Migration> migrations() {
           {4, schema::schema_v4_sql()}, {5, migration_v5()},
           {6, schema::schema_kept_signature_sql()},
           {7, schema::schema_delivery_events_sql(), &schema::fill_delivery_events},
-          {8, schema::schema_webhook_versions_sql(kDialect), &schema::fill_webhook_versions}};
+          {8, schema::schema_webhook_versions_sql(kDialect), &schema::fill_webhook_versions},
+          {9, schema::schema_follow_sql()}};
 }
 
 struct FileId {
