@@ -87,18 +87,18 @@ TEST_CASE("a config keys the conditions of its flat rules, each distinct one onc
                               "," + rule("f", "all", R"({"conditions":[)" + type + "]}") + "," +
                               rule("g", "all", R"({"path":"$.type","condition":"matches","value":"triggered"})") + "," +
                               rule("h", "all", "") + "]}");
-  const auto &r = config.rules;
-  const auto key = [&](std::size_t rule, std::size_t i) { return config.conditions.keys[r[rule].first_key + i]; };
-  REQUIRE(r[0].flat);
-  REQUIRE(r[0].key_count == 2);
+  const auto &h = config.heads;
+  const auto key = [&](std::size_t rule, std::size_t i) { return config.conditions.keys[h[rule].first_key + i]; };
+  REQUIRE(h[0].flat);
+  REQUIRE(h[0].key_count == 2);
   CHECK(key(1, 0) == key(0, 0));
   CHECK(key(3, 0) == key(0, 0)); // policy any: the same condition
   CHECK(key(6, 0) == key(0, 0)); // matches is equals
   CHECK(key(2, 0) != key(0, 0));
   CHECK(key(4, 0) != key(0, 0)); // negated
-  CHECK_FALSE(r[5].flat);        // a nested group: evaluated node by node
-  CHECK(r[7].flat);
-  CHECK(r[7].key_count == 0);
+  CHECK_FALSE(h[5].flat);        // a nested group: evaluated node by node
+  CHECK(h[7].flat);
+  CHECK(h[7].key_count == 0);
   CHECK(config.conditions.judged_by.size() == 4); // type = triggered, urgency = high, type = resolved, negated
   CHECK(config.paths.size() == 3);                 // $.type, $.urgency, $.id (the options' $.id)
 }
