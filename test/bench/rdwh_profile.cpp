@@ -4,11 +4,13 @@
 //
 //   rdwh_profile CASE [N]
 //   CASE: v3:RULES[:nomatch|:distinct][:explain] | v3:sig-bad | v2:MESSAGES:RULES | floor:v3 | floor:v2:MESSAGES
-//         (a floor parses with the default flags; floor:v3:plugin-flags, floor:v2:10:plugin-flags as the plugin)
+//         (a floor parses with the default flags; floor:v3:plugin-flags, floor:v2:10:plugin-flags as the plugin;
+//         floor:v3:fast is the goals' floor: keyed HMAC context, in-place SSE2 parse, pooled allocator)
 //
 //   valgrind --tool=callgrind --instr-atstart=no build/bench/bin/rdwh_profile v3:10 2000
 //   callgrind_annotate --inclusive=yes callgrind.out.<pid>
 #include "bench_support.hpp"
+#include "fast_floor.hpp"
 
 #if __has_include(<valgrind/callgrind.h>)
 #include <valgrind/callgrind.h>
@@ -46,6 +48,16 @@ int main(int argc, char **argv) {
   const long n = argc > 2 ? std::atol(argv[2]) : 10000;
   if (c.size() < 2) die("bad case");
 
+  if (c[0] == "floor" && c.back() == "fast") {
+    const std::string body = v3_body();
+    FastFloor fast(secret());
+    if (!fast.both(body)) die("the fast floor fails on the body");
+    CALLGRIND_START_INSTRUMENTATION;
+    for (long i = 0; i < n; ++i) fast.both(body);
+    CALLGRIND_STOP_INSTRUMENTATION;
+    std::printf("%s: %ld calls, %zu bytes\n", argv[1], n, body.size());
+    return 0;
+  }
   if (c[0] == "floor") {
     const bool plugin_flags = c.back() == "plugin-flags";
     const std::string body = c[1] == "v3" ? v3_body() : v2_body(c.size() > 2 ? std::atoi(c[2].c_str()) : 10);

@@ -49,7 +49,8 @@ TEST_CASE("identical JsonPaths of a config share one compiled path and one slot"
   CHECK(a.slot() == b.slot());
   CHECK(a.slot() != c.slot());
   CHECK(d.slot() != a.slot());
-  CHECK(table.size() == 3);
+  CHECK(table.size() == 5); // and their prefix $['event'], once per limits (JsonPath::parent)
+  CHECK(a.parent()->slot() == c.parent()->slot());
   CHECK(json::JsonPath::compile("$.event.id").slot() == json::JsonPath::no_slot);
 
   const auto doc = test::parse_json(R"({"event":{"id":"E1"}})");
@@ -87,18 +88,18 @@ TEST_CASE("a config keys the conditions of its flat rules, each distinct one onc
                               "," + rule("f", "all", R"({"conditions":[)" + type + "]}") + "," +
                               rule("g", "all", R"({"path":"$.type","condition":"matches","value":"triggered"})") + "," +
                               rule("h", "all", "") + "]}");
-  const auto &r = config.rules;
-  const auto key = [&](std::size_t rule, std::size_t i) { return config.conditions.keys[r[rule].first_key + i]; };
-  REQUIRE(r[0].flat);
-  REQUIRE(r[0].key_count == 2);
+  const auto &h = config.heads;
+  const auto key = [&](std::size_t rule, std::size_t i) { return config.conditions.keys[h[rule].first_key + i]; };
+  REQUIRE(h[0].flat);
+  REQUIRE(h[0].key_count == 2);
   CHECK(key(1, 0) == key(0, 0));
   CHECK(key(3, 0) == key(0, 0)); // policy any: the same condition
   CHECK(key(6, 0) == key(0, 0)); // matches is equals
   CHECK(key(2, 0) != key(0, 0));
   CHECK(key(4, 0) != key(0, 0)); // negated
-  CHECK_FALSE(r[5].flat);        // a nested group: evaluated node by node
-  CHECK(r[7].flat);
-  CHECK(r[7].key_count == 0);
+  CHECK_FALSE(h[5].flat);        // a nested group: evaluated node by node
+  CHECK(h[7].flat);
+  CHECK(h[7].key_count == 0);
   CHECK(config.conditions.judged_by.size() == 4); // type = triggered, urgency = high, type = resolved, negated
   CHECK(config.paths.size() == 3);                 // $.type, $.urgency, $.id (the options' $.id)
 }
@@ -170,4 +171,39 @@ TEST_CASE("parsing in place decodes long strings and white space as a stream doe
   const auto unterminated = json::parse("{\"a\":\"0123456789abcdef0123456789", d3, {});
   CHECK(unterminated.failed);
   CHECK(unterminated.offset == 32);
+}
+
+TEST_CASE("a chain of members resolves its prefix once per event; below a missing prefix it finds what the whole path finds",
+          "[sharing]") {
+  json::PathLimits leaf_null; // as conditions read paths
+  leaf_null.missing_leaf_null = true;
+  json::PathTable table;
+  const char *texts[] = {"$.a.b.c", "$.a.b.x", "$.a.x.c", "$.a.n.c", "$.a.s.c", "$.q.r.s", "$.a.b", "a.l.c",
+                         "$.a.l[0]", R"($["a"]["it's"].c)", "$.a.b.c.d.e"};
+  std::vector<json::JsonPath> paths;
+  for (const char *text : texts) paths.push_back(table.intern(json::JsonPath::compile(text, leaf_null)));
+  REQUIRE(paths[0].parent() != nullptr);
+  CHECK(paths[0].parent()->text() == "$['a']['b']");
+  CHECK(paths[0].parent()->parent()->text() == "$['a']");
+  CHECK(paths[0].parent()->slot() == paths[1].parent()->slot()); // $.a.b.c and $.a.b.x share $.a.b
+  CHECK(paths[8].parent() == nullptr);                           // an index: not a chain of members
+  CHECK(paths[9].parent() == nullptr);                           // a quote in a name: left alone
+
+  for (const char *body : {R"({"a":{"b":{"c":1},"n":null,"s":"str","l":[{"c":2}]}})", R"({"a":{}})", R"({"a":7})", "[]"}) {
+    INFO(body);
+    const auto doc = test::parse_json(body);
+    pipeline::Event event;
+    event.value = &doc;
+    pipeline::Selections selections(table);
+    for (const json::JsonPath &path : paths) {
+      INFO(path.text());
+      Checked<json::Selection> alone = path.select(doc);
+      Checked<const json::Selection *> shared = selections.get(path, event);
+      REQUIRE(alone);
+      REQUIRE(shared);
+      CHECK((*shared)->kind == alone->kind);
+      CHECK((*shared)->single == alone->single);
+      CHECK((*shared)->list == alone->list);
+    }
+  }
 }

@@ -81,6 +81,11 @@ public:
   // compiled outside a table.
   static constexpr std::uint32_t no_slot = UINT32_MAX;
   std::uint32_t slot() const noexcept { return slot_; }
+  // A definite chain of members interned in a PathTable (`$.a.b.c`): the chain without its last
+  // member (`$['a']['b']`, read without missing_leaf_null), interned in the same table, so that a
+  // delivery resolves a prefix many paths share once per event, and a path below a missing
+  // prefix finds nothing without a walk (pipeline::Selections). Null for any other path.
+  const JsonPath *parent() const noexcept { return parent_.get(); }
 
   // True when the path can only ever select one value.
   bool definite() const noexcept;
@@ -115,6 +120,7 @@ private:
   friend class PathTable;
   explicit JsonPath(std::unique_ptr<Impl> impl);
   std::shared_ptr<const Impl> impl_;
+  std::shared_ptr<const JsonPath> parent_;
   std::uint32_t slot_ = no_slot;
 };
 
@@ -123,7 +129,8 @@ private:
 // resolve each distinct path once per event (pipeline::Selections, indexed by slot).
 class PathTable {
 public:
-  // `path`, or the identical path interned before (a copy sharing its compiled form), with its slot.
+  // `path`, or the identical path interned before (a copy sharing its compiled form), with its
+  // slot; a chain of members also interns its parent (JsonPath::parent).
   JsonPath intern(JsonPath path);
   std::uint32_t size() const noexcept { return table_.size(); }
 

@@ -448,6 +448,27 @@ JsonPath PathTable::intern(JsonPath path) {
            k.missing_leaf_null == limits.missing_leaf_null;
   };
   if (const JsonPath *kept = table_.find(path.text(), same_limits)) return *kept;
+  // A definite chain of members: its parent, in bracket notation (names with a quote or a
+  // backslash are left alone rather than escaped), a Secret as the path may hold key storage.
+  const PathSpec &spec = path.impl_->paths[path.impl_->main];
+  const bool chain = !spec.relative && spec.steps.size() >= 2 && std::all_of(spec.steps.begin(), spec.steps.end(), [](const Step &st) {
+    return st.kind == StepKind::name && !st.deep && st.names.size() == 1 &&
+           st.names[0].view().find_first_of("'\\") == std::string_view::npos;
+  });
+  if (chain) {
+    Secret parent_text("$");
+    for (std::size_t i = 0; i + 1 < spec.steps.size(); ++i) {
+      parent_text.append("['");
+      parent_text.append(spec.steps[i].names[0].view());
+      parent_text.append("']");
+    }
+    PathLimits parent_limits = limits;
+    parent_limits.missing_leaf_null = false; // a prefix is never the leaf
+    try {
+      path.parent_ = std::make_shared<const JsonPath>(intern(JsonPath::compile(parent_text.view(), parent_limits)));
+    } catch (const SyntaxError &) { // longer than max_path_length in bracket notation: not shared
+    }
+  }
   path.slot_ = table_.next_slot();
   table_.keep(path.text(), path); // the key views the text the kept copy shares
   return path;

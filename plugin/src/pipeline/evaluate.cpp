@@ -53,22 +53,21 @@ Checked<bool> evaluate_node(const Node &node, const Event &event, int64_t now, N
   return satisfied;
 }
 
-// A flat rule (rules::Rule::flat), from its condition keys, each judged once per event for every
-// rule that has it: its nodes are not read.
-Checked<bool> evaluate_flat(const rules::ConditionTable &conditions, const rules::Rule &rule, const Event &event,
+// A flat rule (rules::RuleHead::flat), from its condition keys, each judged once per event for
+// every rule that has it: its nodes are not read.
+Checked<bool> evaluate_flat(const rules::ConditionTable &conditions, const rules::RuleHead &head, const Event &event,
                             int64_t now, EventMemo<bool> &judged, Selections &selections) {
-  const bool all = rule.root.policy == Policy::all;
-  const uint32_t *key = conditions.keys.data() + rule.first_key;
-  for (const uint32_t *end = key + rule.key_count; key != end; ++key) {
+  const uint32_t *key = conditions.keys.data() + head.first_key;
+  for (const uint32_t *end = key + head.key_count; key != end; ++key) {
     EventMemo<bool>::Entry &condition = judged.at(*key);
     if (condition.event != event.value) {
       Checked<bool> held = evaluate_node(*conditions.judged_by[*key], event, now, nullptr, selections);
       if (!held) return held;
       condition = {event.value, *held};
     }
-    if (condition.result != all) return condition.result; // settled as evaluate_group settles it
+    if (condition.result != head.all) return condition.result; // settled as evaluate_group settles it
   }
-  return all || rule.key_count == 0;
+  return head.all || head.key_count == 0;
 }
 
 } // namespace
@@ -81,23 +80,26 @@ Checked<Evaluation> evaluate(const rules::Config &config, const Split &split, co
   RuleTrace local;
   EventMemo<bool> judged(static_cast<uint32_t>(config.conditions.judged_by.size()));
   for (const Event &event : split.events) {
-    for (const rules::Rule &rule : config.rules) {
-      RuleTrace *trace = out.trace(event.index, rule);
-      if (!trace && rule.debug) trace = &(local = RuleTrace{});
+    // Each rule is read from its head (rules::RuleHead); its Rule only when traced, fired or not flat.
+    for (std::size_t i = 0; i < config.heads.size(); ++i) {
+      const rules::RuleHead &head = config.heads[i];
+      RuleTrace *trace = explain ? out.trace(event.index, config.rules[i]) : nullptr;
+      if (!trace && head.debug) trace = &(local = RuleTrace{});
       if (trace) {
-        trace->rule = &rule;
+        trace->rule = &config.rules[i];
         trace->event_index = event.index;
       }
-      if (!rule.enabled) continue;
+      if (!head.enabled) continue;
       // A traced rule shows every condition: it is evaluated node by node.
-      Checked<bool> held = !trace && rule.flat
-                               ? evaluate_flat(config.conditions, rule, event, delivery.now_unix_ms, judged, selections)
-                               : evaluate_node(rule.root, event, delivery.now_unix_ms, trace ? &trace->root : nullptr,
-                                               selections);
+      Checked<bool> held = !trace && head.flat
+                               ? evaluate_flat(config.conditions, head, event, delivery.now_unix_ms, judged, selections)
+                               : evaluate_node(config.rules[i].root, event, delivery.now_unix_ms,
+                                               trace ? &trace->root : nullptr, selections);
       if (!held) return std::move(held.rejection());
       if (trace) trace->satisfied = *held;
-      if (*held) out.jobs.push_back({&rule, event.index, event.id, event.key, event.resource_id, event.time_unix_ms, {}, 0, 0, {}, {}});
-      if (rule.debug) out.debug.push_back(*trace);
+      if (*held)
+        out.jobs.push_back({&config.rules[i], event.index, event.id, event.key, event.resource_id, event.time_unix_ms, {}, 0, 0, {}, {}});
+      if (head.debug) out.debug.push_back(*trace);
     }
   }
   return out;

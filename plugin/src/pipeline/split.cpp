@@ -116,6 +116,12 @@ Checked<void> identify(Event &event, const rules::Config &config, const EventPat
 } // namespace
 
 Checked<const json::Selection *> Selections::get(const json::JsonPath &path, const Event &event) {
+  if (const json::JsonPath *parent = path.parent()) {
+    Checked<const json::Selection *> above = get(*parent, event);
+    if (!above) return above;
+    // A member of nothing is nothing (Jayway's PathNotFoundException): no walk, no memo entry.
+    if ((*above)->kind == json::Selection::Kind::missing) return &missing_;
+  }
   EventMemo<json::Selection>::Entry *entry = nullptr;
   if (path.slot() != json::JsonPath::no_slot) {
     entry = &memo_.at(path.slot());

@@ -71,7 +71,8 @@ public:
 
 private:
   EventMemo<json::Selection> memo_;
-  json::Selection scratch_; // a path without a slot
+  json::Selection scratch_;       // a path without a slot
+  const json::Selection missing_; // what a path below a missing parent selects (JsonPath::parent)
 };
 
 struct Split {

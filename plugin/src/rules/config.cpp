@@ -179,17 +179,45 @@ void assign_rule_keys(std::vector<Rule> &rules) {
   }
 }
 
-// Gives the flat rules their condition keys (see Rule::flat, ConditionTable).
-void key_conditions(Config &config) {
+} // namespace
+
+namespace {
+
+void pool_job_ids(Config &config) {
+  const auto pooled = [](const Rule &r) { return r.job_id && r.job_id->is_literal() && !r.job_id->from_key_storage(); };
+  std::size_t size = 0;
+  for (const Rule &r : config.rules)
+    if (pooled(r)) size += r.job_id->literal_text().size();
+  config.job_id_pool = std::make_unique<char[]>(size + 1);
+  char *at = config.job_id_pool.get();
+  for (Rule &r : config.rules) {
+    if (!pooled(r)) continue;
+    const std::string_view text = r.job_id->literal_text();
+    std::copy(text.begin(), text.end(), at);
+    r.job_id->read_literal_from({at, text.size()});
+    at += text.size();
+  }
+}
+
+} // namespace
+
+void index_rules(Config &config) {
+  pool_job_ids(config);
   using Key = std::tuple<std::uint32_t, std::string_view, std::string_view, bool>; // views into the rules
   std::map<Key, std::uint32_t> keys;
   ConditionTable &table = config.conditions;
-  for (Rule &r : config.rules) {
+  config.heads.clear();
+  config.heads.reserve(config.rules.size());
+  for (const Rule &r : config.rules) {
+    RuleHead &head = config.heads.emplace_back();
+    head.enabled = r.enabled;
+    head.debug = r.debug;
+    head.all = r.root.policy == Policy::all;
     const std::vector<Node> &children = r.root.children;
-    r.flat = !r.root.negate && std::none_of(children.begin(), children.end(), [](const Node &n) { return n.is_group(); });
-    if (!r.flat) continue;
-    r.first_key = static_cast<std::uint32_t>(table.keys.size());
-    r.key_count = static_cast<std::uint32_t>(children.size());
+    head.flat = !r.root.negate && std::none_of(children.begin(), children.end(), [](const Node &n) { return n.is_group(); });
+    if (!head.flat) continue;
+    head.first_key = static_cast<std::uint32_t>(table.keys.size());
+    head.key_count = static_cast<std::uint32_t>(children.size());
     for (const Node &n : children) {
       const Key key{n.path ? n.path->slot() : json::JsonPath::no_slot, n.type->canonical, n.value.view(), n.negate};
       auto [it, added] = keys.emplace(key, static_cast<std::uint32_t>(table.judged_by.size()));
@@ -198,8 +226,6 @@ void key_conditions(Config &config) {
     }
   }
 }
-
-} // namespace
 
 Config compile_config(std::string_view text, const CompileOptions &options) {
   Config config;
@@ -226,7 +252,7 @@ Config compile_config(std::string_view text, const CompileOptions &options) {
     for (const auto &r : rules->GetArray()) config.rules.push_back(rule_reader.rule(r, i++));
   }
   assign_rule_keys(config.rules);
-  key_conditions(config);
+  index_rules(config);
   return config;
 }
 

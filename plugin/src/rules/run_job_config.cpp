@@ -28,6 +28,7 @@ Config compile_run_job_config(std::string_view text, const CompileOptions &optio
   if (auto user = reader.string_field(root, "asUser", ""); user && !user->empty())
     rule.user = reader.value_expr(*user, "asUser", rule.name, true);
   config.rules.push_back(std::move(rule));
+  index_rules(config);
   return config;
 }
 

@@ -64,6 +64,9 @@ public:
   // A literal's rendering (its text with the escapes resolved), read without going through the
   // compiled form.
   std::string_view literal_text() const noexcept { return literal_text_; }
+  // Reads the literal's text from `copy` (the same text, kept in its config's pool: see
+  // rules::index_rules). The copy must outlive this value.
+  void read_literal_from(std::string_view copy) noexcept { literal_text_ = copy; }
   // The slot a ValueTable gave this value: identical values of one table share it. no_slot for a
   // literal, or a value compiled outside a table.
   static constexpr std::uint32_t no_slot = UINT32_MAX;
