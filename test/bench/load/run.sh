@@ -36,8 +36,8 @@
 #               one run call all along, so the intake has the outbox's writer to itself.
 #   gw-match-store, gw-nomatch-store, gw-stalled-store   gw-match, gw-nomatch and (with the
 #               diagnostics) gw-stalled with the console on and its delivery store recording every
-#               delivery (explanation included) by its background writer (no fsync), a delivery
-#               with jobs once they are committed.
+#               delivery (explanation included): one with jobs in the same transaction as its jobs;
+#               one with no job by the background writer (no fsync).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -553,7 +553,7 @@ if [[ $STORE == 1 ]]; then
   out ""
   out "| deliveries | requests/s with / without | p99 ms with vs without | server CPU µs/request with vs without |"
   out "|---|---|---|---|"
-  store_line gw-match "a rule matches: the job committed, then the record written by the background writer"
+  store_line gw-match "a rule matches: the record joins its job's transaction"
   [[ $DIAG == 1 ]] && store_line gw-stalled "a rule matches, Rundeck stalled (intake alone)"
   [[ $DIAG == 1 ]] && store_line gw-nomatch "no rule matches: recorded by the background writer, many per transaction, no fsync"
   out ""
