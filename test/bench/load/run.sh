@@ -13,8 +13,8 @@
 #   RDWH_LOAD_THREADS=2        wrk threads
 #   RDWH_LOAD_CONNECTIONS=32   wrk connections
 #   RDWH_LOAD_DIAG=1           also the two diagnostic gateway rows (0: only the three main rows)
-#   RDWH_LOAD_STORE=1          also gw-match and (with the diagnostics) gw-nomatch with the console's
-#                              delivery store on: its cost, as ratios to the rows without it
+#   RDWH_LOAD_STORE=1          also gw-match and (with the diagnostics) gw-nomatch and gw-stalled with
+#                              the console's delivery store on: its cost, as ratios to the rows without it
 #
 # Needs wrk, webhook and python3 (scripts/bench-gateway.sh installs them). Everything listens on
 # 127.0.0.1 only; every process started here is stopped by its pid on exit. About 100 s with the
@@ -34,9 +34,10 @@
 #   gw-nomatch  (diagnostic) rdwh-gateway, signed, no rule matches: no outbox write.
 #   gw-stalled  (diagnostic) rdwh-gateway, rule matches, Rundeck stalled: the dispatcher sits in
 #               one run call all along, so the intake has the outbox's writer to itself.
-#   gw-match-store, gw-nomatch-store   gw-match and gw-nomatch with the console on and its delivery
-#               store recording every delivery (explanation included): in the same transaction as
-#               its job; a delivery with no job by the background writer (no fsync).
+#   gw-match-store, gw-nomatch-store, gw-stalled-store   gw-match, gw-nomatch and (with the
+#               diagnostics) gw-stalled with the console on and its delivery store recording every
+#               delivery (explanation included): one with jobs in the same transaction as its jobs;
+#               one with no job by the background writer (no fsync).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -441,21 +442,20 @@ row_gw_nomatch() { # ROUND [store]
   stop "$GW_PID"
 }
 
-row_gw_stalled() { # ROUND: the stand-in holds every run answer longer than the load lasts
-  local tag=gw-stalled-r$1
+row_gw_stalled() { # ROUND [store]: the stand-in holds every run answer longer than the load lasts
+  local tag=gw-stalled${2:+-$2}-r$1
   "$BIN/rdwh-host" send "http://127.0.0.1:$STANDIN_PORT/_control/delay?ms=$(((DUR + 60) * 1000))" --body /dev/null >/dev/null
-  gateway_config "$W/$tag" $((DUR + 60))
+  gateway_config "$W/$tag" $((DUR + 60)) "" "${2:-}"
   start_gateway "$W/$tag"
   expect "gateway, signed, matching (Rundeck stalled)" '"status":200' "$(GW_URL "$TOKEN")" --key "$SECRET"
   wait_for 10 "the dispatcher to call the stalled stand-in" stalled_running
   outbox_snapshot
   load "$tag" "$(GW_URL "$TOKEN")" "$GW_PID"
-  record "gw-stalled,$1" "$GW_PID"
-  outbox_check "$tag" "gateway, Rundeck stalled, round $1"
+  record "gw-stalled${2:+-$2},$1" "$GW_PID"
+  outbox_check "$tag" "gateway${2:+ with the delivery store}, Rundeck stalled, round $1"
   # Its dispatcher is inside a run call that would last another minute: the outbox is checked,
-  # so end it, and the stand-in holding that call, at once.
+  # so end it at once. The stand-in holding that call goes after the last stalled row.
   kill_now "$GW_PID"
-  kill_now "$STANDIN_PID"
 }
 
 for ((round = 1; round <= ROUNDS; round++)); do
@@ -469,6 +469,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
     row_gw_nomatch "$round"
     [[ $STORE == 1 ]] && row_gw_nomatch "$round" store
     row_gw_stalled "$round"
+    [[ $STORE == 1 ]] && row_gw_stalled "$round" store
+    kill_now "$STANDIN_PID"
   else
     stop "$STANDIN_PID"
   fi
@@ -499,6 +501,7 @@ declare -A LABEL=(
   [gw-stalled]="diagnostic: rdwh-gateway, rule matches, Rundeck stalled (dispatcher idle)"
   [gw-match-store]="rdwh-gateway with the delivery store: signed, rule matches (delivery recorded with its job)"
   [gw-nomatch-store]="diagnostic: rdwh-gateway with the delivery store, no rule matches (recorded in the background, no job)"
+  [gw-stalled-store]="diagnostic: rdwh-gateway with the delivery store, rule matches, Rundeck stalled (intake alone)"
 )
 rows=(gw-match)
 [[ $STORE == 1 ]] && rows+=(gw-match-store)
@@ -507,6 +510,7 @@ rows+=(wh-match wh-nomatch)
 [[ $DIAG == 1 ]] && rows+=(gw-nomatch)
 [[ $DIAG == 1 && $STORE == 1 ]] && rows+=(gw-nomatch-store)
 [[ $DIAG == 1 ]] && rows+=(gw-stalled)
+[[ $DIAG == 1 && $STORE == 1 ]] && rows+=(gw-stalled-store)
 declare -A BEST
 out "| server and variant | requests/s | every round | p50 ms | p90 ms | p99 ms | max ms | non-2xx | socket errors | server CPU µs/request | server CPU during the load, % of one core |"
 out "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -550,6 +554,7 @@ if [[ $STORE == 1 ]]; then
   out "| deliveries | requests/s with / without | p99 ms with vs without | server CPU µs/request with vs without |"
   out "|---|---|---|---|"
   store_line gw-match "a rule matches: the record joins its job's transaction"
+  [[ $DIAG == 1 ]] && store_line gw-stalled "a rule matches, Rundeck stalled (intake alone)"
   [[ $DIAG == 1 ]] && store_line gw-nomatch "no rule matches: recorded by the background writer, many per transaction, no fsync"
   out ""
 fi
