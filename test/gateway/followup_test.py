@@ -18,7 +18,7 @@ import sqlite3
 import subprocess
 import sys
 
-from console_env import Env, check, run, step, v3_webhook
+from console_env import CONSOLE_TOKEN, Env, check, form, run, step, v3_webhook
 
 PD_TOKEN = "pd-token-0123456789"
 DB_PASSWORD = "s3cr3t-db-pass-42"  # a key storage value a job option takes: never in a note
@@ -177,6 +177,19 @@ def scenario_content(env):
     check(metric(env, 'rdwh_gateway_notes_total{outcome="posted"}') == 2, "posted counter")
     check(metric(env, 'rdwh_gateway_notes_total{outcome="failed"}') == 0, "failed counter")
     check(metric(env, "rdwh_gateway_notes_waiting") == 0, "none waiting")
+    check(all(j["noteStatus"] == "posted" for j in jobs(env).values()), jobs(env))
+
+    step("debug-events and the delivery page: each job's note status")
+    hook_id = env.api("GET", "/api/41/project/ops/webhooks")[1][0]["id"]
+    events = env.api("GET", "/api/41/enterprise/project/ops/webhooks/%d/debug-events" % hook_id)[1]
+    results = [r for e in events for rr in e["routingResults"] for r in rr["ruleRoutingResults"] if r["executionId"]]
+    check(len(results) == 2 and all(r["noteStatus"] == "posted" for r in results), results)
+    origin = "http://127.0.0.1:%d" % env.console_port
+    _, hdrs, _ = env.http("POST", "/login", form({"token": CONSOLE_TOKEN, "next": "/deliveries"}),
+                          {"Content-Type": "application/x-www-form-urlencoded", "Origin": origin})
+    session = {"Cookie": hdrs["set-cookie"][0].split(";")[0]}
+    status, _, html = env.http("GET", "/deliveries/%s" % events[0]["id"], headers=session)
+    check(status == 200 and 'class="note-status note-posted">PagerDuty note: posted<' in html, "note shown")
     log = open(env.logs["gateway"]).read()
     check(PD_TOKEN not in log and DB_PASSWORD not in log, "no secret in the log")
     env.stop()

@@ -91,6 +91,13 @@ void write_rule_result(JsonWriter &w, const DeliveryView &d, const RuleView &r, 
   w.Key("permalink");
   if (job && !job->permalink().empty()) write_str(w, job->permalink());
   else w.Null();
+  // Its note on the PagerDuty incident (followUp.note): waiting, sending, posted, stopped or skipped.
+  w.Key("noteStatus");
+  if (job && job->note) write_str(w, job->note->status);
+  else w.Null();
+  w.Key("noteReason");
+  if (job && job->note && !job->note->reason.empty()) write_str(w, job->note->reason);
+  else w.Null();
   w.Key("errorMsg");
   const std::string error = !r.error.empty() ? r.error : job && job->state && job->state->status != "done" ? job->state->reason : "";
   if (error.empty()) w.Null();
