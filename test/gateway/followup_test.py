@@ -190,9 +190,27 @@ def scenario_content(env):
     session = {"Cookie": hdrs["set-cookie"][0].split(";")[0]}
     status, _, html = env.http("GET", "/deliveries/%s" % events[0]["id"], headers=session)
     check(status == 200 and 'class="note-status note-posted">PagerDuty note: posted<' in html, "note shown")
+    if os.environ.get("RDWH_FOLLOWUP_SHOTS"):
+        screenshot(env, "/deliveries/%s" % events[0]["id"], session, os.environ["RDWH_FOLLOWUP_SHOTS"])
     log = open(env.logs["gateway"]).read()
     check(PD_TOKEN not in log and DB_PASSWORD not in log, "no secret in the log")
     env.stop()
+
+
+def screenshot(env, path, session, shots):
+    """The delivery page in headless Chromium as SHOTS/console-delivery-note.png (docs/console.md's)."""
+    from console_browser_test import Browser
+    os.makedirs(shots, exist_ok=True)
+    browser = Browser(env, shots)
+    try:
+        browser.driver.get(browser.base + "/login")
+        name, value = session["Cookie"].split("=", 1)
+        browser.driver.add_cookie({"name": name, "value": value, "path": "/"})
+        browser.driver.get(browser.base + path)
+        check("PagerDuty note: posted" in browser.text(), "the page in the browser")
+        browser.shot("console-delivery-note")
+    finally:
+        browser.driver.quit()
 
 
 def scenario_failing(env):
