@@ -49,7 +49,8 @@
 //   POST /_control/executions?after_ms=D&status=S   executions created from now on end D ms after
 //                                          they start with status S (succeeded, failed, aborted...);
 //                                          after_ms=-1: only when /_control/executions/finish says.
-//                                          Default: they end at once, succeeded
+//                                          Default: they end at once, succeeded. A job whose id
+//                                          starts with "failing-" always ends failed
 //   POST /_control/executions/finish       every execution not ended ends now (with its status)
 //   GET  /_control/ping                    200 "ok" (readiness)
 // SIGTERM/SIGINT: exit 0. Port 0 (default) picks a free port; --port-file receives it.
@@ -452,7 +453,8 @@ MHD_Result run_job(State &s, MHD_Connection *c, const std::string &path, const s
       e.started_ms = now_ms();
       e.options_json = "{}";
       e.ends_ms = s.end_after_ms < 0 ? -1 : e.started_ms + s.end_after_ms;
-      e.final_status = s.end_status;
+      // A job whose id starts with "failing-" always ends failed (an event whose jobs end differently).
+      e.final_status = job_id.rfind("failing-", 0) == 0 ? "failed" : s.end_status;
       rapidjson::Document req;
       req.Parse(body.data(), body.size());
       if (!req.HasParseError() && req.IsObject()) {

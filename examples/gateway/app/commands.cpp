@@ -26,7 +26,7 @@ namespace rdwh::gateway {
 
 namespace {
 
-void print_job(const OutboxJob &j) {
+void print_job(const OutboxJob &j, const NoteRow *note) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
@@ -60,8 +60,22 @@ void print_job(const OutboxJob &j) {
   w.Key("durationMs"), w.Int64(j.execution_duration_ms);
   w.Key("executionReason"), w.String(j.execution_reason);
   w.Key("nextPollMs"), w.Int64(j.follow_next_ms);
+  // Its note on the PagerDuty incident ("" when none is asked for): waiting, sending, posted,
+  // stopped or skipped, and why.
+  w.Key("noteStatus"), w.String(note ? note->status : "");
+  w.Key("noteReason"), w.String(note ? note->reason : "");
   w.EndObject();
   std::printf("%s\n", buf.GetString());
+}
+
+void print_jobs(Outbox &outbox, const std::vector<OutboxJob> &jobs) {
+  std::vector<int64_t> ids;
+  for (const OutboxJob &j : jobs) ids.push_back(j.id);
+  const std::map<int64_t, NoteRow> notes = outbox.job_notes(ids);
+  for (const OutboxJob &j : jobs) {
+    const auto note = notes.find(j.id);
+    print_job(j, note == notes.end() ? nullptr : &note->second);
+  }
 }
 
 // --export: the webhooks table as webhooks.yaml, written whole (a temporary file renamed).
@@ -178,7 +192,7 @@ int outbox_command(const Args &a) {
       return 0;
     }
     if (a.jobs) {
-      for (const OutboxJob &j : outbox->list(a.status)) print_job(j);
+      print_jobs(*outbox, outbox->list(a.status));
       return 0;
     }
     RequeueFilter f;
@@ -187,7 +201,7 @@ int outbox_command(const Args &a) {
     if (!a.id.empty()) f.ids = {std::stoll(a.id)};
     f.dry_run = a.dry_run;
     const std::vector<OutboxJob> jobs = outbox->requeue(f, outbox->clock_ms());
-    for (const OutboxJob &j : jobs) print_job(j);
+    print_jobs(*outbox, jobs);
     std::fprintf(stderr, a.dry_run ? "rdwh-gateway: would requeue %zu job(s); nothing changed (--dry-run)\n"
                                    : "rdwh-gateway: requeued %zu job(s)\n",
                  jobs.size());

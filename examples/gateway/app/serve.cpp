@@ -4,6 +4,7 @@
 #include "console/console.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "dispatch/follower.hpp"
+#include "dispatch/note_sender.hpp"
 #include "http/server.hpp"
 #include "intake/listener.hpp"
 #include "intake/recorder.hpp"
@@ -33,6 +34,7 @@ struct Gateway {
   Metrics metrics;
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<Follower> follower;
+  std::unique_ptr<NoteSender> notes;
   std::unique_ptr<DeliveryRecorder> recorder;
   std::unique_ptr<Service> service;
   std::unique_ptr<HttpServer> server, console_server;
@@ -92,6 +94,7 @@ bool build_parts(Gateway &g) {
   const std::string owner = make_owner_id();
   g.dispatcher = std::make_unique<Dispatcher>(outbox, g.metrics, current, owner, outbox.exclusive());
   g.follower = std::make_unique<Follower>(outbox, g.metrics, current, owner, outbox.exclusive());
+  g.notes = std::make_unique<NoteSender>(outbox, g.metrics, current, owner, outbox.exclusive());
   Dispatcher &dispatcher = *g.dispatcher;
   outbox.on_wakeup([&dispatcher] { dispatcher.notify(); });
   // The delivery store's background writer (deliveries without jobs); it writes what is left when
@@ -172,6 +175,7 @@ void stop(Gateway &g) {
   g.server->stop(std::chrono::seconds(g.cfg.http.shutdown_grace_s));
   if (g.recorder) g.recorder->flush();
   g.loader.stop();
+  g.notes->stop();
   g.follower->stop();
   g.dispatcher->stop();
   g.outbox->on_wakeup(nullptr);
@@ -185,6 +189,7 @@ int serve(const std::string &path) {
   if (!open_store(g, path) || !build_parts(g)) return 1;
   g.dispatcher->start();
   g.follower->start();
+  g.notes->start();
   const Config &cfg = g.cfg;
   log::info("listening", {{"host", cfg.http.listen.host}, {"port", g.server->port()}, {"webhooks", cfg.webhooks.size()},
                           {"outbox", g.outbox->describe()}});

@@ -95,6 +95,10 @@ void Metrics::execution_ended(std::string_view status) {
   std::lock_guard lock(mu_);
   bump(executions_ended_, status, 1);
 }
+void Metrics::note_sent(std::string_view outcome) {
+  std::lock_guard lock(mu_);
+  bump(notes_, outcome, 1);
+}
 void Metrics::delivery_not_recorded() {
   std::lock_guard lock(mu_);
   ++not_recorded_;
@@ -161,6 +165,12 @@ void Metrics::render_counters(std::string &out) const {
   for (const char *s : {"succeeded", "failed", "aborted", "timedout", "failed-with-retry", "other"}) ended.try_emplace(s, 0);
   for (const auto &[status, n] : ended)
     out += "rdwh_gateway_executions_total{status=\"" + label(status) + "\"} " + std::to_string(n) + "\n";
+  header(out, "rdwh_gateway_notes_total", "counter",
+         "Notes and resolves written back to PagerDuty, by outcome (failed: PagerDuty refused it for good).");
+  std::map<std::string, uint64_t, std::less<>> notes = notes_;
+  for (const char *s : {"posted", "failed", "retried"}) notes.try_emplace(s, 0);
+  for (const auto &[outcome, n] : notes)
+    out += "rdwh_gateway_notes_total{outcome=\"" + label(outcome) + "\"} " + std::to_string(n) + "\n";
   header(out, "rdwh_gateway_rundeck_auth_failures_total", "counter",
          "Rundeck calls refused for the API token (401/403): jobs stay queued.");
   out += "rdwh_gateway_rundeck_auth_failures_total " + std::to_string(auth_failures_) + "\n";

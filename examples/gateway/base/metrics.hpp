@@ -48,6 +48,9 @@ public:
   void rundeck_auth_failure();
   // A followed execution seen ending with Rundeck's final `status` (dispatch/follower.hpp).
   void execution_ended(std::string_view status);
+  // What became of a note or resolve sent to PagerDuty (dispatch/note_sender.hpp): posted, failed
+  // (stopped: PagerDuty refused it for good) or retried.
+  void note_sent(std::string_view outcome);
   // A delivery the delivery store could not record (the database fell behind or failed).
   void delivery_not_recorded();
   void config_reload(bool ok);
@@ -66,7 +69,7 @@ private:
   std::map<std::pair<std::string, int>, uint64_t, std::less<>> deliveries_;
   std::map<std::string, uint64_t, std::less<>> sig_failures_, queued_, duplicates_, run_, retried_, refused_,
       skipped_, reconciled_found_, reconciled_not_found_;
-  std::map<std::string, uint64_t, std::less<>> executions_ended_;
+  std::map<std::string, uint64_t, std::less<>> executions_ended_, notes_;
   uint64_t auth_failures_ = 0;
   uint64_t not_recorded_ = 0;
   std::map<std::string, uint64_t, std::less<>> reloads_;

@@ -3,6 +3,7 @@
 #include "base/clock.hpp"
 #include "base/log.hpp"
 #include "dispatch/follow.hpp"
+#include "pagerduty/client.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -60,8 +61,9 @@ int64_t Follower::round(RundeckClient &client) {
   const FollowClaim claim = outbox_.claim_follow(owner_, kBatch, now, cfg.outbox.lease_seconds * 1000,
                                                  take_over_others_ ? owner_ : std::string());
   if (!claim.jobs.empty()) {
-    const std::vector<FollowUpdate> updates = poll(client, *rt, claim, now, mono_ms() + cfg.outbox.lease_seconds * 500);
+    std::vector<FollowUpdate> updates = poll(client, *rt, claim, now, mono_ms() + cfg.outbox.lease_seconds * 500);
     if (abort_) return 0; // polls cut off: their leases lapse, and whoever follows them next polls again
+    ask_follow_up(*rt, updates, claim.jobs);
     report(updates, outbox_.record_follow(updates, outbox_.clock_ms()), claim.jobs);
     if (claim.jobs.size() == kBatch) return 0; // more may be due
   }
@@ -103,6 +105,23 @@ std::vector<FollowUpdate> Follower::poll(RundeckClient &client, const Runtime &r
     }
   }
   return out;
+}
+
+void Follower::ask_follow_up(const Runtime &rt, std::vector<FollowUpdate> &updates, const std::vector<OutboxJob> &jobs) {
+  if (!rt.config().pagerduty.enabled) return;
+  for (FollowUpdate &u : updates) {
+    if (u.execution_status == "running" || u.execution_status == follow::kGaveUp) continue;
+    const auto job = std::find_if(jobs.begin(), jobs.end(), [&](const OutboxJob &j) { return j.id == u.id; });
+    if (job == jobs.end()) continue;
+    // The webhook as it is now (a webhook deleted meanwhile asks for nothing).
+    const Webhook *hook = rt.find_key(job->webhook_key);
+    if (!hook) continue;
+    const FollowUpSettings &f = hook->config.follow_up;
+    u.note = f.note;
+    u.resolve = f.resolve_on_success;
+    u.output_lines = f.output_lines;
+    u.marker = note_marker(u.execution_id);
+  }
 }
 
 void Follower::report(const std::vector<FollowUpdate> &updates, const std::vector<int64_t> &recorded,

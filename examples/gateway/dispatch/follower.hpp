@@ -44,6 +44,8 @@ private:
   // Polls the claimed executions; starts none after mono_deadline (half their lease).
   std::vector<FollowUpdate> poll(RundeckClient &client, const Runtime &rt, const FollowClaim &claim, int64_t now,
                                  int64_t mono_deadline);
+  // The follow-up (note, resolve) the final ones' webhooks ask for, stored with their status.
+  void ask_follow_up(const Runtime &rt, std::vector<FollowUpdate> &updates, const std::vector<OutboxJob> &jobs);
   void report(const std::vector<FollowUpdate> &updates, const std::vector<int64_t> &recorded,
               const std::vector<OutboxJob> &jobs);
 

@@ -31,6 +31,9 @@ std::string render_outbox_metrics(const OutboxGauges &outbox) {
   header(out, "rdwh_gateway_oldest_unfinished_execution_age_seconds", "gauge",
          "Age of the oldest execution still followed (not finished on Rundeck); 0 when none.");
   sample(out, "rdwh_gateway_oldest_unfinished_execution_age_seconds", outbox.oldest_unfinished_execution_ms / 1000);
+  header(out, "rdwh_gateway_notes_waiting", "gauge",
+         "Notes and resolves not yet written back to PagerDuty (waiting, or being sent).");
+  sample(out, "rdwh_gateway_notes_waiting", outbox.notes_waiting);
   return out;
 }
 

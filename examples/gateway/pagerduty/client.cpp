@@ -313,6 +313,8 @@ std::string render_note(const NoteContent &n) {
     out += "\nLast " + std::to_string(lines.size() - keep_from) + " lines of its log:\n";
     for (size_t i = keep_from; i < lines.size(); ++i) out += lines[i] + "\n";
   }
+  if (!n.log_unavailable.empty())
+    out += "\nLog unavailable: " + clipped(redact(utf8_clean(n.log_unavailable), n.secrets), kMaxLogLineBytes) + "\n";
   return out + "\n" + marker;
 }
 

@@ -73,6 +73,7 @@ struct NoteContent {
   int64_t duration_ms = -1;                   // -1: unknown
   std::string permalink;                      // Rundeck's page of the execution
   std::vector<std::string> log_lines;         // the execution's log (its end is shown)
+  std::string log_unavailable;                // why the log could not be read ("": it was)
   int output_lines = 10;                      // followUp.outputLines: how many of the last lines
   std::vector<std::string> secrets;           // values from key storage: shown as **** wherever they appear
 };

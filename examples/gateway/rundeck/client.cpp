@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
@@ -350,6 +351,38 @@ RunningExecutions RundeckClient::running_executions(const RundeckSettings &setti
   for (const auto &e : list->value.GetArray())
     if (e.IsObject())
       if (std::string id = id_text(e); !id.empty()) out.ids.push_back(std::move(id));
+  out.ok = true;
+  return out;
+}
+
+ExecutionOutput RundeckClient::execution_output(const RundeckSettings &settings, const std::string &token,
+                                                const std::string &id, int lines, const std::atomic<bool> &abort) {
+  ExecutionOutput out;
+  const std::string tail = "/output?lastlines=" + std::to_string(std::max(lines, 1));
+  const Reply r =
+      perform(settings, token, api_path(settings, static_cast<CURL *>(curl_), "execution", id, tail.c_str()), nullptr,
+              abort);
+  if (r.rc != CURLE_OK) {
+    out.reason = transport_reason(r.rc, false);
+    return out;
+  }
+  out.http_status = r.status;
+  if (r.status < 200 || r.status >= 300) {
+    out.reason = error_reason(r.body, r.status);
+    return out;
+  }
+  rapidjson::Document doc;
+  doc.Parse(r.body.data(), r.body.size());
+  auto entries = doc.HasParseError() || !doc.IsObject() ? doc.MemberEnd() : doc.FindMember("entries");
+  if (entries == doc.MemberEnd() || !entries->value.IsArray()) {
+    out.reason = clip("HTTP " + std::to_string(r.status) + " without Rundeck's output JSON (content type '" +
+                      r.content_type + "')");
+    return out;
+  }
+  for (const auto &e : entries->value.GetArray())
+    if (e.IsObject())
+      if (auto log = e.FindMember("log"); log != e.MemberEnd() && log->value.IsString())
+        out.lines.emplace_back(log->value.GetString(), log->value.GetStringLength());
   out.ok = true;
   return out;
 }

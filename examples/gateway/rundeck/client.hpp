@@ -70,6 +70,14 @@ struct RunningExecutions {
   std::vector<std::string> ids;
 };
 
+// The end of an execution's log (GET /api/{v}/execution/{id}/output?lastlines=N): ok, or why not.
+struct ExecutionOutput {
+  bool ok = false;
+  long http_status = 0;
+  std::string reason; // never holds the token
+  std::vector<std::string> lines; // oldest first
+};
+
 // One job of a project, as Rundeck's job list describes it.
 struct JobSummary {
   std::string id, name, group, description;
@@ -133,6 +141,10 @@ public:
   // The project's running executions, in one call.
   RunningExecutions running_executions(const RundeckSettings &settings, const std::string &token,
                                        const std::string &project, const std::atomic<bool> &abort);
+
+  // The last `lines` lines of the execution's log.
+  ExecutionOutput execution_output(const RundeckSettings &settings, const std::string &token, const std::string &id,
+                                   int lines, const std::atomic<bool> &abort);
 
   // The project's jobs: GET /api/{v}/project/{project}/jobs (the console's job chooser).
   JobsOutcome list_jobs(const RundeckSettings &settings, const std::string &token, const std::string &project,

@@ -246,6 +246,12 @@ const Webhook *Runtime::find(std::string_view token) const {
   return it == by_token_.end() ? nullptr : it->second.get();
 }
 
+const Webhook *Runtime::find_key(std::string_view key) const {
+  for (const auto &hook : hooks_)
+    if (hook->config.key() == key) return hook.get();
+  return nullptr;
+}
+
 const Webhook *Runtime::find_id(int64_t id) const {
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : it->second;

@@ -76,6 +76,8 @@ public:
   const Webhook *find(std::string_view token) const;
   // The webhook served with database id `id`, or nullptr.
   const Webhook *find_id(int64_t id) const;
+  // The webhook served whose key() is `key` (an outbox job's webhook_key), or nullptr.
+  const Webhook *find_key(std::string_view key) const;
   // Why the API webhook `id` is not served ("" when it is, or is unknown).
   std::string unavailable(int64_t id) const;
   const std::string &rundeck_token() const { return token_; }

@@ -119,7 +119,60 @@ struct FollowUpdate {
   int64_t ended_ms = 0, duration_ms = 0;
   std::string permalink;        // "" keeps the one stored
   std::string reason;
+  // A final status and the job's webhook has followUp (set by the follower from the webhook in
+  // force): the rows written back to PagerDuty are created with the status, in its transaction.
+  bool note = false;              // followUp.note: a note for this execution
+  bool resolve = false;           // followUp.resolveOnSuccess: the event's resolve, once all its jobs ended
+  int output_lines = 10;          // followUp.outputLines
+  std::string marker;             // the note's marker (pagerduty/client.hpp, note_marker)
 };
+
+// One row of what is written back to PagerDuty (store/schema.hpp, version 10): a note on the
+// incident for one execution, or the incident's resolve for one event.
+struct NoteRow {
+  int64_t id = 0;
+  std::string kind;          // "note" or "resolve"
+  std::string event_key;     // the event's jobs' webhook_key and delivery_key
+  int64_t job_row = 0;       // note: the job (0 for a resolve)
+  std::string execution_id;  // note: the execution it is about
+  std::string incident_id, webhook_name;
+  int output_lines = 10;
+  std::string marker;
+  // waiting (due at next_attempt_ms; also while PagerDuty refuses the token), sending (leased to
+  // `owner`), posted (done: noted, or resolved), stopped (PagerDuty refused it for good: `reason`),
+  // skipped (nothing to send: no incident, or not resolved because a job failed).
+  std::string status;
+  bool uncertain = false;    // a call of unknown outcome: search the incident's notes before posting again
+  int64_t attempts = 0, next_attempt_ms = 0;
+  std::string owner;
+  int64_t lease_until_ms = 0, http_status = 0;
+  std::string reason;
+  int64_t created_ms = 0, updated_ms = 0;
+};
+
+// What became of a claimed note (each recorded only by the owner that claimed it).
+struct NoteUpdate {
+  int64_t id = 0;
+  std::string owner;
+  std::string status; // waiting (retried at next_attempt_ms), posted, stopped
+  bool uncertain = false;
+  int64_t next_attempt_ms = 0, http_status = 0;
+  std::string reason;
+};
+
+struct NoteClaim {
+  std::vector<NoteRow> notes;      // now sending, owned by the caller, in id order
+  int64_t next_due_ms = INT64_MAX; // the next waiting one's due time after now (INT64_MAX: none)
+};
+
+// Whether an event's jobs (all of them, as stored) resolve its incident: nullopt while one has not
+// ended (queued, running, or its execution still followed), else the resolve row's status and
+// reason: "waiting" when every started execution succeeded, "skipped" with "not resolved: ..."
+// naming the job when one failed or was refused; nullopt when none started.
+struct ResolveVerdict {
+  std::string status, reason;
+};
+std::optional<ResolveVerdict> resolve_verdict(const std::vector<OutboxJob> &event_jobs);
 
 // Executions due for a poll, claimed by one gateway (leased like dispatch's jobs).
 struct FollowClaim {
@@ -151,6 +204,7 @@ struct OutboxGauges {
   int64_t queued = 0, running = 0, refused = 0, done = 0, skipped = 0;
   int64_t uncertain = 0; // queued or running jobs whose last run call had an unknown outcome
   int64_t oldest_unfinished_execution_ms = 0; // the age of the oldest execution still followed (0: none)
+  int64_t notes_waiting = 0; // notes and resolves not yet written to PagerDuty (waiting or sending)
   // Counters kept by the outbox (read even when ok is false): durable intake commits, and the
   // deliveries they carried (their ratio is the group commit's size); the dispatcher's
   // transactions (each records outcomes and claims jobs).
@@ -204,6 +258,18 @@ public:
   // Records what the polls found, in one transaction, each only by the owner that claimed it.
   // Returns the ids recorded (an update whose lease was taken over is left out).
   virtual std::vector<int64_t> record_follow(const std::vector<FollowUpdate> &updates, int64_t now_ms) = 0;
+
+  // Writing back to PagerDuty (dispatch/note_sender.hpp), leased like dispatch. Claims up to `max`
+  // due rows for `owner` (status sending) with a lease until now + lease_ms; a row found sending
+  // whose lease ended (its sender died, maybe after posting) is claimed uncertain.
+  virtual NoteClaim claim_notes(const std::string &owner, size_t max, int64_t now_ms, int64_t lease_ms,
+                                const std::string &only_owner_not = "") = 0;
+  // Records what the sender did, in one transaction; returns the ids recorded.
+  virtual std::vector<int64_t> record_notes(const std::vector<NoteUpdate> &updates, int64_t now_ms) = 0;
+  // The note row of each of these jobs that has one (its latest execution's), by job row.
+  virtual std::map<int64_t, NoteRow> job_notes(const std::vector<int64_t> &job_rows) = 0;
+  // Every row, oldest first (tests, --jobs).
+  virtual std::vector<NoteRow> list_notes() = 0;
 
   // Puts jobs back in the queue (due now); returns them, in id order. Throws OutboxError for a bad filter.
   virtual std::vector<OutboxJob> requeue(const RequeueFilter &filter, int64_t now_ms) = 0;

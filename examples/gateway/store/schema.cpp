@@ -186,6 +186,33 @@ CREATE INDEX jobs_following ON jobs (follow_next_ms, id) WHERE execution_status 
 )sql";
 }
 
+std::string schema_notes_sql(const sql::Dialect &dialect) {
+  return std::string("CREATE TABLE notes (id ") + dialect.id_column + R"sql(,
+  kind            TEXT NOT NULL CHECK (kind IN ('note', 'resolve')),
+  event_key       TEXT NOT NULL,
+  job_row         BIGINT NOT NULL DEFAULT 0,
+  execution_id    TEXT NOT NULL DEFAULT '',
+  incident_id     TEXT NOT NULL,
+  webhook_name    TEXT NOT NULL DEFAULT '',
+  output_lines    INTEGER NOT NULL DEFAULT 10,
+  marker          TEXT NOT NULL DEFAULT '',
+  status          TEXT NOT NULL CHECK (status IN ('waiting', 'sending', 'posted', 'stopped', 'skipped')),
+  uncertain       INTEGER NOT NULL DEFAULT 0,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms BIGINT NOT NULL,
+  owner           TEXT NOT NULL DEFAULT '',
+  lease_until_ms  BIGINT NOT NULL DEFAULT 0,
+  http_status     INTEGER NOT NULL DEFAULT 0,
+  reason          TEXT NOT NULL DEFAULT '',
+  created_ms      BIGINT NOT NULL,
+  updated_ms      BIGINT NOT NULL,
+  UNIQUE (kind, event_key, job_row, execution_id)
+);
+CREATE INDEX notes_due ON notes (next_attempt_ms, id) WHERE status IN ('waiting', 'sending');
+CREATE INDEX notes_by_job ON notes (job_row) WHERE job_row <> 0;
+)sql";
+}
+
 void fill_delivery_events(sql::Connection &c) {
   constexpr int64_t kBatch = 500; // rows read at a time: their bodies are in memory together
   struct Row {

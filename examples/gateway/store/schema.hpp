@@ -76,6 +76,14 @@ void fill_webhook_versions(sql::Connection &c);
 // done with an execution id are followed too, from the time their call was sent.
 std::string schema_follow_sql();
 
+// Version 10: what is written back to PagerDuty once executions end (dispatch/note_sender.hpp), an
+// outbox of its own: one `note` row per job and execution (job_row, execution_id), one `resolve`
+// row per event (event_key: the jobs' webhook_key and delivery_key; job_row 0), each with the
+// incident, its state (waiting, sending, posted, stopped, skipped), its attempts, the next one, a
+// lease like dispatch's, the uncertain flag (a post whose outcome is unknown: the incident's notes
+// are searched for `marker` before it is posted again) and why.
+std::string schema_notes_sql(const sql::Dialect &dialect);
+
 // What a delivery row counts for the cap: its texts, plus the row's own overhead.
 inline constexpr int64_t kDeliveryRowOverhead = 256;
 

@@ -168,6 +168,83 @@ const char *const kFindByKey =
     "SELECT " RDWH_JOB_COLUMNS " FROM jobs WHERE webhook_key = $1 AND delivery_key = $2 AND rule_key = $3";
 const char *const kFindById = "SELECT " RDWH_JOB_COLUMNS " FROM jobs WHERE id = $1";
 
+// Writing back to PagerDuty (version 10's notes).
+#define RDWH_NOTE_COLUMNS                                                                                      \
+  "id, kind, event_key, job_row, execution_id, incident_id, webhook_name, output_lines, marker, status, "       \
+  "uncertain, attempts, next_attempt_ms, owner, lease_until_ms, http_status, reason, created_ms, updated_ms"
+
+// A final status's note, made from its job row ($1) in record_follow's transaction: skipped at once
+// when the event names no incident. A job run again has a note per execution.
+const char *const kInsertNote =
+    "INSERT INTO notes (kind, event_key, job_row, execution_id, incident_id, webhook_name, output_lines, marker, "
+    "status, reason, next_attempt_ms, created_ms, updated_ms) "
+    "SELECT 'note', webhook_key || ' ' || delivery_key, id, execution_id, resource_id, webhook_name, $2, $3, "
+    "CASE WHEN resource_id = '' THEN 'skipped' ELSE 'waiting' END, "
+    "CASE WHEN resource_id = '' THEN 'no incident: the event was not about one' ELSE '' END, $4, $4, $4 "
+    "FROM jobs WHERE id = $1 ON CONFLICT (kind, event_key, job_row, execution_id) DO NOTHING";
+// Locks the jobs of job $1's event (all its gateways' record_follow for that event then run one
+// after the other, so the last execution to end sees every other one ended), in id order.
+const char *const kLockEvent =
+    "UPDATE jobs SET updated_ms = updated_ms WHERE (webhook_key, delivery_key) IN "
+    "(SELECT webhook_key, delivery_key FROM jobs WHERE id = $1)";
+const char *const kEventJobs =
+    "SELECT " RDWH_JOB_COLUMNS " FROM jobs WHERE (webhook_key, delivery_key) IN "
+    "(SELECT webhook_key, delivery_key FROM jobs WHERE id = $1) ORDER BY id";
+const char *const kInsertResolve =
+    "INSERT INTO notes (kind, event_key, job_row, execution_id, incident_id, webhook_name, output_lines, marker, "
+    "status, reason, next_attempt_ms, created_ms, updated_ms) "
+    "SELECT 'resolve', webhook_key || ' ' || delivery_key, 0, '', resource_id, webhook_name, 0, '', "
+    "CASE WHEN resource_id = '' THEN 'skipped' ELSE $2 END, "
+    "CASE WHEN resource_id = '' THEN 'no incident: the event was not about one' ELSE $3 END, $4, $4, $4 "
+    "FROM jobs WHERE id = $1 ON CONFLICT (kind, event_key, job_row, execution_id) DO NOTHING";
+// Due rows, and rows whose sender's lease ended mid-call (claimed uncertain: it may have posted).
+const char *const kNoteClaimHead =
+    "WITH picked AS MATERIALIZED (SELECT id FROM notes WHERE (status = 'waiting' AND next_attempt_ms <= $3) "
+    "OR (status = 'sending' AND (lease_until_ms < {now} OR ($5 <> '' AND owner <> $5))) "
+    "ORDER BY next_attempt_ms, id LIMIT $4 ";
+const char *const kNoteClaimTail =
+    ") UPDATE notes SET uncertain = CASE WHEN status = 'sending' THEN 1 ELSE uncertain END, status = 'sending', "
+    "owner = $1, lease_until_ms = {now} + $2, attempts = attempts + 1, updated_ms = $3 "
+    "WHERE id IN (SELECT id FROM picked) RETURNING " RDWH_NOTE_COLUMNS;
+const char *const kNoteNextDue =
+    "SELECT COALESCE(MIN(next_attempt_ms), 0) FROM notes WHERE status = 'waiting' AND next_attempt_ms > $1";
+const char *const kNoteRecord =
+    "UPDATE notes SET status = $2, uncertain = $3, next_attempt_ms = $4, http_status = $5, reason = $6, "
+    "updated_ms = $7, owner = '', lease_until_ms = 0 WHERE id = $1 AND status = 'sending' AND owner = $8";
+const char *const kNoteOfJob =
+    "SELECT " RDWH_NOTE_COLUMNS " FROM notes WHERE kind = 'note' AND job_row = $1 ORDER BY id DESC LIMIT 1";
+const char *const kNotes = "SELECT " RDWH_NOTE_COLUMNS " FROM notes ORDER BY id";
+const char *const kNotesWaiting = "SELECT COUNT(*) FROM notes WHERE status IN ('waiting', 'sending')";
+const char *const kShiftNotes =
+    "UPDATE notes SET next_attempt_ms = next_attempt_ms + $1, "
+    "lease_until_ms = CASE WHEN lease_until_ms > 0 THEN lease_until_ms + $1 ELSE 0 END "
+    "WHERE status IN ('waiting', 'sending') AND updated_ms <= $2";
+
+NoteRow read_note(const sql::Row &r) {
+  NoteRow n;
+  int c = 0;
+  n.id = r.i64(c++);
+  n.kind = r.text(c++);
+  n.event_key = r.text(c++);
+  n.job_row = r.i64(c++);
+  n.execution_id = r.text(c++);
+  n.incident_id = r.text(c++);
+  n.webhook_name = r.text(c++);
+  n.output_lines = static_cast<int>(r.i64(c++));
+  n.marker = r.text(c++);
+  n.status = r.text(c++);
+  n.uncertain = r.i64(c++) != 0;
+  n.attempts = r.i64(c++);
+  n.next_attempt_ms = r.i64(c++);
+  n.owner = r.text(c++);
+  n.lease_until_ms = r.i64(c++);
+  n.http_status = r.i64(c++);
+  n.reason = r.text(c++);
+  n.created_ms = r.i64(c++);
+  n.updated_ms = r.i64(c++);
+  return n;
+}
+
 const std::set<std::string, std::less<>> kStatuses = {"queued", "running", "done", "refused", "skipped"};
 
 // A status filter names one of the statuses ("" = all): a typo must not read as "no such jobs".
@@ -191,6 +268,24 @@ bool execution_failed(std::string_view status) {
   return status == "failed" || status == "aborted" || status == "timedout" || status == "failed-with-retry";
 }
 
+std::optional<ResolveVerdict> resolve_verdict(const std::vector<OutboxJob> &jobs) {
+  bool started = false;
+  std::optional<ResolveVerdict> failed;
+  for (const OutboxJob &j : jobs) {
+    if (j.status == "queued" || j.status == "running" || j.execution_status == "running") return std::nullopt;
+    const std::string name = "job '" + j.rule + "' (" + j.job_id + ")";
+    if (j.status == "refused" && !failed) failed = ResolveVerdict{"skipped", "not resolved: " + name + " was refused by Rundeck"};
+    if (j.status != "done" || j.execution_id.empty()) continue; // skipped (too old): it started nothing
+    started = true;
+    if (j.execution_status != "succeeded" && !failed)
+      failed = ResolveVerdict{"skipped", "not resolved: " + name + " " +
+                                             (j.execution_status.empty() ? "was not followed" : j.execution_status)};
+  }
+  if (failed) return failed;
+  if (!started) return std::nullopt;
+  return ResolveVerdict{"waiting", ""};
+}
+
 const char *outcome_of(const EnqueueResult &r) {
   if (r.inserted > r.skipped) return outcome::queued;
   if (r.skipped > 0) return outcome::skipped;
@@ -202,6 +297,8 @@ SqlOutbox::SqlOutbox(const sql::Dialect &dialect)
       renew_sql_(on_lease_clock(kRenew, dialect, "$2")), expire_sql_(on_lease_clock(kExpire, dialect, "$1")),
       follow_claim_sql_(on_lease_clock((std::string(kFollowClaimHead) + dialect.claim_lock + kFollowClaimTail).c_str(),
                                        dialect, "$3")),
+      note_claim_sql_(on_lease_clock((std::string(kNoteClaimHead) + dialect.claim_lock + kNoteClaimTail).c_str(),
+                                     dialect, "$3")),
       dialect_(dialect),
       webhooks_(make_webhook_store(*this)), deliveries_(make_delivery_store(*this)) {}
 
@@ -360,7 +457,7 @@ FollowClaim SqlOutbox::claim_follow(const std::string &owner, size_t max, int64_
   return out;
 }
 
-std::vector<int64_t> SqlOutbox::record_follow(const std::vector<FollowUpdate> &updates, int64_t) {
+std::vector<int64_t> SqlOutbox::record_follow(const std::vector<FollowUpdate> &updates, int64_t now_ms) {
   std::vector<int64_t> recorded;
   if (updates.empty()) return recorded;
   with(Use::dispatch, "cannot record the executions followed", [&](sql::Connection &db) {
@@ -368,19 +465,97 @@ std::vector<int64_t> SqlOutbox::record_follow(const std::vector<FollowUpdate> &u
     sql::Transaction tx(db);
     std::vector<sql::Statement> step;
     step.reserve(updates.size());
+    // The events that may be resolved now are locked first, in id order (no two transactions
+    // then wait on each other).
+    std::vector<int64_t> resolvable;
+    for (const FollowUpdate &u : updates)
+      if (u.resolve && u.execution_status != "running" && u.execution_status != "gave-up") resolvable.push_back(u.id);
+    std::sort(resolvable.begin(), resolvable.end());
+    for (const int64_t id : resolvable) step.push_back({kLockEvent, {id}});
+    const size_t first_update = step.size();
     for (const FollowUpdate &u : updates)
       step.push_back({kFollowed,
                       {u.id, u.execution_status, u.next_poll_ms, u.ended_ms, u.duration_ms, u.permalink, u.reason,
                        u.owner, u.execution_id}});
-    // Part 2 of issue 22 (notes on the incident): the note rows of the updates that are final go
-    // in here, in this transaction, so an execution's final status and its note are stored
-    // together or not at all.
+    const std::vector<int64_t> changed = db.exec_all(step);
+    // An execution's final status and what is written back about it are stored together or not at all.
+    std::vector<sql::Statement> notes;
+    std::vector<int64_t> resolve_now;
+    for (size_t i = 0; i < updates.size(); ++i) {
+      const FollowUpdate &u = updates[i];
+      if (changed[first_update + i] == 0) continue;
+      recorded.push_back(u.id);
+      if (u.execution_status == "running" || u.execution_status == "gave-up") continue;
+      if (u.note) notes.push_back({kInsertNote, {u.id, static_cast<int64_t>(u.output_lines), u.marker, now_ms}});
+      if (u.resolve) resolve_now.push_back(u.id);
+    }
+    if (!notes.empty()) db.exec_all(notes);
+    for (const int64_t id : resolve_now) {
+      std::vector<OutboxJob> event;
+      db.exec(kEventJobs, {id}, [&](const sql::Row &r) { event.push_back(read_job(r)); });
+      if (const std::optional<ResolveVerdict> v = resolve_verdict(event))
+        db.exec(kInsertResolve, {id, v->status, v->reason, now_ms});
+    }
+    tx.commit();
+  });
+  return recorded;
+}
+
+NoteClaim SqlOutbox::claim_notes(const std::string &owner, size_t max, int64_t now_ms, int64_t lease_ms,
+                                 const std::string &only_owner_not) {
+  NoteClaim out;
+  with(Use::dispatch, "cannot claim notes to send", [&](sql::Connection &db) {
+    out = NoteClaim{};
+    sql::Transaction tx(db);
+    db.exec_all({{note_claim_sql_.c_str(),
+                  {owner, lease_ms, now_ms, static_cast<int64_t>(max), only_owner_not},
+                  [&](const sql::Row &r) { out.notes.push_back(read_note(r)); }},
+                 {kNoteNextDue, {now_ms}, [&](const sql::Row &r) {
+                    if (const int64_t due = r.i64(0)) out.next_due_ms = due;
+                  }}});
+    tx.commit();
+  });
+  std::sort(out.notes.begin(), out.notes.end(), [](const NoteRow &a, const NoteRow &b) { return a.id < b.id; });
+  return out;
+}
+
+std::vector<int64_t> SqlOutbox::record_notes(const std::vector<NoteUpdate> &updates, int64_t now_ms) {
+  std::vector<int64_t> recorded;
+  if (updates.empty()) return recorded;
+  with(Use::dispatch, "cannot record the notes sent", [&](sql::Connection &db) {
+    recorded.clear();
+    sql::Transaction tx(db);
+    std::vector<sql::Statement> step;
+    for (const NoteUpdate &u : updates)
+      step.push_back({kNoteRecord,
+                      {u.id, u.status, static_cast<int64_t>(u.uncertain ? 1 : 0), u.next_attempt_ms, u.http_status,
+                       u.reason, now_ms, u.owner}});
     const std::vector<int64_t> changed = db.exec_all(step);
     for (size_t i = 0; i < updates.size(); ++i)
       if (changed[i] > 0) recorded.push_back(updates[i].id);
     tx.commit();
   });
   return recorded;
+}
+
+std::map<int64_t, NoteRow> SqlOutbox::job_notes(const std::vector<int64_t> &job_rows) {
+  std::map<int64_t, NoteRow> out;
+  if (job_rows.empty()) return out;
+  with(Use::read, "cannot read the notes", [&](sql::Connection &db) {
+    out.clear();
+    for (const int64_t id : job_rows)
+      db.exec(kNoteOfJob, {id}, [&](const sql::Row &r) { out[id] = read_note(r); });
+  });
+  return out;
+}
+
+std::vector<NoteRow> SqlOutbox::list_notes() {
+  std::vector<NoteRow> out;
+  with(Use::read, "cannot read the notes", [&](sql::Connection &db) {
+    out.clear();
+    db.exec(kNotes, {}, [&](const sql::Row &r) { out.push_back(read_note(r)); });
+  });
+  return out;
 }
 
 std::vector<int64_t> SqlOutbox::renew_leases(const std::string &owner, int64_t now_ms, int64_t lease_ms) {
@@ -406,6 +581,7 @@ void SqlOutbox::shift_times(int64_t step_ms, int64_t now_ms) {
     db.exec(kShiftDue, {step_ms, now_ms - step_ms});
     db.exec(kShiftLeases, {step_ms});
     db.exec(kShiftFollow, {step_ms});
+    db.exec(kShiftNotes, {step_ms, now_ms - step_ms});
     tx.commit();
   });
 }
@@ -519,6 +695,7 @@ OutboxGauges SqlOutbox::gauges() {
         else if (status == "done") g.done += n;
         else if (status == "skipped") g.skipped += n;
       });
+      db.exec(kNotesWaiting, {}, [&](const sql::Row &r) { g.notes_waiting = r.i64(0); });
       db.exec(kOldestUnfinished, {}, [&](const sql::Row &r) {
         if (const int64_t since = r.i64(0)) g.oldest_unfinished_execution_ms = std::max<int64_t>(now - since, 0);
       });

@@ -34,6 +34,11 @@ public:
   FollowClaim claim_follow(const std::string &owner, size_t max, int64_t now_ms, int64_t lease_ms,
                            const std::string &only_owner_not) override;
   std::vector<int64_t> record_follow(const std::vector<FollowUpdate> &updates, int64_t now_ms) override;
+  NoteClaim claim_notes(const std::string &owner, size_t max, int64_t now_ms, int64_t lease_ms,
+                        const std::string &only_owner_not) override;
+  std::vector<int64_t> record_notes(const std::vector<NoteUpdate> &updates, int64_t now_ms) override;
+  std::map<int64_t, NoteRow> job_notes(const std::vector<int64_t> &job_rows) override;
+  std::vector<NoteRow> list_notes() override;
   int64_t expire_leases(int64_t now_ms, int64_t reconcile_window_ms, const std::string &only_owner_not) override;
   void shift_times(int64_t step_ms, int64_t now_ms) override;
   int64_t clock_ms() override;
@@ -93,7 +98,7 @@ private:
   void note_clock(int64_t db_ms, int64_t mono_before, int64_t mono_after);
 
   // Owned here (the statement cache keys on their addresses): the statements on the lease clock.
-  const std::string claim_sql_, renew_sql_, expire_sql_, follow_claim_sql_;
+  const std::string claim_sql_, renew_sql_, expire_sql_, follow_claim_sql_, note_claim_sql_;
   const sql::Dialect dialect_;
   std::unique_ptr<WebhookStore> webhooks_;
   std::unique_ptr<DeliveryStore> deliveries_;

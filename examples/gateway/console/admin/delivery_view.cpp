@@ -95,6 +95,12 @@ std::string JobView::state_text() const {
   return text;
 }
 
+std::string JobView::note_text() const {
+  if (!note) return "";
+  if (note->reason.empty()) return note->status;
+  return note->status + ": " + (note->http_status ? "HTTP " + std::to_string(note->http_status) + " " : "") + note->reason;
+}
+
 std::string JobView::execution_text() const {
   if (!state || state->execution_status.empty()) return "";
   const OutboxJob &s = *state;
@@ -200,6 +206,8 @@ DeliveryView explain_delivery(DeliveryRecord record, Outbox &outbox) {
     for (const Value &j : doc.GetArray()) {
       JobView job = read_job(j);
       job.state = outbox.find(r.webhook_key, job.delivery_key, job.rule_key);
+      if (job.state)
+        if (auto notes = outbox.job_notes({job.state->id}); !notes.empty()) job.note = notes.begin()->second;
       d.jobs.push_back(std::move(job));
     }
   doc.Parse(r.evaluation.data(), r.evaluation.size());

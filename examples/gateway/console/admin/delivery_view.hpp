@@ -31,6 +31,7 @@ struct JobView {
   std::vector<std::pair<std::string, std::string>> options; // rendered, in config order
   std::string filter, as_user;
   std::optional<OutboxJob> state; // nullopt: not in the outbox (never stored, or purged)
+  std::optional<NoteRow> note;    // its note on the PagerDuty incident (followUp.note), when one was made
 
   // Rundeck's JobRunStatus: STARTED, NOT_STARTED, NOT_FOUND or UNKNOWN_ERROR.
   const char *run_status() const;
@@ -39,6 +40,8 @@ struct JobView {
   // Its execution as followed: "" (not followed), "running", "succeeded in 4.2 s", "failed in
   // 1 s", "other: not found: ...", "gave-up: ...".
   std::string execution_text() const;
+  // Its note on the incident in words: "" (none), "posted", "waiting: HTTP 500 ...", "stopped: ...".
+  std::string note_text() const;
   // Rundeck's page of the execution, when it is an http(s) URL; else "".
   std::string permalink() const;
 };

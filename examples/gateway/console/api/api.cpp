@@ -308,6 +308,8 @@ void write_jobs(JsonWriter &w, const DeliveryView &d) {
       w.Key("dateEnded"), w.Int64(s.execution_ended_ms);
       w.Key("durationMs"), w.Int64(s.execution_duration_ms);
       w.Key("executionReason"), write_str(w, s.execution_reason);
+      w.Key("noteStatus"), write_str(w, j.note ? j.note->status : "");
+      w.Key("noteReason"), write_str(w, j.note ? j.note->reason : "");
       w.EndObject();
     }
     w.EndObject();

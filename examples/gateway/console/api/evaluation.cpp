@@ -56,6 +56,23 @@ void write_condition(JsonWriter &w, const ConditionView &c) {
   w.EndObject();
 }
 
+// Beyond Rundeck's model: the execution as followed to its end, Rundeck's page of it, and the
+// job's note on the PagerDuty incident (followUp.note).
+void write_followed(JsonWriter &w, const JobView *job) {
+  w.Key("executionStatus");
+  if (job && job->state && !job->state->execution_status.empty()) write_str(w, job->state->execution_status);
+  else w.Null();
+  w.Key("permalink");
+  if (job && !job->permalink().empty()) write_str(w, job->permalink());
+  else w.Null();
+  w.Key("noteStatus");
+  if (job && job->note) write_str(w, job->note->status);
+  else w.Null();
+  w.Key("noteReason");
+  if (job && job->note && !job->note->reason.empty()) write_str(w, job->note->reason);
+  else w.Null();
+}
+
 void write_rule_result(JsonWriter &w, const DeliveryView &d, const RuleView &r, const Value *rule_config) {
   const JobView *job = r.job >= 0 ? &d.jobs[static_cast<size_t>(r.job)] : nullptr;
   w.StartObject();
@@ -84,13 +101,7 @@ void write_rule_result(JsonWriter &w, const DeliveryView &d, const RuleView &r, 
   w.Key("executionId");
   if (job && job->state && !job->state->execution_id.empty()) write_str(w, job->state->execution_id);
   else w.Null();
-  // Beyond Rundeck's model: the execution as followed to its end, and Rundeck's page of it.
-  w.Key("executionStatus");
-  if (job && job->state && !job->state->execution_status.empty()) write_str(w, job->state->execution_status);
-  else w.Null();
-  w.Key("permalink");
-  if (job && !job->permalink().empty()) write_str(w, job->permalink());
-  else w.Null();
+  write_followed(w, job);
   w.Key("errorMsg");
   const std::string error = !r.error.empty() ? r.error : job && job->state && job->state->status != "done" ? job->state->reason : "";
   if (error.empty()) w.Null();

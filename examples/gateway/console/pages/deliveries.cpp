@@ -126,6 +126,10 @@ void job_data(data &row, const JobView &j, bool dry_run) {
                                                              : "execution-other");
   }
   opt(row, "permalink", j.permalink());
+  if (j.note) {
+    row.set("note", j.note_text());
+    row.set("note_css", "note-" + j.note->status);
+  }
 }
 
 enum class Mode { stored, dry_run, trial };
