@@ -564,6 +564,16 @@ void check_lease(const Config &c, Problems &p) {
                                      "takes the job over while the call may still start it");
 }
 
+// A note's PagerDuty call starts before half its lease (dispatch/note_sender.cpp), so it must end
+// within the other half, or another gateway takes the note over and may post it again.
+void check_note_lease(const Config &c, Problems &p) {
+  if (c.pagerduty.enabled && c.outbox.lease_seconds * 1000 < 2 * c.pagerduty.request_timeout_ms)
+    p.add("outbox.leaseSeconds", "must be at least twice pagerduty.timeoutSeconds (" +
+                                     std::to_string(c.pagerduty.request_timeout_ms / 1000) +
+                                     " s): a note's call must end within its lease, or another gateway takes the "
+                                     "note over while it may still be posted");
+}
+
 // A followed execution's job must stay in the outbox while it is followed (read after rundeck and outbox).
 void check_follow_up(const Config &c, Problems &p) {
   if (c.rundeck.follow_up_max_hours > c.outbox.retain_done_hours)
@@ -641,6 +651,7 @@ Config load_config_text(const std::string &path, const std::string &text) {
   read_outbox(root, c, p);
   check_lease(c, p);
   check_follow_up(c, p);
+  check_note_lease(c, p);
   read_max_event_age(root, c, p);
   if (root.str("logLevel", c.log_level, false) && c.log_level != "debug" && c.log_level != "info" &&
       c.log_level != "warn" && c.log_level != "error")

@@ -102,7 +102,7 @@ struct PagerDutySettings {
   std::string token_file;                         // absolute; the token itself is read by Runtime::build
   std::string from;                               // a PagerDuty user's email: notes and resolves are made as them
   int64_t connect_timeout_ms = 5000;
-  int64_t request_timeout_ms = 30000;
+  int64_t request_timeout_ms = 10000;             // at most half outbox.leaseSeconds (--check)
 };
 
 // A webhook's "followUp": what the gateway writes back to the incident once its jobs end.

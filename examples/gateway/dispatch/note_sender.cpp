@@ -63,6 +63,10 @@ int64_t NoteSender::round(PagerDutyClient &pd, RundeckClient &rd) {
     if (std::hash<std::string>{}(rt->pagerduty_token()) == refused_token_ && mono_ms() < probe_at_ms_) return kIdleMs;
     token_refused_ = false; // a new token (SIGHUP), or time to try the old one again
   }
+  // No call starts past half the lease (taken before the claim, so the claim's own time counts),
+  // and --check keeps pagerduty.timeoutSeconds within the other half: no call outlives the lease,
+  // so no other gateway takes one of these rows over while its call is in flight.
+  const int64_t mono_deadline = mono_ms() + cfg.outbox.lease_seconds * 500;
   const int64_t now = outbox_.clock_ms();
   const NoteClaim claim = outbox_.claim_notes(owner_, kBatch, now, cfg.outbox.lease_seconds * 1000,
                                               take_over_others_ ? owner_ : std::string());
@@ -70,9 +74,6 @@ int64_t NoteSender::round(PagerDutyClient &pd, RundeckClient &rd) {
     if (claim.next_due_ms == INT64_MAX) return kIdleMs;
     return std::clamp<int64_t>(claim.next_due_ms - now, 10, kIdleMs);
   }
-  // No call starts past half the lease, so none outlives it and no other gateway sends one of
-  // these rows while its call is in flight.
-  const int64_t mono_deadline = mono_ms() + cfg.outbox.lease_seconds * 500;
   std::vector<NoteUpdate> updates;
   std::vector<bool> tried;
   for (const NoteRow &row : claim.notes) {
@@ -81,14 +82,15 @@ int64_t NoteSender::round(PagerDutyClient &pd, RundeckClient &rd) {
       tried.push_back(false);
       continue;
     }
-    updates.push_back(send(pd, rd, *rt, row));
+    updates.push_back(send(pd, rd, *rt, row, mono_deadline));
     tried.push_back(true);
   }
   report(claim.notes, updates, tried, outbox_.record_notes(updates, outbox_.clock_ms()));
   return claim.notes.size() == kBatch ? 0 : 10;
 }
 
-NoteUpdate NoteSender::send(PagerDutyClient &pd, RundeckClient &rd, const Runtime &rt, const NoteRow &row) {
+NoteUpdate NoteSender::send(PagerDutyClient &pd, RundeckClient &rd, const Runtime &rt, const NoteRow &row,
+                            int64_t mono_deadline) {
   const PagerDutySettings &ps = rt.config().pagerduty;
   const std::string &token = rt.pagerduty_token();
   bool refused = false; // PagerDuty refused the token
@@ -115,7 +117,9 @@ NoteUpdate NoteSender::send(PagerDutyClient &pd, RundeckClient &rd, const Runtim
       gone.reason = "its job is no longer in the outbox (purged)";
       u = decide(gone);
     } else {
-      u = decide(pd.post_note(ps, token, row.incident_id, content(rd, rt, row, *job), abort_));
+      const std::string text = content(rd, rt, row, *job); // may wait on Rundeck for the log
+      if (mono_ms() >= mono_deadline) return note::untried(row, outbox_.clock_ms());
+      u = decide(pd.post_note(ps, token, row.incident_id, text, abort_));
     }
   }
   if (refused) {

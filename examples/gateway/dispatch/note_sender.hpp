@@ -45,7 +45,9 @@ private:
   void loop();
   // One round; returns how long to wait before the next (ms).
   int64_t round(PagerDutyClient &pd, RundeckClient &rd);
-  NoteUpdate send(PagerDutyClient &pd, RundeckClient &rd, const Runtime &rt, const NoteRow &row);
+  // Makes the row's calls; a call that would start past `mono_deadline` is not made (untried).
+  NoteUpdate send(PagerDutyClient &pd, RundeckClient &rd, const Runtime &rt, const NoteRow &row,
+                  int64_t mono_deadline);
   // The note's text: the job's execution, the end of its log, key storage's values hidden.
   std::string content(RundeckClient &rd, const Runtime &rt, const NoteRow &row, const OutboxJob &job);
   void report(const std::vector<NoteRow> &rows, const std::vector<NoteUpdate> &updates,

@@ -215,4 +215,12 @@ TEST_CASE("config: a followUp without a pagerduty section is refused, bad values
                                "\"pagerduty\": {\"apiUrl\": \"api.pagerduty.com\", \"tokenFile\": \"t\", \"from\": "
                                "\"a@b.c\"}, \"stateDir\"")),
              Catch::Contains("pagerduty.apiUrl: must start with http:// or https://"));
+  // A note's call must end within its lease (30 s by default): at most half of it.
+  CHECK(config_error(with(kGood, "\"stateDir\"",
+                          "\"pagerduty\": {\"tokenFile\": \"t\", \"from\": \"a@b.c\", \"timeoutSeconds\": 15}, "
+                          "\"stateDir\"")).empty());
+  CHECK_THAT(config_error(with(kGood, "\"stateDir\"",
+                               "\"pagerduty\": {\"tokenFile\": \"t\", \"from\": \"a@b.c\", \"timeoutSeconds\": 16}, "
+                               "\"stateDir\"")),
+             Catch::Contains("outbox.leaseSeconds: must be at least twice pagerduty.timeoutSeconds (16 s)"));
 }
