@@ -186,6 +186,10 @@ CREATE INDEX jobs_following ON jobs (follow_next_ms, id) WHERE execution_status 
 )sql";
 }
 
+std::string schema_webhook_follow_up_sql() {
+  return "ALTER TABLE webhooks ADD COLUMN follow_up_json TEXT NOT NULL DEFAULT '';";
+}
+
 void fill_delivery_events(sql::Connection &c) {
   constexpr int64_t kBatch = 500; // rows read at a time: their bodies are in memory together
   struct Row {

@@ -76,6 +76,10 @@ void fill_webhook_versions(sql::Connection &c);
 // done with an execution id are followed too, from the time their call was sent.
 std::string schema_follow_sql();
 
+// Version 10: each webhook's "followUp" (follow_up_json: config/config.hpp's follow_up_text(), ""
+// for the defaults), so webhooks made through the console's API carry one as file webhooks do.
+std::string schema_webhook_follow_up_sql();
+
 // What a delivery row counts for the cap: its texts, plus the row's own overhead.
 inline constexpr int64_t kDeliveryRowOverhead = 256;
 
