@@ -609,8 +609,8 @@ def follow_up(env):
         out = subprocess.run([env.gateway, "--config", env.path("gateway.json")] + args, capture_output=True, text=True)
         check(out.returncode == 0, "%s: %s" % (args[0], out.stderr))
     text = open(exported).read()
-    check(re.search(r"rdwh:\n(    .*\n)*?    followUp:\n      note: true\n      resolveOnSuccess: true\n"
-                    r"      outputLines: 3\n", text), text)
+    check(re.search(r"\n( +)rdwh:\n(\1  .*\n)*?\1  followUp:\n\1    note: true\n\1    resolveOnSuccess: true\n"
+                    r"\1    outputLines: 3\n", text), text)
     reloads = env.count_lines(env.path("gateway.log"), '"msg":"config reloaded"')
     env.procs["gateway"].send_signal(signal.SIGHUP)
     env.wait_for("the reload", lambda: env.count_lines(env.path("gateway.log"), '"msg":"config reloaded"') > reloads)
