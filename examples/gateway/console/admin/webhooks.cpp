@@ -75,6 +75,24 @@ std::optional<Refused> user_of(const rapidjson::Value &body, std::string &user) 
   return std::nullopt;
 }
 
+// A body's followUp, read by the config file's reader: the whole setting (keys left out take their
+// defaults) into `out`, or why not, each problem naming its key.
+std::optional<Refused> follow_up_of(const rapidjson::Value &v, FollowUpSettings &out) {
+  FollowUpSettings given;
+  const std::vector<FieldProblem> problems = read_follow_up(v, "followUp", given);
+  if (problems.empty()) {
+    out = given;
+    return std::nullopt;
+  }
+  Refused bad = refuse(Refusal::invalid, problems.front().field + ": " + problems.front().message,
+                       problems.front().field, problems.front().message);
+  for (size_t i = 1; i < problems.size(); ++i) {
+    bad.reason += "\n" + problems[i].field + ": " + problems[i].message;
+    bad.more.emplace_back(problems[i].field, problems[i].message);
+  }
+  return bad;
+}
+
 } // namespace
 
 std::optional<Refused> WebhookAdmin::apply_fields(StoredWebhook &w, const rapidjson::Value &body, bool creating) {
@@ -106,22 +124,9 @@ std::optional<Refused> WebhookAdmin::apply_fields(StoredWebhook &w, const rapidj
     if (!roles) return invalid("roles must be a comma-separated string", "roles");
     w.roles = *roles;
   }
-  // rdwh's own: absent keeps what is stored (as useAuth); given, it is the whole setting (keys
-  // left out take their defaults), read as the config file's.
-  if (const auto *v = member(body, "followUp")) {
-    FollowUpSettings follow_up;
-    const std::vector<FieldProblem> problems = read_follow_up(*v, "followUp", follow_up);
-    if (!problems.empty()) {
-      Refused bad = refuse(Refusal::invalid, problems.front().field + ": " + problems.front().message,
-                           problems.front().field, problems.front().message);
-      for (size_t i = 1; i < problems.size(); ++i) {
-        bad.reason += "\n" + problems[i].field + ": " + problems[i].message;
-        bad.more.emplace_back(problems[i].field, problems[i].message);
-      }
-      return bad;
-    }
-    w.follow_up = follow_up;
-  }
+  // rdwh's own: absent keeps what is stored (as useAuth).
+  if (const auto *v = member(body, "followUp"))
+    if (auto bad = follow_up_of(*v, w.follow_up)) return bad;
   if (creating) { // Rundeck: the user cannot change on update
     if (auto bad = user_of(body, w.user)) return bad;
     if (const auto uuid = string_member(body, "uuid"); uuid && !uuid->empty()) w.uuid = *uuid;

@@ -212,6 +212,19 @@ void set_warnings(data &d, const std::vector<ConfigFinding> &findings) {
   d.set("has_warnings", true);
 }
 
+// The follow-up's fields and their errors. The gateway's refusal (no "pagerduty" section) names
+// followUp itself: shown by the checkboxes.
+void set_follow_up(data &d, const Draft &draft, const EditorNotes &notes) {
+  if (draft.follow_up.note) d.set("follow_up_note", true);
+  if (draft.follow_up.resolve_on_success) d.set("follow_up_resolve", true);
+  d.set("follow_up_output_lines", draft.output_lines);
+  std::string checkboxes = errors_about(notes, "followUp");
+  for (const char *key : {"followUp.note", "followUp.resolveOnSuccess"})
+    if (const std::string e = errors_about(notes, key); !e.empty()) checkboxes += (checkboxes.empty() ? "" : " ") + e;
+  opt(d, "follow_up_error", checkboxes);
+  opt(d, "output_lines_error", errors_about(notes, "followUp.outputLines"));
+}
+
 HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int status = 200, bool after_save = false) {
   const std::shared_ptr<const Runtime> rt = p.ctx.runtime.get();
   const std::vector<ProviderChoice> providers = provider_choices(*rt);
@@ -234,14 +247,7 @@ HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int s
   d.set("project", draft.project);
   if (draft.enabled) d.set("enabled", true);
   if (draft.use_auth) d.set("use_auth", true);
-  if (draft.follow_up.note) d.set("follow_up_note", true);
-  if (draft.follow_up.resolve_on_success) d.set("follow_up_resolve", true);
-  d.set("follow_up_output_lines", draft.output_lines);
-  // The gateway's refusal (no "pagerduty" section) names followUp itself: shown by the checkboxes.
-  opt(d, "follow_up_error",
-      errors_about(notes, "followUp") + errors_about(notes, "followUp.note") +
-          errors_about(notes, "followUp.resolveOnSuccess"));
-  opt(d, "output_lines_error", errors_about(notes, "followUp.outputLines"));
+  set_follow_up(d, draft, notes);
   d.set("signed", true);
   set_config(d, config, project_jobs(*rt, draft.project), notes);
   d.set("fields", field_suggestions(*provider));
