@@ -537,6 +537,91 @@ def history(env):
     return [secret]
 
 
+def follow_up(env):
+    step("followUp in the API's webhook JSON: stored, shown, checked by the one reader, kept when left out")
+    url = V + "/project/ops/webhook"
+    body = {"project": "ops", "name": "followed", "eventPlugin": "advanced-run-job", "enabled": True,
+            "config": {"rules": [{"name": "r", "jobId": JOB}]}, "followUp": {"outputLines": 5}}
+    status, saved = env.api("POST", url, body)
+    check(status == 200, saved)
+    got = env.api("GET", url + "/" + saved["uuid"])[1]
+    check(got["followUp"] == {"note": False, "resolveOnSuccess": False, "outputLines": 5}, got)
+    hook_url = url + "/%d" % got["id"]
+    check(env.api("POST", hook_url, {"project": "ops", "enabled": False})[0] == 200, "an update without followUp")
+    check(env.api("GET", hook_url)[1]["followUp"]["outputLines"] == 5, "an update without followUp changed it")
+    plain = env.api("GET", url + "s")[1]
+    check(all(h["followUp"]["note"] is False for h in plain), "every webhook shows followUp")
+    for bad, key, why in (({"note": "yes"}, "followUp.note", "must be true or false"),
+                          ({"outputLines": 5000}, "followUp.outputLines", "must be an integer from 0 to 1000"),
+                          ({"notes": True}, "followUp.notes", "unknown key"),
+                          ("on", "followUp", "must be an object")):
+        status, answer = env.api("POST", hook_url, {"project": "ops", "followUp": bad})
+        check(status == 400 and answer["errors"] == {key: why} and key in answer["err"], "%r: %s" % (bad, answer))
+
+    step("without a pagerduty section a followUp that writes to PagerDuty is refused, as --check refuses it")
+    for fu, word in (({"note": True}, "note"), ({"resolveOnSuccess": True}, "resolveOnSuccess")):
+        status, answer = env.api("POST", hook_url, {"project": "ops", "followUp": fu})
+        check(status == 400 and "followUp" in answer["errors"] and word in answer["err"] and
+              '"pagerduty" section' in answer["err"], answer)
+        status, answer = env.api("POST", url, dict(body, name="refused follow-up", followUp=fu))
+        check(status == 400 and "followUp" in answer["errors"], answer)
+    check(env.api("GET", hook_url)[1]["followUp"]["outputLines"] == 5, "a refused save changed it")
+
+    step("a followUp change is a version of the history, shown in its diff, and Restore brings it back")
+    check(env.api("POST", hook_url, {"project": "ops", "followUp": {"outputLines": 7}})[0] == 200, "outputLines 7")
+    versions = env.api("GET", hook_url + "/history")[1]
+    check(versions[0]["action"] == "update" and versions[0]["webhook"]["followUp"]["outputLines"] == 7 and
+          versions[1]["webhook"]["followUp"]["outputLines"] == 5, versions[:2])
+    origin = "http://127.0.0.1:%d" % env.console_port
+    post = {"Content-Type": "application/x-www-form-urlencoded", "Origin": origin}
+    _, hdrs, _ = env.http("POST", "/login", form({"token": CONSOLE_TOKEN, "next": "/webhooks"}), post)
+    session = {"Cookie": hdrs["set-cookie"][0].split(";")[0]}
+    status, _, text = env.http("GET", "/webhooks/%d/history" % got["id"], headers=session)
+    check(re.search(r'class="diff-removed">- +&quot;outputLines&quot;: 5', text) and
+          re.search(r'class="diff-added">\+ +&quot;outputLines&quot;: 7', text), "the diff shows followUp")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', text).group(1)
+    status, _, _ = env.http("POST", "/webhooks/%d/history/%d/restore" % (got["id"], versions[1]["version"]),
+                            form({"csrf": csrf}), dict(post, **session))
+    check(status == 303 and env.api("GET", hook_url)[1]["followUp"]["outputLines"] == 5, "restored")
+
+    step("with a pagerduty section: note and resolveOnSuccess are saved, and --check passes")
+    with open(env.path("pagerduty.token"), "w") as f:
+        f.write("pd-token-for-notes\n")
+    pagerduty = {"pagerduty": {"apiUrl": "http://127.0.0.1:9", "tokenFile": "pagerduty.token",
+                               "from": "oncall@example.com"}}
+    env.stop()
+    env.write_config([v3_webhook("file hook", "tok-file")], extra=pagerduty)
+    env.start_gateway()
+    wanted = {"note": True, "resolveOnSuccess": True, "outputLines": 3}
+    check(env.api("POST", hook_url, {"project": "ops", "followUp": wanted})[0] == 200, "note with pagerduty")
+    before = env.api("GET", hook_url)[1]
+    check(before["followUp"] == wanted, before)
+    out = subprocess.run([env.gateway, "--config", env.path("gateway.json"), "--check"], capture_output=True, text=True)
+    check(out.returncode == 0, out.stderr)
+    env.write_config([v3_webhook("file hook", "tok-file")], config_name="no-pagerduty.json")
+    out = subprocess.run([env.gateway, "--config", env.path("no-pagerduty.json"), "--check"],
+                         capture_output=True, text=True)
+    check(out.returncode == 1 and "followUp" in out.stderr and '"pagerduty" section' in out.stderr, out.stderr)
+
+    step("--export/--import carry followUp under the webhook's rdwh key")
+    exported = env.path("followed.yaml")
+    for args in (["--export", exported, "--with-tokens"], ["--import", exported, "--with-tokens"]):
+        out = subprocess.run([env.gateway, "--config", env.path("gateway.json")] + args, capture_output=True, text=True)
+        check(out.returncode == 0, "%s: %s" % (args[0], out.stderr))
+    text = open(exported).read()
+    check(re.search(r"\n( +)rdwh:\n(\1  .*\n)*?\1  followUp:\n\1    note: true\n\1    resolveOnSuccess: true\n"
+                    r"\1    outputLines: 3\n", text), text)
+    reloads = env.count_lines(env.path("gateway.log"), '"msg":"config reloaded"')
+    env.procs["gateway"].send_signal(signal.SIGHUP)
+    env.wait_for("the reload", lambda: env.count_lines(env.path("gateway.log"), '"msg":"config reloaded"') > reloads)
+    after = env.api("GET", V + "/project/ops/webhook/" + before["uuid"])[1]
+    check(after["followUp"] == wanted and after["id"] == before["id"], after)
+    status, _, _ = env.http("POST", hook_url, json.dumps({"project": "ops", "enabled": True}),
+                            {"X-Rundeck-Auth-Token": CONSOLE_TOKEN, "Content-Type": "application/json"})
+    check(status == 409, "the webhook is the file's now: HTTP %d" % status)
+    return ["pd-token-for-notes"]
+
+
 def no_secrets_in_logs(env, secrets):
     step("no token, signature or secret in the gateway's log")
     log = open(env.path("gateway.log")).read()
@@ -576,6 +661,7 @@ def main(env):
     extras(env)
     pages_protections(env)
     history_secrets = history(env)
+    history_secrets += follow_up(env)
     api_tokens = [h["authToken"] for h in env.api("GET", V + "/project/ops/webhooks")[1]]
     no_secrets_in_logs(env, [CONSOLE_TOKEN, env.secret, "tok-file"] + api_tokens + history_secrets)
     store_switched_off(env)

@@ -8,7 +8,8 @@ A Save writes back exactly what the form did not edit: webhooks created through 
 disabled actions, webhook-level keys (missingValues, limits), returnProcessingInfo false, no
 jobOptions, rdwh's keys the form does not show, are opened in the editor and saved unchanged, and
 the stored config (read through the API) is compared key by key; a change of one field changes
-that field only. A webhook's History shows each version's diff, and restores one.
+that field only. A webhook's History shows each version's diff, and restores one. followUp's fields
+are set, saved and shown again; a wrong value is refused next to its field.
 """
 import copy
 import os
@@ -96,6 +97,8 @@ def unchanged_saves(b):
         save_in_editor(b, hook["id"])
         after = stored_config(b.env, hook["id"])
         check(not differences(before, after), "Save changed %s: %s" % (name, differences(before, after)))
+        follow_up = b.env.api("GET", V + "/project/ops/webhook/%d" % hook["id"])[1]["followUp"]
+        check(follow_up == hook["followUp"], "Save changed followUp: %r became %r" % (hook["followUp"], follow_up))
 
 
 def one_change_only(b):
@@ -160,6 +163,55 @@ def refusals_in_the_form(b):
     b.shot("02-saved-with-warnings")
 
 
+def stored_follow_up(env, hook_id):
+    return env.api("GET", V + "/project/ops/webhook/%d" % hook_id)[1]["followUp"]
+
+
+def follow_up_fields(b):
+    step("followUp in the editor: note, resolveOnSuccess and outputLines set, saved, shown again after a reload")
+    hook = create(b.env, "followed", CONFIGS["disabled actions"])
+    check(hook["followUp"] == {"note": False, "resolveOnSuccess": False, "outputLines": 10}, hook["followUp"])
+
+    def set_fields(b):
+        check(not b.find("#followUpNote").is_selected() and not b.find("#followUpResolveOnSuccess").is_selected(),
+              "the defaults show unchecked")
+        check(b.find("#followUpOutputLines").get_attribute("value") == "10", "outputLines shows its default")
+        b.find("#followUpNote").click()
+        b.find("#followUpResolveOnSuccess").click()
+        b.find("#followUpOutputLines").clear()
+        b.find("#followUpOutputLines").send_keys("4")
+    save_in_editor(b, hook["id"], set_fields)
+    wanted = {"note": True, "resolveOnSuccess": True, "outputLines": 4}
+    check(stored_follow_up(b.env, hook["id"]) == wanted, stored_follow_up(b.env, hook["id"]))
+    config = stored_config(b.env, hook["id"])
+    b.open("/webhooks/%d" % hook["id"])
+    check(b.find("#followUpNote").is_selected() and b.find("#followUpResolveOnSuccess").is_selected(),
+          "the checkboxes show what is stored")
+    check(b.find("#followUpOutputLines").get_attribute("value") == "4", "outputLines shows what is stored")
+    b.shot("04-follow-up")
+
+    step("Save unchanged keeps followUp and the config as they were")
+    save_in_editor(b, hook["id"])
+    check(stored_follow_up(b.env, hook["id"]) == wanted, stored_follow_up(b.env, hook["id"]))
+    check(not differences(config, stored_config(b.env, hook["id"])), "Save unchanged changed the config")
+
+    step("a wrong outputLines is refused next to its field, announced; nothing is saved")
+    b.open("/webhooks/%d" % hook["id"])
+    b.driver.execute_script("document.getElementById('followUpOutputLines').removeAttribute('max');")
+    b.find("#followUpOutputLines").clear()
+    b.find("#followUpOutputLines").send_keys("5000")
+    b.go("#save")
+    check(b.find("#save-error").get_attribute("role") == "alert", "the summary is announced")
+    field = b.find("#followUpOutputLines")
+    check(field.get_attribute("aria-invalid") == "true", "outputLines is marked invalid")
+    check(field.get_attribute("aria-describedby") == "followUpOutputLines-error", "described by its error")
+    check("must be an integer from 0 to 1000" in b.text("#followUpOutputLines-error"),
+          b.text("#followUpOutputLines-error"))
+    check(b.find("#followUpOutputLines-error").get_attribute("aria-live") == "polite", "a live region")
+    check(field.get_attribute("value") == "5000", "the input is kept")
+    check(stored_follow_up(b.env, hook["id"]) == wanted, "a refused save changed followUp")
+
+
 def history_and_restore(b):
     step("History: the editor links to it; each version with its diff; Restore this version saves it again")
     hook = create(b.env, "restored", CONFIGS["disabled actions"])
@@ -192,7 +244,11 @@ def main(env):
     shutil.rmtree(shots, ignore_errors=True)
     os.makedirs(shots)
     env.start_standin()
-    env.write_config([])
+    with open(env.path("pagerduty.token"), "w") as f:
+        f.write("pd-token\n")
+    # followUp's note and resolveOnSuccess need the section (never called here: no job runs).
+    env.write_config([], extra={"pagerduty": {"apiUrl": "http://127.0.0.1:9", "tokenFile": "pagerduty.token",
+                                              "from": "oncall@example.com"}})
     env.start_gateway()
     b = Browser(env, shots)
     try:
@@ -203,7 +259,8 @@ def main(env):
         one_change_only(b)
         refusals_in_the_form(b)
         history_and_restore(b)
-        # The refused save's 400 is the one error the test makes on purpose.
+        follow_up_fields(b)
+        # The refused saves' 400 are the only errors the test makes on purpose.
         b.check_console_errors([("/webhooks/", "400")])
     except BaseException:
         b.keep_failure()

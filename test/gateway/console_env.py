@@ -91,7 +91,8 @@ class Env:
         out = subprocess.run([pg_cluster_script, "start", self.pg[1]], check=True, capture_output=True, text=True)
         return out.stdout.strip()
 
-    def write_config(self, webhooks=(), console=None, config_name="gateway.json", state="state", outbox=None):
+    def write_config(self, webhooks=(), console=None, config_name="gateway.json", state="state", outbox=None,
+                     extra=None):
         os.makedirs(self.path("keys", "pd"), exist_ok=True)
         with open(self.path("keys", "pd", "secret"), "w") as f:
             f.write(self.secret)
@@ -108,6 +109,7 @@ class Env:
             "outbox": outbox or {},
             "webhooks": list(webhooks),
         }
+        cfg.update(extra or {})
         with open(self.path(config_name + ".tmp"), "w") as f:
             json.dump(cfg, f, indent=1)
         os.replace(self.path(config_name + ".tmp"), self.path(config_name))

@@ -20,12 +20,19 @@ std::string webhooks_yaml(const std::vector<StoredWebhook> &hooks, bool with_tok
     if (with_tokens) out << YAML::Key << "authToken" << YAML::Value << h.auth_token;
     // What Rundeck's export format has no field for, under rdwh's own key (Rundeck's importer skips
     // it): the Authorization header's check (its value is never stored, only its sha256, or the key
-    // reference of a file webhook), and who created the webhook.
+    // reference of a file webhook), who created the webhook, and its followUp when not the defaults.
     out << YAML::Key << "rdwh" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "useAuth" << YAML::Value << h.use_auth;
     if (!h.auth_sha256.empty()) out << YAML::Key << "authorizationSha256" << YAML::Value << h.auth_sha256;
     if (!h.auth_ref.empty()) out << YAML::Key << "authorization" << YAML::Value << h.auth_ref;
     if (!h.creator.empty()) out << YAML::Key << "creator" << YAML::Value << h.creator;
+    if (h.follow_up != FollowUpSettings{}) {
+      out << YAML::Key << "followUp" << YAML::Value << YAML::BeginMap;
+      out << YAML::Key << "note" << YAML::Value << h.follow_up.note;
+      out << YAML::Key << "resolveOnSuccess" << YAML::Value << h.follow_up.resolve_on_success;
+      out << YAML::Key << "outputLines" << YAML::Value << h.follow_up.output_lines;
+      out << YAML::EndMap;
+    }
     out << YAML::EndMap;
     out << YAML::EndMap;
   }

@@ -36,6 +36,7 @@ using Allocator = rapidjson::Document::AllocatorType;
 struct RdwhSettings {
   bool use_auth = false;
   std::string authorization_sha256, authorization, creator;
+  FollowUpSettings follow_up; // absent: the defaults
 };
 
 // One webhook of Rundeck's export (WebhooksProjectExporter's fields, and rdwh's).
@@ -171,6 +172,13 @@ std::optional<RdwhSettings> read_rdwh(const YAML::Node &hook, const std::string 
   r.authorization_sha256 = text_field(node, "authorizationSha256", at, source, false);
   r.authorization = text_field(node, "authorization", at, source, false);
   r.creator = text_field(node, "creator", at, source, false);
+  if (const YAML::Node fu = node["followUp"]; fu && !fu.IsNull()) {
+    rapidjson::Document json;
+    to_json(fu, json, json.GetAllocator(), source);
+    const std::vector<FieldProblem> problems = read_follow_up(json, "rdwh.followUp", r.follow_up);
+    if (!problems.empty())
+      throw ImportError(where(source, fu) + ": '" + problems.front().field + "' " + problems.front().message);
+  }
   return r;
 }
 
@@ -293,6 +301,13 @@ private:
       set_member(hook, "authorizationSha256", Value(r.authorization_sha256, alloc), alloc);
     if (!r.authorization.empty()) set_member(hook, "authorization", Value(r.authorization, alloc), alloc);
     if (!r.creator.empty()) set_member(hook, "creator", Value(r.creator, alloc), alloc);
+    hook.RemoveMember("followUp");
+    if (r.follow_up != FollowUpSettings{}) {
+      rapidjson::Document fu;
+      const std::string text = follow_up_text(r.follow_up);
+      fu.Parse(text.data(), text.size());
+      set_member(hook, "followUp", Value(fu, alloc), alloc);
+    }
   }
 
   // The exported token with --with-tokens when no other webhook uses it; an updated webhook keeps

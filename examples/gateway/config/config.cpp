@@ -53,16 +53,17 @@ using Value = rapidjson::Value;
 // Collects problems so one run of --check reports all of them.
 class Problems {
 public:
-  void add(const std::string &field, const std::string &what) { lines_.push_back(field + ": " + what); }
-  bool empty() const { return lines_.empty(); }
+  void add(const std::string &field, const std::string &what) { found_.push_back({field, what}); }
+  bool empty() const { return found_.empty(); }
   std::string text() const {
     std::string out;
-    for (const auto &l : lines_) out += (out.empty() ? "" : "\n") + l;
+    for (const auto &f : found_) out += (out.empty() ? "" : "\n") + f.field + ": " + f.message;
     return out;
   }
+  std::vector<FieldProblem> take() { return std::move(found_); }
 
 private:
-  std::vector<std::string> lines_;
+  std::vector<FieldProblem> found_;
 };
 
 std::string join(const std::string &parent, const char *key) {
@@ -408,14 +409,20 @@ void read_webhook_config(const Obj &o, WebhookConfig &w, Problems &p) {
   }
 }
 
-void read_follow_up(const Obj &o, WebhookConfig &w, Problems &p) {
-  const Value *fu = nullptr;
-  if (!o.object("followUp", fu)) return;
-  Obj f(*fu, w.field("followUp"), p);
+void read_follow_up_object(const Value &v, const std::string &path, FollowUpSettings &out, Problems &p) {
+  if (!v.IsObject()) {
+    p.add(path, "must be an object");
+    return;
+  }
+  Obj f(v, path, p);
   f.allow_only({"note", "resolveOnSuccess", "outputLines"});
-  f.boolean("note", w.follow_up.note);
-  f.boolean("resolveOnSuccess", w.follow_up.resolve_on_success);
-  f.integer("outputLines", w.follow_up.output_lines, 0, FollowUpSettings::kMaxOutputLines);
+  f.boolean("note", out.note);
+  f.boolean("resolveOnSuccess", out.resolve_on_success);
+  f.integer("outputLines", out.output_lines, 0, FollowUpSettings::kMaxOutputLines);
+}
+
+void read_webhook_follow_up(const Obj &o, WebhookConfig &w, Problems &p) {
+  if (const Value *fu = o.get("followUp")) read_follow_up_object(*fu, w.field("followUp"), w.follow_up, p);
 }
 
 void read_webhook(const Value &v, size_t i, Config &c, Problems &p) {
@@ -446,7 +453,7 @@ void read_webhook(const Value &v, size_t i, Config &c, Problems &p) {
   read_roles(o, w, p);
   read_authorization(o, w, p);
   read_webhook_config(o, w, p);
-  read_follow_up(o, w, p);
+  read_webhook_follow_up(o, w, p);
   c.webhooks.push_back(std::move(w));
 }
 
@@ -612,13 +619,36 @@ void read_webhooks(const Obj &root, Config &c, Problems &p) {
 void check_follow_ups(const Config &c, Problems &p) {
   if (c.pagerduty.enabled) return;
   for (const WebhookConfig &w : c.webhooks)
-    if (w.follow_up.any())
-      p.add(w.field("followUp"), std::string(w.follow_up.note ? "note" : "resolveOnSuccess") +
-                                     " needs the top-level \"pagerduty\" section (apiUrl, tokenFile, from): the "
-                                     "gateway has no PagerDuty token to write to the incident with");
+    if (std::string why = follow_up_refusal(w.follow_up, c.pagerduty); !why.empty()) p.add(w.field("followUp"), why);
 }
 
 } // namespace
+
+std::vector<FieldProblem> read_follow_up(const rapidjson::Value &v, const std::string &path, FollowUpSettings &out) {
+  Problems p;
+  read_follow_up_object(v, path, out, p);
+  return p.take();
+}
+
+std::string follow_up_text(const FollowUpSettings &f) {
+  if (f == FollowUpSettings{}) return "";
+  return json_text([&](JsonWriter &j) { write_follow_up(j, f); });
+}
+
+void write_follow_up(JsonWriter &j, const FollowUpSettings &f) {
+  j.StartObject();
+  j.Key("note"), j.Bool(f.note);
+  j.Key("resolveOnSuccess"), j.Bool(f.resolve_on_success);
+  j.Key("outputLines"), j.Int(f.output_lines);
+  j.EndObject();
+}
+
+std::string follow_up_refusal(const FollowUpSettings &f, const PagerDutySettings &pagerduty) {
+  if (pagerduty.enabled || !f.any()) return "";
+  return std::string(f.note ? "note" : "resolveOnSuccess") +
+         " needs the top-level \"pagerduty\" section (apiUrl, tokenFile, from): the gateway has no PagerDuty "
+         "token to write to the incident with";
+}
 
 Config load_config(const std::string &path) {
   std::string text;

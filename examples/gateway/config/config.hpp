@@ -3,6 +3,7 @@
 // storage or files (providers, handler configs, the Rundeck token) is checked by Runtime::build.
 #pragma once
 
+#include "base/json.hpp"
 #include "base/net.hpp"
 
 #include <cstdint>
@@ -116,6 +117,24 @@ struct FollowUpSettings {
   bool operator==(const FollowUpSettings &) const = default;
 };
 
+// One problem with one field: "webhooks[0].followUp.note", "must be true or false".
+struct FieldProblem {
+  std::string field, message;
+};
+
+// The one reader of a "followUp" object, wherever it comes from (the file, the console's API, the
+// database): fills `out` from `v` (absent keys keep their value) and returns what is wrong, each
+// problem naming its field under `path`.
+std::vector<FieldProblem> read_follow_up(const rapidjson::Value &v, const std::string &path, FollowUpSettings &out);
+// The object as the API shows it and the history keeps it: every key, defaults included.
+void write_follow_up(JsonWriter &j, const FollowUpSettings &f);
+// What the database stores: "" for the defaults (so rows made before followUp existed and rows
+// saved with the defaults read the same), else write_follow_up()'s text.
+std::string follow_up_text(const FollowUpSettings &f);
+// Why a webhook with `f` cannot be served by a gateway with `pagerduty` ("" when it can): a
+// follow-up writes to PagerDuty, and without the section there is no token to do it with.
+std::string follow_up_refusal(const FollowUpSettings &f, const PagerDutySettings &pagerduty);
+
 // The delivery store: every delivery the gateway answers, kept for the console and the debug API.
 struct DeliveryStoreSettings {
   bool enabled = true;
@@ -158,7 +177,7 @@ struct WebhookConfig {
   std::string authorization_ref;    // key path of the Authorization header secret, or
   std::string authorization_sha256; // its lowercase sha256 hex (Rundeck's stored form)
   std::string config_json;          // the plugin config as JSON text (object)
-  FollowUpSettings follow_up;       // "followUp" (file webhooks)
+  FollowUpSettings follow_up;       // "followUp" (the file's; an API webhook's from its row)
 
   // The stable identity used in the outbox's de-duplication key: the uuid if given, else the
   // project and name (the same name in two projects is two webhooks).

@@ -213,7 +213,8 @@ std::string finding_place(const std::string &webhook, const std::string &action)
   return "webhook '" + webhook + "'" + (action.empty() ? "" : ", action '" + action + "'");
 }
 
-std::vector<ConfigFinding> judge_config(const WebhookConfig &w, const std::vector<host::Diagnostic> &diagnostics) {
+std::vector<ConfigFinding> judge_config(const WebhookConfig &w, const std::vector<host::Diagnostic> &diagnostics,
+                                        const PagerDutySettings &pagerduty) {
   rapidjson::Document config;
   config.Parse(w.config_json.data(), w.config_json.size());
   const bool has_key_path =
@@ -229,14 +230,18 @@ std::vector<ConfigFinding> judge_config(const WebhookConfig &w, const std::vecto
     f.message = d.message;
     out.push_back(std::move(f));
   }
+  if (std::string why = follow_up_refusal(w.follow_up, pagerduty); !why.empty())
+    out.push_back({true, "followUp", finding_place(w.name, ""), why});
   return out;
 }
 
 std::vector<std::string> Runtime::check_refusals() const {
   std::vector<std::string> out;
   for (const auto &hook : hooks_)
-    for (const ConfigFinding &f : judge_config(hook->config, hook->diagnostics))
-      if (f.refused) out.push_back(hook->config.field("config") + " (" + f.where + "): " + f.message);
+    for (const ConfigFinding &f : judge_config(hook->config, hook->diagnostics, config_.pagerduty))
+      if (f.refused)
+        out.push_back(hook->config.field(f.field == "followUp" ? "followUp" : "config") + " (" + f.where +
+                      "): " + f.message);
   for (const auto &[id, why] : unavailable_) out.push_back(why);
   return out;
 }

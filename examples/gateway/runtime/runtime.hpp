@@ -47,8 +47,10 @@ std::string finding_place(const std::string &webhook, const std::string &action)
 // The one place that says what --check refuses of a webhook's config, although the plugin accepts
 // it: unknown keys (with the plugin's "did you mean"), enabled rules without a job, and a signed
 // provider (PagerDuty V3) without keyStoragePath, whose deliveries nothing authenticates. The
-// plugin's other diagnostics (and lint's, when asked for) are warnings.
-std::vector<ConfigFinding> judge_config(const WebhookConfig &w, const std::vector<host::Diagnostic> &diagnostics);
+// plugin's other diagnostics (and lint's, when asked for) are warnings. Also refused: a "followUp"
+// that writes to PagerDuty on a gateway without the "pagerduty" section (field "followUp").
+std::vector<ConfigFinding> judge_config(const WebhookConfig &w, const std::vector<host::Diagnostic> &diagnostics,
+                                        const PagerDutySettings &pagerduty);
 
 // A handler, with the key-storage values it was given (config/key_values.hpp).
 struct MadeHandler {

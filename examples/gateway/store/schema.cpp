@@ -213,6 +213,10 @@ CREATE INDEX notes_by_job ON notes (job_row) WHERE job_row <> 0;
 )sql";
 }
 
+std::string schema_webhook_follow_up_sql() {
+  return "ALTER TABLE webhooks ADD COLUMN follow_up_json TEXT NOT NULL DEFAULT '';";
+}
+
 void fill_delivery_events(sql::Connection &c) {
   constexpr int64_t kBatch = 500; // rows read at a time: their bodies are in memory together
   struct Row {

@@ -84,6 +84,10 @@ std::string schema_follow_sql();
 // are searched for `marker` before it is posted again) and why.
 std::string schema_notes_sql(const sql::Dialect &dialect);
 
+// Version 11: each webhook's "followUp" (follow_up_json: config/config.hpp's follow_up_text(), ""
+// for the defaults), so webhooks made through the console's API carry one as file webhooks do.
+std::string schema_webhook_follow_up_sql();
+
 // What a delivery row counts for the cap: its texts, plus the row's own overhead.
 inline constexpr int64_t kDeliveryRowOverhead = 256;
 

@@ -17,9 +17,11 @@ namespace {
 
 const char *const kFileWho = "file"; // who changes file webhooks: the config file, at start or reload
 
-#define RDWH_WEBHOOK_COLUMNS                                                                                    \
+// Version 8's columns (its fill reads them, before version 11 adds follow_up_json), then the rest.
+#define RDWH_WEBHOOK_COLUMNS_V8                                                                                 \
   "id, uuid, project, name, source, event_plugin, config_json, enabled, auth_token, use_auth, auth_sha256, "    \
   "user_name, roles, creator, created_ms, updated_ms, auth_ref"
+#define RDWH_WEBHOOK_COLUMNS RDWH_WEBHOOK_COLUMNS_V8 ", follow_up_json"
 
 const char *const kList = "SELECT " RDWH_WEBHOOK_COLUMNS " FROM webhooks WHERE $1 = '' OR project = $1 "
                           "ORDER BY project, name";
@@ -28,12 +30,12 @@ const char *const kFindByUuid =
     "SELECT " RDWH_WEBHOOK_COLUMNS " FROM webhooks WHERE uuid = $1 AND ($2 = '' OR project = $2)";
 const char *const kInsert =
     "INSERT INTO webhooks (uuid, project, name, source, event_plugin, config_json, enabled, auth_token, use_auth, "
-    "auth_sha256, user_name, roles, creator, created_ms, updated_ms, auth_ref) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING id";
+    "auth_sha256, user_name, roles, creator, created_ms, updated_ms, auth_ref, follow_up_json) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16) RETURNING id";
 const char *const kUpdate =
     "UPDATE webhooks SET uuid = $2, project = $3, name = $4, source = $5, event_plugin = $6, config_json = $7, "
     "enabled = $8, auth_token = $9, use_auth = $10, auth_sha256 = $11, user_name = $12, roles = $13, creator = $14, "
-    "updated_ms = $15, auth_ref = $16 WHERE id = $1";
+    "updated_ms = $15, auth_ref = $16, follow_up_json = $17 WHERE id = $1";
 const char *const kDelete = "DELETE FROM webhooks WHERE id = $1";
 const char *const kDeleteApi = "DELETE FROM webhooks WHERE id = $1 AND source = 'api'";
 const char *const kBump =
@@ -46,7 +48,18 @@ const char *const kTrimVersions = "DELETE FROM webhook_versions WHERE webhook_id
 const char *const kHistory = "SELECT webhook_id, version, webhook_json, who, at_ms, action FROM webhook_versions "
                              "WHERE webhook_id = $1 ORDER BY version DESC";
 
-StoredWebhook read_row(const sql::Row &r) {
+// A stored followUp, read by the file's reader (the gateway wrote it checked; a row edited by hand
+// keeps what could be read).
+FollowUpSettings read_follow_up_text(const std::string &text) {
+  FollowUpSettings f;
+  if (text.empty()) return f;
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  if (!doc.HasParseError()) read_follow_up(doc, "followUp", f);
+  return f;
+}
+
+StoredWebhook read_row(const sql::Row &r, bool with_follow_up = true) {
   StoredWebhook w;
   int c = 0;
   w.id = r.i64(c++);
@@ -66,6 +79,7 @@ StoredWebhook read_row(const sql::Row &r) {
   w.created_ms = r.i64(c++);
   w.updated_ms = r.i64(c++);
   w.auth_ref = r.text(c++);
+  if (with_follow_up) w.follow_up = read_follow_up_text(r.text(c++));
   return w;
 }
 
@@ -115,6 +129,7 @@ StoredWebhook file_row(const WebhookConfig &w, const std::string &uuid) {
   s.user = w.user;
   s.roles = join_roles(w.roles);
   s.creator = w.creator;
+  s.follow_up = w.follow_up;
   return s;
 }
 
@@ -122,7 +137,8 @@ bool same_content(const StoredWebhook &a, const StoredWebhook &b) {
   return a.uuid == b.uuid && a.project == b.project && a.name == b.name && a.from_file == b.from_file &&
          a.event_plugin == b.event_plugin && a.config_json == b.config_json && a.enabled == b.enabled &&
          a.auth_token == b.auth_token && a.use_auth == b.use_auth && a.auth_sha256 == b.auth_sha256 &&
-         a.auth_ref == b.auth_ref && a.user == b.user && a.roles == b.roles && a.creator == b.creator;
+         a.auth_ref == b.auth_ref && a.user == b.user && a.roles == b.roles && a.creator == b.creator &&
+         a.follow_up == b.follow_up;
 }
 
 // The action an update is: "enable"/"disable" when only `enabled` changed, else "update".
@@ -152,7 +168,7 @@ void insert(sql::Connection &db, StoredWebhook &w, int64_t now_ms) {
   db.exec(kInsert,
           {w.uuid, w.project, w.name, std::string_view(w.from_file ? "file" : "api"), w.event_plugin, w.config_json,
            int64_t{w.enabled}, w.auth_token, int64_t{w.use_auth}, w.auth_sha256, w.user, w.roles, w.creator, now_ms,
-           w.auth_ref},
+           w.auth_ref, follow_up_text(w.follow_up)},
           [&](const sql::Row &r) { w.id = r.i64(0); });
   w.created_ms = w.updated_ms = now_ms;
 }
@@ -160,7 +176,8 @@ void insert(sql::Connection &db, StoredWebhook &w, int64_t now_ms) {
 int64_t update(sql::Connection &db, const StoredWebhook &w, int64_t now_ms) {
   return db.exec(kUpdate, {w.id, w.uuid, w.project, w.name, std::string_view(w.from_file ? "file" : "api"),
                            w.event_plugin, w.config_json, int64_t{w.enabled}, w.auth_token, int64_t{w.use_auth},
-                           w.auth_sha256, w.user, w.roles, w.creator, now_ms, w.auth_ref});
+                           w.auth_sha256, w.user, w.roles, w.creator, now_ms, w.auth_ref,
+                           follow_up_text(w.follow_up)});
 }
 
 class SqlWebhookStore final : public WebhookStore {
@@ -384,6 +401,7 @@ std::string version_json(const StoredWebhook &w) {
     j.Key("user"), write_str(j, w.user);
     j.Key("roles"), write_str(j, w.roles);
     j.Key("creator"), write_str(j, w.creator);
+    j.Key("followUp"), write_follow_up(j, w.follow_up);
     j.EndObject();
   });
 }
@@ -392,7 +410,8 @@ namespace schema {
 
 void fill_webhook_versions(sql::Connection &c) {
   std::vector<StoredWebhook> rows;
-  c.exec("SELECT " RDWH_WEBHOOK_COLUMNS " FROM webhooks", {}, [&](const sql::Row &r) { rows.push_back(read_row(r)); });
+  c.exec("SELECT " RDWH_WEBHOOK_COLUMNS_V8 " FROM webhooks", {},
+         [&](const sql::Row &r) { rows.push_back(read_row(r, false)); });
   for (const StoredWebhook &w : rows) record_version(c, w, "before history", "create", w.updated_ms);
 }
 
@@ -418,6 +437,7 @@ WebhookConfig StoredWebhook::to_config() const {
   w.authorization_sha256 = auth_sha256;
   w.authorization_ref = auth_ref;
   w.config_json = config_json;
+  w.follow_up = follow_up;
   return w;
 }
 

@@ -48,6 +48,7 @@ struct StoredWebhook {
   std::string auth_sha256;               // sha256 hex of the header value (API: the generated one)
   std::string auth_ref;                  // file webhooks: the key reference holding the header value
   std::string user, roles, creator;      // roles: comma-separated, as Rundeck's API
+  FollowUpSettings follow_up;            // "followUp": what is written back to the incident
   int64_t created_ms = 0, updated_ms = 0;
 
   // An API webhook in the shape the runtime builds a handler from (its uuid is its identity in the
@@ -72,7 +73,7 @@ struct WebhookVersion {
 inline constexpr int64_t kHistoryVersions = 100; // kept per webhook, the oldest deleted first
 
 // A webhook as its history keeps it: the API's fields (id, uuid, project, name, eventPlugin, config
-// as an object, enabled, useAuth, user, roles, creator, source) and never its auth token or
+// as an object, enabled, useAuth, user, roles, creator, source, followUp) and never its auth token or
 // Authorization hash.
 std::string version_json(const StoredWebhook &w);
 

@@ -224,3 +224,40 @@ TEST_CASE("config: a followUp without a pagerduty section is refused, bad values
                                "\"stateDir\"")),
              Catch::Contains("outbox.leaseSeconds: must be at least twice pagerduty.timeoutSeconds (16 s)"));
 }
+
+TEST_CASE("config: followUp's one reader, its stored text and its refusal, for API webhooks as for the file's") {
+  auto read = [](const char *json, FollowUpSettings &out) {
+    rapidjson::Document doc;
+    doc.Parse(json);
+    return read_follow_up(doc, "followUp", out);
+  };
+  FollowUpSettings f;
+  CHECK(read(R"({"note": true, "outputLines": 3})", f).empty());
+  CHECK(f.note);
+  CHECK_FALSE(f.resolve_on_success);
+  CHECK(f.output_lines == 3);
+  // The stored text: "" for the defaults (rows made before followUp read the same), else every key.
+  CHECK(follow_up_text(FollowUpSettings{}).empty());
+  CHECK(follow_up_text(f) == R"({"note":true,"resolveOnSuccess":false,"outputLines":3})");
+  FollowUpSettings again;
+  CHECK(read(follow_up_text(f).c_str(), again).empty());
+  CHECK(again == f);
+
+  FollowUpSettings bad;
+  const std::vector<FieldProblem> problems = read(R"({"note": 1, "outputLines": 5000, "x": 0})", bad);
+  REQUIRE(problems.size() == 3);
+  CHECK(problems[0].field == "followUp.x");
+  CHECK(problems[0].message == "unknown key");
+  CHECK(problems[1].field == "followUp.note");
+  CHECK(problems[2].field == "followUp.outputLines");
+  CHECK(problems[2].message == "must be an integer from 0 to 1000");
+  CHECK(read("[]", bad).at(0).message == "must be an object");
+
+  PagerDutySettings none, pagerduty;
+  pagerduty.enabled = true;
+  CHECK_THAT(follow_up_refusal(f, none), Catch::StartsWith("note needs the top-level \"pagerduty\" section"));
+  CHECK(follow_up_refusal(f, pagerduty).empty());
+  FollowUpSettings lines_only;
+  lines_only.output_lines = 50;
+  CHECK(follow_up_refusal(lines_only, none).empty());
+}

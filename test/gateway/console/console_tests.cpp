@@ -1220,3 +1220,31 @@ TEST_CASE("delivery recorder: a failed write drops the records and counts them",
   recorder.flush();
   CHECK(metrics.render({}).find("rdwh_gateway_deliveries_not_recorded_total 2\n") != std::string::npos);
 }
+
+TEST_CASE("webhook store: followUp is stored, read back as the runtime's, and each change of it is a version",
+          "[outbox]") {
+  OutboxUnderTest t;
+  auto o = t.open();
+  WebhookStore &store = o->webhooks();
+  StoredWebhook a = api_webhook("followed", "tf");
+  store.create(a, 1000);
+  CHECK(store.find("", a.uuid)->follow_up == FollowUpSettings{}); // the defaults, stored as ""
+
+  a.follow_up.note = true;
+  a.follow_up.output_lines = 3;
+  store.update(a, 2000);
+  const auto stored = store.find("", a.uuid);
+  REQUIRE(stored);
+  CHECK(stored->follow_up == a.follow_up);
+  CHECK(stored->to_config().follow_up == a.follow_up); // what the runtime builds the webhook from
+  const std::vector<WebhookVersion> versions = store.history(a.id);
+  REQUIRE(versions.size() == 2);
+  CHECK(versions[0].action == "update");
+  CHECK_THAT(versions[0].webhook_json,
+             Catch::Contains(R"("followUp":{"note":true,"resolveOnSuccess":false,"outputLines":3})"));
+  CHECK_THAT(versions[1].webhook_json,
+             Catch::Contains(R"("followUp":{"note":false,"resolveOnSuccess":false,"outputLines":10})"));
+
+  store.update(a, 3000); // nothing changed: no version
+  CHECK(store.history(a.id).size() == 2);
+}

@@ -75,6 +75,24 @@ std::optional<Refused> user_of(const rapidjson::Value &body, std::string &user) 
   return std::nullopt;
 }
 
+// A body's followUp, read by the config file's reader: the whole setting (keys left out take their
+// defaults) into `out`, or why not, each problem naming its key.
+std::optional<Refused> follow_up_of(const rapidjson::Value &v, FollowUpSettings &out) {
+  FollowUpSettings given;
+  const std::vector<FieldProblem> problems = read_follow_up(v, "followUp", given);
+  if (problems.empty()) {
+    out = given;
+    return std::nullopt;
+  }
+  Refused bad = refuse(Refusal::invalid, problems.front().field + ": " + problems.front().message,
+                       problems.front().field, problems.front().message);
+  for (size_t i = 1; i < problems.size(); ++i) {
+    bad.reason += "\n" + problems[i].field + ": " + problems[i].message;
+    bad.more.emplace_back(problems[i].field, problems[i].message);
+  }
+  return bad;
+}
+
 } // namespace
 
 std::optional<Refused> WebhookAdmin::apply_fields(StoredWebhook &w, const rapidjson::Value &body, bool creating) {
@@ -106,6 +124,9 @@ std::optional<Refused> WebhookAdmin::apply_fields(StoredWebhook &w, const rapidj
     if (!roles) return invalid("roles must be a comma-separated string", "roles");
     w.roles = *roles;
   }
+  // rdwh's own: absent keeps what is stored (as useAuth).
+  if (const auto *v = member(body, "followUp"))
+    if (auto bad = follow_up_of(*v, w.follow_up)) return bad;
   if (creating) { // Rundeck: the user cannot change on update
     if (auto bad = user_of(body, w.user)) return bad;
     if (const auto uuid = string_member(body, "uuid"); uuid && !uuid->empty()) w.uuid = *uuid;
@@ -145,7 +166,7 @@ std::optional<Refused> WebhookAdmin::judge(const StoredWebhook &w, std::vector<C
   // What --check refuses, in Rundeck's words: "Invalid plugin configuration: <field> : <why>", one
   // line each, and every field in `errors`.
   Refused refused = refuse(Refusal::invalid, "Invalid plugin configuration: ");
-  for (ConfigFinding &f : judge_config(config, diagnostics)) {
+  for (ConfigFinding &f : judge_config(config, diagnostics, rt->config().pagerduty)) {
     if (!f.refused) {
       warnings.push_back(std::move(f));
     } else if (refused.field.empty()) {
@@ -171,7 +192,7 @@ std::vector<ConfigFinding> WebhookAdmin::findings(const StoredWebhook &hook) con
   } catch (const ConfigError &) {
     return found; // not served: not_served_reason() says why
   }
-  return judge_config(config, diagnostics);
+  return judge_config(config, diagnostics, rt->config().pagerduty);
 }
 
 std::vector<ConfigFinding> WebhookAdmin::preflight(const StoredWebhook &hook) const {
@@ -245,8 +266,10 @@ void WebhookAdmin::restore_body(const StoredWebhook &existing, const WebhookVers
   body.SetObject();
   if (kept.HasParseError() || !kept.IsObject()) return;
   auto &a = body.GetAllocator();
-  for (const char *key : {"name", "eventPlugin", "config", "enabled", "roles"})
+  for (const char *key : {"name", "eventPlugin", "config", "enabled", "roles", "followUp"})
     if (kept.HasMember(key)) body.AddMember(rapidjson::StringRef(key), rapidjson::Value(kept[key], a), a);
+  // A version kept before followUp existed had none: the defaults.
+  if (!kept.HasMember("followUp")) body.AddMember("followUp", rapidjson::Value(rapidjson::kObjectType), a);
   // Turning the check off restores; turning it on would need the secret, which is not kept.
   if (bool_member(kept, "useAuth") == false && existing.use_auth) body.AddMember("useAuth", false, a);
 }

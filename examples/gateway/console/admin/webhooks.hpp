@@ -37,7 +37,7 @@ public:
 
   // `who` is what the webhook's history records (see who_of_session/who_of_api_call).
   // `body` is Rundeck's create body (project, name, user, roles, eventPlugin, config, enabled,
-  // useAuth, regenAuth; uuid optional). A token is generated. Refused: invalid (a field, the
+  // useAuth, regenAuth; uuid optional), and rdwh's followUp. A token is generated. Refused: invalid (a field, the
   // config, a name or uuid taken).
   Outcome<SavedWebhook> create(std::string_view project, const rapidjson::Value &body, std::string_view creator,
                                std::string_view who);
@@ -50,7 +50,7 @@ public:
 
   // Its kept versions, newest first.
   std::vector<WebhookVersion> history(const StoredWebhook &hook) { return outbox_.webhooks().history(hook.id); }
-  // Saves version `version`'s name, plugin, config, enabled and roles as a new version (action
+  // Saves version `version`'s name, plugin, config, enabled, roles and followUp as a new version (action
   // restore), through update(): everything a save refuses is refused. The Authorization check is
   // restored only when the version had none (its secret is not kept). Refused: not_found (no such
   // version kept), conflict (read-only), invalid.

@@ -68,7 +68,7 @@ struct Call {
 };
 
 // Rundeck's GET representation of a webhook: {id, uuid, name, project, enabled, user, creator,
-// roles, authToken, useAuth, regenAuth, eventPlugin, config}.
+// roles, authToken, useAuth, regenAuth, eventPlugin, config}, and rdwh's followUp.
 void write_webhook(JsonWriter &w, const StoredWebhook &h) {
   w.StartObject();
   w.Key("id"), w.Int64(h.id);
@@ -84,6 +84,7 @@ void write_webhook(JsonWriter &w, const StoredWebhook &h) {
   w.Key("regenAuth"), w.Bool(false);
   w.Key("eventPlugin"), write_str(w, h.event_plugin);
   w.Key("config"), w.RawValue(h.config_json.data(), h.config_json.size(), rapidjson::kObjectType);
+  w.Key("followUp"), write_follow_up(w, h.follow_up);
   w.EndObject();
 }
 

@@ -4,6 +4,8 @@
 
 #include "base/json.hpp"
 
+#include <charconv>
+
 namespace rdwh::gateway::pages {
 
 namespace {
@@ -20,6 +22,8 @@ struct Draft {
   std::string name, project, provider;
   bool enabled = true, use_auth = false, read_only = false;
   std::string config_json = "{}";
+  FollowUpSettings follow_up;
+  std::string output_lines = "10"; // as typed: a wrong value is shown again, next to its error
 };
 
 // A new action: what the form's blank rule stands for.
@@ -208,6 +212,19 @@ void set_warnings(data &d, const std::vector<ConfigFinding> &findings) {
   d.set("has_warnings", true);
 }
 
+// The follow-up's fields and their errors. The gateway's refusal (no "pagerduty" section) names
+// followUp itself: shown by the checkboxes.
+void set_follow_up(data &d, const Draft &draft, const EditorNotes &notes) {
+  if (draft.follow_up.note) d.set("follow_up_note", true);
+  if (draft.follow_up.resolve_on_success) d.set("follow_up_resolve", true);
+  d.set("follow_up_output_lines", draft.output_lines);
+  std::string checkboxes = errors_about(notes, "followUp");
+  for (const char *key : {"followUp.note", "followUp.resolveOnSuccess"})
+    if (const std::string e = errors_about(notes, key); !e.empty()) checkboxes += (checkboxes.empty() ? "" : " ") + e;
+  opt(d, "follow_up_error", checkboxes);
+  opt(d, "output_lines_error", errors_about(notes, "followUp.outputLines"));
+}
+
 HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int status = 200, bool after_save = false) {
   const std::shared_ptr<const Runtime> rt = p.ctx.runtime.get();
   const std::vector<ProviderChoice> providers = provider_choices(*rt);
@@ -230,6 +247,7 @@ HttpResponse editor(Page &p, const Draft &draft, const EditorNotes &notes, int s
   d.set("project", draft.project);
   if (draft.enabled) d.set("enabled", true);
   if (draft.use_auth) d.set("use_auth", true);
+  set_follow_up(d, draft, notes);
   d.set("signed", true);
   set_config(d, config, project_jobs(*rt, draft.project), notes);
   d.set("fields", field_suggestions(*provider));
@@ -399,6 +417,21 @@ bool config_from_form(const Form &f, rapidjson::Document &config, std::string &w
   return true;
 }
 
+// The form's followUp as the API's: outputLines a number when it is one, else the text as typed,
+// so the one reader (config/config.hpp's read_follow_up) says what is wrong with it.
+rapidjson::Value follow_up_body(const Draft &draft, Allocator &a) {
+  rapidjson::Value fu(rapidjson::kObjectType);
+  fu.AddMember("note", draft.follow_up.note, a);
+  fu.AddMember("resolveOnSuccess", draft.follow_up.resolve_on_success, a);
+  int64_t lines = 0;
+  const std::string &typed = draft.output_lines;
+  const auto [end, ec] = std::from_chars(typed.data(), typed.data() + typed.size(), lines);
+  if (typed.empty()) return fu; // the default
+  if (ec == std::errc() && end == typed.data() + typed.size()) fu.AddMember("outputLines", lines, a);
+  else fu.AddMember("outputLines", rapidjson::Value(typed.c_str(), a), a);
+  return fu;
+}
+
 Draft draft_from_form(const Form &f, int64_t id) {
   Draft d;
   d.id = id;
@@ -407,6 +440,9 @@ Draft draft_from_form(const Form &f, int64_t id) {
   d.provider = form_field(f, "provider");
   d.enabled = form_field(f, "enabled") == "true";
   d.use_auth = form_field(f, "useAuth") == "true";
+  d.follow_up.note = form_field(f, "followUpNote") == "true";
+  d.follow_up.resolve_on_success = form_field(f, "followUpResolveOnSuccess") == "true";
+  d.output_lines = form_field(f, "followUpOutputLines");
   return d;
 }
 
@@ -419,6 +455,8 @@ Draft draft_of(const StoredWebhook &w) {
   d.enabled = w.enabled;
   d.use_auth = w.use_auth;
   d.config_json = w.config_json;
+  d.follow_up = w.follow_up;
+  d.output_lines = std::to_string(w.follow_up.output_lines);
   return d;
 }
 
@@ -460,6 +498,7 @@ HttpResponse save_webhook(Page &p, const std::optional<StoredWebhook> &existing)
   body.AddMember("useAuth", draft.use_auth, a);
   body.AddMember("regenAuth", form_field(p.form, "regenAuth") == "true", a);
   body.AddMember("config", rapidjson::Value(config, a), a);
+  body.AddMember("followUp", follow_up_body(draft, a), a);
   if (draft.project.empty()) return editor(p, draft, {"the project is required", "", {}}, 400);
   const Outcome<SavedWebhook> r =
       existing ? p.ctx.webhooks.update(*existing, body, p.who)
@@ -485,6 +524,11 @@ HttpResponse restore_webhook(Page &p, const StoredWebhook &hook, int64_t version
     draft.name = string_member(body, "name").value_or(draft.name);
     draft.enabled = bool_member(body, "enabled").value_or(draft.enabled);
     if (body.HasMember("config") && body["config"].IsObject()) draft.config_json = to_json(body["config"]);
+    if (body.HasMember("followUp")) {
+      draft.follow_up = {};
+      read_follow_up(body["followUp"], "followUp", draft.follow_up);
+      draft.output_lines = std::to_string(draft.follow_up.output_lines);
+    }
   }
   return editor(p, draft, notes_of(r.refused()), status_of(r.refused().kind));
 }

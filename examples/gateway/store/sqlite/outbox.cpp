@@ -95,7 +95,8 @@ std::vector<Migration> migrations() {
           {7, schema::schema_delivery_events_sql(), &schema::fill_delivery_events},
           {8, schema::schema_webhook_versions_sql(kDialect), &schema::fill_webhook_versions},
           {9, schema::schema_follow_sql()},
-          {10, schema::schema_notes_sql(kDialect)}};
+          {10, schema::schema_notes_sql(kDialect)},
+          {11, schema::schema_webhook_follow_up_sql()}};
 }
 
 struct FileId {
